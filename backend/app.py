@@ -1,0 +1,95 @@
+"""make_app and SyncboardServer: routes, and the lifecycle of store, writer, registry, sockets.
+
+``SyncboardServer.start()`` opens the store, starts the writer and the registry, and listens;
+``stop()`` stops accepting, closes every socket with 1001, flushes the write queue and
+disposes the database engine. Tests run it in-process; ``python -m backend`` runs it for real.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import Application, StaticFileHandler
+
+from .config import Settings
+from .http_handlers import AppPageHandler, BoardHandler, BoardsHandler, HealthHandler
+from .registry import BoardRegistry
+from .store import Store, UpdateWriter, open_store
+from .ws_handler import BoardSocket
+
+log = logging.getLogger(__name__)
+
+FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+
+
+def make_app(settings: Settings, registry: BoardRegistry) -> Application:
+    """The Tornado application: WebSocket endpoint, JSON API, browser app."""
+    board = {"registry": registry}
+    routes = [
+        (r"/ws/([^/]*)", BoardSocket, {"registry": registry, "settings": settings}),
+        (r"/healthz", HealthHandler, board),
+        (r"/api/boards", BoardsHandler, board),
+        (r"/api/boards/([^/]+)", BoardHandler, board),
+        (r"/", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
+        (r"/b/([^/]+)", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
+        (r"/static/(.*)", StaticFileHandler, {"path": str(FRONTEND_DIST)}),
+    ]
+    return Application(
+        routes,
+        websocket_max_message_size=settings.max_message_bytes,
+        websocket_ping_interval=settings.ping_interval_s or None,
+        websocket_ping_timeout=min(settings.ping_timeout_s, settings.ping_interval_s) or None,
+    )
+
+
+class SyncboardServer:
+    """One running syncboard process: store, writer, registry and HTTP server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store: Store | None = None
+        self.writer: UpdateWriter | None = None
+        self.registry: BoardRegistry | None = None
+        self.port: int | None = None
+        self._http: HTTPServer | None = None
+
+    async def start(self) -> None:
+        """Open the database and start listening. Raises ``StoreError`` for a bad database."""
+        s = self.settings
+        self.store = await open_store(s.db)
+        self.writer = UpdateWriter(self.store, flush_delay_ms=s.flush_delay_ms,
+                                   retry_max_s=s.write_retry_max_s,
+                                   compact_after_updates=s.compact_after_updates,
+                                   compact_after_bytes=s.compact_after_bytes)
+        self.writer.start()
+        self.registry = BoardRegistry(self.store, self.writer, s)
+        self.registry.start()
+        sockets = bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
+        self.port = sockets[0].getsockname()[1]
+        self._http = HTTPServer(make_app(s, self.registry), xheaders=False)
+        self._http.add_sockets(sockets)
+
+    @property
+    def url(self) -> str:
+        """The base URL this server answers on."""
+        host = self.settings.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Stop accepting, close sockets with 1001, flush every queue, dispose the engine."""
+        if self._http is not None:
+            self._http.stop()
+        if self.registry is not None:
+            await self.registry.close()
+        if self.writer is not None:
+            await self.writer.close()
+        if self._http is not None:
+            await self._http.close_all_connections()
+        if self.store is not None:
+            await self.store.close()
+        log.info("stopped")

@@ -1,0 +1,145 @@
+"""Settings: every server option, its default, unit, environment variable and flag.
+
+This is the only module that reads ``os.environ``. Each option is a field of the frozen
+``Settings`` dataclass; ``--help`` is generated from the same fields, so the flag, the
+``SYNCBOARD_*`` variable and the documented default can never disagree. Precedence:
+flag > environment variable > default. A bad value stops start-up with a message naming
+the option and the value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+ENV_PREFIX = "SYNCBOARD_"
+MIB = 1024 * 1024
+
+
+def _option(default: Any, help: str, minimum: float | None = None,
+            choices: Sequence[str] | None = None) -> Any:
+    return field(default=default,
+                 metadata={"help": help, "minimum": minimum, "choices": choices})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All options of one server process. Build with ``Settings()`` in tests or
+    ``load_settings(argv)`` from the command line."""
+
+    host: str = _option("127.0.0.1", "Address to listen on.")
+    port: int = _option(8000, "TCP port to listen on (0 picks a free one).", minimum=0)
+    db: str = _option(
+        "sqlite+aiosqlite:///data/syncboard.db",
+        "SQLAlchemy async database URL. SQLite files get their folder created.",
+    )
+    max_message_bytes: int = _option(
+        8 * MIB, "Largest WebSocket frame accepted; a larger one closes the peer with 1009.",
+        minimum=1)
+    ping_interval_s: float = _option(
+        20.0, "Seconds between WebSocket pings to each peer; 0 turns pings off.", minimum=0)
+    ping_timeout_s: float = _option(
+        20.0, "Seconds to wait for a pong before a peer is dropped as dead (at most the ping "
+        "interval).", minimum=0)
+    flush_delay_ms: float = _option(
+        50.0, "Longest time an update waits in the write queue before its group commit "
+        "(bounds what a crash can lose before clients resend it).", minimum=0)
+    compact_after_updates: int = _option(
+        500, "Compact a board once its log holds this many updates.", minimum=1)
+    compact_after_bytes: int = _option(
+        4 * MIB, "Compact a board once its log holds this many bytes.", minimum=1)
+    idle_unload_s: float = _option(
+        60.0, "Seconds a board with no peers stays in memory before it is flushed and unloaded.",
+        minimum=0)
+    max_pending_bytes: int = _option(
+        16 * MIB, "Unsent output a peer may build up before it is closed with 1013 "
+        "(a client that stopped reading).", minimum=1)
+    write_retry_max_s: float = _option(
+        5.0, "Longest pause between retries of a failed database write.", minimum=0.01)
+    awareness_timeout_s: float = _option(
+        30.0, "Presence not renewed for this long is dropped and its removal broadcast.",
+        minimum=1)
+    log_level: str = _option("INFO", "Logging level.",
+                             choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    def option_names(self) -> list[str]:
+        """Names of all options, in declaration order."""
+        return [f.name for f in dataclasses.fields(self)]
+
+
+def env_name(option: str) -> str:
+    """The environment variable that sets ``option`` (``db`` -> ``SYNCBOARD_DB``)."""
+    return ENV_PREFIX + option.upper()
+
+
+def flag_name(option: str) -> str:
+    """The flag that sets ``option`` (``max_message_bytes`` -> ``--max-message-bytes``)."""
+    return "--" + option.replace("_", "-")
+
+
+class SettingsError(ValueError):
+    """An option has a value it cannot take."""
+
+
+def load_settings(argv: Sequence[str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Build ``Settings`` from flags, then ``SYNCBOARD_*`` variables, then defaults.
+
+    Raises ``SystemExit`` (via argparse) with a message naming the option on a bad value.
+    """
+    environ = os.environ if environ is None else environ
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        raw = getattr(args, f.name)
+        source = flag_name(f.name)
+        if raw is None and env_name(f.name) in environ:
+            raw, source = environ[env_name(f.name)], env_name(f.name)
+        if raw is None:
+            continue
+        try:
+            values[f.name] = _convert(f, raw)
+        except SettingsError as exc:
+            parser.error(f"option {source} has value {raw!r}: {exc}")
+    return Settings(**values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser behind ``python -m backend --help``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m backend",
+        description="syncboard: collaborative whiteboard server (y-websocket protocol).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Every option can also be set with its environment variable; "
+               "a flag wins over the variable.",
+    )
+    for f in dataclasses.fields(Settings):
+        meta = f.metadata
+        extra = f" Choices: {', '.join(meta['choices'])}." if meta.get("choices") else ""
+        parser.add_argument(
+            flag_name(f.name), dest=f.name, default=None, metavar=f.name.upper(),
+            help=f"{meta['help']}{extra} Env: {env_name(f.name)}. Default: {f.default}.",
+        )
+    return parser
+
+
+def _convert(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str}[f.type]
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"expected a {kind.__name__}") from None
+    minimum = f.metadata.get("minimum")
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"must be at least {minimum}")
+    choices = f.metadata.get("choices")
+    if choices:
+        value = str(value).upper()
+        if value not in choices:
+            raise SettingsError(f"must be one of {', '.join(choices)}")
+    return value

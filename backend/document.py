@@ -1,0 +1,73 @@
+"""BoardDocument: one board's authoritative pycrdt ``Doc``.
+
+``apply_update`` is where every incoming update is validated: pycrdt raises ``ValueError``
+on bytes it cannot decode and leaves the document unchanged. No observers are attached to
+the ``Doc`` (pycrdt 0.14 keeps a document alive after ``unobserve``), so dropping the last
+reference to a ``BoardDocument`` really frees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pycrdt import Doc
+
+from .errors import CloseConnection
+from .protocol import CloseCode
+
+EMPTY_UPDATE = b"\x00\x00"
+"""Yjs v1 encoding of an update that changes nothing (no structs, empty delete set)."""
+
+
+class BoardDocument:
+    """The merged state of one board."""
+
+    def __init__(self) -> None:
+        self.doc = Doc()
+
+    @classmethod
+    def from_updates(cls, updates: Iterable[bytes]) -> BoardDocument:
+        """Rebuild a board from stored updates (snapshot first, then the log).
+
+        Raises ``ValueError`` if a stored update cannot be decoded.
+        """
+        document = cls()
+        with document.doc.transaction():
+            for update in updates:
+                if update != EMPTY_UPDATE:
+                    document.doc.apply_update(update)
+        return document
+
+    def apply_update(self, update: bytes) -> bool:
+        """Apply one client update; return False when it was empty (nothing to relay or store).
+
+        Raises ``CloseConnection(1007)`` when pycrdt rejects the bytes; the document is then
+        unchanged.
+        """
+        if update == EMPTY_UPDATE:
+            return False
+        try:
+            self.doc.apply_update(update)
+        except ValueError as exc:
+            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                  f"update rejected: {exc}") from None
+        return True
+
+    def state_vector(self) -> bytes:
+        """The encoded state vector (what sync step 1 carries)."""
+        return self.doc.get_state()
+
+    def missing_since(self, state_vector: bytes) -> bytes:
+        """The update holding everything a peer with ``state_vector`` lacks (sync step 2).
+
+        Raises ``CloseConnection(1007)`` for an undecodable state vector.
+        """
+        try:
+            return self.doc.get_update(state_vector)
+        except ValueError as exc:
+            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                  f"bad state vector: {exc}") from None
+
+    def full_update(self) -> bytes:
+        """The whole board as one update."""
+        return self.doc.get_update()

@@ -1,0 +1,74 @@
+"""Peer: one WebSocket connection's outgoing side, with a cap on its unsent output.
+
+Tornado's ``write_message`` buffers without limit and wraps every write in an asyncio task;
+``send`` writes the binary frame straight onto the connection's stream instead and checks
+the stream's unsent bytes first, so a client that stops reading is closed (1013) before it
+can make the server's memory grow, and the board's other peers never wait for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketHandler
+
+from .protocol import CloseCode
+
+log = logging.getLogger(__name__)
+
+_OPCODE_BINARY = 0x2
+_peer_numbers = itertools.count(1)
+
+
+class Peer:
+    """The sending half of one client connection, as a room sees it."""
+
+    __slots__ = ("_handler", "board_id", "closed", "max_pending_bytes", "name")
+
+    def __init__(self, handler: WebSocketHandler, board_id: str, remote: str,
+                 max_pending_bytes: int) -> None:
+        self._handler = handler
+        self.board_id = board_id
+        self.name = f"{remote}#{next(_peer_numbers)}"
+        self.max_pending_bytes = max_pending_bytes
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"Peer({self.name} on {self.board_id})"
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes written to this peer that the kernel has not accepted yet."""
+        connection = self._handler.ws_connection
+        if connection is None or connection.stream is None:
+            return 0
+        stream = connection.stream
+        return stream._total_write_index - stream._total_write_done_index
+
+    def send(self, frame: bytes) -> None:
+        """Queue one binary frame; close the peer with 1013 if its backlog is over the cap."""
+        if self.closed:
+            return
+        connection = self._handler.ws_connection
+        if connection is None or connection.is_closing():
+            return
+        if self.pending_bytes + len(frame) > self.max_pending_bytes:
+            log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; closing",
+                        self.board_id, self.name, self.pending_bytes, self.max_pending_bytes)
+            self.close(CloseCode.WS_1013_TRY_AGAIN_LATER, "too much unsent output")
+            return
+        try:
+            # permessage-deflate is not negotiated (BoardSocket.get_compression_options), so
+            # the frame goes out as is.
+            connection._write_frame(True, _OPCODE_BINARY, frame)
+        except StreamClosedError:
+            self.closed = True
+
+    def close(self, code: CloseCode, reason: str) -> None:
+        """Close the connection with ``code``; further sends are ignored."""
+        if self.closed:
+            return
+        self.closed = True
+        self._handler.close(int(code), reason[:120])

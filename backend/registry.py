@@ -1,0 +1,162 @@
+"""BoardRegistry: board id -> loaded Room; loads each board once, unloads idle rooms.
+
+Joins that arrive while a board is loading await the same load task, so a reconnect storm of
+hundreds of clients reads the board from the database once. A room without peers is flushed
+to the database and dropped after ``idle_unload_s``; a join during that flush keeps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from .awareness import Presence
+from .config import Settings
+from .document import EMPTY_UPDATE, BoardDocument
+from .peer import Peer
+from .protocol import CloseCode
+from .room import Room
+from .store import Store, UpdateWriter
+
+log = logging.getLogger(__name__)
+
+
+class BoardRegistry:
+    """All boards loaded in this process."""
+
+    def __init__(self, store: Store, writer: UpdateWriter, settings: Settings) -> None:
+        self.store = store
+        self.writer = writer
+        self.settings = settings
+        self.loads_total = 0
+        self.unloads_total = 0
+        self._rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._sweeper: asyncio.Task | None = None
+
+    @property
+    def rooms(self) -> dict[str, Room]:
+        """Loaded rooms by board id (read-only use)."""
+        return self._rooms
+
+    @property
+    def connection_count(self) -> int:
+        """Peers connected over all boards."""
+        return sum(len(room.peers) for room in self._rooms.values())
+
+    def start(self) -> None:
+        """Start the periodic presence expiry (needs a running event loop)."""
+        self._sweeper = asyncio.create_task(self._expire_presence_forever())
+
+    async def acquire(self, board_id: str) -> Room:
+        """The loaded room of ``board_id``, loading it first if needed (once, however many
+        callers wait). Cancels a pending idle unload."""
+        room = self._rooms.get(board_id)
+        if room is None:
+            loading = self._loading.get(board_id)
+            if loading is None:
+                loading = asyncio.ensure_future(self._load(board_id))
+                self._loading[board_id] = loading
+                loading.add_done_callback(lambda _f: self._loading.pop(board_id, None))
+            room = await asyncio.shield(loading)
+        if room.unload_task is not None:
+            room.unload_task.cancel()
+            room.unload_task = None
+        return room
+
+    def join(self, room: Room, peer: Peer) -> None:
+        """Add ``peer`` to ``room`` (after ``acquire``)."""
+        room.join(peer)
+
+    def leave(self, room: Room, peer: Peer) -> None:
+        """Remove ``peer``; an empty room starts its idle countdown."""
+        room.leave(peer)
+        self.release_if_idle(room)
+
+    def release_if_idle(self, room: Room) -> None:
+        """Schedule the idle unload of ``room`` if it has no peers."""
+        if not room.peers and room.unload_task is None and \
+                self._rooms.get(room.board_id) is room:
+            room.unload_task = asyncio.create_task(self._unload_when_idle(room))
+
+    async def apply_update(self, board_id: str, update: bytes) -> None:
+        """Apply a server-made update (import) to the live board, relay and persist it.
+
+        Raises ``ValueError`` if pycrdt rejects the update.
+        """
+        room = await self.acquire(board_id)
+        try:
+            room.apply_server_update(update)
+        finally:
+            self.release_if_idle(room)
+
+    async def snapshot(self, board_id: str) -> bytes:
+        """The whole current board as one update: from memory if loaded, else the store."""
+        room = self._rooms.get(board_id)
+        if room is not None:
+            return room.document.full_update()
+        return _rebuild(board_id, await self.store.load_updates(board_id)).full_update()
+
+    async def close(self) -> None:
+        """Close every peer with 1001 (going away); the writer is flushed by the caller."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for room in list(self._rooms.values()):
+            if room.unload_task is not None:
+                room.unload_task.cancel()
+            for peer in list(room.peers):
+                peer.close(CloseCode.WS_1001_GOING_AWAY, "server shutting down")
+
+    async def _load(self, board_id: str) -> Room:
+        started = time.perf_counter()
+        await self.store.create_board(board_id)
+        stored = await self.store.load_updates(board_id)
+        document = _rebuild(board_id, stored)
+        room = Room(board_id, document,
+                    Presence(document.doc, self.settings.awareness_timeout_s), self.writer)
+        self._rooms[board_id] = room
+        self.loads_total += 1
+        log.info("loaded board %s: %d stored updates, %d bytes, in %.1f ms", board_id,
+                 len(stored), sum(map(len, stored)), (time.perf_counter() - started) * 1000)
+        self.release_if_idle(room)  # nobody may join (e.g. a snapshot read)
+        return room
+
+    async def _unload_when_idle(self, room: Room) -> None:
+        await asyncio.sleep(self.settings.idle_unload_s)
+        while True:
+            await self.writer.flush()
+            if room.peers or self._rooms.get(room.board_id) is not room:
+                return
+            if not self.writer.has_pending(room.board_id):
+                break
+        del self._rooms[room.board_id]
+        room.unload_task = None
+        self.unloads_total += 1
+        log.info("unloaded idle board %s", room.board_id)
+
+    async def _expire_presence_forever(self) -> None:
+        interval_s = self.settings.awareness_timeout_s / 3
+        while True:
+            await asyncio.sleep(interval_s)
+            for room in list(self._rooms.values()):
+                room.expire_presence()
+
+
+def _rebuild(board_id: str, stored: list[bytes]) -> BoardDocument:
+    try:
+        return BoardDocument.from_updates(stored)
+    except ValueError:
+        pass
+    # One stored row is undecodable: serve everything else and say so loudly. The row stays in
+    # the database (compaction refuses to merge it) for someone to inspect.
+    document = BoardDocument()
+    for index, update in enumerate(stored):
+        if update == EMPTY_UPDATE:
+            continue
+        try:
+            document.doc.apply_update(update)
+        except ValueError as exc:
+            log.error("board %s: stored update %d of %d cannot be decoded and is skipped: %s",
+                      board_id, index + 1, len(stored), exc)
+    return document

@@ -1,0 +1,143 @@
+"""Room: one loaded board, its peers, and the fan-out of what they send.
+
+Frames of one peer arrive in order (Tornado reads one connection sequentially) and are handled
+synchronously: parse, apply to the document (which validates), queue for persistence, queue
+for relay. Relays are coalesced per event-loop turn: the updates and awareness changes that
+arrived in one turn go out as one merged update frame and one awareness frame, encoded once
+and written to every peer of the board, the sender included (as the reference server does;
+newer clients use the echo to confirm their changes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from pycrdt import (
+    create_awareness_message,
+    create_sync_message,
+    create_update_message,
+    handle_sync_message,
+    merge_updates,
+)
+
+from .awareness import Presence
+from .document import BoardDocument
+from .errors import CloseConnection
+from .protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
+
+if TYPE_CHECKING:
+    from .peer import Peer
+    from .store import UpdateWriter
+
+log = logging.getLogger(__name__)
+
+
+class Room:
+    """The live state of one board: document, presence, peers."""
+
+    def __init__(self, board_id: str, document: BoardDocument, presence: Presence,
+                 writer: UpdateWriter) -> None:
+        self.board_id = board_id
+        self.document = document
+        self.presence = presence
+        self.peers: set[Peer] = set()
+        self.unload_task: asyncio.Task | None = None
+        self._writer = writer
+        self._relay_updates: list[bytes] = []
+        self._relay_awareness: list[int] = []
+        self._flush_scheduled = False
+
+    def join(self, peer: Peer) -> None:
+        """Add ``peer``: send our sync step 1 and everyone's current presence."""
+        self.peers.add(peer)
+        peer.send(create_sync_message(self.document.doc))
+        if self.presence.client_ids:
+            peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
+
+    def leave(self, peer: Peer) -> None:
+        """Remove ``peer`` and broadcast the removal of the presence it brought."""
+        self.peers.discard(peer)
+        self._relay_presence(self.presence.remove_peer(peer))
+
+    def receive(self, peer: Peer, data: bytes) -> None:
+        """Handle one frame from ``peer``; a bad frame closes that peer only."""
+        if peer.closed:
+            return  # frames still in flight from a peer we already closed change nothing
+        try:
+            self._dispatch(peer, data)
+        except CloseConnection as exc:
+            log.warning("board %s peer %s: closing with %d (%s): %s", self.board_id, peer.name,
+                        exc.code, exc.code.name, exc.reason)
+            peer.close(exc.code, exc.reason)
+
+    def apply_server_update(self, update: bytes) -> None:
+        """Apply an update made by the server itself (import); relay and persist it.
+
+        Raises ``ValueError`` if pycrdt rejects it.
+        """
+        try:
+            changed = self.document.apply_update(update)
+        except CloseConnection as exc:
+            raise ValueError(exc.reason) from None
+        if changed:
+            self._accept_update(update)
+
+    def expire_presence(self) -> None:
+        """Drop presence not renewed within the timeout and broadcast its removal."""
+        self._relay_presence(self.presence.expire())
+
+    def _dispatch(self, peer: Peer, data: bytes) -> None:
+        try:
+            frame = parse_frame(data)
+        except FrameError as exc:
+            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                  f"bad frame: {exc}") from None
+        if frame.message_type == MessageType.SYNC:
+            if frame.sync_type == SyncType.STEP1:
+                peer.send(self._sync_step2_reply(data))
+            elif self.document.apply_update(frame.payload):  # STEP2 is treated as an update
+                self._accept_update(frame.payload)
+        elif frame.message_type == MessageType.AWARENESS:
+            self._relay_presence(self.presence.apply(frame.payload, peer))
+        else:  # QUERY_AWARENESS
+            peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
+
+    def _sync_step2_reply(self, data: bytes) -> bytes:
+        try:
+            reply = handle_sync_message(data[1:], self.document.doc)
+        except ValueError as exc:
+            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                  f"bad state vector: {exc}") from None
+        assert reply is not None  # a step 1 always gets a step 2
+        return reply
+
+    def _accept_update(self, update: bytes) -> None:
+        self._writer.append(self.board_id, update)
+        self._relay_updates.append(update)
+        self._schedule_flush()
+
+    def _relay_presence(self, client_ids: list[int]) -> None:
+        if client_ids:
+            self._relay_awareness.extend(client_ids)
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        frames = []
+        if self._relay_updates:
+            updates, self._relay_updates = self._relay_updates, []
+            merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
+            frames.append(create_update_message(merged))
+        if self._relay_awareness:
+            client_ids, self._relay_awareness = self._relay_awareness, []
+            frames.append(create_awareness_message(self.presence.encode(client_ids)))
+        for peer in list(self.peers):
+            for frame in frames:
+                peer.send(frame)

@@ -1,0 +1,7 @@
+"""Persistence: the SQL store and the group-committing writer in front of it."""
+
+from .store import BoardInfo, CompactionResult, LogSize, Store, StoreError, open_store
+from .writer import UpdateWriter
+
+__all__ = ["BoardInfo", "CompactionResult", "LogSize", "Store", "StoreError", "UpdateWriter",
+           "open_store"]

@@ -1,0 +1,69 @@
+"""Database tables: boards, the append-only update log, compacted snapshots, image files.
+
+Plain SQLAlchemy Core, nothing dialect-specific: the same tables work on SQLite (aiosqlite)
+and PostgreSQL (asyncpg). ``create_all`` makes them on first start.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+boards = Table(
+    "boards",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("update_count", BigInteger, nullable=False, default=0),
+    Column("log_updates", Integer, nullable=False, default=0),
+    Column("log_bytes", BigInteger, nullable=False, default=0),
+)
+"""One row per board. ``update_count`` counts every update ever stored; ``log_updates`` and
+``log_bytes`` measure the log not yet compacted (they drive compaction)."""
+
+updates = Table(
+    "board_updates",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("board_id", String(64), ForeignKey("boards.id", ondelete="CASCADE"), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_board_updates_board_seq", "board_id", "seq"),
+    sqlite_autoincrement=True,
+)
+"""The append-only log: Yjs v1 updates in arrival order (``seq`` only grows)."""
+
+snapshots = Table(
+    "board_snapshots",
+    metadata,
+    Column("board_id", String(64), ForeignKey("boards.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+"""The compacted state of a board: everything in the log up to ``last_seq``."""
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("mime", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+"""Image bytes, keyed by their SHA-256; never stored in the CRDT."""

@@ -1,0 +1,315 @@
+"""Store: boards, their update log and snapshots in a SQL database (SQLAlchemy async).
+
+One code path for SQLite (aiosqlite, the embedded default) and PostgreSQL (asyncpg). The log
+is append-only; ``compact`` folds snapshot + log into a new snapshot in one short transaction,
+so a crash at any moment leaves either the old or the new state, never a loss.
+
+SQLite specifics stay in ``_configure_sqlite``: WAL journal, ``synchronous=FULL`` (affordable
+because the writer group-commits), a busy timeout, and real ``BEGIN``/``BEGIN IMMEDIATE``
+statements so transactions mean what they say.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pycrdt import Doc
+from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from .schema import boards, files, metadata, snapshots, updates
+
+_WRITE = {"syncboard_write": True}
+_DELETE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    """What the store knows about one board."""
+
+    board_id: str
+    created_at: float
+    updated_at: float
+    stored_bytes: int
+    update_count: int
+
+
+@dataclass(frozen=True)
+class LogSize:
+    """The uncompacted part of a board's log after an append."""
+
+    updates: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class CompactionResult:
+    """What one compaction did; ``merged_updates == 0`` means there was nothing to do."""
+
+    board_id: str
+    merged_updates: int
+    snapshot_bytes: int
+    last_seq: int
+
+
+class StoreError(RuntimeError):
+    """The database URL is unusable or the database could not be opened."""
+
+
+class Store:
+    """Persistent boards. Create with ``await open_store(url)``; ``await close()`` at the end."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    async def close(self) -> None:
+        """Dispose the engine (aiosqlite's threads otherwise keep the process alive)."""
+        await self.engine.dispose()
+
+    async def create_board(self, board_id: str) -> None:
+        """Make sure a row for ``board_id`` exists (idempotent, safe with several writers)."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                if await _board_exists(conn, board_id):
+                    return
+            try:
+                async with conn.begin():
+                    await _insert_board(conn, board_id)
+            except IntegrityError:
+                pass  # another writer created it between our check and insert
+
+    async def board_info(self, board_id: str) -> BoardInfo | None:
+        """Metadata of one board, or None if it does not exist."""
+        infos = await self._board_infos(boards.c.id == board_id)
+        return infos[0] if infos else None
+
+    async def list_boards(self) -> list[BoardInfo]:
+        """Metadata of every board, most recently updated first."""
+        return await self._board_infos(None)
+
+    async def load_updates(self, board_id: str) -> list[bytes]:
+        """Everything stored for a board: the snapshot (if any) then the log in ``seq`` order."""
+        async with self.engine.connect() as conn:
+            # The log is read before the snapshot: a compaction committing in between moves
+            # log rows into the snapshot we then read, so nothing can fall between the two.
+            log = (await conn.execute(
+                select(updates.c.data).where(updates.c.board_id == board_id)
+                .order_by(updates.c.seq))).scalars().all()
+            snapshot = (await conn.execute(
+                select(snapshots.c.data).where(snapshots.c.board_id == board_id)
+            )).scalar_one_or_none()
+        return ([snapshot] if snapshot is not None else []) + list(log)
+
+    async def append_updates(self, batch: dict[str, Sequence[bytes]]) -> dict[str, LogSize]:
+        """Append updates for several boards in one transaction; return each board's log size.
+
+        A board without a row gets one. Raises ``SQLAlchemyError`` if the write fails
+        (nothing of the batch is then stored).
+        """
+        now = time.time()
+        sizes: dict[str, LogSize] = {}
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                for board_id, board_updates in batch.items():
+                    if not board_updates:
+                        continue
+                    await conn.execute(insert(updates), [
+                        {"board_id": board_id, "data": data, "created_at": now}
+                        for data in board_updates])
+                    sizes[board_id] = await _count_appended(
+                        conn, board_id, len(board_updates),
+                        sum(len(d) for d in board_updates), now)
+        return sizes
+
+    async def compact(self, board_id: str) -> CompactionResult:
+        """Fold the snapshot and the log into a new snapshot, atomically.
+
+        Rows appended while the merge runs stay in the log. If another compaction of the same
+        board committed meanwhile, this one changes nothing and reports 0 merged updates.
+        """
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(updates.c.seq, updates.c.data).where(updates.c.board_id == board_id)
+                .order_by(updates.c.seq))).all()
+            old = (await conn.execute(
+                select(snapshots.c.data, snapshots.c.last_seq)
+                .where(snapshots.c.board_id == board_id))).one_or_none()
+            await conn.rollback()
+        if not rows:
+            return CompactionResult(board_id, 0, len(old.data) if old else 0,
+                                    old.last_seq if old else 0)
+        merged = merge_updates_into_snapshot(
+            ([old.data] if old else []) + [row.data for row in rows])
+        seqs = [row.seq for row in rows]
+        last_seq = max(seqs + ([old.last_seq] if old else []))
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                await conn.execute(select(boards.c.id).where(boards.c.id == board_id)
+                                   .with_for_update())
+                current = (await conn.execute(
+                    select(snapshots.c.last_seq).where(snapshots.c.board_id == board_id)
+                )).scalar_one_or_none()
+                if current != (old.last_seq if old else None):
+                    await conn.rollback()
+                    return CompactionResult(board_id, 0, 0, current or 0)
+                await _write_snapshot(conn, board_id, merged, last_seq, replace=old is not None)
+                for start in range(0, len(seqs), _DELETE_CHUNK):
+                    await conn.execute(delete(updates).where(
+                        updates.c.seq.in_(seqs[start:start + _DELETE_CHUNK])))
+                await _recount_log(conn, board_id)
+        return CompactionResult(board_id, len(rows), len(merged), last_seq)
+
+    async def delete_board(self, board_id: str) -> bool:
+        """Remove a board and everything stored for it; False if it did not exist."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                await conn.execute(delete(updates).where(updates.c.board_id == board_id))
+                await conn.execute(delete(snapshots).where(snapshots.c.board_id == board_id))
+                result = await conn.execute(delete(boards).where(boards.c.id == board_id))
+        return result.rowcount > 0
+
+    async def save_file(self, file_id: str, mime: str, data: bytes) -> None:
+        """Store image bytes under their SHA-256 ``file_id`` (idempotent)."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            try:
+                async with conn.begin():
+                    exists = (await conn.execute(
+                        select(files.c.id).where(files.c.id == file_id))).first()
+                    if exists is None:
+                        await conn.execute(insert(files).values(
+                            id=file_id, mime=mime, data=data, created_at=time.time()))
+            except IntegrityError:
+                pass  # the same bytes were stored concurrently
+
+    async def load_file(self, file_id: str) -> tuple[str, bytes] | None:
+        """``(mime, bytes)`` of a stored file, or None."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(
+                select(files.c.mime, files.c.data).where(files.c.id == file_id))).one_or_none()
+        return (row.mime, row.data) if row else None
+
+    async def _board_infos(self, where) -> list[BoardInfo]:
+        log_bytes = (select(updates.c.board_id, func.sum(func.length(updates.c.data)).label("n"))
+                     .group_by(updates.c.board_id).subquery())
+        query = (select(boards.c.id, boards.c.created_at, boards.c.updated_at,
+                        boards.c.update_count, log_bytes.c.n,
+                        func.length(snapshots.c.data).label("snap"))
+                 .outerjoin(log_bytes, log_bytes.c.board_id == boards.c.id)
+                 .outerjoin(snapshots, snapshots.c.board_id == boards.c.id)
+                 .order_by(boards.c.updated_at.desc()))
+        if where is not None:
+            query = query.where(where)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [BoardInfo(r.id, r.created_at, r.updated_at, int(r.n or 0) + int(r.snap or 0),
+                          r.update_count) for r in rows]
+
+
+async def open_store(url: str) -> Store:
+    """Connect to ``url``, create the tables if needed, and return the ``Store``.
+
+    Raises ``StoreError`` naming the URL when it cannot be used.
+    """
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+    except Exception as exc:  # bad URL syntax, unknown dialect or driver not installed
+        raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    except Exception as exc:
+        await engine.dispose()
+        raise StoreError(f"cannot open database {url!r}: {exc}") from exc
+    return Store(engine)
+
+
+def merge_updates_into_snapshot(stored: Iterable[bytes]) -> bytes:
+    """Apply stored updates to a fresh document and encode it whole (drops deleted content)."""
+    doc = Doc()
+    with doc.transaction():
+        for data in stored:
+            doc.apply_update(data)
+    return doc.get_update()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below be the real one
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000",
+                       "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn) -> None:
+        # Writers take the write lock up front: a deferred transaction that reads, then
+        # writes, fails with "database is locked" when another writer committed in between.
+        write = conn.get_execution_options().get("syncboard_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+async def _board_exists(conn: AsyncConnection, board_id: str) -> bool:
+    return (await conn.execute(select(boards.c.id).where(boards.c.id == board_id))).first() \
+        is not None
+
+
+async def _insert_board(conn: AsyncConnection, board_id: str, update_count: int = 0,
+                        log_updates: int = 0, log_bytes: int = 0,
+                        now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    await conn.execute(insert(boards).values(
+        id=board_id, created_at=now, updated_at=now, update_count=update_count,
+        log_updates=log_updates, log_bytes=log_bytes))
+
+
+async def _count_appended(conn: AsyncConnection, board_id: str, count: int, size: int,
+                          now: float) -> LogSize:
+    row = (await conn.execute(
+        update(boards).where(boards.c.id == board_id).values(
+            updated_at=now, update_count=boards.c.update_count + count,
+            log_updates=boards.c.log_updates + count, log_bytes=boards.c.log_bytes + size)
+        .returning(boards.c.log_updates, boards.c.log_bytes))).one_or_none()
+    if row is None:
+        await _insert_board(conn, board_id, count, count, size, now)
+        return LogSize(count, size)
+    return LogSize(row.log_updates, row.log_bytes)
+
+
+async def _write_snapshot(conn: AsyncConnection, board_id: str, data: bytes, last_seq: int,
+                          replace: bool) -> None:
+    values = {"data": data, "last_seq": last_seq, "created_at": time.time()}
+    if replace:
+        await conn.execute(update(snapshots).where(snapshots.c.board_id == board_id)
+                           .values(**values))
+    else:
+        await conn.execute(insert(snapshots).values(board_id=board_id, **values))
+
+
+async def _recount_log(conn: AsyncConnection, board_id: str) -> None:
+    count, size = (await conn.execute(
+        select(func.count(), func.coalesce(func.sum(func.length(updates.c.data)), 0))
+        .where(updates.c.board_id == board_id))).one()
+    await conn.execute(update(boards).where(boards.c.id == board_id)
+                       .values(log_updates=count, log_bytes=size))

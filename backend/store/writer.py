@@ -1,0 +1,169 @@
+"""UpdateWriter: takes updates off the broadcast path and group-commits them.
+
+``append`` is synchronous and cheap (the room calls it right after applying an update).
+One task commits: the first update after a commit opens a batch window of
+``flush_delay_ms``; when it closes, everything pending (all boards) goes to the store in one
+transaction, each board's updates merged into one log row. A failed commit is logged at ERROR,
+the batch stays pending (nothing dropped) and is retried with exponential backoff up to
+``write_retry_max_s``; ``degraded`` is true until a commit succeeds again. After a commit, a
+board whose log passed the thresholds is compacted by a separate task, one board at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from pycrdt import merge_updates
+from sqlalchemy.exc import SQLAlchemyError
+
+from .store import LogSize, Store
+
+log = logging.getLogger(__name__)
+
+
+class UpdateWriter:
+    """Per-board write queues in front of a ``Store``, committed in groups."""
+
+    def __init__(self, store: Store, *, flush_delay_ms: float, retry_max_s: float,
+                 compact_after_updates: int, compact_after_bytes: int) -> None:
+        self.store = store
+        self._flush_delay_s = flush_delay_ms / 1000
+        self._retry_max_s = retry_max_s
+        self._compact_after_updates = compact_after_updates
+        self._compact_after_bytes = compact_after_bytes
+        self._pending: dict[str, list[bytes]] = {}
+        self._wake = asyncio.Event()
+        self._hurry = asyncio.Event()
+        self._committed = asyncio.Condition()
+        self._appended_total = 0
+        self._committed_total = 0
+        self._compact_queue: asyncio.Queue[str] = asyncio.Queue()
+        self._compact_scheduled: set[str] = set()
+        self._tasks: list[asyncio.Task] = []
+        self.last_error: str | None = None
+        self.commits = 0
+        self.compactions = 0
+
+    @property
+    def degraded(self) -> bool:
+        """True while the last commit attempt failed and updates wait to be written."""
+        return self.last_error is not None
+
+    @property
+    def pending_updates(self) -> int:
+        """Updates accepted but not committed yet."""
+        return self._appended_total - self._committed_total
+
+    def has_pending(self, board_id: str) -> bool:
+        """Whether ``board_id`` has updates not committed yet."""
+        return bool(self._pending.get(board_id))
+
+    def start(self) -> None:
+        """Start the commit and compaction tasks (needs a running event loop)."""
+        self._tasks = [asyncio.create_task(self._commit_loop(), name="syncboard-writer"),
+                       asyncio.create_task(self._compact_loop(), name="syncboard-compactor")]
+
+    def append(self, board_id: str, update: bytes) -> None:
+        """Queue one validated update of ``board_id`` for the next group commit."""
+        self._pending.setdefault(board_id, []).append(update)
+        self._appended_total += 1
+        self._wake.set()
+
+    async def flush(self) -> None:
+        """Wait until everything appended before this call is committed.
+
+        While the database fails this waits for the retries; wrap it in a timeout if needed.
+        """
+        target = self._appended_total
+        if self._committed_total >= target:
+            return
+        self._hurry.set()
+        self._wake.set()
+        async with self._committed:
+            await self._committed.wait_for(lambda: self._committed_total >= target)
+
+    async def close(self, timeout_s: float = 30.0) -> None:
+        """Flush what is pending (bounded by ``timeout_s``), then stop the tasks."""
+        try:
+            await asyncio.wait_for(self.flush(), timeout_s)
+        except TimeoutError:
+            log.error("shutdown: %d updates could not be written within %.0f s; they are lost "
+                      "unless clients resend them (%s)", self.pending_updates, timeout_s,
+                      self.last_error)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _commit_loop(self) -> None:
+        backoff_s = 0.05
+        while True:
+            await self._wake.wait()
+            if not self._hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), self._flush_delay_s)
+            self._wake.clear()
+            self._hurry.clear()
+            batch, self._pending = self._pending, {}
+            count = sum(len(v) for v in batch.values())
+            if not count:
+                continue
+            started = time.perf_counter()
+            try:
+                sizes = await self.store.append_updates(
+                    {board: [_merge(ups)] for board, ups in batch.items()})
+            except (SQLAlchemyError, OSError) as exc:
+                self._requeue(batch)
+                self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                log.error("database write of %d updates for %d boards failed, retrying in "
+                          "%.2f s: %s", count, len(batch), backoff_s, self.last_error)
+                await asyncio.sleep(backoff_s)
+                backoff_s = min(backoff_s * 2, self._retry_max_s)
+                self._wake.set()
+                continue
+            if self.last_error is not None:
+                log.warning("database writes work again; %d updates committed", count)
+            self.last_error = None
+            backoff_s = 0.05
+            self.commits += 1
+            log.debug("committed %d updates for %d boards in %.1f ms", count, len(batch),
+                      (time.perf_counter() - started) * 1000)
+            async with self._committed:
+                self._committed_total += count
+                self._committed.notify_all()
+            self._schedule_compactions(sizes)
+
+    def _requeue(self, batch: dict[str, list[bytes]]) -> None:
+        for board_id, board_updates in batch.items():
+            self._pending[board_id] = board_updates + self._pending.get(board_id, [])
+
+    def _schedule_compactions(self, sizes: dict[str, LogSize]) -> None:
+        for board_id, size in sizes.items():
+            if board_id in self._compact_scheduled:
+                continue
+            if size.updates >= self._compact_after_updates or \
+                    size.bytes >= self._compact_after_bytes:
+                self._compact_scheduled.add(board_id)
+                self._compact_queue.put_nowait(board_id)
+
+    async def _compact_loop(self) -> None:
+        while True:
+            board_id = await self._compact_queue.get()
+            try:
+                result = await self.store.compact(board_id)
+            except (SQLAlchemyError, OSError, ValueError) as exc:
+                log.error("compaction of board %s failed (the log stays as it is): %s",
+                          board_id, exc)
+            else:
+                self.compactions += 1
+                log.info("compacted board %s: %d log rows into a %d-byte snapshot",
+                         board_id, result.merged_updates, result.snapshot_bytes)
+            finally:
+                self._compact_scheduled.discard(board_id)
+
+
+def _merge(board_updates: list[bytes]) -> bytes:
+    return board_updates[0] if len(board_updates) == 1 else merge_updates(*board_updates)
