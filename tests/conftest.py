@@ -1,0 +1,83 @@
+"""Shared fixtures: a real syncboard server in-process or as a subprocess, and Yjs clients.
+
+- ``sb_server`` (in-process, on pytest-tornado's ``io_loop``): a factory
+  ``await sb_server(**settings)`` returning a started ``SyncboardServer`` on 127.0.0.1 port 0 with
+  its own SQLite file; use it from ``@pytest.mark.gen_test`` tests.
+- ``yclient`` (in-process tests): ``await yclient(server, board_id)`` returns a synced
+  ``YClient``; all are closed at teardown.
+- ``server_process``: a factory starting ``python -m backend`` as a real subprocess (for
+  kill -9, restart, Node clients); see ``tests/server_process.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from backend.app import SyncboardServer
+from backend.config import Settings
+from tests.server_process import ServerProcess
+from tests.yclient import YClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def sb_server(io_loop, tmp_path):
+    """Factory for in-process servers; each gets a fresh SQLite file unless ``db`` is given."""
+    servers: list[SyncboardServer] = []
+
+    async def start(**overrides) -> SyncboardServer:
+        options = {"host": "127.0.0.1", "port": 0,
+                   "db": f"sqlite+aiosqlite:///{tmp_path}/board-{len(servers)}.db",
+                   "log_level": "INFO"}
+        options.update(overrides)
+        server = SyncboardServer(Settings(**options))
+        servers.append(server)
+        await server.start()
+        return server
+
+    yield start
+    for server in servers:
+        io_loop.run_sync(server.stop, timeout=30)
+
+
+@pytest.fixture
+def yclient(io_loop):
+    """``await yclient(server, board_id, sync=True)``: a connected YClient, closed at teardown."""
+    clients: list[YClient] = []
+
+    async def connect(server: SyncboardServer, board_id: str, sync: bool = True) -> YClient:
+        client = YClient(f"ws://127.0.0.1:{server.port}/ws/{board_id}")
+        clients.append(client)
+        return await (client.sync() if sync else client.connect())
+
+    yield connect
+    for client in clients:
+        client.close()
+
+    async def settle() -> None:
+        await asyncio.sleep(0.05)
+    io_loop.run_sync(settle)
+
+
+@pytest.fixture
+def server_process(tmp_path):
+    """Factory: ``server_process(**cli_options)`` starts ``python -m backend`` on a free
+    loopback port with its own SQLite file; every process is stopped at teardown."""
+    processes: list[ServerProcess] = []
+
+    def start(**options) -> ServerProcess:
+        db = options.pop("db", f"sqlite+aiosqlite:///{tmp_path}/server-{len(processes)}.db")
+        process = ServerProcess(db_url=db, options=options, log_dir=tmp_path,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        processes.append(process)
+        process.start()
+        return process
+
+    yield start
+    for process in processes:
+        process.stop()
