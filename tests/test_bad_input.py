@@ -1,0 +1,119 @@
+"""Bad input closes only the offending connection, with a documented code; nothing is lost."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pycrdt import create_awareness_message, write_var_uint
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+from backend.protocol import CloseCode
+from tests.yclient import YClient
+
+LIMIT_BYTES = 4096
+
+
+def awareness_frame_of_size(total_bytes: int) -> bytes:
+    """A valid awareness frame exactly ``total_bytes`` long (the padding is in the state)."""
+    for pad in range(total_bytes, 0, -1):
+        state = ('{"pad":"' + "x" * pad + '"}').encode()
+        payload = write_var_uint(1) + write_var_uint(77) + write_var_uint(1) + \
+            write_var_uint(len(state)) + state
+        frame = create_awareness_message(payload)
+        if len(frame) == total_bytes:
+            return frame
+    raise AssertionError("no padding gives that size")
+
+
+BAD_FRAMES = {
+    "unknown_message_type": b"\x07\x00",
+    "truncated_sync": b"\x00",
+    "unknown_sync_type": b"\x00\x05\x01\x00",
+    "update_pycrdt_rejects": b"\x00\x02\x05\xff\xff\xff\xff\xff",
+    "declared_length_too_long": b"\x00\x02\xff\xff\xff\x7f\x00\x00",
+    "trailing_bytes": b"\x00\x02\x02\x00\x00\x99",
+    "bad_state_vector": b"\x00\x00\x03\xff\xff\xff",
+    "awareness_not_json": create_awareness_message(
+        write_var_uint(1) + write_var_uint(5) + write_var_uint(1) + write_var_uint(4) + b"{{{{"),
+    "awareness_not_utf8": create_awareness_message(
+        write_var_uint(1) + write_var_uint(5) + write_var_uint(1) + write_var_uint(2) + b"\xff\xfe"),
+    "awareness_state_not_object": create_awareness_message(
+        write_var_uint(1) + write_var_uint(5) + write_var_uint(1) + write_var_uint(1) + b"7"),
+    "awareness_count_past_end": create_awareness_message(write_var_uint(1000)),
+    "number_too_long": b"\x00\x02" + b"\xff" * 12,
+}
+
+
+async def assert_board_unharmed(server, board_id: str, good: YClient, other: YClient,
+                                before_state: bytes) -> None:
+    """The board's document is unchanged and the good clients still sync both ways."""
+    room = server.registry.rooms[board_id]
+    assert room.document.doc.get_state() == before_state
+    await good.put("after", "still syncing")
+    await other.wait_for(lambda: other.snapshot().get("after") == "still syncing",
+                         what="sync after the bad client left")
+    await other.put("reply", 1)
+    await good.wait_for(lambda: good.snapshot().get("reply") == 1, what="reverse sync")
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FRAMES))
+@pytest.mark.gen_test(timeout=30)
+async def test_malformed_frame_closes_only_that_peer_with_1007(sb_server, yclient, caplog, case):
+    server = await sb_server()
+    board = f"bad_{case}"
+    good = await yclient(server, board)
+    other = await yclient(server, board)
+    await good.put("before", 1)
+    await other.wait_for(lambda: other.snapshot().get("before") == 1, what="initial sync")
+    before_state = server.registry.rooms[board].document.doc.get_state()
+    bad = await yclient(server, board)
+    with caplog.at_level(logging.WARNING, logger="backend.room"):
+        await bad.send(BAD_FRAMES[case])
+        code = await bad.wait_closed()
+    assert code == CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA
+    assert any(board in r.getMessage() and "1007" in r.getMessage() for r in caplog.records)
+    await assert_board_unharmed(server, board, good, other, before_state)
+    await server.writer.flush()
+    stored = await server.store.load_updates(board)
+    assert stored  # what was committed before is still there and loads
+    assert len(server.registry.rooms[board].peers) == 2
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_text_frame_closes_with_1007(sb_server, yclient):
+    server = await sb_server()
+    bad = await yclient(server, "text_frame")
+    await bad.ws.write_message("hello")
+    assert await bad.wait_closed() == CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_frame_at_the_size_limit_passes_one_byte_more_closes_with_1009(sb_server, yclient):
+    server = await sb_server(max_message_bytes=LIMIT_BYTES)
+    board = "size_limit"
+    good = await yclient(server, board)
+    other = await yclient(server, board)
+    at_limit = await yclient(server, board)
+    await at_limit.send(awareness_frame_of_size(LIMIT_BYTES))
+    await other.wait_for(lambda: 77 in other.awareness, what="the at-limit frame relayed")
+    before_state = server.registry.rooms[board].document.doc.get_state()
+    over = await yclient(server, board)
+    await over.send(awareness_frame_of_size(LIMIT_BYTES + 1))
+    assert await over.wait_closed() == CloseCode.WS_1009_MESSAGE_TOO_BIG
+    assert not at_limit.closed.is_set()
+    await assert_board_unharmed(server, board, good, other, before_state)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_invalid_board_id_is_refused_with_400_before_upgrade(sb_server):
+    server = await sb_server()
+    client = AsyncHTTPClient()
+    for bad_id in ("a" * 65, "has%20space", "dots.are.bad", ""):
+        with pytest.raises(HTTPClientError) as info:
+            await client.fetch(f"http://127.0.0.1:{server.port}/ws/{bad_id}",
+                               headers={"Connection": "Upgrade", "Upgrade": "websocket",
+                                        "Sec-WebSocket-Version": "13",
+                                        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+        assert info.value.code == 400, bad_id
+    assert not server.registry.rooms
