@@ -26,6 +26,13 @@ def awareness_frame_of_size(total_bytes: int) -> bytes:
     raise AssertionError("no padding gives that size")
 
 
+def awareness_entry(state: bytes) -> bytes:
+    """An awareness frame with one entry (client 5, clock 1) holding raw ``state`` bytes."""
+    return create_awareness_message(
+        write_var_uint(1) + write_var_uint(5) + write_var_uint(1) + write_var_uint(len(state))
+        + state)
+
+
 BAD_FRAMES = {
     "unknown_message_type": b"\x07\x00",
     "truncated_sync": b"\x00",
@@ -34,12 +41,9 @@ BAD_FRAMES = {
     "declared_length_too_long": b"\x00\x02\xff\xff\xff\x7f\x00\x00",
     "trailing_bytes": b"\x00\x02\x02\x00\x00\x99",
     "bad_state_vector": b"\x00\x00\x03\xff\xff\xff",
-    "awareness_not_json": create_awareness_message(
-        write_var_uint(1) + write_var_uint(5) + write_var_uint(1) + write_var_uint(4) + b"{{{{"),
-    "awareness_not_utf8": create_awareness_message(
-        write_var_uint(1) + write_var_uint(5) + write_var_uint(1) + write_var_uint(2) + b"\xff\xfe"),
-    "awareness_state_not_object": create_awareness_message(
-        write_var_uint(1) + write_var_uint(5) + write_var_uint(1) + write_var_uint(1) + b"7"),
+    "awareness_not_json": awareness_entry(b"{{{{"),
+    "awareness_not_utf8": awareness_entry(b"\xff\xfe"),
+    "awareness_state_not_object": awareness_entry(b"7"),
     "awareness_count_past_end": create_awareness_message(write_var_uint(1000)),
     "number_too_long": b"\x00\x02" + b"\xff" * 12,
 }
