@@ -125,12 +125,12 @@ class Store:
                 for board_id, board_updates in batch.items():
                     if not board_updates:
                         continue
-                    await conn.execute(insert(updates), [
-                        {"board_id": board_id, "data": data, "created_at": now}
-                        for data in board_updates])
                     sizes[board_id] = await _count_appended(
                         conn, board_id, len(board_updates),
                         sum(len(d) for d in board_updates), now)
+                    await conn.execute(insert(updates), [
+                        {"board_id": board_id, "data": data, "created_at": now}
+                        for data in board_updates])
         return sizes
 
     async def compact(self, board_id: str) -> CompactionResult:

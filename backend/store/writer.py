@@ -3,7 +3,7 @@
 ``append`` is synchronous and cheap (the room calls it right after applying an update).
 One task commits: the first update after a commit opens a batch window of
 ``flush_delay_ms``; when it closes, everything pending (all boards) goes to the store in one
-transaction, each board's updates merged into one log row. A failed commit is logged at ERROR,
+transaction. A failed commit is logged at ERROR,
 the batch stays pending (nothing dropped) and is retried with exponential backoff up to
 ``write_retry_max_s``; ``degraded`` is true until a commit succeeds again. After a commit, a
 board whose log passed the thresholds is compacted by a separate task, one board at a time.
@@ -16,7 +16,6 @@ import contextlib
 import logging
 import time
 
-from pycrdt import merge_updates
 from sqlalchemy.exc import SQLAlchemyError
 
 from .store import LogSize, Store
@@ -113,8 +112,7 @@ class UpdateWriter:
                 continue
             started = time.perf_counter()
             try:
-                sizes = await self.store.append_updates(
-                    {board: [_merge(ups)] for board, ups in batch.items()})
+                sizes = await self.store.append_updates(batch)
             except (SQLAlchemyError, OSError) as exc:
                 self._requeue(batch)
                 self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -164,6 +162,3 @@ class UpdateWriter:
             finally:
                 self._compact_scheduled.discard(board_id)
 
-
-def _merge(board_updates: list[bytes]) -> bytes:
-    return board_updates[0] if len(board_updates) == 1 else merge_updates(*board_updates)
