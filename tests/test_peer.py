@@ -1,0 +1,67 @@
+"""Connection liveness and backpressure: dead peers are dropped, slow readers cut off."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+
+import pytest
+
+
+def raw_websocket(port: int, board_id: str) -> socket.socket:
+    """A WebSocket that completes the handshake and then never reads nor answers pings."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ws/{board_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return sock
+
+
+async def wait_until(predicate, timeout_s: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_peer_that_never_answers_pings_is_dropped(sb_server):
+    server = await sb_server(ping_interval_s=0.3, ping_timeout_s=0.3)
+    sock = await asyncio.to_thread(raw_websocket, server.port, "ping")
+    try:
+        await wait_until(lambda: server.registry.connection_count == 1, 5, "the join")
+        # Tornado sends a close frame at the ping timeout and aborts 5 s later without reply.
+        await wait_until(lambda: server.registry.connection_count == 0, 10,
+                         "the dead peer dropped")
+    finally:
+        sock.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_client_that_stops_reading_is_closed_and_others_keep_syncing(sb_server, yclient):
+    server = await sb_server(max_pending_bytes=256 * 1024)
+    board = "slow"
+    sock = await asyncio.to_thread(raw_websocket, server.port, board)
+    try:
+        writer = await yclient(server, board)
+        reader = await yclient(server, board)
+        await wait_until(lambda: server.registry.connection_count == 3, 5, "three peers")
+        chunk = "x" * 50_000
+        for i in range(400):  # 20 MB relayed to the stalled socket would overflow its buffers
+            await writer.put(f"k{i % 20}", chunk + str(i))
+            if server.registry.connection_count == 2:
+                break
+        await wait_until(lambda: server.registry.connection_count == 2, 10, "slow peer closed")
+        await writer.put("final", 1)
+        await reader.wait_for(lambda: reader.snapshot().get("final") == 1, what="others sync")
+    finally:
+        sock.close()

@@ -1,0 +1,79 @@
+"""Board loading and unloading: once per board, idle unload really frees memory."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import psutil
+import pytest
+from pycrdt import Doc, Map, Text
+
+
+def big_update(size_bytes: int) -> bytes:
+    doc = Doc()
+    doc.get("elements", type=Map)["note"] = Text("x" * size_bytes)
+    return doc.get_update()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_load_unload_cycles_do_not_grow_memory(sb_server):
+    server = await sb_server(idle_unload_s=0)
+    registry = server.registry
+    await server.store.append_updates({"memory": [big_update(2_000_000)]})
+
+    async def cycle() -> None:
+        room = await registry.acquire("memory")
+        assert len(str(room.document.doc.get("elements", type=Map)["note"])) == 2_000_000
+        registry.release_if_idle(room)
+        for _ in range(200):
+            if "memory" not in registry.rooms:
+                return
+            await asyncio.sleep(0.005)
+        raise AssertionError("board was not unloaded")
+
+    process = psutil.Process()
+    for _ in range(10):  # warm up allocator pools
+        await cycle()
+    gc.collect()
+    baseline = process.memory_info().rss
+    cycles = 60
+    for _ in range(cycles):
+        await cycle()
+    gc.collect()
+    growth = process.memory_info().rss - baseline
+    # A leaked board would cost >= 2 MB each, 120 MB over the loop.
+    assert growth < 25 * 1024 * 1024, f"RSS grew {growth / 1e6:.1f} MB over {cycles} cycles"
+    assert registry.unloads_total >= cycles
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_join_during_idle_countdown_keeps_the_room(sb_server, yclient):
+    server = await sb_server(idle_unload_s=0.3)
+    alice = await yclient(server, "keep")
+    await alice.put("a", 1)
+    room = server.registry.rooms["keep"]
+    alice.close()
+    await alice.wait_closed()
+    await asyncio.sleep(0.1)
+    bob = await yclient(server, "keep")
+    await asyncio.sleep(0.5)
+    assert server.registry.rooms["keep"] is room
+    assert bob.snapshot() == {"a": 1}
+    assert server.registry.loads_total == 1
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_unloaded_board_was_flushed_first(sb_server, yclient):
+    server = await sb_server(idle_unload_s=0.1, flush_delay_ms=100)
+    alice = await yclient(server, "flushed")
+    await alice.put("a", 1)
+    alice.close()
+    await alice.wait_closed()
+    for _ in range(200):
+        if "flushed" not in server.registry.rooms:
+            break
+        await asyncio.sleep(0.01)
+    assert "flushed" not in server.registry.rooms
+    assert server.writer.pending_updates == 0
+    assert len(await server.store.load_updates("flushed")) == 1
