@@ -15,6 +15,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application, StaticFileHandler
 
+from .broker import Broker, LocalBroker
 from .config import Settings
 from .http_handlers import AppPageHandler, BoardHandler, BoardsHandler, HealthHandler
 from .registry import BoardRegistry
@@ -54,6 +55,7 @@ class SyncboardServer:
         self.store: Store | None = None
         self.writer: UpdateWriter | None = None
         self.registry: BoardRegistry | None = None
+        self.broker: Broker | None = None
         self.port: int | None = None
         self._http: HTTPServer | None = None
 
@@ -66,7 +68,9 @@ class SyncboardServer:
                                    compact_after_updates=s.compact_after_updates,
                                    compact_after_bytes=s.compact_after_bytes)
         self.writer.start()
-        self.registry = BoardRegistry(self.store, self.writer, s)
+        self.broker = LocalBroker()
+        self.registry = BoardRegistry(self.store, self.writer, self.broker, s)
+        await self.broker.start(self.registry.receive_remote)
         self.registry.start()
         sockets = bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
         self.port = sockets[0].getsockname()[1]
@@ -86,6 +90,8 @@ class SyncboardServer:
             self._http.stop()
         if self.registry is not None:
             await self.registry.close()
+        if self.broker is not None:
+            await self.broker.close()
         if self.writer is not None:
             await self.writer.close()
         if self._http is not None:

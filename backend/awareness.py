@@ -58,6 +58,14 @@ class Presence:
             self._map_to_peer(client_id, peer)
         return changed
 
+    def apply_remote(self, payload: bytes) -> list[int]:
+        """Apply an awareness update another process relayed; return the changed client ids.
+
+        Those ids belong to peers of the other process, which also broadcasts their removal.
+        Raises ``CloseConnection(1007)`` if the payload is malformed.
+        """
+        return self._apply_entries(_decode_entries(payload), origin="remote")
+
     def remove_peer(self, peer: Hashable) -> list[int]:
         """Forget ``peer``; remove the states it brought. Returns the removed client ids."""
         ids = self._ids_by_peer.pop(peer, set())

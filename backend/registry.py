@@ -12,8 +12,10 @@ import logging
 import time
 
 from .awareness import Presence
+from .broker import Broker, RemoteKind
 from .config import Settings
 from .document import EMPTY_UPDATE, BoardDocument
+from .errors import CloseConnection
 from .peer import Peer
 from .protocol import CloseCode
 from .room import Room
@@ -25,9 +27,11 @@ log = logging.getLogger(__name__)
 class BoardRegistry:
     """All boards loaded in this process."""
 
-    def __init__(self, store: Store, writer: UpdateWriter, settings: Settings) -> None:
+    def __init__(self, store: Store, writer: UpdateWriter, broker: Broker,
+                 settings: Settings) -> None:
         self.store = store
         self.writer = writer
+        self.broker = broker
         self.settings = settings
         self.loads_total = 0
         self.unloads_total = 0
@@ -80,6 +84,18 @@ class BoardRegistry:
                 self._rooms.get(room.board_id) is room:
             room.unload_task = asyncio.create_task(self._unload_when_idle(room))
 
+    def receive_remote(self, board_id: str, kind: RemoteKind, payload: bytes) -> None:
+        """Apply a message another process published for a board loaded here (the broker's
+        ``deliver`` callback). Boards not loaded here are ignored: they load from the store."""
+        room = self._rooms.get(board_id)
+        if room is None:
+            return
+        try:
+            room.apply_remote(kind, payload)
+        except (CloseConnection, ValueError) as exc:
+            log.error("board %s: dropped a malformed %s from another process: %s", board_id,
+                      kind.value, exc)
+
     async def apply_update(self, board_id: str, update: bytes) -> None:
         """Apply a server-made update (import) to the live board, relay and persist it.
 
@@ -110,11 +126,13 @@ class BoardRegistry:
 
     async def _load(self, board_id: str) -> Room:
         started = time.perf_counter()
+        await self.broker.subscribe(board_id)
         await self.store.create_board(board_id)
         stored = await self.store.load_updates(board_id)
         document = _rebuild(board_id, stored)
         room = Room(board_id, document,
-                    Presence(document.doc, self.settings.awareness_timeout_s), self.writer)
+                    Presence(document.doc, self.settings.awareness_timeout_s), self.writer,
+                    self.broker)
         self._rooms[board_id] = room
         self.loads_total += 1
         log.info("loaded board %s: %d stored updates, %d bytes, in %.1f ms", board_id,
@@ -131,6 +149,7 @@ class BoardRegistry:
             if not self.writer.has_pending(room.board_id):
                 break
         del self._rooms[room.board_id]
+        self.broker.unsubscribe(room.board_id)
         room.unload_task = None
         self.unloads_total += 1
         log.info("unloaded idle board %s", room.board_id)

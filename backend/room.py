@@ -23,6 +23,7 @@ from pycrdt import (
 )
 
 from .awareness import Presence
+from .broker import Broker, RemoteKind
 from .document import BoardDocument
 from .errors import CloseConnection
 from .protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
@@ -38,15 +39,18 @@ class Room:
     """The live state of one board: document, presence, peers."""
 
     def __init__(self, board_id: str, document: BoardDocument, presence: Presence,
-                 writer: UpdateWriter) -> None:
+                 writer: UpdateWriter, broker: Broker) -> None:
         self.board_id = board_id
         self.document = document
         self.presence = presence
         self.peers: set[Peer] = set()
         self.unload_task: asyncio.Task | None = None
         self._writer = writer
+        self._broker = broker
         self._relay_updates: list[bytes] = []
         self._relay_awareness: list[int] = []
+        self._publish_updates: list[bytes] = []
+        self._publish_awareness = False
         self._flush_scheduled = False
 
     def join(self, peer: Peer) -> None:
@@ -84,6 +88,21 @@ class Room:
         if changed:
             self._accept_update(update)
 
+    def apply_remote(self, kind: RemoteKind, payload: bytes) -> None:
+        """Apply what another process published (already persisted there): relay only.
+
+        Raises ``ValueError`` / ``CloseConnection`` if the payload is malformed.
+        """
+        if kind is RemoteKind.UPDATE:
+            if self.document.apply_update(payload):
+                self._relay_updates.append(payload)
+                self._schedule_flush()
+        else:
+            changed = self.presence.apply_remote(payload)
+            if changed:
+                self._relay_awareness.extend(changed)
+                self._schedule_flush()
+
     def expire_presence(self) -> None:
         """Drop presence not renewed within the timeout and broadcast its removal."""
         self._relay_presence(self.presence.expire())
@@ -116,9 +135,12 @@ class Room:
     def _accept_update(self, update: bytes) -> None:
         self._writer.append(self.board_id, update)
         self._relay_updates.append(update)
+        self._publish_updates.append(update)
         self._schedule_flush()
 
     def _relay_presence(self, client_ids: list[int]) -> None:
+        """Relay presence changes made here (by a peer, a disconnect or an expiry)."""
+        self._publish_awareness = self._publish_awareness or bool(client_ids)
         if client_ids:
             self._relay_awareness.extend(client_ids)
             self._schedule_flush()
@@ -133,11 +155,21 @@ class Room:
         frames = []
         if self._relay_updates:
             updates, self._relay_updates = self._relay_updates, []
-            merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
-            frames.append(create_update_message(merged))
+            frames.append(create_update_message(_merged(updates)))
+        if self._publish_updates:
+            updates, self._publish_updates = self._publish_updates, []
+            self._broker.publish(self.board_id, RemoteKind.UPDATE, _merged(updates))
         if self._relay_awareness:
             client_ids, self._relay_awareness = self._relay_awareness, []
-            frames.append(create_awareness_message(self.presence.encode(client_ids)))
+            encoded = self.presence.encode(client_ids)
+            frames.append(create_awareness_message(encoded))
+            if self._publish_awareness:
+                self._broker.publish(self.board_id, RemoteKind.AWARENESS, encoded)
+        self._publish_awareness = False
         for peer in list(self.peers):
             for frame in frames:
                 peer.send(frame)
+
+
+def _merged(updates: list[bytes]) -> bytes:
+    return updates[0] if len(updates) == 1 else merge_updates(*updates)
