@@ -1,0 +1,362 @@
+"""The board document model (``shared/board.schema.json``) on the server side.
+
+Reads a pycrdt ``Doc`` into plain elements the way every renderer must (shared/BOARD.md,
+"Tolerance rules"): a missing or mistyped field takes the schema default, a number is clamped to
+the schema range, an element that cannot be drawn is skipped and counted, unknown fields are
+kept. The reverse, ``build_import_update``, turns the JSON export form into one Yjs update (a
+``Y.Map`` per element, ``Y.Array`` points, ``Y.Text`` text) on top of a board's current state.
+
+Every default, range and cap comes from the schema file; none is repeated here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from pycrdt import Array, Doc, Map, Text
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "shared" / "board.schema.json"
+POINT_TYPES = frozenset({"stroke", "line", "arrow"})
+TEXT_TYPES = frozenset({"text", "sticky"})
+
+_MAX_SAFE_INT = 2**53
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How to read one field: its JSON type, default and limits, from the schema."""
+
+    name: str
+    kind: str
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    max_items: int | None = None
+    pattern: re.Pattern[str] | None = None
+    choices: tuple[Any, ...] | None = None
+    item_minimum: float | None = None
+    item_maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class BoardModel:
+    """The schema compiled into per-type field rules."""
+
+    version: int
+    element_types: tuple[str, ...]
+    id_pattern: re.Pattern[str]
+    meta_rules: tuple[FieldRule, ...]
+    type_rules: dict[str, tuple[FieldRule, ...]]
+    validator: Draft202012Validator
+
+    def rules_for(self, element_type: str) -> tuple[FieldRule, ...]:
+        """Field rules of one known element type (common fields first, schema order)."""
+        return self.type_rules[element_type]
+
+
+@dataclass
+class BoardContent:
+    """One board read into plain values: what every exporter draws from."""
+
+    meta: dict[str, Any]
+    elements: list[dict[str, Any]]
+    skipped: int = 0
+    version: int = 1
+    skipped_ids: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON export form: ``{"schemaVersion", "meta", "elements"}``."""
+        return {"schemaVersion": self.version, "meta": self.meta, "elements": self.elements}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Why an import file was refused: a JSON path (``$.elements[3].fill``) and a message."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@cache
+def load_model(path: Path = SCHEMA_PATH) -> BoardModel:
+    """Load and compile the schema (once per path)."""
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    defs = schema["$defs"]
+    element = defs["element"]
+    common = element["properties"]
+    types = tuple(common["type"]["enum"])
+    type_rules: dict[str, tuple[FieldRule, ...]] = {}
+    for element_type in types:
+        merged = {name: prop for name, prop in common.items() if name not in ("id", "type")}
+        for branch in element.get("allOf", []):
+            if branch["if"]["properties"]["type"].get("const") == element_type:
+                merged.update(branch["then"]["properties"])
+        type_rules[element_type] = tuple(_rule(name, prop, defs) for name, prop in merged.items())
+    meta_rules = tuple(_rule(name, prop, defs) for name, prop in defs["meta"]["properties"].items())
+    return BoardModel(
+        version=int(schema["version"]),
+        element_types=types,
+        id_pattern=re.compile(common["id"]["pattern"]),
+        meta_rules=meta_rules,
+        type_rules=type_rules,
+        validator=Draft202012Validator(schema),
+    )
+
+
+def read_board(doc: Doc, model: BoardModel | None = None) -> BoardContent:
+    """Read a board's ``meta`` and ``elements`` tolerantly; elements in (z, id) order."""
+    model = model or load_model()
+    meta_raw = _root_map(doc, "meta")
+    meta = normalize_meta(_plain_map(meta_raw) if meta_raw is not None else {}, model)
+    elements: list[dict[str, Any]] = []
+    skipped_ids: list[str] = []
+    elements_map = _root_map(doc, "elements")
+    for key, value in (elements_map.items() if elements_map is not None else ()):
+        element = normalize_element(key, _plain_map(value), model) \
+            if isinstance(value, Map) else None
+        if element is None:
+            skipped_ids.append(key)
+        else:
+            elements.append(element)
+    elements.sort(key=lambda e: (e["z"], e["id"]))
+    return BoardContent(meta, elements, len(skipped_ids), model.version, skipped_ids)
+
+
+def read_update(update: bytes, model: BoardModel | None = None) -> BoardContent:
+    """Read a board from one encoded Yjs update (a snapshot). Raises ``ValueError`` if pycrdt
+    cannot decode it."""
+    doc = Doc()
+    doc.apply_update(update)
+    return read_board(doc, model)
+
+
+def normalize_element(element_id: str, raw: dict[str, Any],
+                      model: BoardModel | None = None) -> dict[str, Any] | None:
+    """One element with defaults applied and values clamped, or None if it cannot be drawn
+    (bad id, unknown type, a point type without a point)."""
+    model = model or load_model()
+    element_type = raw.get("type")
+    if not isinstance(element_id, str) or not model.id_pattern.fullmatch(element_id) or \
+            element_type not in model.element_types:
+        return None
+    box = _unflipped_box(raw)
+    out: dict[str, Any] = {"id": element_id, "type": element_type}
+    for rule in model.rules_for(element_type):
+        out[rule.name] = _read_field(rule, box.get(rule.name, raw.get(rule.name)))
+    if element_type in POINT_TYPES and not out["points"]:
+        return None
+    known = set(out)
+    for name in sorted(raw):
+        if name not in known:
+            value = _plain_json(raw[name])
+            if value is not _DROP:
+                out[name] = value
+    return out
+
+
+def normalize_meta(raw: dict[str, Any], model: BoardModel | None = None) -> dict[str, Any]:
+    """Board settings with defaults applied; unknown settings kept."""
+    model = model or load_model()
+    out = {rule.name: _read_field(rule, raw.get(rule.name)) for rule in model.meta_rules}
+    out["schemaVersion"] = model.version
+    for name in sorted(raw):
+        if name not in out:
+            value = _plain_json(raw[name])
+            if value is not _DROP:
+                out[name] = value
+    return out
+
+
+def validate_board_json(data: Any, model: BoardModel | None = None) -> list[Violation]:
+    """Schema violations of an import file (empty list = valid), first by document order.
+
+    Also refuses two elements with one id, which JSON Schema cannot express.
+    """
+    model = model or load_model()
+    errors = sorted(model.validator.iter_errors(data), key=lambda e: [str(p) for p in e.path])
+    violations = [Violation(error.json_path, error.message) for error in errors]
+    if not violations:
+        seen: set[str] = set()
+        for index, element in enumerate(data["elements"]):
+            if element["id"] in seen:
+                violations.append(Violation(f"$.elements[{index}].id",
+                                            f"duplicate element id {element['id']!r}"))
+            seen.add(element["id"])
+    return violations
+
+
+def build_import_update(data: dict[str, Any], base_update: bytes | None = None) -> bytes:
+    """One Yjs update writing a validated JSON export form onto a board.
+
+    ``base_update`` is the board's current state: the new values are made on top of it, so they
+    win over what is there (elements with the same id are replaced, meta fields overwritten)
+    and leave everything else alone. Raises ``ValueError`` if ``base_update`` is undecodable.
+    """
+    model = load_model()
+    doc = Doc()
+    if base_update:
+        doc.apply_update(base_update)
+    before = doc.get_state()
+    meta = doc.get("meta", type=Map)
+    elements = doc.get("elements", type=Map)
+    with doc.transaction():
+        for name, value in data.get("meta", {}).items():
+            meta[name] = value
+        meta["schemaVersion"] = model.version
+        for element in data["elements"]:
+            elements[element["id"]] = Map(_y_fields(element))
+    return doc.get_update(before)
+
+
+_DROP = object()
+
+
+def _rule(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> FieldRule:
+    prop = _resolve(prop, defs)
+    items = _resolve(prop.get("items", {}), defs)
+    pattern = prop.get("pattern")
+    kind = prop.get("type", "string")
+    if "enum" in prop:
+        kind = "enum"
+    return FieldRule(
+        name=name, kind=kind, default=prop.get("default"),
+        minimum=prop.get("minimum"), maximum=prop.get("maximum"),
+        max_length=prop.get("maxLength"), max_items=prop.get("maxItems"),
+        pattern=re.compile(pattern) if pattern else None,
+        choices=tuple(prop["enum"]) if "enum" in prop else None,
+        item_minimum=items.get("minimum"), item_maximum=items.get("maximum"),
+    )
+
+
+def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = prop.get("$ref")
+    if not ref:
+        return prop
+    target = defs[ref.removeprefix("#/$defs/")]
+    return {**_resolve(target, defs), **{k: v for k, v in prop.items() if k != "$ref"}}
+
+
+def _read_field(rule: FieldRule, value: Any) -> Any:
+    if rule.kind in ("number", "integer"):
+        if not _is_number(value):
+            return _number(rule.default)
+        return _number(_clamp(value, rule.minimum, rule.maximum))
+    if rule.kind == "boolean":
+        return value if isinstance(value, bool) else rule.default
+    if rule.kind == "enum":
+        return value if isinstance(value, str) and value in (rule.choices or ()) else rule.default
+    if rule.kind == "array":
+        return _read_points(rule, value)
+    if not isinstance(value, str):
+        return rule.default
+    if rule.pattern is not None:
+        return value if rule.pattern.fullmatch(value) else rule.default
+    return value[:rule.max_length] if rule.max_length is not None else value
+
+
+def _read_points(rule: FieldRule, value: Any) -> list[float | int]:
+    if not isinstance(value, list):
+        return []
+    out: list[float | int] = []
+    limit = rule.max_items - rule.max_items % 2 if rule.max_items else len(value)
+    for index in range(0, len(value) - 1, 2):
+        px, py = value[index], value[index + 1]
+        if _is_number(px) and _is_number(py):
+            out.append(_number(_clamp(px, rule.item_minimum, rule.item_maximum)))
+            out.append(_number(_clamp(py, rule.item_minimum, rule.item_maximum)))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _unflipped_box(raw: dict[str, Any]) -> dict[str, float]:
+    """A negative width or height moves the origin instead (``x += w; w = -w``)."""
+    box: dict[str, float] = {}
+    for origin, size in (("x", "w"), ("y", "h")):
+        length = raw.get(size)
+        if _is_number(length) and length < 0:
+            box[size] = -length
+            if _is_number(raw.get(origin)):
+                box[origin] = raw[origin] + length
+    return box
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def _number(value: float | int) -> float | int:
+    """Integral values as ``int`` (Yjs stores every number as a double; JSON should not care)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < _MAX_SAFE_INT:
+        return int(value)
+    return value
+
+
+def _clamp(value: float, low: float | None, high: float | None) -> float:
+    if low is not None and value < low:
+        return low
+    if high is not None and value > high:
+        return high
+    return value
+
+
+def _root_map(doc: Doc, name: str) -> Map | None:
+    try:
+        return doc.get(name, type=Map)
+    except (TypeError, ValueError):  # the root exists with another shared type
+        return None
+
+
+def _plain_map(ymap: Map) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in ymap.items():
+        if isinstance(value, Text):
+            out[key] = str(value)
+        elif isinstance(value, Array | Map):
+            out[key] = value.to_py()
+        else:
+            out[key] = value
+    return out
+
+
+def _plain_json(value: Any) -> Any:
+    """A JSON-safe copy of an unknown field's value, or ``_DROP`` (binary, NaN...)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        return _number(value) if math.isfinite(value) else _DROP
+    if isinstance(value, list):
+        items = [_plain_json(v) for v in value]
+        return [v for v in items if v is not _DROP]
+    if isinstance(value, dict):
+        pairs = {str(k): _plain_json(v) for k, v in value.items()}
+        return {k: v for k, v in pairs.items() if v is not _DROP}
+    return _DROP
+
+
+def _y_fields(element: dict[str, Any]) -> dict[str, Any]:
+    element_type = element["type"]
+    fields: dict[str, Any] = {}
+    for name, value in element.items():
+        if name == "id":
+            continue
+        if name == "points" and element_type in POINT_TYPES:
+            fields[name] = Array([float(v) for v in value])
+        elif name == "text" and element_type in TEXT_TYPES:
+            fields[name] = Text(value)  # whole string at once: pycrdt indexes are UTF-8 bytes
+        else:
+            fields[name] = value
+    return fields

@@ -1,0 +1,319 @@
+"""SVG export: one standalone SVG document drawn from a ``BoardContent``.
+
+Built with ``xml.etree.ElementTree``, so every string from the document reaches the output as
+escaped character data or attribute text, never as markup. Colours were already checked
+against the schema's strict pattern by ``board_model``; they are converted once more here to
+``#rrggbb`` plus an opacity, and anything unexpected becomes ``none``. Geometry follows the
+browser painters (frontend/src/render/shapes.js) and shared/BOARD.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ..board_model import BoardContent
+
+SVG_NS = "http://www.w3.org/2000/svg"
+FONT_FAMILY = "DejaVu Sans, Arial, Helvetica, sans-serif"
+IMAGE_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+STICKY_PADDING = 14
+LINE_HEIGHT = 1.25
+AVERAGE_CHAR_WIDTH_EM = 0.55
+"""Average advance of a character in DejaVu Sans, in em: text is wrapped without font metrics."""
+
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_HEX = re.compile(r"#([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+
+@dataclass(frozen=True)
+class SvgOptions:
+    """How to frame and paint the export.
+
+    ``background``: a schema colour, ``transparent``, or None for the board's own background.
+    ``region``: ``(x, y, w, h)`` in board units, or None to fit the content plus ``margin``.
+    """
+
+    background: str | None = None
+    region: tuple[float, float, float, float] | None = None
+    margin: float = 32.0
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in board units."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+def render_svg(board: BoardContent, options: SvgOptions = SvgOptions(),
+               images: Mapping[str, tuple[str, bytes]] | None = None) -> str:
+    """The board as an SVG document (UTF-8 text with an XML declaration)."""
+    images = images or {}
+    view = Box(*options.region) if options.region else fit_view(board, options.margin)
+    root = ET.Element("svg", {
+        "xmlns": SVG_NS, "version": "1.1",
+        "width": _num(view.w), "height": _num(view.h),
+        "viewBox": " ".join(_num(v) for v in (view.x, view.y, view.w, view.h)),
+    })
+    background = options.background or board.meta.get("background", "transparent")
+    paint, alpha = _paint(background)
+    if paint != "none":
+        ET.SubElement(root, "rect", {"data-role": "background", "x": _num(view.x),
+                                     "y": _num(view.y), "width": _num(view.w),
+                                     "height": _num(view.h), "fill": paint,
+                                     **_alpha("fill-opacity", alpha)})
+    title = board.meta.get("title")
+    if title:
+        ET.SubElement(root, "title").text = _xml_safe(title)
+    for element in board.elements:
+        group = _group(root, element)
+        _DRAW[element["type"]](group, element, images)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def element_frame(element: dict) -> Box:
+    """The unrotated frame of an element (point types: the box of their points)."""
+    if element["type"] in ("stroke", "line", "arrow"):
+        xs, ys = element["points"][0::2], element["points"][1::2]
+        return Box(element["x"] + min(xs), element["y"] + min(ys), max(xs) - min(xs),
+                   max(ys) - min(ys))
+    return Box(element["x"], element["y"], element["w"], element["h"])
+
+
+def element_bounds(element: dict) -> Box:
+    """The rotated frame's bounding box, padded for stroke width and arrowheads."""
+    frame = element_frame(element)
+    if element["type"] == "text":
+        frame = _with_text_extent(frame, element)
+    pad = element["strokeWidth"] / 2 + 1
+    if element["type"] == "arrow":
+        pad += max(10.0, element["strokeWidth"] * 4)
+    cos, sin = abs(math.cos(element["angle"])), abs(math.sin(element["angle"]))
+    half_w = (frame.w * cos + frame.h * sin) / 2 + pad
+    half_h = (frame.w * sin + frame.h * cos) / 2 + pad
+    cx, cy = frame.x + frame.w / 2, frame.y + frame.h / 2
+    return Box(cx - half_w, cy - half_h, 2 * half_w, 2 * half_h)
+
+
+def fit_view(board: BoardContent, margin: float) -> Box:
+    """The content's bounding box plus ``margin`` on each side (a small square when empty)."""
+    if not board.elements:
+        return Box(-margin, -margin, 2 * margin, 2 * margin)
+    boxes = [element_bounds(e) for e in board.elements]
+    x0 = min(b.x for b in boxes) - margin
+    y0 = min(b.y for b in boxes) - margin
+    x1 = max(b.x + b.w for b in boxes) + margin
+    y1 = max(b.y + b.h for b in boxes) + margin
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def wrap_text(text: str, width: float, font_size: float) -> list[str]:
+    """Split ``text`` into lines no wider than ``width`` (estimated; 0 = newlines only)."""
+    max_chars = int(width / (font_size * AVERAGE_CHAR_WIDTH_EM)) if width > 0 else 0
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if max_chars <= 0:
+            lines.append(paragraph)
+            continue
+        line = ""
+        for word in re.split(r"(\s+)", paragraph):
+            if line and len(line + word) > max_chars:
+                lines.append(line.rstrip())
+                line = word.lstrip()
+                while len(line) > max_chars > 0:
+                    lines.append(line[:max_chars])
+                    line = line[max_chars:]
+            else:
+                line += word
+        lines.append(line)
+    return lines
+
+
+def _with_text_extent(frame: Box, element: dict) -> Box:
+    """A text element's frame grown to its estimated text size (its w, h may be 0)."""
+    lines = wrap_text(element["text"], 0, element["fontSize"])
+    width = max(map(len, lines)) * element["fontSize"] * AVERAGE_CHAR_WIDTH_EM
+    height = len(lines) * element["fontSize"] * LINE_HEIGHT
+    return Box(frame.x, frame.y, max(frame.w, width), max(frame.h, height))
+
+
+def _group(root: ET.Element, element: dict) -> ET.Element:
+    attrs = {"data-id": element["id"], "data-type": element["type"]}
+    if element["opacity"] < 1:
+        attrs["opacity"] = _num(element["opacity"])
+    if element["angle"]:
+        frame = element_frame(element)
+        attrs["transform"] = (f"rotate({_num(math.degrees(element['angle']))} "
+                              f"{_num(frame.x + frame.w / 2)} {_num(frame.y + frame.h / 2)})")
+    return ET.SubElement(root, "g", attrs)
+
+
+def _stroke_attrs(element: dict) -> dict[str, str]:
+    paint, alpha = _paint(element["stroke"])
+    if paint == "none" or element["strokeWidth"] <= 0:
+        return {"stroke": "none"}
+    return {"stroke": paint, "stroke-width": _num(element["strokeWidth"]),
+            "stroke-linecap": "round", "stroke-linejoin": "round",
+            **_alpha("stroke-opacity", alpha)}
+
+
+def _fill_attrs(color: str) -> dict[str, str]:
+    paint, alpha = _paint(color)
+    return {"fill": paint, **_alpha("fill-opacity", alpha)}
+
+
+def _draw_rect(group: ET.Element, e: dict, _images: Mapping) -> None:
+    radius = min(8.0, e["w"] / 6, e["h"] / 6)
+    ET.SubElement(group, "rect", {"x": _num(e["x"]), "y": _num(e["y"]), "width": _num(e["w"]),
+                                  "height": _num(e["h"]), "rx": _num(radius),
+                                  **_fill_attrs(e["fill"]), **_stroke_attrs(e)})
+
+
+def _draw_ellipse(group: ET.Element, e: dict, _images: Mapping) -> None:
+    ET.SubElement(group, "ellipse", {"cx": _num(e["x"] + e["w"] / 2),
+                                     "cy": _num(e["y"] + e["h"] / 2),
+                                     "rx": _num(e["w"] / 2), "ry": _num(e["h"] / 2),
+                                     **_fill_attrs(e["fill"]), **_stroke_attrs(e)})
+
+
+def _draw_stroke(group: ET.Element, e: dict, _images: Mapping) -> None:
+    pts = _absolute(e)
+    if len(pts) == 1:
+        ET.SubElement(group, "circle", {"cx": _num(pts[0][0]), "cy": _num(pts[0][1]),
+                                        "r": _num(e["strokeWidth"] / 2),
+                                        **_fill_attrs(e["stroke"])})
+        return
+    ET.SubElement(group, "path", {"d": _smooth_path(pts), "fill": "none", **_stroke_attrs(e)})
+
+
+def _draw_line(group: ET.Element, e: dict, _images: Mapping) -> None:
+    pts = _absolute(e)
+    ET.SubElement(group, "path", {"d": _polyline(pts), "fill": "none", **_stroke_attrs(e)})
+
+
+def _draw_arrow(group: ET.Element, e: dict, images: Mapping) -> None:
+    _draw_line(group, e, images)
+    pts = _absolute(e)
+    if len(pts) < 2:
+        return
+    size = max(10.0, e["strokeWidth"] * 4)
+    heads = []
+    if e["arrowEnd"]:
+        heads.append(("end", pts[-2], pts[-1]))
+    if e["arrowStart"]:
+        heads.append(("start", pts[1], pts[0]))
+    for role, (fx, fy), (tx, ty) in heads:
+        angle = math.atan2(ty - fy, tx - fx)
+        spread = math.pi / 7
+        head = [(tx - size * math.cos(angle - spread), ty - size * math.sin(angle - spread)),
+                (tx, ty),
+                (tx - size * math.cos(angle + spread), ty - size * math.sin(angle + spread))]
+        ET.SubElement(group, "path", {"data-role": f"arrowhead-{role}", "d": _polyline(head),
+                                      "fill": "none", **_stroke_attrs(e)})
+
+
+def _draw_text(group: ET.Element, e: dict, _images: Mapping) -> None:
+    _text_block(group, e, wrap_text(e["text"], 0, e["fontSize"]), e["x"], e["y"], e["w"])
+
+
+def _draw_sticky(group: ET.Element, e: dict, _images: Mapping) -> None:
+    ET.SubElement(group, "rect", {"x": _num(e["x"]), "y": _num(e["y"]), "width": _num(e["w"]),
+                                  "height": _num(e["h"]), **_fill_attrs(e["fill"])})
+    inner_w = max(0.0, e["w"] - 2 * STICKY_PADDING)
+    room = max(0.0, e["h"] - 2 * STICKY_PADDING)
+    lines = wrap_text(e["text"], inner_w, e["fontSize"]) if inner_w > 0 else []
+    fitting = max(0, int(room // (e["fontSize"] * LINE_HEIGHT)))
+    _text_block(group, e, lines[:fitting], e["x"] + STICKY_PADDING, e["y"] + STICKY_PADDING,
+                inner_w)
+
+
+def _draw_image(group: ET.Element, e: dict, images: Mapping[str, tuple[str, bytes]]) -> None:
+    found = images.get(e["fileId"]) if e["fileId"] else None
+    box = {"x": _num(e["x"]), "y": _num(e["y"]), "width": _num(e["w"]), "height": _num(e["h"])}
+    if found is None or found[0] not in IMAGE_MIME_TYPES:
+        ET.SubElement(group, "rect", {**box, "data-role": "missing-image", "fill": "#808080",
+                                      "fill-opacity": "0.15", "stroke": "#888888",
+                                      "stroke-dasharray": "6 6"})
+        return
+    mime, data = found
+    href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    ET.SubElement(group, "image", {**box, "href": href, "preserveAspectRatio": "none"})
+
+
+_DRAW = {"rect": _draw_rect, "ellipse": _draw_ellipse, "stroke": _draw_stroke,
+         "line": _draw_line, "arrow": _draw_arrow, "text": _draw_text, "sticky": _draw_sticky,
+         "image": _draw_image}
+
+
+def _text_block(group: ET.Element, e: dict, lines: list[str], x: float, y: float,
+                width: float) -> None:
+    if not lines or not any(lines):
+        return
+    anchor = {"left": "start", "center": "middle", "right": "end"}[e["align"]]
+    ax = x + width / 2 if e["align"] == "center" else x + width if e["align"] == "right" else x
+    text = ET.SubElement(group, "text", {
+        "x": _num(ax), "y": _num(y), "font-family": FONT_FAMILY,
+        "font-size": _num(e["fontSize"]), "text-anchor": anchor,
+        "dominant-baseline": "text-before-edge", _XML_SPACE: "preserve",
+        **_fill_attrs(e["stroke"])})
+    step = e["fontSize"] * LINE_HEIGHT
+    for index, line in enumerate(lines):
+        span = ET.SubElement(text, "tspan", {"x": _num(ax), "y": _num(y + index * step)})
+        span.text = _xml_safe(line)
+
+
+def _absolute(e: dict) -> list[tuple[float, float]]:
+    p = e["points"]
+    return [(e["x"] + p[i], e["y"] + p[i + 1]) for i in range(0, len(p) - 1, 2)]
+
+
+def _smooth_path(pts: list[tuple[float, float]]) -> str:
+    """Quadratic curves through the midpoints of consecutive points (as the browser draws)."""
+    parts = [f"M{_num(pts[0][0])} {_num(pts[0][1])}"]
+    for (cx, cy), (nx, ny) in pairwise(pts[1:]):
+        parts.append(f"Q{_num(cx)} {_num(cy)} {_num((cx + nx) / 2)} {_num((cy + ny) / 2)}")
+    parts.append(f"L{_num(pts[-1][0])} {_num(pts[-1][1])}")
+    return "".join(parts)
+
+
+def _polyline(pts: list[tuple[float, float]]) -> str:
+    return "M" + "L".join(f"{_num(x)} {_num(y)}" for x, y in pts)
+
+
+def _paint(color: str) -> tuple[str, float]:
+    """``#rrggbb`` and an alpha from a schema colour; ``("none", 0)`` for anything else."""
+    match = _HEX.fullmatch(color) if isinstance(color, str) else None
+    if match is None:
+        return "none", 0.0
+    digits = match.group(1)
+    if len(digits) <= 4:
+        digits = "".join(d * 2 for d in digits)
+    alpha = int(digits[6:8], 16) / 255 if len(digits) == 8 else 1.0
+    return "#" + digits[:6].lower(), alpha
+
+
+def _alpha(attribute: str, alpha: float) -> dict[str, str]:
+    return {attribute: _num(alpha)} if alpha < 1 else {}
+
+
+def _num(value: float) -> str:
+    """A compact decimal for SVG (3 decimals, no exponent)."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 cannot hold (ElementTree would write them unescaped)."""
+    return _XML_INVALID.sub("", text)
