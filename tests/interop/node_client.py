@@ -1,0 +1,165 @@
+"""NodeClient: drives ``yjs_client.mjs``, a Node process holding unmodified y-websocket providers.
+
+Requests and replies are JSON lines (see the header of ``yjs_client.mjs``); every wait is
+bounded. One process can hold several named docs, each with its own ``WebsocketProvider``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+INTEROP_DIR = Path(__file__).resolve().parent
+DRIVER = INTEROP_DIR / "yjs_client.mjs"
+REQUIRED_PACKAGES = ("yjs", "y-websocket", "ws")
+MAX_LINE_BYTES = 16 << 20
+
+
+def missing_setup() -> str | None:
+    """Why the Node client cannot run here (no ``node``, no ``node_modules``), or None."""
+    if shutil.which("node") is None:
+        return "`node` is not on PATH: install Node.js 20+ (./scripts/test does it when root)"
+    missing = [name for name in REQUIRED_PACKAGES
+               if not (INTEROP_DIR / "node_modules" / name / "package.json").is_file()]
+    if missing:
+        return (f"npm packages {', '.join(missing)} are not installed in {INTEROP_DIR}: "
+                "run ./scripts/test (it runs `npm ci` in tests/interop), "
+                "or `cd tests/interop && npm ci`")
+    return None
+
+
+class NodeClient:
+    """One ``node yjs_client.mjs`` process; ``doc`` names one of its providers."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.events: list[dict] = []
+        self.stderr_lines: list[str] = []
+        self._ids = itertools.count(1)
+        self._replies: dict[int, asyncio.Future[dict]] = {}
+        self._ready = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._read_stdout()),
+                       asyncio.create_task(self._read_stderr())]
+
+    @classmethod
+    async def start(cls, timeout_s: float = 10) -> NodeClient:
+        """Start the process and wait for its ``ready`` event."""
+        proc = await asyncio.create_subprocess_exec(
+            "node", str(DRIVER), cwd=INTEROP_DIR, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            limit=MAX_LINE_BYTES)
+        client = cls(proc)
+        try:
+            await asyncio.wait_for(client._ready.wait(), timeout_s)
+        except TimeoutError:
+            client.kill()
+            raise AssertionError(f"node driver not ready after {timeout_s} s: "
+                                 f"{client.stderr_text()}") from None
+        return client
+
+    async def call(self, cmd: str, doc: str = "main", timeout_s: float = 10,
+                   **args: Any) -> dict:
+        """Send one command and return its reply; raise AssertionError on error or timeout."""
+        request_id = next(self._ids)
+        reply: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+        self._replies[request_id] = reply
+        line = json.dumps({"id": request_id, "cmd": cmd, "doc": doc, **args}) + "\n"
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode())
+        await self.proc.stdin.drain()
+        try:
+            answer = await asyncio.wait_for(reply, timeout_s)
+        except TimeoutError:
+            raise AssertionError(f"no reply to {cmd} after {timeout_s} s; "
+                                 f"stderr: {self.stderr_text()}") from None
+        finally:
+            self._replies.pop(request_id, None)
+        if "error" in answer:
+            raise AssertionError(f"{cmd} failed in node: {answer['error']}")
+        return answer
+
+    async def connect(self, ws_url: str, room: str, doc: str = "main",
+                      state: Any = None) -> int:
+        """Create a doc with a provider on ``ws_url``/``room``; return its Yjs client id.
+
+        ``state`` (when given) is set as the awareness state before the socket opens.
+        """
+        args = {} if state is None else {"state": state}
+        answer = await self.call("connect", doc, url=ws_url, room=room, **args)
+        return answer["clientId"]
+
+    async def connect_synced(self, ws_url: str, room: str, doc: str = "main",
+                             state: Any = None, timeout_s: float = 10) -> int:
+        """``connect`` and wait for the provider's ``sync`` event."""
+        client_id = await self.connect(ws_url, room, doc, state)
+        await self.wait_for(lambda s: s["synced"], doc, timeout_s, what=f"{doc} synced")
+        return client_id
+
+    async def dump(self, doc: str = "main", maps: Sequence[str] = ("elements",),
+                   arrays: Sequence[str] = ()) -> dict:
+        """The doc's named maps and arrays, status, synced flag, closes and peers' awareness."""
+        return await self.call("dump", doc, maps=list(maps), arrays=list(arrays))
+
+    async def wait_for(self, predicate: Callable[[dict], Any], doc: str = "main",
+                       timeout_s: float = 10, what: str = "condition",
+                       maps: Sequence[str] = ("elements",),
+                       arrays: Sequence[str] = ()) -> dict:
+        """Poll ``dump`` every 20 ms until ``predicate(state)`` holds; return that state."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            state = await self.dump(doc, maps, arrays)
+            if predicate(state):
+                return state
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; "
+                                     f"last state of {doc}: {state}")
+            await asyncio.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL the process: its sockets close without any goodbye frame."""
+        if self.proc.returncode is None:
+            self.proc.kill()
+
+    async def quit(self, timeout_s: float = 5) -> None:
+        """Destroy every provider and wait for exit (SIGKILL after ``timeout_s``)."""
+        if self.proc.returncode is None and self.proc.stdin is not None:
+            with contextlib.suppress(ConnectionError):
+                self.proc.stdin.write(b'{"cmd": "quit"}\n')
+                await self.proc.stdin.drain()
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout_s)
+            except TimeoutError:
+                self.kill()
+        await self.proc.wait()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(task, timeout_s)
+
+    def stderr_text(self) -> str:
+        """What the process wrote to stderr so far."""
+        return "".join(self.stderr_lines)
+
+    async def _read_stdout(self) -> None:
+        assert self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            message = json.loads(raw)
+            if "reply" in message:
+                reply = self._replies.get(message["reply"])
+                if reply is not None and not reply.done():
+                    reply.set_result(message)
+            else:
+                self.events.append(message)
+                if message.get("event") == "ready":
+                    self._ready.set()
+
+    async def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        async for raw in self.proc.stderr:
+            self.stderr_lines.append(raw.decode(errors="replace"))

@@ -1,0 +1,174 @@
+"""Interop: the unmodified JS y-websocket 3.1 provider (under Node) against a syncboard process.
+
+Each test starts a real ``python -m backend`` subprocess and one Node process per simulated
+browser tab, so a tab can be killed without a goodbye frame. Boards are named after the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.yclient import YClient
+
+# Awareness removal must reach the other tabs well before the 30 s awareness timeout.
+PRESENCE_REMOVAL_LIMIT_S = 2.0
+# The v3 client drops a socket that received nothing for 30 s; watch a lone client longer.
+IDLE_WATCH_S = 35.0
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_two_js_providers_converge_both_ways(server, node_client):
+    board = "test_two_js_providers_converge_both_ways"
+    a, b = await node_client(), await node_client()
+    await a.connect_synced(server.ws_url, board)
+    await b.connect_synced(server.ws_url, board)
+
+    await a.call("set", key="rect-1", value={"type": "rect", "x": 10, "y": 20})
+    await b.wait_for(lambda s: "rect-1" in s["maps"]["elements"], what="B sees A's rect")
+    await b.call("set", key="line-1", value={"type": "line", "points": [0, 0, 5, 5]})
+    await b.call("delete", key="rect-1")
+
+    expected = {"line-1": {"type": "line", "points": [0, 0, 5, 5]}}
+    state_a = await a.wait_for(lambda s: s["maps"]["elements"] == expected,
+                               what="A sees B's line and delete")
+    state_b = await b.dump()
+    assert state_b["maps"] == state_a["maps"] == {"elements": expected}
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_js_provider_and_pycrdt_peer_converge(server, node_client):
+    board = "test_js_provider_and_pycrdt_peer_converge"
+    js = await node_client()
+    await js.connect_synced(server.ws_url, board)
+    await js.call("set", key="from-js", value={"n": 1, "tags": ["a", "b"]})
+
+    py = await YClient(f"{server.ws_url}/{board}").sync()
+    try:
+        await py.wait_for(lambda: "from-js" in py.snapshot(), what="pycrdt peer sees JS edit")
+        await py.put("from-py", {"n": 2, "nested": {"ok": True}})
+        expected = {"from-js": {"n": 1, "tags": ["a", "b"]},
+                    "from-py": {"n": 2, "nested": {"ok": True}}}
+        await js.wait_for(lambda s: s["maps"]["elements"] == expected,
+                          what="JS provider sees pycrdt edit")
+        assert py.snapshot() == expected
+    finally:
+        py.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_presence_appears_and_is_removed_promptly_when_a_tab_dies(server, node_client):
+    board = "test_presence_appears_and_is_removed_promptly_when_a_tab_dies"
+    a, b = await node_client(), await node_client()
+    id_a = await a.connect_synced(server.ws_url, board, state={"user": "ann", "cursor": [1, 2]})
+    id_b = await b.connect_synced(server.ws_url, board, state={"user": "bob"})
+
+    await b.wait_for(lambda s: s["peers"].get(str(id_a)) == {"user": "ann", "cursor": [1, 2]},
+                     what="B sees A's presence")
+    await a.wait_for(lambda s: s["peers"].get(str(id_b)) == {"user": "bob"},
+                     what="A sees B's presence")
+    await a.call("awareness", state={"user": "ann", "cursor": [7, 8]})
+    await b.wait_for(lambda s: s["peers"].get(str(id_a)) == {"user": "ann", "cursor": [7, 8]},
+                     what="B sees A's cursor move")
+
+    # SIGKILL: the provider sends no awareness removal, only the server can announce it.
+    killed_at = time.monotonic()
+    a.kill()
+    state = await b.wait_for(lambda s: str(id_a) not in s["peers"],
+                             timeout_s=PRESENCE_REMOVAL_LIMIT_S,
+                             what=f"A's presence removed within {PRESENCE_REMOVAL_LIMIT_S} s")
+    removal_s = time.monotonic() - killed_at
+    assert removal_s < PRESENCE_REMOVAL_LIMIT_S
+    assert state["status"] == "connected"
+    assert state["closes"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.gen_test(timeout=IDLE_WATCH_S + 30)
+async def test_lone_provider_on_empty_board_stays_connected_while_idle(server, node_client):
+    board = "test_lone_provider_on_empty_board_stays_connected_while_idle"
+    lone = await node_client()
+    await lone.connect_synced(server.ws_url, board)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + IDLE_WATCH_S
+    while loop.time() < deadline:
+        state = await lone.dump()
+        assert state["closes"] == [], f"socket dropped while idle: {state['closes']}"
+        assert state["status"] == "connected"
+        await asyncio.sleep(1)
+
+    # Still the same socket, and it still carries edits to a newcomer.
+    await lone.call("set", key="after-idle", value=1)
+    newcomer = await node_client()
+    await newcomer.connect_synced(server.ws_url, board)
+    await newcomer.wait_for(lambda s: s["maps"]["elements"] == {"after-idle": 1},
+                            what="newcomer sees the edit made after the idle period")
+    assert (await lone.dump())["closes"] == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_late_joiner_gets_everything_after_the_board_was_unloaded(server_process,
+                                                                        node_client):
+    board = "test_late_joiner_gets_everything_after_the_board_was_unloaded"
+    server = server_process(idle_unload_s=0.5)
+    a = await node_client()
+    await a.connect_synced(server.ws_url, board)
+    for i in range(20):
+        await a.call("set", key=f"shape-{i}", value={"i": i})
+    await a.call("push", array="order", values=[f"shape-{i}" for i in range(20)])
+    expected = await a.dump(arrays=["order"])
+    await a.quit()
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while server.health()["boards_loaded"] != 0:
+        assert loop.time() < deadline, f"board never unloaded: {server.health()}"
+        await asyncio.sleep(0.1)
+
+    c = await node_client()
+    await c.connect_synced(server.ws_url, board)
+    state = await c.dump(arrays=["order"])
+    assert state["maps"] == expected["maps"]
+    assert state["arrays"] == expected["arrays"]
+    assert len(state["maps"]["elements"]) == 20
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_offline_edits_reach_others_after_reconnect_without_duplicates(server,
+                                                                             node_client):
+    board = "test_offline_edits_reach_others_after_reconnect"
+    a, b = await node_client(), await node_client()
+    await a.connect_synced(server.ws_url, board)
+    await b.connect_synced(server.ws_url, board)
+    await a.call("push", array="strokes", values=["online-a"])
+    await b.wait_for(lambda s: s["arrays"]["strokes"] == ["online-a"], arrays=["strokes"],
+                     what="B sees A's online stroke")
+
+    await a.call("disconnect")
+    await a.wait_for(lambda s: s["status"] == "disconnected", what="A offline")
+    for i in range(3):
+        await a.call("push", array="strokes", values=[f"offline-a-{i}"])
+    await a.call("set", key="offline-note", value={"by": "a"})
+    await b.call("push", array="strokes", values=["online-b"])
+
+    await a.call("connect_again")
+    strokes = {"online-a", "online-b", "offline-a-0", "offline-a-1", "offline-a-2"}
+
+    def merged(state: dict) -> bool:
+        return (set(state["arrays"]["strokes"]) == strokes
+                and "offline-note" in state["maps"]["elements"])
+
+    state_b = await b.wait_for(merged, arrays=["strokes"], what="B sees A's offline edits")
+    state_a = await a.wait_for(merged, arrays=["strokes"], what="A sees B's edit")
+    assert len(state_b["arrays"]["strokes"]) == len(strokes)
+    assert state_a["arrays"] == state_b["arrays"]
+
+    # A newcomer reads the server's copy: every stroke exactly once there too.
+    c = await node_client()
+    await c.connect_synced(server.ws_url, board)
+    state_c = await c.dump(arrays=["strokes"])
+    assert state_c["arrays"] == state_b["arrays"]
+    assert state_c["maps"] == state_b["maps"]

@@ -1,0 +1,128 @@
+// Drives unmodified y-websocket 3.1 providers under Node for the pytest interop tests.
+//
+// Protocol: one JSON object per line on stdin, one per line on stdout.
+//   request  {"id": 1, "cmd": "connect", "doc": "a", "url": "ws://127.0.0.1:P/ws", "room": "b1"}
+//   reply    {"reply": 1, "ok": true, ...}        or {"reply": 1, "error": "message"}
+//   event    {"event": "status", "doc": "a", "status": "connected"}
+// Commands (each takes "doc", a local name, default "main"; several docs per process):
+//   connect {url, room, state?}  new Y.Doc + WebsocketProvider (BroadcastChannel off, so two docs
+//                                in one process only meet through the server)
+//   set {map, key, value}        one transaction: map.set(key, value)
+//   delete {map, key}            one transaction: map.delete(key)
+//   push {array, values}         one transaction: array.push(values)
+//   dump {maps, arrays}          contents of the named maps/arrays, plus connection state
+//   awareness {state}            awareness.setLocalState(state) (null clears it)
+//   peers                        awareness states of the other clients, {clientId: state}
+//   disconnect / connect_again   provider.disconnect() / provider.connect()
+//   quit                         destroy every provider and exit
+// Events: status, sync, connection-close (with the close code, null when the client closed
+// the socket itself, e.g. its 30 s "no message received" watchdog), connection-error.
+import readline from 'node:readline'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+
+/** @type {Map<string, {doc: Y.Doc, provider: WebsocketProvider, status: string, closes: Array<any>}>} */
+const docs = new Map()
+
+const send = (message) => process.stdout.write(JSON.stringify(message) + '\n')
+
+const entryOf = (name) => {
+  const entry = docs.get(name)
+  if (entry === undefined) throw new Error(`no doc named ${name}`)
+  return entry
+}
+
+const othersStates = ({ doc, provider }) => {
+  const states = {}
+  provider.awareness.getStates().forEach((state, clientId) => {
+    if (clientId !== doc.clientID) states[clientId] = state
+  })
+  return states
+}
+
+const connect = (name, { url, room, state }) => {
+  if (docs.has(name)) throw new Error(`doc ${name} already exists`)
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(url, room, doc, {
+    WebSocketPolyfill: WebSocket,
+    disableBc: true,
+    connect: false
+  })
+  const entry = { doc, provider, status: 'disconnected', closes: [] }
+  docs.set(name, entry)
+  if (state !== undefined) provider.awareness.setLocalState(state)
+  provider.on('status', ({ status }) => {
+    entry.status = status
+    send({ event: 'status', doc: name, status })
+  })
+  provider.on('sync', (synced) => send({ event: 'sync', doc: name, synced }))
+  provider.on('connection-close', (event) => {
+    const close = event === null ? { code: null, reason: 'closed by client' }
+      : { code: event.code, reason: event.reason }
+    entry.closes.push(close)
+    send({ event: 'connection-close', doc: name, ...close })
+  })
+  provider.on('connection-error', () => send({ event: 'connection-error', doc: name }))
+  provider.connect()
+  return { clientId: doc.clientID }
+}
+
+const dump = ({ doc, provider, status, closes }, { maps = ['elements'], arrays = [] }) => ({
+  clientId: doc.clientID,
+  status,
+  synced: provider.synced,
+  closes,
+  maps: Object.fromEntries(maps.map((key) => [key, doc.getMap(key).toJSON()])),
+  arrays: Object.fromEntries(arrays.map((key) => [key, doc.getArray(key).toJSON()])),
+  peers: othersStates({ doc, provider })
+})
+
+const commands = {
+  connect,
+  set: (name, { map = 'elements', key, value }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => doc.getMap(map).set(key, value))
+  },
+  delete: (name, { map = 'elements', key }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => doc.getMap(map).delete(key))
+  },
+  push: (name, { array, values }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => doc.getArray(array).push(values))
+  },
+  dump: (name, args) => dump(entryOf(name), args),
+  awareness: (name, { state }) => { entryOf(name).provider.awareness.setLocalState(state) },
+  peers: (name) => ({ peers: othersStates(entryOf(name)) }),
+  disconnect: (name) => { entryOf(name).provider.disconnect() },
+  connect_again: (name) => { entryOf(name).provider.connect() },
+  quit: () => {
+    docs.forEach(({ provider }) => provider.destroy())
+    setImmediate(() => process.exit(0))
+  }
+}
+
+const handle = (line) => {
+  let request
+  try {
+    request = JSON.parse(line)
+  } catch (error) {
+    send({ event: 'bad-request', line, error: String(error) })
+    return
+  }
+  const { id, cmd, doc = 'main', ...args } = request
+  try {
+    const command = commands[cmd]
+    if (command === undefined) throw new Error(`unknown command ${cmd}`)
+    send({ reply: id, ok: true, ...command(doc, args) })
+  } catch (error) {
+    send({ reply: id, error: String(error) })
+  }
+}
+
+const input = readline.createInterface({ input: process.stdin })
+input.on('line', handle)
+// pytest went away: leave without lingering.
+input.on('close', () => commands.quit())
+send({ event: 'ready' })
