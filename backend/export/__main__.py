@@ -1,0 +1,226 @@
+"""Command-line exporter: ``python -m backend.export`` (also ``scripts/export_board.py``).
+
+Reads boards straight from the database (``--db URL``, works with the server stopped) or asks a
+running server (``--server URL``), and writes JSON, SVG or PNG files. Exit status 0 when every
+board was exported, 1 when one failed (one line on stderr naming it), 2 for bad usage.
+
+Examples::
+
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --all --out-dir backup/
+    scripts/export_board.py --server http://127.0.0.1:8000 --board b1 --format png --out b1.png
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 --out -
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ..protocol import BOARD_ID_PATTERN
+from ..store import Store, StoreError, open_store
+from . import (
+    FORMATS,
+    ExportError,
+    ExportOptions,
+    export_board,
+    load_images,
+    parse_background,
+    parse_region,
+    parse_scale,
+    read_stored_board,
+)
+
+HTTP_TIMEOUT_S = 120.0
+_BOARD_ID = re.compile(BOARD_ID_PATTERN)
+
+
+class BoardFailed(Exception):
+    """One board could not be exported; the message names it."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the exporter; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        options = ExportOptions(
+            background="transparent" if args.transparent else parse_background(args.background),
+            region=parse_region(args.region), scale=parse_scale(args.scale))
+    except ExportError as exc:
+        parser.error(str(exc))
+    if args.out is not None and (args.all or len(args.board) != 1):
+        parser.error("--out takes one board; use --out-dir for several")
+    if args.all and args.server:
+        parser.error("--all needs --db (the server has no board listing)")
+    try:
+        return asyncio.run(_run(args, options))
+    except (StoreError, BoardFailed) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser behind ``--help``."""
+    parser = argparse.ArgumentParser(
+        prog="export_board.py", description="Export syncboard boards as JSON, SVG or PNG.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("::")[1])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", metavar="URL",
+                        help="read the database directly (SQLAlchemy async URL)")
+    source.add_argument("--server", metavar="URL", help="ask a running server (http://host:port)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--board", metavar="ID", action="append", default=[],
+                       help="board to export (repeatable)")
+    which.add_argument("--all", action="store_true", help="every board in the database")
+    parser.add_argument("--format", choices=FORMATS, default="json", help="default: json")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--out", metavar="FILE", help="output file for one board; - for stdout")
+    out.add_argument("--out-dir", metavar="DIR", default=".",
+                     help="folder for <board>.<format> files (default: .)")
+    paint = parser.add_mutually_exclusive_group()
+    paint.add_argument("--background", metavar="COLOUR",
+                       help="background colour (default: the board's own)")
+    paint.add_argument("--transparent", action="store_true", help="no background")
+    parser.add_argument("--region", metavar="X,Y,W,H",
+                        help="export this area (board units) instead of fitting the content")
+    parser.add_argument("--scale", metavar="N", help="PNG pixels per board unit (default: 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
+    if args.db:
+        store = await _open_existing(args.db)
+        try:
+            board_ids = [b.board_id for b in await store.list_boards()] if args.all \
+                else args.board
+            return await _export_all(board_ids, args, lambda b: _from_store(store, b, args,
+                                                                              options))
+        finally:
+            await store.close()
+    return await _export_all(args.board, args,
+                             lambda b: _from_server(args.server, b, args.format, options))
+
+
+async def _export_all(board_ids: list[str], args: argparse.Namespace,
+                      fetch: Callable[[str], Awaitable[bytes]]) -> int:
+    progress = _Progress(len(board_ids), enabled=not args.quiet and args.out != "-"
+                         and len(board_ids) > 1 and sys.stderr.isatty())
+    failed = 0
+    for index, board_id in enumerate(board_ids):
+        progress.show(index, board_id)
+        try:
+            data = await fetch(board_id)
+            _write(data, board_id, args)
+        except BoardFailed as exc:
+            progress.clear()
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+    progress.show(len(board_ids), "")
+    progress.clear()
+    return 1 if failed else 0
+
+
+async def _open_existing(url: str) -> Store:
+    """Open the store without creating a new SQLite file for a mistyped path."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database).expanduser()
+        if not path.is_file():
+            raise StoreError(f"database file {str(path)!r} (from {url!r}) does not exist")
+    return await open_store(url)
+
+
+async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
+                      options: ExportOptions) -> bytes:
+    if not _valid_board_id(board_id):
+        raise BoardFailed(f"board {board_id!r}: not a valid board id")
+    try:
+        content = await read_stored_board(store, board_id)
+    except ValueError as exc:
+        raise BoardFailed(f"board {board_id!r}: stored data cannot be decoded: {exc}") from None
+    if content is None:
+        raise BoardFailed(f"board {board_id!r}: no such board")
+    images = await load_images(store, content) if args.format != "json" else {}
+    return export_board(content, args.format, options, images)
+
+
+async def _from_server(server: str, board_id: str, fmt: str, options: ExportOptions) -> bytes:
+    if not _valid_board_id(board_id):
+        raise BoardFailed(f"board {board_id!r}: not a valid board id")
+    query = {"scale": options.scale}
+    if options.background:
+        query["background"] = options.background
+    if options.region:
+        query["region"] = ",".join(map(str, options.region))
+    url = (f"{server.rstrip('/')}/api/boards/{board_id}/export.{fmt}?"
+           + urllib.parse.urlencode(query))
+    return await asyncio.to_thread(_http_get, url, board_id)
+
+
+def _http_get(url: str, board_id: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        reason = "no such board" if exc.code == 404 else f"server answered {exc.code}"
+        raise BoardFailed(f"board {board_id!r}: {reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise BoardFailed(f"board {board_id!r}: cannot reach {url}: {exc}") from None
+
+
+def _write(data: bytes, board_id: str, args: argparse.Namespace) -> None:
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(args.out) if args.out else Path(args.out_dir) / f"{board_id}.{args.format}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise BoardFailed(f"board {board_id!r}: cannot write {path}: {exc}") from None
+
+
+def _valid_board_id(board_id: str) -> bool:
+    return _BOARD_ID.fullmatch(board_id) is not None
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only on a terminal)."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled
+
+    def show(self, done: int, board_id: str) -> None:
+        if not self.enabled:
+            return
+        filled = self.WIDTH * done // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        sys.stderr.write(f"\r[{bar}] {done}/{self.total} {board_id[:40]:<40}")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * (self.WIDTH + 60) + "\r")
+            sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

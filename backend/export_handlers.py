@@ -1,0 +1,184 @@
+"""HTTP endpoints for board export and import, and image files.
+
+- ``GET  /api/boards/<id>/export.(json|svg|png)`` (``?scale=``, ``?background=``, ``?region=``)
+- ``POST /api/boards/<id>/import``: a JSON export form, applied through the CRDT path
+  (``BoardRegistry.apply_update``), so connected clients see the elements at once
+- ``POST /api/boards/<id>/files``: image upload (raw body or one multipart file); PNG, JPEG,
+  GIF and WebP only, recognised by their bytes, never by the declared type; returns ``fileId``
+- ``GET  /api/files/<fileId>``: the bytes, content-addressed, with ``nosniff``
+
+Errors are JSON (``{"error", "detail"}``): 400 bad option or file, 404 unknown board or file,
+413 over a size cap, 415 refused type. ``app.py`` mounts ``export_routes(...)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from tornado.ioloop import IOLoop
+from tornado.web import HTTPError
+
+from .board_model import build_import_update, read_update, validate_board_json
+from .config import Settings
+from .export import (
+    MEDIA_TYPES,
+    ExportError,
+    ExportOptions,
+    export_board,
+    load_images,
+    parse_background,
+    parse_region,
+    parse_scale,
+)
+from .http_handlers import JsonHandler
+from .registry import BoardRegistry
+from .store import Store
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+"""Largest accepted image upload, unless ``Settings.max_file_bytes`` says otherwise."""
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+"""Largest accepted import body, unless ``Settings.max_import_bytes`` says otherwise."""
+
+_FILE_ID = re.compile(r"[0-9a-f]{64}")
+_SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+def export_routes(registry: BoardRegistry, store: Store, settings: Settings) -> list:
+    """Tornado URL specs of the export, import and file endpoints."""
+    boards = {"registry": registry, "store": store}
+    files = {**boards,
+             "max_file_bytes": getattr(settings, "max_file_bytes", MAX_FILE_BYTES),
+             "max_import_bytes": getattr(settings, "max_import_bytes", MAX_IMPORT_BYTES)}
+    return [
+        (r"/api/boards/([^/]+)/export\.(json|svg|png)", ExportHandler, boards),
+        (r"/api/boards/([^/]+)/import", ImportHandler, files),
+        (r"/api/boards/([^/]+)/files", FileUploadHandler, files),
+        (r"/api/files/([^/]+)", FileHandler, boards),
+    ]
+
+
+def sniff_image_mime(data: bytes) -> str | None:
+    """The MIME type of PNG, JPEG, GIF or WebP bytes, from their signature; None otherwise
+    (SVG, HTML and everything else)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class _BoardEndpoint(JsonHandler):
+    def initialize(self, registry: BoardRegistry, store: Store, max_file_bytes: int = 0,
+                   max_import_bytes: int = 0) -> None:
+        self.registry = registry
+        self.store = store
+        self.max_file_bytes = max_file_bytes
+        self.max_import_bytes = max_import_bytes
+
+    async def existing_board(self, board_id: str) -> str:
+        """The board id, or 404 when it is not a board or nothing is stored for it."""
+        self.board_id_or_404(board_id)
+        if await self.store.board_info(board_id) is None:
+            raise HTTPError(404, "no such board")
+        return board_id
+
+
+class ExportHandler(_BoardEndpoint):
+    """``GET /api/boards/<id>/export.<fmt>``: the board as JSON, SVG or PNG."""
+
+    async def get(self, board_id: str, fmt: str) -> None:
+        await self.existing_board(board_id)
+        try:
+            options = ExportOptions(background=parse_background(self.get_argument("background",
+                                                                                  None)),
+                                    region=parse_region(self.get_argument("region", None)),
+                                    scale=parse_scale(self.get_argument("scale", None)))
+        except ExportError as exc:
+            raise HTTPError(400, str(exc)) from None
+        content = read_update(await self.registry.snapshot(board_id))
+        images = await load_images(self.store, content) if fmt != "json" else {}
+        # Rendering a big board is CPU work: a thread lets the loop run between GIL slices.
+        body = await IOLoop.current().run_in_executor(None, export_board, content, fmt, options,
+                                                      images)
+        self.set_header("Content-Type", MEDIA_TYPES[fmt])
+        self.set_header("Content-Disposition", f'attachment; filename="{board_id}.{fmt}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("X-Skipped-Elements", str(content.skipped))
+        if fmt == "svg":
+            self.set_header("Content-Security-Policy", _SANDBOX_CSP)
+        self.finish(body)
+
+
+class ImportHandler(_BoardEndpoint):
+    """``POST /api/boards/<id>/import``: create or fill a board from a JSON export form.
+
+    Answers 400 with ``{"error", "detail", "path"}`` naming the first schema violation; nothing
+    is written then. On success: ``{"id", "elements"}``.
+    """
+
+    async def post(self, board_id: str) -> None:
+        self.board_id_or_404(board_id)
+        if len(self.request.body) > self.max_import_bytes:
+            raise HTTPError(413, f"import body over {self.max_import_bytes} bytes")
+        try:
+            data = json.loads(self.request.body, parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._refuse("$", f"invalid JSON: {exc}")
+            return
+        violations = validate_board_json(data)
+        if violations:
+            self._refuse(violations[0].path, violations[0].message)
+            return
+        await self.store.create_board(board_id)
+        update = build_import_update(data, await self.registry.snapshot(board_id))
+        await self.registry.apply_update(board_id, update)
+        self.finish({"id": board_id, "elements": len(data["elements"])})
+
+    def _refuse(self, path: str, message: str) -> None:
+        self.set_status(400)
+        self.finish({"error": "bad request", "detail": f"{path}: {message}", "path": path})
+
+
+class FileUploadHandler(_BoardEndpoint):
+    """``POST /api/boards/<id>/files``: store an image, answer ``{"fileId": sha256}``."""
+
+    async def post(self, board_id: str) -> None:
+        await self.existing_board(board_id)
+        uploads = [f for files in self.request.files.values() for f in files]
+        data = uploads[0]["body"] if uploads else self.request.body
+        if len(data) > self.max_file_bytes:
+            raise HTTPError(413, f"file over {self.max_file_bytes} bytes")
+        mime = sniff_image_mime(data)
+        if mime is None:
+            raise HTTPError(415, "only PNG, JPEG, GIF and WebP images are accepted")
+        file_id = hashlib.sha256(data).hexdigest()
+        await self.store.save_file(file_id, mime, data)
+        self.set_status(201)
+        self.finish({"fileId": file_id, "mime": mime, "bytes": len(data)})
+
+
+class FileHandler(_BoardEndpoint):
+    """``GET /api/files/<fileId>``: stored image bytes (immutable, content-addressed)."""
+
+    async def get(self, file_id: str) -> None:
+        stored = await self.store.load_file(file_id) if _FILE_ID.fullmatch(file_id) else None
+        if stored is None:
+            raise HTTPError(404, "no such file")
+        mime, data = stored
+        self.set_header("Content-Type", mime)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", _SANDBOX_CSP)
+        self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+        self.set_header("ETag", f'"{file_id}"')
+        self.finish(data)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
