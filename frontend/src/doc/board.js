@@ -1,0 +1,220 @@
+/**
+ * Board: the only writer to the Y.Doc. It follows the document model in shared/board.schema.json
+ * (issue 3): `meta` map, `elements` map of id -> Y.Map, `points` as a Y.Array of numbers relative
+ * to x, y, `text` as a Y.Text. Every write is one `doc.transact` with LOCAL_ORIGIN so that the
+ * UndoManager undoes this user's own changes only.
+ */
+import * as Y from 'yjs';
+import { newId } from './ids.js';
+import { keyBetween, keysAbove } from './zorder.js';
+import { elementDefaults, MAX_POINT_NUMBERS, SCHEMA_VERSION } from './schema.js';
+
+/** Transaction origin of every local edit; the UndoManager tracks only this origin. */
+export const LOCAL_ORIGIN = 'syncboard-local';
+
+/** Origin of automatic writes (meta initialisation) that undo must not revert. */
+const INIT_ORIGIN = 'syncboard-init';
+
+/** Undo groups edits closer together than this; tools also call `stopCapturing()`. */
+const UNDO_CAPTURE_MS = 400;
+
+export class Board {
+  /**
+   * @param {Y.Doc} doc
+   * @param {() => string} currentUser returns the display name stored in `createdBy`
+   */
+  constructor(doc, currentUser) {
+    this.doc = doc;
+    this.meta = doc.getMap('meta');
+    this.elements = doc.getMap('elements');
+    this._currentUser = currentUser;
+    this.undoManager = new Y.UndoManager([this.elements, this.meta], {
+      trackedOrigins: new Set([LOCAL_ORIGIN]),
+      captureTimeout: UNDO_CAPTURE_MS,
+    });
+  }
+
+  /** Run `fn` in one local transaction. */
+  transact(fn) {
+    this.doc.transact(fn, LOCAL_ORIGIN);
+  }
+
+  /** @returns {Y.Map<any> | undefined} */
+  get(id) {
+    return this.elements.get(id);
+  }
+
+  /** The highest z key on the board (null on an empty board). */
+  topZ() {
+    let top = null;
+    for (const element of this.elements.values()) {
+      const z = element instanceof Y.Map ? element.get('z') : null;
+      if (typeof z === 'string' && (top === null || z > top)) top = z;
+    }
+    return top;
+  }
+
+  /**
+   * Create one element on top of the others and return its id.
+   * @param {string} type
+   * @param {Record<string, any>} fields plain values; `points` an array of numbers, `text` a string
+   */
+  create(type, fields) {
+    const id = newId();
+    this.transact(() => {
+      this.elements.set(id, this._buildElement(type, fields, keyBetween(this.topZ(), null)));
+    });
+    return id;
+  }
+
+  /**
+   * Create many elements at once above the current top (paste, duplicate, import).
+   * @param {Array<{type: string} & Record<string, any>>} items
+   * @returns {string[]} the new ids, in the given order
+   */
+  createMany(items) {
+    const ids = items.map(() => newId());
+    const keys = keysAbove(this.topZ(), items.length);
+    this.transact(() => {
+      items.forEach((item, i) => {
+        this.elements.set(ids[i], this._buildElement(item.type, item, keys[i]));
+      });
+    });
+    return ids;
+  }
+
+  /**
+   * Set plain fields on elements. Keys `points` and `text` are not accepted here.
+   * @param {Map<string, Record<string, any>> | Array<[string, Record<string, any>]>} patches
+   */
+  update(patches) {
+    this.transact(() => {
+      for (const [id, patch] of patches) {
+        const element = this.elements.get(id);
+        if (!(element instanceof Y.Map)) continue;
+        for (const [key, value] of Object.entries(patch)) {
+          if (key === 'points' || key === 'text') continue;
+          if (element.get(key) !== value) element.set(key, value);
+        }
+      }
+    });
+  }
+
+  /** Room left in an element's `points` before it reaches the per-element cap. */
+  pointRoom(id) {
+    const points = this.elements.get(id)?.get('points');
+    return points instanceof Y.Array ? MAX_POINT_NUMBERS - points.length : 0;
+  }
+
+  /**
+   * Append numbers to a stroke's `points` (a live stroke grows while drawing) and set its box.
+   * @param {string} id
+   * @param {number[]} numbers relative x, y pairs
+   * @param {Record<string, number>} box new x, y, w, h if the bounds moved
+   */
+  appendPoints(id, numbers, box) {
+    this.transact(() => {
+      const element = this.elements.get(id);
+      const points = element?.get('points');
+      if (!(points instanceof Y.Array)) return;
+      points.push(numbers.slice(0, Math.max(0, MAX_POINT_NUMBERS - points.length)));
+      for (const [key, value] of Object.entries(box)) element.set(key, value);
+    });
+  }
+
+  /**
+   * Replace the whole `points` array (resize of a stroke or line, end-point drag).
+   * @param {string} id
+   * @param {number[]} numbers
+   * @param {Record<string, number>} box
+   */
+  setPoints(id, numbers, box) {
+    this.transact(() => {
+      const element = this.elements.get(id);
+      const points = element?.get('points');
+      if (!(points instanceof Y.Array)) return;
+      points.delete(0, points.length);
+      points.push(numbers.slice(0, MAX_POINT_NUMBERS));
+      for (const [key, value] of Object.entries(box)) element.set(key, value);
+    });
+  }
+
+  /**
+   * Make an element's Y.Text equal `next` with the smallest edit (common prefix and suffix kept),
+   * so two people typing in one note keep both their edits.
+   */
+  setText(id, next) {
+    const text = this.elements.get(id)?.get('text');
+    if (!(text instanceof Y.Text)) return;
+    const prev = text.toString();
+    if (prev === next) return;
+    let start = 0;
+    while (start < prev.length && start < next.length && prev[start] === next[start]) start++;
+    let endPrev = prev.length;
+    let endNext = next.length;
+    while (endPrev > start && endNext > start && prev[endPrev - 1] === next[endNext - 1]) {
+      endPrev--;
+      endNext--;
+    }
+    this.transact(() => {
+      if (endPrev > start) text.delete(start, endPrev - start);
+      if (endNext > start) text.insert(start, next.slice(start, endNext));
+    });
+  }
+
+  /** Delete elements by id. */
+  remove(ids) {
+    this.transact(() => {
+      for (const id of ids) this.elements.delete(id);
+    });
+  }
+
+  /** Set new z keys: `zById` maps id -> key. */
+  setZ(zById) {
+    this.update([...zById].map(([id, z]) => [id, { z }]));
+  }
+
+  /** Write `meta.schemaVersion` once a board is known to lack it (not an undoable user edit). */
+  initMeta() {
+    if (this.meta.get('schemaVersion') !== undefined) return;
+    this.doc.transact(() => this.meta.set('schemaVersion', SCHEMA_VERSION), INIT_ORIGIN);
+  }
+
+  /** Set the board's title in `meta`. */
+  setTitle(title) {
+    this.transact(() => this.meta.set('title', String(title).trim().slice(0, 120)));
+  }
+
+  /** Undo this user's last change (never a remote one). */
+  undo() {
+    this.undoManager.stopCapturing();
+    this.undoManager.undo();
+  }
+
+  redo() {
+    this.undoManager.redo();
+  }
+
+  /** End the current undo group, so the next edit becomes its own undo step. */
+  stopCapturing() {
+    this.undoManager.stopCapturing();
+  }
+
+  _buildElement(type, fields, z) {
+    const element = new Y.Map();
+    const values = { ...elementDefaults(type), ...fields, type, z, createdBy: this._currentUser() };
+    for (const [key, value] of Object.entries(values)) {
+      if (key === 'id' || value === undefined) continue;
+      if (key === 'points') {
+        const points = new Y.Array();
+        points.push(Array.from(value).slice(0, MAX_POINT_NUMBERS));
+        element.set('points', points);
+      } else if (key === 'text') {
+        element.set('text', new Y.Text(String(value)));
+      } else {
+        element.set(key, value);
+      }
+    }
+    return element;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Keyboard shortcuts: one table (shown by the help overlay) mapping keys to board actions.
+ * Keys typed into inputs and the text editor are left alone.
+ */
+
+/** Tools and their keys, in toolbar order. */
+export const TOOL_KEYS = [
+  ['select', 'V', '1'], ['hand', 'H', '2'], ['pen', 'P', '3'], ['rect', 'R', '4'],
+  ['ellipse', 'O', '5'], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
+  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''],
+];
+
+/** Shortcuts other than tools, for the help overlay: [keys, description]. */
+export const ACTION_HELP = [
+  ['Ctrl/⌘ Z', 'Undo your last change'],
+  ['Ctrl/⌘ Shift Z, Ctrl Y', 'Redo'],
+  ['Delete / Backspace', 'Delete selection'],
+  ['Ctrl/⌘ D', 'Duplicate selection'],
+  ['Ctrl/⌘ A', 'Select all'],
+  ['Escape', 'Deselect, back to select tool'],
+  [']  /  [', 'Bring forward / send backward'],
+  ['Ctrl/⌘ ]  /  [', 'Bring to front / send to back'],
+  ['Arrow keys (Shift)', 'Nudge selection 1 px (10 px)'],
+  ['Space + drag, middle drag', 'Pan'],
+  ['Wheel, Ctrl/⌘ + wheel, pinch', 'Zoom'],
+  ['Shift 1', 'Zoom to fit'],
+  ['Ctrl/⌘ 0', 'Zoom to 100%'],
+  ['+  /  -', 'Zoom in / out'],
+  ['Double-click', 'Edit text or note'],
+  ['?', 'This help'],
+];
+
+/**
+ * Listen for shortcuts on `window`.
+ * @param {Record<string, (...args: any[]) => void>} actions
+ */
+export function attachKeys(actions) {
+  let spaceHeld = false;
+  window.addEventListener('keydown', (event) => {
+    if (isTyping(event.target)) return;
+    const mod = event.ctrlKey || event.metaKey;
+    const key = event.key;
+    const lower = key.length === 1 ? key.toLowerCase() : key;
+    let handled = true;
+    if (key === ' ') {
+      spaceHeld = true;
+      actions.setSpace(true);
+    } else if (mod && lower === 'z') {
+      if (event.shiftKey) actions.redo();
+      else actions.undo();
+    } else if (mod && lower === 'y') actions.redo();
+    else if (mod && lower === 'd') actions.duplicate();
+    else if (mod && lower === 'a') actions.selectAll();
+    else if (mod && key === ']') actions.bringToFront();
+    else if (mod && key === '[') actions.sendToBack();
+    else if (mod && key === '0') actions.zoomReset();
+    else if (mod) handled = false;
+    else if (key === 'Delete' || key === 'Backspace') actions.deleteSelection();
+    else if (key === 'Escape') actions.escape();
+    else if (key === ']') actions.bringForward();
+    else if (key === '[') actions.sendBackward();
+    else if (key === '!' || (event.shiftKey && event.code === 'Digit1')) actions.zoomToFit();
+    else if (key === '?') actions.toggleHelp();
+    else if (key === '+' || key === '=') actions.zoomBy(1.2);
+    else if (key === '-' || key === '_') actions.zoomBy(1 / 1.2);
+    else if (key.startsWith('Arrow')) {
+      const step = event.shiftKey ? 10 : 1;
+      const [dx, dy] = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key];
+      actions.nudge(dx, dy);
+    } else {
+      const tool = TOOL_KEYS.find(([, letter, digit]) => lower === letter.toLowerCase() || (digit && key === digit));
+      if (tool && !event.altKey) actions.setTool(tool[0]);
+      else handled = false;
+    }
+    if (handled) event.preventDefault();
+  });
+  window.addEventListener('keyup', (event) => {
+    if (event.key === ' ' && spaceHeld) {
+      spaceHeld = false;
+      actions.setSpace(false);
+    }
+  });
+  window.addEventListener('blur', () => {
+    if (spaceHeld) actions.setSpace(false);
+    spaceHeld = false;
+  });
+}
+
+function isTyping(target) {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+}

@@ -1,0 +1,131 @@
+/**
+ * Routes pointer and wheel events from the board's top canvas to the active tool (pointer events:
+ * mouse, pen and touch alike). Space+drag and the middle button pan; a mouse wheel notch,
+ * ctrl/cmd+wheel and trackpad pinch zoom; trackpad scrolling pans; two touch pointers pinch-zoom
+ * and pan.
+ */
+
+/** Zoom factor per wheel pixel of ctrl+wheel / pinch. */
+const ZOOM_PER_PIXEL = 0.0025;
+
+/**
+ * @param {HTMLElement} target the element receiving events (the overlay canvas)
+ * @param {{camera: import('../view/camera.js').Camera, activeTool: () => import('../tools/tool.js').Tool,
+ *          panTool: import('../tools/tool.js').Tool, spaceHeld: () => boolean,
+ *          onCursor: (world: {x: number, y: number} | null) => void, requestFrame: () => void,
+ *          onViewChangedByUser: () => void}} app
+ */
+export function attachPointer(target, app) {
+  /** @type {import('../tools/tool.js').Tool | null} tool owning the current drag */
+  let owner = null;
+  let ownerPointer = -1;
+  /** Active touch pointers for pinch: id -> screen point. */
+  const touches = new Map();
+  let pinch = null;
+
+  const toEvent = (event, samples) => {
+    const rect = target.getBoundingClientRect();
+    const sx = event.clientX - rect.left;
+    const sy = event.clientY - rect.top;
+    const world = app.camera.toWorld(sx, sy);
+    const coalesced = samples
+      ? samples.map((s) => app.camera.toWorld(s.clientX - rect.left, s.clientY - rect.top))
+      : [world];
+    return { x: world.x, y: world.y, sx, sy, shift: event.shiftKey, alt: event.altKey, samples: coalesced };
+  };
+
+  target.addEventListener('pointerdown', (event) => {
+    if (event.pointerType === 'touch') {
+      touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (touches.size === 2) {
+        if (owner) owner.onPointerUp?.(toEvent(event));
+        owner = null;
+        pinch = pinchState(touches);
+        return;
+      }
+    }
+    if (owner || (event.pointerType === 'mouse' && event.button !== 0 && event.button !== 1)) return;
+    target.setPointerCapture(event.pointerId);
+    owner = event.button === 1 || app.spaceHeld() ? app.panTool : app.activeTool();
+    ownerPointer = event.pointerId;
+    owner.onPointerDown?.(toEvent(event));
+    app.requestFrame();
+    event.preventDefault();
+  });
+
+  target.addEventListener('pointermove', (event) => {
+    if (event.pointerType === 'touch' && touches.has(event.pointerId)) {
+      touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pinch && touches.size === 2) {
+        const next = pinchState(touches);
+        const rect = target.getBoundingClientRect();
+        app.camera.panBy(next.cx - pinch.cx, next.cy - pinch.cy);
+        app.camera.zoomAt(next.dist / pinch.dist, next.cx - rect.left, next.cy - rect.top);
+        pinch = next;
+        app.onViewChangedByUser();
+        app.requestFrame();
+        return;
+      }
+    }
+    const samples = event.getCoalescedEvents?.() ?? [];
+    const e = toEvent(event, samples.length ? samples : null);
+    app.onCursor({ x: e.x, y: e.y });
+    if (owner && event.pointerId === ownerPointer) {
+      owner.onPointerMove?.(e);
+      if (owner === app.panTool) app.onViewChangedByUser();
+    }
+    app.requestFrame();
+  });
+
+  const end = (event) => {
+    touches.delete(event.pointerId);
+    if (touches.size < 2) pinch = null;
+    if (!owner || event.pointerId !== ownerPointer) return;
+    const tool = owner;
+    owner = null;
+    tool.onPointerUp?.(toEvent(event));
+    app.requestFrame();
+  };
+  target.addEventListener('pointerup', end);
+  target.addEventListener('pointercancel', end);
+  target.addEventListener('pointerleave', (event) => {
+    if (event.pointerType === 'mouse' && !owner) app.onCursor(null);
+  });
+
+  target.addEventListener('dblclick', (event) => {
+    app.activeTool().onDoubleClick?.(toEvent(event));
+    app.requestFrame();
+  });
+
+  target.addEventListener('wheel', (event) => {
+    event.preventDefault();
+    const rect = target.getBoundingClientRect();
+    const scale = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? rect.height : 1;
+    const dx = event.deltaX * scale;
+    const dy = event.deltaY * scale;
+    if (event.ctrlKey || event.metaKey || isMouseWheelNotch(event)) {
+      app.camera.zoomAt(Math.exp(-dy * ZOOM_PER_PIXEL), event.clientX - rect.left, event.clientY - rect.top);
+    } else if (event.shiftKey && dx === 0) {
+      app.camera.panBy(-dy, 0);
+    } else {
+      app.camera.panBy(-dx, -dy);
+    }
+    app.onViewChangedByUser();
+    app.requestFrame();
+  }, { passive: false });
+
+  target.addEventListener('contextmenu', (event) => event.preventDefault());
+  // Keep focus where it is (e.g. in a text editor a tool just opened); keys are read on window.
+  target.addEventListener('mousedown', (event) => event.preventDefault());
+}
+
+/** A mouse wheel moves in whole lines or in large integral vertical steps; a trackpad does not. */
+function isMouseWheelNotch(event) {
+  if (event.deltaMode === 1) return true;
+  return event.deltaX === 0 && Number.isInteger(event.deltaY) && Math.abs(event.deltaY) >= 50;
+}
+
+function pinchState(touches) {
+  const [a, b] = [...touches.values()];
+  return { cx: (a.x + b.x) / 2, cy: (a.y + b.y) / 2, dist: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)) };
+}

@@ -1,0 +1,87 @@
+/**
+ * Presence: this user's awareness state (name, colour, cursor, selection, view) and the list of
+ * other participants. Cursor updates are throttled; presence reaches only the overlay and the
+ * participant list, never the document.
+ */
+
+/** Send the cursor at most this often. */
+const CURSOR_INTERVAL_MS = 40;
+
+/**
+ * @typedef {object} Participant
+ * @property {number} clientId
+ * @property {string} name
+ * @property {string} color
+ * @property {{x: number, y: number} | null} cursor
+ * @property {string[]} selection
+ * @property {{x: number, y: number, zoom: number} | null} view center and zoom of their viewport
+ */
+
+export class Presence {
+  /**
+   * @param {import('y-protocols/awareness').Awareness} awareness
+   * @param {{name: string, color: string}} user
+   * @param {() => void} onChange called when any participant's state changed
+   */
+  constructor(awareness, user, onChange) {
+    this.awareness = awareness;
+    this._pendingCursor = undefined;
+    this._cursorTimer = 0;
+    this._lastCursorMs = 0;
+    awareness.setLocalState({ user, cursor: null, selection: [], view: null });
+    awareness.on('change', onChange);
+  }
+
+  /** Update name and colour. */
+  setUser(user) {
+    this.awareness.setLocalStateField('user', user);
+  }
+
+  /** Move this user's cursor (world coordinates, or null when it left the board). */
+  setCursor(cursor) {
+    this._pendingCursor = cursor;
+    const wait = this._lastCursorMs + CURSOR_INTERVAL_MS - performance.now();
+    if (wait <= 0) this._flushCursor();
+    else if (!this._cursorTimer) this._cursorTimer = setTimeout(() => this._flushCursor(), wait);
+  }
+
+  setSelection(ids) {
+    this.awareness.setLocalStateField('selection', [...ids].slice(0, 500));
+  }
+
+  /** Publish this user's viewport center and zoom (for followers). */
+  setView(view) {
+    this.awareness.setLocalStateField('view', view);
+  }
+
+  /** @returns {Participant[]} everyone else on the board. */
+  others() {
+    const out = [];
+    for (const [clientId, state] of this.awareness.getStates()) {
+      if (clientId === this.awareness.clientID || !state?.user) continue;
+      out.push(toParticipant(clientId, state));
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || a.clientId - b.clientId);
+  }
+
+  _flushCursor() {
+    clearTimeout(this._cursorTimer);
+    this._cursorTimer = 0;
+    this._lastCursorMs = performance.now();
+    this.awareness.setLocalStateField('cursor', this._pendingCursor ?? null);
+  }
+}
+
+function toParticipant(clientId, state) {
+  const user = state.user ?? {};
+  const cursor = state.cursor;
+  const view = state.view;
+  return {
+    clientId,
+    name: typeof user.name === 'string' ? user.name.slice(0, 40) : 'Guest',
+    color: /^#[0-9a-f]{6}$/i.test(user.color) ? user.color : '#868e96',
+    cursor: cursor && Number.isFinite(cursor.x) && Number.isFinite(cursor.y) ? cursor : null,
+    selection: Array.isArray(state.selection) ? state.selection.filter((s) => typeof s === 'string') : [],
+    view: view && Number.isFinite(view.x) && Number.isFinite(view.y) && Number.isFinite(view.zoom) ? view : null,
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * Painters: one pure function per element type, drawing a plain El (render/element.js) on a 2D
+ * context already transformed to world coordinates. Paths and wrapped text lines are memoized on
+ * `el.cache`, which is dropped whenever the element changes.
+ */
+import { frameOf } from './element.js';
+
+export const FONT_FAMILY = 'ui-sans-serif, system-ui, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+const STICKY_PADDING = 14;
+const LINE_HEIGHT = 1.25;
+
+/**
+ * Draw one element. Throws on a painter bug; the caller skips and counts it.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {import('./element.js').El} el
+ * @param {{image: (fileId: string) => (CanvasImageSource | null), editingId?: string | null}} resources
+ *   loaded images; the element being edited in place has its text left to the editor
+ */
+export function drawElement(ctx, el, resources) {
+  const painter = PAINTERS[el.type];
+  if (!painter || !el.known) return false;
+  ctx.save();
+  ctx.globalAlpha = el.opacity;
+  if (el.angle) {
+    const f = frameOf(el);
+    const cx = f.x + f.w / 2;
+    const cy = f.y + f.h / 2;
+    ctx.translate(cx, cy);
+    ctx.rotate(el.angle);
+    ctx.translate(-cx, -cy);
+  }
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  ctx.lineWidth = el.strokeWidth;
+  ctx.strokeStyle = el.stroke;
+  painter(ctx, el, resources);
+  ctx.restore();
+  return true;
+}
+
+/** Split `text` into lines no wider than `maxWidth` (0 = no wrapping), at the given font. */
+export function wrapText(ctx, text, maxWidth) {
+  const out = [];
+  for (const paragraph of text.split('\n')) {
+    if (maxWidth <= 0) {
+      out.push(paragraph);
+      continue;
+    }
+    let line = '';
+    for (const word of paragraph.split(/(\s+)/)) {
+      const candidate = line + word;
+      if (line && ctx.measureText(candidate).width > maxWidth) {
+        out.push(line.trimEnd());
+        line = word.trimStart();
+        while (line && ctx.measureText(line).width > maxWidth && line.length > 1) {
+          let cut = line.length - 1;
+          while (cut > 1 && ctx.measureText(line.slice(0, cut)).width > maxWidth) cut--;
+          out.push(line.slice(0, cut));
+          line = line.slice(cut);
+        }
+      } else {
+        line = candidate;
+      }
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/** Measure a text element's natural size {w, h} at its font size. */
+export function measureText(ctx, text, fontSize) {
+  ctx.save();
+  ctx.font = `${fontSize}px ${FONT_FAMILY}`;
+  let w = 0;
+  const lines = text.split('\n');
+  for (const line of lines) w = Math.max(w, ctx.measureText(line).width);
+  ctx.restore();
+  return { w: Math.ceil(w) + 4, h: Math.ceil(lines.length * fontSize * LINE_HEIGHT) };
+}
+
+const PAINTERS = {
+  rect(ctx, el) {
+    const path = memo(el, 'path', () => {
+      const p = new Path2D();
+      const r = Math.min(8, Math.abs(el.w) / 6, Math.abs(el.h) / 6);
+      p.roundRect(el.x, el.y, el.w, el.h, r);
+      return p;
+    });
+    fillAndStroke(ctx, el, path);
+  },
+  ellipse(ctx, el) {
+    const path = memo(el, 'path', () => {
+      const p = new Path2D();
+      p.ellipse(el.x + el.w / 2, el.y + el.h / 2, el.w / 2, el.h / 2, 0, 0, Math.PI * 2);
+      return p;
+    });
+    fillAndStroke(ctx, el, path);
+  },
+  stroke(ctx, el) {
+    const pts = el.points;
+    if (pts.length === 2) {
+      ctx.fillStyle = el.stroke;
+      ctx.beginPath();
+      ctx.arc(el.x + pts[0], el.y + pts[1], el.strokeWidth / 2, 0, Math.PI * 2);
+      ctx.fill();
+      return;
+    }
+    ctx.stroke(memo(el, 'path', () => smoothPath(el.x, el.y, pts)));
+  },
+  line(ctx, el) {
+    ctx.stroke(memo(el, 'path', () => polyline(el.x, el.y, el.points)));
+  },
+  arrow(ctx, el) {
+    ctx.stroke(memo(el, 'path', () => {
+      const p = polyline(el.x, el.y, el.points);
+      const pts = el.points;
+      const n = pts.length;
+      const size = Math.max(10, el.strokeWidth * 4);
+      if (el.arrowEnd && n >= 4) {
+        arrowHead(p, el.x + pts[n - 4], el.y + pts[n - 3], el.x + pts[n - 2], el.y + pts[n - 1], size);
+      }
+      if (el.arrowStart && n >= 4) {
+        arrowHead(p, el.x + pts[2], el.y + pts[3], el.x + pts[0], el.y + pts[1], size);
+      }
+      return p;
+    }));
+  },
+  text(ctx, el, resources) {
+    if (resources.editingId === el.id) return;
+    ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+    ctx.fillStyle = el.stroke;
+    ctx.textBaseline = 'top';
+    const lines = memo(el, 'lines', () => wrapText(ctx, el.text, 0));
+    drawLines(ctx, lines, el.x, el.y, el.w, el.fontSize, el.align);
+  },
+  sticky(ctx, el, resources) {
+    ctx.save();
+    ctx.shadowColor = 'rgba(0,0,0,0.18)';
+    ctx.shadowBlur = 8;
+    ctx.shadowOffsetY = 3;
+    ctx.fillStyle = el.fill;
+    ctx.fillRect(el.x, el.y, el.w, el.h);
+    ctx.restore();
+    ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+    ctx.fillStyle = el.stroke;
+    ctx.textBaseline = 'top';
+    if (resources.editingId === el.id) return;
+    const inner = Math.max(0, el.w - 2 * STICKY_PADDING);
+    const lines = memo(el, 'lines', () => wrapText(ctx, el.text, inner));
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(el.x, el.y, el.w, el.h);
+    ctx.clip();
+    drawLines(ctx, lines, el.x + STICKY_PADDING, el.y + STICKY_PADDING, inner, el.fontSize, el.align);
+    ctx.restore();
+  },
+  image(ctx, el, resources) {
+    const img = el.fileId ? resources.image(el.fileId) : null;
+    if (img) {
+      ctx.drawImage(img, el.x, el.y, el.w, el.h);
+      return;
+    }
+    ctx.fillStyle = 'rgba(128,128,128,0.15)';
+    ctx.fillRect(el.x, el.y, el.w, el.h);
+    ctx.setLineDash([6, 6]);
+    ctx.strokeStyle = '#888';
+    ctx.lineWidth = 1;
+    ctx.strokeRect(el.x, el.y, el.w, el.h);
+  },
+};
+
+function fillAndStroke(ctx, el, path) {
+  if (el.fill !== 'transparent') {
+    ctx.fillStyle = el.fill;
+    ctx.fill(path);
+  }
+  if (el.strokeWidth > 0 && el.stroke !== 'transparent') ctx.stroke(path);
+}
+
+function drawLines(ctx, lines, x, y, width, fontSize, align) {
+  const step = fontSize * LINE_HEIGHT;
+  ctx.textAlign = align;
+  const ax = align === 'center' ? x + width / 2 : align === 'right' ? x + width : x;
+  lines.forEach((line, i) => ctx.fillText(line, ax, y + i * step));
+}
+
+function memo(el, key, build) {
+  if (!(key in el.cache)) el.cache[key] = build();
+  return el.cache[key];
+}
+
+/** A freehand path: quadratic curves through the midpoints of consecutive points. */
+function smoothPath(ox, oy, pts) {
+  const p = new Path2D();
+  p.moveTo(ox + pts[0], oy + pts[1]);
+  const n = pts.length / 2;
+  if (n === 2) {
+    p.lineTo(ox + pts[2], oy + pts[3]);
+    return p;
+  }
+  for (let i = 1; i < n - 1; i++) {
+    const cx = ox + pts[2 * i];
+    const cy = oy + pts[2 * i + 1];
+    const nx = ox + pts[2 * i + 2];
+    const ny = oy + pts[2 * i + 3];
+    p.quadraticCurveTo(cx, cy, (cx + nx) / 2, (cy + ny) / 2);
+  }
+  p.lineTo(ox + pts[2 * n - 2], oy + pts[2 * n - 1]);
+  return p;
+}
+
+function polyline(ox, oy, pts) {
+  const p = new Path2D();
+  for (let i = 0; i + 1 < pts.length; i += 2) {
+    if (i === 0) p.moveTo(ox + pts[0], oy + pts[1]);
+    else p.lineTo(ox + pts[i], oy + pts[i + 1]);
+  }
+  return p;
+}
+
+function arrowHead(path, fromX, fromY, toX, toY, size) {
+  const angle = Math.atan2(toY - fromY, toX - fromX);
+  const spread = Math.PI / 7;
+  path.moveTo(toX - size * Math.cos(angle - spread), toY - size * Math.sin(angle - spread));
+  path.lineTo(toX, toY);
+  path.lineTo(toX - size * Math.cos(angle + spread), toY - size * Math.sin(angle + spread));
+}

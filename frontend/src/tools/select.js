@@ -1,0 +1,147 @@
+/**
+ * Select tool: click (shift toggles), marquee, move, resize and rotate with handles, double-click
+ * to edit text. A state machine: idle -> moving | marquee | resizing | rotating -> idle.
+ */
+import { topElementAt, elementsInRect } from '../render/hit.js';
+import { frameOf, hasPoints, pointBox } from '../render/element.js';
+import { handlesFor, rotateAbout, HANDLE_EDGES, HANDLE_PX } from '../render/handles.js';
+
+const ROTATE_SNAP = Math.PI / 12;
+const MIN_SIZE = 2;
+
+/** @param {import('./tool.js').ToolApp} app */
+export function createSelectTool(app) {
+  let state = { kind: 'idle' };
+
+  function grabHandle(e) {
+    if (app.selection.size !== 1) return null;
+    const el = app.scene.byId.get([...app.selection][0]);
+    if (!el) return null;
+    const reach = (HANDLE_PX / 2 + 4) / app.camera.zoom;
+    for (const h of handlesFor(el, app.camera.zoom)) {
+      if (Math.abs(h.x - e.x) <= reach && Math.abs(h.y - e.y) <= reach) return { el, handle: h.name };
+    }
+    return null;
+  }
+
+  function startMove(e) {
+    const origins = new Map();
+    for (const id of app.selection) {
+      const el = app.scene.byId.get(id);
+      if (el) origins.set(id, { x: el.x, y: el.y });
+    }
+    state = { kind: 'moving', startX: e.x, startY: e.y, origins, moved: false };
+  }
+
+  return {
+    name: 'select',
+    cursor: 'default',
+    onPointerDown(e) {
+      app.board.stopCapturing();
+      const grabbed = grabHandle(e);
+      if (grabbed) {
+        const { el, handle } = grabbed;
+        const frame = frameOf(el);
+        if (handle === 'rotate') {
+          const c = { x: frame.x + frame.w / 2, y: frame.y + frame.h / 2 };
+          state = { kind: 'rotating', el, c, start: Math.atan2(e.y - c.y, e.x - c.x) };
+        } else {
+          state = { kind: 'resizing', el, frame, handle };
+        }
+        return;
+      }
+      const hit = topElementAt(app.scene, e.x, e.y, app.tolerance());
+      if (hit) {
+        if (e.shift) {
+          const next = new Set(app.selection);
+          if (next.has(hit.id)) next.delete(hit.id);
+          else next.add(hit.id);
+          app.setSelection(next);
+          if (!next.has(hit.id)) return;
+        } else if (!app.selection.has(hit.id)) {
+          app.setSelection([hit.id]);
+        }
+        startMove(e);
+        return;
+      }
+      const base = e.shift ? new Set(app.selection) : new Set();
+      if (!e.shift) app.setSelection([]);
+      state = { kind: 'marquee', startX: e.x, startY: e.y, base };
+    },
+    onPointerMove(e) {
+      if (state.kind === 'moving') {
+        const dx = e.x - state.startX;
+        const dy = e.y - state.startY;
+        if (!state.moved && Math.hypot(dx, dy) * app.camera.zoom < 2) return;
+        state.moved = true;
+        app.board.update([...state.origins].map(([id, o]) => [id, { x: o.x + dx, y: o.y + dy }]));
+      } else if (state.kind === 'marquee') {
+        const rect = {
+          minX: Math.min(state.startX, e.x), minY: Math.min(state.startY, e.y),
+          maxX: Math.max(state.startX, e.x), maxY: Math.max(state.startY, e.y),
+        };
+        app.overlayState.marquee = rect;
+        app.setSelection(new Set([...state.base, ...elementsInRect(app.scene, rect)]));
+      } else if (state.kind === 'resizing') {
+        resize(app, state, e);
+      } else if (state.kind === 'rotating') {
+        let angle = state.el.angle + Math.atan2(e.y - state.c.y, e.x - state.c.x) - state.start;
+        if (e.shift) angle = Math.round(angle / ROTATE_SNAP) * ROTATE_SNAP;
+        angle = Math.atan2(Math.sin(angle), Math.cos(angle));
+        app.board.update([[state.el.id, { angle }]]);
+      }
+    },
+    onPointerUp() {
+      if (state.kind === 'marquee') app.overlayState.marquee = null;
+      state = { kind: 'idle' };
+      app.board.stopCapturing();
+      app.requestOverlay();
+    },
+    onDoubleClick(e) {
+      const hit = topElementAt(app.scene, e.x, e.y, app.tolerance());
+      if (hit && (hit.type === 'text' || hit.type === 'sticky')) app.editText(hit.id);
+    },
+    onExit() {
+      app.overlayState.marquee = null;
+      state = { kind: 'idle' };
+    },
+  };
+}
+
+/** Resize one element by a handle, keeping the opposite side fixed (rotation aware). */
+function resize(app, state, e) {
+  const { el, frame: f, handle } = state;
+  const c0 = { x: f.x + f.w / 2, y: f.y + f.h / 2 };
+  const local = rotateAbout(e.x, e.y, c0.x, c0.y, -el.angle);
+  const [sx, sy] = HANDLE_EDGES[handle];
+  let left = f.x;
+  let right = f.x + f.w;
+  let top = f.y;
+  let bottom = f.y + f.h;
+  if (sx < 0) left = Math.min(local.x, right - MIN_SIZE);
+  if (sx > 0) right = Math.max(local.x, left + MIN_SIZE);
+  if (sy < 0) top = Math.min(local.y, bottom - MIN_SIZE);
+  if (sy > 0) bottom = Math.max(local.y, top + MIN_SIZE);
+  if (e.shift && sx !== 0 && sy !== 0 && f.w > 0 && f.h > 0) {
+    const scale = Math.max((right - left) / f.w, (bottom - top) / f.h);
+    if (sx < 0) left = right - f.w * scale;
+    else right = left + f.w * scale;
+    if (sy < 0) top = bottom - f.h * scale;
+    else bottom = top + f.h * scale;
+  }
+  const w = right - left;
+  const h = bottom - top;
+  const center = rotateAbout(left + w / 2, top + h / 2, c0.x, c0.y, el.angle);
+  const box = { x: center.x - w / 2, y: center.y - h / 2, w, h };
+  if (hasPoints(el.type)) {
+    const b = pointBox(el.points);
+    const kx = f.w > 1e-6 ? w / f.w : 1;
+    const ky = f.h > 1e-6 ? h / f.h : 1;
+    const points = el.points.map((v, i) => (i % 2 === 0 ? (v - b.minX) * kx : (v - b.minY) * ky));
+    app.board.setPoints(el.id, points, box);
+  } else if (el.type === 'text' && f.h > 0) {
+    app.board.update([[el.id, { ...box, fontSize: Math.max(4, (el.fontSize * h) / f.h) }]]);
+  } else {
+    app.board.update([[el.id, box]]);
+  }
+}

@@ -1,0 +1,541 @@
+/**
+ * The board page: wires document, sync, presence, scene, camera, tools, input and UI together and
+ * runs the frame loop (at most one paint per animation frame; the static layer only when the scene
+ * or camera changed, the overlay when presence or selection changed).
+ */
+import * as Y from 'yjs';
+import { Board } from '../doc/board.js';
+import { elementDefaults } from '../doc/schema.js';
+import { reorder } from '../doc/arrange.js';
+import { connectBoard } from '../sync/provider.js';
+import { exportUrl, importBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { Presence } from '../presence.js';
+import { Camera } from '../view/camera.js';
+import { Scene } from '../render/scene.js';
+import { ImageCache } from '../render/images.js';
+import { readMeta } from '../render/element.js';
+import { paintStatic } from '../render/canvas.js';
+import { paintOverlay } from '../render/overlay.js';
+import { attachPointer } from '../input/pointer.js';
+import { attachKeys } from '../input/keys.js';
+import { createSelectTool } from '../tools/select.js';
+import { createPenTool } from '../tools/pen.js';
+import { createShapeTool } from '../tools/shape.js';
+import { createLineTool } from '../tools/line.js';
+import { createTextTool } from '../tools/text.js';
+import { createEraserTool } from '../tools/eraser.js';
+import { createHandTool } from '../tools/hand.js';
+import { loadIdentity, rememberBoard } from './identity.js';
+import { createToolbar } from './toolbar.js';
+import { createStylePanel, STICKY_COLORS } from './stylepanel.js';
+import { createTopbar } from './topbar.js';
+import { createHelp } from './help.js';
+import { createZoomControls } from './zoom.js';
+import { TextEditor } from './texteditor.js';
+import { applyTheme, isDark, toggleTheme } from './theme.js';
+import { h, toast } from './dom.js';
+
+const VIEW_PUBLISH_MS = 100;
+const MAX_IMAGE_SIDE = 640;
+const FRAME_SAMPLES = 240;
+
+/**
+ * Mount the board page for `boardId` into `root`.
+ * @param {HTMLElement} root
+ * @param {string} boardId
+ */
+export function mountBoardPage(root, boardId) {
+  const identity = loadIdentity();
+  rememberBoard(boardId);
+  const doc = new Y.Doc();
+  const board = new Board(doc, () => identity.name);
+  const camera = new Camera();
+  const rectDefaults = elementDefaults('rect');
+  const style = {
+    stroke: rectDefaults.stroke ?? '#1e1e1e',
+    fill: rectDefaults.fill ?? 'transparent',
+    strokeWidth: rectDefaults.strokeWidth ?? 2,
+    opacity: rectDefaults.opacity ?? 1,
+    fontSize: elementDefaults('text').fontSize ?? 20,
+    stickyFill: elementDefaults('sticky').fill ?? STICKY_COLORS[0],
+  };
+  const stats = { paints: 0, overlayPaints: 0, lastPaintMs: 0, drawn: 0, skipped: 0, frameMs: [] };
+  let rafId = 0;
+  let overlayDirty = true;
+  let staticDirty = true;
+  let paintedCamera = -1;
+  let paintedScene = -1;
+  const nextFrame = new Set();
+
+  // ---- DOM
+  const staticCanvas = h('canvas.layer.static-layer');
+  const overlayCanvas = h('canvas.layer.overlay-layer', { tabindex: '0', 'aria-label': 'Board canvas' });
+  const stage = h('div.stage', {}, [staticCanvas, overlayCanvas]);
+  const staticCtx = staticCanvas.getContext('2d');
+  const overlayCtx = overlayCanvas.getContext('2d');
+  const requestFrame = () => {
+    if (!rafId) rafId = requestAnimationFrame(frame);
+  };
+  const requestOverlay = () => {
+    overlayDirty = true;
+    requestFrame();
+  };
+
+  const scene = new Scene(board.elements, requestFrame);
+  const images = new ImageCache(() => {
+    staticDirty = true;
+    requestFrame();
+  });
+  const selection = new Set();
+  const overlayState = { marquee: null, eraserTrail: [] };
+  let following = null;
+  let spaceHeld = false;
+
+  const editor = new TextEditor(stage, {
+    board, scene, camera,
+    requestFrame: () => {
+      staticDirty = true; // the edited element's text is drawn by the editor, not the canvas
+      requestFrame();
+    },
+  });
+
+  // ---- tools
+  const app = {
+    board, scene, camera, selection, style, overlayState, requestOverlay,
+    setSelection, setTool, editText: (id, opts) => editor.open(id, opts),
+    onNextFrame: (fn) => {
+      nextFrame.add(fn);
+      requestFrame();
+    },
+    tolerance: () => 6 / camera.zoom,
+  };
+  const tools = {
+    select: createSelectTool(app),
+    hand: createHandTool(app),
+    pen: createPenTool(app),
+    rect: createShapeTool(app, 'rect'),
+    ellipse: createShapeTool(app, 'ellipse'),
+    line: createLineTool(app, 'line'),
+    arrow: createLineTool(app, 'arrow'),
+    text: createTextTool(app, 'text'),
+    sticky: createTextTool(app, 'sticky'),
+    eraser: createEraserTool(app),
+  };
+  let tool = tools.select;
+
+  // ---- UI
+  const toolbar = createToolbar({ onTool: setTool, onUndo: () => board.undo(), onRedo: () => board.redo() });
+  const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
+  const help = createHelp();
+  const topbar = createTopbar({
+    boardId,
+    exportLinks: { svg: exportUrl(boardId, 'svg'), png: exportUrl(boardId, 'png'), json: exportUrl(boardId, 'json') },
+    onShare: shareLink,
+    onImport: importFile,
+    onTheme: () => {
+      topbar.setTheme(toggleTheme());
+      staticDirty = true;
+      requestFrame();
+    },
+    onHelp: () => help.toggle(),
+    onFollow: (clientId) => {
+      following = clientId;
+      updateParticipants();
+      followPeer();
+    },
+    onRename: renameBoard,
+  });
+  const zoom = createZoomControls({
+    onZoom: (factor) => zoomBy(factor),
+    onFit: zoomToFit,
+    onReset: () => zoomTo(1),
+  });
+  const imageInput = h('input', {
+    type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp,image/svg+xml', hidden: true,
+    onchange: (event) => {
+      const file = event.target.files?.[0];
+      if (file) placeImage(file, viewCenter());
+      event.target.value = '';
+    },
+  });
+  root.replaceChildren(h('div.board-page', {}, [stage, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, imageInput]));
+  applyTheme();
+  topbar.setTheme(isDark());
+
+  // ---- sync and presence (after the UI: their first callbacks update it)
+  let connection = { state: 'connecting', detail: '', pending: 0 };
+  const conn = connectBoard(boardId, doc, {
+    onStatus: (state, detail) => {
+      connection = { ...connection, state, detail };
+      updateStatus();
+    },
+    onPending: (pending) => {
+      connection = { ...connection, pending };
+      updateStatus();
+    },
+  });
+  const presence = new Presence(conn.awareness, identity, () => {
+    requestOverlay();
+    updateParticipants();
+    followPeer();
+  });
+
+  // ---- input
+  attachPointer(overlayCanvas, {
+    camera,
+    activeTool: () => tool,
+    panTool: tools.hand,
+    spaceHeld: () => spaceHeld,
+    onCursor: (world) => presence.setCursor(world),
+    requestFrame,
+    onViewChangedByUser: stopFollowing,
+  });
+  attachKeys({
+    setTool, setSpace: (held) => {
+      spaceHeld = held;
+      overlayCanvas.style.cursor = held ? 'grab' : tool.cursor;
+    },
+    undo: () => board.undo(), redo: () => board.redo(),
+    duplicate: () => runAction('duplicate'),
+    selectAll: () => setSelection(scene.ordered.map((el) => el.id)),
+    deleteSelection: () => runAction('trash'),
+    escape: () => {
+      setSelection([]);
+      setTool('select');
+    },
+    bringForward: () => runAction('forward'), sendBackward: () => runAction('backward'),
+    bringToFront: () => runAction('front'), sendToBack: () => runAction('back'),
+    zoomToFit, zoomReset: () => zoomTo(1), zoomBy,
+    toggleHelp: () => help.toggle(),
+    nudge: (dx, dy) => {
+      board.update([...selection].map((id) => scene.byId.get(id)).filter(Boolean)
+        .map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
+    },
+  });
+  window.addEventListener('paste', (event) => {
+    if (editor.editingId) return;
+    const file = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
+    if (file) placeImage(file, viewCenter());
+  });
+  stage.addEventListener('dragover', (event) => event.preventDefault());
+  stage.addEventListener('drop', (event) => {
+    event.preventDefault();
+    const file = [...(event.dataTransfer?.files ?? [])].find((f) => f.type.startsWith('image/'));
+    const rect = stage.getBoundingClientRect();
+    if (file) placeImage(file, camera.toWorld(event.clientX - rect.left, event.clientY - rect.top));
+  });
+  window.addEventListener('beforeunload', (event) => {
+    if (conn.pending.count > 0) {
+      event.preventDefault();
+      event.returnValue = '';
+    }
+  });
+  board.undoManager.on('stack-item-added', updateHistory);
+  board.undoManager.on('stack-item-popped', updateHistory);
+  board.undoManager.on('stack-cleared', updateHistory);
+  board.meta.observe(() => {
+    topbar.setTitle(readMeta(board.meta).title);
+    staticDirty = true;
+    requestFrame();
+  });
+
+  new ResizeObserver(resize).observe(stage);
+  resize();
+  setTool('select');
+  updateHistory();
+  updateStatus();
+  updateParticipants();
+  let fittedOnce = false;
+  const fitWhenLoaded = () => {
+    scene.refresh();
+    if (fittedOnce || scene.ordered.length === 0) return;
+    fittedOnce = true;
+    zoomToFit();
+  };
+  conn.local.whenSynced.then(fitWhenLoaded);
+  conn.provider.on('sync', (synced) => {
+    if (!synced) return;
+    board.initMeta();
+    fitWhenLoaded();
+  });
+
+  /** Debug and test handle: the live objects of this page. */
+  window.syncboard = {
+    doc, board, provider: conn.provider, local: conn.local, pending: conn.pending, awareness: conn.awareness,
+    scene, camera, presence, stats, selection, setTool, setSelection,
+    connectionState: conn.state,
+    /** Resolves once the next frame has been painted. */
+    painted: () => new Promise((resolve) => { requestFrame(); nextFrame.add(() => requestAnimationFrame(() => resolve())); }),
+  };
+
+  // ---- functions
+  function frame(now) {
+    rafId = 0;
+    const started = performance.now();
+    for (const fn of [...nextFrame]) {
+      nextFrame.delete(fn);
+      fn();
+    }
+    const sceneChanged = scene.refresh();
+    if (sceneChanged) pruneSelection();
+    const cameraMoved = camera.version !== paintedCamera;
+    if (staticDirty || cameraMoved || scene.version !== paintedScene) {
+      const result = paintStatic(staticCtx, {
+        scene, camera, dpr: devicePixelRatio || 1,
+        gridColor: 'rgba(120,120,140,0.35)', meta: readMeta(board.meta),
+        resources: { image: (fileId) => images.get(fileId), editingId: editor.editingId },
+      });
+      stats.paints++;
+      stats.lastPaintMs = result.ms;
+      stats.drawn = result.drawn;
+      stats.skipped = result.skipped;
+      paintedScene = scene.version;
+      staticDirty = false;
+      overlayDirty = true;
+    }
+    if (overlayDirty) {
+      paintOverlay(overlayCtx, {
+        scene, camera, dpr: devicePixelRatio || 1, selection,
+        marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail,
+        peers: presence.others(), showHandles: tool === tools.select && !editor.editingId,
+      });
+      stats.overlayPaints++;
+      overlayDirty = false;
+    }
+    if (cameraMoved || sceneChanged) {
+      editor.reposition();
+      zoom.setZoom(camera.zoom);
+      publishView();
+    }
+    if (sceneChanged) updateStylePanel();
+    paintedCamera = camera.version;
+    stats.frameMs.push(performance.now() - started);
+    if (stats.frameMs.length > FRAME_SAMPLES) stats.frameMs.shift();
+    stats.lastFrameAt = now;
+  }
+
+  function resize() {
+    const rect = stage.getBoundingClientRect();
+    const dpr = devicePixelRatio || 1;
+    for (const canvas of [staticCanvas, overlayCanvas]) {
+      canvas.width = Math.max(1, Math.round(rect.width * dpr));
+      canvas.height = Math.max(1, Math.round(rect.height * dpr));
+    }
+    camera.setSize(rect.width, rect.height);
+    staticDirty = true;
+    overlayDirty = true;
+    requestFrame();
+  }
+
+  function setTool(name) {
+    if (name === 'image') {
+      imageInput.click();
+      return;
+    }
+    const next = tools[name];
+    if (!next) return;
+    if (next !== tool) {
+      tool.onExit?.();
+      tool = next;
+      tool.onEnter?.();
+    }
+    if (name !== 'select') setSelection([]);
+    overlayCanvas.style.cursor = tool.cursor;
+    toolbar.setActive(name);
+    root.querySelector('.board-page')?.setAttribute('data-tool', name);
+    updateStylePanel();
+    requestOverlay();
+  }
+
+  function setSelection(ids) {
+    const next = new Set(ids);
+    if (next.size === selection.size && [...next].every((id) => selection.has(id))) return;
+    selection.clear();
+    for (const id of next) selection.add(id);
+    presence.setSelection(selection);
+    updateStylePanel();
+    requestOverlay();
+  }
+
+  function pruneSelection() {
+    const alive = [...selection].filter((id) => scene.byId.has(id));
+    if (alive.length !== selection.size) setSelection(alive);
+  }
+
+  function updateStylePanel() {
+    const selected = [...selection].map((id) => scene.byId.get(id)).filter(Boolean);
+    const toolTypes = { pen: 'stroke' };
+    const types = new Set(selected.length ? selected.map((el) => el.type) : [toolTypes[tool.name] ?? tool.name]);
+    const first = selected[0];
+    const shown = first
+      ? { ...style, stroke: first.stroke, fill: first.fill, strokeWidth: first.strokeWidth, opacity: first.opacity,
+        fontSize: first.fontSize, stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill }
+      : style;
+    stylePanel.update({ types, style: shown, hasSelection: selected.length > 0 });
+  }
+
+  function applyStyle(patch) {
+    Object.assign(style, patch);
+    if (selection.size > 0) {
+      const patches = [];
+      for (const id of selection) {
+        const el = scene.byId.get(id);
+        if (!el) continue;
+        const p = { ...patch };
+        if ('stickyFill' in p) {
+          if (el.type === 'sticky') p.fill = p.stickyFill;
+          delete p.stickyFill;
+        }
+        if (el.type === 'sticky' && 'fill' in patch && !('stickyFill' in patch)) delete p.fill;
+        patches.push([id, p]);
+      }
+      board.stopCapturing();
+      board.update(patches);
+    }
+    updateStylePanel();
+  }
+
+  function runAction(name) {
+    if (selection.size === 0) return;
+    if (name === 'trash') {
+      board.stopCapturing();
+      board.remove([...selection]);
+      setSelection([]);
+    } else if (name === 'duplicate') {
+      const items = scene.ordered.filter((el) => selection.has(el.id)).map((el) => duplicateOf(board.get(el.id)));
+      board.stopCapturing();
+      setSelection(board.createMany(items));
+    } else {
+      const how = { forward: 'forward', backward: 'backward', front: 'front', back: 'back' }[name];
+      board.stopCapturing();
+      board.setZ(reorder(scene.ordered, selection, how));
+    }
+  }
+
+  function duplicateOf(ymap) {
+    const plain = ymap.toJSON();
+    plain.x = (plain.x ?? 0) + 16;
+    plain.y = (plain.y ?? 0) + 16;
+    delete plain.z;
+    delete plain.createdBy;
+    return plain;
+  }
+
+  function zoomBy(factor) {
+    camera.zoomAt(factor, camera.width / 2, camera.height / 2);
+    stopFollowing();
+    requestFrame();
+  }
+
+  function zoomTo(level) {
+    const c = viewCenter();
+    camera.centerOn(c.x, c.y, level);
+    stopFollowing();
+    requestFrame();
+  }
+
+  function zoomToFit() {
+    scene.refresh();
+    const box = scene.contentBounds();
+    if (box) camera.fit(box);
+    else camera.centerOn(0, 0, 1);
+    stopFollowing();
+    requestFrame();
+  }
+
+  function viewCenter() {
+    return camera.toWorld(camera.width / 2, camera.height / 2);
+  }
+
+  let lastViewPublish = 0;
+  let viewTimer = 0;
+  function publishView() {
+    const wait = lastViewPublish + VIEW_PUBLISH_MS - performance.now();
+    clearTimeout(viewTimer);
+    if (wait > 0) {
+      viewTimer = setTimeout(publishView, wait);
+      return;
+    }
+    lastViewPublish = performance.now();
+    const c = viewCenter();
+    presence.setView({ x: c.x, y: c.y, zoom: camera.zoom });
+  }
+
+  function followPeer() {
+    if (following === null) return;
+    const peer = presence.others().find((p) => p.clientId === following);
+    if (!peer) {
+      following = null;
+      updateParticipants();
+      return;
+    }
+    if (peer.view) {
+      camera.centerOn(peer.view.x, peer.view.y, peer.view.zoom);
+      requestFrame();
+    }
+  }
+
+  function stopFollowing() {
+    if (following === null) return;
+    following = null;
+    updateParticipants();
+  }
+
+  function updateParticipants() {
+    topbar.setParticipants(presence.others(), identity, following);
+  }
+
+  function updateStatus() {
+    topbar.setStatus(connection.state, connection.pending, connection.detail);
+  }
+
+  function updateHistory() {
+    toolbar.setHistory(board.undoManager.canUndo(), board.undoManager.canRedo());
+  }
+
+  async function shareLink() {
+    const url = boardPageUrl(boardId);
+    try {
+      await navigator.clipboard.writeText(url);
+      toast('Board link copied');
+    } catch {
+      toast(url);
+    }
+  }
+
+  async function importFile(file) {
+    try {
+      await importBoardJson(boardId, await file.text());
+      toast('Imported');
+    } catch (error) {
+      toast(String(error.message || error), 'error');
+    }
+  }
+
+  function renameBoard() {
+    const title = prompt('Board name', board.meta.get('title') ?? '');
+    if (title !== null) board.setTitle(title);
+  }
+
+  async function placeImage(file, at) {
+    try {
+      const [fileId, size] = await Promise.all([uploadFile(boardId, file), imageSize(file)]);
+      const scale = Math.min(1, MAX_IMAGE_SIDE / Math.max(size.w, size.h));
+      const w = size.w * scale;
+      const hgt = size.h * scale;
+      const id = board.create('image', { x: at.x - w / 2, y: at.y - hgt / 2, w, h: hgt, angle: 0, fileId, opacity: 1 });
+      setTool('select');
+      setSelection([id]);
+    } catch (error) {
+      toast(String(error.message || error), 'error');
+    }
+  }
+}
+
+function imageSize(file) {
+  return createImageBitmap(file).then((bitmap) => {
+    const size = { w: bitmap.width || 200, h: bitmap.height || 200 };
+    bitmap.close();
+    return size;
+  }).catch(() => ({ w: 320, h: 240 }));
+}

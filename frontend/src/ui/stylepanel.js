@@ -1,0 +1,74 @@
+/**
+ * Style panel: stroke colour, fill, stroke width, opacity and font size for new elements and for
+ * the selection; z-order, duplicate and delete buttons when something is selected.
+ */
+import { h } from './dom.js';
+import { ICONS } from './icons.js';
+
+export const STROKE_COLORS = ['#1e1e1e', '#e03131', '#2f9e44', '#1971c2', '#f08c00', '#9c36b5'];
+export const FILL_COLORS = ['transparent', '#ffc9c9', '#b2f2bb', '#a5d8ff', '#ffec99', '#eebefa'];
+export const STICKY_COLORS = ['#fff3a3', '#ffd8a8', '#d3f9d8', '#d0ebff', '#f3d9fa'];
+const WIDTHS = [[1, 'Thin'], [2, 'Medium'], [4, 'Bold'], [8, 'Extra bold']];
+const FONT_SIZES = [[16, 'S'], [20, 'M'], [28, 'L'], [40, 'XL']];
+
+/**
+ * @param {{onStyle: (patch: Record<string, any>) => void, onAction: (name: string) => void}} handlers
+ */
+export function createStylePanel({ onStyle, onAction }) {
+  const rows = {};
+  const swatches = (key, colors) => h('div.swatches', {}, colors.map((c) => h('button.swatch', {
+    type: 'button', title: c, 'aria-label': `${key} ${c}`, dataset: { key, value: c },
+    style: c === 'transparent' ? undefined : `--swatch:${c}`,
+    class: c === 'transparent' ? 'swatch-none' : undefined,
+    onclick: () => onStyle({ [key]: c }),
+  })));
+  const choices = (key, options) => h('div.choices', {}, options.map(([value, label]) => h('button.choice', {
+    type: 'button', title: label, dataset: { key, value: String(value) },
+    onclick: () => onStyle({ [key]: value }),
+  }, [key === 'strokeWidth' ? h('span.width-sample', { style: `height:${Math.min(value, 6)}px` }) : label])));
+  const opacity = h('input.opacity', {
+    type: 'range', min: '10', max: '100', step: '5', 'aria-label': 'Opacity',
+    oninput: (event) => onStyle({ opacity: Number(event.target.value) / 100 }),
+  });
+  rows.stroke = section('Stroke', swatches('stroke', STROKE_COLORS));
+  rows.fill = section('Fill', swatches('fill', FILL_COLORS));
+  rows.stickyFill = section('Note colour', swatches('stickyFill', STICKY_COLORS));
+  rows.strokeWidth = section('Stroke width', choices('strokeWidth', WIDTHS));
+  rows.fontSize = section('Font size', choices('fontSize', FONT_SIZES));
+  rows.opacity = section('Opacity', opacity);
+  const action = (name, title) => h('button.tool.small', {
+    type: 'button', title, 'aria-label': title, html: ICONS[name], onclick: () => onAction(name),
+  });
+  rows.actions = section('Arrange', h('div.choices', {}, [
+    action('backward', 'Send backward — ['), action('forward', 'Bring forward — ]'),
+    action('duplicate', 'Duplicate — Ctrl D'), action('trash', 'Delete — Del'),
+  ]));
+  const el = h('aside.stylepanel.panel', { 'aria-label': 'Style' }, Object.values(rows));
+  return {
+    el,
+    /**
+     * Show the rows relevant to the active tool / selection and mark current values.
+     * @param {{types: Set<string>, style: Record<string, any>, hasSelection: boolean}} view
+     */
+    update({ types, style, hasSelection }) {
+      const any = (...t) => t.some((x) => types.has(x));
+      rows.stroke.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow', 'text');
+      rows.fill.hidden = !any('rect', 'ellipse');
+      rows.stickyFill.hidden = !any('sticky');
+      rows.strokeWidth.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow');
+      rows.fontSize.hidden = !any('text', 'sticky');
+      rows.opacity.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow', 'text', 'sticky', 'image');
+      rows.actions.hidden = !hasSelection;
+      el.hidden = Object.values(rows).every((row) => row.hidden);
+      for (const button of el.querySelectorAll('[data-key]')) {
+        const current = style[button.dataset.key];
+        button.classList.toggle('active', String(current) === button.dataset.value);
+      }
+      opacity.value = String(Math.round((style.opacity ?? 1) * 100));
+    },
+  };
+}
+
+function section(title, body) {
+  return h('section.style-row', {}, [h('h3', {}, [title]), body]);
+}

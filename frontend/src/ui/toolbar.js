@@ -1,0 +1,41 @@
+/** The tool bar: one button per tool (icon, tooltip with shortcut), plus undo and redo. */
+import { h } from './dom.js';
+import { ICONS } from './icons.js';
+import { TOOL_KEYS } from '../input/keys.js';
+
+const LABELS = {
+  select: 'Select', hand: 'Hand (pan)', pen: 'Pen', rect: 'Rectangle', ellipse: 'Ellipse',
+  line: 'Line', arrow: 'Arrow', text: 'Text', sticky: 'Sticky note', eraser: 'Eraser', image: 'Image',
+};
+
+/**
+ * @param {{onTool: (name: string) => void, onUndo: () => void, onRedo: () => void}} handlers
+ */
+export function createToolbar({ onTool, onUndo, onRedo }) {
+  const buttons = new Map();
+  const tools = TOOL_KEYS.map(([name, letter, digit]) => {
+    const hint = [letter, digit].filter(Boolean).join(' or ');
+    const button = h('button.tool', {
+      type: 'button', title: `${LABELS[name]} — ${hint}`, 'aria-label': LABELS[name],
+      dataset: { tool: name }, html: ICONS[name], onclick: () => onTool(name),
+    });
+    if (digit) button.append(h('span.tool-key', {}, [digit]));
+    buttons.set(name, button);
+    return button;
+  });
+  const undo = h('button.tool', { type: 'button', title: 'Undo — Ctrl Z', 'aria-label': 'Undo', html: ICONS.undo, onclick: onUndo });
+  const redo = h('button.tool', { type: 'button', title: 'Redo — Ctrl Shift Z', 'aria-label': 'Redo', html: ICONS.redo, onclick: onRedo });
+  const el = h('nav.toolbar.panel', { 'aria-label': 'Tools' }, [...tools, h('span.toolbar-sep'), undo, redo]);
+  return {
+    el,
+    /** Highlight the active tool. */
+    setActive(name) {
+      for (const [tool, button] of buttons) button.classList.toggle('active', tool === name);
+    },
+    /** Enable or disable undo and redo. */
+    setHistory(canUndo, canRedo) {
+      undo.disabled = !canUndo;
+      redo.disabled = !canRedo;
+    },
+  };
+}

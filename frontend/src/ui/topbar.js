@@ -1,0 +1,107 @@
+/**
+ * The top bar: home link and board name, connection status with the unsynced-changes count,
+ * participants (click one to follow their view), share, export/import, theme and help.
+ */
+import { h } from './dom.js';
+import { ICONS } from './icons.js';
+
+const STATUS_TEXT = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  refused: 'Access refused',
+};
+
+/**
+ * @param {{boardId: string, exportLinks: Record<string, string>, onShare: () => void,
+ *          onImport: (file: File) => void, onTheme: () => void, onHelp: () => void,
+ *          onFollow: (clientId: number | null) => void, onRename: () => void}} opts
+ */
+export function createTopbar(opts) {
+  const statusDot = h('span.status-dot');
+  const statusText = h('span.status-text', {}, ['Connecting…']);
+  const pendingText = h('span.pending', { hidden: true });
+  const status = h('div.status', { role: 'status', 'aria-live': 'polite', dataset: { state: 'connecting' } },
+    [statusDot, statusText, pendingText]);
+  const title = h('button.board-title', { type: 'button', title: 'Rename board', onclick: opts.onRename }, [opts.boardId]);
+  const people = h('div.participants', { 'aria-label': 'Participants' });
+  const importInput = h('input', {
+    type: 'file', accept: 'application/json,.json', hidden: true,
+    onchange: (event) => {
+      const file = event.target.files?.[0];
+      if (file) opts.onImport(file);
+      event.target.value = '';
+    },
+  });
+  const menu = h('div.menu.panel', { hidden: true, role: 'menu' }, [
+    ...Object.entries(opts.exportLinks).map(([format, href]) => h('a.menu-item', {
+      href, download: `board.${format}`, role: 'menuitem', html: ICONS.download,
+    }, [`Export ${format.toUpperCase()}`])),
+    h('button.menu-item', { type: 'button', role: 'menuitem', html: ICONS.upload, onclick: () => importInput.click() }, ['Import JSON…']),
+  ]);
+  const menuButton = h('button.tool', {
+    type: 'button', title: 'Export / import', 'aria-label': 'Export or import', html: ICONS.download,
+    onclick: (event) => {
+      event.stopPropagation();
+      menu.hidden = !menu.hidden;
+    },
+  });
+  document.addEventListener('click', () => { menu.hidden = true; });
+  const themeButton = h('button.tool', { type: 'button', title: 'Toggle dark theme', 'aria-label': 'Toggle theme', html: ICONS.moon, onclick: opts.onTheme });
+  const el = h('header.topbar', {}, [
+    h('div.topbar-left.panel', {}, [
+      h('a.tool', { href: '/', title: 'All boards', 'aria-label': 'Home', html: ICONS.home }),
+      title,
+      status,
+    ]),
+    h('div.topbar-right.panel', {}, [
+      people,
+      h('button.share', { type: 'button', title: 'Copy the board link', onclick: opts.onShare, html: ICONS.share }, ['Share']),
+      h('div.menu-wrap', {}, [menuButton, menu, importInput]),
+      themeButton,
+      h('button.tool', { type: 'button', title: 'Keyboard shortcuts — ?', 'aria-label': 'Help', html: ICONS.help, onclick: opts.onHelp }),
+    ]),
+  ]);
+  return {
+    el,
+    setTitle(text) {
+      title.textContent = text || opts.boardId;
+    },
+    /** Show connection state and the count of changes the server has not confirmed. */
+    setStatus(state, pending, detail = '') {
+      status.dataset.state = state;
+      statusText.textContent = detail ? `${STATUS_TEXT[state]}: ${detail}` : STATUS_TEXT[state];
+      pendingText.hidden = pending === 0;
+      pendingText.textContent = `${pending} unsynced`;
+      pendingText.title = `${pending} change${pending === 1 ? '' : 's'} not yet confirmed by the server`;
+    },
+    setTheme(dark) {
+      themeButton.innerHTML = dark ? ICONS.sun : ICONS.moon;
+    },
+    /**
+     * @param {import('../presence.js').Participant[]} others
+     * @param {{name: string, color: string}} me
+     * @param {number | null} following
+     */
+    setParticipants(others, me, following) {
+      people.replaceChildren(
+        avatar(me.name, me.color, `${me.name} (you)`, null, false),
+        ...others.slice(0, 8).map((p) => avatar(p.name, p.color,
+          following === p.clientId ? `Following ${p.name} — click to stop` : `${p.name} — click to follow`,
+          () => opts.onFollow(following === p.clientId ? null : p.clientId), following === p.clientId, p.clientId)),
+      );
+      if (others.length > 8) {
+        people.append(h('span.avatar.more', { title: others.slice(8).map((p) => p.name).join(', ') }, [`+${others.length - 8}`]));
+      }
+    },
+  };
+}
+
+function avatar(name, color, title, onclick, active, clientId) {
+  const initials = name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]).join('').toUpperCase() || '?';
+  return h(onclick ? 'button.avatar' : 'span.avatar', {
+    type: onclick ? 'button' : undefined, title, style: `--avatar:${color}`, onclick,
+    class: active ? 'following' : undefined, dataset: clientId ? { client: String(clientId), name } : { name },
+  }, [initials]);
+}
