@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 from pathlib import Path
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application, StaticFileHandler
 
+from .access import AccessPolicy, TokenSigner, load_secret
 from .broker import Broker, LocalBroker
 from .config import Settings
-from .http_handlers import AppPageHandler, BoardHandler, BoardsHandler, HealthHandler
+from .http_handlers import (
+    AppPageHandler,
+    BoardHandler,
+    BoardsHandler,
+    HealthHandler,
+    RotateHandler,
+)
 from .registry import BoardRegistry
 from .store import Store, UpdateWriter, open_store
 from .ws_handler import BoardSocket
@@ -27,20 +35,23 @@ log = logging.getLogger(__name__)
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 
-def make_app(settings: Settings, registry: BoardRegistry) -> Application:
+def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) -> Application:
     """The Tornado application: WebSocket endpoint, JSON API, browser app."""
     board = {"registry": registry}
     routes = [
-        (r"/ws/([^/]*)", BoardSocket, {"registry": registry, "settings": settings}),
+        (r"/ws/([^/]*)", BoardSocket,
+         {"registry": registry, "settings": settings, "signer": access.signer}),
         (r"/healthz", HealthHandler, board),
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
+        (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
         (r"/", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/b/([^/]+)", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/static/(.*)", StaticFileHandler, {"path": str(FRONTEND_DIST)}),
     ]
     return Application(
         routes,
+        access=access,
         websocket_max_message_size=settings.max_message_bytes,
         websocket_ping_interval=settings.ping_interval_s or None,
         websocket_ping_timeout=min(settings.ping_timeout_s, settings.ping_interval_s) or None,
@@ -72,9 +83,15 @@ class SyncboardServer:
         self.registry = BoardRegistry(self.store, self.writer, self.broker, s)
         await self.broker.start(self.registry.receive_remote)
         self.registry.start()
+        signer = TokenSigner(load_secret(s.secret, s.data_dir)) if s.auth == "token" else None
+        if signer is None:
+            log.warning("--auth none: anyone who can reach this server can read and rewrite "
+                        "every board; use it only on a trusted machine or network")
+        access = AccessPolicy(signer, s.admin_token, self.store)
         sockets = bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
         self.port = sockets[0].getsockname()[1]
-        self._http = HTTPServer(make_app(s, self.registry), xheaders=False)
+        self._http = HTTPServer(make_app(s, self.registry, access), xheaders=s.behind_proxy,
+                                ssl_options=_tls_context(s))
         self._http.add_sockets(sockets)
 
     @property
@@ -82,7 +99,8 @@ class SyncboardServer:
         """The base URL this server answers on."""
         host = self.settings.host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.settings.certfile else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     async def stop(self) -> None:
         """Stop accepting, close sockets with 1001, flush every queue, dispose the engine."""
@@ -99,3 +117,12 @@ class SyncboardServer:
         if self.store is not None:
             await self.store.close()
         log.info("stopped")
+
+
+def _tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """A server TLS context from ``--certfile``/``--keyfile``, or None for plain HTTP."""
+    if not settings.certfile:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.certfile, settings.keyfile or None)
+    return context

@@ -65,6 +65,50 @@ class Settings:
         minimum=1)
     log_level: str = _option("INFO", "Logging level.",
                              choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    # Access control (see SECURITY.md).
+    auth: str = _option(
+        "token", "'token': every board needs a signed edit or view token; 'none': anyone who "
+        "can reach the server reads and writes every board (trusted local use only).",
+        choices=("token", "none"))
+    secret: str = _option(
+        "", "Key that signs board tokens. Empty: generated on first start and kept in "
+        "DATA_DIR/secret.key (mode 0600) so links survive restarts.")
+    data_dir: str = _option("data", "Folder for the generated secret (and the default database).")
+    admin_token: str = _option(
+        "", "Bearer token for the admin API (list and delete boards, export any board). "
+        "Empty: the admin API is off.")
+    allowed_origin: str = _option(
+        "", "Comma-separated origins allowed to open WebSockets (e.g. https://board.example). "
+        "Empty: only the server's own origin. Clients sending no Origin (non-browsers) pass.")
+    # Abuse limits.
+    rate_messages_per_s: float = _option(
+        300.0, "Sustained frames per second one connection may send.", minimum=0.1)
+    rate_burst_messages: int = _option(
+        1000, "Frames one connection may send in a burst above the sustained rate.", minimum=1)
+    rate_bytes_per_s: int = _option(
+        2 * MIB, "Sustained bytes per second one connection may send.", minimum=1)
+    rate_burst_bytes: int = _option(
+        16 * MIB, "Bytes one connection may send in a burst (at least --max-message-bytes).",
+        minimum=1)
+    rate_grace_s: float = _option(
+        2.0, "How long a connection may stay over its rate before it is closed with 4429.",
+        minimum=0)
+    max_connections: int = _option(10000, "Connections over all boards.", minimum=1)
+    max_connections_per_ip: int = _option(200, "Connections from one client address.",
+                                          minimum=1)
+    max_peers_per_board: int = _option(500, "Connections to one board.", minimum=1)
+    max_boards_loaded: int = _option(
+        5000, "Boards held in memory; a join that needs one more is refused (503) when idle "
+        "boards cannot make room.", minimum=1)
+    max_board_bytes: int = _option(
+        64 * MIB, "Stored size cap of one board; an update that would pass it is refused "
+        "with 4413 (deleting stays possible).", minimum=1)
+    # Transport.
+    certfile: str = _option("", "TLS certificate (PEM) to serve HTTPS and WSS directly.")
+    keyfile: str = _option("", "TLS private key (PEM) for --certfile.")
+    behind_proxy: bool = _option(
+        False, "Trust X-Forwarded-For / X-Real-Ip / X-Forwarded-Proto from a reverse proxy "
+        "for client addresses and scheme.")
 
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""
@@ -121,15 +165,30 @@ def build_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(Settings):
         meta = f.metadata
         extra = f" Choices: {', '.join(meta['choices'])}." if meta.get("choices") else ""
-        parser.add_argument(
-            flag_name(f.name), dest=f.name, default=None, metavar=f.name.upper(),
-            help=f"{meta['help']}{extra} Env: {env_name(f.name)}. Default: {f.default}.",
-        )
+        help_text = f"{meta['help']}{extra} Env: {env_name(f.name)}. Default: {f.default}."
+        if _kind(f) is bool:
+            parser.add_argument(flag_name(f.name), dest=f.name, default=None,
+                                action="store_const", const="true", help=help_text)
+        else:
+            parser.add_argument(flag_name(f.name), dest=f.name, default=None,
+                                metavar=f.name.upper(), help=help_text)
     return parser
 
 
+def _kind(f: dataclasses.Field) -> type:
+    if isinstance(f.type, type):
+        return f.type
+    return {"int": int, "float": float, "str": str, "bool": bool}[f.type]
+
+
 def _convert(f: dataclasses.Field, raw: str) -> Any:
-    kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str}[f.type]
+    kind = _kind(f)
+    if kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError("expected true or false")
     try:
         value = kind(raw)
     except ValueError:
@@ -139,7 +198,8 @@ def _convert(f: dataclasses.Field, raw: str) -> Any:
         raise SettingsError(f"must be at least {minimum}")
     choices = f.metadata.get("choices")
     if choices:
-        value = str(value).upper()
-        if value not in choices:
+        canonical = {choice.lower(): choice for choice in choices}
+        if str(value).lower() not in canonical:
             raise SettingsError(f"must be one of {', '.join(choices)}")
+        value = canonical[str(value).lower()]
     return value

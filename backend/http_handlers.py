@@ -1,4 +1,9 @@
-"""HTTP endpoints: health, board creation and metadata, and the browser app's pages."""
+"""HTTP endpoints: health, boards (create, metadata, rotate links, list, delete), app pages.
+
+Board endpoints take the board's token as ``Authorization: Bearer <token>``; the admin
+endpoints take ``--admin-token`` the same way. Refusals are JSON: 401 for a missing or bad
+token, 403 for a token of another board, a revoked or view-only token.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 
 from tornado.web import HTTPError, RequestHandler
 
+from .access import AccessDenied, AccessPolicy, Role
 from .protocol import BOARD_ID_PATTERN
 from .registry import BoardRegistry
 
@@ -34,6 +40,42 @@ class JsonHandler(RequestHandler):
             raise HTTPError(404, "no such board")
         return board_id
 
+    @property
+    def access(self) -> AccessPolicy:
+        """The server's access policy (from the application settings)."""
+        return self.application.settings["access"]
+
+    def bearer_token(self) -> str | None:
+        """The token of an ``Authorization: Bearer`` header, if any."""
+        scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
+    async def require_board(self, board_id: str, minimum: Role) -> None:
+        """Raise a 401/403 ``HTTPError`` unless the bearer token grants ``minimum`` on
+        ``board_id`` (or is the admin token)."""
+        try:
+            await self.access.authorize(board_id, self.bearer_token(), minimum)
+        except AccessDenied as exc:
+            raise HTTPError(exc.status, exc.reason) from None
+
+    def require_admin(self) -> None:
+        """Raise a 401/403 ``HTTPError`` unless the bearer token is the admin token."""
+        try:
+            self.access.require_admin(self.bearer_token())
+        except AccessDenied as exc:
+            raise HTTPError(exc.status, exc.reason) from None
+
+    def board_links(self, board_id: str, generation: int) -> dict[str, str]:
+        """``id``, ``editToken``, ``viewToken``, ``editUrl``, ``viewUrl`` of a board."""
+        base = f"{self.request.protocol}://{self.request.host}/b/{board_id}"
+        signer = self.access.signer
+        if signer is None:
+            return {"id": board_id, "url": base, "editUrl": base, "viewUrl": base}
+        edit = signer.issue(board_id, Role.EDIT, generation)
+        view = signer.issue(board_id, Role.VIEW, generation)
+        return {"id": board_id, "url": base, "editToken": edit, "viewToken": view,
+                "editUrl": f"{base}#t={edit}", "viewUrl": f"{base}#t={view}"}
+
 
 class HealthHandler(JsonHandler):
     """``GET /healthz``: ``ok`` or ``degraded`` (database writes failing), with counts."""
@@ -55,7 +97,8 @@ class HealthHandler(JsonHandler):
 
 
 class BoardsHandler(JsonHandler):
-    """``POST /api/boards``: create a board with a random, unguessable id."""
+    """``POST /api/boards``: create a board with a random, unguessable id and its edit and
+    view links. ``GET /api/boards`` (admin): every board's metadata."""
 
     def initialize(self, registry: BoardRegistry) -> None:
         self.registry = registry
@@ -64,7 +107,31 @@ class BoardsHandler(JsonHandler):
         board_id = secrets.token_urlsafe(16)  # 22 url-safe characters, 128 random bits
         await self.registry.store.create_board(board_id)
         self.set_status(201)
-        self.finish({"id": board_id, "url": f"/b/{board_id}"})
+        self.finish(self.board_links(board_id, 0))
+
+    async def get(self) -> None:
+        self.require_admin()
+        boards = await self.registry.store.list_boards()
+        self.finish({"boards": [
+            {"id": b.board_id, "created_at": b.created_at, "updated_at": b.updated_at,
+             "stored_bytes": b.stored_bytes, "update_count": b.update_count,
+             "loaded": b.board_id in self.registry.rooms} for b in boards]})
+
+
+class RotateHandler(JsonHandler):
+    """``POST /api/boards/<id>/rotate`` (edit token or admin): new links; every older token
+    stops working at once, and sockets opened with one are closed with 4403."""
+
+    def initialize(self, registry: BoardRegistry) -> None:
+        self.registry = registry
+
+    async def post(self, board_id: str) -> None:
+        await self.require_board(self.board_id_or_404(board_id), Role.EDIT)
+        generation = await self.registry.store.rotate_tokens(board_id)
+        if generation is None:
+            raise HTTPError(404, "no such board")
+        self.registry.revoke(board_id, generation)
+        self.finish(self.board_links(board_id, generation))
 
 
 class BoardHandler(JsonHandler):
@@ -77,6 +144,7 @@ class BoardHandler(JsonHandler):
         info = await self.registry.store.board_info(self.board_id_or_404(board_id))
         if info is None:
             raise HTTPError(404, "no such board")
+        await self.require_board(board_id, Role.VIEW)
         room = self.registry.rooms.get(board_id)
         self.finish({
             "id": info.board_id,
@@ -88,12 +156,32 @@ class BoardHandler(JsonHandler):
             "connections": len(room.peers) if room else 0,
         })
 
+    async def delete(self, board_id: str) -> None:
+        """Admin only: close the board's sockets (4403) and delete everything stored."""
+        self.require_admin()
+        if not await self.registry.delete(self.board_id_or_404(board_id)):
+            raise HTTPError(404, "no such board")
+        self.set_status(204)
+        self.finish()
+
 
 class AppPageHandler(RequestHandler):
-    """``GET /`` and ``GET /b/<id>``: the browser app's single page."""
+    """``GET /`` and ``GET /b/<id>``: the browser app's single page, with a strict CSP (no
+    inline script), no referrer and no framing."""
 
     def initialize(self, dist_dir: Path) -> None:
         self.index = dist_dir / "index.html"
+
+    def set_default_headers(self) -> None:
+        host = self.request.host
+        self.set_header("Content-Security-Policy", (
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; "
+            f"connect-src 'self' ws://{host} wss://{host}; worker-src 'self' blob:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"))
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("X-Frame-Options", "DENY")
+        self.set_header("X-Content-Type-Options", "nosniff")
 
     def get(self, *_args: str) -> None:
         if not self.index.is_file():

@@ -23,16 +23,26 @@ _peer_numbers = itertools.count(1)
 
 
 class Peer:
-    """The sending half of one client connection, as a room sees it."""
+    """The sending half of one client connection, as a room sees it.
 
-    __slots__ = ("_handler", "board_id", "closed", "max_pending_bytes", "name")
+    ``read_only`` peers (view tokens) get the board and live changes, but the room drops the
+    document changes they send; ``generation`` is the token generation they joined with.
+    """
+
+    __slots__ = ("_handler", "board_id", "closed", "dropped_edits", "generation",
+                 "max_pending_bytes", "name", "read_only", "remote")
 
     def __init__(self, handler: WebSocketHandler, board_id: str, remote: str,
-                 max_pending_bytes: int) -> None:
+                 max_pending_bytes: int, read_only: bool = False,
+                 generation: int | None = None) -> None:
         self._handler = handler
         self.board_id = board_id
+        self.remote = remote
         self.name = f"{remote}#{next(_peer_numbers)}"
         self.max_pending_bytes = max_pending_bytes
+        self.read_only = read_only
+        self.generation = generation
+        self.dropped_edits = 0
         self.closed = False
 
     def __repr__(self) -> str:

@@ -37,6 +37,7 @@ class BoardRegistry:
         self.unloads_total = 0
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._connections_by_ip: dict[str, int] = {}
         self._sweeper: asyncio.Task | None = None
 
     @property
@@ -72,11 +73,54 @@ class BoardRegistry:
     def join(self, room: Room, peer: Peer) -> None:
         """Add ``peer`` to ``room`` (after ``acquire``)."""
         room.join(peer)
+        self._connections_by_ip[peer.remote] = self._connections_by_ip.get(peer.remote, 0) + 1
 
     def leave(self, room: Room, peer: Peer) -> None:
         """Remove ``peer``; an empty room starts its idle countdown."""
+        if peer in room.peers:
+            left = self._connections_by_ip.get(peer.remote, 1) - 1
+            if left > 0:
+                self._connections_by_ip[peer.remote] = left
+            else:
+                self._connections_by_ip.pop(peer.remote, None)
         room.leave(peer)
         self.release_if_idle(room)
+
+    def admission_refusal(self, board_id: str, remote: str) -> tuple[int, str] | None:
+        """Why a new connection to ``board_id`` from ``remote`` must be refused, as
+        ``(http_status, reason)``, or None if it may join."""
+        s = self.settings
+        if self.connection_count >= s.max_connections:
+            return 503, f"server is at its limit of {s.max_connections} connections"
+        if self._connections_by_ip.get(remote, 0) >= s.max_connections_per_ip:
+            return 429, f"too many connections from your address (limit " \
+                        f"{s.max_connections_per_ip})"
+        room = self._rooms.get(board_id)
+        if room is not None and len(room.peers) >= s.max_peers_per_board:
+            return 429, f"board is full ({s.max_peers_per_board} connections)"
+        if room is None and len(self._rooms) >= s.max_boards_loaded and \
+                not any(not r.peers for r in self._rooms.values()):
+            return 503, f"server holds its limit of {s.max_boards_loaded} boards"
+        return None
+
+    def revoke(self, board_id: str, generation: int) -> None:
+        """Close (4403) every peer of ``board_id`` that joined with an older token."""
+        room = self._rooms.get(board_id)
+        for peer in list(room.peers) if room else []:
+            if peer.generation is not None and peer.generation < generation:
+                peer.close(CloseCode.WS_4403_FORBIDDEN, "token revoked")
+
+    async def delete(self, board_id: str) -> bool:
+        """Close the board's peers (4403), drop it from memory and from the store."""
+        room = self._rooms.pop(board_id, None)
+        if room is not None:
+            if room.unload_task is not None:
+                room.unload_task.cancel()
+            for peer in list(room.peers):
+                peer.close(CloseCode.WS_4403_FORBIDDEN, "board deleted")
+            self.broker.unsubscribe(board_id)
+        await self.writer.flush()
+        return await self.store.delete_board(board_id)
 
     def release_if_idle(self, room: Room) -> None:
         """Schedule the idle unload of ``room`` if it has no peers."""
@@ -126,13 +170,14 @@ class BoardRegistry:
 
     async def _load(self, board_id: str) -> Room:
         started = time.perf_counter()
+        await self._make_room_for_one_more()
         await self.broker.subscribe(board_id)
         await self.store.create_board(board_id)
         stored = await self.store.load_updates(board_id)
         document = _rebuild(board_id, stored)
         room = Room(board_id, document,
                     Presence(document.doc, self.settings.awareness_timeout_s), self.writer,
-                    self.broker)
+                    self.broker, self.settings.max_board_bytes, sum(map(len, stored)))
         self._rooms[board_id] = room
         self.loads_total += 1
         log.info("loaded board %s: %d stored updates, %d bytes, in %.1f ms", board_id,
@@ -140,8 +185,17 @@ class BoardRegistry:
         self.release_if_idle(room)  # nobody may join (e.g. a snapshot read)
         return room
 
+    async def _make_room_for_one_more(self) -> None:
+        """Unload idle boards (oldest first) while the registry is at ``max_boards_loaded``."""
+        idle = [room for room in self._rooms.values() if not room.peers]
+        while len(self._rooms) >= self.settings.max_boards_loaded and idle:
+            await self._unload_now(idle.pop(0))
+
     async def _unload_when_idle(self, room: Room) -> None:
         await asyncio.sleep(self.settings.idle_unload_s)
+        await self._unload_now(room)
+
+    async def _unload_now(self, room: Room) -> None:
         while True:
             await self.writer.flush()
             if room.peers or self._rooms.get(room.board_id) is not room:

@@ -24,7 +24,7 @@ from pycrdt import (
 
 from .awareness import Presence
 from .broker import Broker, RemoteKind
-from .document import BoardDocument
+from .document import EMPTY_UPDATE, BoardDocument
 from .errors import CloseConnection
 from .protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
 
@@ -39,8 +39,12 @@ class Room:
     """The live state of one board: document, presence, peers."""
 
     def __init__(self, board_id: str, document: BoardDocument, presence: Presence,
-                 writer: UpdateWriter, broker: Broker) -> None:
+                 writer: UpdateWriter, broker: Broker, max_board_bytes: int,
+                 size_bytes: int) -> None:
         self.board_id = board_id
+        self.max_board_bytes = max_board_bytes
+        self.size_estimate = size_bytes
+        self.dropped_viewer_edits = 0
         self.document = document
         self.presence = presence
         self.peers: set[Peer] = set()
@@ -116,12 +120,41 @@ class Room:
         if frame.message_type == MessageType.SYNC:
             if frame.sync_type == SyncType.STEP1:
                 peer.send(self._sync_step2_reply(data))
-            elif self.document.apply_update(frame.payload):  # STEP2 is treated as an update
-                self._accept_update(frame.payload)
+            elif peer.read_only:
+                if frame.payload != EMPTY_UPDATE:  # a viewer's step 2 is usually empty
+                    self._drop_viewer_edit(peer)
+            else:  # STEP2 is treated as an update
+                self._check_size_cap(frame.payload)
+                if self.document.apply_update(frame.payload):
+                    self._accept_update(frame.payload)
         elif frame.message_type == MessageType.AWARENESS:
             self._relay_presence(self.presence.apply(frame.payload, peer))
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
+
+    def _drop_viewer_edit(self, peer: Peer) -> None:
+        peer.dropped_edits += 1
+        self.dropped_viewer_edits += 1
+        if peer.dropped_edits == 1:
+            log.warning("board %s peer %s: view-only peer sent a document change; dropping it "
+                        "and any further ones", self.board_id, peer.name)
+
+    def _check_size_cap(self, update: bytes) -> None:
+        """Refuse (4413) an update that would take the board past ``max_board_bytes``.
+
+        The size is an estimate (bytes loaded plus bytes accepted since); only near the cap is
+        the document measured exactly. An update with no new content (only deletions, which
+        a Yjs v1 update encodes as zero struct groups) is always allowed, so a full board
+        stays editable by deleting.
+        """
+        if self.size_estimate + len(update) <= self.max_board_bytes or update[:1] == b"\x00":
+            return
+        self.size_estimate = len(self.document.full_update())
+        if self.size_estimate + len(update) > self.max_board_bytes:
+            raise CloseConnection(
+                CloseCode.WS_4413_BOARD_TOO_LARGE,
+                f"board is {self.size_estimate} bytes; this update would pass the "
+                f"{self.max_board_bytes}-byte cap (delete something first)")
 
     def _sync_step2_reply(self, data: bytes) -> bytes:
         try:
@@ -133,6 +166,7 @@ class Room:
         return reply
 
     def _accept_update(self, update: bytes) -> None:
+        self.size_estimate += len(update)
         self._writer.append(self.board_id, update)
         self._relay_updates.append(update)
         self._publish_updates.append(update)

@@ -1,6 +1,8 @@
 """BoardSocket: the WebSocket endpoint ``/ws/<board_id>`` (RFC 6455, y-websocket framing).
 
-Kept thin: ``prepare`` refuses a bad board id with 400 before the upgrade, ``open`` waits
+Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a bad board id
+(400), a foreign Origin (403), a missing or bad token (401), a token for another board or a
+revoked one (403), too many connections (429/503). ``open`` waits
 until the board is loaded and joins its room (Tornado reads no frame before ``open``
 returns, so nothing is handled against a half-loaded board), ``on_message`` passes the frame
 to the room, ``on_close`` leaves. Frame size and ping/pong are enforced by Tornado from the
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from tornado.websocket import WebSocketHandler
 
+from .access import AccessDenied, Role, TokenSigner, origin_allowed
 from .config import Settings
+from .limits import RateLimiter
 from .peer import Peer
 from .protocol import BOARD_ID_PATTERN, CloseCode
 from .registry import BoardRegistry
@@ -27,28 +32,58 @@ _BOARD_ID = re.compile(BOARD_ID_PATTERN)
 class BoardSocket(WebSocketHandler):
     """One client connection to one board."""
 
-    def initialize(self, registry: BoardRegistry, settings: Settings) -> None:
+    def initialize(self, registry: BoardRegistry, settings: Settings,
+                   signer: TokenSigner | None) -> None:
         self.registry = registry
         self.settings_ = settings
+        self.signer = signer
         self.peer: Peer | None = None
         self.room: Room | None = None
+        self.role = Role.EDIT
+        self.generation: int | None = None
+        self.limiter = RateLimiter(settings.rate_messages_per_s, settings.rate_burst_messages,
+                                   settings.rate_bytes_per_s, settings.rate_burst_bytes,
+                                   settings.rate_grace_s)
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         board_id = self.path_args[0] if self.path_args else ""
         if not _BOARD_ID.fullmatch(board_id):
-            self.set_status(400)
-            self.finish({"error": "invalid board id", "detail":
-                         f"a board id is 1-64 characters of {BOARD_ID_PATTERN[1:-1]}"})
+            self._refuse(400, "invalid board id",
+                         f"a board id is 1-64 characters of {BOARD_ID_PATTERN[1:-1]}")
+            return
+        own = {f"{self.request.protocol}://{self.request.host}".lower()}
+        if not origin_allowed(self.request.headers.get("Origin"),
+                              self.settings_.allowed_origin, own):
+            self._refuse(403, "origin not allowed", "set --allowed-origin to accept it")
+            return
+        if self.signer is not None:
+            try:
+                grant = self.signer.verify(self.get_query_argument("token", None), board_id,
+                                           await self.registry.store.token_generation(board_id))
+            except AccessDenied as exc:
+                self._refuse(exc.status, "access denied", exc.reason)
+                return
+            self.role, self.generation = grant.role, grant.generation
+        refusal = self.registry.admission_refusal(board_id, self.request.remote_ip or "?")
+        if refusal is not None:
+            self._refuse(refusal[0], "too many connections", refusal[1])
+
+    def _refuse(self, status: int, error: str, detail: str) -> None:
+        log.info("refused WebSocket %s from %s: %d %s (%s)", self.request.path,
+                 self.request.remote_ip, status, error, detail)
+        self.set_status(status)
+        self.finish({"error": error, "detail": detail})
 
     def check_origin(self, origin: str) -> bool:
-        return True  # any origin until access control exists (see README, Security)
+        return True  # checked in prepare(), which can answer with a JSON reason
 
     def get_compression_options(self) -> None:
         return None  # no permessage-deflate: Peer.send writes frames uncompressed
 
     async def open(self, board_id: str) -> None:
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",
-                         self.settings_.max_pending_bytes)
+                         self.settings_.max_pending_bytes, read_only=self.role is Role.VIEW,
+                         generation=self.generation)
         try:
             room = await self.registry.acquire(board_id)
         except Exception:
@@ -69,6 +104,11 @@ class BoardSocket(WebSocketHandler):
                         self.peer.name)
             self.peer.close(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                             "text frames are not part of the protocol")
+            return
+        if not self.limiter.admit(len(message), time.monotonic()):
+            log.warning("board %s peer %s: closing with 4429: over its rate for more than "
+                        "%.1f s", self.room.board_id, self.peer.name, self.settings_.rate_grace_s)
+            self.peer.close(CloseCode.WS_4429_RATE_LIMITED, "rate limit exceeded")
             return
         try:
             self.room.receive(self.peer, message)

@@ -31,9 +31,10 @@ def sb_server(io_loop, tmp_path):
     servers: list[SyncboardServer] = []
 
     async def start(**overrides) -> SyncboardServer:
+        # Tests about sync run with --auth none; access-control tests turn tokens on.
         options = {"host": "127.0.0.1", "port": 0,
                    "db": f"sqlite+aiosqlite:///{tmp_path}/board-{len(servers)}.db",
-                   "log_level": "INFO"}
+                   "data_dir": str(tmp_path / "data"), "auth": "none", "log_level": "INFO"}
         options.update(overrides)
         server = SyncboardServer(Settings(**options))
         servers.append(server)
@@ -72,6 +73,8 @@ def server_process(tmp_path):
 
     def start(**options) -> ServerProcess:
         db = options.pop("db", f"sqlite+aiosqlite:///{tmp_path}/server-{len(processes)}.db")
+        options.setdefault("auth", "none")  # access-control tests pass auth="token"
+        options.setdefault("data_dir", str(tmp_path / "data"))
         process = ServerProcess(db_url=db, options=options, log_dir=tmp_path,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
         processes.append(process)

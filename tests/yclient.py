@@ -22,6 +22,7 @@ from pycrdt import (
     handle_sync_message,
     write_var_uint,
 )
+from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from backend.protocol import MessageType, SyncType, read_var_uint
@@ -30,8 +31,11 @@ from backend.protocol import MessageType, SyncType, read_var_uint
 class YClient:
     """One connection to one board, holding its own copy of the document."""
 
-    def __init__(self, url: str, doc: Doc | None = None) -> None:
+    def __init__(self, url: str, doc: Doc | None = None,
+                 headers: dict[str, str] | None = None, ssl_options=None) -> None:
         self.url = url
+        self.headers = headers or {}
+        self.ssl_options = ssl_options
         self.doc = doc or Doc()
         self.ws: WebSocketClientConnection | None = None
         self.frames: list[bytes] = []
@@ -46,7 +50,8 @@ class YClient:
         """Open the socket and send sync step 1."""
         self.synced.clear()
         self.closed.clear()
-        self.ws = await asyncio.wait_for(websocket_connect(self.url, max_message_size=64 << 20),
+        request = HTTPRequest(self.url, headers=self.headers, ssl_options=self.ssl_options)
+        self.ws = await asyncio.wait_for(websocket_connect(request, max_message_size=64 << 20),
                                          timeout_s)
         self._reader = asyncio.create_task(self._read_loop(self.ws))
         await self.send(create_sync_message(self.doc))

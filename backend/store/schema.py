@@ -30,9 +30,11 @@ boards = Table(
     Column("update_count", BigInteger, nullable=False, default=0),
     Column("log_updates", Integer, nullable=False, default=0),
     Column("log_bytes", BigInteger, nullable=False, default=0),
+    Column("token_generation", Integer, nullable=False, default=0),
 )
 """One row per board. ``update_count`` counts every update ever stored; ``log_updates`` and
-``log_bytes`` measure the log not yet compacted (they drive compaction)."""
+``log_bytes`` measure the log not yet compacted (they drive compaction). Rotating a board's
+links increments ``token_generation``, which revokes every token signed for an older one."""
 
 updates = Table(
     "board_updates",

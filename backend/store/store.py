@@ -172,6 +172,23 @@ class Store:
                 await _recount_log(conn, board_id)
         return CompactionResult(board_id, len(rows), len(merged), last_seq)
 
+    async def token_generation(self, board_id: str) -> int | None:
+        """The board's current token generation, or None if the board does not exist."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(boards.c.token_generation)
+                                       .where(boards.c.id == board_id))).scalar_one_or_none()
+
+    async def rotate_tokens(self, board_id: str) -> int | None:
+        """Increment the board's token generation (revoking older tokens); return the new one,
+        or None if the board does not exist."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                return (await conn.execute(
+                    update(boards).where(boards.c.id == board_id)
+                    .values(token_generation=boards.c.token_generation + 1)
+                    .returning(boards.c.token_generation))).scalar_one_or_none()
+
     async def delete_board(self, board_id: str) -> bool:
         """Remove a board and everything stored for it; False if it did not exist."""
         async with self.engine.connect() as conn:
@@ -281,7 +298,7 @@ async def _insert_board(conn: AsyncConnection, board_id: str, update_count: int 
     now = time.time() if now is None else now
     await conn.execute(insert(boards).values(
         id=board_id, created_at=now, updated_at=now, update_count=update_count,
-        log_updates=log_updates, log_bytes=log_bytes))
+        log_updates=log_updates, log_bytes=log_bytes, token_generation=0))
 
 
 async def _count_appended(conn: AsyncConnection, board_id: str, count: int, size: int,
