@@ -151,10 +151,16 @@ def normalize_element(element_id: str, raw: dict[str, Any],
     if not isinstance(element_id, str) or not model.id_pattern.fullmatch(element_id) or \
             element_type not in model.element_types:
         return None
-    box = _unflipped_box(raw)
+    # A negative width or height moves the origin instead (x += w; w = -w), as the app does.
+    flipped = {size: raw[size] for size in ("w", "h") if _is_number(raw.get(size)) and
+               raw[size] < 0}
+    rules = {rule.name: rule for rule in model.rules_for(element_type)}
     out: dict[str, Any] = {"id": element_id, "type": element_type}
-    for rule in model.rules_for(element_type):
-        out[rule.name] = _read_field(rule, box.get(rule.name, raw.get(rule.name)))
+    for name, rule in rules.items():
+        out[name] = _read_field(rule, -flipped[name] if name in flipped else raw.get(name))
+    for origin, size in (("x", "w"), ("y", "h")):
+        if size in flipped:
+            out[origin] = _read_field(rules[origin], out[origin] + flipped[size])
     if element_type in POINT_TYPES and not out["points"]:
         return None
     known = set(out)
@@ -279,18 +285,6 @@ def _read_points(rule: FieldRule, value: Any) -> list[float | int]:
             if len(out) >= limit:
                 break
     return out
-
-
-def _unflipped_box(raw: dict[str, Any]) -> dict[str, float]:
-    """A negative width or height moves the origin instead (``x += w; w = -w``)."""
-    box: dict[str, float] = {}
-    for origin, size in (("x", "w"), ("y", "h")):
-        length = raw.get(size)
-        if _is_number(length) and length < 0:
-            box[size] = -length
-            if _is_number(raw.get(origin)):
-                box[origin] = raw[origin] + length
-    return box
 
 
 def _is_number(value: Any) -> bool:

@@ -129,11 +129,11 @@ def wrap_text(text: str, width: float, font_size: float) -> list[str]:
             if line and len(line + word) > max_chars:
                 lines.append(line.rstrip())
                 line = word.lstrip()
-                while len(line) > max_chars > 0:
-                    lines.append(line[:max_chars])
-                    line = line[max_chars:]
             else:
                 line += word
+            while len(line) > max_chars:  # a word longer than the line is cut
+                lines.append(line[:max_chars])
+                line = line[max_chars:]
         lines.append(line)
     return lines
 

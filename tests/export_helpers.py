@@ -1,0 +1,95 @@
+"""Helpers for the export/import tests: export routes on an in-process server, HTTP calls,
+a known board with every element type, and PNG decoding."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import png
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
+
+from backend.app import SyncboardServer
+from backend.export_handlers import export_routes
+
+ROOT = Path(__file__).resolve().parent.parent
+BOARD_WRITER = ROOT / "tests" / "interop" / "board_writer.mjs"
+
+# A 4x4 solid cyan PNG (made by pypng, decoded back in the tests).
+_buffer = io.BytesIO()
+png.Writer(4, 4, greyscale=False).write(_buffer, [[0, 255, 255] * 4] * 4)
+CYAN_PNG = _buffer.getvalue()
+
+
+def every_element_board(image_file_id: str) -> dict[str, Any]:
+    """A board in the JSON export form with one element of every type at known places."""
+    return {"meta": {"title": "every type", "background": "#ffffff"}, "elements": [
+        {"id": "rect1", "type": "rect", "x": 0, "y": 0, "w": 100, "h": 60, "z": "a0",
+         "fill": "#ff0000", "stroke": "#000000", "strokeWidth": 2},
+        {"id": "ellipse1", "type": "ellipse", "x": 150, "y": 0, "w": 100, "h": 60, "z": "a1",
+         "fill": "#0000ff", "stroke": "#000000", "strokeWidth": 2},
+        {"id": "stroke1", "type": "stroke", "x": 0, "y": 100, "z": "a2", "stroke": "#00aa00",
+         "strokeWidth": 6, "points": [0, 0, 20, 20, 40, 0, 60, 20]},
+        {"id": "line1", "type": "line", "x": 100, "y": 100, "z": "a3",
+         "points": [0, 0, 80, 0]},
+        {"id": "arrow1", "type": "arrow", "x": 200, "y": 100, "z": "a4",
+         "points": [0, 0, 80, 40], "arrowStart": True, "arrowEnd": True},
+        {"id": "text1", "type": "text", "x": 0, "y": 160, "w": 200, "h": 25, "z": "a5",
+         "text": "Hello, board", "fontSize": 20},
+        {"id": "sticky1", "type": "sticky", "x": 250, "y": 160, "w": 160, "h": 120, "z": "a6",
+         "fill": "#ffee00", "text": "A sticky note with several words to wrap",
+         "fontSize": 16},
+        {"id": "image1", "type": "image", "x": 450, "y": 0, "w": 40, "h": 40, "z": "a7",
+         "fileId": image_file_id},
+    ]}
+
+
+def mount_export_routes(server: SyncboardServer) -> str:
+    """Add the export routes to ``server``'s application (a second copy is harmless once
+    ``app.py`` mounts them too); return the server's base URL."""
+    assert server._http is not None and server.registry is not None
+    app = server._http.request_callback
+    app.add_handlers(r".*", export_routes(server.registry, server.store, server.settings))
+    return f"http://127.0.0.1:{server.port}"
+
+
+async def fetch(url: str, **kwargs: Any) -> HTTPResponse:
+    """An HTTP response, error statuses included (never raises for 4xx/5xx)."""
+    try:
+        return await AsyncHTTPClient().fetch(url, request_timeout=60, **kwargs)
+    except HTTPClientError as exc:
+        assert exc.response is not None
+        return exc.response
+
+
+async def fetch_json(url: str, **kwargs: Any) -> tuple[int, dict]:
+    """Status and parsed JSON body."""
+    response = await fetch(url, **kwargs)
+    return response.code, json.loads(response.body)
+
+
+def decode_png(data: bytes) -> tuple[int, int, list[bytearray]]:
+    """Width, height and RGBA rows of a PNG."""
+    width, height, rows, _info = png.Reader(bytes=data).asRGBA8()
+    return width, height, [bytearray(row) for row in rows]
+
+
+def pixel(rows: list[bytearray], x: int, y: int) -> tuple[int, int, int, int]:
+    """The RGBA value at pixel (x, y)."""
+    r, g, b, a = rows[y][4 * x:4 * x + 4]
+    return r, g, b, a
+
+
+async def run_script(script: str, *args: str, stdin: bytes | None = None,
+                     timeout_s: float = 60) -> tuple[int, bytes, str]:
+    """Run ``scripts/<script>`` without blocking the loop: (exit status, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "scripts" / script), *args, cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout_s)
+    return proc.returncode, out, err.decode()

@@ -1,0 +1,136 @@
+"""board_model: the schema compiled once, tolerant reading of a pycrdt Doc, import validation
+and the import update (JSON export form -> Y.Map / Y.Array / Y.Text)."""
+
+from __future__ import annotations
+
+import json
+
+from pycrdt import Array, Doc, Map, Text
+
+from backend.board_model import (
+    SCHEMA_PATH,
+    build_import_update,
+    load_model,
+    read_board,
+    read_update,
+    validate_board_json,
+)
+
+
+def board_doc(elements: dict, meta: dict | None = None) -> Doc:
+    """A Doc holding ``elements`` (values given as built pycrdt objects or plain values)."""
+    doc = Doc()
+    with doc.transaction():
+        doc.get("meta", type=Map).update(meta or {})
+        doc.get("elements", type=Map).update(elements)
+    return doc
+
+
+def test_defaults_and_limits_come_from_the_schema_file():
+    schema = json.loads(SCHEMA_PATH.read_text())
+    model = load_model()
+    assert model.version == schema["version"] == 1
+    assert model.element_types == tuple(
+        schema["$defs"]["element"]["properties"]["type"]["enum"])
+    sticky = {rule.name: rule for rule in model.rules_for("sticky")}
+    assert sticky["fill"].default == "#fff3a3" and sticky["w"].default == 200
+    assert (sticky["opacity"].minimum, sticky["opacity"].maximum) == (0, 1)
+    points = {rule.name: rule for rule in model.rules_for("stroke")}["points"]
+    assert points.max_items == 2000
+
+
+def test_missing_and_garbage_fields_fall_back_to_defaults_or_are_clamped():
+    doc = board_doc({"r": Map({"type": "rect", "x": "ten", "y": float("nan"), "w": -40,
+                               "h": 1e300, "opacity": 7, "strokeWidth": -3,
+                               "stroke": 'red" onload="alert(1)', "fill": ["#fff"],
+                               "z": 5, "createdBy": "x" * 500})})
+    rect = read_board(doc).elements[0]
+    assert rect["x"] == -40 and rect["w"] == 40  # negative width: x += w, w = -w
+    assert rect["y"] == 0 and rect["h"] == 1e9
+    assert rect["opacity"] == 1 and rect["strokeWidth"] == 0
+    assert rect["stroke"] == "#1e1e1e" and rect["fill"] == "transparent"
+    assert rect["z"] == "" and len(rect["createdBy"]) == 200
+
+
+def test_undrawable_entries_are_skipped_and_counted():
+    doc = board_doc({
+        "ok": Map({"type": "rect", "z": "a0"}),
+        "unknown": Map({"type": "hexagon"}),
+        "no-type": Map({"x": 1}),
+        "plain": 42,
+        "bad id!": Map({"type": "rect"}),
+        "empty-stroke": Map({"type": "stroke", "points": Array([])}),
+        "odd": Map({"type": "line", "points": Array([1.0, "a", 3.0])}),
+    })
+    content = read_board(doc)
+    assert [e["id"] for e in content.elements] == ["ok"]
+    assert content.skipped == 6
+    assert sorted(content.skipped_ids) == sorted(
+        ["unknown", "no-type", "plain", "bad id!", "empty-stroke", "odd"])
+
+
+def test_points_drop_bad_pairs_and_stop_at_the_cap():
+    numbers = [float(i) for i in range(3000)]
+    doc = board_doc({
+        "long": Map({"type": "stroke", "points": Array(numbers)}),
+        "mixed": Map({"type": "line", "points": Array([1.0, 2.0, "x", 4.0, 5.0, 6.0, 7.0])}),
+    })
+    by_id = {e["id"]: e for e in read_board(doc).elements}
+    assert by_id["long"]["points"] == list(range(2000))
+    assert by_id["mixed"]["points"] == [1, 2, 5, 6]
+
+
+def test_elements_are_ordered_by_z_then_id_never_by_map_position():
+    doc = board_doc({name: Map({"type": "rect", "z": z}) for name, z in
+                     [("c", "a1"), ("b", "a0"), ("a", "a1"), ("d", "Zz")]})
+    assert [e["id"] for e in read_board(doc).elements] == ["d", "b", "a", "c"]
+
+
+def test_unknown_fields_are_kept_and_non_json_values_dropped():
+    doc = board_doc({"r": Map({"type": "rect", "zzz": {"nested": [1, 2]}, "label": "hi",
+                               "blob": b"\x00\x01", "ratio": float("inf")})},
+                    meta={"owner": "ann"})
+    content = read_board(doc)
+    rect = content.elements[0]
+    assert rect["zzz"] == {"nested": [1, 2]} and rect["label"] == "hi"
+    assert "blob" not in rect and "ratio" not in rect
+    assert content.meta["owner"] == "ann" and content.meta["background"] == "#ffffff"
+
+
+def test_validation_reports_the_json_path_of_a_violation():
+    good = {"schemaVersion": 1, "meta": {}, "elements": [{"id": "a", "type": "rect"}]}
+    assert validate_board_json(good) == []
+    bad_fill = json.loads(json.dumps(good))
+    bad_fill["elements"][0]["fill"] = "url(javascript:alert(1))"
+    assert validate_board_json(bad_fill)[0].path == "$.elements[0].fill"
+    duplicate = {**good, "elements": [{"id": "a", "type": "rect"}, {"id": "a", "type": "text"}]}
+    violation = validate_board_json(duplicate)[0]
+    assert violation.path == "$.elements[1].id" and "duplicate" in violation.message
+    assert validate_board_json({"meta": {}, "elements": []})[0].path == "$"
+    assert validate_board_json([1, 2])
+
+
+def test_import_update_builds_y_types_and_reads_back_identically():
+    data = {"schemaVersion": 1, "meta": {"title": "t"}, "elements": [
+        {"id": "s", "type": "stroke", "z": "a0", "points": [0, 0, 1.5, 2]},
+        {"id": "n", "type": "sticky", "z": "a1", "text": "naïve 👋 <b>", "custom": [1]},
+    ]}
+    doc = Doc()
+    doc.apply_update(build_import_update(data))
+    elements = doc.get("elements", type=Map)
+    assert isinstance(elements["s"], Map) and isinstance(elements["s"]["points"], Array)
+    assert isinstance(elements["n"]["text"], Text) and str(elements["n"]["text"]) == "naïve 👋 <b>"
+    once = read_board(doc).to_json()
+    again = read_update(build_import_update(once)).to_json()
+    assert once == again
+
+
+def test_import_on_top_of_a_board_replaces_same_ids_and_keeps_the_rest():
+    base = board_doc({"keep": Map({"type": "rect", "z": "a0"}),
+                      "same": Map({"type": "rect", "z": "a1", "fill": "#000000"})})
+    data = {"schemaVersion": 1, "meta": {},
+            "elements": [{"id": "same", "type": "ellipse", "z": "a2"}]}
+    base.apply_update(build_import_update(data, base.get_update()))
+    by_id = {e["id"]: e for e in read_board(base).elements}
+    assert set(by_id) == {"keep", "same"}
+    assert by_id["same"]["type"] == "ellipse" and by_id["same"]["fill"] == "transparent"
