@@ -11,24 +11,26 @@ from dataclasses import dataclass
 
 @dataclass
 class TokenBucket:
-    """``rate`` tokens per second refill a bucket holding at most ``burst``."""
+    """``rate`` tokens per second refill a bucket holding at most ``burst``.
+
+    Taking always succeeds in spending: the bucket may go into debt (down to ``-burst``), so
+    a sender far above the rate stays in debt instead of slipping through every time a
+    token trickles in; it is back within its rate once the debt is repaid.
+    """
 
     rate: float
     burst: float
-    tokens: float = -1.0
+    tokens: float | None = None
     updated: float = 0.0
 
     def take(self, amount: float, now: float) -> bool:
-        """Take ``amount`` tokens at time ``now`` (seconds); False if there are not enough
-        (the bucket is then left as it was, apart from the refill)."""
-        if self.tokens < 0:
+        """Spend ``amount`` tokens at time ``now`` (seconds); False while in debt."""
+        if self.tokens is None:
             self.tokens, self.updated = self.burst, now
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= amount:
-            self.tokens -= amount
-            return True
-        return False
+        self.tokens = max(-self.burst, self.tokens - amount)
+        return self.tokens >= 0
 
 
 class RateLimiter:
@@ -48,7 +50,7 @@ class RateLimiter:
 
     def admit(self, size_bytes: int, now: float) -> bool:
         """Account one frame of ``size_bytes`` at ``now``; False once over for too long."""
-        within = self._messages.take(1, now) & self._bytes.take(size_bytes, now)
+        within = self._messages.take(1, now) & self._bytes.take(size_bytes, now)  # spend both
         if within:
             self._over_since = None
             return True

@@ -1,0 +1,158 @@
+"""Abuse limits: rates, connection counts, boards in memory, board size; and TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import subprocess
+
+import pytest
+from pycrdt import Map
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import WebSocketClosedError
+
+from backend.limits import RateLimiter, TokenBucket
+from backend.protocol import CloseCode
+from tests.yclient import YClient
+
+
+def test_token_bucket_refills_at_its_rate_up_to_its_burst_and_remembers_debt():
+    bucket = TokenBucket(rate=10, burst=5)
+    assert all(bucket.take(1, now=0.0) for _ in range(5))
+    assert not bucket.take(1, now=0.0)  # 1 token in debt
+    assert not bucket.take(1, now=0.1)  # the refilled token repays the debt only
+    assert bucket.take(1, now=0.35)
+    assert bucket.take(5, now=10.0) and not bucket.take(1, now=10.0)  # capped at the burst
+
+
+def test_rate_limiter_tolerates_the_grace_period_then_refuses_a_sustained_flood():
+    limiter = RateLimiter(messages_per_s=10, burst_messages=10, bytes_per_s=1e9,
+                          burst_bytes=10**9, grace_s=1.0)
+    verdicts = [limiter.admit(10, i * 0.01) for i in range(300)]  # 100 frames/s for 3 s
+    first_refusal = verdicts.index(False)
+    assert 1.0 <= first_refusal * 0.01 <= 1.3  # burst spent at ~0.1 s, then 1 s of grace
+
+
+def test_rate_limiter_forgives_a_short_burst():
+    limiter = RateLimiter(messages_per_s=10, burst_messages=10, bytes_per_s=1e9,
+                          burst_bytes=10**9, grace_s=1.0)
+    assert all(limiter.admit(10, 0.0) for _ in range(15))  # 5 over, within the grace
+    assert all(limiter.admit(10, 2.0 + i * 0.2) for i in range(20))  # then well within
+
+
+def ws(server, board: str) -> str:
+    return f"ws://127.0.0.1:{server.port}/ws/{board}"
+
+
+async def refused_status(url: str) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as info:
+        await YClient(url).connect()
+    return info.value.code, json.loads(info.value.response.body)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_flooding_client_is_cut_off_with_4429_while_others_keep_syncing(sb_server,
+                                                                             yclient):
+    server = await sb_server(rate_messages_per_s=50, rate_burst_messages=50, rate_grace_s=0.5)
+    good = await yclient(server, "flood")
+    other = await yclient(server, "flood")
+    flooder = await yclient(server, "flood")
+    for i in range(5000):  # ~500 frames/s, 10x the rate, for up to 10 s
+        if flooder.closed.is_set():
+            break
+        try:
+            await flooder.set_presence(99, i + 1, {"i": i})
+        except WebSocketClosedError:
+            break
+        await asyncio.sleep(0.002)
+    assert await flooder.wait_closed() == CloseCode.WS_4429_RATE_LIMITED
+    await good.put("still", "here")
+    await other.wait_for(lambda: other.snapshot().get("still") == "here", what="sync goes on")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_connection_limits_per_address_board_and_total(sb_server, yclient):
+    server = await sb_server(max_connections_per_ip=2)
+    await yclient(server, "a")
+    await yclient(server, "b")
+    code, body = await refused_status(ws(server, "c"))
+    assert code == 429 and "your address" in body["detail"]
+
+    server = await sb_server(max_peers_per_board=2)
+    await yclient(server, "full")
+    await yclient(server, "full")
+    code, body = await refused_status(ws(server, "full"))
+    assert code == 429 and "board is full" in body["detail"]
+    await yclient(server, "another")  # other boards are unaffected
+
+    server = await sb_server(max_connections=1)
+    await yclient(server, "x")
+    code, _ = await refused_status(ws(server, "y"))
+    assert code == 503
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_boards_in_memory_are_capped_idle_ones_make_room(sb_server, yclient):
+    server = await sb_server(max_boards_loaded=1, idle_unload_s=3600)
+    first = await yclient(server, "one")
+    code, body = await refused_status(ws(server, "two"))
+    assert code == 503 and "boards" in body["detail"]
+    first.close()
+    await first.wait_closed()
+    await first.wait_for(lambda: not server.registry.rooms["one"].peers, what="first left")
+    await yclient(server, "two")  # the idle board is unloaded to make room
+    assert list(server.registry.rooms) == ["two"]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_update_past_the_board_size_cap_is_refused_with_4413_and_deleting_still_works(
+        sb_server, yclient):
+    server = await sb_server(max_board_bytes=20_000)
+    writer = await yclient(server, "capped")
+    watcher = await yclient(server, "capped")
+    for i in range(100):
+        if writer.closed.is_set():
+            break
+        await writer.put(f"k{i}", "x" * 1000)
+        await writer.wait_for(lambda: writer.closed.is_set() or
+                              server.registry.rooms["capped"].document.doc.get_state()
+                              == writer.doc.get_state(), what="applied or refused")
+    assert await writer.wait_closed() == CloseCode.WS_4413_BOARD_TOO_LARGE
+    room = server.registry.rooms["capped"]
+    assert len(room.document.full_update()) <= 20_000
+    kept = room.document.doc.get("elements", type=Map).to_py()
+    await watcher.wait_for(lambda: watcher.snapshot() == kept, what="watcher has the board")
+
+    def delete_half(doc):
+        elements = doc.get("elements", type=Map)
+        for key in sorted(elements.keys())[: len(kept) // 2]:
+            del elements[key]
+    await watcher.edit(delete_half)
+    await watcher.wait_for(lambda: len(room.document.doc.get("elements", type=Map))
+                           == len(kept) - len(kept) // 2, what="deletion applied at the cap")
+    await watcher.put("fits-again", "y" * 1000)
+    await watcher.wait_for(lambda: "fits-again" in room.document.doc.get("elements", type=Map),
+                           what="new content after deleting")
+    late = await yclient(server, "capped")
+    assert "fits-again" in late.snapshot()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_tls_round_trip_with_a_self_signed_certificate(sb_server, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = await sb_server(certfile=str(cert), keyfile=str(key))
+    assert server.url.startswith("https://")
+    context = ssl.create_default_context(cafile=str(cert))
+    url = f"wss://127.0.0.1:{server.port}/ws/tls"
+    alice = await YClient(url, ssl_options=context).sync()
+    bob = await YClient(url, ssl_options=context).sync()
+    try:
+        await alice.put("secure", True)
+        await bob.wait_for(lambda: bob.snapshot().get("secure") is True, what="over TLS")
+    finally:
+        alice.close()
+        bob.close()
