@@ -1,0 +1,142 @@
+"""scripts/export_board.py: --db with no server running, --server over HTTP, every output
+mode, the progress bar on a terminal, and its error paths (one line naming the board)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.board_model import validate_board_json
+from tests.export_helpers import ROOT, every_element_board, mount_export_routes, run_script
+
+BOARDS = ("alpha", "beta", "gamma")
+
+
+def script(*args: str, stderr=subprocess.PIPE) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "export_board.py"), *args],
+                          cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def filled_db(tmp_path_factory) -> str:
+    """A SQLite database with three boards, filled by import_board.py (no server running)."""
+    folder = tmp_path_factory.mktemp("export_script")
+    source = folder / "board.json"
+    source.write_text(json.dumps({"schemaVersion": 1, **every_element_board("cd" * 32)}))
+    url = f"sqlite+aiosqlite:///{folder}/boards.db"
+    for board in BOARDS:
+        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "import_board.py"),
+                               str(source), "--board", board, "--db", url],
+                              capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    return url
+
+
+def test_exports_every_format_from_the_database_with_no_server(filled_db, tmp_path):
+    for fmt, magic in (("json", b"{"), ("svg", b"<?xml"), ("png", b"\x89PNG")):
+        out = tmp_path / f"alpha.{fmt}"
+        done = script("--db", filled_db, "--board", "alpha", "--format", fmt, "--out", str(out),
+                      "--scale", "0.5")
+        assert done.returncode == 0, done.stderr
+        assert out.read_bytes().startswith(magic)
+    exported = json.loads((tmp_path / "alpha.json").read_text())
+    assert validate_board_json(exported) == [] and len(exported["elements"]) == 8
+
+
+def test_all_boards_go_to_the_out_dir_and_one_board_can_go_to_stdout(filled_db, tmp_path):
+    done = script("--db", filled_db, "--all", "--out-dir", str(tmp_path / "backup"))
+    assert done.returncode == 0, done.stderr
+    files = sorted(p.name for p in (tmp_path / "backup").iterdir())
+    assert files == sorted(f"{b}.json" for b in BOARDS)
+    stdout = script("--db", filled_db, "--board", "beta", "--out", "-")
+    assert stdout.returncode == 0
+    assert stdout.stdout == (tmp_path / "backup" / "beta.json").read_bytes()
+
+
+def test_progress_bar_is_drawn_only_on_a_terminal(filled_db, tmp_path):
+    plain = script("--db", filled_db, "--all", "--out-dir", str(tmp_path / "a"))
+    assert plain.stderr == b""
+    controller, terminal = pty.openpty()
+    try:
+        done = script("--db", filled_db, "--all", "--out-dir", str(tmp_path / "b"),
+                      stderr=terminal)
+        os.close(terminal)
+        terminal = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal side is closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if terminal != -1:
+            os.close(terminal)
+        os.close(controller)
+    assert done.returncode == 0
+    assert b"[" + b"#" * 30 + b"] 3/3" in shown
+
+
+def test_unknown_board_fails_with_one_line_naming_it_and_the_others_still_export(
+        filled_db, tmp_path):
+    done = script("--db", filled_db, "--board", "alpha", "--board", "nope",
+                  "--out-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.decode() == "error: board 'nope': no such board\n"
+    assert (tmp_path / "alpha.json").is_file() and not (tmp_path / "nope.json").exists()
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite:///{tmp}/missing.db", "nosuchdb://x/y",
+                                 "not a url"])
+def test_bad_database_url_fails_with_one_line_and_creates_nothing(url, tmp_path):
+    done = script("--db", url.format(tmp=tmp_path), "--board", "alpha")
+    assert done.returncode == 1
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "database" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_usage_exits_2_naming_the_option(filled_db):
+    cases = [(["--board", "a", "--board", "b", "--out", "x"], "--out"),
+             (["--board", "a", "--scale", "0"], "scale"),
+             (["--board", "a", "--background", "red"], "background"),
+             (["--board", "a", "--format", "gif"], "--format")]
+    for args, named in cases:
+        done = script("--db", filled_db, *args)
+        assert done.returncode == 2 and named in done.stderr.decode(), args
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_server_mode_exports_over_http_and_names_an_unknown_board(sb_server, tmp_path):
+    server = await sb_server()
+    base = mount_export_routes(server)
+    code, out, err = await run_script(
+        "import_board.py", "-", "--board", "live", "--server", base,
+        stdin=json.dumps({"schemaVersion": 1, **every_element_board("ef" * 32)}).encode())
+    assert code == 0 and out == b"live\n", err
+    code, out, err = await run_script("export_board.py", "--server", base, "--board", "live",
+                                      "--format", "svg", "--out", "-")
+    assert code == 0 and out.startswith(b"<?xml") and b'data-id="sticky1"' in out, err
+    code, _, err = await run_script("export_board.py", "--server", base, "--board", "ghost",
+                                    "--out-dir", str(tmp_path))
+    assert code == 1 and err == "error: board 'ghost': no such board\n"
+    assert not Path(tmp_path, "ghost.json").exists()
+
+
+def test_unreachable_server_fails_with_one_line():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound but not listening: connection refused
+        done = script("--server", f"http://127.0.0.1:{port}", "--board", "x", "--out", "-")
+    assert done.returncode == 1
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: board 'x': cannot reach")

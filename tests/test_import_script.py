@@ -1,0 +1,80 @@
+"""scripts/import_board.py: validates before writing, creates or fills a board in the database
+or through a running server (where connected clients see the elements at once)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from backend.board_model import read_update
+from backend.store import open_store
+from backend.store.store import merge_updates_into_snapshot
+from tests.export_helpers import every_element_board, mount_export_routes, run_script
+
+
+def board_file(tmp_path, **changes) -> str:
+    data = {"schemaVersion": 1, **every_element_board("12" * 32)}
+    for index, fields in changes.items():
+        data["elements"][int(index.removeprefix("e"))].update(fields)
+    path = tmp_path / "board.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+async def stored_board(url: str, board_id: str):
+    store = await open_store(url)
+    try:
+        if await store.board_info(board_id) is None:
+            return None
+        return read_update(merge_updates_into_snapshot(await store.load_updates(board_id)))
+    finally:
+        await store.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_db_import_creates_a_new_board_and_refills_it_by_id(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/import.db"
+    code, out, err = await run_script("import_board.py", board_file(tmp_path), "--db", url)
+    assert code == 0, err
+    board_id = out.decode().strip()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", board_id)
+    assert "imported 8 elements" in err
+    content = await stored_board(url, board_id)
+    assert [e["id"] for e in content.elements][:2] == ["rect1", "ellipse1"]
+    code, _, err = await run_script("import_board.py", board_file(tmp_path, e0={"fill": "#00ff00"}),
+                                    "--db", url, "--board", board_id)
+    assert code == 0, err
+    content = await stored_board(url, board_id)
+    assert len(content.elements) == 8 and content.elements[0]["fill"] == "#00ff00"
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_invalid_file_is_reported_with_its_path_and_nothing_is_written(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/import.db"
+    bad = board_file(tmp_path, e6={"fontSize": 10_000})
+    code, out, err = await run_script("import_board.py", bad, "--db", url, "--board", "b1")
+    assert code == 1 and out == b""
+    assert err.startswith(f"error: {bad}: $.elements[6].fontSize: 10000 is greater than")
+    assert err.rstrip().endswith("nothing was written") and err.count("\n") == 1
+    assert not (tmp_path / "import.db").exists()
+    code, _, err = await run_script("import_board.py", "-", "--db", url, stdin=b"{oops")
+    assert code == 1 and err.startswith("error: -: invalid JSON")
+    code, _, err = await run_script("import_board.py", str(tmp_path / "none.json"), "--db", url)
+    assert code == 1 and err.startswith("error: cannot read")
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_server_import_reaches_connected_clients(sb_server, yclient, tmp_path):
+    server = await sb_server()
+    base = mount_export_routes(server)
+    watcher = await yclient(server, "script_live")
+    code, out, err = await run_script("import_board.py", board_file(tmp_path), "--board",
+                                      "script_live", "--server", base)
+    assert code == 0 and out == b"script_live\n", err
+    await watcher.wait_for(lambda: len(watcher.elements) == 8, what="imported elements")
+    code, out, err = await run_script("import_board.py", board_file(tmp_path), "--server", base)
+    assert code == 0, err
+    new_id = out.decode().strip()
+    assert await server.store.board_info(new_id) is not None
