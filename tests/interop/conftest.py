@@ -6,6 +6,8 @@ import pytest
 
 from tests.interop.node_client import NodeClient, missing_setup
 
+SERVER_LOG_TAIL_LINES = 60
+
 
 @pytest.fixture
 def node_client(io_loop):
@@ -24,11 +26,33 @@ def node_client(io_loop):
         return client
 
     yield start
-    for client in clients:
+    for number, client in enumerate(clients):
         io_loop.run_sync(client.quit, timeout=15)
+        print(f"--- node client {number}: last events {client.events[-20:]}")
+        if client.stderr_lines:
+            print(f"--- node client {number} stderr:\n{client.stderr_text()}")
 
 
 @pytest.fixture
 def server(server_process):
     """One syncboard server subprocess (see ``tests/server_process.py``)."""
     return server_process()
+
+
+@pytest.fixture
+def board(request) -> str:
+    """A board id named after the test (cut to the 64-character id limit)."""
+    return request.node.name[:64]
+
+
+@pytest.fixture(autouse=True)
+def server_logs_on_failure(tmp_path):
+    """After each test, print the tail of every server log under ``tmp_path``.
+
+    pytest shows teardown output only for a failing test, next to its traceback.
+    """
+    yield
+    for log_path in sorted(tmp_path.glob("server-*.log")):
+        lines = log_path.read_text(errors="replace").splitlines()
+        print(f"--- {log_path.name} (last {SERVER_LOG_TAIL_LINES} lines)")
+        print("\n".join(lines[-SERVER_LOG_TAIL_LINES:]))

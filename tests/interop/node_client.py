@@ -66,6 +66,8 @@ class NodeClient:
     async def call(self, cmd: str, doc: str = "main", timeout_s: float = 10,
                    **args: Any) -> dict:
         """Send one command and return its reply; raise AssertionError on error or timeout."""
+        if "id" in args:
+            raise ValueError("`id` numbers the request: name the argument otherwise")
         request_id = next(self._ids)
         reply: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
         self._replies[request_id] = reply

@@ -34,8 +34,7 @@ async def _wait_for(predicate: Callable[[], bool], what: str,
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_pycrdt_provider_and_js_provider_sync_both_ways(server, node_client):
-    board = "test_pycrdt_provider_and_js_provider_sync_both_ways"
+async def test_pycrdt_provider_and_js_provider_sync_both_ways(server, node_client, board):
     js = await node_client()
     await js.connect_synced(server.ws_url, board)
     await js.call("set", key="from-js", value={"type": "rect", "w": 3})

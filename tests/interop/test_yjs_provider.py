@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from backend.protocol import MessageType, parse_frame, read_var_uint
 from tests.yclient import YClient
 
 # Awareness removal must reach the other tabs well before the 30 s awareness timeout.
@@ -19,9 +20,25 @@ PRESENCE_REMOVAL_LIMIT_S = 2.0
 IDLE_WATCH_S = 35.0
 
 
+def _awareness_client_ids(frame: bytes) -> list[int]:
+    """Client ids in one awareness frame (empty for any other frame)."""
+    parsed = parse_frame(frame)
+    if parsed.message_type != MessageType.AWARENESS:
+        return []
+    payload = parsed.payload
+    count, pos = read_var_uint(payload, 0)
+    client_ids = []
+    for _ in range(count):
+        client_id, pos = read_var_uint(payload, pos)
+        _clock, pos = read_var_uint(payload, pos)
+        length, pos = read_var_uint(payload, pos)
+        pos += length
+        client_ids.append(client_id)
+    return client_ids
+
+
 @pytest.mark.gen_test(timeout=60)
-async def test_two_js_providers_converge_both_ways(server, node_client):
-    board = "test_two_js_providers_converge_both_ways"
+async def test_two_js_providers_converge_both_ways(server, node_client, board):
     a, b = await node_client(), await node_client()
     await a.connect_synced(server.ws_url, board)
     await b.connect_synced(server.ws_url, board)
@@ -39,8 +56,7 @@ async def test_two_js_providers_converge_both_ways(server, node_client):
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_js_provider_and_pycrdt_peer_converge(server, node_client):
-    board = "test_js_provider_and_pycrdt_peer_converge"
+async def test_js_provider_and_pycrdt_peer_converge(server, node_client, board):
     js = await node_client()
     await js.connect_synced(server.ws_url, board)
     await js.call("set", key="from-js", value={"n": 1, "tags": ["a", "b"]})
@@ -59,8 +75,8 @@ async def test_js_provider_and_pycrdt_peer_converge(server, node_client):
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_presence_appears_and_is_removed_promptly_when_a_tab_dies(server, node_client):
-    board = "test_presence_appears_and_is_removed_promptly_when_a_tab_dies"
+async def test_presence_appears_and_is_removed_promptly_when_a_tab_dies(
+        server, node_client, board):
     a, b = await node_client(), await node_client()
     id_a = await a.connect_synced(server.ws_url, board, state={"user": "ann", "cursor": [1, 2]})
     id_b = await b.connect_synced(server.ws_url, board, state={"user": "bob"})
@@ -85,10 +101,41 @@ async def test_presence_appears_and_is_removed_promptly_when_a_tab_dies(server, 
     assert state["closes"] == []
 
 
+@pytest.mark.gen_test(timeout=60)
+async def test_presence_echoes_of_stock_clients_are_not_multiplied(server, node_client, board):
+    """y-websocket 3.1 re-sends every awareness update it receives; the server must not
+    forward those echoes, or each cursor move would cost one frame per tab per tab."""
+    tabs = await node_client()
+    names = [f"tab-{i}" for i in range(4)]
+    ids = {name: await tabs.connect_synced(server.ws_url, board, doc=name, state={"n": name})
+           for name in names}
+    observer = await YClient(f"{server.ws_url}/{board}").sync()
+    try:
+        await observer.wait_for(lambda: set(ids.values()) <= set(observer.present()),
+                                what="observer sees every tab")
+        for name in names:
+            await tabs.wait_for(lambda s: len(s["peers"]) == len(names) - 1, doc=name,
+                                what=f"{name} sees the other tabs")
+        await asyncio.sleep(0.3)
+        mark = len(observer.frames)
+        moves = 10
+        for i in range(moves):
+            await tabs.call("awareness", doc="tab-0", state={"n": "tab-0", "cursor": i})
+        last = {"n": "tab-0", "cursor": moves - 1}
+        await observer.wait_for(lambda: observer.present().get(ids["tab-0"]) == last,
+                                what="observer sees the last cursor move")
+        await asyncio.sleep(0.5)  # time for any echo of the other tabs to come through
+        frames_with_tab0 = [f for f in observer.frames[mark:]
+                            if ids["tab-0"] in _awareness_client_ids(f)]
+        assert 1 <= len(frames_with_tab0) <= moves + 1, (
+            f"{len(frames_with_tab0)} awareness frames carried {moves} moves of one tab")
+    finally:
+        observer.close()
+
+
 @pytest.mark.slow
 @pytest.mark.gen_test(timeout=IDLE_WATCH_S + 30)
-async def test_lone_provider_on_empty_board_stays_connected_while_idle(server, node_client):
-    board = "test_lone_provider_on_empty_board_stays_connected_while_idle"
+async def test_lone_provider_on_empty_board_stays_connected_while_idle(server, node_client, board):
     lone = await node_client()
     await lone.connect_synced(server.ws_url, board)
 
@@ -110,9 +157,8 @@ async def test_lone_provider_on_empty_board_stays_connected_while_idle(server, n
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_late_joiner_gets_everything_after_the_board_was_unloaded(server_process,
-                                                                        node_client):
-    board = "test_late_joiner_gets_everything_after_the_board_was_unloaded"
+async def test_late_joiner_gets_everything_after_the_board_was_unloaded(
+        server_process, node_client, board):
     server = server_process(idle_unload_s=0.5)
     a = await node_client()
     await a.connect_synced(server.ws_url, board)
@@ -137,9 +183,8 @@ async def test_late_joiner_gets_everything_after_the_board_was_unloaded(server_p
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_offline_edits_reach_others_after_reconnect_without_duplicates(server,
-                                                                             node_client):
-    board = "test_offline_edits_reach_others_after_reconnect"
+async def test_offline_edits_reach_others_after_reconnect_without_duplicates(
+        server, node_client, board):
     a, b = await node_client(), await node_client()
     await a.connect_synced(server.ws_url, board)
     await b.connect_synced(server.ws_url, board)
@@ -172,3 +217,30 @@ async def test_offline_edits_reach_others_after_reconnect_without_duplicates(ser
     state_c = await c.dump(arrays=["strokes"])
     assert state_c["arrays"] == state_b["arrays"]
     assert state_c["maps"] == state_b["maps"]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_concurrent_edits_to_one_note_keep_both_fields_and_both_typings(
+        server, node_client, board):
+    a, b = await node_client(), await node_client()
+    await a.connect_synced(server.ws_url, board)
+    await b.connect_synced(server.ws_url, board)
+    await a.call("put_element", element="note1", fields={
+        "type": "sticky", "x": 0, "y": 0, "z": "a0", "text": "middle",
+        "points": [0, 0, 10, 10]})
+    await b.wait_for(lambda s: "note1" in s["maps"]["elements"], what="B sees the note")
+
+    # A goes offline so both sets of edits are truly concurrent.
+    await a.call("disconnect")
+    await a.wait_for(lambda s: s["status"] == "disconnected", what="A offline")
+    await a.call("edit_element", element="note1", key="x", value=42)
+    await a.call("type_text", element="note1", index=6, text=" end")
+    await b.call("edit_element", element="note1", key="fill", value="#ffcc00")
+    await b.call("type_text", element="note1", index=0, text="start ")
+    await a.call("connect_again")
+
+    expected = {"type": "sticky", "x": 42, "y": 0, "z": "a0", "fill": "#ffcc00",
+                "text": "start middle end", "points": [0, 0, 10, 10]}
+    for client, name in ((a, "A"), (b, "B")):
+        await client.wait_for(lambda s: s["maps"]["elements"].get("note1") == expected,
+                              what=f"{name} has both fields and both typings")

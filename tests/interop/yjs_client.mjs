@@ -10,6 +10,10 @@
 //   set {map, key, value}        one transaction: map.set(key, value)
 //   delete {map, key}            one transaction: map.delete(key)
 //   push {array, values}         one transaction: array.push(values)
+//   put_element {element, fields}  elements[element] = a Y.Map as the app writes it (shared/BOARD.md):
+//                                `points` becomes a Y.Array, `text` a Y.Text
+//   edit_element {element, key, value}  one field of an existing element map
+//   type_text {element, index, text}  insert into the element's Y.Text (index in UTF-16 units)
 //   dump {maps, arrays}          contents of the named maps/arrays, plus connection state
 //   awareness {state}            awareness.setLocalState(state) (null clears it)
 //   peers                        awareness states of the other clients, {clientId: state}
@@ -68,6 +72,22 @@ const connect = (name, { url, room, state }) => {
   return { clientId: doc.clientID }
 }
 
+const elementMap = (fields) => {
+  const element = new Y.Map()
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'points') element.set(key, Y.Array.from(value))
+    else if (key === 'text') element.set(key, new Y.Text(value))
+    else element.set(key, value)
+  }
+  return element
+}
+
+const elementOf = (doc, elementId) => {
+  const element = doc.getMap('elements').get(elementId)
+  if (!(element instanceof Y.Map)) throw new Error(`no element map ${elementId}`)
+  return element
+}
+
 const dump = ({ doc, provider, status, closes }, { maps = ['elements'], arrays = [] }) => ({
   clientId: doc.clientID,
   status,
@@ -91,6 +111,18 @@ const commands = {
   push: (name, { array, values }) => {
     const { doc } = entryOf(name)
     doc.transact(() => doc.getArray(array).push(values))
+  },
+  put_element: (name, { element, fields }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => doc.getMap('elements').set(element, elementMap(fields)))
+  },
+  edit_element: (name, { element, key, value }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => elementOf(doc, element).set(key, value))
+  },
+  type_text: (name, { element, index, text }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => elementOf(doc, element).get('text').insert(index, text))
   },
   dump: (name, args) => dump(entryOf(name), args),
   awareness: (name, { state }) => { entryOf(name).provider.awareness.setLocalState(state) },
