@@ -3,7 +3,8 @@
 /**
  * @param {string} tag tag name with optional `.class` suffixes
  * @param {Record<string, any>} [props] attributes; `on*` functions become listeners,
- *   `dataset` an object, `html` sets innerHTML from trusted constant markup (icons)
+ *   `dataset` an object, `style` a CSS text (applied through CSSOM, which the page's CSP allows),
+ *   `html` sets innerHTML from trusted constant markup (icons)
  * @param {Array<Node | string | null | false>} [children]
  * @returns {HTMLElement}
  */
@@ -17,6 +18,7 @@ export function h(tag, props = {}, children = []) {
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key === 'html') el.innerHTML = value;
     else if (key === 'class') el.className += ` ${value}`;
+    else if (key === 'style') el.style.cssText = value; // CSSOM: allowed under style-src 'self'
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }

@@ -1,0 +1,121 @@
+"""Two people on one board in real Chromium: shapes, strokes and notes appear for both, cursors
+show, and undo removes only your own change."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import (
+    add_sticky,
+    canvas_pixel,
+    draw_rect,
+    draw_stroke,
+    elements,
+    new_board,
+    wait_all_confirmed,
+    wait_element_count,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def by_type(doc: dict[str, dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for element in doc.values():
+        out.setdefault(element["type"], []).append(element)
+    return out
+
+
+def test_rect_stroke_and_sticky_drawn_in_one_context_appear_in_the_other(
+    server, open_board, tmp_path
+):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
+
+    draw_rect(ann, 300, 200, 500, 330)
+    draw_stroke(ann, 580, 250)
+    add_sticky(ann, 900, 300, "ship it")
+    wait_all_confirmed(ann)
+    wait_element_count(bob, 3)
+
+    mine, theirs = elements(ann), elements(bob)
+    assert theirs == mine
+    kinds = by_type(theirs)
+    assert sorted(kinds) == ["rect", "sticky", "stroke"]
+    rect = kinds["rect"][0]
+    assert (rect["x"], rect["y"], rect["w"], rect["h"]) == (300, 200, 200, 130)
+    assert len(kinds["stroke"][0]["points"]) >= 20
+    assert kinds["sticky"][0]["text"] == "ship it"
+    assert {e["createdBy"] for e in theirs.values()} == {"Ann"}
+
+    # Bob's canvas shows them: the rectangle's left edge is dark, the note is yellow.
+    bob.screenshot(path=str(tmp_path / "bob.png"))
+    edge = canvas_pixel(bob, 300, 260)
+    assert max(edge[:3]) < 120, edge
+    note = canvas_pixel(bob, 900, 350)
+    assert note[0] > 230 and note[1] > 220 and note[2] < 200, note
+    assert ann.errors == [] and bob.errors == []
+
+
+def test_a_stroke_streams_to_the_other_context_while_it_is_drawn(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob")
+    ann.keyboard.press("p")
+    ann.mouse.move(300, 300)
+    ann.mouse.down()
+    for i in range(1, 40):
+        ann.mouse.move(300 + i * 6, 300 + (i % 5) * 4)
+    # The pointer is still down: Bob already sees the growing stroke.
+    bob.wait_for_function(
+        "() => [...window.syncboard.board.elements.values()].some("
+        "m => m.get('type') === 'stroke' && m.get('points').length >= 20)",
+        timeout=10000,
+    )
+    ann.mouse.up()
+
+
+def test_the_other_participants_cursor_and_name_appear(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann", color="#e03131")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
+    ann.mouse.move(500, 420)
+    ann.mouse.move(520, 440, steps=3)
+    bob.wait_for_function(
+        "() => window.syncboard.presence.others().some(p => p.name === 'Ann' && p.cursor"
+        " && Math.abs(p.cursor.x - window.syncboard.camera.toWorld(520, 440).x) < 1)",
+        timeout=10000,
+    )
+    peer = bob.evaluate("window.syncboard.presence.others()[0]")
+    assert peer["color"] == "#e03131"
+    # Listed in the participant bar, and drawn on Bob's overlay canvas in Ann's colour.
+    assert bob.locator(".participants [data-name='Ann']").count() == 1
+    pixel = canvas_pixel(bob, 522, 450, layer="overlay")
+    assert pixel[0] > 180 and pixel[2] < 120 and pixel[3] > 200, pixel
+
+
+def test_undo_in_one_context_removes_only_its_own_change(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob")
+    draw_rect(ann, 350, 150, 500, 260)
+    wait_all_confirmed(ann)
+    wait_element_count(bob, 1)
+    bob.keyboard.press("o")
+    bob.mouse.move(600, 300)
+    bob.mouse.down()
+    bob.mouse.move(760, 420, steps=4)
+    bob.mouse.up()
+    wait_all_confirmed(bob)
+    wait_element_count(ann, 2)
+
+    ann.keyboard.press("Control+z")
+    wait_element_count(bob, 1)
+    wait_element_count(ann, 1)
+    assert [e["type"] for e in elements(bob).values()] == ["ellipse"]
+    assert [e["type"] for e in elements(ann).values()] == ["ellipse"]
+
+    ann.keyboard.press("Control+Shift+z")
+    wait_element_count(bob, 2)
+    assert sorted(e["type"] for e in elements(bob).values()) == ["ellipse", "rect"]
