@@ -52,7 +52,8 @@ export function connectBoard(boardId, doc, { onStatus, onPending }) {
   const state = () => {
     if (refused) return 'refused';
     if (provider.wsconnected && provider.synced) return 'connected';
-    if (!navigator.onLine || provider.wsUnsuccessfulReconnects >= OFFLINE_AFTER_ATTEMPTS) {
+    if (!navigator.onLine || !provider.shouldConnect
+      || provider.wsUnsuccessfulReconnects >= OFFLINE_AFTER_ATTEMPTS) {
       return 'offline';
     }
     return everConnected ? 'reconnecting' : 'connecting';
@@ -80,8 +81,16 @@ export function connectBoard(boardId, doc, { onStatus, onPending }) {
     }
     report();
   });
-  window.addEventListener('online', report);
-  window.addEventListener('offline', report);
+  // The browser knows first when the network is gone: stop trusting the socket then, and come
+  // back at once (instead of after the backoff) when it returns.
+  window.addEventListener('offline', () => {
+    provider.disconnect();
+    report();
+  });
+  window.addEventListener('online', () => {
+    provider.connect();
+    report();
+  });
 
   function readServerFrame(data) {
     if (!(data instanceof ArrayBuffer)) return;
@@ -112,7 +121,7 @@ export function connectBoard(boardId, doc, { onStatus, onPending }) {
     probeTimer = setTimeout(sendProbe, PROBE_DELAY_MS * 4);
   }
 
-  provider.connect();
+  if (navigator.onLine) provider.connect();
   onPending(pending.count);
   report();
   return {

@@ -1,0 +1,115 @@
+"""Never losing work in the browser: a server killed and restarted mid-drawing, a network cut,
+and offline edits that survive a page reload all end with every element on every client."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import (
+    add_sticky,
+    draw_rect,
+    draw_stroke,
+    elements,
+    new_board,
+    wait_all_confirmed,
+    wait_connected,
+    wait_element_count,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def connection_state(page) -> str:
+    return page.evaluate("window.syncboard.connectionState()")
+
+
+def pending_count(page) -> int:
+    return page.evaluate("window.syncboard.pending.count")
+
+
+def test_server_killed_and_restarted_while_drawing_loses_nothing(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob")
+    draw_rect(ann, 300, 150, 420, 240)
+    wait_all_confirmed(ann)
+
+    server.kill()
+    ann.wait_for_function("() => window.syncboard.connectionState() !== 'connected'")
+    draw_rect(ann, 460, 150, 580, 240)
+    draw_stroke(ann, 320, 320)
+    add_sticky(ann, 800, 300, "drawn while the server was down")
+    assert pending_count(ann) > 0
+    assert ann.locator(".status .pending").is_visible()
+
+    server.start()
+    wait_all_confirmed(ann, timeout_ms=30000)
+    wait_element_count(bob, 4, timeout_ms=30000)
+    carol = open_board(server, board_id, "Carol")
+    wait_element_count(carol, 4)
+    assert elements(ann) == elements(bob) == elements(carol)
+    assert ann.locator(".status .pending").is_hidden()
+    assert ann.errors == [] and bob.errors == [] and carol.errors == []
+
+
+def test_edits_made_while_the_network_is_cut_merge_after_reconnect(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob")
+    draw_rect(ann, 300, 150, 420, 240)
+    wait_all_confirmed(ann)
+    wait_element_count(bob, 1)
+
+    ann.context.set_offline(True)
+    ann.wait_for_function("() => window.syncboard.connectionState() !== 'connected'")
+    draw_stroke(ann, 320, 320)
+    add_sticky(ann, 800, 300, "offline note")
+    draw_rect(bob, 460, 400, 600, 500)  # Bob keeps working online meanwhile
+    wait_all_confirmed(bob)
+    assert pending_count(ann) > 0
+
+    ann.context.set_offline(False)
+    wait_all_confirmed(ann, timeout_ms=30000)
+    wait_element_count(bob, 4)
+    wait_element_count(ann, 4)
+    assert elements(ann) == elements(bob)
+    assert sorted(e["type"] for e in elements(bob).values()) == ["rect", "rect", "sticky", "stroke"]
+
+
+def test_offline_edits_survive_a_reload_and_sync_when_the_connection_returns(
+    server, open_board
+):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    draw_rect(ann, 300, 150, 420, 240)
+    wait_all_confirmed(ann)
+
+    blocked = {"on": True}
+
+    def websocket(route):
+        if blocked["on"]:
+            route.close(code=1001, reason="test: no network")
+        else:
+            route.connect_to_server()
+
+    ann.route_web_socket("**/ws/**", websocket)
+    ann.reload()
+    ann.wait_for_function("() => window.syncboard && window.syncboard.board.elements.size === 1")
+    draw_rect(ann, 460, 150, 580, 240)
+    add_sticky(ann, 800, 300, "kept in IndexedDB")
+    assert pending_count(ann) > 0
+    before = elements(ann)
+
+    # A reload while still cut off: the offline copy and the unsynced count come back.
+    ann.reload()
+    ann.wait_for_function("() => window.syncboard && window.syncboard.board.elements.size === 3")
+    assert elements(ann) == before
+    assert pending_count(ann) > 0
+    assert connection_state(ann) != "connected"
+
+    blocked["on"] = False
+    wait_all_confirmed(ann, timeout_ms=30000)
+    bob = open_board(server, board_id, "Bob")
+    wait_connected(bob)
+    wait_element_count(bob, 3)
+    assert elements(bob) == before
