@@ -19,6 +19,7 @@ from tornado.web import Application, StaticFileHandler
 from .access import AccessPolicy, TokenSigner, load_secret
 from .broker import Broker, LocalBroker
 from .config import Settings
+from .export_handlers import export_routes
 from .http_handlers import (
     AppPageHandler,
     BoardHandler,
@@ -45,6 +46,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
+        *export_routes(registry, registry.store, settings),
         (r"/", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/b/([^/]+)", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/static/(.*)", StaticFileHandler, {"path": str(FRONTEND_DIST)}),

@@ -21,6 +21,7 @@ from typing import Any
 from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
+from .access import Role
 from .board_model import build_import_update, read_update, validate_board_json
 from .config import Settings
 from .export import (
@@ -82,11 +83,13 @@ class _BoardEndpoint(JsonHandler):
         self.max_file_bytes = max_file_bytes
         self.max_import_bytes = max_import_bytes
 
-    async def existing_board(self, board_id: str) -> str:
-        """The board id, or 404 when it is not a board or nothing is stored for it."""
+    async def existing_board(self, board_id: str, minimum: Role) -> str:
+        """The board id, or 404 when it is not a board or nothing is stored for it; 401/403
+        unless the bearer token grants ``minimum`` on it (or is the admin token)."""
         self.board_id_or_404(board_id)
         if await self.store.board_info(board_id) is None:
             raise HTTPError(404, "no such board")
+        await self.require_board(board_id, minimum)
         return board_id
 
 
@@ -94,7 +97,7 @@ class ExportHandler(_BoardEndpoint):
     """``GET /api/boards/<id>/export.<fmt>``: the board as JSON, SVG or PNG."""
 
     async def get(self, board_id: str, fmt: str) -> None:
-        await self.existing_board(board_id)
+        await self.existing_board(board_id, Role.VIEW)
         try:
             options = ExportOptions(background=parse_background(self.get_argument("background",
                                                                                   None)),
@@ -125,6 +128,7 @@ class ImportHandler(_BoardEndpoint):
 
     async def post(self, board_id: str) -> None:
         self.board_id_or_404(board_id)
+        await self.require_board(board_id, Role.EDIT)  # a new board needs the admin token
         if len(self.request.body) > self.max_import_bytes:
             raise HTTPError(413, f"import body over {self.max_import_bytes} bytes")
         try:
@@ -150,7 +154,7 @@ class FileUploadHandler(_BoardEndpoint):
     """``POST /api/boards/<id>/files``: store an image, answer ``{"fileId": sha256}``."""
 
     async def post(self, board_id: str) -> None:
-        await self.existing_board(board_id)
+        await self.existing_board(board_id, Role.EDIT)
         uploads = [f for files in self.request.files.values() for f in files]
         data = uploads[0]["body"] if uploads else self.request.body
         if len(data) > self.max_file_bytes:
