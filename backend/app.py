@@ -13,8 +13,9 @@ import ssl
 from pathlib import Path
 
 from tornado.httpserver import HTTPServer
+from tornado.log import access_log
 from tornado.netutil import bind_sockets
-from tornado.web import Application, StaticFileHandler
+from tornado.web import Application, RequestHandler, StaticFileHandler
 
 from .access import AccessPolicy, TokenSigner, load_secret
 from .broker import Broker, LocalBroker
@@ -54,10 +55,20 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
     return Application(
         routes,
         access=access,
+        log_function=log_request,
         websocket_max_message_size=settings.max_message_bytes,
         websocket_ping_interval=settings.ping_interval_s or None,
         websocket_ping_timeout=min(settings.ping_timeout_s, settings.ping_interval_s) or None,
     )
+
+
+def log_request(handler: RequestHandler) -> None:
+    """Access log line without the query string: WebSocket URLs carry board tokens."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    request = handler.request
+    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, request.path,
+                   request.remote_ip, 1000.0 * request.request_time())
 
 
 class SyncboardServer:

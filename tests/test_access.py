@@ -221,3 +221,16 @@ async def test_writes_to_a_revoked_socket_fail(sb_server):
     await client.wait_closed()
     with pytest.raises(WebSocketClosedError):
         await client.put("late", 1)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_tokens_never_reach_the_access_log(sb_server, caplog):
+    server = await sb_server(auth="token")
+    links = await new_board(server)
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        client = await YClient(ws(server, links["id"], links["editToken"])).sync()
+        client.close()
+        await refused(ws(server, links["id"], "bogus-token-value"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
+    assert any(f"/ws/{links['id']}" in line for line in lines)
+    assert not any("token" in line for line in lines)
