@@ -151,7 +151,10 @@ class NodeClient:
     async def _read_stdout(self) -> None:
         assert self.proc.stdout is not None
         async for raw in self.proc.stdout:
-            message = json.loads(raw)
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                message = {"event": "stray-output", "line": raw.decode(errors="replace")}
             if "reply" in message:
                 reply = self._replies.get(message["reply"])
                 if reply is not None and not reply.done():

@@ -5,20 +5,20 @@
 //   reply    {"reply": 1, "ok": true, ...}        or {"reply": 1, "error": "message"}
 //   event    {"event": "status", "doc": "a", "status": "connected"}
 // Commands (each takes "doc", a local name, default "main"; several docs per process):
-//   connect {url, room, state?}  new Y.Doc + WebsocketProvider (BroadcastChannel off, so two docs
-//                                in one process only meet through the server)
-//   set {map, key, value}        one transaction: map.set(key, value)
-//   delete {map, key}            one transaction: map.delete(key)
-//   push {array, values}         one transaction: array.push(values)
-//   put_element {element, fields}  elements[element] = a Y.Map as the app writes it (shared/BOARD.md):
-//                                `points` becomes a Y.Array, `text` a Y.Text
-//   edit_element {element, key, value}  one field of an existing element map
-//   type_text {element, index, text}  insert into the element's Y.Text (index in UTF-16 units)
-//   dump {maps, arrays}          contents of the named maps/arrays, plus connection state
-//   awareness {state}            awareness.setLocalState(state) (null clears it)
-//   peers                        awareness states of the other clients, {clientId: state}
-//   disconnect / connect_again   provider.disconnect() / provider.connect()
-//   quit                         destroy every provider and exit
+//   connect {url, room, state?}   new Y.Doc + WebsocketProvider (BroadcastChannel off, so two
+//                                 docs in one process only meet through the server)
+//   set {map, key, value}         one transaction: map.set(key, value)
+//   delete {map, key}             one transaction: map.delete(key)
+//   push {array, values}          one transaction: array.push(values)
+//   put_element {element, fields} elements[element] = a Y.Map as the app writes it
+//                                 (shared/BOARD.md): `points` a Y.Array, `text` a Y.Text
+//   edit_element {element, key, value}  set one field of an existing element map
+//   type_text {element, index, text}    insert into the element's Y.Text (UTF-16 index)
+//   dump {maps, arrays}           the named maps/arrays, connection state, others' awareness
+//   awareness {state}             awareness.setLocalState(state) (null clears it)
+//   peers                         awareness states of the other clients, {clientId: state}
+//   disconnect / connect_again    provider.disconnect() / provider.connect()
+//   quit                          destroy every provider and exit
 // Events: status, sync, connection-close (with the close code, null when the client closed
 // the socket itself, e.g. its 30 s "no message received" watchdog), connection-error.
 import readline from 'node:readline'
