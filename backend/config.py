@@ -65,6 +65,9 @@ class Settings:
         minimum=1)
     log_level: str = _option("INFO", "Logging level.",
                              choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    log_format: str = _option(
+        "text", "'text': one human-readable line per event; 'json': one JSON object per line "
+        "(time, level, logger, message, worker), for log collectors.", choices=("text", "json"))
     # Access control (see SECURITY.md).
     auth: str = _option(
         "token", "'token': every board needs a signed edit or view token; 'none': anyone who "
@@ -103,12 +106,29 @@ class Settings:
     max_board_bytes: int = _option(
         64 * MIB, "Stored size cap of one board; an update that would pass it is refused "
         "with 4413 (deleting stays possible).", minimum=1)
+    max_file_bytes: int = _option(
+        10 * MIB, "Largest image upload (413 beyond); PNG, JPEG, GIF and WebP only (415).",
+        minimum=1)
+    max_import_bytes: int = _option(
+        64 * MIB, "Largest JSON body accepted by the import endpoint (413 beyond).", minimum=1)
     # Transport.
     certfile: str = _option("", "TLS certificate (PEM) to serve HTTPS and WSS directly.")
     keyfile: str = _option("", "TLS private key (PEM) for --certfile.")
     behind_proxy: bool = _option(
         False, "Trust X-Forwarded-For / X-Real-Ip / X-Forwarded-Proto from a reverse proxy "
         "for client addresses and scheme.")
+    # Scaling out (see docs/scaling.md).
+    broker: str = _option(
+        "", "Redis URL (redis://host:6379/0) that relays updates and presence between syncboard "
+        "processes sharing one database. Empty: a single process, nothing relayed.")
+    broker_stream_maxlen: int = _option(
+        10000, "Entries kept per board in its Redis stream (trimmed approximately). A process "
+        "cut off from Redis for longer than that reloads the board from the database.",
+        minimum=1)
+    workers: int = _option(
+        1, "Processes serving the same port on this machine (forked at start). More than 1 "
+        "needs --broker; SQLite is shared through its WAL, PostgreSQL scales further.",
+        minimum=1)
 
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""

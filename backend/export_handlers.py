@@ -38,11 +38,6 @@ from .http_handlers import JsonHandler
 from .registry import BoardRegistry
 from .store import Store
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""Largest accepted image upload, unless ``Settings.max_file_bytes`` says otherwise."""
-MAX_IMPORT_BYTES = 64 * 1024 * 1024
-"""Largest accepted import body, unless ``Settings.max_import_bytes`` says otherwise."""
-
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
@@ -50,9 +45,8 @@ _SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sa
 def export_routes(registry: BoardRegistry, store: Store, settings: Settings) -> list:
     """Tornado URL specs of the export, import and file endpoints."""
     boards = {"registry": registry, "store": store}
-    files = {**boards,
-             "max_file_bytes": getattr(settings, "max_file_bytes", MAX_FILE_BYTES),
-             "max_import_bytes": getattr(settings, "max_import_bytes", MAX_IMPORT_BYTES)}
+    files = {**boards, "max_file_bytes": settings.max_file_bytes,
+             "max_import_bytes": settings.max_import_bytes}
     return [
         (r"/api/boards/([^/]+)/export\.(json|svg|png)", ExportHandler, boards),
         (r"/api/boards/([^/]+)/import", ImportHandler, files),
