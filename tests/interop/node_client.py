@@ -86,26 +86,31 @@ class NodeClient:
             raise AssertionError(f"{cmd} failed in node: {answer['error']}")
         return answer
 
-    async def connect(self, ws_url: str, room: str, doc: str = "main",
-                      state: Any = None) -> int:
+    async def connect(self, ws_url: str, room: str, doc: str = "main", state: Any = None,
+                      params: dict[str, str] | None = None) -> int:
         """Create a doc with a provider on ``ws_url``/``room``; return its Yjs client id.
 
-        ``state`` (when given) is set as the awareness state before the socket opens.
+        ``state`` (when given) is set as the awareness state before the socket opens;
+        ``params`` become the URL query (the provider's ``params`` option, e.g. a token).
         """
-        args = {} if state is None else {"state": state}
+        args: dict[str, Any] = {"params": params or {}}
+        if state is not None:
+            args["state"] = state
         answer = await self.call("connect", doc, url=ws_url, room=room, **args)
         return answer["clientId"]
 
     async def connect_synced(self, ws_url: str, room: str, doc: str = "main",
-                             state: Any = None, timeout_s: float = 10) -> int:
+                             state: Any = None, params: dict[str, str] | None = None,
+                             timeout_s: float = 10) -> int:
         """``connect`` and wait for the provider's ``sync`` event."""
-        client_id = await self.connect(ws_url, room, doc, state)
+        client_id = await self.connect(ws_url, room, doc, state, params)
         await self.wait_for(lambda s: s["synced"], doc, timeout_s, what=f"{doc} synced")
         return client_id
 
     async def dump(self, doc: str = "main", maps: Sequence[str] = ("elements",),
                    arrays: Sequence[str] = ()) -> dict:
-        """The doc's named maps and arrays, status, synced flag, closes and peers' awareness."""
+        """The doc's named maps and arrays, status, synced and shouldConnect flags, closes
+        and the other clients' awareness states."""
         return await self.call("dump", doc, maps=list(maps), arrays=list(arrays))
 
     async def wait_for(self, predicate: Callable[[dict], Any], doc: str = "main",

@@ -5,8 +5,9 @@
 //   reply    {"reply": 1, "ok": true, ...}        or {"reply": 1, "error": "message"}
 //   event    {"event": "status", "doc": "a", "status": "connected"}
 // Commands (each takes "doc", a local name, default "main"; several docs per process):
-//   connect {url, room, state?}   new Y.Doc + WebsocketProvider (BroadcastChannel off, so two
-//                                 docs in one process only meet through the server)
+//   connect {url, room, state?, params?}  new Y.Doc + WebsocketProvider (BroadcastChannel off,
+//                                 so two docs in one process only meet through the server;
+//                                 `params` become the URL query, e.g. {"token": ...})
 //   set {map, key, value}         one transaction: map.set(key, value)
 //   delete {map, key}             one transaction: map.delete(key)
 //   push {array, values}          one transaction: array.push(values)
@@ -20,7 +21,8 @@
 //   disconnect / connect_again    provider.disconnect() / provider.connect()
 //   quit                          destroy every provider and exit
 // Events: status, sync, connection-close (with the close code, null when the client closed
-// the socket itself, e.g. its 30 s "no message received" watchdog), connection-error.
+// the socket itself, e.g. its 30 s "no message received" watchdog), connection-error, and
+// closed (a 44xx close code: the provider gave up reconnecting).
 import readline from 'node:readline'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -45,13 +47,14 @@ const othersStates = ({ doc, provider }) => {
   return states
 }
 
-const connect = (name, { url, room, state }) => {
+const connect = (name, { url, room, state, params = {} }) => {
   if (docs.has(name)) throw new Error(`doc ${name} already exists`)
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(url, room, doc, {
     WebSocketPolyfill: WebSocket,
     disableBc: true,
-    connect: false
+    connect: false,
+    params
   })
   const entry = { doc, provider, status: 'disconnected', closes: [] }
   docs.set(name, entry)
@@ -68,6 +71,7 @@ const connect = (name, { url, room, state }) => {
     send({ event: 'connection-close', doc: name, ...close })
   })
   provider.on('connection-error', () => send({ event: 'connection-error', doc: name }))
+  provider.on('closed', ({ code, reason }) => send({ event: 'closed', doc: name, code, reason }))
   provider.connect()
   return { clientId: doc.clientID }
 }
@@ -92,6 +96,7 @@ const dump = ({ doc, provider, status, closes }, { maps = ['elements'], arrays =
   clientId: doc.clientID,
   status,
   synced: provider.synced,
+  shouldConnect: provider.shouldConnect,
   closes,
   maps: Object.fromEntries(maps.map((key) => [key, doc.getMap(key).toJSON()])),
   arrays: Object.fromEntries(arrays.map((key) => [key, doc.getArray(key).toJSON()])),
