@@ -30,9 +30,12 @@ export function paintStatic(ctx, { scene, camera, dpr, gridColor, meta, resource
   if (meta.gridEnabled) paintGrid(ctx, view, camera.zoom, gridColor, meta.gridSize);
   let drawn = 0;
   let skipped = 0;
+  const detail = { ...resources, zoom: camera.zoom };
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
   for (const el of scene.visible(view)) {
     try {
-      if (drawElement(ctx, el, resources)) drawn++;
+      if (drawElement(ctx, el, detail)) drawn++;
       else skipped++;
     } catch (error) {
       skipped++;

@@ -8,33 +8,40 @@ import { frameOf } from './element.js';
 export const FONT_FAMILY = 'ui-sans-serif, system-ui, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
 const STICKY_PADDING = 14;
 const LINE_HEIGHT = 1.25;
+/** Below this on-screen font size text is drawn as grey bars (level of detail for big boards). */
+const MIN_READABLE_FONT_PX = 4;
+/** Below this zoom sticky notes are drawn without their (costly) shadow. */
+const SHADOW_MIN_ZOOM = 0.4;
 
 /**
  * Draw one element. Throws on a painter bug; the caller skips and counts it.
  * @param {CanvasRenderingContext2D} ctx
  * @param {import('./element.js').El} el
- * @param {{image: (fileId: string) => (CanvasImageSource | null), editingId?: string | null}} resources
- *   loaded images; the element being edited in place has its text left to the editor
+ * @param {{image: (fileId: string) => (CanvasImageSource | null), editingId?: string | null,
+ *          zoom: number}} resources loaded images; the element being edited in place has its
+ *   text left to the editor; the zoom picks the level of detail
  */
 export function drawElement(ctx, el, resources) {
   const painter = PAINTERS[el.type];
   if (!painter || !el.known) return false;
-  ctx.save();
-  ctx.globalAlpha = el.opacity;
+  // save/restore per element is costly on big boards: only a rotated element needs it.
   if (el.angle) {
     const f = frameOf(el);
     const cx = f.x + f.w / 2;
     const cy = f.y + f.h / 2;
+    ctx.save();
     ctx.translate(cx, cy);
     ctx.rotate(el.angle);
     ctx.translate(-cx, -cy);
   }
-  ctx.lineCap = 'round';
-  ctx.lineJoin = 'round';
+  ctx.globalAlpha = el.opacity;
   ctx.lineWidth = el.strokeWidth;
   ctx.strokeStyle = el.stroke;
-  painter(ctx, el, resources);
-  ctx.restore();
+  try {
+    painter(ctx, el, resources);
+  } finally {
+    if (el.angle) ctx.restore();
+  }
   return true;
 }
 
@@ -127,25 +134,36 @@ const PAINTERS = {
   },
   text(ctx, el, resources) {
     if (resources.editingId === el.id) return;
-    ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
     ctx.fillStyle = el.stroke;
+    const lines = memo(el, 'lines', () => el.text.split('\n'));
+    if (el.fontSize * resources.zoom < MIN_READABLE_FONT_PX) {
+      drawBars(ctx, lines, el.x, el.y, el.fontSize);
+      return;
+    }
+    ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
     ctx.textBaseline = 'top';
-    const lines = memo(el, 'lines', () => wrapText(ctx, el.text, 0));
     drawLines(ctx, lines, el.x, el.y, el.w, el.fontSize, el.align);
   },
   sticky(ctx, el, resources) {
     ctx.save();
-    ctx.shadowColor = 'rgba(0,0,0,0.18)';
-    ctx.shadowBlur = 8;
-    ctx.shadowOffsetY = 3;
+    if (resources.zoom >= SHADOW_MIN_ZOOM) {
+      ctx.shadowColor = 'rgba(0,0,0,0.18)';
+      ctx.shadowBlur = 8;
+      ctx.shadowOffsetY = 3;
+    }
     ctx.fillStyle = el.fill;
     ctx.fillRect(el.x, el.y, el.w, el.h);
     ctx.restore();
-    ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
-    ctx.fillStyle = el.stroke;
-    ctx.textBaseline = 'top';
     if (resources.editingId === el.id) return;
+    ctx.fillStyle = el.stroke;
     const inner = Math.max(0, el.w - 2 * STICKY_PADDING);
+    if (el.fontSize * resources.zoom < MIN_READABLE_FONT_PX) {
+      drawBars(ctx, el.cache.lines ?? el.text.split('\n'), el.x + STICKY_PADDING, el.y + STICKY_PADDING,
+        el.fontSize, inner);
+      return;
+    }
+    ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+    ctx.textBaseline = 'top';
     const lines = memo(el, 'lines', () => wrapText(ctx, el.text, inner));
     ctx.save();
     ctx.beginPath();
@@ -160,12 +178,14 @@ const PAINTERS = {
       ctx.drawImage(img, el.x, el.y, el.w, el.h);
       return;
     }
+    ctx.save();
     ctx.fillStyle = 'rgba(128,128,128,0.15)';
     ctx.fillRect(el.x, el.y, el.w, el.h);
     ctx.setLineDash([6, 6]);
     ctx.strokeStyle = '#888';
     ctx.lineWidth = 1;
     ctx.strokeRect(el.x, el.y, el.w, el.h);
+    ctx.restore();
   },
 };
 
@@ -182,6 +202,17 @@ function drawLines(ctx, lines, x, y, width, fontSize, align) {
   ctx.textAlign = align;
   const ax = align === 'center' ? x + width / 2 : align === 'right' ? x + width : x;
   lines.forEach((line, i) => ctx.fillText(line, ax, y + i * step));
+}
+
+/** Stand-ins for unreadably small text: one translucent bar per line, about as long as it. */
+function drawBars(ctx, lines, x, y, fontSize, maxWidth = Infinity) {
+  ctx.save();
+  ctx.globalAlpha *= 0.35;
+  lines.forEach((line, i) => {
+    const width = Math.min(maxWidth, line.length * fontSize * 0.5);
+    if (width > 0) ctx.fillRect(x, y + i * fontSize * LINE_HEIGHT, width, fontSize * 0.8);
+  });
+  ctx.restore();
 }
 
 function memo(el, key, build) {
