@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser behind ``--help``."""
     parser = argparse.ArgumentParser(
         prog="export_board.py", description="Export syncboard boards as JSON, SVG or PNG.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("::")[1])
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:" + __doc__.split("::")[1])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", metavar="URL",
                         help="read the database directly (SQLAlchemy async URL)")
