@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import shutil
+import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,19 @@ class NodeClient:
         if self.proc.returncode is None:
             self.proc.kill()
 
+    def freeze(self) -> None:
+        """SIGSTOP: like a suspended laptop, the sockets stay open but nothing answers."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after ``freeze``."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGCONT)
+
     async def quit(self, timeout_s: float = 5) -> None:
         """Destroy every provider and wait for exit (SIGKILL after ``timeout_s``)."""
+        self.thaw()  # a frozen process could not read the request
         if self.proc.returncode is None and self.proc.stdin is not None:
             with contextlib.suppress(ConnectionError):
                 self.proc.stdin.write(b'{"cmd": "quit"}\n')
