@@ -12,6 +12,8 @@ from backend.protocol import CloseCode
 
 # The v3 client retries after 100 ms doubling to 2.5 s; leave room for the server's start.
 RECONNECT_TIMEOUT_S = 15.0
+# Tabs of one board that all come back at once when the server restarts.
+RETURNING_TABS = 20
 
 
 def _stored_update_count(server, board: str) -> int:
@@ -75,3 +77,28 @@ async def test_provider_resends_what_a_killed_server_had_not_committed(
         arrays=["strokes"], what="newcomer sees every stroke once")
     assert state["maps"] == expected["maps"]
     assert len(state["maps"]["elements"]) == 10
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_many_providers_return_together_after_restart_and_the_board_loads_once(
+        server, node_client, board):
+    tabs = await node_client()
+    names = [f"tab-{i}" for i in range(RETURNING_TABS)]
+    for name in names:
+        await tabs.connect_synced(server.ws_url, board, doc=name)
+        await tabs.call("set", doc=name, key=name, value="online")
+
+    server.stop()
+    for name in names[::2]:  # half the tabs keep editing while the server is down
+        await tabs.call("set", doc=name, key=f"{name}-offline", value="offline")
+    server.start()
+
+    expected = {name: "online" for name in names}
+    expected.update({f"{name}-offline": "offline" for name in names[::2]})
+    for name in names:
+        await tabs.wait_for(lambda s: s["synced"] and s["maps"]["elements"] == expected,
+                            doc=name, timeout_s=RECONNECT_TIMEOUT_S,
+                            what=f"{name} back and converged")
+    health = server.health()
+    assert health["board_loads_total"] == 1, health
+    assert health["connections"] == RETURNING_TABS, health
