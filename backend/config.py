@@ -56,7 +56,7 @@ class Settings:
         60.0, "Seconds a board with no peers stays in memory before it is flushed and unloaded.",
         minimum=0)
     max_pending_bytes: int = _option(
-        16 * MIB, "Unsent output a peer may build up before it is closed with 1013 "
+        16 * MIB, "Unsent output a peer may build up before its connection is dropped "
         "(a client that stopped reading).", minimum=1)
     write_retry_max_s: float = _option(
         5.0, "Longest pause between retries of a failed database write.", minimum=0.01)

@@ -2,7 +2,7 @@
 
 Tornado's ``write_message`` buffers without limit and wraps every write in an asyncio task;
 ``send`` writes the binary frame straight onto the connection's stream instead and checks
-the stream's unsent bytes first, so a client that stops reading is closed (1013) before it
+the stream's unsent bytes first, so a client that stops reading is dropped before it
 can make the server's memory grow, and the board's other peers never wait for it.
 """
 
@@ -14,6 +14,7 @@ import logging
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketHandler
 
+from . import metrics
 from .protocol import CloseCode
 
 log = logging.getLogger(__name__)
@@ -58,16 +59,17 @@ class Peer:
         return stream._total_write_index - stream._total_write_done_index
 
     def send(self, frame: bytes) -> None:
-        """Queue one binary frame; close the peer with 1013 if its backlog is over the cap."""
+        """Queue one binary frame; drop the connection if its backlog is over the cap."""
         if self.closed:
             return
         connection = self._handler.ws_connection
         if connection is None or connection.is_closing():
             return
         if self.pending_bytes + len(frame) > self.max_pending_bytes:
-            log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; closing",
-                        self.board_id, self.name, self.pending_bytes, self.max_pending_bytes)
-            self.close(CloseCode.WS_1013_TRY_AGAIN_LATER, "too much unsent output")
+            log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; dropping "
+                        "the connection", self.board_id, self.name, self.pending_bytes,
+                        self.max_pending_bytes)
+            self._drop(connection)
             return
         try:
             # permessage-deflate is not negotiated (BoardSocket.get_compression_options), so
@@ -75,10 +77,20 @@ class Peer:
             connection._write_frame(True, _OPCODE_BINARY, frame)
         except StreamClosedError:
             self.closed = True
+            return
+        metrics.count_sent(frame)
+
+    def _drop(self, connection) -> None:
+        # No close frame: it would queue behind the backlog the client is not reading, and
+        # Tornado would keep that backlog for 5 s waiting for a reply. Closing the stream
+        # frees it now; the client sees an abnormal closure (1006) and resyncs on reconnect.
+        self.closed = True
+        connection.stream.close()
 
     def close(self, code: CloseCode, reason: str) -> None:
         """Close the connection with ``code``; further sends are ignored."""
         if self.closed:
             return
         self.closed = True
+        metrics.count_close(code)
         self._handler.close(int(code), reason[:120])

@@ -12,8 +12,10 @@ import pytest
 
 def raw_websocket(port: int, board_id: str) -> socket.socket:
     """A WebSocket that completes the handshake and then never reads nor answers pings."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
+    sock.settimeout(5)
+    sock.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((f"GET /ws/{board_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -65,3 +67,35 @@ async def test_client_that_stops_reading_is_closed_and_others_keep_syncing(sb_se
         await reader.wait_for(lambda: reader.snapshot().get("final") == 1, what="others sync")
     finally:
         sock.close()
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_stalled_reader_does_not_grow_server_memory(server_process):
+    import psutil
+
+    from tests.yclient import YClient
+
+    server = server_process(max_pending_bytes=1024 * 1024)
+    board = "stalled"
+    rss = psutil.Process(server.proc.pid).memory_info
+    writer = await YClient(f"{server.ws_url}/{board}").sync()
+    sock = await asyncio.to_thread(raw_websocket, server.port, board)
+    try:
+        state = {"blob": "x" * 100_000}
+        for clock in range(1, 21):  # warm up allocator pools with the same traffic
+            await writer.set_presence(7, clock, state)
+        await asyncio.sleep(0.5)
+        baseline = rss().rss
+        peak = baseline
+        for clock in range(21, 421):  # 40 MB of presence relayed to a peer that never reads
+            await writer.set_presence(7, clock, state)
+            if clock % 20 == 0:
+                await writer.wait_for(lambda c=clock: writer.awareness.get(7, (0,))[0] >= c,
+                                      what="echo")
+                peak = max(peak, rss().rss)
+        assert server.health()["connections"] == 1  # the stalled peer was cut off
+        growth_mb = (peak - baseline) / 1e6
+        assert growth_mb < 20, f"server RSS grew {growth_mb:.1f} MB"
+    finally:
+        sock.close()
+        writer.close()
