@@ -1,0 +1,1 @@
+"""Fault tests: crash, restart, reconnect storms, database trouble, hostile bytes."""
