@@ -13,9 +13,11 @@
 //   push {array, values}          one transaction: array.push(values)
 //   put_element {element, fields} elements[element] = a Y.Map as the app writes it
 //                                 (shared/BOARD.md): `points` a Y.Array, `text` a Y.Text
+//   put_elements {elements}       the same for {id: fields, ...} in one transaction
 //   edit_element {element, key, value}  set one field of an existing element map
 //   type_text {element, index, text}    insert into the element's Y.Text (UTF-16 index)
-//   dump {maps, arrays}           the named maps/arrays, connection state, others' awareness
+//   dump {maps, arrays}           the named maps/arrays, connection state, others' awareness,
+//                                 the state vector {clientId: clock} (equal vectors = same doc)
 //   awareness {state}             awareness.setLocalState(state) (null clears it)
 //   peers                         awareness states of the other clients, {clientId: state}
 //   disconnect / connect_again    provider.disconnect() / provider.connect()
@@ -98,6 +100,7 @@ const dump = ({ doc, provider, status, closes }, { maps = ['elements'], arrays =
   synced: provider.synced,
   shouldConnect: provider.shouldConnect,
   closes,
+  stateVector: Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(doc))),
   maps: Object.fromEntries(maps.map((key) => [key, doc.getMap(key).toJSON()])),
   arrays: Object.fromEntries(arrays.map((key) => [key, doc.getArray(key).toJSON()])),
   peers: othersStates({ doc, provider })
@@ -120,6 +123,13 @@ const commands = {
   put_element: (name, { element, fields }) => {
     const { doc } = entryOf(name)
     doc.transact(() => doc.getMap('elements').set(element, elementMap(fields)))
+  },
+  put_elements: (name, { elements }) => {
+    const { doc } = entryOf(name)
+    const map = doc.getMap('elements')
+    doc.transact(() => {
+      for (const [id, fields] of Object.entries(elements)) map.set(id, elementMap(fields))
+    })
   },
   edit_element: (name, { element, key, value }) => {
     const { doc } = entryOf(name)
