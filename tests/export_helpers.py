@@ -4,10 +4,12 @@ a known board with every element type, and PNG decoding."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import io
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import png
@@ -93,3 +95,13 @@ async def run_script(script: str, *args: str, stdin: bytes | None = None,
         stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(stdin), timeout_s)
     return proc.returncode, out, err.decode()
+
+
+def load_import_script() -> ModuleType:
+    """``scripts/import_board.py`` as a module (to call its ``main`` in-process)."""
+    spec = importlib.util.spec_from_file_location("import_board",
+                                                  ROOT / "scripts" / "import_board.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,5 +1,8 @@
 """scripts/export_board.py: --db with no server running, --server over HTTP, every output
-mode, the progress bar on a terminal, and its error paths (one line naming the board)."""
+mode, the progress bar on a terminal, and its error paths (one line naming the board).
+
+Most cases call the script's ``main`` in-process (the same code, without paying a Python start
+per case); the terminal, stdout and server cases run the script as a real process."""
 
 from __future__ import annotations
 
@@ -14,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from backend.board_model import validate_board_json
-from tests.export_helpers import ROOT, every_element_board, mount_export_routes, run_script
+from backend.export.__main__ import main
+from tests.export_helpers import (
+    ROOT,
+    every_element_board,
+    load_import_script,
+    mount_export_routes,
+    run_script,
+)
 
 BOARDS = ("alpha", "beta", "gamma")
 
@@ -31,28 +41,24 @@ def filled_db(tmp_path_factory) -> str:
     source = folder / "board.json"
     source.write_text(json.dumps({"schemaVersion": 1, **every_element_board("cd" * 32)}))
     url = f"sqlite+aiosqlite:///{folder}/boards.db"
+    importer = load_import_script()
     for board in BOARDS:
-        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "import_board.py"),
-                               str(source), "--board", board, "--db", url],
-                              capture_output=True, timeout=60)
-        assert done.returncode == 0, done.stderr
+        assert importer.main([str(source), "--board", board, "--db", url]) == 0
     return url
 
 
 def test_exports_every_format_from_the_database_with_no_server(filled_db, tmp_path):
     for fmt, magic in (("json", b"{"), ("svg", b"<?xml"), ("png", b"\x89PNG")):
         out = tmp_path / f"alpha.{fmt}"
-        done = script("--db", filled_db, "--board", "alpha", "--format", fmt, "--out", str(out),
-                      "--scale", "0.5")
-        assert done.returncode == 0, done.stderr
+        assert main(["--db", filled_db, "--board", "alpha", "--format", fmt, "--out", str(out),
+                     "--scale", "0.5"]) == 0
         assert out.read_bytes().startswith(magic)
     exported = json.loads((tmp_path / "alpha.json").read_text())
     assert validate_board_json(exported) == [] and len(exported["elements"]) == 8
 
 
 def test_all_boards_go_to_the_out_dir_and_one_board_can_go_to_stdout(filled_db, tmp_path):
-    done = script("--db", filled_db, "--all", "--out-dir", str(tmp_path / "backup"))
-    assert done.returncode == 0, done.stderr
+    assert main(["--db", filled_db, "--all", "--out-dir", str(tmp_path / "backup")]) == 0
     files = sorted(p.name for p in (tmp_path / "backup").iterdir())
     assert files == sorted(f"{b}.json" for b in BOARDS)
     stdout = script("--db", filled_db, "--board", "beta", "--out", "-")
@@ -87,32 +93,31 @@ def test_progress_bar_is_drawn_only_on_a_terminal(filled_db, tmp_path):
 
 
 def test_unknown_board_fails_with_one_line_naming_it_and_the_others_still_export(
-        filled_db, tmp_path):
-    done = script("--db", filled_db, "--board", "alpha", "--board", "nope",
-                  "--out-dir", str(tmp_path))
-    assert done.returncode == 1
-    assert done.stderr.decode() == "error: board 'nope': no such board\n"
+        filled_db, tmp_path, capsys):
+    assert main(["--db", filled_db, "--board", "alpha", "--board", "nope",
+                 "--out-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == "error: board 'nope': no such board\n"
     assert (tmp_path / "alpha.json").is_file() and not (tmp_path / "nope.json").exists()
 
 
 @pytest.mark.parametrize("url", ["sqlite+aiosqlite:///{tmp}/missing.db", "nosuchdb://x/y",
                                  "not a url"])
-def test_bad_database_url_fails_with_one_line_and_creates_nothing(url, tmp_path):
-    done = script("--db", url.format(tmp=tmp_path), "--board", "alpha")
-    assert done.returncode == 1
-    lines = done.stderr.decode().splitlines()
+def test_bad_database_url_fails_with_one_line_and_creates_nothing(url, tmp_path, capsys):
+    assert main(["--db", url.format(tmp=tmp_path), "--board", "alpha"]) == 1
+    lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "database" in lines[0]
     assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_usage_exits_2_naming_the_option(filled_db):
+def test_bad_usage_exits_2_naming_the_option(filled_db, capsys):
     cases = [(["--board", "a", "--board", "b", "--out", "x"], "--out"),
              (["--board", "a", "--scale", "0"], "scale"),
              (["--board", "a", "--background", "red"], "background"),
              (["--board", "a", "--format", "gif"], "--format")]
     for args, named in cases:
-        done = script("--db", filled_db, *args)
-        assert done.returncode == 2 and named in done.stderr.decode(), args
+        with pytest.raises(SystemExit) as exited:
+            main(["--db", filled_db, *args])
+        assert exited.value.code == 2 and named in capsys.readouterr().err, args
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -132,11 +137,10 @@ async def test_server_mode_exports_over_http_and_names_an_unknown_board(sb_serve
     assert not Path(tmp_path, "ghost.json").exists()
 
 
-def test_unreachable_server_fails_with_one_line():
+def test_unreachable_server_fails_with_one_line(capsys):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound but not listening: connection refused
-        done = script("--server", f"http://127.0.0.1:{port}", "--board", "x", "--out", "-")
-    assert done.returncode == 1
-    lines = done.stderr.decode().splitlines()
+        assert main(["--server", f"http://127.0.0.1:{port}", "--board", "x", "--out", "-"]) == 1
+    lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: board 'x': cannot reach")

@@ -3,6 +3,7 @@ or through a running server (where connected clients see the elements at once)."
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -11,7 +12,12 @@ import pytest
 from backend.board_model import read_update
 from backend.store import open_store
 from backend.store.store import merge_updates_into_snapshot
-from tests.export_helpers import every_element_board, mount_export_routes, run_script
+from tests.export_helpers import (
+    every_element_board,
+    load_import_script,
+    mount_export_routes,
+    run_script,
+)
 
 
 def board_file(tmp_path, **changes) -> str:
@@ -50,19 +56,25 @@ async def test_db_import_creates_a_new_board_and_refills_it_by_id(tmp_path):
     assert len(content.elements) == 8 and content.elements[0]["fill"] == "#00ff00"
 
 
-@pytest.mark.gen_test(timeout=60)
-async def test_invalid_file_is_reported_with_its_path_and_nothing_is_written(tmp_path):
+def test_invalid_file_is_reported_with_its_path_and_nothing_is_written(tmp_path, capsys,
+                                                                         monkeypatch):
+    importer = load_import_script()
     url = f"sqlite+aiosqlite:///{tmp_path}/import.db"
     bad = board_file(tmp_path, e6={"fontSize": 10_000})
-    code, out, err = await run_script("import_board.py", bad, "--db", url, "--board", "b1")
-    assert code == 1 and out == b""
+    assert importer.main([bad, "--db", url, "--board", "b1"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
     assert err.startswith(f"error: {bad}: $.elements[6].fontSize: 10000 is greater than")
     assert err.rstrip().endswith("nothing was written") and err.count("\n") == 1
     assert not (tmp_path / "import.db").exists()
-    code, _, err = await run_script("import_board.py", "-", "--db", url, stdin=b"{oops")
-    assert code == 1 and err.startswith("error: -: invalid JSON")
-    code, _, err = await run_script("import_board.py", str(tmp_path / "none.json"), "--db", url)
-    assert code == 1 and err.startswith("error: cannot read")
+    monkeypatch.setattr("sys.stdin", io.StringIO("{oops"))
+    assert importer.main(["-", "--db", url]) == 1
+    assert capsys.readouterr().err.startswith("error: -: invalid JSON")
+    assert importer.main([str(tmp_path / "none.json"), "--db", url]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot read")
+    with pytest.raises(SystemExit) as exited:
+        importer.main([bad, "--db", url, "--board", "no spaces"])
+    assert exited.value.code == 2 and "--board" in capsys.readouterr().err
 
 
 @pytest.mark.gen_test(timeout=60)
