@@ -5,25 +5,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import sys
 
 from .app import SyncboardServer
+from .broker_redis import BrokerError
 from .config import load_settings
+from .logging_setup import configure_logging
 from .store import StoreError
+from .workers import run_workers
 
 log = logging.getLogger("backend")
 
 
-async def serve(argv: list[str]) -> int:
-    """Run until SIGINT/SIGTERM; return the process exit status."""
+async def serve(argv: list[str], sockets: list[socket.socket] | None = None) -> int:
+    """Run until SIGINT/SIGTERM; return the process exit status. ``sockets``: the listening
+    sockets a ``--workers`` parent bound for this worker."""
     settings = load_settings(argv)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = SyncboardServer(settings)
+    configure_logging(settings.log_level, settings.log_format, tag_worker=sockets is not None)
+    server = SyncboardServer(settings, sockets)
     try:
         await server.start()
-    except StoreError as exc:
+    except (StoreError, BrokerError) as exc:
         log.error("%s", exc)
+        await server.stop()
         return 2
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
@@ -43,7 +48,12 @@ async def serve(argv: list[str]) -> int:
 
 def main() -> None:
     """Console entry point."""
-    sys.exit(asyncio.run(serve(sys.argv[1:])))
+    argv = sys.argv[1:]
+    settings = load_settings(argv)
+    if settings.workers > 1:
+        configure_logging(settings.log_level, settings.log_format)
+        sys.exit(run_workers(settings, lambda sockets: asyncio.run(serve(argv, sockets))))
+    sys.exit(asyncio.run(serve(argv)))
 
 
 if __name__ == "__main__":

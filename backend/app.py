@@ -17,8 +17,10 @@ from tornado.log import access_log
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler, StaticFileHandler
 
+from . import metrics
 from .access import AccessPolicy, TokenSigner, load_secret
 from .broker import Broker, LocalBroker
+from .broker_redis import RedisBroker
 from .config import Settings
 from .export_handlers import export_routes
 from .http_handlers import (
@@ -44,6 +46,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
         (r"/ws/([^/]*)", BoardSocket,
          {"registry": registry, "settings": settings, "signer": access.signer}),
         (r"/healthz", HealthHandler, board),
+        (r"/metrics", metrics.MetricsHandler),
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
@@ -74,8 +77,11 @@ def log_request(handler: RequestHandler) -> None:
 class SyncboardServer:
     """One running syncboard process: store, writer, registry and HTTP server."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+        """``sockets``: listening sockets bound by the parent of ``--workers`` (else bound
+        in ``start``)."""
         self.settings = settings
+        self._sockets = sockets
         self.store: Store | None = None
         self.writer: UpdateWriter | None = None
         self.registry: BoardRegistry | None = None
@@ -92,7 +98,8 @@ class SyncboardServer:
                                    compact_after_updates=s.compact_after_updates,
                                    compact_after_bytes=s.compact_after_bytes)
         self.writer.start()
-        self.broker = LocalBroker()
+        self.broker = RedisBroker(s.broker, self.store, s.broker_stream_maxlen) if s.broker \
+            else LocalBroker()
         self.registry = BoardRegistry(self.store, self.writer, self.broker, s)
         await self.broker.start(self.registry.receive_remote)
         self.registry.start()
@@ -101,11 +108,12 @@ class SyncboardServer:
             log.warning("--auth none: anyone who can reach this server can read and rewrite "
                         "every board; use it only on a trusted machine or network")
         access = AccessPolicy(signer, s.admin_token, self.store)
-        sockets = bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
+        sockets = self._sockets or bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
         self.port = sockets[0].getsockname()[1]
         self._http = HTTPServer(make_app(s, self.registry, access), xheaders=s.behind_proxy,
                                 ssl_options=_tls_context(s))
         self._http.add_sockets(sockets)
+        metrics.watch(self)
 
     @property
     def url(self) -> str:
@@ -117,6 +125,7 @@ class SyncboardServer:
 
     async def stop(self) -> None:
         """Stop accepting, close sockets with 1001, flush every queue, dispose the engine."""
+        metrics.unwatch(self)
         if self._http is not None:
             self._http.stop()
         if self.registry is not None:

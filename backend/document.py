@@ -8,10 +8,12 @@ reference to a ``BoardDocument`` really frees it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from pycrdt import Doc
 
+from . import metrics
 from .errors import CloseConnection
 from .protocol import CloseCode
 
@@ -46,11 +48,13 @@ class BoardDocument:
         """
         if update == EMPTY_UPDATE:
             return False
+        started = time.perf_counter()
         try:
             self.doc.apply_update(update)
         except ValueError as exc:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"update rejected: {exc}") from None
+        metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
 
     def state_vector(self) -> bytes:

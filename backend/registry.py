@@ -37,6 +37,7 @@ class BoardRegistry:
         self.unloads_total = 0
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._early_remote: dict[str, list[tuple[RemoteKind, bytes]]] = {}
         self._connections_by_ip: dict[str, int] = {}
         self._sweeper: asyncio.Task | None = None
 
@@ -64,6 +65,7 @@ class BoardRegistry:
                 loading = asyncio.ensure_future(self._load(board_id))
                 self._loading[board_id] = loading
                 loading.add_done_callback(lambda _f: self._loading.pop(board_id, None))
+                loading.add_done_callback(lambda _f: self._early_remote.pop(board_id, None))
             room = await asyncio.shield(loading)
         if room.unload_task is not None:
             room.unload_task.cancel()
@@ -130,9 +132,13 @@ class BoardRegistry:
 
     def receive_remote(self, board_id: str, kind: RemoteKind, payload: bytes) -> None:
         """Apply a message another process published for a board loaded here (the broker's
-        ``deliver`` callback). Boards not loaded here are ignored: they load from the store."""
+        ``deliver`` callback). Boards not loaded here are ignored: they load from the store.
+        Messages for a board still loading are kept and applied once it is loaded (they may
+        not be in the store yet)."""
         room = self._rooms.get(board_id)
         if room is None:
+            if board_id in self._loading:
+                self._early_remote.setdefault(board_id, []).append((kind, payload))
             return
         try:
             room.apply_remote(kind, payload)
@@ -179,6 +185,8 @@ class BoardRegistry:
                     Presence(document.doc, self.settings.awareness_timeout_s), self.writer,
                     self.broker, self.settings.max_board_bytes, sum(map(len, stored)))
         self._rooms[board_id] = room
+        for kind, payload in self._early_remote.pop(board_id, []):
+            self.receive_remote(board_id, kind, payload)
         self.loads_total += 1
         log.info("loaded board %s: %d stored updates, %d bytes, in %.1f ms", board_id,
                  len(stored), sum(map(len, stored)), (time.perf_counter() - started) * 1000)

@@ -22,6 +22,7 @@ from pycrdt import (
     merge_updates,
 )
 
+from . import metrics
 from .awareness import Presence
 from .broker import Broker, RemoteKind
 from .document import EMPTY_UPDATE, BoardDocument
@@ -112,6 +113,7 @@ class Room:
         self._relay_presence(self.presence.expire())
 
     def _dispatch(self, peer: Peer, data: bytes) -> None:
+        metrics.count_received(data)
         try:
             frame = parse_frame(data)
         except FrameError as exc:

@@ -17,6 +17,7 @@ import time
 
 from tornado.websocket import WebSocketHandler
 
+from . import metrics
 from .access import AccessDenied, Role, TokenSigner, origin_allowed
 from .config import Settings
 from .limits import RateLimiter
@@ -71,6 +72,7 @@ class BoardSocket(WebSocketHandler):
     def _refuse(self, status: int, error: str, detail: str) -> None:
         log.info("refused WebSocket %s from %s: %d %s (%s)", self.request.path,
                  self.request.remote_ip, status, error, detail)
+        metrics.count_http_refusal(status)
         self.set_status(status)
         self.finish({"error": error, "detail": detail})
 

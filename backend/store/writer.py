@@ -18,6 +18,7 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import metrics
 from .store import LogSize, Store
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class UpdateWriter:
             try:
                 sizes = await self.store.append_updates(batch)
             except (SQLAlchemyError, OSError) as exc:
+                metrics.COMMIT_FAILURES.inc()
                 self._requeue(batch)
                 self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 log.error("database write of %d updates for %d boards failed, retrying in "
@@ -127,6 +129,7 @@ class UpdateWriter:
             self.last_error = None
             backoff_s = 0.05
             self.commits += 1
+            metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
             log.debug("committed %d updates for %d boards in %.1f ms", count, len(batch),
                       (time.perf_counter() - started) * 1000)
             async with self._committed:
@@ -153,10 +156,12 @@ class UpdateWriter:
             try:
                 result = await self.store.compact(board_id)
             except (SQLAlchemyError, OSError, ValueError) as exc:
+                metrics.COMPACTION_FAILED.inc()
                 log.error("compaction of board %s failed (the log stays as it is): %s",
                           board_id, exc)
             else:
                 self.compactions += 1
+                (metrics.COMPACTED if result.merged_updates else metrics.COMPACTION_NOOP).inc()
                 log.info("compacted board %s: %d log rows into a %d-byte snapshot",
                          board_id, result.merged_updates, result.snapshot_bytes)
             finally:

@@ -1,0 +1,191 @@
+"""Prometheus metrics of one syncboard process, served at ``GET /metrics``.
+
+Counters and histograms live at module level (the prometheus-client convention) and are
+bumped by one-line calls on the hot path; every labelled child is bound once here, so a
+frame costs a dict lookup and two ``inc`` calls, never a label lookup. Gauges that mirror live
+state (connections, boards loaded, write queue depth) are read from the running servers when
+scraped, by ``_LiveCollector``, so nothing on the hot path keeps them up to date.
+
+No metric carries a board id: label values stay few whatever the number of boards. With
+``--workers N`` each worker has its own metrics and ``/metrics`` answers with the worker the
+kernel handed the connection to (label ``worker``); see docs/scaling.md.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from tornado.web import RequestHandler
+
+from .protocol import CloseCode
+
+if TYPE_CHECKING:
+    from .app import SyncboardServer
+
+disable_created_metrics()  # no *_created series: they double the output and nobody reads them
+
+_PREFIX = "syncboard"
+_LATENCY_BUCKETS_S = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                      0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+MESSAGES_RECEIVED = Counter(f"{_PREFIX}_messages_received", "Frames received from peers.",
+                            ["type"])
+BYTES_RECEIVED = Counter(f"{_PREFIX}_received_bytes", "Bytes of frames received from peers.",
+                         ["type"])
+MESSAGES_SENT = Counter(f"{_PREFIX}_messages_sent", "Frames written to peers.", ["type"])
+BYTES_SENT = Counter(f"{_PREFIX}_sent_bytes", "Bytes of frames written to peers.", ["type"])
+REFUSALS = Counter(
+    f"{_PREFIX}_refusals",
+    "Connections the server closed or refused, by WebSocket close code name or HTTP status.",
+    ["code"])
+UPDATE_APPLY_SECONDS = Histogram(f"{_PREFIX}_update_apply_seconds",
+                                 "Time to apply one update to a board document.",
+                                 buckets=_LATENCY_BUCKETS_S)
+COMMIT_SECONDS = Histogram(f"{_PREFIX}_commit_seconds",
+                           "Time of one group commit of queued updates to the database.",
+                           buckets=_LATENCY_BUCKETS_S)
+COMMIT_FAILURES = Counter(f"{_PREFIX}_commit_failures", "Group commits that failed (retried).")
+COMPACTIONS = Counter(f"{_PREFIX}_compactions", "Board compactions, by outcome.", ["outcome"])
+BROKER_PUBLISHED = Counter(f"{_PREFIX}_broker_published",
+                           "Messages this process published to the broker.", ["kind"])
+BROKER_DELIVERED = Counter(f"{_PREFIX}_broker_delivered",
+                           "Messages from other processes delivered to loaded boards.", ["kind"])
+BROKER_LAG_SECONDS = Histogram(
+    f"{_PREFIX}_broker_lag_seconds",
+    "Age of a broker message when this process read it (publish to delivery).",
+    buckets=_LATENCY_BUCKETS_S)
+BROKER_RESYNCS = Counter(
+    f"{_PREFIX}_broker_resyncs",
+    "Boards reloaded from the database because their broker history had a gap.")
+BROKER_ERRORS = Counter(f"{_PREFIX}_broker_errors",
+                        "Failed broker round trips (connection lost, timeout), retried.")
+
+COMPACTED = COMPACTIONS.labels("merged")
+COMPACTION_NOOP = COMPACTIONS.labels("nothing_to_do")
+COMPACTION_FAILED = COMPACTIONS.labels("failed")
+
+_TYPE_NAMES = {b"\x00\x00": "sync_step1", b"\x00\x01": "sync_step2", b"\x00\x02": "sync_update",
+               b"\x01": "awareness", b"\x02": "auth", b"\x03": "query_awareness"}
+
+
+def _bind(counter: Counter, sizes: Counter) -> dict[bytes, tuple]:
+    children = {prefix: (counter.labels(name), sizes.labels(name))
+                for prefix, name in _TYPE_NAMES.items()}
+    children[b""] = (counter.labels("other"), sizes.labels("other"))
+    return children
+
+
+_RECEIVED = _bind(MESSAGES_RECEIVED, BYTES_RECEIVED)
+_SENT = _bind(MESSAGES_SENT, BYTES_SENT)
+_CLOSES = {code: REFUSALS.labels(code.name) for code in CloseCode}
+
+
+def _children(table: dict[bytes, tuple], frame: bytes) -> tuple:
+    head = frame[:1]
+    if head == b"\x00":
+        head = frame[:2]
+    return table.get(head) or table[b""]
+
+
+def count_received(frame: bytes) -> None:
+    """Count one frame from a peer, by y-websocket message type."""
+    messages, size = _children(_RECEIVED, frame)
+    messages.inc()
+    size.inc(len(frame))
+
+
+def count_sent(frame: bytes, peers: int = 1) -> None:
+    """Count one frame written to ``peers`` peers."""
+    messages, size = _children(_SENT, frame)
+    messages.inc(peers)
+    size.inc(len(frame) * peers)
+
+
+def count_close(code: CloseCode) -> None:
+    """Count a connection the server closed with ``code``."""
+    _CLOSES[code].inc()
+
+
+def count_http_refusal(status: int) -> None:
+    """Count a WebSocket upgrade refused with HTTP ``status``."""
+    REFUSALS.labels(f"HTTP_{status}").inc()
+
+
+def watch(server: SyncboardServer) -> None:
+    """Report ``server``'s live gauges (connections, boards, queue) until it is gone."""
+    _LIVE.servers.add(server)
+
+
+def unwatch(server: SyncboardServer) -> None:
+    """Stop reporting ``server``'s live gauges."""
+    _LIVE.servers.discard(server)
+
+
+class MetricsHandler(RequestHandler):
+    """``GET /metrics``: every metric of this process in the Prometheus text format."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(generate_latest(REGISTRY))
+
+
+class _LiveCollector(Collector):
+    """Gauges read from the running servers of this process at scrape time."""
+
+    def __init__(self) -> None:
+        self.servers: weakref.WeakSet[SyncboardServer] = weakref.WeakSet()
+
+    def collect(self) -> Iterator:
+        servers = [s for s in self.servers if s.registry is not None and s.writer is not None]
+        registries = [s.registry for s in servers]
+        writers = [s.writer for s in servers]
+        labels = ["worker"]
+        values = [str(os.getpid())]  # read now: workers are forked after import
+        yield _gauge("connections", "Open WebSocket connections.", labels, values,
+                     sum(r.connection_count for r in registries))
+        yield _gauge("boards_loaded", "Boards held in memory.", labels, values,
+                     sum(len(r.rooms) for r in registries))
+        yield _gauge("persistence_queue_updates", "Updates accepted but not yet committed.",
+                     labels, values, sum(w.pending_updates for w in writers))
+        yield _gauge("persistence_degraded",
+                     "1 while the last database commit failed and updates wait to be written.",
+                     labels, values, int(any(w.degraded for w in writers)))
+        yield _counter("board_loads", "Boards loaded from the database.", labels, values,
+                       sum(r.loads_total for r in registries))
+        yield _counter("board_unloads", "Idle boards unloaded.", labels, values,
+                       sum(r.unloads_total for r in registries))
+
+    def describe(self) -> Iterator:
+        return iter(())  # collected lazily; nothing to check for duplicates at register time
+
+
+def _gauge(name: str, doc: str, labels: list[str], values: list[str],
+           value: float) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(f"{_PREFIX}_{name}", doc, labels=labels)
+    family.add_metric(values, value)
+    return family
+
+
+def _counter(name: str, doc: str, labels: list[str], values: list[str],
+             value: float) -> CounterMetricFamily:
+    family = CounterMetricFamily(f"{_PREFIX}_{name}", doc, labels=labels)
+    family.add_metric(values, value)
+    return family
+
+
+_LIVE = _LiveCollector()
+REGISTRY.register(_LIVE)

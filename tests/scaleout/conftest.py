@@ -1,0 +1,90 @@
+"""Fixtures for scale-out tests: one Redis, one PostgreSQL database per test, and a factory
+starting several syncboard processes that share both.
+
+Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, user postgres, trust auth) are started
+by ``./scripts/test`` when installed; without them these tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+import redis
+
+from tests.server_process import ServerProcess
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def reachable(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared Redis; boards in these tests have unique names, so tests never collide."""
+    if not reachable(6379):
+        pytest.skip("no Redis on 127.0.0.1:6379 (./scripts/test starts one when redis-server "
+                    "is installed)")
+    return REDIS_URL
+
+
+@pytest.fixture
+def pg_url(io_loop):
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    if not reachable(5432):
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (./scripts/test starts one when it is "
+                    "installed)")
+    import asyncpg
+
+    name = f"syncboard_scaleout_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    io_loop.run_sync(lambda: admin(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    io_loop.run_sync(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def cluster(redis_url, pg_url, server_process):
+    """Factory: ``cluster(count, **options)`` starts ``count`` syncboard processes on one
+    PostgreSQL database and one Redis; they are stopped at teardown, before the database
+    is dropped."""
+    started: list[ServerProcess] = []
+
+    def start(count: int, **options) -> list[ServerProcess]:
+        options = {"flush_delay_ms": 20, "broker": redis_url, **options}
+        processes = [server_process(db=pg_url, **options) for _ in range(count)]
+        started.extend(processes)
+        return processes
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def redis_admin(redis_url):
+    """A plain Redis client for the test itself (cutting connections, reading streams)."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def board_name(test_name: str) -> str:
+    """A board id unique to this run (streams in the shared Redis outlive a test)."""
+    return f"{test_name[:40]}-{uuid.uuid4().hex[:8]}"

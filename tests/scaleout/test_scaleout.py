@@ -1,0 +1,221 @@
+"""Several syncboard processes on one Redis and one PostgreSQL: nothing is lost between them.
+
+Every test starts real ``python -m backend`` processes (``cluster`` fixture) and talks to them
+with real Yjs clients; the board id is unique per run since Redis is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from pycrdt import Doc, Map
+from tornado.websocket import WebSocketClosedError
+
+from backend.store import open_store
+from tests.scaleout.conftest import board_name
+from tests.server_process import ServerProcess
+from tests.yclient import YClient
+
+
+async def join(server: ServerProcess, board_id: str, doc: Doc | None = None) -> YClient:
+    """A synced client of ``board_id`` on ``server`` (``doc``: bring an existing copy)."""
+    return await YClient(f"{server.ws_url}/{board_id}", doc=doc).sync()
+
+
+async def converge(clients: list[YClient], expected: dict, timeout_s: float = 15) -> None:
+    """Wait until every client holds exactly ``expected``."""
+    for client in clients:
+        await client.wait_for(lambda c=client: c.snapshot() == expected, timeout_s,
+                              f"{client.url} to hold {len(expected)} elements "
+                              f"(has {len(client.snapshot())})")
+
+
+def metric(server: ServerProcess, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` with ``labels`` in ``server``'s ``/metrics``."""
+    with urllib.request.urlopen(f"{server.base_url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples
+               if sample.name == name and all(sample.labels.get(k) == v
+                                              for k, v in labels.items()))
+
+
+def cut_redis_connections(redis_admin, server: ServerProcess) -> int:
+    """CLIENT KILL every Redis connection of ``server``'s process; return how many."""
+    killed = 0
+    for client in redis_admin.client_list():
+        name = client.get("name", "")
+        if name.startswith("syncboard:") and f":{server.proc.pid}:" in name:
+            killed += redis_admin.client_kill_filter(_id=client["id"])
+    return killed
+
+
+async def put_or_keep(client: YClient, key: str, value) -> None:
+    """Edit and send; if the connection is gone, keep the edit locally (as a provider does
+    offline): it goes out with the next sync."""
+    try:
+        await client.put(key, value)
+    except WebSocketClosedError:
+        with client.doc.transaction():
+            client.elements[key] = value
+
+
+async def keep_cutting(redis_admin, server: ServerProcess, duration_s: float) -> int:
+    """Cut ``server``'s Redis connections over and over for ``duration_s``."""
+    killed = 0
+    deadline = time.monotonic() + duration_s
+    while time.monotonic() < deadline:
+        killed += cut_redis_connections(redis_admin, server)
+        await asyncio.sleep(0.02)
+    return killed
+
+
+def close_all(clients: list[YClient]) -> None:
+    for client in clients:
+        client.close()
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_clients_spread_over_three_instances_converge_and_late_joiners_get_everything(
+        cluster):
+    servers = cluster(3)
+    board = board_name("converge")
+    clients = [await join(servers[i % 3], board) for i in range(6)]
+    try:
+        expected = {}
+        for round_number in range(10):
+            for index, client in enumerate(clients):
+                key = f"c{index}-r{round_number}"
+                expected[key] = {"by": index, "round": round_number}
+                await client.put(key, expected[key])
+        await converge(clients, expected)
+        late = [await join(server, board) for server in servers]
+        clients += late
+        assert [c.snapshot() for c in late] == [expected] * 3
+        await clients[0].set_presence(4242, 1, {"name": "ada"})
+        for client in clients[1:]:
+            await client.wait_for(lambda c=client: 4242 in c.present(), 10, "ada's presence")
+    finally:
+        close_all(clients)
+    assert sum(metric(s, "syncboard_broker_delivered_total", kind="update") for s in servers) > 0
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_instance_killed_mid_edit_its_clients_reconnect_elsewhere_with_nothing_lost(
+        cluster):
+    servers = cluster(3, flush_delay_ms=2000)  # the victim holds uncommitted updates
+    board = board_name("kill9")
+    alice, bob, carol = [await join(server, board) for server in servers]
+    clients = [alice, bob, carol]
+    expected = {}
+    try:
+        for i in range(30):
+            for name, client in zip("abc", clients, strict=True):
+                expected[f"{name}{i}"] = i
+                await put_or_keep(client, f"{name}{i}", i)
+            if i == 15:
+                servers[1].kill()  # bob's instance dies while everyone is editing
+        await bob.wait_closed()
+        for i in range(30, 40):  # bob keeps drawing offline
+            expected[f"b{i}"] = i
+            with bob.doc.transaction():
+                bob.elements[f"b{i}"] = i
+        bob = await join(servers[2], board, doc=bob.doc)  # his provider reconnects elsewhere
+        clients[1] = bob
+        await converge(clients, expected)
+        late = await join(servers[0], board)
+        clients.append(late)
+        assert late.snapshot() == expected
+    finally:
+        close_all(clients)
+    servers[0].stop()
+    servers[2].stop()  # flush everything; a fresh instance reads only the database
+    servers[1].start()
+    fresh = await join(servers[1], board)
+    try:
+        assert fresh.snapshot() == expected
+    finally:
+        fresh.close()
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_redis_connection_cut_and_restored_loses_nothing(cluster, redis_admin):
+    servers = cluster(2)
+    board = board_name("cut")
+    alice, bob = await join(servers[0], board), await join(servers[1], board)
+    expected = {}
+    try:
+        cutting = asyncio.ensure_future(keep_cutting(redis_admin, servers[1], 1.5))
+        for i in range(60):
+            expected[f"a{i}"], expected[f"b{i}"] = i, i
+            await alice.put(f"a{i}", i)
+            await bob.put(f"b{i}", i)
+            await asyncio.sleep(0.02)
+        assert await cutting > 0
+        await converge([alice, bob], expected)
+    finally:
+        close_all([alice, bob])
+    assert metric(servers[1], "syncboard_broker_errors_total") > 0
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_reader_overtaken_by_stream_trimming_resyncs_from_the_database(
+        cluster, redis_admin):
+    servers = cluster(2, broker_stream_maxlen=10)
+    board = board_name("trimmed")
+    alice, bob = await join(servers[0], board), await join(servers[1], board)
+    expected = {}
+    try:
+        cutting = asyncio.ensure_future(keep_cutting(redis_admin, servers[1], 60))
+        await asyncio.sleep(0.2)
+        info = {"entries-added": 0}
+        # Far more stream entries than the stream keeps while bob's instance is cut off (the
+        # pauses keep the room from merging them into fewer entries).
+        for i in range(1000):
+            expected[f"a{i}"] = i
+            await alice.put(f"a{i}", i)
+            await asyncio.sleep(0.003)
+            if i % 50 == 49:
+                info = redis_admin.xinfo_stream(f"syncboard:board:{board}")
+                if info["entries-added"] - info["length"] >= 250:
+                    break
+        cutting.cancel()
+        await converge([alice, bob], expected, timeout_s=20)
+    finally:
+        close_all([alice, bob])
+    assert info["entries-added"] - info["length"] >= 250, info
+    assert metric(servers[1], "syncboard_broker_resyncs_total") >= 1
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_concurrent_compaction_from_two_instances_loses_nothing(cluster, pg_url):
+    servers = cluster(2, compact_after_updates=15)
+    board = board_name("compact")
+    alice, bob = await join(servers[0], board), await join(servers[1], board)
+    stores = [await open_store(pg_url), await open_store(pg_url)]
+    expected = {}
+    raced = []
+    try:
+        for i in range(120):
+            expected[f"a{i}"], expected[f"b{i}"] = i, i
+            await alice.put(f"a{i}", i)
+            await bob.put(f"b{i}", i)
+            if i % 10 == 9:  # and two more compactors race the servers' own
+                raced += await asyncio.gather(*(store.compact(board) for store in stores))
+        await converge([alice, bob], expected)
+        await asyncio.sleep(0.5)  # the last group commit (20 ms) and compactions
+        stored = Doc()
+        for update in await stores[0].load_updates(board):
+            stored.apply_update(update)
+        assert stored.get("elements", type=Map).to_py() == expected
+    finally:
+        close_all([alice, bob])
+        for store in stores:
+            await store.close()
+    assert any(result.merged_updates for result in raced)
+    attempts = [metric(s, "syncboard_compactions_total") for s in servers]
+    assert all(count >= 1 for count in attempts), attempts
