@@ -7,7 +7,8 @@
  *         K observers per board apply everything and time others' inserts; then a quiet period
  *         and a convergence check (observers and a fresh checker client hold identical documents).
  *   join  seed one board with N elements, then time late joiners (connect -> synced with all N);
- *         with --unload-wait-s the board is left empty for that long before each join.
+ *         with --unload-wait-s the board is left empty for that long before each join (the
+ *         seeder stays --settle-s after the board is complete, then leaves).
  *   idle  B boards x C clients connect and stay idle for --hold-s (server memory per connection).
  *
  * Example: node loadgen.mjs --url ws://127.0.0.1:8000/ws --mode edit --boards 1 --clients 50 --rate 2
@@ -33,6 +34,7 @@ const { values: opts } = parseArgs({
     'seed-batch': { type: 'string', default: '10' },
     joins: { type: 'string', default: '5' },
     'unload-wait-s': { type: 'string', default: '0' },
+    'settle-s': { type: 'string', default: '0' },
     'hold-s': { type: 'string', default: '5' },
     'connect-batch': { type: 'string', default: '50' },
     'connect-timeout-s': { type: 'string', default: '120' },
@@ -190,7 +192,7 @@ async function checkConvergence (clients) {
   await Promise.all([...byBoard].map(async ([boardId, boardClients]) => {
     const checker = new SimClient({ url: opts.url, boardId, observer: true, random })
     try {
-      await checker.whenSynced(num('connect-timeout-s') * 1000)
+      await checker.whenSynced(num('quiet-max-s') * 1000)
       const checkerVector = checker.stateVector()
       const missing = boardClients.filter((client) => (checkerVector.get(client.doc.clientID) ?? 0) < client.ownClock())
       if (missing.length > 0) failures.push({ boardId, reason: `server lacks updates of ${missing.length} clients` })
@@ -238,11 +240,17 @@ async function runJoin () {
   const probe = await timeJoin(boardId, elementCount, timeoutMs)
   const seedMs = performance.now() - seedStart
   event('seeded', { seed_ms: round2(seedMs) })
-  if (unloadWaitMs > 0) seeder.destroy()
+  if (unloadWaitMs > 0) {
+    await sleep(num('settle-s') * 1000) // give a store that writes behind time to catch up
+    seeder.destroy()
+  }
   const joinsMs = []
+  const joinElements = []
   for (let i = 0; i < num('joins'); i++) {
     if (unloadWaitMs > 0) await sleep(unloadWaitMs)
-    joinsMs.push((await timeJoin(boardId, elementCount, timeoutMs)).ms)
+    const join = await timeJoin(boardId, elementCount, num('quiet-max-s') * 1000)
+    joinsMs.push(join.ms)
+    joinElements.push(join.elements)
   }
   if (unloadWaitMs === 0) seeder.destroy()
   return {
@@ -253,11 +261,15 @@ async function runJoin () {
     probe_join_ms: round2(probe.ms),
     unload_wait_s: unloadWaitMs / 1000,
     joins_ms: joinsMs.map(round2),
-    converged: probe.complete
+    joins_elements: joinElements,
+    converged: probe.complete && joinElements.every((count) => count === elementCount)
   }
 }
 
-/** Time from creating a provider until it is synced and holds `elementCount` elements. */
+/**
+ * Time from creating a provider until it is synced and holds `elementCount` elements (or until
+ * `timeoutMs`: then `complete` is false and `elements` says how many arrived).
+ */
 async function timeJoin (boardId, elementCount, timeoutMs) {
   const started = performance.now()
   const joiner = new SimClient({ url: opts.url, boardId, observer: true, random })
@@ -265,7 +277,8 @@ async function timeJoin (boardId, elementCount, timeoutMs) {
     await joiner.whenSynced(timeoutMs)
     const deadline = started + timeoutMs
     while (joiner.elements.size < elementCount && performance.now() < deadline) await sleep(1)
-    return { ms: performance.now() - started, complete: joiner.elements.size === elementCount }
+    const elements = joiner.elements.size
+    return { ms: performance.now() - started, elements, complete: elements === elementCount }
   } finally {
     joiner.destroy()
   }

@@ -1,0 +1,131 @@
+"""Markdown for the benchmark results, and the "Sync benchmarks" section of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scenarios import SCENARIOS
+
+SECTION_TITLE = "## Sync benchmarks"
+
+_EDIT_COLUMNS = (
+    ("Delivered/expected", lambda r: f"{_int(r['delivered'])}/{_int(r['expected'])}"),
+    ("p50 ms", lambda r: _num(r["p50_ms"])),
+    ("p95 ms", lambda r: _num(r["p95_ms"])),
+    ("p99 ms", lambda r: _num(r["p99_ms"])),
+    ("Deliveries/s", lambda r: _num(r["deliveries_per_s"], 0)),
+    ("Converged", lambda r: r["converged"]),
+    ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
+    ("CPU µs/delivery", lambda r: _num(r["cpu_us_per_delivery"])),
+    ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
+    ("Loadgen CPU s", lambda r: _num(r["loadgen_cpu_s"])),
+    ("Loadgen loop p99 ms", lambda r: _num(r["loadgen_loop_p99_ms"])),
+)
+_JOIN_COLUMNS = (
+    ("Join ms (median)", lambda r: _num(r["join_ms"])),
+    ("Join ms (max)", lambda r: _num(r["join_max_ms"])),
+    ("First join ms", lambda r: _num(r["first_join_ms"])),
+    ("Complete", lambda r: r["converged"]),
+    ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
+    ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
+    ("Loadgen CPU s", lambda r: _num(r["loadgen_cpu_s"])),
+)
+_IDLE_COLUMNS = (
+    ("Connections", lambda r: _int(r["connections"])),
+    ("Still connected", lambda r: _int(r["still_connected"])),
+    ("RSS before MiB", lambda r: _num(r["rss_before_mib"], 0)),
+    ("RSS connected MiB", lambda r: _num(r["rss_connected_mib"], 0)),
+    ("KiB/connection", lambda r: _num(r["kib_per_connection"])),
+    ("Connect ms", lambda r: _num(r["connect_ms"], 0)),
+    ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
+    ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
+)
+_COLUMNS = {"edit": _EDIT_COLUMNS, "join": _JOIN_COLUMNS, "idle": _IDLE_COLUMNS}
+
+
+def tables(rows: list[dict]) -> str:
+    """One table per scenario kind; ``rows`` hold ``scenario``, ``server`` and median metrics."""
+    parts = []
+    for kind, columns in _COLUMNS.items():
+        kind_rows = [row for row in rows if SCENARIOS[row["scenario"]].kind == kind]
+        if not kind_rows:
+            continue
+        header = ["Scenario", "Server", *(name for name, _ in columns)]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for row in kind_rows:
+            cells = [row["scenario"], row["server"], *(cell(row) for _, cell in columns)]
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def targets(rows: list[dict]) -> str:
+    """Issue 6's targets, syncboard against the Node reference server, as a table."""
+    by_key = {(row["scenario"], row["server"]): row for row in rows}
+    lines = ["| Target | syncboard | reference | Ratio | Met |", "|---|---|---|---|---|"]
+    for name in ("S1", "S2", "S3"):
+        ours, node = by_key.get((name, "syncboard")), by_key.get((name, "node"))
+        if ours is None or node is None:
+            continue
+        lines.append(_target_line(f"{name} converges", ours["converged"], node["converged"],
+                                  None, _all_runs(ours["converged"])))
+        for metric, label in (("p99_ms", "p99 ms"), ("cpu_us_per_delivery", "CPU µs/delivery")):
+            ratio = _ratio(ours[metric], node[metric])
+            met = ratio is not None and ratio <= 1.5
+            lines.append(_target_line(f"{name} {label} ≤ 1.5x Node", _num(ours[metric]),
+                                      _num(node[metric]), ratio, met))
+    l1, l1_node = by_key.get(("L1", "syncboard")), by_key.get(("L1", "node"))
+    if l1 and l1_node:
+        ratio = _ratio(l1["join_ms"], l1_node["join_ms"])
+        lines.append(_target_line("L1 join ≤ Node's", _num(l1["join_ms"]), _num(l1_node["join_ms"]),
+                                  ratio, ratio is not None and ratio <= 1))
+    l2 = by_key.get(("L2", "syncboard"))
+    if l1 and l2:
+        ratio = _ratio(l2["join_ms"], l1["join_ms"])
+        lines.append(_target_line("L2 join ≤ 1.5x syncboard L1", _num(l2["join_ms"]),
+                                  _num(l1["join_ms"]), ratio, ratio is not None and ratio <= 1.5))
+    c1 = by_key.get(("C1", "syncboard"))
+    if c1:
+        kib = c1["kib_per_connection"]
+        lines.append(_target_line("C1 ≤ 20 KiB/connection", _num(kib), "20", None,
+                                  kib is not None and kib <= 20))
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def write_section(path: Path, body: str) -> None:
+    """Replace (or append) the "Sync benchmarks" section of ``path``; other sections stay."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = f"{SECTION_TITLE}\n\n{body.strip()}\n"
+    start = text.find(SECTION_TITLE + "\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION_TITLE))
+        rest = "" if end == -1 else text[end:]
+        text = text[:start] + section + rest
+    path.write_text(text)
+
+
+def _target_line(name: str, ours: object, ref: object, ratio: float | None, met: bool) -> str:
+    ratio_text = "" if ratio is None else f"{ratio:.2f}"
+    return f"| {name} | {ours} | {ref} | {ratio_text} | {'yes' if met else '**no**'} |"
+
+
+def _all_runs(count: object) -> bool:
+    """True for a "k/n" run count with k == n (every run converged)."""
+    done, _, total = str(count).partition("/")
+    return done == total
+
+
+def _ratio(ours: float | None, ref: float | None) -> float | None:
+    if ours is None or ref is None or ref <= 0:
+        return None
+    return ours / ref
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _int(value: float | None) -> str:
+    return "n/a" if value is None else f"{round(value):,}"

@@ -1,0 +1,93 @@
+"""The benchmark scenarios: load-generator arguments, per-server setup, and how one run's raw
+numbers become a row (see README.md for what each scenario measures)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import stats
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario: what the load generator does and how the server is set up for it."""
+
+    name: str
+    title: str
+    kind: str  # "edit", "join" or "idle" (the load generator's --mode)
+    loadgen_args: dict[str, str] = field(default_factory=dict)
+    syncboard_options: dict[str, str] = field(default_factory=dict)
+    node_persistence: bool = False
+    uses_duration: bool = False
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("S1", "1 board x 50 clients x 2 edits/s", "edit",
+                 {"boards": "1", "clients": "50", "rate": "2", "observers": "5"},
+                 uses_duration=True),
+        Scenario("S2", "20 boards x 5 clients x 5 edits/s", "edit",
+                 {"boards": "20", "clients": "5", "rate": "5", "observers": "5"},
+                 uses_duration=True),
+        Scenario("S3", "1 board x 200 clients x 1 edit/s", "edit",
+                 {"boards": "1", "clients": "200", "rate": "1", "observers": "5"},
+                 uses_duration=True),
+        Scenario("L1", "late joiner, warm board of 10,000 elements", "join",
+                 {"elements": "10000", "seed-batch": "100", "joins": "5"}),
+        # The seeder stays 5 s after the board is complete (a store writing behind catches up),
+        # then the board is left without peers for 3 s before each join: syncboard unloads it after
+        # 1 s, pycrdt-websocket deletes the room at once, the Node server (only with its
+        # LevelDB persistence, YPERSISTENCE) destroys the document at once.
+        Scenario("L2", "late joiner after the board was unloaded (read from the database)", "join",
+                 {"elements": "10000", "seed-batch": "100", "joins": "5", "unload-wait-s": "3",
+                  "settle-s": "5"},
+                 syncboard_options={"idle_unload_s": "1"}, node_persistence=True),
+        Scenario("C1", "5,000 idle connections over 500 boards", "idle",
+                 {"boards": "500", "clients": "10", "hold-s": "6", "connect-batch": "100"}),
+    )
+}
+
+
+def summarise(scenario: Scenario, result: dict, server: dict) -> dict[str, object]:
+    """One run's row: the load generator's ``result`` plus the ``server`` samples
+    (``cpu_s``, ``peak_rss_bytes``, ``rss_before_bytes``, ``rss_connected_bytes``)."""
+    row: dict[str, object] = {
+        "converged": bool(result.get("converged")),
+        "server_cpu_s": server["cpu_s"],
+        "peak_rss_mib": server["peak_rss_bytes"] / MIB,
+        "loadgen_cpu_s": result.get("loadgen_cpu_s"),
+        "loadgen_loop_p99_ms": result.get("loadgen_loop_delay_p99_ms"),
+    }
+    if scenario.kind == "edit":
+        expected = int(result["expected_deliveries"])
+        delivered = int(result["delivered"])
+        credited = stats.delivered_fanout(int(result["fanout_updates"]), delivered, expected)
+        row |= stats.latency_summary(result["latencies_ms"])
+        row |= {
+            "delivered": delivered,
+            "expected": expected,
+            "deliveries_per_s": stats.per_unit(credited, float(result["duration_s"])),
+            "cpu_us_per_delivery": stats.per_unit(server["cpu_s"] * 1e6, credited),
+        }
+    elif scenario.kind == "join":
+        row |= {
+            "join_ms": stats.median(result["joins_ms"]),
+            "join_max_ms": max(result["joins_ms"]) if result["joins_ms"] else None,
+            "first_join_ms": result["probe_join_ms"],
+            "seed_ms": result["seed_ms"],
+        }
+    else:
+        connections = int(result["connections"])
+        rss_delta = server["rss_connected_bytes"] - server["rss_before_bytes"]
+        row |= {
+            "connections": connections,
+            "still_connected": int(result["still_connected"]),
+            "rss_before_mib": server["rss_before_bytes"] / MIB,
+            "rss_connected_mib": server["rss_connected_bytes"] / MIB,
+            "kib_per_connection": stats.per_unit(rss_delta / 1024, connections),
+            "connect_ms": result["connect_ms"],
+        }
+    return row
