@@ -14,6 +14,7 @@ import json
 import random
 
 from pycrdt import Doc, Map, create_update_message
+from tornado.httpclient import HTTPClientError
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
@@ -41,18 +42,19 @@ class ReconnectingClient:
         return self.client.ws is not None and not self.client.closed.is_set() \
             and self.client.synced.is_set()
 
-    async def ensure_synced(self, deadline_s: float) -> None:
+    async def ensure_synced(self, deadline_s: float, sync_timeout_s: float = 10) -> None:
         """Reconnect until synced; raise ``AssertionError`` when ``deadline_s`` (loop time)
-        passes first."""
+        passes first. Like the stock provider, an open socket is given ``sync_timeout_s`` to
+        deliver the server's step 2; a refused or failed attempt is retried with back-off."""
         loop = asyncio.get_running_loop()
         pause_s = RECONNECT_FIRST_S
         while not self.connected:
             if loop.time() > deadline_s:
                 raise AssertionError(f"{self.name} could not resync before the deadline")
             with contextlib.suppress(OSError, TimeoutError, StreamClosedError,
-                                     WebSocketClosedError):
+                                     WebSocketClosedError, HTTPClientError):
                 self.client.close()
-                await self.client.sync(timeout_s=2)
+                await self.client.sync(timeout_s=sync_timeout_s)
                 self.reconnects += 1
                 return
             await asyncio.sleep(pause_s * random.uniform(0.5, 1.0))
