@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Import a board from its JSON export form, through the CRDT path.
 
-    scripts/import_board.py FILE.json [--board ID] (--db URL | --server URL)
+    scripts/import_board.py FILE.json [--board ID] (--db URL | --server URL [--token T])
 
 The file is validated against shared/board.schema.json first; a violation is reported with its
 JSON path (``$.elements[3].fill``) and nothing is written. The elements then become one Yjs
@@ -9,7 +9,11 @@ update made on top of the board's current state (``Y.Map`` per element, ``Y.Arra
 ``Y.Text`` text): with ``--server`` a running server applies it to the live board, so connected
 clients see the elements at once; with ``--db`` it is appended to the board's stored log (use
 this only while the server is stopped). Without ``--board`` a new board is created. Prints the
-board id. ``-`` reads the file from stdin. Exit status 0 on success, 1 on failure.
+board id (and, for a new board on a server with tokens, its edit link on stderr). ``-`` reads
+the file from stdin. Exit status 0 on success, 1 on failure, 2 for bad usage.
+
+With ``--server``, ``--token`` is an edit token of the board or the admin token; it is not
+needed for a new board, nor when the server runs with ``--auth none``.
 """
 
 from __future__ import annotations
@@ -48,13 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", metavar="URL", help="write to the database directly")
     source.add_argument("--server", metavar="URL", help="import through a running server")
+    parser.add_argument("--token", metavar="TOKEN",
+                        help="with --server: the board's edit token or the admin token")
     args = parser.parse_args(argv)
     if args.board is not None and not re.fullmatch(BOARD_ID_PATTERN, args.board):
         parser.error(f"--board {args.board!r} is not a valid board id")
     try:
         data = read_import_file(args.file)
         if args.server:
-            board_id, count = import_over_http(args.server, args.board, data)
+            board_id, count = import_over_http(args.server, args.board, data, args.token)
         else:
             board_id, count = asyncio.run(import_into_db(args.db, args.board, data))
     except (ImportFailed, StoreError) as exc:
@@ -97,19 +103,27 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any]) -
     return board_id, len(data["elements"])
 
 
-def import_over_http(server: str, board_id: str | None, data: dict[str, Any]) -> tuple[str, int]:
-    """POST the file to a running server (creating the board first when no id is given)."""
+def import_over_http(server: str, board_id: str | None, data: dict[str, Any],
+                     token: str | None = None) -> tuple[str, int]:
+    """POST the file to a running server (creating the board first when no id is given, and
+    then using the new board's edit token)."""
     base = server.rstrip("/")
     if board_id is None:
-        board_id = _post_json(f"{base}/api/boards", b"", "new board")["id"]
+        created = _post_json(f"{base}/api/boards", b"", "new board", token)
+        board_id = created["id"]
+        token = created.get("editToken", token)
+        if "editToken" in created:
+            print(f"edit link: {created['editUrl']}", file=sys.stderr)
     answer = _post_json(f"{base}/api/boards/{board_id}/import",
-                        json.dumps(data).encode("utf-8"), f"board {board_id!r}")
+                        json.dumps(data).encode("utf-8"), f"board {board_id!r}", token)
     return board_id, answer["elements"]
 
 
-def _post_json(url: str, body: bytes, what: str) -> dict[str, Any]:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+def _post_json(url: str, body: bytes, what: str, token: str | None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
             return json.loads(response.read())

@@ -1,4 +1,4 @@
-"""Helpers for the export/import tests: export routes on an in-process server, HTTP calls,
+"""Helpers for the export/import tests: HTTP calls,
 a known board with every element type, and PNG decoding."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import png
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
 
 from backend.app import SyncboardServer
-from backend.export_handlers import export_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARD_WRITER = ROOT / "tests" / "interop" / "board_writer.mjs"
@@ -50,12 +49,8 @@ def every_element_board(image_file_id: str) -> dict[str, Any]:
     ]}
 
 
-def mount_export_routes(server: SyncboardServer) -> str:
-    """Add the export routes to ``server``'s application (a second copy is harmless once
-    ``app.py`` mounts them too); return the server's base URL."""
-    assert server._http is not None and server.registry is not None
-    app = server._http.request_callback
-    app.add_handlers(r".*", export_routes(server.registry, server.store, server.settings))
+def base_url(server: SyncboardServer) -> str:
+    """The HTTP base URL of an in-process server."""
     return f"http://127.0.0.1:{server.port}"
 
 

@@ -17,11 +17,11 @@ from backend.board_model import validate_board_json
 from tests.export_helpers import (
     BOARD_WRITER,
     CYAN_PNG,
+    base_url,
     decode_png,
     every_element_board,
     fetch,
     fetch_json,
-    mount_export_routes,
     pixel,
 )
 
@@ -76,7 +76,7 @@ async def board_with_every_type(server, base: str, board_id: str) -> dict:
 @pytest.mark.gen_test(timeout=60)
 async def test_board_written_by_yjs_exports_every_element_type_to_svg(sb_server):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     board = await board_with_every_type(server, base, "svg_every_type")
     response = await fetch(f"{base}/api/boards/svg_every_type/export.svg")
     assert response.code == 200
@@ -119,7 +119,7 @@ async def test_board_written_by_yjs_exports_every_element_type_to_svg(sb_server)
 @pytest.mark.gen_test(timeout=60)
 async def test_png_export_has_the_scaled_size_and_the_element_colours(sb_server):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     await board_with_every_type(server, base, "png_every_type")
     svg = ET.fromstring((await fetch(f"{base}/api/boards/png_every_type/export.svg")).body)
     vx, vy, vw, vh = map(float, svg.get("viewBox").split())
@@ -145,7 +145,7 @@ async def test_png_export_has_the_scaled_size_and_the_element_colours(sb_server)
 @pytest.mark.gen_test(timeout=60)
 async def test_json_export_is_valid_against_the_schema_and_keeps_every_field(sb_server):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     board = await board_with_every_type(server, base, "json_every_type")
     response = await fetch(f"{base}/api/boards/json_every_type/export.json")
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -159,7 +159,7 @@ async def test_json_export_is_valid_against_the_schema_and_keeps_every_field(sb_
 @pytest.mark.gen_test(timeout=30)
 async def test_export_errors_are_json_404_and_400(sb_server):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     for board in ("never-made", "bad%20id"):
         code, body = await fetch_json(f"{base}/api/boards/{board}/export.svg")
         assert code == 404 and body["error"] == "not found"
@@ -175,7 +175,7 @@ async def test_export_errors_are_json_404_and_400(sb_server):
 @pytest.mark.gen_test(timeout=30)
 async def test_file_upload_checks_bytes_and_size_and_serves_them_back(sb_server):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     await server.store.create_board("files")
     url = f"{base}/api/boards/files/files"
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -194,3 +194,28 @@ async def test_file_upload_checks_bytes_and_size_and_serves_them_back(sb_server)
     for missing in ("0" * 64, "not-a-hash"):
         code, body = await fetch_json(f"{base}/api/files/{missing}")
         assert code == 404 and body["error"] == "not found"
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_with_tokens_export_needs_a_view_token_and_import_or_upload_an_edit_token(
+        sb_server):
+    server = await sb_server(auth="token")
+    base = base_url(server)
+    code, links = await fetch_json(f"{base}/api/boards", method="POST", body=b"")
+    assert code == 201
+    board = links["id"]
+
+    def bearer(token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    body = json.dumps({"schemaVersion": 1, **every_element_board("ab" * 32)})
+    for token, expected in ((None, 401), (links["viewToken"], 403), (links["editToken"], 200)):
+        code, _ = await fetch_json(f"{base}/api/boards/{board}/import", method="POST",
+                                   body=body, headers=bearer(token))
+        assert code == expected, token
+    for token, expected in ((None, 401), ("bogus.e0.x", 401), (links["viewToken"], 200)):
+        response = await fetch(f"{base}/api/boards/{board}/export.json", headers=bearer(token))
+        assert response.code == expected, token
+    code, _ = await fetch_json(f"{base}/api/boards/{board}/files", method="POST",
+                               body=CYAN_PNG, headers=bearer(links["viewToken"]))
+    assert code == 403

@@ -20,9 +20,10 @@ from backend.board_model import validate_board_json
 from backend.export.__main__ import main
 from tests.export_helpers import (
     ROOT,
+    base_url,
     every_element_board,
+    fetch_json,
     load_import_script,
-    mount_export_routes,
     run_script,
 )
 
@@ -123,7 +124,7 @@ def test_bad_usage_exits_2_naming_the_option(filled_db, capsys):
 @pytest.mark.gen_test(timeout=60)
 async def test_server_mode_exports_over_http_and_names_an_unknown_board(sb_server, tmp_path):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     code, out, err = await run_script(
         "import_board.py", "-", "--board", "live", "--server", base,
         stdin=json.dumps({"schemaVersion": 1, **every_element_board("ef" * 32)}).encode())
@@ -144,3 +145,26 @@ def test_unreachable_server_fails_with_one_line(capsys):
         assert main(["--server", f"http://127.0.0.1:{port}", "--board", "x", "--out", "-"]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: board 'x': cannot reach")
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_server_mode_with_tokens_imports_with_an_edit_token_and_exports_with_a_view_token(
+        sb_server, tmp_path):
+    server = await sb_server(auth="token")
+    base = base_url(server)
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps({"schemaVersion": 1, **every_element_board("ef" * 32)}))
+    code, out, err = await run_script("import_board.py", str(source), "--server", base)
+    assert code == 0, err  # a new board: created, then filled with its own edit token
+    assert f"edit link: {base}/b/{out.decode().strip()}#t=" in err
+    _, links = await fetch_json(f"{base}/api/boards", method="POST", body=b"")
+    board = links["id"]
+    code, _, err = await run_script("import_board.py", str(source), "--server", base,
+                                    "--board", board, "--token", links["editToken"])
+    assert code == 0, err
+    code, _, err = await run_script("export_board.py", "--server", base, "--board", board,
+                                    "--out", "-")
+    assert code == 1 and err.startswith(f"error: board '{board}': server answered 401")
+    code, out, err = await run_script("export_board.py", "--server", base, "--board", board,
+                                      "--token", links["viewToken"], "--out", "-")
+    assert code == 0 and len(json.loads(out)["elements"]) == 8, err

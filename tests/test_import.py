@@ -8,7 +8,7 @@ import json
 import pytest
 from pycrdt import Array, Map, Text
 
-from tests.export_helpers import every_element_board, fetch, fetch_json, mount_export_routes
+from tests.export_helpers import base_url, every_element_board, fetch, fetch_json
 
 FILE_ID = "ab" * 32
 
@@ -20,7 +20,7 @@ def export_form(board: dict) -> dict:
 @pytest.mark.gen_test(timeout=30)
 async def test_import_reaches_a_connected_client_as_y_types_at_once(sb_server, yclient):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     watcher = await yclient(server, "import_live")
     body = json.dumps(export_form(every_element_board(FILE_ID)))
     code, answer = await fetch_json(f"{base}/api/boards/import_live/import", method="POST",
@@ -37,7 +37,7 @@ async def test_import_reaches_a_connected_client_as_y_types_at_once(sb_server, y
 @pytest.mark.gen_test(timeout=30)
 async def test_export_then_import_into_a_new_board_then_export_is_identical(sb_server):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     board = every_element_board(FILE_ID)
     board["elements"][0]["customField"] = {"kept": ["as", "is"]}
     await fetch(f"{base}/api/boards/first/import", method="POST",
@@ -55,7 +55,7 @@ async def test_export_then_import_into_a_new_board_then_export_is_identical(sb_s
 @pytest.mark.gen_test(timeout=30)
 async def test_invalid_import_names_the_path_and_writes_nothing(sb_server):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     board = export_form(every_element_board(FILE_ID))
     board["elements"][6]["fill"] = 'red" onload="alert(1)'
     cases = [

@@ -13,9 +13,9 @@ from backend.board_model import read_update
 from backend.store import open_store
 from backend.store.store import merge_updates_into_snapshot
 from tests.export_helpers import (
+    base_url,
     every_element_board,
     load_import_script,
-    mount_export_routes,
     run_script,
 )
 
@@ -80,7 +80,7 @@ def test_invalid_file_is_reported_with_its_path_and_nothing_is_written(tmp_path,
 @pytest.mark.gen_test(timeout=60)
 async def test_server_import_reaches_connected_clients(sb_server, yclient, tmp_path):
     server = await sb_server()
-    base = mount_export_routes(server)
+    base = base_url(server)
     watcher = await yclient(server, "script_live")
     code, out, err = await run_script("import_board.py", board_file(tmp_path), "--board",
                                       "script_live", "--server", base)

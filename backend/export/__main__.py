@@ -7,7 +7,8 @@ board was exported, 1 when one failed (one line on stderr naming it), 2 for bad 
 Examples::
 
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --all --out-dir backup/
-    scripts/export_board.py --server http://127.0.0.1:8000 --board b1 --format png --out b1.png
+    scripts/export_board.py --server http://127.0.0.1:8000 --board b1 --token VIEW_TOKEN \\
+        --format png --out b1.png
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 --out -
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 import urllib.error
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--db", metavar="URL",
                         help="read the database directly (SQLAlchemy async URL)")
     source.add_argument("--server", metavar="URL", help="ask a running server (http://host:port)")
+    parser.add_argument("--token", metavar="TOKEN",
+                        help="with --server: a view or edit token of the board, or the admin "
+                             "token (not needed when the server runs with --auth none)")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--board", metavar="ID", action="append", default=[],
                        help="board to export (repeatable)")
@@ -110,7 +115,8 @@ async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
         finally:
             await store.close()
     return await _export_all(args.board, args,
-                             lambda b: _from_server(args.server, b, args.format, options))
+                             lambda b: _from_server(args.server, b, args.format, options,
+                                                    args.token))
 
 
 async def _export_all(board_ids: list[str], args: argparse.Namespace,
@@ -159,7 +165,8 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
     return export_board(content, args.format, options, images)
 
 
-async def _from_server(server: str, board_id: str, fmt: str, options: ExportOptions) -> bytes:
+async def _from_server(server: str, board_id: str, fmt: str, options: ExportOptions,
+                       token: str | None) -> bytes:
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
     query = {"scale": options.scale}
@@ -169,18 +176,30 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["region"] = ",".join(map(str, options.region))
     url = (f"{server.rstrip('/')}/api/boards/{board_id}/export.{fmt}?"
            + urllib.parse.urlencode(query))
-    return await asyncio.to_thread(_http_get, url, board_id)
+    return await asyncio.to_thread(_http_get, url, board_id, token)
 
 
-def _http_get(url: str, board_id: str) -> bytes:
+def _http_get(url: str, board_id: str, token: str | None) -> bytes:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                    timeout=HTTP_TIMEOUT_S) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
-        reason = "no such board" if exc.code == 404 else f"server answered {exc.code}"
+        if exc.code == 404:
+            reason = "no such board"
+        else:
+            reason = f"server answered {exc.code}: {_error_detail(exc)}"
         raise BoardFailed(f"board {board_id!r}: {reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise BoardFailed(f"board {board_id!r}: cannot reach {url}: {exc}") from None
+
+
+def _error_detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        return json.loads(exc.read()).get("detail") or exc.reason
+    except ValueError:
+        return exc.reason
 
 
 def _write(data: bytes, board_id: str, args: argparse.Namespace) -> None:
