@@ -26,6 +26,7 @@ from .schema import boards, files, metadata, snapshots, updates
 
 _WRITE = {"syncboard_write": True}
 _DELETE_CHUNK = 500
+_SCHEMA_LOCK = 0x5B0A4D  # PostgreSQL advisory lock key held while creating the schema
 
 
 @dataclass(frozen=True)
@@ -252,8 +253,14 @@ async def open_store(url: str) -> Store:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        # Processes starting together (--workers, a cluster) create the schema one at a time:
+        # BEGIN IMMEDIATE on SQLite, a transaction-scoped advisory lock on PostgreSQL.
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+                await conn.run_sync(metadata.create_all)
     except Exception as exc:
         await engine.dispose()
         raise StoreError(f"cannot open database {url!r}: {exc}") from exc
