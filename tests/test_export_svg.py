@@ -41,7 +41,7 @@ def test_hostile_strings_come_out_as_text_never_as_markup():
     }, meta={"title": HOSTILE, "background": "</svg><script>"})
     root = parse(export_board(read_board(doc), "svg"))
     tags = {node.tag for node in root.iter()}
-    assert tags <= {SVG + t for t in ("svg", "title", "rect", "g", "text", "tspan")}
+    assert tags <= {SVG + t for t in ("svg", "title", "rect", "g", "text", "tspan", "clipPath")}
     assert root.find(SVG + "title").text == HOSTILE
     text = "".join(s.text or "" for s in root.iter(SVG + "tspan"))
     assert text.replace(" ", "") == HOSTILE.replace(" ", "")

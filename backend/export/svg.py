@@ -226,8 +226,13 @@ def _draw_text(group: ET.Element, e: dict, _images: Mapping) -> None:
 
 
 def _draw_sticky(group: ET.Element, e: dict, _images: Mapping) -> None:
-    ET.SubElement(group, "rect", {"x": _num(e["x"]), "y": _num(e["y"]), "width": _num(e["w"]),
-                                  "height": _num(e["h"]), **_fill_attrs(e["fill"])})
+    box = {"x": _num(e["x"]), "y": _num(e["y"]), "width": _num(e["w"]), "height": _num(e["h"])}
+    ET.SubElement(group, "rect", {**box, **_fill_attrs(e["fill"])})
+    # Wrapping estimates glyph widths, so the note clips its text as the browser does.
+    # Element ids match [A-Za-z0-9_-]+, so the clip id is a safe XML id.
+    clip = ET.SubElement(group, "clipPath", {"id": f"clip-{e['id']}"})
+    ET.SubElement(clip, "rect", box)
+    group.set("clip-path", f"url(#clip-{e['id']})")
     inner_w = max(0.0, e["w"] - 2 * STICKY_PADDING)
     room = max(0.0, e["h"] - 2 * STICKY_PADDING)
     lines = wrap_text(e["text"], inner_w, e["fontSize"]) if inner_w > 0 else []
