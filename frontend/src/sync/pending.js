@@ -39,7 +39,7 @@ export class PendingChanges {
 
   /** Record a local update (from doc.on('update') for local origins). */
   addLocal(update) {
-    const clocks = [...Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update))];
+    const clocks = [...Y.parseUpdateMeta(update).to];
     const deletes = [];
     for (const [client, items] of Y.decodeUpdate(update).ds.clients) {
       for (const item of items) deletes.push([client, item.clock, item.len]);
@@ -52,7 +52,9 @@ export class PendingChanges {
   /** Look at an update that came from the server (sync step 2 or update frame). */
   addRemote(update) {
     if (this._entries.length === 0) return;
-    for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update))) {
+    // parseUpdateMeta, not encodeStateVectorFromUpdate: the latter counts only clients whose
+    // structs start at clock 0, so it says nothing about an incremental update.
+    for (const [client, clock] of Y.parseUpdateMeta(update).to) {
       if (clock > (this._confirmed.get(client) ?? 0)) this._confirmed.set(client, clock);
     }
     const needsDeletes = this._entries.some((e) => e.deletes.length > 0);
