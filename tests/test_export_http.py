@@ -12,6 +12,7 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
+from pycrdt import Array, Map, Text
 
 from backend.board_model import validate_board_json
 from tests.export_helpers import (
@@ -219,3 +220,36 @@ async def test_with_tokens_export_needs_a_view_token_and_import_or_upload_an_edi
     code, _ = await fetch_json(f"{base}/api/boards/{board}/files", method="POST",
                                body=CYAN_PNG, headers=bearer(links["viewToken"]))
     assert code == 403
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_garbage_written_by_a_client_still_exports_in_every_format(sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    client = await yclient(server, "garbage")
+
+    def scribble(doc) -> None:
+        elements = doc.get("elements", type=Map)
+        elements["ok"] = Map({"type": "rect", "w": 10, "h": 10, "z": "a0"})
+        elements["nan"] = Map({"type": "ellipse", "x": float("nan"), "w": "x", "z": 3})
+        elements["text"] = Map({"type": "text", "text": Text("<svg onload=alert(1)>"),
+                                "stroke": "javascript:alert(1)", "fontSize": -5})
+        elements["points"] = Map({"type": "stroke", "points": Array(["a", None, 1.0])})
+        elements["alien"] = Map({"type": "hologram"})
+        elements["flat"] = "not a map"
+        doc.get("meta", type=Map)["background"] = {"evil": True}
+
+    await client.edit(scribble)
+    await client.wait_for(lambda: len(server.registry.rooms["garbage"].document.doc.get(
+        "elements", type=Map)) == 6, what="server has the garbage")
+    for fmt in ("json", "svg", "png"):
+        response = await fetch(f"{base}/api/boards/garbage/export.{fmt}")
+        assert response.code == 200, fmt
+        assert response.headers["X-Skipped-Elements"] == "3"
+    exported = json.loads((await fetch(f"{base}/api/boards/garbage/export.json")).body)
+    assert validate_board_json(exported) == []
+    assert [e["id"] for e in exported["elements"]] == ["nan", "text", "ok"]
+    svg = ET.fromstring((await fetch(f"{base}/api/boards/garbage/export.svg")).body)
+    text = svg.find(f"{SVG}g[@data-id='text']/{SVG}text")
+    assert text.get("fill") == "#1e1e1e" and text.get("font-size") == "4"
+    assert text.find(SVG + "tspan").text == "<svg onload=alert(1)>"
