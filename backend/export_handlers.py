@@ -99,11 +99,13 @@ class ExportHandler(_BoardEndpoint):
                                     scale=parse_scale(self.get_argument("scale", None)))
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
-        content = read_update(await self.registry.snapshot(board_id))
+        # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
+        # a worker thread lets the loop serve other requests between GIL slices.
+        loop = IOLoop.current()
+        content = await loop.run_in_executor(None, read_update,
+                                             await self.registry.snapshot(board_id))
         images = await load_images(self.store, content) if fmt != "json" else {}
-        # Rendering a big board is CPU work: a thread lets the loop run between GIL slices.
-        body = await IOLoop.current().run_in_executor(None, export_board, content, fmt, options,
-                                                      images)
+        body = await loop.run_in_executor(None, export_board, content, fmt, options, images)
         self.set_header("Content-Type", MEDIA_TYPES[fmt])
         self.set_header("Content-Disposition", f'attachment; filename="{board_id}.{fmt}"')
         self.set_header("X-Content-Type-Options", "nosniff")
@@ -135,7 +137,8 @@ class ImportHandler(_BoardEndpoint):
             self._refuse(violations[0].path, violations[0].message)
             return
         await self.store.create_board(board_id)
-        update = build_import_update(data, await self.registry.snapshot(board_id))
+        update = await IOLoop.current().run_in_executor(
+            None, build_import_update, data, await self.registry.snapshot(board_id))
         await self.registry.apply_update(board_id, update)
         self.finish({"id": board_id, "elements": len(data["elements"])})
 

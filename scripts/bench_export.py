@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pycrdt import Array, Doc, Map, Text
 
-from backend.board_model import build_import_update, read_update
+from backend.board_model import build_import_update, read_update, validate_board_json
 from backend.export import ExportOptions, export_board
 
 STROKE_POINTS = 40
@@ -86,6 +86,7 @@ def main() -> int:
         ("SVG export", lambda: export_board(content, "svg"), f"{len(svg_bytes):,} B"),
         ("PNG export (scale 0.05, about 1000 px wide)",
          lambda: export_board(content, "png", png_options), f"{len(png_bytes):,} B"),
+        ("import: validate the JSON form", lambda: validate_board_json(content.to_json()), ""),
         ("import: JSON form -> update", lambda: build_import_update(content.to_json()), ""),
     ]
     print(f"{args.elements:,} elements, best / median of {args.repeat} runs\n")
