@@ -18,6 +18,8 @@ class RemoteKind(Enum):
 
     UPDATE = "update"
     AWARENESS = "awareness"
+    REVOKE = "revoke"  # payload: the new token generation in ASCII digits
+    DELETE = "delete"  # payload: empty; the board was deleted
 
 
 Deliver = Callable[[str, RemoteKind, bytes], None]

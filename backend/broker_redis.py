@@ -62,7 +62,8 @@ RETRY_MAX_S = 2.0
 
 _ORIGIN, _KIND, _PAYLOAD = b"o", b"k", b"p"
 _RESYNC = b"r"  # kind of a marker asking readers to reload a board from the store
-_KIND_CODES = {RemoteKind.UPDATE: b"u", RemoteKind.AWARENESS: b"a"}
+_KIND_CODES = {RemoteKind.UPDATE: b"u", RemoteKind.AWARENESS: b"a", RemoteKind.REVOKE: b"v",
+               RemoteKind.DELETE: b"d"}
 _KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
 
@@ -288,6 +289,8 @@ class RedisBroker:
                 log.error("broker: board %s: skipping stream entry %s of unknown kind %r",
                           board_id, entry_id, code)
                 continue
+            if replay and kind is RemoteKind.DELETE:
+                continue  # the board was loaded (or reloaded) after that deletion
             if not replay:
                 metrics.BROKER_LAG_SECONDS.observe(max(now_s - _id_ms(entry_id) / 1000, 0.0))
             self._delivered[code].inc()

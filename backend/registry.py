@@ -106,14 +106,26 @@ class BoardRegistry:
         return None
 
     def revoke(self, board_id: str, generation: int) -> None:
-        """Close (4403) every peer of ``board_id`` that joined with an older token."""
+        """Close (4403) every peer of ``board_id`` that joined with an older token, here and
+        (through the broker) in every other process."""
+        self.broker.publish(board_id, RemoteKind.REVOKE, str(generation).encode())
+        self._close_revoked(board_id, generation)
+
+    def _close_revoked(self, board_id: str, generation: int) -> None:
         room = self._rooms.get(board_id)
         for peer in list(room.peers) if room else []:
             if peer.generation is not None and peer.generation < generation:
                 peer.close(CloseCode.WS_4403_FORBIDDEN, "token revoked")
 
     async def delete(self, board_id: str) -> bool:
-        """Close the board's peers (4403), drop it from memory and from the store."""
+        """Close the board's peers (4403) here and in other processes, drop it from memory
+        and from the store."""
+        self.broker.publish(board_id, RemoteKind.DELETE, b"")
+        self._drop_deleted(board_id)
+        await self.writer.flush()
+        return await self.store.delete_board(board_id)
+
+    def _drop_deleted(self, board_id: str) -> None:
         room = self._rooms.pop(board_id, None)
         if room is not None:
             if room.unload_task is not None:
@@ -121,8 +133,6 @@ class BoardRegistry:
             for peer in list(room.peers):
                 peer.close(CloseCode.WS_4403_FORBIDDEN, "board deleted")
             self.broker.unsubscribe(board_id)
-        await self.writer.flush()
-        return await self.store.delete_board(board_id)
 
     def release_if_idle(self, room: Room) -> None:
         """Schedule the idle unload of ``room`` if it has no peers."""
@@ -135,6 +145,13 @@ class BoardRegistry:
         ``deliver`` callback). Boards not loaded here are ignored: they load from the store.
         Messages for a board still loading are kept and applied once it is loaded (they may
         not be in the store yet)."""
+        if kind is RemoteKind.DELETE:
+            self._drop_deleted(board_id)
+            return
+        if kind is RemoteKind.REVOKE:
+            if payload.isdigit():
+                self._close_revoked(board_id, int(payload))
+            return
         room = self._rooms.get(board_id)
         if room is None:
             if board_id in self._loading:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import make_url
 from tornado.netutil import bind_sockets
 
+from .access import load_secret
 from .config import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ def run_workers(settings: Settings, serve_one: ServeOne) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return STARTUP_FAILED
+    if settings.auth == "token" and not settings.secret:
+        load_secret("", settings.data_dir)  # generated once, before workers race to do it
     children: dict[int, int] = {}
     for index in range(settings.workers):
         children[_fork(sockets, serve_one)] = index

@@ -7,6 +7,7 @@ with real Yjs clients; the board id is unique per run since Redis is shared.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.request
 
@@ -15,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pycrdt import Doc, Map
 from tornado.websocket import WebSocketClosedError
 
+from backend.protocol import CloseCode
 from backend.store import open_store
 from tests.scaleout.conftest import board_name
 from tests.server_process import ServerProcess
@@ -219,3 +221,25 @@ async def test_concurrent_compaction_from_two_instances_loses_nothing(cluster, p
     assert any(result.merged_updates for result in raced)
     attempts = [metric(s, "syncboard_compactions_total") for s in servers]
     assert all(count >= 1 for count in attempts), attempts
+
+
+def post_json(url: str, token: str | None = None) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, data=b"", method="POST", headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_rotating_links_on_one_instance_closes_old_tokens_on_every_instance(cluster):
+    servers = cluster(2, auth="token", secret="scaleout-test-secret-0123456789abcdef")
+    created = post_json(f"{servers[0].base_url}/api/boards")
+    board, old_token = created["id"], created["editToken"]
+    clients = [await YClient(f"{server.ws_url}/{board}?token={old_token}").sync()
+               for server in servers]
+    try:
+        post_json(f"{servers[0].base_url}/api/boards/{board}/rotate", old_token)
+        codes = [await client.wait_closed() for client in clients]
+    finally:
+        close_all(clients)
+    assert codes == [CloseCode.WS_4403_FORBIDDEN] * 2
