@@ -54,6 +54,7 @@ class BoardModel:
     version: int
     element_types: tuple[str, ...]
     id_pattern: re.Pattern[str]
+    color_pattern: re.Pattern[str]
     meta_rules: tuple[FieldRule, ...]
     type_rules: dict[str, tuple[FieldRule, ...]]
     validator: jsonschema_rs.Draft202012Validator
@@ -110,6 +111,7 @@ def load_model(path: Path = SCHEMA_PATH) -> BoardModel:
         version=int(schema["version"]),
         element_types=types,
         id_pattern=re.compile(common["id"]["pattern"]),
+        color_pattern=re.compile(defs["color"]["pattern"]),
         meta_rules=meta_rules,
         type_rules=type_rules,
         validator=validator,

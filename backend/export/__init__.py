@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pycrdt import Doc
 
-from ..board_model import BoardContent, read_board
+from ..board_model import BoardContent, load_model, read_board
 from ..store import Store
 from .json_export import render_json
 from .png import render_png
@@ -26,7 +26,6 @@ FORMATS = ("json", "svg", "png")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "svg": "image/svg+xml",
                "png": "image/png"}
 MAX_SCALE = 16.0
-_COLOR = re.compile(r"#([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})|transparent")
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 
 
@@ -64,7 +63,7 @@ def parse_background(value: str | None) -> str | None:
     """A background option: a schema colour, ``transparent``, or None (the board's own)."""
     if value is None or value == "":
         return None
-    if not _COLOR.fullmatch(value):
+    if not load_model().color_pattern.fullmatch(value):
         raise ExportError(f"background {value!r} is not a colour (#rgb, #rrggbb, #rrggbbaa or "
                           "transparent)")
     return value
