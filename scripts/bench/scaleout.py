@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Scale-out benchmark: the same load against one syncboard process and against N workers
+sharing the port through Redis (``--workers N --broker redis://…``).
+
+Reuses the sync benchmark's load generator (loadgen.mjs), scenarios and row summary; writes
+scripts/bench/results/<time>-scaleout.json and the "Scale-out" section of BENCHMARKS.md.
+Needs Redis on 127.0.0.1:6379 (``./scripts/test`` starts one when redis-server is installed).
+Example:
+
+    scripts/bench/scaleout.py --scenarios S1,S3 --workers 2 --duration-s 20 --runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Run under the project venv (psutil) however the script was started.
+_VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
+if _VENV_PYTHON.exists() and Path(sys.prefix).resolve() != _VENV_PYTHON.parents[1].resolve():
+    os.execv(str(_VENV_PYTHON), [str(_VENV_PYTHON), __file__, *sys.argv[1:]])
+
+import report  # noqa: E402
+import stats  # noqa: E402
+from scenarios import SCENARIOS, Scenario, summarise  # noqa: E402
+from servers import BENCH_DIR, REPO_DIR, PeakRssSampler, RunningServer, ServerSpec  # noqa: E402
+
+SECTION_TITLE = "## Scale-out"
+RESULTS_DIR = BENCH_DIR / "results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every (scenario, set-up, run); print and record the medians."""
+    args = _parse_args(argv)
+    started = datetime.now(UTC)
+    setups = {"1 process": {},
+              f"{args.workers} workers + Redis": {"workers": str(args.workers),
+                                                  "broker": args.redis}}
+    rows, raw = [], []
+    for scenario_name in args.scenarios:
+        scenario = SCENARIOS[scenario_name]
+        for label, options in setups.items():
+            runs = []
+            for run_index in range(args.runs):
+                print(f"[{datetime.now(UTC):%H:%M:%S}] {scenario.name} on {label}, run "
+                      f"{run_index + 1}/{args.runs}", flush=True)
+                record = _run_once(scenario, options, args)
+                raw.append({"scenario": scenario.name, "setup": label, **record})
+                if record.get("row"):
+                    runs.append(record["row"])
+                    row = record["row"]
+                    print(f"    delivered {row['delivered']}/{row['expected']}, "
+                          f"{row['deliveries_per_s']:.0f}/s, p99 {row['p99_ms']} ms, "
+                          f"CPU {row['server_cpu_s']:.1f} s", flush=True)
+                else:
+                    print("    failed:", record["error"], flush=True)
+            rows.append({"scenario": scenario.name, "server": label, "runs": len(runs),
+                         **(stats.median_of_runs(runs) if runs else
+                            {"error": raw[-1].get("error", "no run")})})
+    command = "scripts/bench/scaleout.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out_path = RESULTS_DIR / f"{started:%Y%m%dT%H%M%SZ}-scaleout.json"
+    out_path.write_text(json.dumps({"command": command, "started": started.isoformat(),
+                                    "rows": rows, "runs": raw}, indent=1))
+    body = _section(command, started, args, rows)
+    print(body)
+    if not args.no_write:
+        _write_section(REPO_DIR / "BENCHMARKS.md", body)
+    print(f"raw results: {out_path}")
+    return 0
+
+
+def _run_once(scenario: Scenario, options: dict[str, str], args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-scaleout-") as work_dir:
+        spec = ServerSpec("syncboard", Path(work_dir),
+                          {**scenario.syncboard_options, **options})
+        try:
+            server = RunningServer(spec)
+        except RuntimeError as exc:
+            return {"error": str(exc), "row": None}
+        try:
+            time.sleep(1.0)  # every worker listening, not only the first
+            result, samples = _drive(scenario, server, args)
+            return {"loadgen": result, "server_samples": samples,
+                    "row": summarise(scenario, result, samples)}
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
+            return {"error": f"{type(exc).__name__}: {exc}", "row": None,
+                    "server_log_tail": server.log_path.read_text()[-2000:]}
+        finally:
+            server.stop()
+
+
+def _drive(scenario: Scenario, server: RunningServer,
+           args: argparse.Namespace) -> tuple[dict, dict]:
+    """Run loadgen.mjs against ``server``; return its JSON result and the server samples."""
+    loadgen_args = {**scenario.loadgen_args, "duration-s": str(args.duration_s),
+                    "quiet-max-s": str(args.quiet_max_s),
+                    "board-prefix": f"scaleout-{scenario.name.lower()}-{int(time.time() * 1000)}"}
+    command = ["node", str(BENCH_DIR / "loadgen.mjs"), "--url", server.ws_url,
+               "--mode", scenario.kind]
+    for key, value in loadgen_args.items():
+        command += [f"--{key}", value]
+    samples = {"rss_before_bytes": server.rss_bytes()}
+    sampler = PeakRssSampler(server)
+    cpu_before = server.cpu_s()
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=BENCH_DIR,
+                               timeout=args.duration_s + args.quiet_max_s + 300)
+    samples["cpu_s"] = server.cpu_s() - cpu_before
+    samples["peak_rss_bytes"] = sampler.stop()
+    samples["rss_connected_bytes"] = samples["peak_rss_bytes"]
+    if completed.returncode != 0 or not completed.stdout.strip():
+        raise RuntimeError(f"loadgen exited with {completed.returncode}: "
+                           f"{completed.stderr.strip().splitlines()[-3:]}")
+    return json.loads(completed.stdout), samples
+
+
+def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict]) -> str:
+    scenario_lines = "\n".join(f"- **{name}**: {SCENARIOS[name].title}" for name in args.scenarios)
+    return "\n\n".join((
+        f"Measured {started:%Y-%m-%d %H:%M} UTC with:\n\n```\n{command}\n```",
+        "Same load, same machine (2 cores **shared with other developers' test runs**, so "
+        "figures are noisy), SQLite database in both set-ups; the workers share the port and "
+        f"relay through Redis on 127.0.0.1. Median of {args.runs} run(s). Server CPU adds up "
+        "all workers.",
+        scenario_lines,
+        report.tables(rows),
+    ))
+
+
+def _write_section(path: Path, body: str) -> None:
+    """Replace (or append) the "Scale-out" section of ``path``; other sections stay."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = f"{SECTION_TITLE}\n\n{body.strip()}\n"
+    start = text.find(SECTION_TITLE + "\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION_TITLE))
+        text = text[:start] + section + ("" if end == -1 else text[end:])
+    path.write_text(text)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", default="S1,S3",
+                        help="comma-separated edit scenarios of scenarios.py")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the scaled set-up")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="broker URL")
+    parser.add_argument("--runs", type=int, default=1, help="runs per scenario and set-up")
+    parser.add_argument("--duration-s", type=float, default=20, help="editing time")
+    parser.add_argument("--quiet-max-s", type=float, default=20,
+                        help="longest wait for deliveries after the edits stop")
+    parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    args.scenarios = [n.strip().upper() for n in args.scenarios.split(",") if n.strip()]
+    wrong = [n for n in args.scenarios if n not in SCENARIOS or SCENARIOS[n].kind != "edit"]
+    if wrong:
+        parser.error(f"not an edit scenario: {', '.join(wrong)}")
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(main())
