@@ -99,6 +99,7 @@ def test_offline_edits_survive_a_reload_and_sync_when_the_connection_returns(
     add_sticky(ann, 800, 300, "kept in IndexedDB")
     assert pending_count(ann) > 0
     before = elements(ann)
+    ann.evaluate("window.syncboard.flushLocal()")  # IndexedDB commits a moment after each edit
 
     # A reload while still cut off: the offline copy and the unsynced count come back.
     ann.reload()

@@ -22,8 +22,11 @@ export class Board {
   /**
    * @param {Y.Doc} doc
    * @param {() => string} currentUser returns the display name stored in `createdBy`
+   * @param {{readOnly?: boolean}} [options] readOnly: a view-only link; every write is skipped
+   *   (the server would drop it anyway)
    */
-  constructor(doc, currentUser) {
+  constructor(doc, currentUser, { readOnly = false } = {}) {
+    this.readOnly = readOnly;
     this.doc = doc;
     this.meta = doc.getMap('meta');
     this.elements = doc.getMap('elements');
@@ -34,8 +37,9 @@ export class Board {
     });
   }
 
-  /** Run `fn` in one local transaction. */
+  /** Run `fn` in one local transaction (not at all on a view-only board). */
   transact(fn) {
+    if (this.readOnly) return;
     this.doc.transact(fn, LOCAL_ORIGIN);
   }
 
@@ -176,7 +180,7 @@ export class Board {
 
   /** Write `meta.schemaVersion` once a board is known to lack it (not an undoable user edit). */
   initMeta() {
-    if (this.meta.get('schemaVersion') !== undefined) return;
+    if (this.readOnly || this.meta.get('schemaVersion') !== undefined) return;
     this.doc.transact(() => this.meta.set('schemaVersion', SCHEMA_VERSION), INIT_ORIGIN);
   }
 

@@ -3,6 +3,7 @@
  * The only module (with sync/provider.js) that knows paths.
  */
 import protocol from '../../../shared/protocol.json';
+import { authHeaders, rememberToken } from './access.js';
 
 /** The y-websocket server URL for this page: ws(s)://host/ws (the board id is appended). */
 export function websocketUrl() {
@@ -15,43 +16,89 @@ export function isBoardId(id) {
   return new RegExp(protocol.boardIdPattern).test(id);
 }
 
-/** The page URL of a board. */
-export function boardPageUrl(boardId) {
-  return `${location.origin}/b/${encodeURIComponent(boardId)}`;
+/** The page URL of a board, with its token in the fragment when there is one. */
+export function boardPageUrl(boardId, token = '') {
+  const base = `${location.origin}/b/${encodeURIComponent(boardId)}`;
+  return token ? `${base}#t=${encodeURIComponent(token)}` : base;
 }
 
-/** Create a board; resolves to its id. */
+/** Create a board; remembers its tokens and resolves to the path to open (with edit token). */
 export async function createBoard() {
   const response = await fetch('/api/boards', { method: 'POST', headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`creating a board failed: HTTP ${response.status}`);
   const body = await response.json();
-  return body.id;
+  if (body.viewToken) rememberToken(body.id, body.viewToken);
+  if (body.editToken) rememberToken(body.id, body.editToken);
+  const path = `/b/${encodeURIComponent(body.id)}`;
+  return body.editToken ? `${path}#t=${encodeURIComponent(body.editToken)}` : path;
 }
 
-/** The server exporter's URL for a board in `format` (svg, png or json). */
-export function exportUrl(boardId, format) {
-  return `/api/boards/${encodeURIComponent(boardId)}/export.${format}`;
+/**
+ * Download the server exporter's rendering of a board (svg, png or json) as a file.
+ * Fetched with the token header, then saved from a blob URL.
+ */
+export async function downloadExport(boardId, format, token) {
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}`, {
+    headers: authHeaders(token),
+  });
+  await ensureOk(response, 'export');
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `board-${boardId}.${format}`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Import a board JSON document (the exporter's format) into a board. */
-export async function importBoardJson(boardId, text) {
+export async function importBoardJson(boardId, text, token) {
   const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/import`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...authHeaders(token) },
     body: text,
   });
-  if (!response.ok) throw new Error(`import failed: HTTP ${response.status} ${await response.text()}`);
+  await ensureOk(response, 'import');
 }
 
 /** Upload an image file; resolves to its fileId. */
-export async function uploadFile(boardId, file) {
+export async function uploadFile(boardId, file, token) {
   const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/files`, {
     method: 'POST',
-    headers: { 'Content-Type': file.type || 'application/octet-stream' },
+    headers: { 'Content-Type': file.type || 'application/octet-stream', ...authHeaders(token) },
     body: file,
   });
-  if (!response.ok) throw new Error(`upload failed: HTTP ${response.status}`);
+  await ensureOk(response, 'upload');
   return (await response.json()).fileId;
+}
+
+/**
+ * Ask the server whether this token opens the board: 'ok', 'refused' (401/403), 'missing' (404)
+ * or 'unreachable'.
+ */
+export async function checkAccess(boardId, token) {
+  try {
+    const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}`, { headers: authHeaders(token) });
+    if (response.ok) return 'ok';
+    if (response.status === 401 || response.status === 403) return 'refused';
+    if (response.status === 404) return 'missing';
+    return 'unreachable';
+  } catch {
+    return 'unreachable';
+  }
+}
+
+async function ensureOk(response, what) {
+  if (response.ok) return;
+  let reason = '';
+  try {
+    const body = await response.json();
+    reason = body.detail || body.error || '';
+  } catch {
+    // not JSON: the status says enough
+  }
+  throw new Error(`${what} failed: HTTP ${response.status}${reason ? ` (${reason})` : ''}`);
 }
 
 /** Where the bytes of an uploaded file are served. */

@@ -8,7 +8,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import protocol from '../../../shared/protocol.json';
-import { websocketUrl, CLOSE_CODE_NAMES } from './api.js';
+import { websocketUrl, checkAccess, CLOSE_CODE_NAMES } from './api.js';
 import { PendingChanges } from './pending.js';
 
 /** Wait this long after the last unconfirmed change before probing the server for it. */
@@ -24,6 +24,9 @@ const TERMINAL_CODES = new Set([
   protocol.closeCodes.WS_4413_BOARD_TOO_LARGE.code,
 ]);
 
+/** y-indexeddb's object store of updates. */
+const IDB_UPDATES_STORE = 'updates';
+
 /**
  * @typedef {'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused'} ConnectionState
  */
@@ -32,13 +35,15 @@ const TERMINAL_CODES = new Set([
  * Open the board's providers.
  * @param {string} boardId
  * @param {Y.Doc} doc
+ * @param {string} token access token ('' without one)
  * @param {{onStatus: (state: ConnectionState, detail: string) => void,
  *          onPending: (count: number) => void}} callbacks
  */
-export function connectBoard(boardId, doc, { onStatus, onPending }) {
+export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
   const local = new IndexeddbPersistence(`syncboard:${boardId}`, doc);
   const provider = new WebsocketProvider(websocketUrl(), boardId, doc, {
     connect: false,
+    params: token ? { token } : {},
     shouldReconnect: (event) => !TERMINAL_CODES.has(event.code),
   });
   const pending = new PendingChanges(doc, `syncboard:pending:${boardId}`, (count) => {
@@ -78,6 +83,8 @@ export function connectBoard(boardId, doc, { onStatus, onPending }) {
   provider.on('connection-close', (event) => {
     if (event && TERMINAL_CODES.has(event.code)) {
       refused = event.reason || CLOSE_CODE_NAMES[event.code] || String(event.code);
+    } else if (!everConnected && provider.wsUnsuccessfulReconnects === 1) {
+      diagnose();
     }
     report();
   });
@@ -91,6 +98,18 @@ export function connectBoard(boardId, doc, { onStatus, onPending }) {
     provider.connect();
     report();
   });
+
+  /** A refused upgrade looks like any failed socket; ask the HTTP API why (once). */
+  async function diagnose() {
+    const answer = await checkAccess(boardId, token);
+    if (answer === 'refused' || (answer === 'missing' && token)) {
+      refused = answer === 'refused'
+        ? (token ? 'this link is no longer valid' : 'this board needs a link with a token')
+        : 'no such board';
+      provider.disconnect();
+      report();
+    }
+  }
 
   function readServerFrame(data) {
     if (!(data instanceof ArrayBuffer)) return;
@@ -133,5 +152,23 @@ export function connectBoard(boardId, doc, { onStatus, onPending }) {
     state,
     /** Resolves when the IndexedDB copy has been loaded into the doc. */
     whenLocalLoaded: local.whenSynced,
+    /** Resolves once every change so far is committed to the IndexedDB copy. */
+    flushLocal: () => flushLocal(local),
   };
+}
+
+/**
+ * Wait until IndexedDB has committed every update written so far: a read-only transaction on the
+ * updates store starts only after the read-write transactions created before it completed.
+ */
+async function flushLocal(local) {
+  await local.whenSynced;
+  const db = local.db;
+  if (!db) return;
+  await new Promise((resolve, reject) => {
+    const transaction = db.transaction([IDB_UPDATES_STORE], 'readonly');
+    transaction.oncomplete = () => resolve();
+    transaction.onerror = () => reject(transaction.error);
+    transaction.objectStore(IDB_UPDATES_STORE).count();
+  });
 }

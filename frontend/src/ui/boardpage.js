@@ -8,7 +8,8 @@ import { Board } from '../doc/board.js';
 import { elementDefaults } from '../doc/schema.js';
 import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
-import { exportUrl, importBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { downloadExport, importBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
 import { Scene } from '../render/scene.js';
@@ -47,8 +48,10 @@ const FRAME_SAMPLES = 240;
 export function mountBoardPage(root, boardId) {
   const identity = loadIdentity();
   rememberBoard(boardId);
+  const token = boardToken(boardId);
+  const readOnly = tokenRole(token) === 'view';
   const doc = new Y.Doc();
-  const board = new Board(doc, () => identity.name);
+  const board = new Board(doc, () => identity.name, { readOnly });
   const camera = new Camera();
   const rectDefaults = elementDefaults('rect');
   const style = {
@@ -124,12 +127,17 @@ export function mountBoardPage(root, boardId) {
   let tool = tools.select;
 
   // ---- UI
-  const toolbar = createToolbar({ onTool: setTool, onUndo: () => board.undo(), onRedo: () => board.redo() });
+  const toolbar = createToolbar({
+    onTool: setTool, onUndo: () => board.undo(), onRedo: () => board.redo(),
+    tools: readOnly ? ['select', 'hand'] : null,
+  });
   const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
   const help = createHelp();
   const topbar = createTopbar({
     boardId,
-    exportLinks: { svg: exportUrl(boardId, 'svg'), png: exportUrl(boardId, 'png'), json: exportUrl(boardId, 'json') },
+    readOnly,
+    canShareView: !readOnly && Boolean(rememberedToken(boardId, 'view')),
+    onExport: (format) => downloadExport(boardId, format, token).catch((error) => toast(error.message, 'error')),
     onShare: shareLink,
     onImport: importFile,
     onTheme: () => {
@@ -151,7 +159,7 @@ export function mountBoardPage(root, boardId) {
     onReset: () => zoomTo(1),
   });
   const imageInput = h('input', {
-    type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp,image/svg+xml', hidden: true,
+    type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp', hidden: true,
     onchange: (event) => {
       const file = event.target.files?.[0];
       if (file) placeImage(file, viewCenter());
@@ -164,7 +172,7 @@ export function mountBoardPage(root, boardId) {
 
   // ---- sync and presence (after the UI: their first callbacks update it)
   let connection = { state: 'connecting', detail: '', pending: 0 };
-  const conn = connectBoard(boardId, doc, {
+  const conn = connectBoard(boardId, doc, token, {
     onStatus: (state, detail) => {
       connection = { ...connection, state, detail };
       updateStatus();
@@ -263,7 +271,7 @@ export function mountBoardPage(root, boardId) {
   window.syncboard = {
     doc, board, provider: conn.provider, local: conn.local, pending: conn.pending, awareness: conn.awareness,
     scene, camera, presence, stats, selection, setTool, setSelection,
-    connectionState: conn.state,
+    connectionState: conn.state, flushLocal: conn.flushLocal,
     /** Resolves once the next frame has been painted. */
     painted: () => new Promise((resolve) => { requestFrame(); nextFrame.add(() => requestAnimationFrame(() => resolve())); }),
   };
@@ -328,6 +336,7 @@ export function mountBoardPage(root, boardId) {
   }
 
   function setTool(name) {
+    if (readOnly && name !== 'select' && name !== 'hand') return;
     if (name === 'image') {
       imageInput.click();
       return;
@@ -371,7 +380,7 @@ export function mountBoardPage(root, boardId) {
       ? { ...style, stroke: first.stroke, fill: first.fill, strokeWidth: first.strokeWidth, opacity: first.opacity,
         fontSize: first.fontSize, stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill }
       : style;
-    stylePanel.update({ types, style: shown, hasSelection: selected.length > 0 });
+    stylePanel.update({ types: readOnly ? new Set() : types, style: shown, hasSelection: !readOnly && selected.length > 0 });
   }
 
   function applyStyle(patch) {
@@ -493,11 +502,11 @@ export function mountBoardPage(root, boardId) {
     toolbar.setHistory(board.undoManager.canUndo(), board.undoManager.canRedo());
   }
 
-  async function shareLink() {
-    const url = boardPageUrl(boardId);
+  async function shareLink(role) {
+    const url = boardPageUrl(boardId, role === 'view' ? rememberedToken(boardId, 'view') || token : token);
     try {
       await navigator.clipboard.writeText(url);
-      toast('Board link copied');
+      toast(role === 'view' ? 'View-only link copied' : 'Board link copied');
     } catch {
       toast(url);
     }
@@ -505,7 +514,7 @@ export function mountBoardPage(root, boardId) {
 
   async function importFile(file) {
     try {
-      await importBoardJson(boardId, await file.text());
+      await importBoardJson(boardId, await file.text(), token);
       toast('Imported');
     } catch (error) {
       toast(String(error.message || error), 'error');
@@ -519,7 +528,7 @@ export function mountBoardPage(root, boardId) {
 
   async function placeImage(file, at) {
     try {
-      const [fileId, size] = await Promise.all([uploadFile(boardId, file), imageSize(file)]);
+      const [fileId, size] = await Promise.all([uploadFile(boardId, file, token), imageSize(file)]);
       const scale = Math.min(1, MAX_IMAGE_SIDE / Math.max(size.w, size.h));
       const w = size.w * scale;
       const hgt = size.h * scale;

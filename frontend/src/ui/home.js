@@ -26,8 +26,7 @@ export function mountHomePage(root) {
       createButton.disabled = true;
       try {
         saveIdentity({ name: nameInput.value });
-        const id = await createBoard();
-        location.assign(`/b/${encodeURIComponent(id)}`);
+        location.assign(await createBoard());
       } catch (error) {
         createButton.disabled = false;
         toast(String(error.message || error), 'error');
@@ -40,7 +39,8 @@ export function mountHomePage(root) {
       event.preventDefault();
       const value = openInput.value.trim();
       const id = value.split('/b/').pop().split(/[?#]/)[0];
-      if (isBoardId(id)) location.assign(`/b/${encodeURIComponent(id)}`);
+      const fragment = value.includes('#') ? value.slice(value.indexOf('#')) : '';
+      if (isBoardId(id)) location.assign(`/b/${encodeURIComponent(id)}${fragment}`);
       else toast('That is not a board link', 'error');
     },
   }, [openInput, h('button', { type: 'submit' }, ['Open'])]);

@@ -9,11 +9,13 @@ const LABELS = {
 };
 
 /**
- * @param {{onTool: (name: string) => void, onUndo: () => void, onRedo: () => void}} handlers
+ * @param {{onTool: (name: string) => void, onUndo: () => void, onRedo: () => void,
+ *          tools: string[] | null}} handlers `tools` limits the buttons (view-only links)
  */
-export function createToolbar({ onTool, onUndo, onRedo }) {
+export function createToolbar({ onTool, onUndo, onRedo, tools: allowed }) {
   const buttons = new Map();
-  const tools = TOOL_KEYS.map(([name, letter, digit]) => {
+  const shown = TOOL_KEYS.filter(([name]) => !allowed || allowed.includes(name));
+  const tools = shown.map(([name, letter, digit]) => {
     const hint = [letter, digit].filter(Boolean).join(' or ');
     const button = h('button.tool', {
       type: 'button', title: `${LABELS[name]} — ${hint}`, 'aria-label': LABELS[name],
@@ -25,7 +27,8 @@ export function createToolbar({ onTool, onUndo, onRedo }) {
   });
   const undo = h('button.tool', { type: 'button', title: 'Undo — Ctrl Z', 'aria-label': 'Undo', html: ICONS.undo, onclick: onUndo });
   const redo = h('button.tool', { type: 'button', title: 'Redo — Ctrl Shift Z', 'aria-label': 'Redo', html: ICONS.redo, onclick: onRedo });
-  const el = h('nav.toolbar.panel', { 'aria-label': 'Tools' }, [...tools, h('span.toolbar-sep'), undo, redo]);
+  const history = allowed ? [] : [h('span.toolbar-sep'), undo, redo];
+  const el = h('nav.toolbar.panel', { 'aria-label': 'Tools' }, [...tools, ...history]);
   return {
     el,
     /** Highlight the active tool. */

@@ -14,7 +14,8 @@ const STATUS_TEXT = {
 };
 
 /**
- * @param {{boardId: string, exportLinks: Record<string, string>, onShare: () => void,
+ * @param {{boardId: string, readOnly: boolean, onExport: (format: string) => void,
+ *          onShare: (role: 'edit' | 'view') => void, canShareView: boolean,
  *          onImport: (file: File) => void, onTheme: () => void, onHelp: () => void,
  *          onFollow: (clientId: number | null) => void, onRename: () => void}} opts
  */
@@ -34,11 +35,11 @@ export function createTopbar(opts) {
       event.target.value = '';
     },
   });
+  const item = (icon, label, onclick) => h('button.menu-item', { type: 'button', role: 'menuitem', html: ICONS[icon], onclick }, [label]);
   const menu = h('div.menu.panel', { hidden: true, role: 'menu' }, [
-    ...Object.entries(opts.exportLinks).map(([format, href]) => h('a.menu-item', {
-      href, download: `board.${format}`, role: 'menuitem', html: ICONS.download,
-    }, [`Export ${format.toUpperCase()}`])),
-    h('button.menu-item', { type: 'button', role: 'menuitem', html: ICONS.upload, onclick: () => importInput.click() }, ['Import JSON…']),
+    ...['svg', 'png', 'json'].map((format) => item('download', `Export ${format.toUpperCase()}`, () => opts.onExport(format))),
+    opts.readOnly ? null : item('upload', 'Import JSON…', () => importInput.click()),
+    opts.canShareView ? item('eye', 'Copy view-only link', () => opts.onShare('view')) : null,
   ]);
   const menuButton = h('button.tool', {
     type: 'button', title: 'Export / import', 'aria-label': 'Export or import', html: ICONS.download,
@@ -53,11 +54,15 @@ export function createTopbar(opts) {
     h('div.topbar-left.panel', {}, [
       h('a.tool', { href: '/', title: 'All boards', 'aria-label': 'Home', html: ICONS.home }),
       title,
+      opts.readOnly ? h('span.badge', { title: 'This link lets you watch, not change, the board' }, ['View only']) : null,
       status,
     ]),
     h('div.topbar-right.panel', {}, [
       people,
-      h('button.share', { type: 'button', title: 'Copy the board link', onclick: opts.onShare, html: ICONS.share }, ['Share']),
+      h('button.share', {
+        type: 'button', title: opts.readOnly ? 'Copy the view-only link' : 'Copy the board link (can edit)',
+        onclick: () => opts.onShare(opts.readOnly ? 'view' : 'edit'), html: ICONS.share,
+      }, ['Share']),
       h('div.menu-wrap', {}, [menuButton, menu, importInput]),
       themeButton,
       h('button.tool', { type: 'button', title: 'Keyboard shortcuts — ?', 'aria-label': 'Help', html: ICONS.help, onclick: opts.onHelp }),
