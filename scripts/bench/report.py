@@ -32,6 +32,7 @@ _JOIN_COLUMNS = (
 )
 _IDLE_COLUMNS = (
     ("Connections", lambda r: _int(r["connections"])),
+    ("Synced", lambda r: _int(r["synced"])),
     ("Still connected", lambda r: _int(r["still_connected"])),
     ("RSS before MiB", lambda r: _num(r["rss_before_mib"], 0)),
     ("RSS connected MiB", lambda r: _num(r["rss_connected_mib"], 0)),
@@ -53,7 +54,11 @@ def tables(rows: list[dict]) -> str:
         header = ["Scenario", "Server", *(name for name, _ in columns)]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in kind_rows:
-            cells = [row["scenario"], row["server"], *(cell(row) for _, cell in columns)]
+            if row["runs"] == 0:
+                failed = "failed: " + row["error"][:80].replace("|", "/").replace("\n", " ")
+                cells = [row["scenario"], row["server"], failed, *("" for _ in columns[1:])]
+            else:
+                cells = [row["scenario"], row["server"], *(cell(row) for _, cell in columns)]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
@@ -61,7 +66,7 @@ def tables(rows: list[dict]) -> str:
 
 def targets(rows: list[dict]) -> str:
     """Issue 6's targets, syncboard against the Node reference server, as a table."""
-    by_key = {(row["scenario"], row["server"]): row for row in rows}
+    by_key = {(row["scenario"], row["server"]): row for row in rows if row["runs"] > 0}
     lines = ["| Target | syncboard | reference | Ratio | Met |", "|---|---|---|---|---|"]
     for name in ("S1", "S2", "S3"):
         ours, node = by_key.get((name, "syncboard")), by_key.get((name, "node"))

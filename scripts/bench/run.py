@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             if runs:
                 rows.append({"scenario": scenario.name, "server": server_name,
                              "runs": len(runs), **stats.median_of_runs(runs)})
+            else:
+                rows.append({"scenario": scenario.name, "server": server_name, "runs": 0,
+                             "error": raw[-1]["error"]})
     command = "scripts/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     out_path = RESULTS_DIR / f"{stamp}.json"
     out_path.write_text(json.dumps({"command": command, "started": started.isoformat(),
@@ -161,7 +164,8 @@ def _start_py_spy(server: RunningServer, scenario: Scenario, run_index: int,
     if server.spec.name == "node":
         return None
     path = RESULTS_DIR / f"{stamp}-{scenario.name}-{server.spec.name}-{run_index}.pyspy.txt"
-    proc = subprocess.Popen(["py-spy", "record", "--pid", str(server.proc.pid), "--rate", "100",
+    py_spy = Path(sys.executable).parent / "py-spy"
+    proc = subprocess.Popen([str(py_spy), "record", "--pid", str(server.proc.pid), "--rate", "100",
                              "--format", "raw", "--output", str(path), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, path
@@ -176,7 +180,7 @@ def _stop_py_spy(proc: subprocess.Popen, path: Path) -> dict:
             proc.kill()
     if not path.exists():
         return {"file": str(path), "error": "py-spy wrote nothing"}
-    return {"file": str(path), "top_self": top_frames(path.read_text())}
+    return {"file": str(path), "top": top_frames(path.read_text())}
 
 
 def _headline(row: dict) -> str:

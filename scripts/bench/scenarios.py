@@ -84,6 +84,7 @@ def summarise(scenario: Scenario, result: dict, server: dict) -> dict[str, objec
         rss_delta = server["rss_connected_bytes"] - server["rss_before_bytes"]
         row |= {
             "connections": connections,
+            "synced": connections - int(result.get("unsynced_clients", 0)),
             "still_connected": int(result["still_connected"]),
             "rss_before_mib": server["rss_before_bytes"] / MIB,
             "rss_connected_mib": server["rss_connected_bytes"] / MIB,
