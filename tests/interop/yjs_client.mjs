@@ -22,9 +22,9 @@
 //   peers                         awareness states of the other clients, {clientId: state}
 //   disconnect / connect_again    provider.disconnect() / provider.connect()
 //   quit                          destroy every provider and exit
-// Events: status, sync, connection-close (with the close code, null when the client closed
-// the socket itself, e.g. its 30 s "no message received" watchdog), connection-error, and
-// closed (a 44xx close code: the provider gave up reconnecting).
+// Events: status, synced (true/false), connection-close (with the close code; null when the
+// client closed the socket itself, e.g. its 30 s "no message received" watchdog),
+// connection-error, and closed (a 44xx close code: the provider gave up reconnecting).
 import readline from 'node:readline'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -65,7 +65,7 @@ const connect = (name, { url, room, state, params = {} }) => {
     entry.status = status
     send({ event: 'status', doc: name, status })
   })
-  provider.on('sync', (synced) => send({ event: 'sync', doc: name, synced }))
+  provider.on('sync', (synced) => send({ event: 'synced', doc: name, synced }))
   provider.on('connection-close', (event) => {
     const close = event === null ? { code: null, reason: 'closed by client' }
       : { code: event.code, reason: event.reason }
