@@ -8,11 +8,21 @@ const TRAIL_LENGTH = 12;
 /** @param {import('./tool.js').ToolApp} app */
 export function createEraserTool(app) {
   let active = false;
+  let last = null;
 
+  /** Erase along the path from the previous point through `points` (fast moves skip nothing). */
   function eraseAt(points) {
     const ids = new Set();
+    const step = app.tolerance();
     for (const p of points) {
-      for (const el of elementsAt(app.scene, p.x, p.y, app.tolerance())) ids.add(el.id);
+      const from = last ?? p;
+      const count = Math.max(1, Math.ceil(Math.hypot(p.x - from.x, p.y - from.y) / step));
+      for (let i = 1; i <= count; i++) {
+        const x = from.x + ((p.x - from.x) * i) / count;
+        const y = from.y + ((p.y - from.y) * i) / count;
+        for (const el of elementsAt(app.scene, x, y, step)) ids.add(el.id);
+      }
+      last = p;
     }
     if (ids.size > 0) {
       app.board.remove(ids);
@@ -31,6 +41,7 @@ export function createEraserTool(app) {
     cursor: 'cell',
     onPointerDown(e) {
       active = true;
+      last = null;
       app.board.stopCapturing();
       trail([{ x: e.x, y: e.y }]);
       eraseAt([{ x: e.x, y: e.y }]);
