@@ -91,7 +91,8 @@ class RedisBroker:
         self._redis: Redis | None = None
         self._deliver: Deliver | None = None
         self._run_id: str | None = None
-        self._positions: dict[str, _Position] = {}
+        self._subscribed: set[str] = set()
+        self._positions: dict[str, _Position] = {}  # the boards the read loop reads
         self._stale: set[str] = set()
         self._check: set[str] = set()
         self._outbox: deque[tuple[str, bytes, bytes]] = deque()
@@ -153,9 +154,9 @@ class RedisBroker:
         Called before the registry reads the store. If Redis is unreachable the board is
         marked stale: the reader resyncs it from the store once Redis answers again.
         """
-        if board_id in self._positions:
+        if board_id in self._subscribed:
             return
-        self._positions[board_id] = _Position(b"0-0", 0)
+        self._subscribed.add(board_id)
         try:
             recent = await self._anchor(board_id)
             await self._wake()
@@ -169,6 +170,7 @@ class RedisBroker:
 
     def unsubscribe(self, board_id: str) -> None:
         """Stop reading ``board_id``'s stream."""
+        self._subscribed.discard(board_id)
         self._positions.pop(board_id, None)
         self._stale.discard(board_id)
         self._check.discard(board_id)
@@ -216,7 +218,7 @@ class RedisBroker:
         return await self._redis.xrange(key, min=f"{start_ms}-0", max=last_id)
 
     def _set_position(self, board_id: str, position: _Position) -> None:
-        if board_id in self._positions:  # not unsubscribed while we waited
+        if board_id in self._subscribed:  # not unsubscribed while we waited
             self._positions[board_id] = position
 
     async def _wake(self) -> None:
@@ -304,9 +306,9 @@ class RedisBroker:
         boards = [b for b in self._check if b in self._positions]
         if run_id != self._run_id:
             log.warning("broker: Redis restarted (run id changed); reloading %d boards from "
-                        "the database", len(self._positions))
+                        "the database", len(self._subscribed))
             self._run_id = run_id
-            self._stale.update(self._positions)
+            self._stale.update(self._subscribed)
             self._check.clear()
             return
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -333,7 +335,7 @@ class RedisBroker:
         recent = await self._anchor(board_id)
         stored = await self._store.load_updates(board_id)
         self._stale.discard(board_id)
-        if board_id not in self._positions:
+        if board_id not in self._subscribed:
             return
         metrics.BROKER_RESYNCS.inc()
         log.warning("broker: board %s: stream history had a gap; reapplied %d stored updates "

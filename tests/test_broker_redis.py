@@ -1,0 +1,126 @@
+"""RedisBroker against a real Redis and a real SQLite store, two brokers in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+
+import pytest
+
+from backend.broker import RemoteKind
+from backend.broker_redis import BrokerError, RedisBroker, redacted
+from backend.store import open_store
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+needs_redis = pytest.mark.skipif(not redis_reachable(),
+                                 reason="no Redis on 127.0.0.1:6379 (./scripts/test starts one "
+                                        "when redis-server is installed)")
+
+
+class Inbox:
+    """A ``deliver`` callback that records what it got."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, RemoteKind, bytes]] = []
+
+    def __call__(self, board_id: str, kind: RemoteKind, payload: bytes) -> None:
+        self.messages.append((board_id, kind, payload))
+
+    async def wait_for(self, count: int, timeout_s: float = 5) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(self.messages) < count:
+            assert asyncio.get_running_loop().time() < deadline, self.messages
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def brokers(io_loop, tmp_path):
+    """Factory: ``await brokers()`` returns a started (broker, inbox); closed at teardown."""
+    started = []
+
+    async def start() -> tuple[RedisBroker, Inbox]:
+        store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/broker.db")
+        broker, inbox = RedisBroker(REDIS_URL, store), Inbox()
+        await broker.start(inbox)
+        started.append((broker, store))
+        return broker, inbox
+
+    yield start
+
+    async def close() -> None:
+        for broker, store in started:
+            await broker.close()
+            await store.close()
+    io_loop.run_sync(close)
+
+
+@needs_redis
+@pytest.mark.gen_test(timeout=30)
+async def test_a_message_reaches_the_other_process_but_not_its_own(brokers):
+    board = f"broker-{uuid.uuid4().hex[:8]}"
+    alice, alice_inbox = await brokers()
+    bob, bob_inbox = await brokers()
+    await alice.subscribe(board)
+    await bob.subscribe(board)
+    alice.publish(board, RemoteKind.UPDATE, b"\x01\x02")
+    alice.publish(board, RemoteKind.AWARENESS, b"\x03")
+    await bob_inbox.wait_for(2)
+    assert bob_inbox.messages == [(board, RemoteKind.UPDATE, b"\x01\x02"),
+                                  (board, RemoteKind.AWARENESS, b"\x03")]
+    await asyncio.sleep(0.2)
+    assert alice_inbox.messages == []
+
+
+@needs_redis
+@pytest.mark.gen_test(timeout=30)
+async def test_subscribing_replays_what_was_published_just_before(brokers):
+    board = f"broker-{uuid.uuid4().hex[:8]}"
+    alice, _ = await brokers()
+    alice.publish(board, RemoteKind.UPDATE, b"not committed by alice yet")
+    await asyncio.sleep(0.2)  # published, and nobody was subscribed
+    bob, bob_inbox = await brokers()
+    await bob.subscribe(board)
+    assert bob_inbox.messages == [(board, RemoteKind.UPDATE, b"not committed by alice yet")]
+    alice.publish(board, RemoteKind.UPDATE, b"later")
+    await bob_inbox.wait_for(2)
+    assert bob_inbox.messages[1] == (board, RemoteKind.UPDATE, b"later")
+
+
+@needs_redis
+@pytest.mark.gen_test(timeout=30)
+async def test_an_unsubscribed_board_is_no_longer_delivered(brokers):
+    board = f"broker-{uuid.uuid4().hex[:8]}"
+    alice, _ = await brokers()
+    bob, bob_inbox = await brokers()
+    await bob.subscribe(board)
+    bob.unsubscribe(board)
+    alice.publish(board, RemoteKind.UPDATE, b"x")
+    await asyncio.sleep(0.3)
+    assert bob_inbox.messages == []
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_an_unreachable_redis_stops_start_up_naming_the_url(tmp_path):
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/broker.db")
+    broker = RedisBroker("redis://:hunter2@127.0.0.1:1/0", store)
+    try:
+        with pytest.raises(BrokerError, match=r"redis://:\*\*\*@127\.0\.0\.1:1/0"):
+            await broker.start(lambda *_: None)
+    finally:
+        await store.close()
+
+
+def test_redacted_hides_only_the_password():
+    assert redacted("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
+    assert redacted("redis://host:6379/0") == "redis://host:6379/0"
