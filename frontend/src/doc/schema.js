@@ -4,7 +4,7 @@
  * The schema is walked generically (JSON Schema `properties`, `default`, `minimum`/`maximum`,
  * `maxItems`, `enum`/`const`), so refinements of the schema reach the page without code changes.
  */
-import schema from '../../../shared/board.schema.json';
+import schema from '../../../shared/board.schema.json' with { type: 'json' };
 
 /** Schema version the page writes into `meta.schemaVersion` (from the schema itself). */
 export const SCHEMA_VERSION = findSchemaVersion(schema);

@@ -2,7 +2,7 @@
  * Every HTTP and WebSocket URL the page uses, and the small JSON calls to the backend's API.
  * The only module (with sync/provider.js) that knows paths.
  */
-import protocol from '../../../shared/protocol.json';
+import protocol from '../../../shared/protocol.json' with { type: 'json' };
 import { authHeaders, rememberToken } from './access.js';
 
 /** The y-websocket server URL for this page: ws(s)://host/ws (the board id is appended). */

@@ -7,7 +7,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
-import protocol from '../../../shared/protocol.json';
+import protocol from '../../../shared/protocol.json' with { type: 'json' };
 import { websocketUrl, checkAccess, CLOSE_CODE_NAMES } from './api.js';
 import { PendingChanges } from './pending.js';
 

@@ -1,0 +1,58 @@
+// Counting unconfirmed local changes (sync/pending.js) against a second doc playing the server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as Y from 'yjs';
+import { PendingChanges } from '../src/sync/pending.js';
+
+function setup() {
+  const client = new Y.Doc();
+  const server = new Y.Doc();
+  const counts = [];
+  const pending = new PendingChanges(client, '', (count) => counts.push(count));
+  const local = [];
+  client.on('update', (update, origin) => {
+    if (origin !== 'server') {
+      pending.addLocal(update);
+      local.push(update);
+    }
+  });
+  return { client, server, pending, local, counts };
+}
+
+test('each local change counts until the server echoes it back', () => {
+  const { client, server, pending, local } = setup();
+  const elements = client.getMap('elements');
+  elements.set('a', new Y.Map());
+  elements.get('a').set('x', 1);
+  elements.get('a').set('x', 2); // an overwrite also deletes the old value
+  assert.equal(pending.count, 3);
+  for (const update of local) Y.applyUpdate(server, update, 'client');
+  pending.addRemote(local[0]);
+  assert.equal(pending.count, 2);
+  pending.addRemote(Y.mergeUpdates(local.slice(1)));
+  assert.equal(pending.count, 0);
+});
+
+test('a probe answer (sync step 2 against the probe state vector) confirms what the server has', () => {
+  const { client, server, pending, local } = setup();
+  const text = new Y.Text();
+  client.getMap('elements').set('n', text);
+  text.insert(0, 'hello');
+  text.delete(0, 1);
+  Y.applyUpdate(server, local[0], 'client'); // the server only got the first change
+  const answer1 = Y.encodeStateAsUpdate(server, Y.encodeStateVector(pending.probeStateVector()));
+  pending.addRemote(answer1);
+  assert.equal(pending.count, 2);
+  for (const update of local.slice(1)) Y.applyUpdate(server, update, 'client');
+  pending.addRemote(Y.encodeStateAsUpdate(server, Y.encodeStateVector(pending.probeStateVector())));
+  assert.equal(pending.count, 0);
+});
+
+test('other clients\' updates confirm nothing of ours', () => {
+  const { client, pending } = setup();
+  client.getMap('elements').set('a', 1);
+  const other = new Y.Doc();
+  other.getMap('elements').set('b', 2);
+  pending.addRemote(Y.encodeStateAsUpdate(other));
+  assert.equal(pending.count, 1);
+});
