@@ -39,6 +39,7 @@ export function createLineTool(app, type) {
       const id = app.board.create(type, {
         x: e.x, y: e.y, w: 0, h: 0, angle: 0, points: [0, 0, 0, 0], stroke: s.stroke,
         fill: 'transparent', strokeWidth: s.strokeWidth, opacity: s.opacity,
+        ...(type === 'arrow' ? { arrowStart: s.arrowStart, arrowEnd: s.arrowEnd } : {}),
       });
       drag = { id, x0: e.x, y0: e.y };
     },

@@ -30,7 +30,7 @@ export function createTextTool(app, type) {
         : { x: e.x - STICKY_SIZE / 2, y: e.y - STICKY_SIZE / 2, w: STICKY_SIZE, h: STICKY_SIZE,
           stroke: '#1e1e1e', fill: s.stickyFill };
       const id = app.board.create(type, {
-        ...fields, angle: 0, text: '', fontSize: s.fontSize, align: 'left',
+        ...fields, angle: 0, text: '', fontSize: s.fontSize, align: s.align,
         strokeWidth: s.strokeWidth, opacity: s.opacity,
       });
       app.setSelection([id]);

@@ -28,7 +28,7 @@
  * @property {Set<string>} selection
  * @property {(ids: Iterable<string>) => void} setSelection
  * @property {{stroke: string, fill: string, strokeWidth: number, opacity: number, fontSize: number,
- *             stickyFill: string}} style
+ *             align: string, stickyFill: string, arrowStart: boolean, arrowEnd: boolean}} style
  * @property {(name: string) => void} setTool
  * @property {{marquee: object | null, eraserTrail: Array<{x: number, y: number}>}} overlayState
  * @property {() => void} requestOverlay

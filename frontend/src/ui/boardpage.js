@@ -60,7 +60,10 @@ export function mountBoardPage(root, boardId) {
     strokeWidth: rectDefaults.strokeWidth ?? 2,
     opacity: rectDefaults.opacity ?? 1,
     fontSize: elementDefaults('text').fontSize ?? 20,
+    align: elementDefaults('text').align ?? 'left',
     stickyFill: elementDefaults('sticky').fill ?? STICKY_COLORS[0],
+    arrowStart: elementDefaults('arrow').arrowStart ?? false,
+    arrowEnd: elementDefaults('arrow').arrowEnd ?? true,
   };
   const stats = { paints: 0, overlayPaints: 0, lastPaintMs: 0, drawn: 0, skipped: 0, frameMs: [] };
   let rafId = 0;
@@ -376,14 +379,23 @@ export function mountBoardPage(root, boardId) {
     const toolTypes = { pen: 'stroke' };
     const types = new Set(selected.length ? selected.map((el) => el.type) : [toolTypes[tool.name] ?? tool.name]);
     const first = selected[0];
-    const shown = first
+    const current = first
       ? { ...style, stroke: first.stroke, fill: first.fill, strokeWidth: first.strokeWidth, opacity: first.opacity,
-        fontSize: first.fontSize, stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill }
+        fontSize: first.fontSize, align: first.align, arrowStart: first.arrowStart, arrowEnd: first.arrowEnd,
+        stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill }
       : style;
+    const arrowheads = current.arrowStart ? (current.arrowEnd ? 'both' : 'start') : current.arrowEnd ? 'end' : 'none';
+    const shown = { ...current, arrowheads };
     stylePanel.update({ types: readOnly ? new Set() : types, style: shown, hasSelection: !readOnly && selected.length > 0 });
   }
 
-  function applyStyle(patch) {
+  function applyStyle(choice) {
+    const patch = { ...choice };
+    if ('arrowheads' in patch) {
+      patch.arrowStart = patch.arrowheads === 'both';
+      patch.arrowEnd = patch.arrowheads !== 'none';
+      delete patch.arrowheads;
+    }
     Object.assign(style, patch);
     if (selection.size > 0) {
       const patches = [];
@@ -396,6 +408,10 @@ export function mountBoardPage(root, boardId) {
           delete p.stickyFill;
         }
         if (el.type === 'sticky' && 'fill' in patch && !('stickyFill' in patch)) delete p.fill;
+        if (el.type !== 'arrow') {
+          delete p.arrowStart;
+          delete p.arrowEnd;
+        }
         patches.push([id, p]);
       }
       board.stopCapturing();

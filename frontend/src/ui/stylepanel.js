@@ -10,6 +10,8 @@ export const FILL_COLORS = ['transparent', '#ffc9c9', '#b2f2bb', '#a5d8ff', '#ff
 export const STICKY_COLORS = ['#fff3a3', '#ffd8a8', '#d3f9d8', '#d0ebff', '#f3d9fa'];
 const WIDTHS = [[1, 'Thin'], [2, 'Medium'], [4, 'Bold'], [8, 'Extra bold']];
 const FONT_SIZES = [[16, 'S'], [20, 'M'], [28, 'L'], [40, 'XL']];
+const ALIGNS = [['left', 'Left'], ['center', 'Centre'], ['right', 'Right']];
+const ARROWHEADS = [['end', '→'], ['both', '↔'], ['none', '—']];
 
 /**
  * @param {{onStyle: (patch: Record<string, any>) => void, onAction: (name: string) => void}} handlers
@@ -35,6 +37,8 @@ export function createStylePanel({ onStyle, onAction }) {
   rows.stickyFill = section('Note colour', swatches('stickyFill', STICKY_COLORS));
   rows.strokeWidth = section('Stroke width', choices('strokeWidth', WIDTHS));
   rows.fontSize = section('Font size', choices('fontSize', FONT_SIZES));
+  rows.align = section('Align', choices('align', ALIGNS));
+  rows.arrowheads = section('Arrowheads', choices('arrowheads', ARROWHEADS));
   rows.opacity = section('Opacity', opacity);
   const action = (name, title) => h('button.tool.small', {
     type: 'button', title, 'aria-label': title, html: ICONS[name], onclick: () => onAction(name),
@@ -57,6 +61,8 @@ export function createStylePanel({ onStyle, onAction }) {
       rows.stickyFill.hidden = !any('sticky');
       rows.strokeWidth.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow');
       rows.fontSize.hidden = !any('text', 'sticky');
+      rows.align.hidden = !any('text', 'sticky');
+      rows.arrowheads.hidden = !any('arrow');
       rows.opacity.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow', 'text', 'sticky', 'image');
       rows.actions.hidden = !hasSelection;
       el.hidden = Object.values(rows).every((row) => row.hidden);
