@@ -59,9 +59,9 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
         routes,
         access=access,
         log_function=log_request,
+        # Pings are sent by BoardRegistry (one sweep for all peers): Tornado's own ping
+        # timeout waits 5 s more for a close handshake the dead peer never sends.
         websocket_max_message_size=settings.max_message_bytes,
-        websocket_ping_interval=settings.ping_interval_s or None,
-        websocket_ping_timeout=min(settings.ping_timeout_s, settings.ping_interval_s) or None,
     )
 
 

@@ -43,8 +43,8 @@ class Settings:
     ping_interval_s: float = _option(
         20.0, "Seconds between WebSocket pings to each peer; 0 turns pings off.", minimum=0)
     ping_timeout_s: float = _option(
-        20.0, "Seconds to wait for a pong before a peer is dropped as dead (at most the ping "
-        "interval).", minimum=0)
+        20.0, "Seconds without a pong after a ping before a peer is dropped as dead.",
+        minimum=0.05)
     flush_delay_ms: float = _option(
         50.0, "Longest time an update waits in the write queue before its group commit "
         "(bounds what a crash can lose before clients resend it).", minimum=0)

@@ -30,8 +30,9 @@ class Peer:
     document changes they send; ``generation`` is the token generation they joined with.
     """
 
-    __slots__ = ("_handler", "board_id", "closed", "dropped_edits", "generation",
-                 "max_pending_bytes", "name", "read_only", "remote")
+    __slots__ = ("_handler", "awaiting_pong_since", "board_id", "closed", "dropped_edits",
+                 "generation", "last_ping_at", "max_pending_bytes", "name", "read_only",
+                 "remote")
 
     def __init__(self, handler: WebSocketHandler, board_id: str, remote: str,
                  max_pending_bytes: int, read_only: bool = False,
@@ -45,6 +46,8 @@ class Peer:
         self.generation = generation
         self.dropped_edits = 0
         self.closed = False
+        self.last_ping_at = 0.0
+        self.awaiting_pong_since: float | None = None
 
     def __repr__(self) -> str:
         return f"Peer({self.name} on {self.board_id})"
@@ -69,7 +72,7 @@ class Peer:
             log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; dropping "
                         "the connection", self.board_id, self.name, self.pending_bytes,
                         self.max_pending_bytes)
-            self._drop(connection)
+            self.drop()
             return
         try:
             # permessage-deflate is not negotiated (BoardSocket.get_compression_options), so
@@ -80,12 +83,35 @@ class Peer:
             return
         metrics.count_sent(frame)
 
-    def _drop(self, connection) -> None:
-        # No close frame: it would queue behind the backlog the client is not reading, and
-        # Tornado would keep that backlog for 5 s waiting for a reply. Closing the stream
-        # frees it now; the client sees an abnormal closure (1006) and resyncs on reconnect.
+    def ping(self, now: float) -> None:
+        """Send a WebSocket ping; ``pong`` clears the wait."""
+        self.last_ping_at = now
+        if self.awaiting_pong_since is None:
+            self.awaiting_pong_since = now
+        connection = self._handler.ws_connection
+        if not self.closed and connection is not None and not connection.is_closing():
+            try:
+                connection.write_ping(b"")
+            except StreamClosedError:
+                self.closed = True
+
+    def pong(self) -> None:
+        """The peer answered a ping: it is alive."""
+        self.awaiting_pong_since = None
+
+    def drop(self) -> None:
+        """Close the TCP connection now, without a close handshake.
+
+        For a peer that does not read (a stalled tab, a dead network path): a close frame
+        would queue behind what it does not read, and Tornado would wait 5 s for a reply
+        before letting go. Closing the stream frees the backlog and runs ``on_close`` (the
+        room removes the peer and its presence) at once; the client sees 1006 and resyncs
+        when it reconnects.
+        """
         self.closed = True
-        connection.stream.close()
+        connection = self._handler.ws_connection
+        if connection is not None and connection.stream is not None:
+            connection.stream.close()
 
     def close(self, code: CloseCode, reason: str) -> None:
         """Close the connection with ``code``; further sends are ignored."""

@@ -119,6 +119,10 @@ class BoardSocket(WebSocketHandler):
                           self.room.board_id, self.peer.name)
             self.peer.close(CloseCode.WS_1011_INTERNAL_ERROR, "internal error")
 
+    def on_pong(self, data: bytes) -> None:
+        if self.peer is not None:
+            self.peer.pong()
+
     def on_close(self) -> None:
         if self.peer is not None:
             self.peer.closed = True
