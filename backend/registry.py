@@ -11,6 +11,8 @@ import asyncio
 import logging
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .awareness import Presence
 from .broker import Broker, RemoteKind
 from .config import Settings
@@ -39,7 +41,7 @@ class BoardRegistry:
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._early_remote: dict[str, list[tuple[RemoteKind, bytes]]] = {}
         self._connections_by_ip: dict[str, int] = {}
-        self._sweeper: asyncio.Task | None = None
+        self._sweepers: list[asyncio.Task] = []
 
     @property
     def rooms(self) -> dict[str, Room]:
@@ -52,8 +54,10 @@ class BoardRegistry:
         return sum(len(room.peers) for room in self._rooms.values())
 
     def start(self) -> None:
-        """Start the periodic presence expiry (needs a running event loop)."""
-        self._sweeper = asyncio.create_task(self._expire_presence_forever())
+        """Start the periodic presence expiry and pings (needs a running event loop)."""
+        self._sweepers = [asyncio.create_task(self._expire_presence_forever())]
+        if self.settings.ping_interval_s > 0:
+            self._sweepers.append(asyncio.create_task(self._ping_forever()))
 
     async def acquire(self, board_id: str) -> Room:
         """The loaded room of ``board_id``, loading it first if needed (once, however many
@@ -183,8 +187,8 @@ class BoardRegistry:
 
     async def close(self) -> None:
         """Close every peer with 1001 (going away); the writer is flushed by the caller."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for sweeper in self._sweepers:
+            sweeper.cancel()
         for room in list(self._rooms.values()):
             if room.unload_task is not None:
                 room.unload_task.cancel()
@@ -195,7 +199,7 @@ class BoardRegistry:
         started = time.perf_counter()
         await self._make_room_for_one_more()
         await self.broker.subscribe(board_id)
-        await self.store.create_board(board_id)
+        await self._record_board(board_id)
         stored = await self.store.load_updates(board_id)
         document = _rebuild(board_id, stored)
         room = Room(board_id, document,
@@ -209,6 +213,17 @@ class BoardRegistry:
                  len(stored), sum(map(len, stored)), (time.perf_counter() - started) * 1000)
         self.release_if_idle(room)  # nobody may join (e.g. a snapshot read)
         return room
+
+    async def _record_board(self, board_id: str) -> None:
+        """Make sure the board has its row. If the database refuses the write (disk full,
+        read-only), serve the board anyway: the writer creates the row with the board's first
+        committed update, and retries that commit until the database accepts it."""
+        try:
+            await self.store.create_board(board_id)
+        except (SQLAlchemyError, OSError) as exc:
+            log.error("board %s: could not record the board in the database, serving it from "
+                      "memory until its first update is written: %s", board_id,
+                      str(exc).splitlines()[0])
 
     async def _make_room_for_one_more(self) -> None:
         """Unload idle boards (oldest first) while the registry is at ``max_boards_loaded``."""
@@ -232,6 +247,24 @@ class BoardRegistry:
         room.unload_task = None
         self.unloads_total += 1
         log.info("unloaded idle board %s", room.board_id)
+
+    async def _ping_forever(self) -> None:
+        """Ping every peer each ``ping_interval_s``; drop one whose pong is ``ping_timeout_s``
+        late (its presence is removed at once)."""
+        interval_s, timeout_s = self.settings.ping_interval_s, self.settings.ping_timeout_s
+        tick_s = min(interval_s, timeout_s) / 2
+        while True:
+            await asyncio.sleep(tick_s)
+            now = time.monotonic()
+            for room in list(self._rooms.values()):
+                for peer in list(room.peers):
+                    if peer.awaiting_pong_since is not None and \
+                            now - peer.awaiting_pong_since > timeout_s:
+                        log.info("board %s peer %s: no pong for %.1f s; dropping it",
+                                 room.board_id, peer.name, now - peer.awaiting_pong_since)
+                        peer.drop()
+                    elif now - peer.last_ping_at >= interval_s:
+                        peer.ping(now)
 
     async def _expire_presence_forever(self) -> None:
         interval_s = self.settings.awareness_timeout_s / 3
