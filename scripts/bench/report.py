@@ -32,6 +32,7 @@ _JOIN_COLUMNS = (
 )
 _IDLE_COLUMNS = (
     ("Connections", lambda r: _int(r["connections"])),
+    ("Server survived", lambda r: r["server_survived"]),
     ("Synced", lambda r: _int(r["synced"])),
     ("Still connected", lambda r: _int(r["still_connected"])),
     ("RSS before MiB", lambda r: _num(r["rss_before_mib"], 0)),

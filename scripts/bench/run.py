@@ -118,12 +118,13 @@ def _drive(scenario: Scenario, server: RunningServer,
     if scenario.uses_duration:
         loadgen_args["duration-s"] = str(args.duration_s)
     loadgen_args |= {"quiet-max-s": str(args.quiet_max_s),
+                     "connect-timeout-s": str(args.connect_timeout_s),
                      "board-prefix": f"{scenario.name.lower()}-{int(time.time() * 1000)}"}
     command = ["node", str(BENCH_DIR / "loadgen.mjs"), "--url", server.ws_url,
                "--mode", scenario.kind]
     for key, value in loadgen_args.items():
         command += [f"--{key}", value]
-    timeout_s = args.duration_s + args.quiet_max_s + 300
+    timeout_s = args.duration_s + 6 * args.quiet_max_s + args.connect_timeout_s + 120
     samples = {"rss_before_bytes": server.rss_bytes()}
     sampler = PeakRssSampler(server)
     cpu_before = server.cpu_s()
@@ -143,7 +144,6 @@ def _drive(scenario: Scenario, server: RunningServer,
         output = stdout.read().decode()
     if loadgen.returncode != 0 or not output.strip():
         raise RuntimeError(f"loadgen exited with {loadgen.returncode}: {events[-5:]}")
-    samples.setdefault("rss_connected_bytes", samples["peak_rss_bytes"])
     return json.loads(output), samples
 
 
@@ -155,7 +155,9 @@ def _follow_events(loadgen: subprocess.Popen, server: RunningServer, samples: di
         lines.append(line.strip())
         if '"event":"connected"' in line and "rss_connected_bytes" not in samples:
             time.sleep(SETTLE_AFTER_CONNECT_S)
-            samples["rss_connected_bytes"] = server.rss_bytes()
+            if server.proc.poll() is None:
+                samples["rss_connected_bytes"] = server.rss_bytes()
+    samples["server_exit_code"] = server.proc.poll()
     return lines
 
 
@@ -218,6 +220,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration-s", type=float, default=30, help="editing time of S1-S3")
     parser.add_argument("--quiet-max-s", type=float, default=20,
                         help="longest wait for deliveries after the edits stop")
+    parser.add_argument("--connect-timeout-s", type=float, default=60,
+                        help="longest wait for all clients of a scenario to sync")
     parser.add_argument("--py-spy", action="store_true",
                         help="profile the Python servers with py-spy (results/*.pyspy.txt)")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")

@@ -56,6 +56,7 @@ def summarise(scenario: Scenario, result: dict, server: dict) -> dict[str, objec
     (``cpu_s``, ``peak_rss_bytes``, ``rss_before_bytes``, ``rss_connected_bytes``)."""
     row: dict[str, object] = {
         "converged": bool(result.get("converged")),
+        "server_survived": server.get("server_exit_code") is None,
         "server_cpu_s": server["cpu_s"],
         "peak_rss_mib": server["peak_rss_bytes"] / MIB,
         "loadgen_cpu_s": result.get("loadgen_cpu_s"),
@@ -81,14 +82,17 @@ def summarise(scenario: Scenario, result: dict, server: dict) -> dict[str, objec
         }
     else:
         connections = int(result["connections"])
-        rss_delta = server["rss_connected_bytes"] - server["rss_before_bytes"]
+        # no sample when the server had exited by then
+        rss_connected = server.get("rss_connected_bytes")
+        rss_delta = None if rss_connected is None else rss_connected - server["rss_before_bytes"]
         row |= {
             "connections": connections,
             "synced": connections - int(result.get("unsynced_clients", 0)),
             "still_connected": int(result["still_connected"]),
             "rss_before_mib": server["rss_before_bytes"] / MIB,
-            "rss_connected_mib": server["rss_connected_bytes"] / MIB,
-            "kib_per_connection": stats.per_unit(rss_delta / 1024, connections),
+            "rss_connected_mib": stats.per_unit(rss_connected, MIB),
+            "kib_per_connection": stats.per_unit(
+                None if rss_delta is None else rss_delta / 1024, connections),
             "connect_ms": result["connect_ms"],
         }
     return row
