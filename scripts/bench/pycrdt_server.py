@@ -5,7 +5,7 @@ with pycrdt-store's ``SQLiteYStore`` (one database file, one store per room, loa
 room serves its first client; a room is deleted when its last client leaves, as pycrdt-websocket
 does by default). Each room is loaded and started once, however many clients join at once:
 the stock ``get_room`` lets concurrent first joiners start one room twice, and all but one of them
-then hang until the client's 30 s timeout.
+then hang until the client's 30 s timeout. The database tables are created once at start.
 
 Run: ``python scripts/bench/pycrdt_server.py --port 8001 --db /tmp/y.db``.
 """
@@ -33,6 +33,17 @@ class StoredWebsocketServer(WebsocketServer):
         super().__init__(exception_handler=exception_logger)
         self._store_class = type("BenchYStore", (SQLiteYStore,), {"db_path": db_path})
         self._loading: dict[str, asyncio.Future[YRoom]] = {}
+
+    async def create_database(self) -> None:
+        """Create the tables once, before serving: every SQLiteYStore creates them when the
+        file is new, and rooms opened at the same moment then race ("table yupdates already
+        exists")."""
+        assert self._task_group is not None
+        store = self._store_class(path="", log=self.log)
+        await self._task_group.start(store.start)
+        assert store.db_initialized is not None
+        await store.db_initialized.wait()
+        await store.stop()
 
     async def get_room(self, name: str) -> YRoom:
         """The room for ``name``, loaded once however many clients join at the same time."""
@@ -76,6 +87,7 @@ async def _main(host: str, port: int, db_path: str) -> None:
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     async with StoredWebsocketServer(db_path) as websocket_server:
+        await websocket_server.create_database()
         await serve(ASGIServer(websocket_server), config, shutdown_trigger=stop.wait)
 
 
