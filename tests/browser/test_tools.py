@@ -185,7 +185,7 @@ def test_image_tool_uploads_through_the_files_endpoint_and_draws_it(server, open
     png = tmp_path / "red.png"
     png.write_bytes(tiny_png(80, 40))
     with page.expect_file_chooser() as chooser:
-        page.keyboard.press("i")
+        page.click(".toolbar [data-tool='image']")
     chooser.value.set_files(str(png))
     wait_element_count(page, 1)
     image = only(page)
