@@ -98,6 +98,16 @@ def shoot(server: ServerProcess) -> None:
         bob.evaluate("document.querySelector('[aria-label=\"Toggle theme\"]').click()")
         bob.wait_for_timeout(400)
         bob.screenshot(path=str(OUT_DIR / "board-dark.png"))
+        tablet = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True,
+                                     is_mobile=True, device_scale_factor=2)
+        tablet.add_init_script("localStorage.setItem('syncboard:name', 'Cleo Park');"
+                               "localStorage.setItem('syncboard:color', '#099268');")
+        pad = tablet.new_page()
+        pad.goto(f"{server.base_url}/b/{board_id}")
+        pad.wait_for_function("() => window.syncboard && window.syncboard.scene.ordered.length > 5")
+        pad.wait_for_timeout(800)
+        pad.screenshot(path=str(OUT_DIR / "tablet.png"))
+        tablet.close()
         server.kill()
         ann.keyboard.press("n")
         ann.mouse.click(1180, 600)
