@@ -119,3 +119,32 @@ def test_undo_in_one_context_removes_only_its_own_change(server, open_board):
     ann.keyboard.press("Control+Shift+z")
     wait_element_count(bob, 2)
     assert sorted(e["type"] for e in elements(bob).values()) == ["ellipse", "rect"]
+
+
+def test_two_people_typing_in_one_note_keep_both_texts(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob")
+    add_sticky(ann, 500, 400, "shared ")
+    wait_all_confirmed(ann)
+    wait_element_count(bob, 1)
+    note_id = next(iter(elements(bob)))
+    for page in (ann, bob):
+        page.evaluate("window.syncboard.setTool('select')")
+        page.mouse.dblclick(500, 400)
+        page.keyboard.press("End")
+    # Both type at once, interleaved keystroke by keystroke.
+    for a_char, b_char in zip("AAAA", "bbbb", strict=True):
+        ann.keyboard.type(a_char)
+        bob.keyboard.type(b_char)
+    for page in (ann, bob):
+        page.keyboard.press("Escape")
+    wait_all_confirmed(ann)
+    wait_all_confirmed(bob)
+    ann.wait_for_function(
+        f"() => window.syncboard.board.get('{note_id}').get('text').toString().length === 15"
+    )
+    text_a = elements(ann)[note_id]["text"]
+    assert text_a == elements(bob)[note_id]["text"]
+    assert text_a.startswith("shared ")
+    assert sorted(text_a[len("shared "):]) == sorted("AAAAbbbb")

@@ -114,3 +114,23 @@ def test_offline_edits_survive_a_reload_and_sync_when_the_connection_returns(
     wait_connected(bob)
     wait_element_count(bob, 3)
     assert elements(bob) == before
+
+
+def test_closing_the_tab_with_unsynced_changes_asks_first(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    server.kill()
+    ann.wait_for_function("() => window.syncboard.connectionState() !== 'connected'")
+    draw_rect(ann, 300, 150, 420, 240)
+    assert pending_count(ann) > 0
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "stay on the page"
+
+    ann.on("dialog", on_dialog)
+    ann.close(run_before_unload=True)
+    ann.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert not ann.is_closed()
