@@ -148,3 +148,13 @@ def test_two_people_typing_in_one_note_keep_both_texts(server, open_board):
     assert text_a == elements(bob)[note_id]["text"]
     assert text_a.startswith("shared ")
     assert sorted(text_a[len("shared "):]) == sorted("AAAAbbbb")
+
+
+def test_renaming_yourself_on_the_board_reaches_the_others(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob")
+    ann.once("dialog", lambda dialog: dialog.accept("Annabel"))
+    ann.click(".participants .avatar[data-name='Ann']")
+    bob.wait_for_selector(".participants .avatar[data-name='Annabel']", timeout=10000)
+    assert ann.evaluate("localStorage.getItem('syncboard:name')") == "Annabel"

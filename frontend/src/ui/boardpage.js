@@ -26,7 +26,7 @@ import { createLineTool } from '../tools/line.js';
 import { createTextTool } from '../tools/text.js';
 import { createEraserTool } from '../tools/eraser.js';
 import { createHandTool } from '../tools/hand.js';
-import { loadIdentity, rememberBoard } from './identity.js';
+import { loadIdentity, rememberBoard, saveIdentity } from './identity.js';
 import { createToolbar } from './toolbar.js';
 import { createStylePanel, STICKY_COLORS } from './stylepanel.js';
 import { createTopbar } from './topbar.js';
@@ -155,6 +155,7 @@ export function mountBoardPage(root, boardId) {
       followPeer();
     },
     onRename: renameBoard,
+    onRenameMe: renameMe,
   });
   const zoom = createZoomControls({
     onZoom: (factor) => zoomBy(factor),
@@ -535,6 +536,15 @@ export function mountBoardPage(root, boardId) {
     } catch (error) {
       toast(String(error.message || error), 'error');
     }
+  }
+
+  function renameMe() {
+    const name = prompt('Your name on this board', identity.name);
+    if (name === null || !name.trim()) return;
+    saveIdentity({ name });
+    Object.assign(identity, loadIdentity());
+    presence.setUser({ name: identity.name, color: identity.color });
+    updateParticipants();
   }
 
   function renameBoard() {

@@ -17,7 +17,8 @@ const STATUS_TEXT = {
  * @param {{boardId: string, readOnly: boolean, onExport: (format: string) => void,
  *          onShare: (role: 'edit' | 'view') => void, canShareView: boolean,
  *          onImport: (file: File) => void, onTheme: () => void, onHelp: () => void,
- *          onFollow: (clientId: number | null) => void, onRename: () => void}} opts
+ *          onFollow: (clientId: number | null) => void, onRename: () => void,
+ *          onRenameMe: () => void}} opts
  */
 export function createTopbar(opts) {
   const statusDot = h('span.status-dot');
@@ -91,7 +92,7 @@ export function createTopbar(opts) {
      */
     setParticipants(others, me, following) {
       people.replaceChildren(
-        avatar(me.name, me.color, `${me.name} (you)`, null, false),
+        avatar(me.name, me.color, `${me.name} (you) — click to rename`, opts.onRenameMe, false),
         ...others.slice(0, 8).map((p) => avatar(p.name, p.color,
           following === p.clientId ? `Following ${p.name} — click to stop` : `${p.name} — click to follow`,
           () => opts.onFollow(following === p.clientId ? null : p.clientId), following === p.clientId, p.clientId)),
