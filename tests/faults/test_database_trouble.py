@@ -38,6 +38,7 @@ def small_disk(tmp_path):
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs (needs CAP_SYS_ADMIN): {result.stderr.strip()}")
     yield mount_point
+    (mount_point / "filler").unlink(missing_ok=True)  # a failed test must not leave it full
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
@@ -53,8 +54,39 @@ def fill(directory: Path) -> Path:
 
 
 @pytest.mark.gen_test(timeout=90)
+async def test_boards_join_and_stay_loaded_while_the_disk_is_full(small_disk, server_process):
+    server = server_process(db=f"sqlite+aiosqlite:///{small_disk}/board.db", flush_delay_ms=20,
+                            write_retry_max_s=0.5, idle_unload_s=0.5)
+    first = await YClient(f"{server.ws_url}/existing").sync()
+    await first.put("before", "the disk filled")
+    first.close()
+    await wait_until(lambda: server.health()["board_unloads_total"] == 1, 10, "an unload")
+    filler = fill(small_disk)
+    written: dict[str, dict[str, str]] = {"existing": {"before": "the disk filled"}, "new": {}}
+    for board in ("existing", "new"):  # one in the database, one never stored
+        alice = await YClient(f"{server.ws_url}/{board}").sync()
+        bob = await YClient(f"{server.ws_url}/{board}").sync()
+        assert alice.snapshot() == written[board]
+        written[board]["while full"] = BIG_VALUE
+        await alice.put("while full", BIG_VALUE)
+        await bob.wait_for(lambda b=bob, k=board: b.snapshot() == written[k],
+                           what=f"live sync on {board}")
+        alice.close()
+        bob.close()
+    await wait_until(lambda: server.health()["status"] == "degraded", 10, "degraded")
+    await asyncio.sleep(1.5)  # three idle-unload periods: unsaved boards must stay loaded
+    assert server.health()["boards_loaded"] == 2
+    filler.unlink()
+    await wait_until(lambda: server.health()["board_unloads_total"] == 3, 15,
+                     "both boards written and unloaded")
+    server.kill()
+    for board in ("existing", "new"):
+        assert await stored_elements(server.db_url, board) == written[board]
+
+
+@pytest.mark.gen_test(timeout=90)
 async def test_full_disk_degrades_keeps_updates_and_writes_them_once_freed(
-        server_process, small_disk):
+        small_disk, server_process):
     server = server_process(db=f"sqlite+aiosqlite:///{small_disk}/board.db", flush_delay_ms=20,
                             write_retry_max_s=0.5)
     alice = await YClient(f"{server.ws_url}/{BOARD}").sync()
