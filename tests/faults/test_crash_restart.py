@@ -14,6 +14,8 @@ import contextlib
 import random
 
 import pytest
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClosedError
 
 from tests.faults.clients import ReconnectingClient, stored_elements, wait_until
 from tests.interop.node_client import NodeClient, missing_setup
@@ -125,3 +127,40 @@ async def test_every_edit_survives_repeated_kill_9_under_load(server_process):
     for board in BOARDS:
         assert await stored_elements(server.db_url, board) == expected[board]
     assert "Traceback" not in server.log()
+
+
+FLUSH_DELAY_MS = 50
+COMMIT_BUDGET_MS = 450  # generous for a loaded 2-core CI machine; typical commits take < 20 ms
+
+
+async def _edit_forever(client: YClient, prefix: str) -> None:
+    n = 0
+    while not client.closed.is_set():
+        with contextlib.suppress(StreamClosedError, WebSocketClosedError):
+            await client.put(f"{prefix}-{n}", n)
+        n += 1
+        await asyncio.sleep(0.005)
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_an_update_relayed_to_others_is_on_disk_within_the_flush_window(server_process):
+    """The README promise, checked without any client resending: whatever a peer received
+    ``flush_delay_ms`` + commit time before a kill -9 is in the database."""
+    server = server_process(flush_delay_ms=FLUSH_DELAY_MS)
+    rng = random.Random()
+    for life in range(3):
+        alice = await YClient(f"{server.ws_url}/promise").sync()
+        bob = await YClient(f"{server.ws_url}/promise").sync()
+        editor = asyncio.create_task(_edit_forever(alice, f"life{life}"))
+        await asyncio.sleep(rng.uniform(0.3, 1.0))
+        received = {k for k in bob.snapshot() if k.startswith(f"life{life}-")}
+        await asyncio.sleep((FLUSH_DELAY_MS + COMMIT_BUDGET_MS) / 1000)
+        server.kill()
+        alice.close()  # nobody resends: the disk alone must hold what bob had received
+        bob.close()
+        await asyncio.wait_for(editor, 10)
+        on_disk = await stored_elements(server.db_url, "promise")
+        missing = received - on_disk.keys()
+        assert len(received) > 20
+        assert not missing, f"life {life}: {len(missing)} relayed updates not on disk"
+        server.start()
