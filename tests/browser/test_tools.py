@@ -116,6 +116,13 @@ def test_line_arrow_and_text_tools(server, open_board):
     assert kinds["text"]["text"] == "hello\nworld"
     assert kinds["text"]["w"] > 20 and kinds["text"]["h"] > 40
 
+    # Select the line and drag its end point: the start stays.
+    page.keyboard.press("Escape")
+    page.mouse.click(400, 350)
+    drag(page, [(500, 400), (520, 250)])
+    line = elements(page)[next(i for i, e in elements(page).items() if e["type"] == "line")]
+    assert (line["x"], line["y"], line["points"]) == (300, 250, [0, 50, 220, 0])
+
 
 def test_wheel_zooms_at_the_pointer_and_hand_pans(server, open_board):
     page = open_board(server, new_board(server), "Ann")

@@ -14,9 +14,11 @@ const RESIZE = { nw: [0, 0], n: [0.5, 0], ne: [1, 0], e: [1, 0.5], se: [1, 1], s
 /**
  * @param {import('./element.js').El} el
  * @param {number} zoom
- * @returns {Array<{name: string, x: number, y: number}>} resize handles then `rotate`
+ * @returns {Array<{name: string, x: number, y: number}>} resize handles then `rotate`; for a
+ *   straight line or arrow its two ends `p0`, `p1`
  */
 export function handlesFor(el, zoom) {
+  if (isTwoPointLine(el)) return lineEnds(el);
   const f = frameOf(el);
   const cx = f.x + f.w / 2;
   const cy = f.y + f.h / 2;
@@ -26,6 +28,23 @@ export function handlesFor(el, zoom) {
   }
   out.push({ name: 'rotate', ...rotateAbout(cx, f.y - ROTATE_OFFSET_PX / zoom, cx, cy, el.angle) });
   return out;
+}
+
+/** Whether an element is a straight line or arrow, edited by its two end points. */
+export function isTwoPointLine(el) {
+  return (el.type === 'line' || el.type === 'arrow') && el.points.length === 4;
+}
+
+/** The two end points of a line or arrow in world coordinates, as handles `p0` and `p1`. */
+export function lineEnds(el) {
+  const f = frameOf(el);
+  const cx = f.x + f.w / 2;
+  const cy = f.y + f.h / 2;
+  const [x0, y0, x1, y1] = el.points;
+  return [
+    { name: 'p0', ...rotateAbout(el.x + x0, el.y + y0, cx, cy, el.angle) },
+    { name: 'p1', ...rotateAbout(el.x + x1, el.y + y1, cx, cy, el.angle) },
+  ];
 }
 
 /** The four corners of an element's rotated frame, in world coordinates. */

@@ -2,7 +2,7 @@
  * The overlay layer: local selection with handles, the marquee, and other people's cursors and
  * selections in their colours. Cheap to repaint; presence changes repaint only this layer.
  */
-import { cornersOf, handlesFor, HANDLE_PX } from './handles.js';
+import { cornersOf, handlesFor, isTwoPointLine, HANDLE_PX } from './handles.js';
 
 const ACCENT = '#4f6df5';
 
@@ -36,7 +36,9 @@ export function paintOverlay(ctx, input) {
   }
   for (const id of selection) {
     const el = scene.byId.get(id);
-    if (el) outline(ctx, cornersOf(el).map(toScreen), ACCENT, 1.5, []);
+    if (el && !(isTwoPointLine(el) && selection.size === 1 && showHandles)) {
+      outline(ctx, cornersOf(el).map(toScreen), ACCENT, 1.5, []);
+    }
   }
   if (selection.size > 1) {
     const box = scene.contentBounds(selection);
@@ -90,20 +92,22 @@ function paintHandles(ctx, el, camera) {
   const handles = handlesFor(el, camera.zoom);
   const rotate = handles.find((h) => h.name === 'rotate');
   const top = handles.find((h) => h.name === 'n');
-  const r = camera.toScreen(rotate.x, rotate.y);
-  const t = camera.toScreen(top.x, top.y);
   ctx.save();
   ctx.strokeStyle = ACCENT;
   ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(t.x, t.y);
-  ctx.lineTo(r.x, r.y);
-  ctx.stroke();
+  if (rotate && top) {
+    const r = camera.toScreen(rotate.x, rotate.y);
+    const t = camera.toScreen(top.x, top.y);
+    ctx.beginPath();
+    ctx.moveTo(t.x, t.y);
+    ctx.lineTo(r.x, r.y);
+    ctx.stroke();
+  }
   ctx.fillStyle = '#ffffff';
   for (const h of handles) {
     const s = camera.toScreen(h.x, h.y);
     ctx.beginPath();
-    if (h.name === 'rotate') ctx.arc(s.x, s.y, HANDLE_PX / 2 + 1, 0, Math.PI * 2);
+    if (h.name === 'rotate' || h.name === 'p0' || h.name === 'p1') ctx.arc(s.x, s.y, HANDLE_PX / 2 + 1, 0, Math.PI * 2);
     else ctx.rect(s.x - HANDLE_PX / 2, s.y - HANDLE_PX / 2, HANDLE_PX, HANDLE_PX);
     ctx.fill();
     ctx.stroke();

@@ -1,10 +1,11 @@
 /**
- * Select tool: click (shift toggles), marquee, move, resize and rotate with handles, double-click
- * to edit text. A state machine: idle -> moving | marquee | resizing | rotating -> idle.
+ * Select tool: click (shift toggles), marquee, move, resize and rotate with handles, drag the ends
+ * of a line or arrow, double-click to edit text.
+ * A state machine: idle -> moving | marquee | resizing | rotating | endpoint -> idle.
  */
 import { topElementAt, elementsInRect } from '../render/hit.js';
 import { frameOf, hasPoints, pointBox } from '../render/element.js';
-import { handlesFor, rotateAbout, HANDLE_EDGES, HANDLE_PX } from '../render/handles.js';
+import { handlesFor, lineEnds, rotateAbout, HANDLE_EDGES, HANDLE_PX } from '../render/handles.js';
 
 const ROTATE_SNAP = Math.PI / 12;
 const MIN_SIZE = 2;
@@ -42,7 +43,10 @@ export function createSelectTool(app) {
       if (grabbed) {
         const { el, handle } = grabbed;
         const frame = frameOf(el);
-        if (handle === 'rotate') {
+        if (handle === 'p0' || handle === 'p1') {
+          const ends = lineEnds(el);
+          state = { kind: 'endpoint', el, fixed: ends[handle === 'p0' ? 1 : 0], moving: handle };
+        } else if (handle === 'rotate') {
           const c = { x: frame.x + frame.w / 2, y: frame.y + frame.h / 2 };
           state = { kind: 'rotating', el, c, start: Math.atan2(e.y - c.y, e.x - c.x) };
         } else {
@@ -84,6 +88,8 @@ export function createSelectTool(app) {
         app.setSelection(new Set([...state.base, ...elementsInRect(app.scene, rect)]));
       } else if (state.kind === 'resizing') {
         resize(app, state, e);
+      } else if (state.kind === 'endpoint') {
+        moveEndpoint(app, state, e);
       } else if (state.kind === 'rotating') {
         let angle = state.el.angle + Math.atan2(e.y - state.c.y, e.x - state.c.x) - state.start;
         if (e.shift) angle = Math.round(angle / ROTATE_SNAP) * ROTATE_SNAP;
@@ -106,6 +112,17 @@ export function createSelectTool(app) {
       state = { kind: 'idle' };
     },
   };
+}
+
+/** Drag one end of a line or arrow; the other end stays. The result is unrotated. */
+function moveEndpoint(app, state, e) {
+  const { fixed, moving } = state;
+  const [a, b] = moving === 'p0' ? [{ x: e.x, y: e.y }, fixed] : [fixed, { x: e.x, y: e.y }];
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  app.board.setPoints(state.el.id, [a.x - x, a.y - y, b.x - x, b.y - y], {
+    x, y, w: Math.abs(b.x - a.x), h: Math.abs(b.y - a.y), angle: 0,
+  });
 }
 
 /** Resize one element by a handle, keeping the opposite side fixed (rotation aware). */
