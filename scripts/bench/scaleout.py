@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,11 +30,13 @@ if _VENV_PYTHON.exists() and Path(sys.prefix).resolve() != _VENV_PYTHON.parents[
 
 import report  # noqa: E402
 import stats  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from scenarios import SCENARIOS, Scenario, summarise  # noqa: E402
 from servers import BENCH_DIR, REPO_DIR, PeakRssSampler, RunningServer, ServerSpec  # noqa: E402
 
 SECTION_TITLE = "## Scale-out"
 RESULTS_DIR = BENCH_DIR / "results"
+METRICS_SCRAPES = 40  # new connections to /metrics: the kernel picks the worker each time
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
                     row = record["row"]
                     print(f"    delivered {row['delivered']}/{row['expected']}, "
                           f"{row['deliveries_per_s']:.0f}/s, p99 {row['p99_ms']} ms, "
-                          f"CPU {row['server_cpu_s']:.1f} s", flush=True)
+                          f"CPU {row['server_cpu_s']:.1f} s, broker lag p50/p99 <= "
+                          f"{row.get('broker_lag_p50_ms')}/{row.get('broker_lag_p99_ms')} ms",
+                          flush=True)
                 else:
                     print("    failed:", record["error"], flush=True)
             rows.append({"scenario": scenario.name, "server": label, "runs": len(runs),
@@ -88,8 +93,8 @@ def _run_once(scenario: Scenario, options: dict[str, str], args: argparse.Namesp
         try:
             time.sleep(1.0)  # every worker listening, not only the first
             result, samples = _drive(scenario, server, args)
-            return {"loadgen": result, "server_samples": samples,
-                    "row": summarise(scenario, result, samples)}
+            row = summarise(scenario, result, samples) | _broker_lag(server)
+            return {"loadgen": result, "server_samples": samples, "row": row}
         except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
             return {"error": f"{type(exc).__name__}: {exc}", "row": None,
                     "server_log_tail": server.log_path.read_text()[-2000:]}
@@ -121,6 +126,44 @@ def _drive(scenario: Scenario, server: RunningServer,
     return json.loads(completed.stdout), samples
 
 
+def _broker_lag(server: RunningServer) -> dict[str, float | None]:
+    """Broker lag over all workers: p50 and p99 as the upper bound of their histogram bucket
+    (``syncboard_broker_lag_seconds``), merged from one scrape of each worker."""
+    per_worker: dict[str, dict[float, float]] = {}
+    for _ in range(METRICS_SCRAPES):
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics",
+                                    timeout=5) as response:
+            families = list(text_string_to_metric_families(response.read().decode()))
+        samples = [sample for family in families for sample in family.samples]
+        worker = next((s.labels["worker"] for s in samples if "worker" in s.labels), "?")
+        per_worker[worker] = {float(s.labels["le"]): s.value for s in samples
+                              if s.name == "syncboard_broker_lag_seconds_bucket"}
+    merged: dict[float, float] = {}
+    for buckets in per_worker.values():
+        for bound, count in buckets.items():
+            merged[bound] = merged.get(bound, 0.0) + count
+    return {"broker_lag_p50_ms": _bucket_quantile_ms(merged, 0.5),
+            "broker_lag_p99_ms": _bucket_quantile_ms(merged, 0.99)}
+
+
+def _bucket_quantile_ms(cumulative: dict[float, float], quantile: float) -> float | None:
+    total = cumulative.get(float("inf"), 0.0)
+    if not total:
+        return None
+    for bound in sorted(cumulative):
+        if cumulative[bound] >= quantile * total:
+            return bound * 1000
+    return None
+
+
+def _lag_table(rows: list[dict]) -> str:
+    lines = ["| Scenario | Server | Broker lag p50 ms (≤) | Broker lag p99 ms (≤) |",
+             "|---|---|---|---|"]
+    lines += [f"| {r['scenario']} | {r['server']} | {r.get('broker_lag_p50_ms')} | "
+              f"{r.get('broker_lag_p99_ms')} |" for r in rows if r.get("broker_lag_p50_ms")]
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict]) -> str:
     scenario_lines = "\n".join(f"- **{name}**: {SCENARIOS[name].title}" for name in args.scenarios)
     return "\n\n".join((
@@ -131,6 +174,9 @@ def _section(command: str, started: datetime, args: argparse.Namespace, rows: li
         "all workers.",
         scenario_lines,
         report.tables(rows),
+        "Time from XADD on the publishing worker to XREAD on the others "
+        "(`syncboard_broker_lag_seconds`, upper bound of the histogram bucket), median of the "
+        "runs:\n\n" + _lag_table(rows),
         _CEILING,
     ))
 
