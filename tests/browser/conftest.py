@@ -8,10 +8,13 @@ missing; ``./scripts/test`` installs both.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.server_process import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,7 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DIST_INDEX = Path(__file__).resolve().parents[2] / "frontend" / "dist" / "index.html"
+ROOT = Path(__file__).resolve().parents[2]
+DIST_INDEX = ROOT / "frontend" / "dist" / "index.html"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
@@ -43,8 +47,24 @@ def browser():
 
 @pytest.fixture
 def server(server_process):
-    """A fresh syncboard server subprocess for one test."""
+    """A fresh syncboard server subprocess for one test (tests that kill or restart it)."""
     return server_process()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server subprocess for a whole test module whose tests each use their own board
+    (saves a server start per test)."""
+    tmp = tmp_path_factory.mktemp("shared-server")
+    process = ServerProcess(
+        db_url=f"sqlite+aiosqlite:///{tmp}/server.db",
+        options={"auth": "none", "data_dir": str(tmp / "data")},
+        log_dir=tmp,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    process.start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

@@ -19,6 +19,12 @@ from .conftest import (
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def server(shared_server):
+    """Every test here works on its own board, so they share one server."""
+    return shared_server
+
+
 def by_type(doc: dict[str, dict]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for element in doc.values():

@@ -23,6 +23,12 @@ from .conftest import (
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def server(shared_server):
+    """Every test here works on its own board, so they share one server."""
+    return shared_server
+
+
 def only(page) -> dict:
     doc = elements(page)
     assert len(doc) == 1, doc
