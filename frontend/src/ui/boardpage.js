@@ -8,7 +8,7 @@ import { Board } from '../doc/board.js';
 import { elementDefaults } from '../doc/schema.js';
 import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
-import { downloadExport, importBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { downloadExport, importBoardJson, boardPageUrl } from '../sync/api.js';
 import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
@@ -33,11 +33,11 @@ import { createTopbar } from './topbar.js';
 import { createHelp } from './help.js';
 import { createZoomControls } from './zoom.js';
 import { TextEditor } from './texteditor.js';
+import { attachImages } from './imageplace.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { h, toast } from './dom.js';
 
 const VIEW_PUBLISH_MS = 100;
-const MAX_IMAGE_SIDE = 640;
 const FRAME_SAMPLES = 240;
 
 /**
@@ -162,15 +162,7 @@ export function mountBoardPage(root, boardId) {
     onFit: zoomToFit,
     onReset: () => zoomTo(1),
   });
-  const imageInput = h('input', {
-    type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp', hidden: true,
-    onchange: (event) => {
-      const file = event.target.files?.[0];
-      if (file) placeImage(file, viewCenter());
-      event.target.value = '';
-    },
-  });
-  root.replaceChildren(h('div.board-page', {}, [stage, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, imageInput]));
+  root.replaceChildren(h('div.board-page', {}, [stage, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el]));
   applyTheme();
   topbar.setTheme(isDark());
 
@@ -224,17 +216,12 @@ export function mountBoardPage(root, boardId) {
         .map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
     },
   });
-  window.addEventListener('paste', (event) => {
-    if (editor.editingId) return;
-    const file = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
-    if (file) placeImage(file, viewCenter());
-  });
-  stage.addEventListener('dragover', (event) => event.preventDefault());
-  stage.addEventListener('drop', (event) => {
-    event.preventDefault();
-    const file = [...(event.dataTransfer?.files ?? [])].find((f) => f.type.startsWith('image/'));
-    const rect = stage.getBoundingClientRect();
-    if (file) placeImage(file, camera.toWorld(event.clientX - rect.left, event.clientY - rect.top));
+  const imagePlacer = attachImages(stage, {
+    board, camera, boardId, token, editingId: () => editor.editingId,
+    onPlaced: (id) => {
+      setTool('select');
+      setSelection([id]);
+    },
   });
   window.addEventListener('beforeunload', (event) => {
     if (conn.pending.count > 0) {
@@ -342,7 +329,7 @@ export function mountBoardPage(root, boardId) {
   function setTool(name) {
     if (readOnly && name !== 'select' && name !== 'hand') return;
     if (name === 'image') {
-      imageInput.click();
+      imagePlacer.pick();
       return;
     }
     const next = tools[name];
@@ -551,26 +538,4 @@ export function mountBoardPage(root, boardId) {
     const title = prompt('Board name', board.meta.get('title') ?? '');
     if (title !== null) board.setTitle(title);
   }
-
-  async function placeImage(file, at) {
-    try {
-      const [fileId, size] = await Promise.all([uploadFile(boardId, file, token), imageSize(file)]);
-      const scale = Math.min(1, MAX_IMAGE_SIDE / Math.max(size.w, size.h));
-      const w = size.w * scale;
-      const hgt = size.h * scale;
-      const id = board.create('image', { x: at.x - w / 2, y: at.y - hgt / 2, w, h: hgt, angle: 0, fileId, opacity: 1 });
-      setTool('select');
-      setSelection([id]);
-    } catch (error) {
-      toast(String(error.message || error), 'error');
-    }
-  }
-}
-
-function imageSize(file) {
-  return createImageBitmap(file).then((bitmap) => {
-    const size = { w: bitmap.width || 200, h: bitmap.height || 200 };
-    bitmap.close();
-    return size;
-  }).catch(() => ({ w: 320, h: 240 }));
 }
