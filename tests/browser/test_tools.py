@@ -223,3 +223,23 @@ def test_export_button_downloads_the_server_svg(server, open_board):
         page.click("text=Export SVG")
     body = download.value.path().read_text(encoding="utf-8")
     assert body.lstrip().startswith("<") and "<svg" in body and "<rect" in body
+
+
+def test_import_json_from_the_menu_fills_the_board_live(server, open_board, tmp_path):
+    source = open_board(server, new_board(server), "Ann")
+    draw_rect(source, 300, 200, 400, 300)
+    draw_stroke(source, 450, 250)
+    wait_all_confirmed(source)
+    source.click("[aria-label='Export or import']")
+    with source.expect_download() as download:
+        source.click("text=Export JSON")
+    exported = tmp_path / "board.json"
+    exported.write_bytes(download.value.path().read_bytes())
+
+    target = open_board(server, new_board(server), "Bob")
+    target.click("[aria-label='Export or import']")
+    with target.expect_file_chooser() as chooser:
+        target.click("text=Import JSON…")
+    chooser.value.set_files(str(exported))
+    wait_element_count(target, 2)
+    assert sorted(e["type"] for e in elements(target).values()) == ["rect", "stroke"]
