@@ -32,9 +32,9 @@ DIST_INDEX = ROOT / "frontend" / "dist" / "index.html"
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole session (each test opens its own contexts)."""
+@pytest.fixture(scope="package")  # not session: Playwright's sync API keeps an event loop
+def browser():                      # running, which breaks every later async test
+    """One headless Chromium for the browser tests (each test opens its own contexts)."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium to run the browser tests")
     if not DIST_INDEX.exists():
