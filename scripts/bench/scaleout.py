@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run every (scenario, set-up, run); print and record the medians."""
     args = _parse_args(argv)
     started = datetime.now(UTC)
+    load_before = os.getloadavg()[0]
     setups = {"1 process": {},
               f"{args.workers} workers + Redis": {"workers": str(args.workers),
                                                   "broker": args.redis}}
@@ -72,9 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "scripts/bench/scaleout.py " + " ".join(argv if argv is not None else sys.argv[1:])
     RESULTS_DIR.mkdir(exist_ok=True)
     out_path = RESULTS_DIR / f"{started:%Y%m%dT%H%M%SZ}-scaleout.json"
+    load = (load_before, os.getloadavg()[0])
     out_path.write_text(json.dumps({"command": command, "started": started.isoformat(),
-                                    "rows": rows, "runs": raw}, indent=1))
-    body = _section(command, started, args, rows)
+                                    "load_average_1m": load, "rows": rows, "runs": raw},
+                                   indent=1))
+    body = _section(command, started, args, rows, load)
     print(body)
     if not args.no_write:
         _write_section(REPO_DIR / "BENCHMARKS.md", body)
@@ -159,19 +162,28 @@ def _bucket_quantile_ms(cumulative: dict[float, float], quantile: float) -> floa
 def _lag_table(rows: list[dict]) -> str:
     lines = ["| Scenario | Server | Broker lag p50 ms (≤) | Broker lag p99 ms (≤) |",
              "|---|---|---|---|"]
-    lines += [f"| {r['scenario']} | {r['server']} | {r.get('broker_lag_p50_ms')} | "
-              f"{r.get('broker_lag_p99_ms')} |" for r in rows if r.get("broker_lag_p50_ms")]
+    lines += [f"| {r['scenario']} | {r['server']} | {_bound(r['broker_lag_p50_ms'])} | "
+              f"{_bound(r.get('broker_lag_p99_ms'))} |" for r in rows
+              if r.get("broker_lag_p50_ms")]
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
-def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict]) -> str:
+def _bound(value_ms: float | None) -> str:
+    if value_ms is None:
+        return "n/a"
+    return "> 10,000" if value_ms == float("inf") else f"{value_ms:,.0f}"
+
+
+def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict],
+             load: tuple[float, float]) -> str:
     scenario_lines = "\n".join(f"- **{name}**: {SCENARIOS[name].title}" for name in args.scenarios)
     return "\n\n".join((
         f"Measured {started:%Y-%m-%d %H:%M} UTC with:\n\n```\n{command}\n```",
         "Same load, same machine (2 cores **shared with other developers' test runs**, so "
         "figures are noisy), SQLite database in both set-ups; the workers share the port and "
         f"relay through Redis on 127.0.0.1. Median of {args.runs} run(s). Server CPU adds up "
-        "all workers.",
+        f"all workers. Load average of the machine: {load[0]:.1f} at the start, {load[1]:.1f} "
+        "at the end (2 cores).",
         scenario_lines,
         report.tables(rows),
         "Time from XADD on the publishing worker to XREAD on the others "
