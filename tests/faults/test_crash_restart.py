@@ -23,7 +23,7 @@ from tests.yclient import YClient
 
 BOARDS = ("crash-a", "crash-b")
 PY_CLIENTS_PER_BOARD = 2
-KILLS = 4
+KILLS = 3
 EDIT_PAUSE_S = (0.005, 0.03)
 CONVERGE_TIMEOUT_S = 20
 

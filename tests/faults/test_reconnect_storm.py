@@ -16,9 +16,9 @@ from tests.faults.clients import ReconnectingClient, wait_until
 
 BOARDS = [f"storm-{i}" for i in range(5)]
 CLIENTS_PER_BOARD = 100
-# Measured on the 2-core test machine: about 2.5 s for 500 clients (see BENCHMARKS.md);
+# Measured on the shared 2-core test machine: 2.8-11.3 s for 500 clients (BENCHMARKS.md);
 # the bound leaves room for a loaded CI machine.
-RESYNC_BOUND_S = 20
+RESYNC_BOUND_S = 30
 
 
 @pytest.mark.gen_test(timeout=120)
