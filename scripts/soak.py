@@ -147,7 +147,9 @@ def main() -> int:
             server.terminate()
             server.wait(30)
         log_text = (Path(tmp) / "server.log").read_text()
+        database_bytes = sum(f.stat().st_size for f in Path(tmp).glob("soak.db*"))
     summary = _summarise(samples, soak, log_text, args)
+    summary["database_bytes_at_end"] = database_bytes
     Path(args.json).write_text(json.dumps(
         {"args": vars(args), "summary": summary, "samples": [asdict(s) for s in samples]},
         indent=1))
