@@ -200,7 +200,7 @@ def test_fuzzed_frames_never_hurt_the_server_or_good_clients(fuzz_target):
     server, loop, good = fuzz_target
     outcomes: dict[str, int] = {}
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+    @settings(max_examples=EXAMPLES, deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(hostile_frame, min_size=1, max_size=3))
     def one_connection(frames: list[bytes]) -> None:
