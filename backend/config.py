@@ -45,6 +45,10 @@ class Settings:
     ping_timeout_s: float = _option(
         20.0, "Seconds without a pong after a ping before a peer is dropped as dead.",
         minimum=0.05)
+    relay_delay_ms: float = _option(
+        0.0, "Collect a board's updates and presence changes for this long, then relay them "
+        "as one merged frame each (fewer frames per peer under load, at most this much added "
+        "latency). 0: merge only what arrives within one event-loop turn.", minimum=0)
     flush_delay_ms: float = _option(
         50.0, "Longest time an update waits in the write queue before its group commit "
         "(bounds what a crash can lose before clients resend it).", minimum=0)

@@ -204,7 +204,8 @@ class BoardRegistry:
         document = _rebuild(board_id, stored)
         room = Room(board_id, document,
                     Presence(document.doc, self.settings.awareness_timeout_s), self.writer,
-                    self.broker, self.settings.max_board_bytes, sum(map(len, stored)))
+                    self.broker, self.settings.max_board_bytes, sum(map(len, stored)),
+                    self.settings.relay_delay_ms / 1000)
         self._rooms[board_id] = room
         for kind, payload in self._early_remote.pop(board_id, []):
             self.receive_remote(board_id, kind, payload)

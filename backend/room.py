@@ -2,10 +2,10 @@
 
 Frames of one peer arrive in order (Tornado reads one connection sequentially) and are handled
 synchronously: parse, apply to the document (which validates), queue for persistence, queue
-for relay. Relays are coalesced per event-loop turn: the updates and awareness changes that
-arrived in one turn go out as one merged update frame and one awareness frame, encoded once
-and written to every peer of the board, the sender included (as the reference server does;
-newer clients use the echo to confirm their changes).
+for relay. Relays are coalesced per event-loop turn (or per ``relay_delay_ms`` tick): the
+updates and awareness changes that arrived meanwhile go out as one merged update frame and one
+awareness frame, encoded once and written to every peer of the board, the sender included
+(as the reference server does; newer clients use the echo to confirm their changes).
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ class Room:
 
     def __init__(self, board_id: str, document: BoardDocument, presence: Presence,
                  writer: UpdateWriter, broker: Broker, max_board_bytes: int,
-                 size_bytes: int) -> None:
+                 size_bytes: int, relay_delay_s: float = 0.0) -> None:
         self.board_id = board_id
+        self.relay_delay_s = relay_delay_s
         self.max_board_bytes = max_board_bytes
         self.size_estimate = size_bytes
         self.dropped_viewer_edits = 0
@@ -184,7 +185,10 @@ class Room:
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            if self.relay_delay_s > 0:
+                asyncio.get_running_loop().call_later(self.relay_delay_s, self._flush)
+            else:
+                asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False

@@ -9,7 +9,7 @@ from pycrdt import create_awareness_message, write_var_uint
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from backend.protocol import CloseCode
-from tests.yclient import YClient
+from tests.yclient import YClient, state_vector
 
 LIMIT_BYTES = 4096
 
@@ -53,7 +53,7 @@ async def assert_board_unharmed(server, board_id: str, good: YClient, other: YCl
                                 before_state: bytes) -> None:
     """The board's document is unchanged and the good clients still sync both ways."""
     room = server.registry.rooms[board_id]
-    assert room.document.doc.get_state() == before_state
+    assert state_vector(room.document.doc) == before_state
     await good.put("after", "still syncing")
     await other.wait_for(lambda: other.snapshot().get("after") == "still syncing",
                          what="sync after the bad client left")
@@ -70,7 +70,7 @@ async def test_malformed_frame_closes_only_that_peer_with_1007(sb_server, yclien
     other = await yclient(server, board)
     await good.put("before", 1)
     await other.wait_for(lambda: other.snapshot().get("before") == 1, what="initial sync")
-    before_state = server.registry.rooms[board].document.doc.get_state()
+    before_state = state_vector(server.registry.rooms[board].document.doc)
     bad = await yclient(server, board)
     with caplog.at_level(logging.WARNING, logger="backend.room"):
         await bad.send(BAD_FRAMES[case])
@@ -101,7 +101,7 @@ async def test_frame_at_the_size_limit_passes_one_byte_more_closes_with_1009(sb_
     at_limit = await yclient(server, board)
     await at_limit.send(awareness_frame_of_size(LIMIT_BYTES))
     await other.wait_for(lambda: 77 in other.awareness, what="the at-limit frame relayed")
-    before_state = server.registry.rooms[board].document.doc.get_state()
+    before_state = state_vector(server.registry.rooms[board].document.doc)
     over = await yclient(server, board)
     await over.send(awareness_frame_of_size(LIMIT_BYTES + 1))
     assert await over.wait_closed() == CloseCode.WS_1009_MESSAGE_TOO_BIG

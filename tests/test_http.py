@@ -8,6 +8,8 @@ import re
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from tests.yclient import state_vector
+
 
 async def fetch_json(url: str, **kwargs) -> tuple[int, dict]:
     try:
@@ -38,7 +40,7 @@ async def test_create_board_returns_an_unguessable_id_and_metadata(sb_server, yc
     client = await yclient(server, created["id"])
     await client.put("a", 1)
     room = server.registry.rooms[created["id"]]
-    await client.wait_for(lambda: room.document.doc.get_state() == client.doc.get_state(),
+    await client.wait_for(lambda: state_vector(room.document.doc) == state_vector(client.doc),
                           what="the server applied the update")
     await server.writer.flush()
     code, info = await fetch_json(f"{base}/api/boards/{created['id']}")

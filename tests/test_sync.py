@@ -8,7 +8,7 @@ import pytest
 from pycrdt import Array, Doc, Map, create_sync_message
 
 from backend.protocol import MessageType, SyncType
-from tests.yclient import YClient
+from tests.yclient import YClient, state_vector
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -21,7 +21,7 @@ async def test_two_clients_converge(sb_server, yclient):
     for client in (alice, bob):
         await client.wait_for(lambda c=client: set(c.snapshot()) == {"a", "b"}, what="both keys")
     assert alice.snapshot() == bob.snapshot()
-    assert alice.doc.get_state() == bob.doc.get_state()
+    assert state_vector(alice.doc) == state_vector(bob.doc)
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -30,8 +30,8 @@ async def test_server_sends_step1_on_connect_and_answers_step1_with_only_missing
     server = await sb_server()
     writer = await yclient(server, "test_step1")
     await writer.put("old", 1)
-    await writer.wait_for(lambda: server.registry.rooms["test_step1"].document.doc.get_state()
-                          == writer.doc.get_state(), what="server has the update")
+    await writer.wait_for(lambda: state_vector(server.registry.rooms["test_step1"].document.doc)
+                          == state_vector(writer.doc), what="server has the update")
     # A client that already holds everything gets an empty step 2 back.
     late = YClient(writer.url, doc=Doc())
     late.doc.apply_update(writer.doc.get_update())
@@ -134,3 +134,17 @@ async def test_query_awareness_and_step1_reply_use_the_same_document(sb_server, 
     await alice.send(bytes([MessageType.QUERY_AWARENESS]))
     await alice.wait_for(lambda: sum(f[:2] == b"\x00\x01" for f in alice.frames) >= 2,
                          what="second step 2")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_relay_tick_merges_a_burst_into_one_frame_per_peer(sb_server, yclient):
+    server = await sb_server(relay_delay_ms=50)
+    alice = await yclient(server, "tick")
+    bob = await yclient(server, "tick")
+    before = len(bob.frames)
+    for i in range(10):
+        await alice.put(f"k{i}", i)
+    await bob.wait_for(lambda: len(bob.snapshot()) == 10, what="all ten")
+    updates = [f for f in bob.frames[before:] if f[:2] == bytes([MessageType.SYNC,
+                                                                  SyncType.UPDATE])]
+    assert len(updates) <= 3  # one merged frame per 50 ms tick, not ten

@@ -28,6 +28,18 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 from backend.protocol import MessageType, SyncType, read_var_uint
 
 
+def state_vector(doc: Doc) -> dict[int, int]:
+    """A document's state vector as ``{client id: clock}``. Compare these, not the encoded
+    bytes: Yjs encodes the clients in hash-map order, which differs between documents."""
+    data = doc.get_state()
+    count, pos = read_var_uint(data, 0)
+    clocks = {}
+    for _ in range(count):
+        client, pos = read_var_uint(data, pos)
+        clocks[client], pos = read_var_uint(data, pos)
+    return clocks
+
+
 class YClient:
     """One connection to one board, holding its own copy of the document."""
 
