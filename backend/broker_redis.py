@@ -59,6 +59,7 @@ PUBLISH_BATCH = 256
 STREAM_TTL_S = 24 * 3600
 OUTBOX_MAX_MESSAGES = 100_000
 RETRY_MAX_S = 2.0
+OUTAGE_LOG_EVERY_S = 10.0
 
 _ORIGIN, _KIND, _PAYLOAD = b"o", b"k", b"p"
 _RESYNC = b"r"  # kind of a marker asking readers to reload a board from the store
@@ -122,6 +123,7 @@ class RedisBroker:
         except (RedisError, OSError, ValueError) as exc:
             if self._redis is not None:
                 await self._redis.aclose()
+                self._redis = None
             raise BrokerError(f"cannot use broker {redacted(self.url)}: {exc}") from exc
         self._tasks = [asyncio.create_task(self._read_forever(), name="syncboard-broker-read"),
                        asyncio.create_task(self._publish_forever(),
@@ -141,11 +143,15 @@ class RedisBroker:
                         "get them from the database when they resync)", len(self._outbox))
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=timeout_s)
         self._tasks = []
-        with contextlib.suppress(RedisError, OSError):  # else the key expires by itself
-            await self._redis.delete(self._wake_key)
-        await self._redis.aclose()
+        # Bounded: a half-dead connection must not hold up the shutdown (TimeoutError is an
+        # OSError). The wake key expires by itself anyway.
+        with contextlib.suppress(RedisError, OSError):
+            await asyncio.wait_for(self._redis.delete(self._wake_key), timeout_s)
+        with contextlib.suppress(RedisError, OSError):
+            await asyncio.wait_for(self._redis.aclose(), timeout_s)
         self._redis = None
 
     async def subscribe(self, board_id: str) -> None:
@@ -231,7 +237,7 @@ class RedisBroker:
 
     async def _read_forever(self) -> None:
         assert self._redis is not None
-        pause_s = 0.0
+        outage = _Outage("reading")
         while True:
             try:
                 if self._check:
@@ -244,16 +250,10 @@ class RedisBroker:
                                 if board_id not in self._stale})
                 reply = await self._redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
             except (RedisError, OSError, SQLAlchemyError) as exc:
-                metrics.BROKER_ERRORS.inc()
-                if pause_s == 0.0:
-                    log.warning("broker: reading failed, retrying until it works: %s", exc)
-                pause_s = min(max(pause_s * 2, 0.05), RETRY_MAX_S)
                 self._check.update(self._positions)
-                await asyncio.sleep(pause_s)
+                await asyncio.sleep(outage.failed(exc))
                 continue
-            if pause_s:
-                log.info("broker: reading again")
-                pause_s = 0.0
+            outage.worked()
             self._handle_reply(reply)
 
     def _handle_reply(self, reply) -> None:
@@ -347,7 +347,7 @@ class RedisBroker:
 
     async def _publish_forever(self) -> None:
         assert self._redis is not None
-        pause_s = 0.0
+        outage = _Outage("publishing")
         while True:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
@@ -357,16 +357,9 @@ class RedisBroker:
                 try:
                     await self._xadd(batch, dropped)
                 except (RedisError, OSError) as exc:
-                    metrics.BROKER_ERRORS.inc()
-                    if pause_s == 0.0:
-                        log.warning("broker: publishing failed, %d messages wait: %s",
-                                    len(self._outbox), exc)
-                    pause_s = min(max(pause_s * 2, 0.05), RETRY_MAX_S)
-                    await asyncio.sleep(pause_s)
+                    await asyncio.sleep(outage.failed(exc, f"{len(self._outbox)} messages wait"))
                     continue
-                if pause_s:
-                    log.info("broker: publishing again")
-                    pause_s = 0.0
+                outage.worked()
                 self._dropped.difference_update(dropped)
                 for _ in batch:
                     self._outbox.popleft()
@@ -386,6 +379,38 @@ class RedisBroker:
             for board_id in {board_id for board_id, _, _ in batch}:
                 pipe.expire(_stream_key(board_id), STREAM_TTL_S)
             await pipe.execute()
+
+
+class _Outage:
+    """Backoff and log lines of one retrying loop: a WARNING when failures start (at most one
+    every ``OUTAGE_LOG_EVERY_S``, so a flapping connection cannot flood the log), an INFO once
+    it works again."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.pause_s = 0.0
+        self._failures = 0
+        self._logged_at = -OUTAGE_LOG_EVERY_S
+        self._reported = False
+
+    def failed(self, exc: Exception, detail: str = "") -> float:
+        """Count a failure; return how long to wait before the next attempt."""
+        metrics.BROKER_ERRORS.inc()
+        self._failures += 1
+        now = time.monotonic()
+        if now - self._logged_at >= OUTAGE_LOG_EVERY_S:
+            log.warning("broker: %s failed (%d times since the last report)%s, retrying: %s",
+                        self.what, self._failures, f"; {detail}" if detail else "", exc)
+            self._logged_at, self._failures, self._reported = now, 0, True
+        self.pause_s = min(max(self.pause_s * 2, 0.05), RETRY_MAX_S)
+        return self.pause_s
+
+    def worked(self) -> None:
+        """Reset the backoff after a success."""
+        if self._reported:
+            log.info("broker: %s works again", self.what)
+            self._reported = False
+        self.pause_s = 0.0
 
 
 def redacted(url: str) -> str:
