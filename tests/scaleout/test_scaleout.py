@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
+import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -20,8 +23,8 @@ from tornado.websocket import WebSocketClosedError
 
 from backend.protocol import CloseCode
 from backend.store import open_store
-from tests.scaleout.conftest import board_name
-from tests.server_process import ServerProcess
+from tests.scaleout.conftest import board_name, reachable
+from tests.server_process import ServerProcess, free_port
 from tests.yclient import YClient
 
 
@@ -247,3 +250,71 @@ async def test_rotating_links_on_one_instance_closes_old_tokens_on_every_instanc
     finally:
         close_all(clients)
     assert codes == [CloseCode.WS_4403_FORBIDDEN] * 2
+
+
+class PrivateRedis:
+    """A redis-server of one test (so the test may kill and restart it), on a fixed port."""
+
+    def __init__(self, binary: str, data_dir: Path) -> None:
+        self.binary = binary
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start an empty Redis and wait until it accepts connections."""
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.data_dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not reachable(self.port):
+            assert time.monotonic() < deadline and self.proc.poll() is None, "no redis"
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL: every stream it held is gone."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A started ``PrivateRedis``, killed at teardown."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (needed to restart a Redis)")
+    redis_server = PrivateRedis(binary, tmp_path)
+    redis_server.start()
+    yield redis_server
+    redis_server.kill()
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_a_restarted_redis_that_lost_its_streams_loses_nothing(private_redis, cluster):
+    servers = cluster(2, broker=private_redis.url)
+    board = board_name("redis-restart")
+    alice, bob = await join(servers[0], board), await join(servers[1], board)
+    expected = {"before": 0}
+    try:
+        await alice.put("before", 0)
+        await converge([bob], expected)
+        os.kill(servers[1].proc.pid, signal.SIGSTOP)  # bob's instance reads nothing for now
+        try:
+            for i in range(20):  # these reach the first Redis only, and die with it
+                expected[f"a{i}"] = i
+                await alice.put(f"a{i}", i)
+            await asyncio.sleep(0.3)  # published, and committed to the database
+            private_redis.kill()
+            private_redis.start()  # an empty Redis on the same port
+        finally:
+            os.kill(servers[1].proc.pid, signal.SIGCONT)
+        for i in range(20, 30):
+            expected[f"a{i}"] = i
+            await alice.put(f"a{i}", i)
+        await converge([alice, bob], expected, timeout_s=20)
+    finally:
+        close_all([alice, bob])
+    assert metric(servers[1], "syncboard_broker_resyncs_total") >= 1
