@@ -156,3 +156,29 @@ async def test_tls_round_trip_with_a_self_signed_certificate(sb_server, tmp_path
     finally:
         alice.close()
         bob.close()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_behind_proxy_the_per_address_limit_uses_the_forwarded_client_address(sb_server):
+    # Header values only (documentation addresses): every connection is made to 127.0.0.1.
+    server = await sb_server(behind_proxy=True, max_connections_per_ip=1)
+    first = await YClient(ws(server, "proxied"),
+                          headers={"X-Forwarded-For": "203.0.113.7"}).sync()
+    second = await YClient(ws(server, "proxied"),
+                           headers={"X-Forwarded-For": "203.0.113.8"}).sync()
+    try:
+        with pytest.raises(HTTPClientError) as info:
+            await YClient(ws(server, "proxied"),
+                          headers={"X-Forwarded-For": "203.0.113.7"}).connect()
+        assert info.value.code == 429
+    finally:
+        first.close()
+        second.close()
+    direct = await sb_server(max_connections_per_ip=1)  # without the flag the header is ignored
+    one = await YClient(ws(direct, "direct"), headers={"X-Forwarded-For": "203.0.113.7"}).sync()
+    try:
+        with pytest.raises(HTTPClientError):
+            await YClient(ws(direct, "direct"),
+                          headers={"X-Forwarded-For": "203.0.113.8"}).connect()
+    finally:
+        one.close()
