@@ -202,7 +202,7 @@ async def test_reader_overtaken_by_stream_trimming_resyncs_from_the_database(
 
 @pytest.mark.gen_test(timeout=90)
 async def test_concurrent_compaction_from_two_instances_loses_nothing(cluster, pg_url):
-    servers = cluster(2, compact_after_updates=15)
+    servers = cluster(2, compact_after_updates=5)
     board = board_name("compact")
     alice, bob = await join(servers[0], board), await join(servers[1], board)
     stores = [await open_store(pg_url), await open_store(pg_url)]
