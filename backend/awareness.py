@@ -1,8 +1,10 @@
 """Presence: a board's pycrdt ``Awareness`` plus which client ids arrived over which peer.
 
 Awareness updates (y-protocols encoding: count, then per entry client id, clock and a JSON
-state, ``null`` meaning gone) are validated completely before pycrdt applies them, so a
-malformed frame changes nothing. Only entries whose clock advanced come back as "changed":
+state, ``null`` meaning gone) are checked before pycrdt applies them, so a malformed frame
+changes nothing: the framing always, the JSON of every entry that could change something
+(entries whose clock is not newer, mostly echoes, are dropped without decoding their JSON).
+Only entries whose clock advanced come back as "changed":
 the stock y-websocket client re-sends every awareness update it receives, and relaying only
 real changes is what makes those echoes die out.
 
@@ -26,6 +28,9 @@ from .protocol import CloseCode, FrameError, read_var_uint
 
 AwarenessEntry = tuple[int, int, str]
 """(client id, clock, JSON state text) as carried on the wire."""
+RawEntry = tuple[int, int, bytes]
+"""An entry before its state is decoded (UTF-8 bytes of JSON, ``b"null"`` or empty = gone)."""
+_NULL_STATES = (b"null", b"")
 
 
 class Presence:
@@ -50,10 +55,10 @@ class Presence:
 
         Raises ``CloseConnection(1007)`` if the payload is malformed (nothing is applied).
         """
-        entries = _decode_entries(payload)
+        entries = _split_entries(payload)
         if self._peer_has_no_ids(peer):
             entries = [self._restamp_returning(entry) for entry in entries]
-        changed = self._apply_entries(entries, origin=peer)
+        changed = self._apply_news(entries, origin=peer)
         for client_id in changed:
             self._map_to_peer(client_id, peer)
         return changed
@@ -64,7 +69,7 @@ class Presence:
         Those ids belong to peers of the other process, which also broadcasts their removal.
         Raises ``CloseConnection(1007)`` if the payload is malformed.
         """
-        return self._apply_entries(_decode_entries(payload), origin="remote")
+        return self._apply_news(_split_entries(payload), origin="remote")
 
     def remove_peer(self, peer: Hashable) -> list[int]:
         """Forget ``peer``; remove the states it brought. Returns the removed client ids."""
@@ -84,6 +89,23 @@ class Presence:
     def encode(self, client_ids: Iterable[int]) -> bytes:
         """Encode the current entries of ``client_ids`` (removed ones as ``null``)."""
         return self._awareness.encode_awareness_update(list(dict.fromkeys(client_ids)))
+
+    def _apply_news(self, entries: list[RawEntry], origin: Hashable) -> list[int]:
+        """Apply the entries that can change something; the rest are never JSON-decoded.
+
+        Most awareness traffic is the stock client echoing states the server already has
+        (same clock): those are recognised from client id and clock alone.
+        """
+        news = [_validated(entry) for entry in entries if self._is_news(entry)]
+        return self._apply_entries(news, origin=origin) if news else []
+
+    def _is_news(self, entry: RawEntry) -> bool:
+        client_id, clock, state = entry
+        meta = self._awareness.meta.get(client_id)
+        if meta is None or clock > meta["clock"]:
+            return True
+        return clock == meta["clock"] and state in _NULL_STATES and \
+            client_id in self._awareness.states
 
     def _remove(self, client_ids: list[int], origin: Hashable) -> list[int]:
         if not client_ids:
@@ -108,11 +130,11 @@ class Presence:
     def _peer_has_no_ids(self, peer: Hashable) -> bool:
         return not self._ids_by_peer.get(peer)
 
-    def _restamp_returning(self, entry: AwarenessEntry) -> AwarenessEntry:
+    def _restamp_returning(self, entry: RawEntry) -> RawEntry:
         client_id, clock, state = entry
         meta = self._awareness.meta.get(client_id)
         removed = meta is not None and client_id not in self._awareness.states
-        if removed and state != "null" and clock <= meta["clock"]:
+        if removed and state not in _NULL_STATES and clock <= meta["clock"]:
             return client_id, meta["clock"] + 1, state
         return entry
 
@@ -128,28 +150,46 @@ class Presence:
             self._ids_by_peer.get(peer, set()).discard(client_id)
 
 
-def _decode_entries(payload: bytes) -> list[AwarenessEntry]:
+def _split_entries(payload: bytes) -> list[RawEntry]:
+    """The entries of an awareness update, states still raw bytes.
+
+    Raises ``CloseConnection(1007)`` if the framing is wrong (nothing is applied then).
+    """
     try:
         count, pos = read_var_uint(payload, 0)
-        entries: list[AwarenessEntry] = []
+        entries: list[RawEntry] = []
         for _ in range(count):
             client_id, pos = read_var_uint(payload, pos)
             clock, pos = read_var_uint(payload, pos)
             length, pos = read_var_uint(payload, pos)
             if pos + length > len(payload):
                 raise FrameError("awareness state runs past the end of the frame")
-            text = payload[pos:pos + length].decode("utf-8")
+            entries.append((client_id, clock, payload[pos:pos + length]))
             pos += length
-            state = json.loads(text) if text else None
-            if state is not None and not isinstance(state, dict):
-                raise FrameError("awareness state is neither an object nor null")
-            entries.append((client_id, clock, text or "null"))
         if pos != len(payload):
             raise FrameError("trailing bytes after the awareness entries")
-    except (FrameError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
-                              f"bad awareness update: {exc}") from None
+    except FrameError as exc:
+        raise _bad_awareness(exc) from None
     return entries
+
+
+def _validated(entry: RawEntry) -> AwarenessEntry:
+    """The entry with its state as JSON text; raises ``CloseConnection(1007)`` unless the
+    state is UTF-8 JSON holding an object or null."""
+    client_id, clock, raw = entry
+    try:
+        text = raw.decode("utf-8")
+        state = json.loads(text) if text else None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _bad_awareness(exc) from None
+    if state is not None and not isinstance(state, dict):
+        raise _bad_awareness("awareness state is neither an object nor null")
+    return client_id, clock, text or "null"
+
+
+def _bad_awareness(reason: object) -> CloseConnection:
+    return CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                           f"bad awareness update: {reason}")
 
 
 def _encode_entries(entries: list[AwarenessEntry]) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(slots=True)  # two per connection: keep them small
 class TokenBucket:
     """``rate`` tokens per second refill a bucket holding at most ``burst``.
 
@@ -40,6 +40,8 @@ class RateLimiter:
     dropping them would lose strokes); if it is still over after that, ``admit`` returns False
     and the caller closes it.
     """
+
+    __slots__ = ("_bytes", "_grace_s", "_messages", "_over_since")
 
     def __init__(self, messages_per_s: float, burst_messages: int, bytes_per_s: float,
                  burst_bytes: int, grace_s: float) -> None:

@@ -18,8 +18,8 @@ from pycrdt import (
     create_awareness_message,
     create_sync_message,
     create_update_message,
-    handle_sync_message,
     merge_updates,
+    write_message,
 )
 
 from . import metrics
@@ -122,7 +122,8 @@ class Room:
                                   f"bad frame: {exc}") from None
         if frame.message_type == MessageType.SYNC:
             if frame.sync_type == SyncType.STEP1:
-                peer.send(self._sync_step2_reply(data))
+                missing = self.document.missing_since(frame.payload)
+                peer.send(bytes([MessageType.SYNC, SyncType.STEP2]) + write_message(missing))
             elif peer.read_only:
                 if frame.payload != EMPTY_UPDATE:  # a viewer's step 2 is usually empty
                     self._drop_viewer_edit(peer)
@@ -158,15 +159,6 @@ class Room:
                 CloseCode.WS_4413_BOARD_TOO_LARGE,
                 f"board is {self.size_estimate} bytes; this update would pass the "
                 f"{self.max_board_bytes}-byte cap (delete something first)")
-
-    def _sync_step2_reply(self, data: bytes) -> bytes:
-        try:
-            reply = handle_sync_message(data[1:], self.document.doc)
-        except ValueError as exc:
-            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
-                                  f"bad state vector: {exc}") from None
-        assert reply is not None  # a step 1 always gets a step 2
-        return reply
 
     def _accept_update(self, update: bytes) -> None:
         self.size_estimate += len(update)
