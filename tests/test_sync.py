@@ -105,14 +105,13 @@ async def test_step2_from_client_is_treated_as_an_update_offline_edits_merge_wit
 
 @pytest.mark.gen_test(timeout=60)
 async def test_two_hundred_simultaneous_joins_load_the_board_once(sb_server, yclient):
-    server = await sb_server()
+    server = await sb_server(idle_unload_s=0.1)
     board = "test_storm"
     seed = await yclient(server, board)
     await seed.put("seed", 1)
     seed.close()
     await seed.wait_closed()
-    await server.writer.flush()
-    server.registry.rooms.pop(board)  # drop it from memory as an idle unload would
+    await seed.wait_for(lambda: board not in server.registry.rooms, what="idle unload")
     loads_before = server.registry.loads_total
     clients = [YClient(f"ws://127.0.0.1:{server.port}/ws/{board}") for _ in range(200)]
     try:
