@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 
 import pytest
@@ -11,19 +10,12 @@ import pytest
 from backend.broker import RemoteKind
 from backend.broker_redis import BrokerError, RedisBroker, redacted
 from backend.store import open_store
+from tests.services import reachable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(not redis_reachable(),
+needs_redis = pytest.mark.skipif(not reachable(6379),
                                  reason="no Redis on 127.0.0.1:6379 (./scripts/test starts one "
                                         "when redis-server is installed)")
 

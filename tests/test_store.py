@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 
 import pytest
@@ -12,17 +11,10 @@ from sqlalchemy.exc import OperationalError
 
 from backend.store import StoreError, UpdateWriter, open_store
 from backend.store.store import merge_updates_into_snapshot
+from tests.services import reachable
 from tests.yclient import state_vector
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-
-
-def postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -31,7 +23,7 @@ def db_url(request, tmp_path, io_loop):
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/store.db"
         return
-    if not postgres_reachable():
+    if not reachable(5432):
         pytest.skip("no PostgreSQL on 127.0.0.1:5432 (./scripts/test starts a local one "
                     "when it is installed)")
     name = f"syncboard_test_{uuid.uuid4().hex[:12]}"

@@ -98,17 +98,16 @@ def targets(rows: list[dict]) -> str:
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
-def write_section(path: Path, body: str) -> None:
-    """Replace (or append) the "Sync benchmarks" section of ``path``; other sections stay."""
+def write_section(path: Path, body: str, title: str = SECTION_TITLE) -> None:
+    """Replace (or append) the ``title`` section of ``path``; other sections stay."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = f"{SECTION_TITLE}\n\n{body.strip()}\n"
-    start = text.find(SECTION_TITLE + "\n")
+    section = f"{title}\n\n{body.strip()}\n"
+    start = text.find(title + "\n")
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + section
     else:
-        end = text.find("\n## ", start + len(SECTION_TITLE))
-        rest = "" if end == -1 else text[end:]
-        text = text[:start] + section + rest
+        end = text.find("\n## ", start + len(title))
+        text = text[:start] + section + ("" if end == -1 else text[end:])
     path.write_text(text)
 
 

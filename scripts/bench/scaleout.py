@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     body = _section(command, started, args, rows, load)
     print(body)
     if not args.no_write:
-        _write_section(REPO_DIR / "BENCHMARKS.md", body)
+        report.write_section(REPO_DIR / "BENCHMARKS.md", body, SECTION_TITLE)
     print(f"raw results: {out_path}")
     return 0
 
@@ -206,19 +206,6 @@ runs of S3 the ranking of the two set-ups flipped, so read these rows as "no gai
 shared cores", not as a ranking. Scaling out pays when each process gets its own core or
 machine and connections, not the update rate of a single board, are the load: the fan-out
 per process falls by N while the apply cost per update stays the same in each."""
-
-
-def _write_section(path: Path, body: str) -> None:
-    """Replace (or append) the "Scale-out" section of ``path``; other sections stay."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = f"{SECTION_TITLE}\n\n{body.strip()}\n"
-    start = text.find(SECTION_TITLE + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION_TITLE))
-        text = text[:start] + section + ("" if end == -1 else text[end:])
-    path.write_text(text)
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

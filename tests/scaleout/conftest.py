@@ -7,25 +7,16 @@ by ``./scripts/test`` when installed; without them these tests skip and say why.
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
 import redis
 
 from tests.server_process import ServerProcess
+from tests.services import reachable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def reachable(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:``port``."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture

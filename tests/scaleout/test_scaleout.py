@@ -23,8 +23,9 @@ from tornado.websocket import WebSocketClosedError
 
 from backend.protocol import CloseCode
 from backend.store import open_store
-from tests.scaleout.conftest import board_name, reachable
+from tests.scaleout.conftest import board_name
 from tests.server_process import ServerProcess, free_port
+from tests.services import reachable
 from tests.yclient import YClient
 
 
