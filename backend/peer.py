@@ -1,17 +1,23 @@
 """Peer: one WebSocket connection's outgoing side, with a cap on its unsent output.
 
 Tornado's ``write_message`` buffers without limit and wraps every write in an asyncio task;
-``send`` writes the binary frame straight onto the connection's stream instead and checks
-the stream's unsent bytes first, so a client that stops reading is dropped before it
-can make the server's memory grow, and the board's other peers never wait for it.
+a peer writes WebSocket frames itself instead and checks the stream's unsent bytes first, so
+a client that stops reading is dropped before it can make the server's memory grow, and the
+board's other peers never wait for it.
+
+A room frames each relay once (``websocket_frames``) and hands the same bytes to every peer
+(``send_wire``). When nothing is queued on the stream, the bytes go straight to the socket
+(one ``send`` call, no Future or loop callback per write, which is what ``IOStream.write``
+costs); whatever the kernel does not take is queued on the stream, which keeps the order.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import struct
 
-from tornado.iostream import StreamClosedError
+from tornado.iostream import SSLIOStream, StreamClosedError
 from tornado.websocket import WebSocketHandler
 
 from . import metrics
@@ -19,8 +25,24 @@ from .protocol import CloseCode
 
 log = logging.getLogger(__name__)
 
-_OPCODE_BINARY = 0x2
+_FIN_BINARY = 0x82  # final frame, binary opcode
 _peer_numbers = itertools.count(1)
+
+
+def websocket_frames(*messages: bytes) -> bytes:
+    """``messages`` as unmasked, final, binary WebSocket frames (server to client, RFC 6455
+    section 5.2), back to back, ready for ``Peer.send_wire``."""
+    parts = []
+    for message in messages:
+        size = len(message)
+        if size < 126:
+            parts.append(bytes((_FIN_BINARY, size)))
+        elif size <= 0xFFFF:
+            parts.append(struct.pack("!BBH", _FIN_BINARY, 126, size))
+        else:
+            parts.append(struct.pack("!BBQ", _FIN_BINARY, 127, size))
+        parts.append(message)
+    return b"".join(parts)
 
 
 class Peer:
@@ -61,27 +83,48 @@ class Peer:
         stream = connection.stream
         return stream._total_write_index - stream._total_write_done_index
 
-    def send(self, frame: bytes) -> None:
-        """Queue one binary frame; drop the connection if its backlog is over the cap."""
+    def send(self, message: bytes) -> None:
+        """Send one protocol message to this peer alone (a reply, the first sync)."""
+        if self.send_wire(websocket_frames(message)):
+            metrics.count_sent(message)
+
+    def send_wire(self, wire: bytes) -> bool:
+        """Write framed bytes (``websocket_frames``); drop the connection if its backlog
+        would pass the cap. Returns whether the bytes were written or queued.
+
+        permessage-deflate is never negotiated (``BoardSocket.get_compression_options``), so
+        frames go out as they are.
+        """
         if self.closed:
-            return
+            return False
         connection = self._handler.ws_connection
         if connection is None or connection.is_closing():
-            return
-        if self.pending_bytes + len(frame) > self.max_pending_bytes:
+            return False
+        stream = connection.stream
+        pending = stream._total_write_index - stream._total_write_done_index
+        if pending + len(wire) > self.max_pending_bytes:
             log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; dropping "
-                        "the connection", self.board_id, self.name, self.pending_bytes,
+                        "the connection", self.board_id, self.name, pending,
                         self.max_pending_bytes)
             self.drop()
-            return
+            return False
+        if pending == 0 and not isinstance(stream, SSLIOStream):
+            try:
+                sent = stream.socket.send(wire)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:  # reset by the peer: close now, on_close cleans up
+                self.drop()
+                return False
+            if sent == len(wire):
+                return True
+            wire = memoryview(wire)[sent:]
         try:
-            # permessage-deflate is not negotiated (BoardSocket.get_compression_options), so
-            # the frame goes out as is.
-            connection._write_frame(True, _OPCODE_BINARY, frame)
+            stream.write(wire)
         except StreamClosedError:
             self.closed = True
-            return
-        metrics.count_sent(frame)
+            return False
+        return True
 
     def ping(self, now: float) -> None:
         """Send a WebSocket ping; ``pong`` clears the wait."""

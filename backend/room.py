@@ -27,6 +27,7 @@ from .awareness import Presence
 from .broker import Broker, RemoteKind
 from .document import EMPTY_UPDATE, BoardDocument
 from .errors import CloseConnection
+from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
 
 if TYPE_CHECKING:
@@ -183,24 +184,33 @@ class Room:
                 asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
+        """Relay what arrived since the last flush: one merged update message and one
+        awareness message, framed once, written to every peer in one write each."""
         self._flush_scheduled = False
-        frames = []
-        if self._relay_updates:
-            updates, self._relay_updates = self._relay_updates, []
-            frames.append(create_update_message(_merged(updates)))
-        if self._publish_updates:
-            updates, self._publish_updates = self._publish_updates, []
-            self._broker.publish(self.board_id, RemoteKind.UPDATE, _merged(updates))
+        messages = []
+        relay, self._relay_updates = self._relay_updates, []
+        publish, self._publish_updates = self._publish_updates, []
+        merged = _merged(relay) if relay else None
+        if merged is not None:
+            messages.append(create_update_message(merged))
+        if publish:
+            # nothing from other processes arrived meanwhile: the two lists are the same
+            same = merged is not None and len(publish) == len(relay)
+            self._broker.publish(self.board_id, RemoteKind.UPDATE,
+                                 merged if same else _merged(publish))
         if self._relay_awareness:
             client_ids, self._relay_awareness = self._relay_awareness, []
             encoded = self.presence.encode(client_ids)
-            frames.append(create_awareness_message(encoded))
+            messages.append(create_awareness_message(encoded))
             if self._publish_awareness:
                 self._broker.publish(self.board_id, RemoteKind.AWARENESS, encoded)
         self._publish_awareness = False
-        for peer in list(self.peers):
-            for frame in frames:
-                peer.send(frame)
+        if not messages or not self.peers:
+            return
+        wire = websocket_frames(*messages)
+        written = sum(peer.send_wire(wire) for peer in list(self.peers))
+        for message in messages:
+            metrics.count_sent(message, written)
 
 
 def _merged(updates: list[bytes]) -> bytes:
