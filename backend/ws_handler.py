@@ -15,7 +15,7 @@ import logging
 import re
 import time
 
-from tornado.websocket import WebSocketHandler
+from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from . import metrics
 from .access import AccessDenied, Role, TokenSigner, origin_allowed
@@ -25,6 +25,7 @@ from .peer import Peer
 from .protocol import BOARD_ID_PATTERN, CloseCode
 from .registry import BoardRegistry
 from .room import Room
+from .ws_reader import BatchReadingProtocol
 
 log = logging.getLogger(__name__)
 _BOARD_ID = re.compile(BOARD_ID_PATTERN)
@@ -81,6 +82,13 @@ class BoardSocket(WebSocketHandler):
 
     def get_compression_options(self) -> None:
         return None  # no permessage-deflate: Peer.send writes frames uncompressed
+
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
+        """Tornado's RFC 6455 protocol with the batched frame reader (``ws_reader``)."""
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, WebSocketProtocol13):
+            return BatchReadingProtocol(self, False, protocol.params)
+        return protocol
 
     async def open(self, board_id: str) -> None:
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",

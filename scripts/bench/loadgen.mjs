@@ -10,6 +10,9 @@
  *         with --unload-wait-s the board is left empty for that long before each join (the
  *         seeder stays --settle-s after the board is complete, then leaves).
  *   idle  B boards x C clients connect and stay idle for --hold-s (server memory per connection).
+ *   persist  B boards x C clients insert R elements/s each for D s (inserts only, no cursor moves,
+ *         echoes skipped), then report `edits-done` with the count sent and wait --hold-s before
+ *         leaving: the orchestrator kills the server meanwhile and counts what its database holds.
  *
  * Example: node loadgen.mjs --url ws://127.0.0.1:8000/ws --mode edit --boards 1 --clients 50 --rate 2
  */
@@ -135,7 +138,7 @@ async function runEdit () {
  * not edit in lockstep. Edits are due on an absolute schedule: when the process falls behind (a
  * busy machine), the late edits are made at once, so the offered load stays the same.
  */
-async function editFor (clients, rate, durationMs) {
+async function editFor (clients, rate, durationMs, action = (client) => client.edit()) {
   const periodMs = 1000 / rate
   const phasesMs = clients.map(() => random() * periodMs)
   const done = clients.map(() => 0)
@@ -144,7 +147,7 @@ async function editFor (clients, rate, durationMs) {
     const elapsedMs = Math.min(performance.now() - started, durationMs)
     clients.forEach((client, i) => {
       const due = elapsedMs < phasesMs[i] ? 0 : Math.floor((elapsedMs - phasesMs[i]) / periodMs) + 1
-      for (; done[i] < due; done[i]++) client.edit()
+      for (; done[i] < due; done[i]++) action(client)
     })
   }
   const timer = setInterval(tick, 5)
@@ -322,7 +325,33 @@ async function runIdle () {
   }
 }
 
-const modes = { edit: runEdit, join: runJoin, idle: runIdle }
+async function runPersist () {
+  const specs = []
+  for (const boardId of boardIds()) {
+    for (let i = 0; i < num('clients'); i++) specs.push({ url: opts.url, boardId, observer: false, random })
+  }
+  const { clients, connectMs, unsynced } = await connectAll(specs)
+  event('connected', { clients: clients.length, unsynced, connect_ms: round2(connectMs) })
+  const editMs = await editFor(clients, num('rate'), num('duration-s') * 1000,
+    (client) => client.insert(`${client.doc.clientID}-${client.inserts}`))
+  const sent = sumClients(clients)
+  event('edits-done', { inserts_sent: sent.inserts_sent })
+  await sleep(num('hold-s') * 1000)
+  for (const client of clients) client.destroy()
+  return {
+    mode: 'persist',
+    boards: num('boards'),
+    clients_per_board: num('clients'),
+    rate_per_s: num('rate'),
+    duration_s: round2(editMs / 1000),
+    connect_ms: round2(connectMs),
+    unsynced_clients: unsynced,
+    ...sent,
+    converged: unsynced === 0
+  }
+}
+
+const modes = { edit: runEdit, join: runJoin, idle: runIdle, persist: runPersist }
 if (!modes[opts.mode]) throw new Error(`--mode must be one of ${Object.keys(modes).join(', ')}`)
 const result = await modes[opts.mode]()
 const cpu = process.cpuUsage(cpuStart)

@@ -42,7 +42,18 @@ _IDLE_COLUMNS = (
     ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
     ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
 )
-_COLUMNS = {"edit": _EDIT_COLUMNS, "join": _JOIN_COLUMNS, "idle": _IDLE_COLUMNS}
+_PERSIST_COLUMNS = (
+    ("Sent", lambda r: _int(r["sent"])),
+    ("Offered/s", lambda r: _num(r["offered_per_s"], 0)),
+    ("In the database after the kill", lambda r: _int(r["committed"])),
+    ("Committed/s", lambda r: _num(r["committed_per_s"], 0)),
+    ("All committed", lambda r: r["committed_all"]),
+    ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
+    ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
+    ("Loadgen CPU s", lambda r: _num(r["loadgen_cpu_s"])),
+)
+_COLUMNS = {"edit": _EDIT_COLUMNS, "join": _JOIN_COLUMNS, "idle": _IDLE_COLUMNS,
+            "persist": _PERSIST_COLUMNS}
 
 
 def tables(rows: list[dict]) -> str:
@@ -95,6 +106,11 @@ def targets(rows: list[dict]) -> str:
         kib = c1["kib_per_connection"]
         lines.append(_target_line("C1 ≤ 20 KiB/connection", _num(kib), "20", None,
                                   kib is not None and kib <= 20))
+    p1 = by_key.get(("P1", "syncboard"))
+    if p1:
+        per_s = p1["committed_per_s"]
+        lines.append(_target_line("P1 ≥ 5,000 updates/s committed", _num(per_s, 0), "5,000",
+                                  None, per_s is not None and per_s >= 5000))
     return "\n".join(lines) if len(lines) > 2 else ""
 
 

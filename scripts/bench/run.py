@@ -31,6 +31,7 @@ if _VENV_PYTHON.exists() and Path(sys.prefix).resolve() != _VENV_PYTHON.parents[
 
 import report  # noqa: E402
 import stats  # noqa: E402
+from committed import count_elements  # noqa: E402
 from profile_summary import top_frames  # noqa: E402
 from scenarios import SCENARIOS, Scenario, summarise  # noqa: E402
 from servers import (  # noqa: E402
@@ -44,6 +45,7 @@ from servers import (  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
 SETTLE_AFTER_CONNECT_S = 2.0
+KILL_AFTER_S = 1.0  # P1: SIGKILL the server this long after the last update was sent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,12 +136,16 @@ def _drive(scenario: Scenario, server: RunningServer,
         watchdog = threading.Timer(timeout_s, loadgen.kill)
         watchdog.start()
         try:
-            events = _follow_events(loadgen, server, samples)
+            events = _follow_events(loadgen, server, samples, scenario.kind == "persist")
             loadgen.wait()
         finally:
             watchdog.cancel()
-        samples["cpu_s"] = server.cpu_s() - cpu_before
+        samples["cpu_s"] = samples.pop("cpu_s_at_kill", None) or server.cpu_s()
+        samples["cpu_s"] -= cpu_before
         samples["peak_rss_bytes"] = sampler.stop()
+        if scenario.kind == "persist":
+            samples["kill_after_s"] = KILL_AFTER_S
+            samples["committed_elements"] = sum(count_elements(server.spec).values())
         stdout.seek(0)
         output = stdout.read().decode()
     if loadgen.returncode != 0 or not output.strip():
@@ -147,8 +153,10 @@ def _drive(scenario: Scenario, server: RunningServer,
     return json.loads(output), samples
 
 
-def _follow_events(loadgen: subprocess.Popen, server: RunningServer, samples: dict) -> list[str]:
-    """Read the load generator's stderr; sample server RSS shortly after all clients connected."""
+def _follow_events(loadgen: subprocess.Popen, server: RunningServer, samples: dict,
+                   kill_when_done: bool) -> list[str]:
+    """Read the load generator's stderr; sample server RSS shortly after all clients connected;
+    with ``kill_when_done``, SIGKILL the server ``KILL_AFTER_S`` after the last edit was sent."""
     lines = []
     assert loadgen.stderr is not None
     for line in loadgen.stderr:
@@ -157,7 +165,12 @@ def _follow_events(loadgen: subprocess.Popen, server: RunningServer, samples: di
             time.sleep(SETTLE_AFTER_CONNECT_S)
             if server.proc.poll() is None:
                 samples["rss_connected_bytes"] = server.rss_bytes()
-    samples["server_exit_code"] = server.proc.poll()
+        if kill_when_done and '"event":"edits-done"' in line:
+            time.sleep(KILL_AFTER_S)
+            samples["server_exit_code"] = server.proc.poll()
+            samples["cpu_s_at_kill"] = server.cpu_s()
+            server.kill()
+    samples.setdefault("server_exit_code", server.proc.poll())
     return lines
 
 

@@ -16,7 +16,7 @@ class Scenario:
 
     name: str
     title: str
-    kind: str  # "edit", "join" or "idle" (the load generator's --mode)
+    kind: str  # "edit", "join", "idle" or "persist" (the load generator's --mode)
     loadgen_args: dict[str, str] = field(default_factory=dict)
     syncboard_options: dict[str, str] = field(default_factory=dict)
     node_persistence: bool = False
@@ -47,6 +47,13 @@ SCENARIOS: dict[str, Scenario] = {
                  syncboard_options={"idle_unload_s": "1"}, node_persistence=True),
         Scenario("C1", "5,000 idle connections over 500 boards", "idle",
                  {"boards": "500", "clients": "10", "hold-s": "6", "connect-batch": "100"}),
+        # Inserts only, on 50 boards, so the store (not the fan-out) is the load; the server is
+        # killed (SIGKILL) KILL_AFTER_S after the last insert was sent and its database is read
+        # back. The Node server persists only with YPERSISTENCE (LevelDB, not SQLite).
+        Scenario("P1", "persistence: 50 boards x 1 client x 120 inserts/s (6,000 updates/s), "
+                 "server killed 1 s after the last one", "persist",
+                 {"boards": "50", "clients": "1", "rate": "120", "hold-s": "4"},
+                 node_persistence=True, uses_duration=True),
     )
 }
 
@@ -79,6 +86,17 @@ def summarise(scenario: Scenario, result: dict, server: dict) -> dict[str, objec
             "join_max_ms": max(result["joins_ms"]) if result["joins_ms"] else None,
             "first_join_ms": result["probe_join_ms"],
             "seed_ms": result["seed_ms"],
+        }
+    elif scenario.kind == "persist":
+        sent = int(result["inserts_sent"])
+        committed = server.get("committed_elements")
+        row |= {
+            "sent": sent,
+            "committed": committed,
+            "committed_all": committed is not None and committed >= sent,
+            "offered_per_s": stats.per_unit(sent, float(result["duration_s"])),
+            "committed_per_s": stats.per_unit(
+                committed, float(result["duration_s"]) + server["kill_after_s"]),
         }
     else:
         connections = int(result["connections"])

@@ -78,6 +78,15 @@ class RunningServer:
                 continue
         return total
 
+    def kill(self) -> None:
+        """SIGKILL the server and its children (what is not on disk by now is lost)."""
+        for proc in [*self.process.children(recursive=True), self.process]:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                continue
+        self.proc.wait(10)
+
     def stop(self, timeout_s: float = 20) -> None:
         """SIGTERM, then SIGKILL if it does not exit within ``timeout_s``."""
         if self.proc.poll() is not None:
