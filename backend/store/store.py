@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pycrdt import Doc
-from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -27,6 +27,10 @@ from .schema import boards, files, metadata, snapshots, updates
 _WRITE = {"syncboard_write": True}
 _DELETE_CHUNK = 500
 _SCHEMA_LOCK = 0x5B0A4D  # PostgreSQL advisory lock key held while creating the schema
+_COUNT_APPENDED = update(boards).where(boards.c.id == bindparam("b_id")).values(
+    updated_at=bindparam("b_now"), update_count=boards.c.update_count + bindparam("b_count"),
+    log_updates=boards.c.log_updates + bindparam("b_count"),
+    log_bytes=boards.c.log_bytes + bindparam("b_size"))
 
 
 @dataclass(frozen=True)
@@ -115,23 +119,33 @@ class Store:
     async def append_updates(self, batch: dict[str, Sequence[bytes]]) -> dict[str, LogSize]:
         """Append updates for several boards in one transaction; return each board's log size.
 
-        A board without a row gets one. Raises ``SQLAlchemyError`` if the write fails
-        (nothing of the batch is then stored).
+        A board without a row gets one. The statements do not grow with the number of boards
+        (one executemany for the counters, one read of the sizes, one executemany for the
+        rows): a round trip to the database thread costs more than the row. Raises
+        ``SQLAlchemyError`` if the write fails (nothing of the batch is then stored).
         """
         now = time.time()
-        sizes: dict[str, LogSize] = {}
+        appended = {board_id: (len(data), sum(len(d) for d in data))
+                    for board_id, data in batch.items() if data}
+        if not appended:
+            return {}
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(**_WRITE)
             async with conn.begin():
-                for board_id, board_updates in batch.items():
-                    if not board_updates:
-                        continue
-                    sizes[board_id] = await _count_appended(
-                        conn, board_id, len(board_updates),
-                        sum(len(d) for d in board_updates), now)
-                    await conn.execute(insert(updates), [
-                        {"board_id": board_id, "data": data, "created_at": now}
-                        for data in board_updates])
+                await conn.execute(_COUNT_APPENDED, [
+                    {"b_id": board_id, "b_now": now, "b_count": count, "b_size": size}
+                    for board_id, (count, size) in appended.items()])
+                rows = (await conn.execute(
+                    select(boards.c.id, boards.c.log_updates, boards.c.log_bytes)
+                    .where(boards.c.id.in_(list(appended))))).all()
+                sizes = {row.id: LogSize(row.log_updates, row.log_bytes) for row in rows}
+                for board_id in appended.keys() - sizes.keys():
+                    count, size = appended[board_id]
+                    await _insert_board(conn, board_id, count, count, size, now)
+                    sizes[board_id] = LogSize(count, size)
+                await conn.execute(insert(updates), [
+                    {"board_id": board_id, "data": data, "created_at": now}
+                    for board_id, board_updates in batch.items() for data in board_updates])
         return sizes
 
     async def compact(self, board_id: str) -> CompactionResult:
@@ -306,19 +320,6 @@ async def _insert_board(conn: AsyncConnection, board_id: str, update_count: int 
     await conn.execute(insert(boards).values(
         id=board_id, created_at=now, updated_at=now, update_count=update_count,
         log_updates=log_updates, log_bytes=log_bytes, token_generation=0))
-
-
-async def _count_appended(conn: AsyncConnection, board_id: str, count: int, size: int,
-                          now: float) -> LogSize:
-    row = (await conn.execute(
-        update(boards).where(boards.c.id == board_id).values(
-            updated_at=now, update_count=boards.c.update_count + count,
-            log_updates=boards.c.log_updates + count, log_bytes=boards.c.log_bytes + size)
-        .returning(boards.c.log_updates, boards.c.log_bytes))).one_or_none()
-    if row is None:
-        await _insert_board(conn, board_id, count, count, size, now)
-        return LogSize(count, size)
-    return LogSize(row.log_updates, row.log_bytes)
 
 
 async def _write_snapshot(conn: AsyncConnection, board_id: str, data: bytes, last_seq: int,
