@@ -18,12 +18,15 @@ from .broker import Broker, RemoteKind
 from .config import Settings
 from .document import EMPTY_UPDATE, BoardDocument
 from .errors import CloseConnection
+from .memory import release_free_heap
 from .peer import Peer
 from .protocol import CloseCode
 from .room import Room
 from .store import Store, UpdateWriter
 
 log = logging.getLogger(__name__)
+
+HEAP_TRIM_INTERVAL_S = 30.0
 
 
 class BoardRegistry:
@@ -54,8 +57,10 @@ class BoardRegistry:
         return sum(len(room.peers) for room in self._rooms.values())
 
     def start(self) -> None:
-        """Start the periodic presence expiry and pings (needs a running event loop)."""
-        self._sweepers = [asyncio.create_task(self._expire_presence_forever())]
+        """Start the periodic presence expiry, heap trimming and pings (needs a running
+        event loop)."""
+        self._sweepers = [asyncio.create_task(self._expire_presence_forever()),
+                          asyncio.create_task(self._trim_heap_forever())]
         if self.settings.ping_interval_s > 0:
             self._sweepers.append(asyncio.create_task(self._ping_forever()))
 
@@ -266,6 +271,19 @@ class BoardRegistry:
                         peer.drop()
                     elif now - peer.last_ping_at >= interval_s:
                         peer.ping(now)
+
+    async def _trim_heap_forever(self) -> None:
+        """Every ``HEAP_TRIM_INTERVAL_S``, if a board was unloaded since the last time, give
+        the freed memory back to the system (``memory.release_free_heap``)."""
+        trimmed_at_unloads = self.unloads_total
+        while True:
+            await asyncio.sleep(HEAP_TRIM_INTERVAL_S)
+            if self.unloads_total != trimmed_at_unloads:
+                trimmed_at_unloads = self.unloads_total
+                started = time.perf_counter()
+                if release_free_heap():
+                    log.debug("heap trimmed in %.1f ms",
+                              (time.perf_counter() - started) * 1000)
 
     async def _expire_presence_forever(self) -> None:
         interval_s = self.settings.awareness_timeout_s / 3

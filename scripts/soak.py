@@ -67,9 +67,11 @@ class Soak:
     """The workload and its measurements."""
 
     def __init__(self, ws_url: str, boards: int, session_s: tuple[float, float],
-                 edit_interval_s: float) -> None:
+                 edit_interval_s: float, board_life_s: float) -> None:
         self.ws_url = ws_url
-        self.board_ids = [f"soak-{i}" for i in range(boards)]
+        self.boards = boards
+        self.board_life_s = board_life_s
+        self.started = time.monotonic()
         self.session_s = session_s
         self.edit_interval_s = edit_interval_s
         self.latencies_ms: list[float] = []
@@ -81,7 +83,7 @@ class Soak:
         """One session after another until ``stop``."""
         while not stop.is_set():
             try:
-                await self._session(stop, random.choice(self.board_ids))
+                await self._session(stop, self.pick_board())
             except (OSError, TimeoutError, StreamClosedError, WebSocketClosedError,
                     HTTPClientError, AssertionError) as exc:
                 self.session_errors += 1
@@ -117,6 +119,15 @@ class Soak:
         finally:
             writer.close()
             watcher.close()
+
+    def pick_board(self) -> str:
+        """A random board of the current pool. With ``board_life_s``, the pool slides: every
+        ``board_life_s / boards`` seconds its oldest board retires and a new one joins, so each
+        board is used for about ``board_life_s`` (a meeting's board), then left alone."""
+        if not self.board_life_s:
+            return f"soak-{random.randrange(self.boards)}"
+        first = int((time.monotonic() - self.started) / (self.board_life_s / self.boards))
+        return f"soak-{first + random.randrange(self.boards)}"
 
     def take_latencies(self) -> list[float]:
         """Latencies measured since the last call."""
@@ -159,7 +170,7 @@ def main() -> int:
 
 async def _drive(port: int, pid: int, args) -> tuple[list[Sample], Soak]:
     soak = Soak(f"ws://127.0.0.1:{port}/ws", args.boards, (args.session_min_s,
-                args.session_max_s), args.edit_interval_s)
+                args.session_max_s), args.edit_interval_s, args.board_life_s)
     stop = asyncio.Event()
     sessions = [asyncio.create_task(soak.run_sessions(stop)) for _ in range(args.sessions)]
     process = psutil.Process(pid)
@@ -282,6 +293,9 @@ def _parse_args() -> argparse.Namespace:
                         help="mean pause between a writer's strokes")
     parser.add_argument("--idle-unload-s", type=float, default=5,
                         help="server's --idle-unload-s (short, so boards unload and reload)")
+    parser.add_argument("--board-life-s", type=float, default=0,
+                        help="slide the board pool so each board is used for about this long, "
+                             "then never again (0: the same boards all run long)")
     parser.add_argument("--sample-s", type=float, default=10, help="sampling period")
     parser.add_argument("--json", default="soak.json", help="where to write the results")
     return parser.parse_args()
