@@ -11,8 +11,6 @@ import asyncio
 import logging
 import time
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from .awareness import Presence
 from .broker import Broker, RemoteKind
 from .config import Settings
@@ -204,7 +202,7 @@ class BoardRegistry:
         started = time.perf_counter()
         await self._make_room_for_one_more()
         await self.broker.subscribe(board_id)
-        await self._record_board(board_id)
+        self.writer.ensure_board(board_id)
         stored = await self.store.load_updates(board_id)
         document = _rebuild(board_id, stored)
         room = Room(board_id, document,
@@ -219,17 +217,6 @@ class BoardRegistry:
                  len(stored), sum(map(len, stored)), (time.perf_counter() - started) * 1000)
         self.release_if_idle(room)  # nobody may join (e.g. a snapshot read)
         return room
-
-    async def _record_board(self, board_id: str) -> None:
-        """Make sure the board has its row. If the database refuses the write (disk full,
-        read-only), serve the board anyway: the writer creates the row with the board's first
-        committed update, and retries that commit until the database accepts it."""
-        try:
-            await self.store.create_board(board_id)
-        except (SQLAlchemyError, OSError) as exc:
-            log.error("board %s: could not record the board in the database, serving it from "
-                      "memory until its first update is written: %s", board_id,
-                      str(exc).splitlines()[0])
 
     async def _make_room_for_one_more(self) -> None:
         """Unload idle boards (oldest first) while the registry is at ``max_boards_loaded``."""

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from pycrdt import Doc
 from sqlalchemy import bindparam, delete, event, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -82,17 +84,16 @@ class Store:
         await self.engine.dispose()
 
     async def create_board(self, board_id: str) -> None:
-        """Make sure a row for ``board_id`` exists (idempotent, safe with several writers)."""
+        """Make sure a row for ``board_id`` exists (idempotent, safe with several writers).
+
+        The check is a plain read: only a missing board takes the write lock."""
+        async with self.engine.connect() as conn:
+            if await _board_exists(conn, board_id):
+                return
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(**_WRITE)
             async with conn.begin():
-                if await _board_exists(conn, board_id):
-                    return
-            try:
-                async with conn.begin():
-                    await _insert_board(conn, board_id)
-            except IntegrityError:
-                pass  # another writer created it between our check and insert
+                await _insert_boards(conn, [_board_row(board_id, time.time())])
 
     async def board_info(self, board_id: str) -> BoardInfo | None:
         """Metadata of one board, or None if it does not exist."""
@@ -116,37 +117,44 @@ class Store:
             )).scalar_one_or_none()
         return ([snapshot] if snapshot is not None else []) + list(log)
 
-    async def append_updates(self, batch: dict[str, Sequence[bytes]]) -> dict[str, LogSize]:
-        """Append updates for several boards in one transaction; return each board's log size.
+    async def append_updates(self, batch: dict[str, Sequence[bytes]],
+                             new_boards: Iterable[str] = ()) -> dict[str, LogSize]:
+        """Append updates for several boards in one transaction; return the log size of each
+        board that got updates. Boards without a row get one, ``new_boards`` too.
 
-        A board without a row gets one. The statements do not grow with the number of boards
-        (one executemany for the counters, one read of the sizes, one executemany for the
-        rows): a round trip to the database thread costs more than the row. Raises
+        The statements do not grow with the number of boards (one executemany for the
+        counters, one read of the sizes, one insert of missing rows if any, one executemany
+        for the updates): a round trip to the database thread costs more than a row. Raises
         ``SQLAlchemyError`` if the write fails (nothing of the batch is then stored).
         """
         now = time.time()
         appended = {board_id: (len(data), sum(len(d) for d in data))
                     for board_id, data in batch.items() if data}
-        if not appended:
+        wanted = appended.keys() | set(new_boards)
+        if not wanted:
             return {}
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(**_WRITE)
             async with conn.begin():
-                await conn.execute(_COUNT_APPENDED, [
-                    {"b_id": board_id, "b_now": now, "b_count": count, "b_size": size}
-                    for board_id, (count, size) in appended.items()])
+                if appended:
+                    await conn.execute(_COUNT_APPENDED, [
+                        {"b_id": board_id, "b_now": now, "b_count": count, "b_size": size}
+                        for board_id, (count, size) in appended.items()])
                 rows = (await conn.execute(
                     select(boards.c.id, boards.c.log_updates, boards.c.log_bytes)
-                    .where(boards.c.id.in_(list(appended))))).all()
-                sizes = {row.id: LogSize(row.log_updates, row.log_bytes) for row in rows}
-                for board_id in appended.keys() - sizes.keys():
-                    count, size = appended[board_id]
-                    await _insert_board(conn, board_id, count, count, size, now)
-                    sizes[board_id] = LogSize(count, size)
-                await conn.execute(insert(updates), [
-                    {"board_id": board_id, "data": data, "created_at": now}
-                    for board_id, board_updates in batch.items() for data in board_updates])
-        return sizes
+                    .where(boards.c.id.in_(list(wanted))))).all()
+                found = {row.id: LogSize(row.log_updates, row.log_bytes) for row in rows}
+                missing = wanted - found.keys()
+                if missing:
+                    await _insert_boards(conn, [_board_row(board_id, now, *appended.get(
+                        board_id, (0, 0))) for board_id in sorted(missing)])
+                if appended:
+                    await conn.execute(insert(updates), [
+                        {"board_id": board_id, "data": data, "created_at": now}
+                        for board_id, board_updates in batch.items()
+                        for data in board_updates])
+        return {board_id: found.get(board_id) or LogSize(*appended[board_id])
+                for board_id in appended}
 
     async def compact(self, board_id: str) -> CompactionResult:
         """Fold the snapshot and the log into a new snapshot, atomically.
@@ -282,14 +290,13 @@ async def open_store(url: str) -> Store:
 
 
 def _engine_options(url: URL) -> dict[str, object]:
-    """A fixed pool for a SQLite file: five connections, each with its own aiosqlite thread
-    and page cache (2 MiB by default), kept for the life of the process. SQLAlchemy's default
-    also opens up to ten overflow connections under bursts (a reconnect storm's board loads)
-    and closes them after: threads come and go, and each leaves its malloc arena behind
-    with the freed pages of its cache in it (the soak counted 16 arenas, 6 with this pool).
-    Waiting for a free connection costs a little; SQLite runs one writer at a time anyway."""
+    """For a SQLite file: a pool whose connections, once opened, stay open. SQLAlchemy's
+    default keeps 5 and opens up to 10 more under bursts (a reconnect storm's board loads),
+    closing them after: aiosqlite threads come and go, and each leaves a malloc arena behind
+    holding the freed pages of its page cache (the soak counted 16 arenas). The same 15 as a
+    fixed pool keep the burst capacity without the churn."""
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return {"pool_size": 5, "max_overflow": 0}
+        return {"pool_size": 15, "max_overflow": 0}
     return {}
 
 
@@ -325,13 +332,17 @@ async def _board_exists(conn: AsyncConnection, board_id: str) -> bool:
         is not None
 
 
-async def _insert_board(conn: AsyncConnection, board_id: str, update_count: int = 0,
-                        log_updates: int = 0, log_bytes: int = 0,
-                        now: float | None = None) -> None:
-    now = time.time() if now is None else now
-    await conn.execute(insert(boards).values(
-        id=board_id, created_at=now, updated_at=now, update_count=update_count,
-        log_updates=log_updates, log_bytes=log_bytes, token_generation=0))
+def _board_row(board_id: str, now: float, log_updates: int = 0,
+               log_bytes: int = 0) -> dict[str, object]:
+    return {"id": board_id, "created_at": now, "updated_at": now, "update_count": log_updates,
+            "log_updates": log_updates, "log_bytes": log_bytes, "token_generation": 0}
+
+
+async def _insert_boards(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
+    """Insert board rows; a row another writer inserted meanwhile is left as it is."""
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(dialect_insert(boards).on_conflict_do_nothing(index_elements=["id"]),
+                       rows)
 
 
 async def _write_snapshot(conn: AsyncConnection, board_id: str, data: bytes, last_seq: int,

@@ -35,6 +35,7 @@ class UpdateWriter:
         self._compact_after_updates = compact_after_updates
         self._compact_after_bytes = compact_after_bytes
         self._pending: dict[str, list[bytes]] = {}
+        self._new_boards: set[str] = set()
         self._wake = asyncio.Event()
         self._hurry = asyncio.Event()
         self._committed = asyncio.Condition()
@@ -70,6 +71,16 @@ class UpdateWriter:
         """Queue one validated update of ``board_id`` for the next group commit."""
         self._pending.setdefault(board_id, []).append(update)
         self._appended_total += 1
+        self._wake.set()
+
+    def ensure_board(self, board_id: str) -> None:
+        """Have ``board_id``'s row created with the next group commit if it has none.
+
+        A board opened for the first time needs a row, but not before anyone may draw on it:
+        one write transaction per new board would queue every board load behind the database's
+        single write lock (and its fsync), so a storm of new boards starved the connection
+        pool. Batched here, a thousand new boards cost one transaction."""
+        self._new_boards.add(board_id)
         self._wake.set()
 
     async def flush(self) -> None:
@@ -108,15 +119,17 @@ class UpdateWriter:
             self._wake.clear()
             self._hurry.clear()
             batch, self._pending = self._pending, {}
+            new_boards, self._new_boards = self._new_boards, set()
             count = sum(len(v) for v in batch.values())
-            if not count:
+            if not count and not new_boards:
                 continue
             started = time.perf_counter()
             try:
-                sizes = await self.store.append_updates(batch)
+                sizes = await self.store.append_updates(batch, new_boards)
             except (SQLAlchemyError, OSError) as exc:
                 metrics.COMMIT_FAILURES.inc()
                 self._requeue(batch)
+                self._new_boards |= new_boards
                 self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 log.error("database write of %d updates for %d boards failed, retrying in "
                           "%.2f s: %s", count, len(batch), backoff_s, self.last_error)
