@@ -197,3 +197,26 @@ def test_operational_error_is_what_the_writer_retries():
     # The writer catches SQLAlchemyError; make sure the driver's failures arrive as such.
     from sqlalchemy.exc import SQLAlchemyError
     assert issubclass(OperationalError, SQLAlchemyError)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_writer_creates_rows_of_new_boards_with_the_group_commit(db_url):
+    store = await open_store(db_url)
+    writer = UpdateWriter(store, flush_delay_ms=20, retry_max_s=1, compact_after_updates=1000,
+                          compact_after_bytes=10**9)
+    writer.start()
+    try:
+        for i in range(50):
+            writer.ensure_board(f"new-{i}")
+        writer.ensure_board("new-0")  # twice: one row
+        await store.create_board("existing")
+        writer.ensure_board("existing")
+        assert writer.pending_updates == 51
+        await writer.flush()
+        assert writer.pending_updates == 0
+        ids = {info.board_id for info in await store.list_boards()}
+        assert ids == {f"new-{i}" for i in range(50)} | {"existing"}
+        assert (await store.board_info("new-7")).update_count == 0
+    finally:
+        await writer.close()
+        await store.close()

@@ -55,7 +55,7 @@ class UpdateWriter:
 
     @property
     def pending_updates(self) -> int:
-        """Updates accepted but not committed yet."""
+        """Updates (and new boards' rows) accepted but not committed yet."""
         return self._appended_total - self._committed_total
 
     def has_pending(self, board_id: str) -> bool:
@@ -80,7 +80,9 @@ class UpdateWriter:
         one write transaction per new board would queue every board load behind the database's
         single write lock (and its fsync), so a storm of new boards starved the connection
         pool. Batched here, a thousand new boards cost one transaction."""
-        self._new_boards.add(board_id)
+        if board_id not in self._new_boards:
+            self._new_boards.add(board_id)
+            self._appended_total += 1  # so flush() waits for the row too
         self._wake.set()
 
     async def flush(self) -> None:
@@ -129,6 +131,7 @@ class UpdateWriter:
             except (SQLAlchemyError, OSError) as exc:
                 metrics.COMMIT_FAILURES.inc()
                 self._requeue(batch)
+                self._appended_total -= len(new_boards & self._new_boards)  # asked again
                 self._new_boards |= new_boards
                 self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 log.error("database write of %d updates for %d boards failed, retrying in "
@@ -146,7 +149,7 @@ class UpdateWriter:
             log.debug("committed %d updates for %d boards in %.1f ms", count, len(batch),
                       (time.perf_counter() - started) * 1000)
             async with self._committed:
-                self._committed_total += count
+                self._committed_total += count + len(new_boards)
                 self._committed.notify_all()
             self._schedule_compactions(sizes)
 
