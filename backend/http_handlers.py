@@ -141,17 +141,19 @@ class BoardHandler(JsonHandler):
         self.registry = registry
 
     async def get(self, board_id: str) -> None:
+        """A board opened for the first time is loaded before its row is written (with the
+        next group commit): it is answered from memory meanwhile, with nothing stored."""
         info = await self.registry.store.board_info(self.board_id_or_404(board_id))
-        if info is None:
+        room = self.registry.rooms.get(board_id)
+        if info is None and room is None:
             raise HTTPError(404, "no such board")
         await self.require_board(board_id, Role.VIEW)
-        room = self.registry.rooms.get(board_id)
         self.finish({
-            "id": info.board_id,
-            "created_at": info.created_at,
-            "updated_at": info.updated_at,
-            "stored_bytes": info.stored_bytes,
-            "update_count": info.update_count,
+            "id": board_id,
+            "created_at": info.created_at if info else None,
+            "updated_at": info.updated_at if info else None,
+            "stored_bytes": info.stored_bytes if info else 0,
+            "update_count": info.update_count if info else 0,
             "loaded": room is not None,
             "connections": len(room.peers) if room else 0,
         })

@@ -55,3 +55,18 @@ async def test_unknown_board_is_a_404_json_error(sb_server):
     for board in ("does-not-exist", "bad%20id"):
         code, body = await fetch_json(f"http://127.0.0.1:{server.port}/api/boards/{board}")
         assert code == 404 and body["error"] == "not found"
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_board_opened_before_its_row_is_written_answers_from_memory(sb_server, yclient):
+    server = await sb_server(flush_delay_ms=10_000)  # the row waits for the next group commit
+    client = await yclient(server, "fresh-board")
+    url = f"http://127.0.0.1:{server.port}/api/boards/fresh-board"
+    code, info = await fetch_json(url)
+    assert code == 200
+    assert info["loaded"] is True and info["connections"] == 1
+    assert info["created_at"] is None and info["update_count"] == 0
+    await server.writer.flush()
+    code, info = await fetch_json(url)
+    assert code == 200 and info["created_at"] is not None
+    client.close()
