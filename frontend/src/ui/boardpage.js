@@ -244,7 +244,13 @@ export function mountBoardPage(root, boardId) {
   updateHistory();
   updateStatus();
   updateParticipants();
+  // Fit the view to the board once, when its content first arrives (local copy or server),
+  // but never after the user has started to draw or move the view: the offline copy can
+  // load after the first stroke, and a fit then would shift the view under the pointer.
   let fittedOnce = false;
+  for (const type of ['pointerdown', 'wheel']) {
+    stage.addEventListener(type, () => { fittedOnce = true; }, { capture: true, passive: true });
+  }
   const fitWhenLoaded = () => {
     scene.refresh();
     if (fittedOnce || scene.ordered.length === 0) return;
