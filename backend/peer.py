@@ -17,7 +17,7 @@ import itertools
 import logging
 import struct
 
-from tornado.iostream import SSLIOStream, StreamClosedError
+from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.websocket import WebSocketHandler
 
 from . import metrics
@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 
 _FIN_BINARY = 0x82  # final frame, binary opcode
 _peer_numbers = itertools.count(1)
+
+
+def _unsent(stream: IOStream) -> int:
+    """Bytes queued on ``stream`` that the kernel has not accepted yet."""
+    return stream._total_write_index - stream._total_write_done_index
 
 
 def websocket_frames(*messages: bytes) -> bytes:
@@ -80,8 +85,7 @@ class Peer:
         connection = self._handler.ws_connection
         if connection is None or connection.stream is None:
             return 0
-        stream = connection.stream
-        return stream._total_write_index - stream._total_write_done_index
+        return _unsent(connection.stream)
 
     def send(self, message: bytes) -> None:
         """Send one protocol message to this peer alone (a reply, the first sync)."""
@@ -101,7 +105,7 @@ class Peer:
         if connection is None or connection.is_closing():
             return False
         stream = connection.stream
-        pending = stream._total_write_index - stream._total_write_done_index
+        pending = _unsent(stream)
         if pending + len(wire) > self.max_pending_bytes:
             log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; dropping "
                         "the connection", self.board_id, self.name, pending,

@@ -303,13 +303,19 @@ async function timeJoin (boardId, elementCount, timeoutMs) {
   }
 }
 
-async function runIdle () {
+/** Connects `clients` non-observer clients on every board and reports the `connected` event. */
+async function connectPlainClients () {
   const specs = []
   for (const boardId of boardIds()) {
     for (let i = 0; i < num('clients'); i++) specs.push({ url: opts.url, boardId, observer: false, random })
   }
-  const { clients, connectMs, unsynced } = await connectAll(specs)
-  event('connected', { clients: clients.length, unsynced, connect_ms: round2(connectMs) })
+  const connected = await connectAll(specs)
+  event('connected', { clients: connected.clients.length, unsynced: connected.unsynced, connect_ms: round2(connected.connectMs) })
+  return connected
+}
+
+async function runIdle () {
+  const { clients, connectMs, unsynced } = await connectPlainClients()
   await sleep(num('hold-s') * 1000)
   const stillConnected = clients.filter((client) => client.provider.wsconnected).length
   for (const client of clients) client.destroy()
@@ -326,12 +332,7 @@ async function runIdle () {
 }
 
 async function runPersist () {
-  const specs = []
-  for (const boardId of boardIds()) {
-    for (let i = 0; i < num('clients'); i++) specs.push({ url: opts.url, boardId, observer: false, random })
-  }
-  const { clients, connectMs, unsynced } = await connectAll(specs)
-  event('connected', { clients: clients.length, unsynced, connect_ms: round2(connectMs) })
+  const { clients, connectMs, unsynced } = await connectPlainClients()
   const editMs = await editFor(clients, num('rate'), num('duration-s') * 1000,
     (client) => client.insert(`${client.doc.clientID}-${client.inserts}`))
   const sent = sumClients(clients)
