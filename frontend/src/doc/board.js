@@ -15,8 +15,11 @@ export const LOCAL_ORIGIN = 'syncboard-local';
 /** Origin of automatic writes (meta initialisation) that undo must not revert. */
 const INIT_ORIGIN = 'syncboard-init';
 
-/** Undo groups edits closer together than this; tools also call `stopCapturing()`. */
-const UNDO_CAPTURE_MS = 400;
+/**
+ * Undo steps are cut by gestures, never by time: inside `beginGesture()` / `endGesture()` every
+ * write joins one step however long the gesture takes; outside one, each write is its own step.
+ */
+const UNDO_CAPTURE_MS = Number.POSITIVE_INFINITY;
 
 export class Board {
   /**
@@ -31,6 +34,8 @@ export class Board {
     this.meta = doc.getMap('meta');
     this.elements = doc.getMap('elements');
     this._currentUser = currentUser;
+    /** Open gestures (pointer drag, text-editing session, paste...); > 0 groups writes. */
+    this._gestures = 0;
     this.undoManager = new Y.UndoManager([this.elements, this.meta], {
       trackedOrigins: new Set([LOCAL_ORIGIN]),
       captureTimeout: UNDO_CAPTURE_MS,
@@ -41,6 +46,23 @@ export class Board {
   transact(fn) {
     if (this.readOnly) return;
     this.doc.transact(fn, LOCAL_ORIGIN);
+    if (this._gestures === 0) this.undoManager.stopCapturing();
+  }
+
+  /**
+   * Open a gesture: every write until the matching `endGesture()` is one undo step (a drag from
+   * pointer down to up, a text-editing session, a paste, an import). Gestures nest.
+   */
+  beginGesture() {
+    if (this._gestures === 0) this.undoManager.stopCapturing();
+    this._gestures++;
+  }
+
+  /** Close the gesture `beginGesture()` opened; the next write starts a new undo step. */
+  endGesture() {
+    if (this._gestures === 0) return;
+    this._gestures--;
+    if (this._gestures === 0) this.undoManager.stopCapturing();
   }
 
   /** @returns {Y.Map<any> | undefined} */
@@ -197,11 +219,6 @@ export class Board {
 
   redo() {
     this.undoManager.redo();
-  }
-
-  /** End the current undo group, so the next edit becomes its own undo step. */
-  stopCapturing() {
-    this.undoManager.stopCapturing();
   }
 
   _buildElement(type, fields, z) {

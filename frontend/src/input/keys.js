@@ -1,6 +1,7 @@
 /**
  * Keyboard shortcuts: one table (shown by the help overlay) mapping keys to board actions.
- * Keys typed into inputs and the text editor are left alone.
+ * Shortcuts never fire while a text field (the text editor, a text input) has the focus, and
+ * always fire otherwise: a slider or button clicked before does not swallow them.
  */
 
 /** Tools and their keys, in toolbar order. */
@@ -86,7 +87,11 @@ export function attachKeys(actions) {
   });
 }
 
+/** Input types that take typed text; other inputs (range, checkbox, colour...) do not. */
+const TEXT_INPUT_TYPES = new Set(['text', 'search', 'email', 'url', 'password', 'number', 'tel']);
+
 function isTyping(target) {
   if (!(target instanceof HTMLElement)) return false;
-  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+  if (target.isContentEditable || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT') return true;
+  return target instanceof HTMLInputElement && TEXT_INPUT_TYPES.has(target.type);
 }

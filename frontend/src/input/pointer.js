@@ -13,7 +13,10 @@ const ZOOM_PER_PIXEL = 0.0025;
  * @param {{camera: import('../view/camera.js').Camera, activeTool: () => import('../tools/tool.js').Tool,
  *          panTool: import('../tools/tool.js').Tool, spaceHeld: () => boolean,
  *          onCursor: (world: {x: number, y: number} | null) => void, requestFrame: () => void,
- *          onViewChangedByUser: () => void}} app
+ *          onViewChangedByUser: () => void, onPress: () => void,
+ *          beginGesture: () => void, endGesture: () => void}} app
+ *   onPress runs first on every press on the board (it takes the keyboard focus); each drag
+ *   from pointer down to up is one gesture (one undo step).
  */
 export function attachPointer(target, app) {
   /** @type {import('../tools/tool.js').Tool | null} tool owning the current drag */
@@ -22,6 +25,14 @@ export function attachPointer(target, app) {
   /** Active touch pointers for pinch: id -> screen point. */
   const touches = new Map();
   let pinch = null;
+
+  /** End the current drag: the owning tool sees the release, the gesture closes. */
+  const release = (event) => {
+    const tool = owner;
+    owner = null;
+    tool.onPointerUp?.(toEvent(event));
+    app.endGesture();
+  };
 
   const toEvent = (event, samples) => {
     const rect = target.getBoundingClientRect();
@@ -35,11 +46,11 @@ export function attachPointer(target, app) {
   };
 
   target.addEventListener('pointerdown', (event) => {
+    app.onPress();
     if (event.pointerType === 'touch') {
       touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
       if (touches.size === 2) {
-        if (owner) owner.onPointerUp?.(toEvent(event));
-        owner = null;
+        if (owner) release(event);
         pinch = pinchState(touches);
         return;
       }
@@ -48,6 +59,7 @@ export function attachPointer(target, app) {
     target.setPointerCapture(event.pointerId);
     owner = event.button === 1 || app.spaceHeld() ? app.panTool : app.activeTool();
     ownerPointer = event.pointerId;
+    app.beginGesture();
     owner.onPointerDown?.(toEvent(event));
     app.requestFrame();
     event.preventDefault();
@@ -81,9 +93,7 @@ export function attachPointer(target, app) {
     touches.delete(event.pointerId);
     if (touches.size < 2) pinch = null;
     if (!owner || event.pointerId !== ownerPointer) return;
-    const tool = owner;
-    owner = null;
-    tool.onPointerUp?.(toEvent(event));
+    release(event);
     app.requestFrame();
   };
   target.addEventListener('pointerup', end);
@@ -115,7 +125,8 @@ export function attachPointer(target, app) {
   }, { passive: false });
 
   target.addEventListener('contextmenu', (event) => event.preventDefault());
-  // Keep focus where it is (e.g. in a text editor a tool just opened); keys are read on window.
+  // onPress already moved the focus to the board; the default would undo what a tool did next
+  // (focus a text editor it just opened).
   target.addEventListener('mousedown', (event) => event.preventDefault());
 }
 

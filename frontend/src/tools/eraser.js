@@ -42,7 +42,6 @@ export function createEraserTool(app) {
     onPointerDown(e) {
       active = true;
       last = null;
-      app.board.stopCapturing();
       trail([{ x: e.x, y: e.y }]);
       eraseAt([{ x: e.x, y: e.y }]);
     },
@@ -55,7 +54,6 @@ export function createEraserTool(app) {
       active = false;
       app.overlayState.eraserTrail.length = 0;
       app.requestOverlay();
-      app.board.stopCapturing();
     },
     onExit() {
       active = false;

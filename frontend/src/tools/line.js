@@ -34,7 +34,6 @@ export function createLineTool(app, type) {
     name: type,
     cursor: 'crosshair',
     onPointerDown(e) {
-      app.board.stopCapturing();
       const s = app.style;
       const id = app.board.create(type, {
         x: e.x, y: e.y, w: 0, h: 0, angle: 0, points: [0, 0, 0, 0], stroke: s.stroke,
@@ -55,11 +54,9 @@ export function createLineTool(app, type) {
       drag = null;
       if (Math.hypot(box.w, box.h) * app.camera.zoom < MIN_LENGTH_PX) {
         app.board.remove([id]);
-        app.board.stopCapturing();
         return;
       }
       app.board.setPoints(id, points, box);
-      app.board.stopCapturing();
       app.setTool('select');
       app.setSelection([id]);
     },

@@ -65,7 +65,6 @@ export function createPenTool(app) {
     name: 'pen',
     cursor: 'crosshair',
     onPointerDown(e) {
-      app.board.stopCapturing();
       const id = start(e.x, e.y);
       stroke = { id, ox: e.x, oy: e.y, last: { x: e.x, y: e.y }, buffer: [], ids: [id] };
     },
@@ -84,7 +83,6 @@ export function createPenTool(app) {
       app.scene.refresh();
       finish();
       stroke = null;
-      app.board.stopCapturing();
     },
     onExit() {
       if (stroke) finish();

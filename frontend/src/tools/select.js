@@ -38,7 +38,6 @@ export function createSelectTool(app) {
     name: 'select',
     cursor: 'default',
     onPointerDown(e) {
-      app.board.stopCapturing();
       const grabbed = grabHandle(e);
       if (grabbed) {
         const { el, handle } = grabbed;
@@ -100,7 +99,6 @@ export function createSelectTool(app) {
     onPointerUp() {
       if (state.kind === 'marquee') app.overlayState.marquee = null;
       state = { kind: 'idle' };
-      app.board.stopCapturing();
       app.requestOverlay();
     },
     onDoubleClick(e) {

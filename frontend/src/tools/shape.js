@@ -37,7 +37,6 @@ export function createShapeTool(app, type) {
     name: type,
     cursor: 'crosshair',
     onPointerDown(e) {
-      app.board.stopCapturing();
       const s = app.style;
       const id = app.board.create(type, {
         x: e.x, y: e.y, w: 0, h: 0, angle: 0, stroke: s.stroke, fill: s.fill,
@@ -59,7 +58,6 @@ export function createShapeTool(app, type) {
       }
       const id = drag.id;
       drag = null;
-      app.board.stopCapturing();
       app.setTool('select');
       app.setSelection([id]);
     },

@@ -17,7 +17,6 @@ export function createTextTool(app, type) {
     cursor: type === 'text' ? 'text' : 'copy',
     onPointerDown(e) {
       const hit = topElementAt(app.scene, e.x, e.y, app.tolerance());
-      app.board.stopCapturing();
       app.setTool('select');
       if (hit && (hit.type === 'text' || hit.type === 'sticky')) {
         app.setSelection([hit.id]);

@@ -17,6 +17,7 @@ import { ImageCache } from '../render/images.js';
 import { readMeta } from '../render/element.js';
 import { paintStatic } from '../render/canvas.js';
 import { paintOverlay } from '../render/overlay.js';
+import { measureText } from '../render/shapes.js';
 import { attachPointer } from '../input/pointer.js';
 import { attachKeys } from '../input/keys.js';
 import { createSelectTool } from '../tools/select.js';
@@ -93,6 +94,7 @@ export function mountBoardPage(root, boardId) {
     requestFrame();
   });
   const selection = new Set();
+  const measureCtx = document.createElement('canvas').getContext('2d');
   const overlayState = { marquee: null, eraserTrail: [] };
   let following = null;
   let spaceHeld = false;
@@ -193,6 +195,9 @@ export function mountBoardPage(root, boardId) {
     onCursor: (world) => presence.setCursor(world),
     requestFrame,
     onViewChangedByUser: stopFollowing,
+    onPress: takeFocus,
+    beginGesture: () => board.beginGesture(),
+    endGesture: () => board.endGesture(),
   });
   attachKeys({
     setTool, setSpace: (held) => {
@@ -332,8 +337,18 @@ export function mountBoardPage(root, boardId) {
     requestFrame();
   }
 
+  /**
+   * The focus model: a press on the board commits and closes the text editor and gives the
+   * keyboard back to the board, away from any panel control (a slider, a button) clicked before.
+   */
+  function takeFocus() {
+    editor.close();
+    if (document.activeElement !== overlayCanvas) overlayCanvas.focus({ preventScroll: true });
+  }
+
   function setTool(name) {
     if (readOnly && name !== 'select' && name !== 'hand') return;
+    editor.close();
     if (name === 'image') {
       imagePlacer.pick();
       return;
@@ -406,9 +421,10 @@ export function mountBoardPage(root, boardId) {
           delete p.arrowStart;
           delete p.arrowEnd;
         }
+        // A text element's box follows its content (a sticky note wraps inside its own box).
+        if (el.type === 'text' && 'fontSize' in p) Object.assign(p, measureText(measureCtx, el.text || ' ', p.fontSize));
         patches.push([id, p]);
       }
-      board.stopCapturing();
       board.update(patches);
     }
     updateStylePanel();
@@ -417,16 +433,13 @@ export function mountBoardPage(root, boardId) {
   function runAction(name) {
     if (selection.size === 0) return;
     if (name === 'trash') {
-      board.stopCapturing();
       board.remove([...selection]);
       setSelection([]);
     } else if (name === 'duplicate') {
       const items = scene.ordered.filter((el) => selection.has(el.id)).map((el) => duplicateOf(board.get(el.id)));
-      board.stopCapturing();
       setSelection(board.createMany(items));
     } else {
       const how = { forward: 'forward', backward: 'backward', front: 'front', back: 'back' }[name];
-      board.stopCapturing();
       board.setZ(reorder(scene.ordered, selection, how));
     }
   }

@@ -2,6 +2,11 @@
  * In-place text editing of a text element or sticky note: a <textarea> laid over the element.
  * Each keystroke becomes a minimal Y.Text edit (Board.setText), and remote edits to the same text
  * are merged into the textarea with the caret kept in place, so two people can type in one note.
+ *
+ * One lifecycle: `open()` starts a text-editing session (one undo step, the creation of a new
+ * element included); it ends with `close()`, which commits what was typed, whatever ends it:
+ * Escape or Ctrl+Enter, the textarea losing focus, a press on the board, a tool change, or the
+ * element being deleted by someone else.
  */
 import { LOCAL_ORIGIN } from '../doc/board.js';
 import { measureText, FONT_FAMILY } from '../render/shapes.js';
@@ -42,6 +47,7 @@ export class TextEditor {
     const ytext = this._app.board.get(id)?.get('text');
     if (!ytext || typeof ytext.observe !== 'function') return;
     this._app.scene.refresh();
+    this._app.board.beginGesture();
     this.editingId = id;
     this._removeIfEmpty = removeIfEmpty;
     this.textarea.value = ytext.toString();
@@ -69,7 +75,8 @@ export class TextEditor {
     if (this._removeIfEmpty && el?.type === 'text' && this.textarea.value.trim() === '') {
       this._app.board.remove([id]);
     }
-    this._app.board.stopCapturing();
+    this._app.board.endGesture();
+    if (document.activeElement === this.textarea) this.textarea.blur();
     this._app.requestFrame();
   }
 
