@@ -38,7 +38,8 @@ export function createSelectTool(app) {
     name: 'select',
     cursor: 'default',
     onPointerDown(e) {
-      const grabbed = grabHandle(e);
+      // A view-only board is selected (to follow, export, inspect) but never moved or resized.
+      const grabbed = app.board.readOnly ? null : grabHandle(e);
       if (grabbed) {
         const { el, handle } = grabbed;
         const frame = frameOf(el);
@@ -64,7 +65,7 @@ export function createSelectTool(app) {
         } else if (!app.selection.has(hit.id)) {
           app.setSelection([hit.id]);
         }
-        startMove(e);
+        if (!app.board.readOnly) startMove(e);
         return;
       }
       const base = e.shift ? new Set(app.selection) : new Set();

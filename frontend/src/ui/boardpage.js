@@ -307,7 +307,7 @@ export function mountBoardPage(root, boardId) {
       paintOverlay(overlayCtx, {
         scene, camera, dpr: devicePixelRatio || 1, selection,
         marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail,
-        peers: presence.others(), showHandles: tool === tools.select && !editor.editingId,
+        peers: presence.others(), showHandles: tool === tools.select && !editor.editingId && !readOnly,
       });
       stats.overlayPaints++;
       overlayDirty = false;

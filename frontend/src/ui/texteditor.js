@@ -44,6 +44,7 @@ export class TextEditor {
   /** Start editing element `id`. */
   open(id, { removeIfEmpty = false } = {}) {
     if (this.editingId) this.close();
+    if (this._app.board.readOnly) return; // a viewer's typing could only be thrown away
     const ytext = this._app.board.get(id)?.get('text');
     if (!ytext || typeof ytext.observe !== 'function') return;
     this._app.scene.refresh();

@@ -26,7 +26,9 @@ export function createTopbar(opts) {
   const pendingText = h('span.pending', { hidden: true });
   const status = h('div.status', { role: 'status', 'aria-live': 'polite', dataset: { state: 'connecting' } },
     [statusDot, statusText, pendingText]);
-  const title = h('button.board-title', { type: 'button', title: 'Rename board', onclick: opts.onRename }, [opts.boardId]);
+  const title = opts.readOnly
+    ? h('span.board-title', {}, [opts.boardId])
+    : h('button.board-title', { type: 'button', title: 'Rename board', onclick: opts.onRename }, [opts.boardId]);
   const people = h('div.participants', { 'aria-label': 'Participants' });
   const importInput = h('input', {
     type: 'file', accept: 'application/json,.json', hidden: true,
