@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Y from 'yjs';
-import { PendingChanges } from '../src/sync/pending.js';
+import { changedElementIds, PendingChanges } from '../src/sync/pending.js';
 
 function setup() {
   const client = new Y.Doc();
@@ -55,4 +55,34 @@ test('other clients\' updates confirm nothing of ours', () => {
   other.getMap('elements').set('b', 2);
   pending.addRemote(Y.encodeStateAsUpdate(other));
   assert.equal(pending.count, 1);
+});
+
+test('the count is of elements touched, not of CRDT updates', () => {
+  const client = new Y.Doc();
+  const server = new Y.Doc();
+  const pending = new PendingChanges(client, '', () => {});
+  const elements = client.getMap('elements');
+  const meta = client.getMap('meta');
+  const local = [];
+  client.on('update', (update, origin, _doc, transaction) => {
+    if (origin === 'server') return;
+    pending.addLocal(update, changedElementIds(transaction, elements, meta));
+    local.push(update);
+  });
+  const stroke = new Y.Map();
+  elements.set('s', stroke);
+  stroke.set('points', new Y.Array());
+  for (let i = 0; i < 30; i++) stroke.get('points').push([i, i]); // a pen stroke: 30 more updates
+  const note = new Y.Map();
+  elements.set('n', note);
+  note.set('text', new Y.Text());
+  note.get('text').insert(0, 'hello');
+  meta.set('title', 'Retro');
+  assert.equal(local.length, 36);
+  assert.equal(pending.count, 3); // the stroke, the note, the title
+  elements.delete('s');
+  assert.equal(pending.count, 3);
+  for (const update of local) Y.applyUpdate(server, update, 'client');
+  pending.addRemote(Y.encodeStateAsUpdate(server));
+  assert.equal(pending.count, 0);
 });

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import drag, draw_rect, elements, new_board, wait_element_count
+from .conftest import (
+    add_sticky,
+    drag,
+    draw_rect,
+    draw_stroke,
+    elements,
+    new_board,
+    wait_all_confirmed,
+    wait_element_count,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -152,3 +161,18 @@ def test_a_bigger_font_size_grows_the_text_box(server, open_board):
     after = by_type(page)["text"]
     assert after["fontSize"] == 40
     assert after["w"] > before["w"] * 1.6 and after["h"] > before["h"] * 1.6
+
+
+def test_the_unsynced_count_counts_the_users_changes(server, open_board):
+    page = open_board(server, new_board(server), "Ann")
+    page.context.set_offline(True)
+    page.wait_for_function("window.syncboard.connectionState() === 'offline'")
+    for y in (250, 350, 450):
+        draw_stroke(page, 400, y)
+    add_sticky(page, 900, 400, "note")
+    wait_element_count(page, 4)
+    pending = page.locator(".status .pending")
+    assert pending.inner_text() == "4 unsynced"  # 3 strokes and a note, not their updates
+    page.context.set_offline(False)
+    wait_all_confirmed(page)
+    assert pending.is_hidden()

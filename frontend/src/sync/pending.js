@@ -7,6 +7,9 @@
  * it holds, so a probe (step 1 with the pending clients' clocks lowered to their confirmed clocks)
  * makes it send back exactly the changes it has. Entries are kept in localStorage so edits made
  * offline still count after a reload (IndexedDB restores them under the old client id).
+ *
+ * The count is what the user sees as changes: the elements created, changed or deleted (and the
+ * board's settings) that are not confirmed yet, not the CRDT updates (a pen stroke is dozens).
  */
 import * as Y from 'yjs';
 
@@ -14,7 +17,43 @@ import * as Y from 'yjs';
  * @typedef {object} Entry
  * @property {Array<[number, number]>} clocks [client, clock after the change]
  * @property {Array<[number, number, number]>} deletes [client, clock, len] deleted ranges
+ * @property {string[]} [ids] the elements the change touched (META_CHANGE for the settings)
  */
+
+/** What an entry touching the board's `meta` map (title, background...) counts as. */
+export const META_CHANGE = '#meta';
+
+/**
+ * The elements a local transaction created, changed or deleted: keys of the `elements` map,
+ * plus META_CHANGE when it changed `meta`.
+ * @param {Y.Transaction} transaction
+ * @param {Y.Map<any>} elements
+ * @param {Y.Map<any>} meta
+ * @returns {string[]}
+ */
+export function changedElementIds(transaction, elements, meta) {
+  const ids = new Set();
+  for (const [type, keys] of transaction.changed) {
+    if (type === elements) {
+      for (const key of keys) if (key !== null) ids.add(key);
+      continue;
+    }
+    let child = type;
+    while (child.parent && child.parent !== elements && child !== meta) child = child.parent;
+    if (child === meta) ids.add(META_CHANGE);
+    else if (child.parent === elements) ids.add(keyOf(elements, child));
+  }
+  return [...ids];
+}
+
+/** The key of `child` in the map `parent` (an element's id): cached, scanned on a miss. */
+const elementKeys = new WeakMap();
+function keyOf(parent, child) {
+  if (!elementKeys.has(child)) {
+    for (const [key, value] of parent) if (value instanceof Y.AbstractType) elementKeys.set(value, key);
+  }
+  return elementKeys.get(child) ?? '';
+}
 
 export class PendingChanges {
   /**
@@ -32,20 +71,29 @@ export class PendingChanges {
     this._entries = this._load();
   }
 
-  /** Number of local changes not yet confirmed. */
+  /** Number of local changes not yet confirmed: distinct elements (and settings) touched. */
   get count() {
-    return this._entries.length;
+    const touched = new Set();
+    this._entries.forEach((entry, index) => {
+      if (entry.ids?.length) for (const id of entry.ids) touched.add(id);
+      else touched.add(index); // an entry stored before ids were recorded
+    });
+    return touched.size;
   }
 
-  /** Record a local update (from doc.on('update') for local origins). */
-  addLocal(update) {
+  /**
+   * Record a local update (from doc.on('update') for local origins).
+   * @param {Uint8Array} update
+   * @param {string[]} [ids] the elements it touched (changedElementIds)
+   */
+  addLocal(update, ids = []) {
     const clocks = [...Y.parseUpdateMeta(update).to];
     const deletes = [];
     for (const [client, items] of Y.decodeUpdate(update).ds.clients) {
       for (const item of items) deletes.push([client, item.clock, item.len]);
     }
     if (clocks.length === 0 && deletes.length === 0) return;
-    this._entries.push({ clocks, deletes });
+    this._entries.push({ clocks, deletes, ids });
     this._changed();
   }
 
@@ -94,7 +142,11 @@ export class PendingChanges {
     if (!this._storageKey) return [];
     try {
       const stored = JSON.parse(localStorage.getItem(this._storageKey) ?? '[]');
-      return Array.isArray(stored) ? stored.filter((e) => Array.isArray(e?.clocks) && Array.isArray(e?.deletes)) : [];
+      if (!Array.isArray(stored)) return [];
+      return stored.filter((e) => Array.isArray(e?.clocks) && Array.isArray(e?.deletes)).map((e) => ({
+        clocks: e.clocks, deletes: e.deletes,
+        ids: Array.isArray(e.ids) ? e.ids.filter((id) => typeof id === 'string') : [],
+      }));
     } catch {
       return [];
     }

@@ -9,7 +9,7 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import protocol from '../../../shared/protocol.json' with { type: 'json' };
 import { websocketUrl, checkAccess, CLOSE_CODE_NAMES } from './api.js';
-import { PendingChanges } from './pending.js';
+import { changedElementIds, PendingChanges } from './pending.js';
 
 /** Wait this long after the last unconfirmed change before probing the server for it. */
 const PROBE_DELAY_MS = 1200;
@@ -65,9 +65,9 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
   };
   const report = () => onStatus(state(), refused);
 
-  doc.on('update', (update, origin) => {
+  doc.on('update', (update, origin, _doc, transaction) => {
     if (origin === provider || origin === local) return;
-    pending.addLocal(update);
+    pending.addLocal(update, changedElementIds(transaction, doc.getMap('elements'), doc.getMap('meta')));
   });
   provider.on('status', ({ status }) => {
     if (status === 'connected') {
