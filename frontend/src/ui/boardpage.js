@@ -27,7 +27,7 @@ import { createLineTool } from '../tools/line.js';
 import { createTextTool } from '../tools/text.js';
 import { createEraserTool } from '../tools/eraser.js';
 import { createHandTool } from '../tools/hand.js';
-import { loadIdentity, rememberBoard, saveIdentity } from './identity.js';
+import { loadIdentity, rememberBoard, rememberBoardTitle, saveIdentity } from './identity.js';
 import { createToolbar } from './toolbar.js';
 import { createStylePanel, STICKY_COLORS } from './stylepanel.js';
 import { createTopbar } from './topbar.js';
@@ -238,7 +238,9 @@ export function mountBoardPage(root, boardId) {
   board.undoManager.on('stack-item-popped', updateHistory);
   board.undoManager.on('stack-cleared', updateHistory);
   board.meta.observe(() => {
-    topbar.setTitle(readMeta(board.meta).title);
+    const { title } = readMeta(board.meta);
+    topbar.setTitle(title);
+    rememberBoardTitle(boardId, title);
     staticDirty = true;
     requestFrame();
   });
@@ -553,8 +555,7 @@ export function mountBoardPage(root, boardId) {
     updateParticipants();
   }
 
-  function renameBoard() {
-    const title = prompt('Board name', board.meta.get('title') ?? '');
-    if (title !== null) board.setTitle(title);
+  function renameBoard(title) {
+    board.setTitle(title);
   }
 }

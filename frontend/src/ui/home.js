@@ -64,9 +64,19 @@ export function mountHomePage(root) {
       recent.length === 0
         ? h('p.muted', {}, ['Boards you open appear here.'])
         : h('ul.recent', {}, recent.map((b) => h('li', {}, [
-          h('a', { href: `/b/${encodeURIComponent(b.id)}` }, [b.title || b.id]),
-          h('span.muted', {}, [new Date(b.openedAt).toLocaleString()]),
+          h('a', { href: `/b/${encodeURIComponent(b.id)}`, title: b.id }, [b.title || 'Untitled board']),
+          h('span.muted', { title: new Date(b.openedAt).toLocaleString() }, [`opened ${timeAgo(b.openedAt)}`]),
         ]))),
     ]),
   ]));
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", else the date. */
+function timeAgo(time) {
+  const s = Math.max(0, (Date.now() - time) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  if (s < 7 * 86400) return `${Math.floor(s / 86400)} day${s < 2 * 86400 ? '' : 's'} ago`;
+  return `on ${new Date(time).toLocaleDateString()}`;
 }

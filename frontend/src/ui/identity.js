@@ -41,9 +41,28 @@ export function recentBoards() {
   }
 }
 
-/** Remember that a board was opened now. */
-export function rememberBoard(id, title = '') {
-  const list = recentBoards().filter((b) => b.id !== id);
-  list.unshift({ id, title, openedAt: Date.now() });
-  localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, MAX_RECENT)));
+/** Remember that a board was opened now (keeping the title seen last time unless given). */
+export function rememberBoard(id, title) {
+  const list = recentBoards();
+  const known = list.find((b) => b.id === id);
+  const rest = list.filter((b) => b.id !== id);
+  rest.unshift({ id, title: title ?? known?.title ?? '', openedAt: Date.now() });
+  saveRecent(rest);
+}
+
+/** Record the title a remembered board has now, without changing when it was opened. */
+export function rememberBoardTitle(id, title) {
+  const list = recentBoards();
+  const entry = list.find((b) => b.id === id);
+  if (!entry || entry.title === title) return;
+  entry.title = title;
+  saveRecent(list);
+}
+
+function saveRecent(list) {
+  try {
+    localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, MAX_RECENT)));
+  } catch {
+    // Storage full or disabled: the list is a convenience only.
+  }
 }

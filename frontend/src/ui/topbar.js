@@ -17,7 +17,7 @@ const STATUS_TEXT = {
  * @param {{boardId: string, readOnly: boolean, onExport: (format: string) => void,
  *          onShare: (role: 'edit' | 'view') => void, canShareView: boolean,
  *          onImport: (file: File) => void, onTheme: () => void, onHelp: () => void,
- *          onFollow: (clientId: number | null) => void, onRename: () => void,
+ *          onFollow: (clientId: number | null) => void, onRename: (title: string) => void,
  *          onRenameMe: () => void}} opts
  */
 export function createTopbar(opts) {
@@ -28,7 +28,30 @@ export function createTopbar(opts) {
     [statusDot, statusText, pendingText]);
   const title = opts.readOnly
     ? h('span.board-title', {}, [opts.boardId])
-    : h('button.board-title', { type: 'button', title: 'Rename board', onclick: opts.onRename }, [opts.boardId]);
+    : h('button.board-title', { type: 'button', title: 'Rename board', onclick: () => startRename() }, [opts.boardId]);
+  let titleText = '';
+  // Rename in place: the title becomes a text field; Enter or leaving it saves, Escape cancels.
+  const titleInput = h('input.board-title-input', {
+    type: 'text', maxlength: '120', 'aria-label': 'Board name', hidden: true,
+    onkeydown: (event) => {
+      if (event.key === 'Enter') finishRename(true);
+      else if (event.key === 'Escape') finishRename(false);
+    },
+    onblur: () => finishRename(true),
+  });
+  const startRename = () => {
+    titleInput.value = titleText;
+    title.hidden = true;
+    titleInput.hidden = false;
+    titleInput.focus();
+    titleInput.select();
+  };
+  const finishRename = (save) => {
+    if (titleInput.hidden) return;
+    titleInput.hidden = true;
+    title.hidden = false;
+    if (save && titleInput.value.trim() !== titleText) opts.onRename(titleInput.value);
+  };
   const people = h('div.participants', { 'aria-label': 'Participants' });
   const importInput = h('input', {
     type: 'file', accept: 'application/json,.json', hidden: true,
@@ -57,6 +80,7 @@ export function createTopbar(opts) {
     h('div.topbar-left.panel', {}, [
       h('a.tool', { href: '/', title: 'All boards', 'aria-label': 'Home', html: ICONS.home }),
       title,
+      titleInput,
       opts.readOnly ? h('span.badge', { title: 'This link lets you watch, not change, the board' }, ['View only']) : null,
       status,
     ]),
@@ -74,6 +98,7 @@ export function createTopbar(opts) {
   return {
     el,
     setTitle(text) {
+      titleText = text;
       title.textContent = text || opts.boardId;
     },
     /** Show connection state and the count of changes the server has not confirmed. */
