@@ -77,7 +77,7 @@ def test_escape_a_tool_button_and_a_remote_delete_each_close_the_editor(
     other.keyboard.press("Control+a")
     other.keyboard.press("Delete")  # Bob deletes the text Ann is editing
     wait_element_count(page, 0)
-    page.wait_for_function("document.querySelector('.text-editor').hidden")
+    page.wait_for_function("() => document.querySelector('.text-editor').hidden")
     page.keyboard.press("r")
     assert page.evaluate("document.querySelector('.board-page').dataset.tool") == "rect"
     assert page.errors == [] and other.errors == []
@@ -131,7 +131,7 @@ def test_a_slow_gesture_is_one_undo_step(server, open_board):
     assert by_type(page)["rect"]["x"] == 350
     page.keyboard.press("Control+z")
     page.wait_for_function(
-        "[...window.syncboard.board.elements.values()][0].get('x') === 300")
+        "() => [...window.syncboard.board.elements.values()][0].get('x') === 300")
     assert len(elements(page)) == 1
 
 
@@ -166,7 +166,7 @@ def test_a_bigger_font_size_grows_the_text_box(server, open_board):
 def test_the_unsynced_count_counts_the_users_changes(server, open_board):
     page = open_board(server, new_board(server), "Ann")
     page.context.set_offline(True)
-    page.wait_for_function("window.syncboard.connectionState() === 'offline'")
+    page.wait_for_function("() => window.syncboard.connectionState() === 'offline'")
     for y in (250, 350, 450):
         draw_stroke(page, 400, y)
     add_sticky(page, 900, 400, "note")

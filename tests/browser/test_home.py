@@ -50,7 +50,7 @@ def test_renaming_in_place_shows_the_title_on_the_home_page_for_everyone(
     assert dialogs == []  # no native prompt
     assert ann.locator(".board-title").inner_text() == "Sprint retro"
     bob.wait_for_function(
-        "document.querySelector('.board-title').textContent === 'Sprint retro'")
+        "() => document.querySelector('.board-title').textContent === 'Sprint retro'")
 
     ann.locator(".board-title").click()  # Escape cancels a rename
     ann.keyboard.type("typo")
