@@ -3,6 +3,8 @@ and offline edits that survive a page reload all end with every element on every
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .conftest import (
@@ -134,3 +136,26 @@ def test_closing_the_tab_with_unsynced_changes_asks_first(server, open_board):
     ann.wait_for_timeout(500)
     assert dialogs == ["beforeunload"]
     assert not ann.is_closed()
+
+
+def test_status_tells_no_network_from_an_unreachable_server_and_retries_now(
+        server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    status = ann.locator(".status .status-text")
+    ann.context.set_offline(True)
+    ann.wait_for_function("() => window.syncboard.connectionState() === 'offline'")
+    assert status.inner_text() == "Offline: no network"
+    assert ann.locator(".retry-now").is_hidden()
+    ann.context.set_offline(False)
+    wait_connected(ann)
+
+    server.kill()  # the network is up, the server is not
+    ann.wait_for_function("() => window.syncboard.connectionState() === 'unreachable'",
+                          timeout=30000)
+    assert re.fullmatch(r"Server unreachable, retrying (in \d s|now)", status.inner_text())
+    server.start()
+    ann.locator(".retry-now").click()
+    wait_connected(ann, timeout_ms=30000)
+    assert status.inner_text() == "Connected"
+    assert ann.errors == []

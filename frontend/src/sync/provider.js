@@ -13,8 +13,8 @@ import { changedElementIds, PendingChanges } from './pending.js';
 
 /** Wait this long after the last unconfirmed change before probing the server for it. */
 const PROBE_DELAY_MS = 1200;
-/** Failed attempts in a row after which the board counts as offline rather than reconnecting. */
-const OFFLINE_AFTER_ATTEMPTS = 4;
+/** Failed attempts in a row after which the server counts as unreachable, not just reconnecting. */
+const UNREACHABLE_AFTER_ATTEMPTS = 4;
 
 const { SYNC } = protocol.messageTypes;
 const { STEP1, STEP2, UPDATE } = protocol.syncTypes;
@@ -28,7 +28,9 @@ const TERMINAL_CODES = new Set([
 const IDB_UPDATES_STORE = 'updates';
 
 /**
- * @typedef {'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused'} ConnectionState
+ * 'offline': the browser has no network; 'unreachable': the network is up but the server has not
+ * answered several attempts in a row (the detail says when the next one is).
+ * @typedef {'connecting' | 'connected' | 'reconnecting' | 'unreachable' | 'offline' | 'refused'} ConnectionState
  */
 
 /**
@@ -54,16 +56,28 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
   let refused = '';
   let probeTimer = 0;
 
+  /** When the provider's next attempt is due (its backoff after the last close), in ms since epoch. */
+  let retryAt = 0;
+  let countdownTimer = 0;
+
   const state = () => {
     if (refused) return 'refused';
     if (provider.wsconnected && provider.synced) return 'connected';
-    if (!navigator.onLine || !provider.shouldConnect
-      || provider.wsUnsuccessfulReconnects >= OFFLINE_AFTER_ATTEMPTS) {
-      return 'offline';
-    }
+    if (!navigator.onLine || !provider.shouldConnect) return 'offline';
+    if (provider.wsUnsuccessfulReconnects >= UNREACHABLE_AFTER_ATTEMPTS) return 'unreachable';
     return everConnected ? 'reconnecting' : 'connecting';
   };
-  const report = () => onStatus(state(), refused);
+  const report = () => {
+    const current = state();
+    clearTimeout(countdownTimer);
+    if (current === 'unreachable') {
+      const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      onStatus(current, seconds > 0 ? `retrying in ${seconds} s` : 'retrying now');
+      if (seconds > 0) countdownTimer = setTimeout(report, 1000);
+    } else {
+      onStatus(current, refused);
+    }
+  };
 
   doc.on('update', (update, origin, _doc, transaction) => {
     if (origin === provider || origin === local) return;
@@ -86,7 +100,12 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
     } else if (!everConnected && provider.wsUnsuccessfulReconnects === 1) {
       diagnose();
     }
-    report();
+    // The provider counts this attempt and schedules the next one, min(2^attempts * 100 ms,
+    // maxBackoffTime) away, right after this event: read its counter once it has.
+    queueMicrotask(() => {
+      retryAt = Date.now() + Math.min(2 ** provider.wsUnsuccessfulReconnects * 100, provider.maxBackoffTime);
+      report();
+    });
   });
   // The browser knows first when the network is gone: stop trusting the socket then, and come
   // back at once (instead of after the backoff) when it returns.
@@ -150,6 +169,13 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
     pending,
     /** Current connection state. */
     state,
+    /** Try the server again now instead of waiting for the next attempt. */
+    retryNow: () => {
+      if (refused || !navigator.onLine) return;
+      provider.disconnect();
+      provider.connect();
+      report();
+    },
     /** Resolves when the IndexedDB copy has been loaded into the doc. */
     whenLocalLoaded: local.whenSynced,
     /** Resolves once every change so far is committed to the IndexedDB copy. */

@@ -158,6 +158,7 @@ export function mountBoardPage(root, boardId) {
     },
     onRename: renameBoard,
     onRenameMe: renameMe,
+    onRetry: () => conn.retryNow(),
   });
   const zoom = createZoomControls({
     onZoom: (factor) => zoomBy(factor),

@@ -9,7 +9,8 @@ const STATUS_TEXT = {
   connecting: 'Connecting…',
   connected: 'Connected',
   reconnecting: 'Reconnecting…',
-  offline: 'Offline',
+  unreachable: 'Server unreachable',
+  offline: 'Offline: no network',
   refused: 'Access refused',
 };
 
@@ -18,14 +19,15 @@ const STATUS_TEXT = {
  *          onShare: (role: 'edit' | 'view') => void, canShareView: boolean,
  *          onImport: (file: File) => void, onTheme: () => void, onHelp: () => void,
  *          onFollow: (clientId: number | null) => void, onRename: (title: string) => void,
- *          onRenameMe: () => void}} opts
+ *          onRenameMe: () => void, onRetry: () => void}} opts
  */
 export function createTopbar(opts) {
   const statusDot = h('span.status-dot');
   const statusText = h('span.status-text', {}, ['Connecting…']);
   const pendingText = h('span.pending', { hidden: true });
+  const retryButton = h('button.retry-now', { type: 'button', hidden: true, onclick: () => opts.onRetry() }, ['Retry now']);
   const status = h('div.status', { role: 'status', 'aria-live': 'polite', dataset: { state: 'connecting' } },
-    [statusDot, statusText, pendingText]);
+    [statusDot, statusText, pendingText, retryButton]);
   const title = opts.readOnly
     ? h('span.board-title', {}, [opts.boardId])
     : h('button.board-title', { type: 'button', title: 'Rename board', onclick: () => startRename() }, [opts.boardId]);
@@ -104,7 +106,9 @@ export function createTopbar(opts) {
     /** Show connection state and the count of changes the server has not confirmed. */
     setStatus(state, pending, detail = '') {
       status.dataset.state = state;
-      statusText.textContent = detail ? `${STATUS_TEXT[state]}: ${detail}` : STATUS_TEXT[state];
+      statusText.textContent = detail ? `${STATUS_TEXT[state]}, ${detail}` : STATUS_TEXT[state];
+      if (state === 'refused') statusText.textContent = `${STATUS_TEXT[state]}: ${detail}`;
+      retryButton.hidden = state !== 'unreachable';
       pendingText.hidden = pending === 0;
       pendingText.textContent = `${pending} unsynced`;
       pendingText.title = `${pending} change${pending === 1 ? '' : 's'} not yet confirmed by the server`;
