@@ -16,6 +16,7 @@ export const ACTION_HELP = [
   ['Ctrl/⌘ Z', 'Undo your last change'],
   ['Ctrl/⌘ Shift Z, Ctrl Y', 'Redo'],
   ['Delete / Backspace', 'Delete selection'],
+  ['Ctrl/⌘ C, X, V', 'Copy, cut, paste (also between boards and apps)'],
   ['Ctrl/⌘ D', 'Duplicate selection'],
   ['Ctrl/⌘ A', 'Select all'],
   ['Escape', 'Deselect, back to select tool'],
@@ -38,7 +39,7 @@ export const ACTION_HELP = [
 export function attachKeys(actions) {
   let spaceHeld = false;
   window.addEventListener('keydown', (event) => {
-    if (isTyping(event.target)) return;
+    if (isTextField(event.target)) return;
     const mod = event.ctrlKey || event.metaKey;
     const key = event.key;
     const lower = key.length === 1 ? key.toLowerCase() : key;
@@ -90,7 +91,8 @@ export function attachKeys(actions) {
 /** Input types that take typed text; other inputs (range, checkbox, colour...) do not. */
 const TEXT_INPUT_TYPES = new Set(['text', 'search', 'email', 'url', 'password', 'number', 'tel']);
 
-function isTyping(target) {
+/** Whether `target` takes typed text (there the browser's own keys, copy and paste apply). */
+export function isTextField(target) {
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT') return true;
   return target instanceof HTMLInputElement && TEXT_INPUT_TYPES.has(target.type);

@@ -8,7 +8,7 @@ import { Board } from '../doc/board.js';
 import { elementDefaults } from '../doc/schema.js';
 import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
-import { downloadExport, importBoardJson, boardPageUrl } from '../sync/api.js';
+import { downloadExport, importBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
 import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
@@ -35,6 +35,7 @@ import { createHelp } from './help.js';
 import { createZoomControls } from './zoom.js';
 import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
+import { attachClipboard } from './clipboard.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { h, toast } from './dom.js';
 
@@ -97,6 +98,8 @@ export function mountBoardPage(root, boardId) {
   const measureCtx = document.createElement('canvas').getContext('2d');
   const overlayState = { marquee: null, eraserTrail: [] };
   let following = null;
+  /** Where the pointer is on the board (world units), null while it is elsewhere. */
+  let pointerWorld = null;
   let spaceHeld = false;
 
   const editor = new TextEditor(stage, {
@@ -193,7 +196,10 @@ export function mountBoardPage(root, boardId) {
     activeTool: () => tool,
     panTool: tools.hand,
     spaceHeld: () => spaceHeld,
-    onCursor: (world) => presence.setCursor(world),
+    onCursor: (world) => {
+      pointerWorld = world;
+      presence.setCursor(world);
+    },
     requestFrame,
     onViewChangedByUser: stopFollowing,
     onPress: takeFocus,
@@ -223,11 +229,18 @@ export function mountBoardPage(root, boardId) {
     },
   });
   const imagePlacer = attachImages(stage, {
-    board, camera, boardId, token, editingId: () => editor.editingId,
+    board, camera, boardId, token,
     onPlaced: (id) => {
       setTool('select');
       setSelection([id]);
     },
+  });
+  attachClipboard({
+    board, scene, camera, boardId, selection, setSelection,
+    pointer: () => pointerWorld,
+    placeImage: (file, at) => imagePlacer.place(file, at),
+    uploadFile: (blob) => uploadFile(boardId, blob, token),
+    image: (fileId) => images.get(fileId),
   });
   window.addEventListener('beforeunload', (event) => {
     if (conn.pending.count > 0) {

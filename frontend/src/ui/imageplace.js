@@ -1,5 +1,5 @@
 /**
- * Images onto the board: from the image tool's file picker, a paste or a drop. The bytes go to the
+ * Images onto the board: from the image tool's file picker, a drop, or a paste (ui/clipboard.js). The bytes go to the
  * server's files endpoint; the board only gets an `image` element with the returned fileId.
  */
 import { uploadFile } from '../sync/api.js';
@@ -13,9 +13,10 @@ const ACCEPTED = 'image/png,image/jpeg,image/gif,image/webp';
 /**
  * @param {HTMLElement} stage the board area (drop target; the picker input lives in it)
  * @param {{board: import('../doc/board.js').Board, camera: import('../view/camera.js').Camera,
- *          boardId: string, token: string, editingId: () => string | null,
+ *          boardId: string, token: string,
  *          onPlaced: (id: string) => void}} app
- * @returns {{pick: () => void}} opens the file picker
+ * @returns {{pick: () => void, place: (file: File, at: {x: number, y: number}) => Promise<void>}}
+ *   pick opens the file picker; place uploads an image and puts it centred at `at`
  */
 export function attachImages(stage, app) {
   const center = () => app.camera.toWorld(app.camera.width / 2, app.camera.height / 2);
@@ -28,11 +29,6 @@ export function attachImages(stage, app) {
     },
   });
   stage.append(input);
-  window.addEventListener('paste', (event) => {
-    if (app.editingId()) return;
-    const file = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
-    if (file) place(file, center());
-  });
   stage.addEventListener('dragover', (event) => event.preventDefault());
   stage.addEventListener('drop', (event) => {
     event.preventDefault();
@@ -55,7 +51,7 @@ export function attachImages(stage, app) {
     }
   }
 
-  return { pick: () => input.click() };
+  return { pick: () => input.click(), place };
 }
 
 function imageSize(file) {
