@@ -29,6 +29,7 @@ from .http_handlers import (
     BoardsHandler,
     HealthHandler,
     RotateHandler,
+    ServiceWorkerHandler,
 )
 from .registry import BoardRegistry
 from .store import Store, UpdateWriter, open_store
@@ -53,6 +54,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
         *export_routes(registry, registry.store, settings),
         (r"/", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/b/([^/]+)", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
+        (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/static/(.*)", StaticFileHandler, {"path": str(FRONTEND_DIST)}),
     ]
     return Application(

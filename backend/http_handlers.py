@@ -195,3 +195,21 @@ class AppPageHandler(RequestHandler):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
         self.finish(self.index.read_bytes())
+
+
+class ServiceWorkerHandler(RequestHandler):
+    """``GET /sw.js``: the browser app's service worker (frontend/src/offline/), served from the
+    root so that its scope covers ``/b/<id>``, and never cached by HTTP, so a new build reaches
+    browsers at their next visit."""
+
+    def initialize(self, dist_dir: Path) -> None:
+        self.script = dist_dir / "sw.js"
+
+    def get(self) -> None:
+        if not self.script.is_file():
+            raise HTTPError(404)
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(self.script.read_bytes())
+

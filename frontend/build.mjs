@@ -1,8 +1,10 @@
-// Builds the browser whiteboard into dist/: app.js (one esbuild bundle), app.css, index.html, icons.
+// Builds the browser whiteboard into dist/: app.js (one esbuild bundle), app.css, index.html, icons,
+// and sw.js (the service worker, stamped with a hash of the build so a new build replaces it).
 // Usage: node build.mjs [--watch] [--dev]. The backend serves dist/index.html at / and /b/<id>,
 // and every file of dist/ under /static/.
 import * as esbuild from 'esbuild';
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,12 +30,26 @@ async function copyStatic() {
   await cp(join(rootDir, 'static'), outDir, { recursive: true });
 }
 
+/** dist/sw.js: the service worker with BUILD = a hash of the files it caches. */
+async function writeServiceWorker() {
+  const hash = createHash('sha256');
+  for (const name of ['app.js', 'app.css', 'index.html', 'favicon.svg']) {
+    hash.update(await readFile(join(outDir, name)));
+  }
+  const source = await readFile(join(rootDir, 'src/offline/service-worker.js'), 'utf8');
+  const build = hash.digest('hex').slice(0, 16);
+  await writeFile(join(outDir, 'sw.js'), `const BUILD = ${JSON.stringify(build)};\n${source}`);
+}
+
 await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
 await copyStatic();
 if (watch) {
   const ctx = await esbuild.context(options);
+  await ctx.rebuild();
+  await writeServiceWorker(); // not re-stamped on rebuilds: it serves the network first anyway
   await ctx.watch();
 } else {
   await esbuild.build(options);
+  await writeServiceWorker();
 }

@@ -10,3 +10,8 @@ const match = /^\/b\/([^/]+)\/?$/.exec(location.pathname);
 const boardId = match ? decodeURIComponent(match[1]) : null;
 if (boardId && isBoardId(boardId)) mountBoardPage(root, boardId);
 else mountHomePage(root);
+
+// The app shell offline (src/offline/service-worker.js): a reload without network still opens.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch((error) => console.warn('syncboard: no offline shell', error));
+}

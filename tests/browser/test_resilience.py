@@ -159,3 +159,30 @@ def test_status_tells_no_network_from_an_unreachable_server_and_retries_now(
     wait_connected(ann, timeout_ms=30000)
     assert status.inner_text() == "Connected"
     assert ann.errors == []
+
+
+def test_a_reload_while_offline_opens_the_board_and_everything_syncs_later(
+        server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    ann.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+    draw_rect(ann, 300, 150, 420, 240)
+    wait_all_confirmed(ann)
+
+    ann.context.set_offline(True)
+    ann.wait_for_function("() => window.syncboard.connectionState() === 'offline'")
+    draw_stroke(ann, 320, 320)
+    ann.evaluate("window.syncboard.flushLocal()")
+    ann.reload()  # no network: the service worker serves the app, IndexedDB the board
+    ann.wait_for_function("() => window.syncboard && window.syncboard.board.elements.size === 2",
+                          timeout=15000)
+    assert ann.locator(".status .status-text").inner_text() == "Offline: no network"
+    add_sticky(ann, 800, 300, "after the offline reload")
+    wait_element_count(ann, 3)
+
+    ann.context.set_offline(False)
+    wait_all_confirmed(ann, timeout_ms=30000)
+    bob = open_board(server, board_id, "Bob")
+    wait_element_count(bob, 3)
+    assert elements(bob) == elements(ann)
+    assert ann.errors == [] and bob.errors == []
