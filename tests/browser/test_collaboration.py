@@ -164,3 +164,26 @@ def test_renaming_yourself_on_the_board_reaches_the_others(server, open_board):
     ann.click(".participants .avatar[data-name='Ann']")
     bob.wait_for_selector(".participants .avatar[data-name='Annabel']", timeout=10000)
     assert ann.evaluate("localStorage.getItem('syncboard:name')") == "Annabel"
+
+
+def test_following_shows_a_frame_and_escape_stops_it_and_cursors_stay_over_the_editor(
+        server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann", "#e03131")
+    bob = open_board(server, board_id, "Bob", "#1971c2")
+    bob.locator(".participants .avatar[data-name='Ann']").click()
+    frame = bob.locator(".follow-frame")
+    frame.wait_for(state="visible")
+    assert frame.inner_text() == "Following Ann · Esc to stop"
+    bob.keyboard.press("Escape")
+    frame.wait_for(state="hidden")
+
+    ann.keyboard.press("n")
+    ann.mouse.click(700, 400)  # a sticky note: its editor lies over the board
+    ann.keyboard.type("note")
+    ann.mouse.move(705, 405, steps=3)  # over the open editor
+    ann.mouse.move(720, 420, steps=3)
+    bob.wait_for_function(
+        """() => window.syncboard.presence.others().some(
+            (p) => p.name === 'Ann' && p.cursor && Math.abs(p.cursor.x - 720) < 2)""")
+    assert ann.errors == [] and bob.errors == []

@@ -99,7 +99,9 @@ export function attachPointer(target, app) {
   target.addEventListener('pointerup', end);
   target.addEventListener('pointercancel', end);
   target.addEventListener('pointerleave', (event) => {
-    if (event.pointerType === 'mouse' && !owner) app.onCursor(null);
+    // Onto something laid over the board (the text editor) is still on the board.
+    const onBoard = event.relatedTarget instanceof Node && target.parentElement?.contains(event.relatedTarget);
+    if (event.pointerType === 'mouse' && !owner && !onBoard) app.onCursor(null);
   });
 
   target.addEventListener('dblclick', (event) => {

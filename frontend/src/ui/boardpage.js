@@ -109,6 +109,12 @@ export function mountBoardPage(root, boardId) {
       requestFrame();
     },
   });
+  // The pointer over the text editor is still on the board for everyone else.
+  editor.textarea.addEventListener('pointermove', (event) => {
+    const rect = overlayCanvas.getBoundingClientRect();
+    pointerWorld = camera.toWorld(event.clientX - rect.left, event.clientY - rect.top);
+    presence.setCursor(pointerWorld);
+  });
 
   // ---- tools
   const app = {
@@ -168,7 +174,10 @@ export function mountBoardPage(root, boardId) {
     onFit: zoomToFit,
     onReset: () => zoomTo(1),
   });
-  root.replaceChildren(h('div.board-page', {}, [stage, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el]));
+  // While following someone: a frame in their colour around the board and how to stop.
+  const followLabel = h('span.follow-label');
+  const followFrame = h('div.follow-frame', { hidden: true, 'aria-live': 'polite' }, [followLabel]);
+  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el]));
   applyTheme();
   topbar.setTheme(isDark());
 
@@ -216,6 +225,7 @@ export function mountBoardPage(root, boardId) {
     selectAll: () => setSelection(scene.ordered.map((el) => el.id)),
     deleteSelection: () => runAction('trash'),
     escape: () => {
+      stopFollowing();
       setSelection([]);
       setTool('select');
     },
@@ -530,7 +540,14 @@ export function mountBoardPage(root, boardId) {
   }
 
   function updateParticipants() {
-    topbar.setParticipants(presence.others(), identity, following);
+    const others = presence.others();
+    topbar.setParticipants(others, identity, following);
+    const leader = following === null ? null : others.find((p) => p.clientId === following);
+    followFrame.hidden = !leader;
+    if (leader) {
+      followFrame.style.setProperty('--follow', leader.color);
+      followLabel.textContent = `Following ${leader.name} · Esc to stop`;
+    }
   }
 
   function updateStatus() {
