@@ -26,19 +26,43 @@ def test_token_bucket_refills_at_its_rate_up_to_its_burst_and_remembers_debt():
     assert bucket.take(5, now=10.0) and not bucket.take(1, now=10.0)  # capped at the burst
 
 
-def test_rate_limiter_tolerates_the_grace_period_then_refuses_a_sustained_flood():
+def _read_flood(limiter: RateLimiter, frames: int, size: int, step2_first: bool = False,
+                gap_s: float = 0.0) -> tuple[int, float]:
+    """Charge ``frames`` frames as the reader does (pausing when told); return how many were
+    handled before the limiter said close, and the simulated time that took."""
+    now = 0.0
+    for index in range(frames):
+        pause_s = limiter.charge(size, now, step2=step2_first and index == 0)
+        if pause_s is None:
+            return index, now
+        now += pause_s + gap_s
+    return frames, now
+
+
+def test_rate_limiter_paces_a_flood_to_its_rate_then_closes_after_the_grace():
     limiter = RateLimiter(messages_per_s=10, burst_messages=10, bytes_per_s=1e9,
                           burst_bytes=10**9, grace_s=1.0)
-    verdicts = [limiter.admit(10, i * 0.01) for i in range(300)]  # 100 frames/s for 3 s
-    first_refusal = verdicts.index(False)
-    assert 1.0 <= first_refusal * 0.01 <= 1.3  # burst spent at ~0.1 s, then 1 s of grace
+    handled, elapsed = _read_flood(limiter, 100_000, 10)  # a burst: all already in the socket
+    # the burst of 10 goes through, then 10 frames/s: about 1 s of grace past the first pause
+    assert 18 <= handled <= 23
+    assert 1.0 <= elapsed <= 1.3
 
 
 def test_rate_limiter_forgives_a_short_burst():
     limiter = RateLimiter(messages_per_s=10, burst_messages=10, bytes_per_s=1e9,
                           burst_bytes=10**9, grace_s=1.0)
-    assert all(limiter.admit(10, 0.0) for _ in range(15))  # 5 over, within the grace
-    assert all(limiter.admit(10, 2.0 + i * 0.2) for i in range(20))  # then well within
+    pauses = [limiter.charge(10, 0.0) for _ in range(15)]  # 5 over: paced, never closed
+    assert pauses[:10] == [0.0] * 10 and all(p > 0 for p in pauses[10:])
+    assert all(limiter.charge(10, 2.0 + i * 0.2) == 0.0 for i in range(20))  # then within
+
+
+def test_rate_limiter_counts_bytes_and_exempts_one_sync_step2_per_connection():
+    mib = 1024 * 1024
+    limiter = RateLimiter(messages_per_s=300, burst_messages=1000, bytes_per_s=2 * mib,
+                          burst_bytes=16 * mib, grace_s=2.0, step2_allowance_bytes=65 * mib)
+    assert limiter.charge(60 * mib, 0.0, step2=True) == 0.0  # the reconnect's offline edits
+    assert limiter.charge(8 * mib, 0.0) == 0.0  # the byte budget is untouched
+    assert limiter.charge(60 * mib, 0.0, step2=True) > 0  # a second one is not exempt
 
 
 def ws(server, board: str) -> str:

@@ -86,7 +86,8 @@ async def test_stalled_reader_does_not_grow_server_memory(server_process):
 
     from tests.yclient import YClient
 
-    server = server_process(max_pending_bytes=1024 * 1024)
+    # the writer sends 40 MB in a few seconds: lift its byte rate, this test is about the reader
+    server = server_process(max_pending_bytes=1024 * 1024, rate_bytes_per_s=256 * 1024 * 1024)
     board = "stalled"
     rss = psutil.Process(server.proc.pid).memory_info
     writer = await YClient(f"{server.ws_url}/{board}").sync()
