@@ -71,8 +71,7 @@ class SendBacklog:
                             "over the %d-byte total; dropping the connection", peer.board_id,
                             peer.name, peer.pending_bytes, total, self.max_total_bytes)
                 self.dropped_over_total += 1
-                peer.drop()
-                self._peers.pop(peer, None)
+                peer.drop()  # forgets it
                 total = self.total_bytes()
                 if total <= self.max_total_bytes:
                     break
@@ -91,8 +90,7 @@ class SendBacklog:
                             "dropping it as a slow reader", peer.board_id, peer.name,
                             drained - drained_then, self.window_s, pending)
                 self.dropped_slow += 1
-                peer.drop()
-                del self._peers[peer]
+                peer.drop()  # forgets it
                 continue
             self._peers[peer] = (drained, pending)
         self._upper_bound = self.total_bytes()

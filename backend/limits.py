@@ -34,6 +34,11 @@ class TokenBucket:
         self.tokens = max(-self.burst, self.tokens - amount)
         return self.tokens >= 0
 
+    def refilled_by_half(self) -> bool:
+        """Whether at least half the burst is left: a sender paced to exactly the rate
+        keeps the bucket near empty, one back within its rate lets it refill."""
+        return (self.tokens or 0.0) >= self.burst / 2
+
     def debt_s(self) -> float:
         """Seconds until the debt (if any) is repaid, as of the last ``take``."""
         tokens = self.tokens or 0.0
@@ -46,8 +51,9 @@ class RateLimiter:
     ``charge`` accounts one frame and returns how long the reader must pause before it reads
     the next one: frames beyond the budget are not handled early, they wait (TCP then slows
     the sender down). A connection that needs a pause again more than ``grace_s`` after its
-    first pause ended, without having come back within its rate in between, is over its
-    rate for good: ``charge`` returns ``None`` and the caller closes it (4429).
+    first pause ended, without having come back within its rate in between (its buckets
+    refilled to half their burst), is over its rate for good: ``charge`` returns ``None``
+    and the caller closes it (4429).
 
     One sync step 2 per connection (the answer to the server's step 1, which carries a
     client's offline edits or whole local copy and cannot be split) may spend up to
@@ -76,7 +82,8 @@ class RateLimiter:
             size_bytes -= covered
         within = self._messages.take(1, now) & self._bytes.take(size_bytes, now)  # spend both
         if within:
-            self._throttled_since = None
+            if self._messages.refilled_by_half() and self._bytes.refilled_by_half():
+                self._throttled_since = None  # really back within its rate
             return 0.0
         pause_s = max(self._messages.debt_s(), self._bytes.debt_s())
         if self._throttled_since is None:

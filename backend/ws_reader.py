@@ -42,6 +42,7 @@ from .protocol import CloseCode
 _READ_CHUNK = 64 * 1024
 _LARGE_CHUNK = 1024 * 1024  # a large step 2 is read (and unmasked) this much at a time
 _YIELD_AFTER_BYTES = 256 * 1024  # let other connections run, as Tornado's loop does
+_YIELD_AFTER_FRAMES = 500  # ... and after this many frames of one read (tiny-frame floods)
 _STEP2_START = b"\x00\x01"  # message type SYNC, sync type STEP2
 _BINARY = 0x2
 
@@ -120,7 +121,11 @@ class BatchReadingProtocol(WebSocketProtocol13):
         """
         gate: FrameGate = self.handler
         pos, end = 0, len(data)
+        frames = 0
         while not self.client_terminated and end - pos >= 2:
+            frames += 1
+            if frames % _YIELD_AFTER_FRAMES == 0:
+                await asyncio.sleep(0)
             first, second = data[pos], data[pos + 1]
             opcode = first & self.OPCODE_MASK
             is_final = first & self.FIN
