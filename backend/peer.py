@@ -141,8 +141,9 @@ class Peer:
         would pass the cap. Returns whether the bytes were written or queued.
 
         ``exempt``: a sync step 2 the peer asked for, not held against the per-peer cap
-        while it drains (the backlog's progress rule and total still apply); ``shared``: the
-        same bytes object goes to several peers (counted once in the total).
+        while it drains (the backlog's progress rule and total still apply); so is any
+        single frame larger than the cap (the relay of a big step 2). ``shared``: the same
+        bytes object goes to several peers (counted once in the total).
         permessage-deflate is never negotiated (``BoardSocket.get_compression_options``), so
         frames go out as they are.
         """
@@ -153,6 +154,7 @@ class Peer:
             return False
         stream = connection.stream
         pending = _unsent(stream)
+        exempt = exempt or len(wire) > self.max_pending_bytes
         if not exempt and pending - self._exempt_left(stream) + len(wire) > \
                 self.max_pending_bytes:
             log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; dropping "

@@ -233,7 +233,7 @@ class Room:
         if not messages or not self.peers:
             return
         wire = websocket_frames(*messages)
-        written = sum(peer.send_wire(wire) for peer in list(self.peers))
+        written = sum(peer.send_wire(wire, shared=True) for peer in list(self.peers))
         for message in messages:
             metrics.count_sent(message, written)
 
