@@ -36,6 +36,7 @@ import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { h, toast } from './dom.js';
+import { createRefusalNotice } from './refusal.js';
 
 const VIEW_PUBLISH_MS = 100;
 const FRAME_SAMPLES = 240;
@@ -162,7 +163,12 @@ export function mountBoardPage(root, boardId) {
     onFit: zoomToFit,
     onReset: () => zoomTo(1),
   });
-  root.replaceChildren(h('div.board-page', {}, [stage, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el]));
+  const refusal = createRefusalNotice({
+    boardId,
+    unsentUpdate: () => conn.unsentUpdate(),
+    boardJson: () => boardAsJson(doc),
+  });
+  root.replaceChildren(h('div.board-page', {}, [stage, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el]));
   applyTheme();
   topbar.setTheme(isDark());
 
@@ -177,6 +183,7 @@ export function mountBoardPage(root, boardId) {
       connection = { ...connection, pending };
       updateStatus();
     },
+    onEditRefused: (reason) => refusal.show(reason),
   });
   const presence = new Presence(conn.awareness, identity, () => {
     requestOverlay();
@@ -544,4 +551,13 @@ export function mountBoardPage(root, boardId) {
     const title = prompt('Board name', board.meta.get('title') ?? '');
     if (title !== null) board.setTitle(title);
   }
+}
+
+/** The board in the export form (shared/board.schema.json), from this tab's copy. */
+function boardAsJson(doc) {
+  const meta = doc.getMap('meta').toJSON();
+  const elements = Object.entries(doc.getMap('elements').toJSON())
+    .map(([id, fields]) => ({ id, ...fields }))
+    .sort((a, b) => (a.z < b.z ? -1 : a.z > b.z ? 1 : 0));
+  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements };
 }
