@@ -61,7 +61,19 @@ class Settings:
         minimum=0)
     max_pending_bytes: int = _option(
         16 * MIB, "Unsent output a peer may build up before its connection is dropped "
-        "(a client that stopped reading).", minimum=1)
+        "(a client that stopped reading). A sync step 2 the peer asked for (a whole board "
+        "for a fresh joiner) is not held against it while it drains at "
+        "--min-read-bytes-per-s.", minimum=1)
+    max_pending_bytes_total: int = _option(
+        512 * MIB, "Unsent output over all peers of this process; past it the peers with the "
+        "largest backlogs are dropped first. A whole-board step 2 shared by several joiners "
+        "counts once.", minimum=1)
+    min_read_bytes_per_s: int = _option(
+        64 * 1024, "A peer with unsent output that takes less than this per "
+        "--read-window-s (or less than it owed) is dropped as a slow reader; a big frame "
+        "the peer sends us must also arrive at least this fast.", minimum=1)
+    read_window_s: float = _option(
+        10.0, "Window over which --min-read-bytes-per-s is judged.", minimum=0.1)
     write_retry_max_s: float = _option(
         5.0, "Longest pause between retries of a failed database write.", minimum=0.01)
     awareness_timeout_s: float = _option(
@@ -98,8 +110,18 @@ class Settings:
         16 * MIB, "Bytes one connection may send in a burst (at least --max-message-bytes).",
         minimum=1)
     rate_grace_s: float = _option(
-        2.0, "How long a connection may stay over its rate before it is closed with 4429.",
-        minimum=0)
+        2.0, "How long a connection may stay over its rate before it is closed with 4429 "
+        "(meanwhile its frames are read only as fast as its rate allows).", minimum=0)
+    max_step2_bytes: int = _option(
+        65 * MIB, "Largest sync step 2 frame accepted (a client's offline edits or local copy "
+        "arrive in one frame it cannot split); other frames keep --max-message-bytes. Read "
+        "in chunks, checked against --max-board-bytes before it is read, and one per "
+        "connection is exempt from the byte rate. A larger frame closes with 4413.",
+        minimum=1)
+    max_step2_bytes_total: int = _option(
+        256 * MIB, "Bytes of large sync step 2 frames being received at once over all "
+        "connections; one more waits outside (closed with 1013, the client retries).",
+        minimum=1)
     max_connections: int = _option(10000, "Connections over all boards.", minimum=1)
     max_connections_per_ip: int = _option(200, "Connections from one client address.",
                                           minimum=1)

@@ -5,6 +5,11 @@ a peer writes WebSocket frames itself instead and checks the stream's unsent byt
 a client that stops reading is dropped before it can make the server's memory grow, and the
 board's other peers never wait for it.
 
+A sync step 2 the peer asked for is ``exempt`` from the per-peer cap while it drains: a fresh
+joiner of a board bigger than the cap needs it in one frame. What bounds it instead is
+progress and the process total (``backlog.SendBacklog``): a peer that stops reading is dropped
+after one window, however little it holds.
+
 A room frames each relay once (``websocket_frames``) and hands the same bytes to every peer
 (``send_wire``). When nothing is queued on the stream, the bytes go straight to the socket
 (one ``send`` call, no Future or loop callback per write, which is what ``IOStream.write``
@@ -15,13 +20,18 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import struct
+from typing import TYPE_CHECKING
 
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.websocket import WebSocketHandler
 
 from . import metrics
 from .protocol import CloseCode
+
+if TYPE_CHECKING:
+    from .backlog import SendBacklog
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +67,14 @@ class Peer:
     document changes they send; ``generation`` is the token generation they joined with.
     """
 
-    __slots__ = ("_handler", "awaiting_pong_since", "board_id", "closed", "dropped_edits",
+    __slots__ = ("_backlog", "_exempt_end", "_exempt_start", "_handler", "_ping_payload",
+                 "_shared_frame", "awaiting_pong_since", "board_id", "closed", "dropped_edits",
                  "generation", "last_ping_at", "max_pending_bytes", "name", "read_only",
                  "remote")
 
     def __init__(self, handler: WebSocketHandler, board_id: str, remote: str,
                  max_pending_bytes: int, read_only: bool = False,
-                 generation: int | None = None) -> None:
+                 generation: int | None = None, backlog: SendBacklog | None = None) -> None:
         self._handler = handler
         self.board_id = board_id
         self.remote = remote
@@ -75,6 +86,10 @@ class Peer:
         self.closed = False
         self.last_ping_at = 0.0
         self.awaiting_pong_since: float | None = None
+        self._ping_payload = b""
+        self._backlog = backlog
+        self._exempt_start = self._exempt_end = 0  # stream write positions of a step 2
+        self._shared_frame: bytes | None = None  # that step 2, when several peers share it
 
     def __repr__(self) -> str:
         return f"Peer({self.name} on {self.board_id})"
@@ -87,15 +102,48 @@ class Peer:
             return 0
         return _unsent(connection.stream)
 
+    @property
+    def drained_bytes(self) -> int:
+        """Bytes the kernel took from this peer's queue so far (what reading progress is
+        judged on)."""
+        connection = self._handler.ws_connection
+        if connection is None or connection.stream is None:
+            return 0
+        return connection.stream._total_write_done_index
+
+    def backlog_bytes(self) -> tuple[int, bytes | None]:
+        """Unsent bytes held for this peer alone, and the shared step 2 frame it is still
+        draining (counted once over all peers), if any."""
+        connection = self._handler.ws_connection
+        if connection is None or connection.stream is None:
+            return 0, None
+        stream = connection.stream
+        pending = _unsent(stream)
+        if self._shared_frame is None:
+            return pending, None
+        shared_left = self._exempt_left(stream)
+        if shared_left == 0:
+            self._shared_frame = None
+            return pending, None
+        return pending - shared_left, self._shared_frame
+
+    def _exempt_left(self, stream: IOStream) -> int:
+        done = stream._total_write_done_index
+        return max(0, self._exempt_end - max(self._exempt_start, done))
+
     def send(self, message: bytes) -> None:
         """Send one protocol message to this peer alone (a reply, the first sync)."""
         if self.send_wire(websocket_frames(message)):
             metrics.count_sent(message)
 
-    def send_wire(self, wire: bytes) -> bool:
+    def send_wire(self, wire: bytes, exempt: bool = False, shared: bool = False) -> bool:
         """Write framed bytes (``websocket_frames``); drop the connection if its backlog
         would pass the cap. Returns whether the bytes were written or queued.
 
+        ``exempt``: a sync step 2 the peer asked for, not held against the per-peer cap
+        while it drains (the backlog's progress rule and total still apply); so is any
+        single frame larger than the cap (the relay of a big step 2). ``shared``: the same
+        bytes object goes to several peers (counted once in the total).
         permessage-deflate is never negotiated (``BoardSocket.get_compression_options``), so
         frames go out as they are.
         """
@@ -106,7 +154,9 @@ class Peer:
             return False
         stream = connection.stream
         pending = _unsent(stream)
-        if pending + len(wire) > self.max_pending_bytes:
+        exempt = exempt or len(wire) > self.max_pending_bytes
+        if not exempt and pending - self._exempt_left(stream) + len(wire) > \
+                self.max_pending_bytes:
             log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; dropping "
                         "the connection", self.board_id, self.name, pending,
                         self.max_pending_bytes)
@@ -128,23 +178,37 @@ class Peer:
         except StreamClosedError:
             self.closed = True
             return False
+        if exempt:
+            end = stream._total_write_index
+            if self._exempt_left(stream) == 0:
+                self._exempt_start = end - len(wire)
+            self._exempt_end = end
+            self._shared_frame = wire.obj if shared and isinstance(wire, memoryview) else \
+                wire if shared else None
+        if self._backlog is not None:
+            self._backlog.queued(self, len(wire))
         return True
 
     def ping(self, now: float) -> None:
-        """Send a WebSocket ping; ``pong`` clears the wait."""
+        """Send a WebSocket ping with a fresh random payload; only a pong echoing it (the
+        latest ping, RFC 6455 section 5.5.3) clears the wait (``pong``)."""
         self.last_ping_at = now
         if self.awaiting_pong_since is None:
             self.awaiting_pong_since = now
+        self._ping_payload = os.urandom(8)
         connection = self._handler.ws_connection
         if not self.closed and connection is not None and not connection.is_closing():
             try:
-                connection.write_ping(b"")
+                connection.write_ping(self._ping_payload)
             except StreamClosedError:
                 self.closed = True
 
-    def pong(self) -> None:
-        """The peer answered a ping: it is alive."""
-        self.awaiting_pong_since = None
+    def pong(self, payload: bytes) -> None:
+        """A pong arrived: the peer is alive if it echoes our latest ping. Unsolicited or
+        stale pongs change nothing (they would keep a peer that reads nothing alive)."""
+        if self._ping_payload and payload == self._ping_payload:
+            self.awaiting_pong_since = None
+            self._ping_payload = b""
 
     def drop(self) -> None:
         """Close the TCP connection now, without a close handshake.
@@ -156,6 +220,8 @@ class Peer:
         when it reconnects.
         """
         self.closed = True
+        if self._backlog is not None:
+            self._backlog.forget(self)
         connection = self._handler.ws_connection
         if connection is not None and connection.stream is not None:
             connection.stream.close()

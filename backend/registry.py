@@ -12,6 +12,7 @@ import logging
 import time
 
 from .awareness import Presence
+from .backlog import ReceiveBudget, SendBacklog
 from .broker import Broker, RemoteKind
 from .config import Settings
 from .document import EMPTY_UPDATE, BoardDocument
@@ -43,6 +44,9 @@ class BoardRegistry:
         self._early_remote: dict[str, list[tuple[RemoteKind, bytes]]] = {}
         self._connections_by_ip: dict[str, int] = {}
         self._sweepers: list[asyncio.Task] = []
+        self.backlog = SendBacklog(settings.max_pending_bytes_total,
+                                   settings.min_read_bytes_per_s, settings.read_window_s)
+        self.receive_budget = ReceiveBudget(settings.max_step2_bytes_total)
 
     @property
     def rooms(self) -> dict[str, Room]:
@@ -58,7 +62,8 @@ class BoardRegistry:
         """Start the periodic presence expiry, heap trimming and pings (needs a running
         event loop)."""
         self._sweepers = [asyncio.create_task(self._expire_presence_forever()),
-                          asyncio.create_task(self._trim_heap_forever())]
+                          asyncio.create_task(self._trim_heap_forever()),
+                          asyncio.create_task(self._sweep_backlog_forever())]
         if self.settings.ping_interval_s > 0:
             self._sweepers.append(asyncio.create_task(self._ping_forever()))
 
@@ -92,6 +97,7 @@ class BoardRegistry:
                 self._connections_by_ip[peer.remote] = left
             else:
                 self._connections_by_ip.pop(peer.remote, None)
+        self.backlog.forget(peer)
         room.leave(peer)
         self.release_if_idle(room)
 
@@ -258,6 +264,12 @@ class BoardRegistry:
                         peer.drop()
                     elif now - peer.last_ping_at >= interval_s:
                         peer.ping(now)
+
+    async def _sweep_backlog_forever(self) -> None:
+        """Each ``read_window_s``, drop peers that read too slowly (``SendBacklog.sweep``)."""
+        while True:
+            await asyncio.sleep(self.settings.read_window_s)
+            self.backlog.sweep()
 
     async def _trim_heap_forever(self) -> None:
         """Every ``HEAP_TRIM_INTERVAL_S``, if a board was unloaded since the last time, give

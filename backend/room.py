@@ -25,7 +25,7 @@ from pycrdt import (
 from . import metrics
 from .awareness import Presence
 from .broker import Broker, RemoteKind
-from .document import EMPTY_UPDATE, BoardDocument
+from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
 from .errors import CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
@@ -59,6 +59,7 @@ class Room:
         self._publish_updates: list[bytes] = []
         self._publish_awareness = False
         self._flush_scheduled = False
+        self._joiner_frame: tuple[bytes, bytes] | None = None  # (full update, framed step 2)
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -102,6 +103,7 @@ class Room:
         """
         if kind is RemoteKind.UPDATE:
             if self.document.apply_update(payload):
+                self._joiner_frame = None
                 self._relay_updates.append(payload)
                 self._schedule_flush()
         else:
@@ -123,8 +125,7 @@ class Room:
                                   f"bad frame: {exc}") from None
         if frame.message_type == MessageType.SYNC:
             if frame.sync_type == SyncType.STEP1:
-                missing = self.document.missing_since(frame.payload)
-                peer.send(bytes([MessageType.SYNC, SyncType.STEP2]) + write_message(missing))
+                self._send_step2(peer, frame.payload)
             elif peer.read_only:
                 if frame.payload != EMPTY_UPDATE:  # a viewer's step 2 is usually empty
                     self._drop_viewer_edit(peer)
@@ -137,6 +138,21 @@ class Room:
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
 
+    def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
+        """Answer a step 1 with what ``peer`` lacks, in one frame however large. The whole
+        board (for a peer holding nothing) is framed once and the same bytes go to every
+        such joiner until the board changes."""
+        if state_vector == EMPTY_STATE_VECTOR:
+            full = self.document.full_update()
+            if self._joiner_frame is None or self._joiner_frame[0] is not full:
+                self._joiner_frame = (full, websocket_frames(_step2_message(full)))
+            wire, shared = self._joiner_frame[1], True
+        else:
+            wire, shared = websocket_frames(
+                _step2_message(self.document.missing_since(state_vector))), False
+        if peer.send_wire(wire, exempt=True, shared=shared):
+            metrics.count_sent(_message_of(wire))
+
     def _drop_viewer_edit(self, peer: Peer) -> None:
         peer.dropped_edits += 1
         self.dropped_viewer_edits += 1
@@ -147,21 +163,30 @@ class Room:
     def _check_size_cap(self, update: bytes) -> None:
         """Refuse (4413) an update that would take the board past ``max_board_bytes``.
 
-        The size is an estimate (bytes loaded plus bytes accepted since); only near the cap is
-        the document measured exactly. An update with no new content (only deletions, which
-        a Yjs v1 update encodes as zero struct groups) is always allowed, so a full board
-        stays editable by deleting.
+        An update with no new content (only deletions, which a Yjs v1 update encodes as zero
+        struct groups) is always allowed, so a full board stays editable by deleting.
         """
-        if self.size_estimate + len(update) <= self.max_board_bytes or update[:1] == b"\x00":
+        if update[:1] != b"\x00":
+            self.check_size_cap(len(update))
+
+    def check_size_cap(self, size: int) -> None:
+        """Refuse (4413) ``size`` more bytes if they would take the board past
+        ``max_board_bytes`` (also asked before a large sync step 2 is read).
+
+        The size is an estimate (bytes loaded plus bytes accepted since); only near the cap is
+        the document measured exactly.
+        """
+        if self.size_estimate + size <= self.max_board_bytes:
             return
         self.size_estimate = len(self.document.full_update())
-        if self.size_estimate + len(update) > self.max_board_bytes:
+        if self.size_estimate + size > self.max_board_bytes:
             raise CloseConnection(
                 CloseCode.WS_4413_BOARD_TOO_LARGE,
-                f"board is {self.size_estimate} bytes; this update would pass the "
+                f"board is {self.size_estimate} bytes; {size} more would pass the "
                 f"{self.max_board_bytes}-byte cap (delete something first)")
 
     def _accept_update(self, update: bytes) -> None:
+        self._joiner_frame = None
         self.size_estimate += len(update)
         self._writer.append(self.board_id, update)
         self._relay_updates.append(update)
@@ -208,9 +233,22 @@ class Room:
         if not messages or not self.peers:
             return
         wire = websocket_frames(*messages)
-        written = sum(peer.send_wire(wire) for peer in list(self.peers))
+        written = sum(peer.send_wire(wire, shared=True) for peer in list(self.peers))
         for message in messages:
             metrics.count_sent(message, written)
+
+
+_STEP2_PREFIX = bytes([MessageType.SYNC, SyncType.STEP2])
+
+
+def _step2_message(update: bytes) -> bytes:
+    return _STEP2_PREFIX + write_message(update)
+
+
+def _message_of(wire: bytes) -> memoryview:
+    """The message inside one server-to-client frame (``websocket_frames``), uncopied."""
+    length = wire[1] & 0x7F
+    return memoryview(wire)[2 if length < 126 else 4 if length == 126 else 10:]
 
 
 def _merged(updates: list[bytes]) -> bytes:

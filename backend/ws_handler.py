@@ -5,21 +5,22 @@ Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: 
 revoked one (403), too many connections (429/503). ``open`` waits
 until the board is loaded and joins its room (Tornado reads no frame before ``open``
 returns, so nothing is handled against a half-loaded board), ``on_message`` passes the frame
-to the room, ``on_close`` leaves. Frame size and ping/pong are enforced by Tornado from the
-application settings (``websocket_max_message_size`` closes with 1009).
+to the room, ``on_close`` leaves. Frames are read by ``ws_reader`` (sizes, the rate limiter
+that pauses reading, large sync step 2 frames read in chunks); this handler is its
+``FrameGate``. Pings are sent by the registry; only a pong echoing the latest one counts.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from . import metrics
 from .access import AccessDenied, Role, TokenSigner, origin_allowed
 from .config import Settings
+from .errors import CloseConnection
 from .limits import RateLimiter
 from .peer import Peer
 from .protocol import BOARD_ID_PATTERN, CloseCode
@@ -45,7 +46,10 @@ class BoardSocket(WebSocketHandler):
         self.generation: int | None = None
         self.limiter = RateLimiter(settings.rate_messages_per_s, settings.rate_burst_messages,
                                    settings.rate_bytes_per_s, settings.rate_burst_bytes,
-                                   settings.rate_grace_s)
+                                   settings.rate_grace_s, settings.max_step2_bytes)
+        self.max_step2_bytes = settings.max_step2_bytes
+        self.min_read_bytes_per_s = settings.min_read_bytes_per_s
+        self.read_window_s = settings.read_window_s
 
     async def prepare(self) -> None:
         board_id = self.path_args[0] if self.path_args else ""
@@ -93,7 +97,7 @@ class BoardSocket(WebSocketHandler):
     async def open(self, board_id: str) -> None:
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",
                          self.settings_.max_pending_bytes, read_only=self.role is Role.VIEW,
-                         generation=self.generation)
+                         generation=self.generation, backlog=self.registry.backlog)
         try:
             room = await self.registry.acquire(board_id)
         except Exception:
@@ -118,11 +122,6 @@ class BoardSocket(WebSocketHandler):
             self.peer.close(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                             "text frames are not part of the protocol")
             return
-        if not self.limiter.admit(len(message), time.monotonic()):
-            log.warning("board %s peer %s: closing with 4429: over its rate for more than "
-                        "%.1f s", self.room.board_id, self.peer.name, self.settings_.rate_grace_s)
-            self.peer.close(CloseCode.WS_4429_RATE_LIMITED, "rate limit exceeded")
-            return
         try:
             self.room.receive(self.peer, message)
         except Exception:
@@ -132,7 +131,43 @@ class BoardSocket(WebSocketHandler):
 
     def on_pong(self, data: bytes) -> None:
         if self.peer is not None:
-            self.peer.pong()
+            self.peer.pong(data)
+
+    def rate_limited(self) -> None:
+        """``FrameGate``: over its rate for longer than the grace period: close with 4429."""
+        self.refuse_frame(CloseCode.WS_4429_RATE_LIMITED,
+                          f"over the rate limit for more than {self.settings_.rate_grace_s} s")
+
+    def refuse_frame(self, code: CloseCode, reason: str) -> None:
+        """``FrameGate``: close this connection with ``code`` (logged once)."""
+        board_id = self.room.board_id if self.room is not None else "-"
+        name = self.peer.name if self.peer is not None else self.request.remote_ip
+        log.warning("board %s peer %s: closing with %d (%s): %s", board_id, name, code,
+                    code.name, reason)
+        if self.peer is not None:
+            self.peer.close(code, reason)
+        else:
+            self.close(int(code), reason[:120])
+
+    def reserve_step2(self, length: int) -> tuple[CloseCode, str] | None:
+        """``FrameGate``: admit a large sync step 2 of ``length`` bytes before reading it:
+        the board must have room for it (4413) and the process budget for large frames in
+        flight must too (1013, the client retries)."""
+        if self.room is None or self.peer is None or self.peer.closed:
+            return CloseCode.WS_1011_INTERNAL_ERROR, "not joined to a board"
+        if not self.peer.read_only:
+            try:
+                self.room.check_size_cap(length)
+            except CloseConnection as exc:
+                return exc.code, exc.reason
+        if not self.registry.receive_budget.reserve(length):
+            return (CloseCode.WS_1013_TRY_AGAIN_LATER,
+                    "the server is receiving other large edits; retry shortly")
+        return None
+
+    def release_step2(self, length: int) -> None:
+        """``FrameGate``: the large frame reserved with ``reserve_step2`` is done."""
+        self.registry.receive_budget.release(length)
 
     def on_close(self) -> None:
         if self.peer is not None:

@@ -86,7 +86,8 @@ async def test_stalled_reader_does_not_grow_server_memory(server_process):
 
     from tests.yclient import YClient
 
-    server = server_process(max_pending_bytes=1024 * 1024)
+    # the writer sends 40 MB in a few seconds: lift its byte rate, this test is about the reader
+    server = server_process(max_pending_bytes=1024 * 1024, rate_bytes_per_s=256 * 1024 * 1024)
     board = "stalled"
     rss = psutil.Process(server.proc.pid).memory_info
     writer = await YClient(f"{server.ws_url}/{board}").sync()
@@ -110,3 +111,119 @@ async def test_stalled_reader_does_not_grow_server_memory(server_process):
     finally:
         sock.close()
         writer.close()
+
+
+def _masked(opcode: int, payload: bytes, final: bool = True) -> bytes:
+    """One small masked client frame (payload under 126 bytes)."""
+    mask = os.urandom(4)
+    return bytes(((0x80 if final else 0) | opcode, 0x80 | len(payload))) + mask + \
+        bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_unsolicited_pongs_do_not_keep_a_peer_that_ignores_pings_alive(server_process):
+    server = server_process(ping_interval_s=0.5, ping_timeout_s=0.5)
+    sock = await asyncio.to_thread(raw_websocket, server.port, "pongs")
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 6
+        joined = False
+        while loop.time() < deadline:
+            # pongs nobody asked for (empty, and a guess), without ever reading our pings
+            sock.sendall(_masked(0xA, b"") + _masked(0xA, b"\0" * 8))
+            connections = server.health()["connections"]
+            joined = joined or connections == 1
+            if joined and connections == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert joined, "the raw socket never joined"
+        assert server.health()["connections"] == 0, "unsolicited pongs kept the peer alive"
+        assert "no pong for" in server.log()
+    finally:
+        sock.close()
+
+
+def _request_board(sock: socket.socket) -> None:
+    """Send sync step 1 with an empty state vector: 'send me the whole board'."""
+    sock.sendall(_masked(0x2, b"\x00\x00\x01\x00"))
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_non_reading_viewers_of_a_big_board_are_dropped_and_rss_stays_bounded(
+        server_process):
+    import psutil
+
+    from tests.yclient import YClient
+
+    viewers, board_mib = 40, 8
+    server = server_process(read_window_s=1, rate_bytes_per_s=512 * 1024 * 1024,
+                            rate_burst_bytes=512 * 1024 * 1024)
+    board = "non-readers"
+    writer = await YClient(f"{server.ws_url}/{board}").sync()
+    socks: list[socket.socket] = []
+    try:
+        for i in range(board_mib):
+            await writer.put(f"blob-{i}", f"{i}:" + "x" * (1024 * 1024))
+        await writer.put("done", True)
+        reader = await YClient(f"{server.ws_url}/{board}").sync()  # the board is all there
+        assert reader.snapshot()["done"] is True
+        reader.close()
+        process = psutil.Process(server.proc.pid)
+        baseline = peak = process.memory_info().rss
+        for _ in range(viewers):  # each asks for the whole 8 MiB board and never reads it
+            sock = await asyncio.to_thread(raw_websocket, server.port, board)
+            _request_board(sock)
+            socks.append(sock)
+            peak = max(peak, process.memory_info().rss)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while server.health()["connections"] > 1:
+            assert loop.time() < deadline, \
+                f"non-readers still held: {server.health()}\n{server.log()[-3000:]}"
+            await writer.put("tick", loop.time())  # live edits keep flowing meanwhile
+            peak = max(peak, process.memory_info().rss)
+            await asyncio.sleep(0.05)
+        growth_mb = (peak - baseline) / 1e6
+        print(f"RSS growth with {viewers} non-readers of a {board_mib} MiB board: "
+              f"{growth_mb:.0f} MB")
+        # one shared 8 MiB step 2 plus small per-socket backlogs, not 40 copies (335 MB)
+        assert growth_mb < 120, f"server RSS grew {growth_mb:.0f} MB for {viewers} non-readers"
+        assert "slow reader" in server.log()
+        await writer.put("after", 1)
+        late = await YClient(f"{server.ws_url}/{board}").sync()
+        assert late.snapshot()["after"] == 1
+        late.close()
+    finally:
+        for sock in socks:
+            sock.close()
+        writer.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_process_total_of_unsent_output_is_bounded_by_dropping_the_largest_backlogs(
+        server_process):
+    from tests.yclient import YClient
+
+    server = server_process(max_pending_bytes_total=4 * 1024 * 1024, read_window_s=30)
+    board = "total-backlog"
+    writer = await YClient(f"{server.ws_url}/{board}").sync()
+    reader = await YClient(f"{server.ws_url}/{board}").sync()
+    socks = [await asyncio.to_thread(raw_websocket, server.port, board) for _ in range(10)]
+    try:
+        loop = asyncio.get_running_loop()
+        for i in range(40):  # 256 KiB relayed to 10 non-readers each time: 100 MB unsent
+            await writer.put(f"k{i % 4}", f"{i}:" + "y" * (256 * 1024))
+            if server.health()["connections"] == 2:
+                break
+        deadline = loop.time() + 10
+        while server.health()["connections"] > 2:
+            assert loop.time() < deadline, f"non-readers still held: {server.health()}"
+            await asyncio.sleep(0.05)
+        assert "over the 4194304-byte total" in server.log()
+        await writer.put("final", 1)
+        await reader.wait_for(lambda: reader.snapshot().get("final") == 1, what="others sync")
+    finally:
+        for sock in socks:
+            sock.close()
+        writer.close()
+        reader.close()

@@ -134,15 +134,27 @@ async def test_large_frame_in_pieces(sb_server):
 
 
 @pytest.mark.gen_test(timeout=30)
-async def test_declared_length_over_the_limit_closes_1009_before_the_payload(sb_server):
+async def test_declared_length_over_the_step2_limit_closes_4413_before_the_payload(sb_server):
     server = await sb_server(max_message_bytes=4096)
     reader, writer = await open_raw(server.port, "too-big")
     writer.write(struct.pack("!BBQ", 0x82, 0x80 | 127, 1 << 40) + os.urandom(4))
     close = await read_until_opcode(reader, 0x8)
-    assert struct.unpack("!H", close[:2])[0] == 1009
-    assert await asyncio.wait_for(reader.read(), 5) == b""  # and the connection is gone
+    assert struct.unpack("!H", close[:2])[0] == 4413
+    # the body it announced never comes: Tornado gives up waiting for the close reply
+    assert await asyncio.wait_for(reader.read(), 10) == b""
     assert "too-big" not in server.registry.rooms or \
         not server.registry.rooms["too-big"].peers
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_large_frame_that_is_not_a_sync_step2_closes_1009_from_its_start(sb_server):
+    server = await sb_server(max_message_bytes=4096)
+    reader, writer = await open_raw(server.port, "too-big-update")
+    frame = client_frame(b"\x00\x02" + b"\x00" * 10_000)  # a sync update, not a step 2
+    writer.write(frame[:20])  # the header and the first payload bytes decide
+    close = await read_until_opcode(reader, 0x8)
+    assert struct.unpack("!H", close[:2])[0] == 1009
+    assert await asyncio.wait_for(reader.read(), 5) == b""
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -175,3 +187,55 @@ async def test_close_frame_is_echoed_and_the_peer_leaves(sb_server):
     else:
         raise AssertionError("the peer stayed in the room")
     writer.close()
+
+
+def _step2_of_exactly(size: int, tag: str) -> tuple[bytes, Doc]:
+    """A sync step 2 message of exactly ``size`` bytes (one long string), and its document."""
+    from pycrdt import write_message
+
+    filler = size
+    while True:
+        doc = Doc()
+        doc.get("elements", type=Map)[tag] = "x" * filler
+        message = b"\x00\x01" + write_message(doc.get_update())
+        if len(message) == size:
+            return message, doc
+        filler += size - len(message)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_sync_step2_of_exactly_the_step2_limit_is_read_in_pieces_and_applied(sb_server):
+    server = await sb_server(max_message_bytes=4096, max_step2_bytes=3 * 1024 * 1024)
+    _reader, writer = await open_raw(server.port, "step2-limit")
+    message, doc = _step2_of_exactly(3 * 1024 * 1024, "at-limit")
+    wire = client_frame(message)
+    for start in range(0, len(wire), 256 * 1024):  # arrives in pieces, as over a network
+        writer.write(wire[start:start + 256 * 1024])
+        await writer.drain()
+    await wait_for_state(server, "step2-limit", doc)
+    assert server.registry.receive_budget.reserved == 0  # the reservation was given back
+    writer.close()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_sync_step2_one_byte_over_the_step2_limit_closes_4413_from_its_header(sb_server):
+    server = await sb_server(max_message_bytes=4096, max_step2_bytes=3 * 1024 * 1024)
+    reader, writer = await open_raw(server.port, "step2-over")
+    message, _doc = _step2_of_exactly(3 * 1024 * 1024 + 1, "over")
+    wire = client_frame(message)
+    writer.write(wire[:64])
+    close = await read_until_opcode(reader, 0x8)
+    assert struct.unpack("!H", close[:2])[0] == 4413
+    assert b"larger than any edit" in close[2:]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_sync_step2_past_the_board_cap_is_refused_before_its_body_is_read(sb_server):
+    server = await sb_server(max_message_bytes=4096, max_board_bytes=1024 * 1024)
+    reader, writer = await open_raw(server.port, "step2-cap")
+    message, _doc = _step2_of_exactly(2 * 1024 * 1024, "too-much")
+    writer.write(client_frame(message)[:64])  # the header is enough to decide
+    close = await read_until_opcode(reader, 0x8)
+    assert struct.unpack("!H", close[:2])[0] == 4413
+    assert b"cap" in close[2:]
+    assert server.registry.receive_budget.reserved == 0

@@ -4,6 +4,7 @@ and offline edits that survive a page reload all end with every element on every
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +187,48 @@ def test_a_reload_while_offline_opens_the_board_and_everything_syncs_later(
     wait_element_count(bob, 3)
     assert elements(bob) == elements(ann)
     assert ann.errors == [] and bob.errors == []
+def test_changes_the_server_refuses_for_good_are_announced_and_offered_as_a_download(
+        server_process, open_board):
+    import asyncio
+    import concurrent.futures
+
+    from pycrdt import Doc, Map
+
+    from tests.yclient import YClient
+
+    server = server_process(max_board_bytes=6000)  # a few strokes fill it
+    board_id = new_board(server)
+    page = open_board(server, board_id, "Ann")
+    notice = page.locator(".refusal")
+    for i in range(60):  # bounded: each stroke is a few hundred bytes
+        draw_stroke(page, 200 + (i % 6) * 60, 150 + (i // 6) * 50, length=120)
+        if notice.is_visible():
+            break
+    notice.wait_for(state="visible", timeout=10000)
+    assert "not saved" in notice.inner_text()
+    assert "cap" in notice.inner_text()  # the server's reason
+    assert connection_state(page) == "refused"
+    drawn = page.evaluate("window.syncboard.board.elements.size")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download unsent changes").click()
+    unsent = Path(download_info.value.path()).read_bytes()
+    assert unsent
+
+    async def server_copy_with(update: bytes) -> tuple[int, int]:
+        client = await YClient(f"{server.ws_url}/{board_id}").sync()
+        try:
+            on_server = len(client.doc.get("elements", type=Map))
+            doc = Doc()
+            doc.apply_update(client.doc.get_update())
+            doc.apply_update(update)
+            return on_server, len(doc.get("elements", type=Map))
+        finally:
+            client.close()
+
+    # Playwright's sync API runs an event loop in this thread: read the server from another
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        on_server, restored = pool.submit(asyncio.run, server_copy_with(unsent)).result(30)
+    assert on_server < drawn  # the refused strokes are not on the server...
+    assert restored == drawn  # ...and the download holds exactly what was missing
+    assert not page.errors

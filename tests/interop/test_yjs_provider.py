@@ -276,15 +276,33 @@ async def test_frozen_tab_is_dropped_by_ping_timeout_and_resyncs_when_thawed(
                      what="B sees A's presence again")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "known limitation, kept visible: the sync server issue requires 1009 for an oversized "
-    "frame, which the stock client treats as transient (measured 38 closes in 8 s); it syncs "
-    "(resetting its backoff), resends the same step 2 and is closed again. Only a 44xx code "
-    "would stop it"))
 @pytest.mark.gen_test(timeout=60)
 async def test_stock_provider_with_an_oversized_edit_is_not_left_in_a_reconnect_loop(
         server_process, node_client, board):
+    # The live update frame is over --max-message-bytes (1009, transient): the client
+    # reconnects once and its sync step 2, which may be larger, carries the edit in.
     server = server_process(max_message_bytes=OVERSIZED_LIMIT_BYTES)
+    a, b = await node_client(), await node_client()
+    await a.connect_synced(server.ws_url, board)
+    await b.connect_synced(server.ws_url, board)
+    await a.call("set", key="small", value=1)
+    huge = "x" * (2 * OVERSIZED_LIMIT_BYTES)
+    await a.call("set", key="huge", value=huge)
+
+    await b.wait_for(lambda s: s["maps"]["elements"] == {"small": 1, "huge": huge},
+                     what="B gets the oversized edit through A's step 2")
+    await asyncio.sleep(OVERSIZED_WATCH_S)
+    closes = (await a.dump(maps=()))["closes"]
+    assert [close["code"] for close in closes] == [1009], closes
+    assert (await b.dump(maps=()))["closes"] == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_stock_provider_with_an_edit_over_every_limit_stops_on_4413(
+        server_process, node_client, board):
+    # Over --max-step2-bytes too: no path can take it, so the close is one the client obeys.
+    server = server_process(max_message_bytes=OVERSIZED_LIMIT_BYTES,
+                            max_step2_bytes=OVERSIZED_LIMIT_BYTES + 1000)
     a, b = await node_client(), await node_client()
     await a.connect_synced(server.ws_url, board)
     await b.connect_synced(server.ws_url, board)
@@ -295,6 +313,6 @@ async def test_stock_provider_with_an_oversized_edit_is_not_left_in_a_reconnect_
     state_b = await b.dump()
     assert state_b["maps"]["elements"] == {"small": 1}
     assert state_b["closes"] == []
-    closes = (await a.dump(maps=()))["closes"]
-    assert closes, "the oversized frame should have closed A"
-    assert len(closes) <= 2, f"A reconnected {len(closes)} times in {OVERSIZED_WATCH_S} s"
+    state_a = await a.dump(maps=())
+    assert [close["code"] for close in state_a["closes"]] == [4413], state_a["closes"]
+    assert state_a["shouldConnect"] is False

@@ -14,6 +14,10 @@
 //   put_element {element, fields} elements[element] = a Y.Map as the app writes it
 //                                 (shared/BOARD.md): `points` a Y.Array, `text` a Y.Text
 //   put_elements {elements}       the same for {id: fields, ...} in one transaction
+//   fill {map, prefix, count, size, perTransaction}  count string values of `size` bytes under
+//                                 keys prefix+i, perTransaction per transaction (big boards
+//                                 and big offline sessions without shipping them over stdin)
+//   summary {map}                 {keys, updateBytes, stateVector} without the content
 //   edit_element {element, key, value}  set one field of an existing element map
 //   type_text {element, index, text}    insert into the element's Y.Text (UTF-16 index)
 //   dump {maps, arrays}           the named maps/arrays, connection state, others' awareness,
@@ -130,6 +134,30 @@ const commands = {
     doc.transact(() => {
       for (const [id, fields] of Object.entries(elements)) map.set(id, elementMap(fields))
     })
+  },
+  fill: (name, { map = 'elements', prefix, count, size, perTransaction = 1 }) => {
+    const { doc } = entryOf(name)
+    const target = doc.getMap(map)
+    for (let start = 0; start < count; start += perTransaction) {
+      doc.transact(() => {
+        for (let i = start; i < Math.min(count, start + perTransaction); i++) {
+          const tag = `${prefix}${i}:`
+          target.set(`${prefix}${i}`, tag + 'x'.repeat(Math.max(0, size - tag.length)))
+        }
+      })
+    }
+  },
+  summary: (name, { map = 'elements' }) => {
+    const { doc, provider, status, closes } = entryOf(name)
+    return {
+      keys: doc.getMap(map).size,
+      updateBytes: Y.encodeStateAsUpdate(doc).length,
+      stateVector: Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(doc))),
+      status,
+      synced: provider.synced,
+      shouldConnect: provider.shouldConnect,
+      closes
+    }
   },
   edit_element: (name, { element, key, value }) => {
     const { doc } = entryOf(name)

@@ -23,6 +23,8 @@ const TERMINAL_CODES = new Set([
   protocol.closeCodes.WS_4403_FORBIDDEN.code,
   protocol.closeCodes.WS_4413_BOARD_TOO_LARGE.code,
 ]);
+/** The close code of an edit the server can never accept (too big for the board's cap). */
+const EDIT_REFUSED_CODE = protocol.closeCodes.WS_4413_BOARD_TOO_LARGE.code;
 
 /** y-indexeddb's object store of updates. */
 const IDB_UPDATES_STORE = 'updates';
@@ -39,9 +41,12 @@ const IDB_UPDATES_STORE = 'updates';
  * @param {Y.Doc} doc
  * @param {string} token access token ('' without one)
  * @param {{onStatus: (state: ConnectionState, detail: string) => void,
- *          onPending: (count: number) => void}} callbacks
+ *          onPending: (count: number) => void,
+ *          onEditRefused?: (reason: string) => void}} callbacks
+ *   onEditRefused: the server refused this tab's changes for good (4413: they would take the
+ *   board past its size cap); the returned `unsentUpdate()` holds them for a download.
  */
-export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
+export function connectBoard(boardId, doc, token, { onStatus, onPending, onEditRefused = () => {} }) {
   const local = new IndexeddbPersistence(`syncboard:${boardId}`, doc);
   const provider = new WebsocketProvider(websocketUrl(), boardId, doc, {
     connect: false,
@@ -55,6 +60,8 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
   let everConnected = false;
   let refused = '';
   let probeTimer = 0;
+  /** The state vector of the server's copy, from its last sync step 1 (null before one). */
+  let serverStateVector = null;
 
   /** When the provider's next attempt is due (its backoff after the last close), in ms since epoch. */
   let retryAt = 0;
@@ -97,6 +104,7 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
   provider.on('connection-close', (event) => {
     if (event && TERMINAL_CODES.has(event.code)) {
       refused = event.reason || CLOSE_CODE_NAMES[event.code] || String(event.code);
+      if (event.code === EDIT_REFUSED_CODE) onEditRefused(refused);
     } else if (!everConnected && provider.wsUnsuccessfulReconnects === 1) {
       diagnose();
     }
@@ -135,7 +143,9 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
     const decoder = decoding.createDecoder(new Uint8Array(data));
     if (decoding.readVarUint(decoder) !== SYNC) return;
     const syncType = decoding.readVarUint(decoder);
-    if (syncType === STEP2 || syncType === UPDATE) {
+    if (syncType === STEP1) {
+      serverStateVector = decoding.readVarUint8Array(decoder);
+    } else if (syncType === STEP2 || syncType === UPDATE) {
       pending.addRemote(decoding.readVarUint8Array(decoder));
     }
   }
@@ -176,6 +186,11 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending }) {
       provider.connect();
       report();
     },
+    /**
+     * What this tab holds that the server's copy (as of its last sync step 1) does not, as one
+     * Yjs update (everything when the server never answered): the changes a refusal kept out.
+     */
+    unsentUpdate: () => Y.encodeStateAsUpdate(doc, serverStateVector ?? undefined),
     /** Resolves when the IndexedDB copy has been loaded into the doc. */
     whenLocalLoaded: local.whenSynced,
     /** Resolves once every change so far is committed to the IndexedDB copy. */

@@ -38,6 +38,7 @@ import { attachImages } from './imageplace.js';
 import { attachClipboard } from './clipboard.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { h, toast } from './dom.js';
+import { createRefusalNotice } from './refusal.js';
 
 const VIEW_PUBLISH_MS = 100;
 const FRAME_SAMPLES = 240;
@@ -177,7 +178,12 @@ export function mountBoardPage(root, boardId) {
   // While following someone: a frame in their colour around the board and how to stop.
   const followLabel = h('span.follow-label');
   const followFrame = h('div.follow-frame', { hidden: true, 'aria-live': 'polite' }, [followLabel]);
-  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el]));
+  const refusal = createRefusalNotice({
+    boardId,
+    unsentUpdate: () => conn.unsentUpdate(),
+    boardJson: () => boardAsJson(doc),
+  });
+  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el]));
   applyTheme();
   topbar.setTheme(isDark());
 
@@ -192,6 +198,7 @@ export function mountBoardPage(root, boardId) {
       connection = { ...connection, pending };
       updateStatus();
     },
+    onEditRefused: (reason) => refusal.show(reason),
   });
   const presence = new Presence(conn.awareness, identity, () => {
     requestOverlay();
@@ -589,4 +596,13 @@ export function mountBoardPage(root, boardId) {
   function renameBoard(title) {
     board.setTitle(title);
   }
+}
+
+/** The board in the export form (shared/board.schema.json), from this tab's copy. */
+function boardAsJson(doc) {
+  const meta = doc.getMap('meta').toJSON();
+  const elements = Object.entries(doc.getMap('elements').toJSON())
+    .map(([id, fields]) => ({ id, ...fields }))
+    .sort((a, b) => (a.z < b.z ? -1 : a.z > b.z ? 1 : 0));
+  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements };
 }
