@@ -42,11 +42,16 @@ const IDB_UPDATES_STORE = 'updates';
  * @param {string} token access token ('' without one)
  * @param {{onStatus: (state: ConnectionState, detail: string) => void,
  *          onPending: (count: number) => void,
- *          onEditRefused?: (reason: string) => void}} callbacks
+ *          onEditRefused?: (reason: string) => void,
+ *          onBoardClosed?: (why: 'missing' | 'revoked' | 'needs-token') => void}} callbacks
  *   onEditRefused: the server refused this tab's changes for good (4413: they would take the
  *   board past its size cap); the returned `unsentUpdate()` holds them for a download.
+ *   onBoardClosed: this link can no longer reach the board, for good: 'missing' (no such
+ *   board), 'revoked' (the token was rotated or is not this board's), 'needs-token'.
  */
-export function connectBoard(boardId, doc, token, { onStatus, onPending, onEditRefused = () => {} }) {
+export function connectBoard(boardId, doc, token, {
+  onStatus, onPending, onEditRefused = () => {}, onBoardClosed = () => {},
+}) {
   const local = new IndexeddbPersistence(`syncboard:${boardId}`, doc);
   const provider = new WebsocketProvider(websocketUrl(), boardId, doc, {
     connect: false,
@@ -105,6 +110,7 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending, onEditR
     if (event && TERMINAL_CODES.has(event.code)) {
       refused = event.reason || CLOSE_CODE_NAMES[event.code] || String(event.code);
       if (event.code === EDIT_REFUSED_CODE) onEditRefused(refused);
+      else onBoardClosed(token ? 'revoked' : 'needs-token');
     } else if (!everConnected && provider.wsUnsuccessfulReconnects === 1) {
       diagnose();
     }
@@ -130,11 +136,12 @@ export function connectBoard(boardId, doc, token, { onStatus, onPending, onEditR
   async function diagnose() {
     const answer = await checkAccess(boardId, token);
     if (answer === 'refused' || (answer === 'missing' && token)) {
-      refused = answer === 'refused'
-        ? (token ? 'this link is no longer valid' : 'this board needs a link with a token')
-        : 'no such board';
+      const why = answer === 'missing' ? 'missing' : token ? 'revoked' : 'needs-token';
+      refused = { missing: 'no such board', revoked: 'this link is no longer valid',
+        'needs-token': 'this board needs a link with a token' }[why];
       provider.disconnect();
       report();
+      onBoardClosed(why);
     }
   }
 

@@ -52,7 +52,8 @@ export function mountBoardPage(root, boardId) {
   const identity = loadIdentity();
   rememberBoard(boardId);
   const token = boardToken(boardId);
-  const readOnly = tokenRole(token) === 'view';
+  /** A view-only link, or (set later) a link that can no longer reach the board. */
+  let readOnly = tokenRole(token) === 'view';
   const doc = new Y.Doc();
   const board = new Board(doc, () => identity.name, { readOnly });
   const camera = new Camera();
@@ -199,6 +200,7 @@ export function mountBoardPage(root, boardId) {
       updateStatus();
     },
     onEditRefused: (reason) => refusal.show(reason),
+    onBoardClosed: closeBoard,
   });
   const presence = new Presence(conn.awareness, identity, () => {
     requestOverlay();
@@ -591,6 +593,26 @@ export function mountBoardPage(root, boardId) {
     Object.assign(identity, loadIdentity());
     presence.setUser({ name: identity.name, color: identity.color });
     updateParticipants();
+  }
+
+  /**
+   * This link can no longer reach the board: say why in plain words and make the page read-only
+   * (edits would pile up that can never sync), keeping what it holds exportable.
+   */
+  function closeBoard(why) {
+    const [heading, explanation] = {
+      missing: ['This board does not exist', 'Check the link, or ask for a new one.'],
+      revoked: ['This link was revoked: ask for a new one', 'The board\'s links were renewed, so this one no longer opens it.'],
+      'needs-token': ['This board needs its link', 'Open it with the full link you were given (it ends in #t=...).'],
+    }[why];
+    readOnly = true;
+    board.readOnly = true;
+    editor.close();
+    setTool('select');
+    toolbar.limit(['select', 'hand']);
+    updateStylePanel();
+    requestOverlay();
+    refusal.showClosed(heading, explanation, conn.pending.count > 0);
   }
 
   function renameBoard(title) {

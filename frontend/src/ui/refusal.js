@@ -8,32 +8,47 @@ import { h } from './dom.js';
 
 /**
  * @param {{boardId: string, unsentUpdate: () => Uint8Array, boardJson: () => object}} opts
- * @returns {{el: HTMLElement, show: (reason: string) => void}}
+ * @returns {{el: HTMLElement, show: (reason: string) => void,
+ *            showClosed: (heading: string, explanation: string, unsynced: boolean) => void}}
  */
 export function createRefusalNotice({ boardId, unsentUpdate, boardJson }) {
+  const title = h('strong', {}, ['Your latest changes were not saved']);
   const reason = h('p.refusal-reason');
+  const advice = h('p', {}, ['They are still in this tab, but the server will not take them. Download them '
+    + 'to keep them, then delete something or ask the board owner before reloading.']);
+  const updateButton = h('button.primary', {
+    type: 'button',
+    onclick: () => save(new Blob([unsentUpdate()], { type: 'application/octet-stream' }),
+      `board-${boardId}-unsent.yjs`),
+  }, ['Download unsent changes']);
+  const jsonButton = h('button', {
+    type: 'button',
+    onclick: () => save(new Blob([JSON.stringify(boardJson(), null, 1)], { type: 'application/json' }),
+      `board-${boardId}.json`),
+  }, ['Download board as JSON']);
   const el = h('div.refusal.panel', { role: 'alert', hidden: true }, [
-    h('strong', {}, ['Your latest changes were not saved']),
-    reason,
-    h('p', {}, ['They are still in this tab, but the server will not take them. Download them '
-      + 'to keep them, then delete something or ask the board owner before reloading.']),
-    h('div.refusal-actions', {}, [
-      h('button.primary', {
-        type: 'button',
-        onclick: () => save(new Blob([unsentUpdate()], { type: 'application/octet-stream' }),
-          `board-${boardId}-unsent.yjs`),
-      }, ['Download unsent changes']),
-      h('button', {
-        type: 'button',
-        onclick: () => save(new Blob([JSON.stringify(boardJson(), null, 1)], { type: 'application/json' }),
-          `board-${boardId}.json`),
-      }, ['Download board as JSON']),
-    ]),
+    title, reason, advice, h('div.refusal-actions', {}, [updateButton, jsonButton]),
   ]);
   return {
     el,
+    /** The server refused this tab's changes (4413); `text` is its reason. */
     show(text) {
       reason.textContent = `The server said: ${text}`;
+      el.hidden = false;
+    },
+    /**
+     * This link can no longer reach the board (the page has become read-only): say why in plain
+     * words, and offer what this tab holds as JSON, `unsynced` saying whether it has changes
+     * the server never confirmed.
+     */
+    showClosed(heading, explanation, unsynced) {
+      title.textContent = heading;
+      reason.textContent = explanation;
+      advice.textContent = unsynced
+        ? 'What you drew here and the server never got is kept in this tab: download it to keep it.'
+        : 'You can still look around and export what you see.';
+      updateButton.hidden = true;
+      jsonButton.textContent = unsynced ? 'Download my unsynced changes as JSON' : 'Download the board as JSON';
       el.hidden = false;
     },
   };

@@ -31,6 +31,12 @@ export function createToolbar({ onTool, onUndo, onRedo, tools: allowed }) {
   const el = h('nav.toolbar.panel', { 'aria-label': 'Tools' }, [...tools, ...history]);
   return {
     el,
+    /** Keep only the given tools and drop undo/redo (the page became read-only). */
+    limit(names) {
+      for (const [tool, button] of buttons) button.hidden = !names.includes(tool);
+      for (const button of [undo, redo]) button.hidden = true;
+      el.querySelector('.toolbar-sep')?.remove();
+    },
     /** Highlight the active tool. */
     setActive(name) {
       for (const [tool, button] of buttons) button.classList.toggle('active', tool === name);
