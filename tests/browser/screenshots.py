@@ -59,6 +59,18 @@ def main() -> None:
             shoot(server)
         finally:
             server.stop()
+        # The states a link can be in need tokens: view-only, revoked, and the phone layout.
+        tokens = ServerProcess(
+            db_url=f"sqlite+aiosqlite:///{tmp}/states.db",
+            options={"auth": "token", "data_dir": f"{tmp}/states"},
+            log_dir=Path(tmp),
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        tokens.start()
+        try:
+            shoot_link_states(tokens)
+        finally:
+            tokens.stop()
 
 
 def shoot(server: ServerProcess) -> None:
@@ -134,7 +146,42 @@ def shoot(server: ServerProcess) -> None:
         browser.close()
 
 
-def open_page(browser, server, board_id, name, color):
+def shoot_link_states(server: ServerProcess) -> None:
+    """view-only.png, phone.png and refused.png (a link revoked while the board is open)."""
+    request = urllib.request.Request(server.base_url + "/api/boards", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        links = json.loads(response.read())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        ann = open_page(browser, server, "", "Ann Lee", "#e03131", url=links["editUrl"])
+        ann.evaluate(BOARD_JS)
+        wait_idle(ann)
+        viewer = open_page(browser, server, "", "Vic Moreau", "#7048e8", url=links["viewUrl"])
+        viewer.wait_for_function("() => window.syncboard.scene.ordered.length > 5")
+        viewer.wait_for_timeout(600)
+        viewer.screenshot(path=str(OUT_DIR / "view-only.png"))
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                    is_mobile=True, device_scale_factor=2)
+        phone.add_init_script("localStorage.setItem('syncboard:name', 'Dev Patel');")
+        small = phone.new_page()
+        small.goto(links["editUrl"])
+        small.wait_for_function(
+            "() => window.syncboard && window.syncboard.scene.ordered.length > 5")
+        small.locator(".toolbar [data-tool='rect']").click()
+        small.wait_for_timeout(600)
+        small.screenshot(path=str(OUT_DIR / "phone.png"))
+        phone.close()
+        rotate = urllib.request.Request(
+            f"{server.base_url}/api/boards/{links['id']}/rotate", method="POST", data=b"{}",
+            headers={"Authorization": f"Bearer {links['editToken']}",
+                     "Content-Type": "application/json"})
+        urllib.request.urlopen(rotate, timeout=10).close()
+        ann.locator(".refusal").wait_for(state="visible", timeout=15000)
+        ann.screenshot(path=str(OUT_DIR / "refused.png"))
+        browser.close()
+
+
+def open_page(browser, server, board_id, name, color, url=None):
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(
         f"localStorage.setItem('syncboard:name', {json.dumps(name)});"
@@ -142,7 +189,7 @@ def open_page(browser, server, board_id, name, color):
         "localStorage.setItem('syncboard:theme', 'light');"
     )
     page = context.new_page()
-    page.goto(f"{server.base_url}/b/{board_id}")
+    page.goto(url or f"{server.base_url}/b/{board_id}")
     page.wait_for_function(
         "() => window.syncboard && window.syncboard.connectionState() === 'connected'"
     )

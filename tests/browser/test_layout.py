@@ -13,7 +13,8 @@ from .conftest import new_board, wait_connected
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"desktop-1024": (1024, 768), "desktop-1280": (1280, 800), "phone": (390, 844)}
+SIZES = {"desktop-1024": (1024, 768), "desktop-1280": (1280, 800), "desktop-1440": (1440, 900),
+         "wide-1920": (1920, 1080), "phone": (390, 844)}
 BARS = [".topbar-left", ".topbar-right", ".toolbar", ".stylepanel", ".zoom"]
 
 
@@ -40,6 +41,9 @@ def test_bars_never_overlap_and_every_tool_is_reachable(server, browser, size, t
     page.evaluate("""() => {
         document.querySelector('.status-text').textContent = 'Server unreachable, retrying in 3 s';
         document.querySelector('.retry-now').hidden = false;
+        const pending = document.querySelector('.status .pending');
+        pending.textContent = '128 unsynced';
+        pending.hidden = false;
     }""")
     tools = page.locator(".toolbar [data-tool]")
     names = tools.evaluate_all("bs => bs.map(b => b.dataset.tool)")
