@@ -1,8 +1,9 @@
-"""BoardSocket: the WebSocket endpoint ``/ws/<board_id>`` (RFC 6455, y-websocket framing).
+"""BoardSocket: the WebSocket endpoint ``/ws/<board name>`` (RFC 6455, y-websocket framing).
 
-Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a bad board id
-(400), a foreign Origin (403), a missing or bad token (401), a token for another board or a
-revoked one (403), too many connections (429/503). ``open`` waits
+Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a foreign
+Origin (403), a missing or bad token (401), a token for another board or a
+revoked one (403), too many connections (429/503); a name that cannot be a board
+(``board_names``) is closed with 4400 right after the upgrade. ``open`` waits
 until the board is loaded and joins its room (Tornado reads no frame before ``open``
 returns, so nothing is handled against a half-loaded board), ``on_message`` passes the frame
 to the room, ``on_close`` leaves. Frame size and ping/pong are enforced by Tornado from the
@@ -12,23 +13,22 @@ application settings (``websocket_max_message_size`` closes with 1009).
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from . import metrics
 from .access import AccessDenied, Role, TokenSigner, origin_allowed
+from .board_names import board_name_problem, decode_path_name
 from .config import Settings
 from .limits import RateLimiter
 from .peer import Peer
-from .protocol import BOARD_ID_PATTERN, CloseCode
+from .protocol import CloseCode, permission_denied_message
 from .registry import BoardRegistry
 from .room import Room
 from .ws_reader import BatchReadingProtocol
 
 log = logging.getLogger(__name__)
-_BOARD_ID = re.compile(BOARD_ID_PATTERN)
 
 
 class BoardSocket(WebSocketHandler):
@@ -43,20 +43,25 @@ class BoardSocket(WebSocketHandler):
         self.room: Room | None = None
         self.role = Role.EDIT
         self.generation: int | None = None
+        self.name_problem: str | None = None
         self.limiter = RateLimiter(settings.rate_messages_per_s, settings.rate_burst_messages,
                                    settings.rate_bytes_per_s, settings.rate_burst_bytes,
                                    settings.rate_grace_s)
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        return decode_path_name(value)  # not UTF-8: refused after the upgrade, see prepare
+
     async def prepare(self) -> None:
         board_id = self.path_args[0] if self.path_args else ""
-        if not _BOARD_ID.fullmatch(board_id):
-            self._refuse(400, "invalid board id",
-                         f"a board id is 1-64 characters of {BOARD_ID_PATTERN[1:-1]}")
-            return
         own = {f"{self.request.protocol}://{self.request.host}".lower()}
         if not origin_allowed(self.request.headers.get("Origin"),
                               self.settings_.allowed_origin, own):
             self._refuse(403, "origin not allowed", "set --allowed-origin to accept it")
+            return
+        # A bad name is refused after the upgrade, with 4400: the stock client retries an
+        # HTTP refusal forever, but stops on a 44xx close (README, "Board names").
+        self.name_problem = board_name_problem(board_id)
+        if self.name_problem is not None:
             return
         if self.signer is not None:
             try:
@@ -91,6 +96,13 @@ class BoardSocket(WebSocketHandler):
         return protocol
 
     async def open(self, board_id: str) -> None:
+        if self.name_problem is not None:
+            log.info("refused board name %a from %s: %s", board_id, self.request.remote_ip,
+                     self.name_problem)
+            self.write_message(permission_denied_message(self.name_problem), binary=True)
+            metrics.count_close(CloseCode.WS_4400_BAD_REQUEST)
+            self.close(CloseCode.WS_4400_BAD_REQUEST, self.name_problem[:120])
+            return
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",
                          self.settings_.max_pending_bytes, read_only=self.role is Role.VIEW,
                          generation=self.generation)
