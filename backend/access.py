@@ -75,7 +75,8 @@ class TokenSigner:
                 or not parts[1][1:].isdigit():
             raise AccessDenied(401, "malformed token")
         token_board, role_gen, mac = parts
-        if not hmac.compare_digest(mac, self._mac(f"{token_board}.{role_gen}")):
+        if not mac.isascii() or \
+                not hmac.compare_digest(mac, self._mac(f"{token_board}.{role_gen}")):
             raise AccessDenied(401, "invalid token signature")
         if token_board != token_claim_name(board_id):
             raise AccessDenied(403, "token is for another board")

@@ -84,5 +84,7 @@ def content_disposition(name: str, extension: str) -> str:
     """A ``Content-Disposition: attachment`` value naming the download after the board
     (RFC 6266: an ASCII ``filename`` and the exact name as UTF-8 ``filename*``)."""
     fallback = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:_MAX_FILENAME_STEM].lstrip(".") or "board"
-    exact = quote(f"{name}.{extension}", safe="")
-    return f"attachment; filename=\"{fallback}.{extension}\"; filename*=UTF-8''{exact}"
+    plain = f"attachment; filename=\"{fallback}.{extension}\""
+    if fallback == name:  # app board ids and other plain names: the header as it always was
+        return plain
+    return f"{plain}; filename*=UTF-8''{quote(f'{name}.{extension}', safe='')}"

@@ -3,7 +3,7 @@
 Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a foreign
 Origin (403), a missing or bad token (401), a token for another board or a
 revoked one (403), too many connections (429/503); a name that cannot be a board
-(``board_names``) is closed with 4400 right after the upgrade. ``open`` waits
+(``board_names``) is closed with 4400 a second after the upgrade. ``open`` waits
 until the board is loaded and joins its room (Tornado reads no frame before ``open``
 returns, so nothing is handled against a half-loaded board), ``on_message`` passes the frame
 to the room, ``on_close`` leaves. Frame size and ping/pong are enforced by Tornado from the
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 
+from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from . import metrics
@@ -29,6 +30,12 @@ from .room import Room
 from .ws_reader import BatchReadingProtocol
 
 log = logging.getLogger(__name__)
+
+REFUSED_NAME_CLOSE_DELAY_S = 1.0
+"""How long a socket with a refused board name stays open before its 4400 close. y-websocket
+3.1 stops on the close whenever it comes; 1.x to 3.0 retry on every close, after 100 ms when
+the socket had opened (2.5 s after a refused upgrade): held this long, they retry about once
+a second instead of ten times."""
 
 
 class BoardSocket(WebSocketHandler):
@@ -49,7 +56,9 @@ class BoardSocket(WebSocketHandler):
                                    settings.rate_grace_s)
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
-        return decode_path_name(value)  # not UTF-8: refused after the upgrade, see prepare
+        if name is None:  # the board name from the path: not UTF-8 is refused in open()
+            return decode_path_name(value)
+        return super().decode_argument(value, name)
 
     async def prepare(self) -> None:
         board_id = self.path_args[0] if self.path_args else ""
@@ -101,7 +110,8 @@ class BoardSocket(WebSocketHandler):
                      self.name_problem)
             self.write_message(permission_denied_message(self.name_problem), binary=True)
             metrics.count_close(CloseCode.WS_4400_BAD_REQUEST)
-            self.close(CloseCode.WS_4400_BAD_REQUEST, self.name_problem[:120])
+            IOLoop.current().call_later(REFUSED_NAME_CLOSE_DELAY_S, self.close,
+                                        CloseCode.WS_4400_BAD_REQUEST, self.name_problem[:120])
             return
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",
                          self.settings_.max_pending_bytes, read_only=self.role is Role.VIEW,

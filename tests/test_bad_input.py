@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import pytest
 from pycrdt import create_awareness_message, write_var_uint
 from tornado.websocket import websocket_connect
 
 from backend.protocol import CloseCode, MessageType
+from backend.ws_handler import REFUSED_NAME_CLOSE_DELAY_S
 from tests.yclient import YClient, state_vector
 
 LIMIT_BYTES = 4096
@@ -114,16 +117,22 @@ async def test_a_name_that_cannot_be_a_board_is_closed_with_4400_after_the_upgra
     server = await sb_server()
     # Raw paths as a non-browser client may send them: over 255 characters, NUL, a C1
     # control, bytes that are not UTF-8, a line separator, a tab, nothing.
-    for raw in ("a" * 256, "nul%00", "c1%C2%85", "bad%FF%FEutf8", "line%E2%80%A8sep", "tab%09",
-                ""):
+
+    async def refused(raw: str) -> None:
         ws = await websocket_connect(f"ws://127.0.0.1:{server.port}/ws/{raw}")
+        opened = time.monotonic()
         frames = []
         while (frame := await ws.read_message()) is not None:
             frames.append(frame)
         assert ws.close_code == CloseCode.WS_4400_BAD_REQUEST, raw
         assert "board name" in ws.close_reason
-        # First an auth "permission denied" message with the reason (the stock client logs it).
+        # First an auth "permission denied" message with the reason (the stock client logs it),
+        # then the close, held back so that clients retrying on every close slow down.
         assert frames[0][:2] == bytes([MessageType.AUTH, 0]) and b"board name" in frames[0]
+        assert time.monotonic() - opened >= REFUSED_NAME_CLOSE_DELAY_S * 0.9
+
+    await asyncio.gather(*(refused(raw) for raw in (
+        "a" * 256, "nul%00", "c1%C2%85", "bad%FF%FEutf8", "line%E2%80%A8sep", "tab%09", "")))
     assert not server.registry.rooms
 
 

@@ -30,8 +30,8 @@ def test_empty_long_control_and_undecodable_names_are_refused(name):
 
 
 def test_file_names_stay_in_their_folder_ascii_and_distinct():
-    names = HOSTILE + ["a%2Fb", "%2Eb", ".b", "\u00e9" * MAX_BOARD_NAME_CHARS,
-                       "\u00e9" * (MAX_BOARD_NAME_CHARS - 1) + "f"]
+    names = [*HOSTILE, "a%2Fb", "%2Eb", ".b", "\u00e9" * MAX_BOARD_NAME_CHARS,
+             "\u00e9" * (MAX_BOARD_NAME_CHARS - 1) + "f"]
     files = [safe_filename(name, "svg") for name in names]
     assert len(set(files)) == len(files)
     for file in files:
@@ -45,6 +45,7 @@ def test_download_header_is_ascii_with_the_exact_name_in_utf8():
     assert header.isascii() and "\r" not in header and "\n" not in header
     assert header.startswith('attachment; filename="Zo___x__...svg"')
     assert header.endswith("filename*=UTF-8''Zo%C3%AB%20%22x%22%2F...svg")
+    assert content_disposition("AbC_-9", "png") == 'attachment; filename="AbC_-9.png"'
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -62,3 +63,9 @@ def test_app_board_tokens_are_unchanged():
     assert token_claim_name("Ab3_-xYz0123456789abcd") == "Ab3_-xYz0123456789abcd"
     token = TokenSigner(b"secret").issue("Ab3_-xYz0123456789abcd", Role.VIEW, 0)
     assert token.startswith("Ab3_-xYz0123456789abcd.v0.")
+
+
+def test_a_token_with_a_non_ascii_signature_is_refused_not_a_crash():
+    with pytest.raises(AccessDenied) as refused:
+        TokenSigner(b"secret").verify("board.e0.sig\u00e9", "board", 0)
+    assert refused.value.status == 401

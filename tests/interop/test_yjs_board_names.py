@@ -69,6 +69,12 @@ async def test_stock_provider_opens_any_room_name_an_app_sends_and_they_persist(
     assert (await fresh.dump())["maps"]["elements"] == {"name": "prosemirror-demo-2024/06"}
     status, info = _request(server, "GET", _api_path("Zoë"), ADMIN)
     assert status == 200 and info["id"] == "Zoë"
+    export = urllib.request.Request(server.base_url + _api_path("prosemirror-demo-2024/06")
+                                    + "/export.json", headers={"Authorization": f"Bearer {ADMIN}"})
+    with urllib.request.urlopen(export, timeout=10) as response:
+        assert response.headers["Content-Disposition"] == (
+            'attachment; filename="prosemirror-demo-2024_06.json"; '
+            "filename*=UTF-8''prosemirror-demo-2024%2F06.json")
 
 
 @pytest.mark.gen_test(timeout=60)
