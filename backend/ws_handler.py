@@ -68,7 +68,7 @@ class BoardSocket(WebSocketHandler):
             self._refuse(403, "origin not allowed", "set --allowed-origin to accept it")
             return
         # A bad name is refused after the upgrade, with 4400: the stock client retries an
-        # HTTP refusal forever, but stops on a 44xx close (README, "Board names").
+        # HTTP refusal forever, but stops on a 44xx close (README, "Connecting a Yjs app").
         self.name_problem = board_name_problem(board_id)
         if self.name_problem is not None:
             return
