@@ -39,8 +39,9 @@ async def serve(argv: list[str], sockets: list[socket.socket] | None = None) -> 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    print(f"syncboard serving on {server.url}/ (WebSocket {server.url.replace('http', 'ws')}"
-          f"/ws/<board>, database {settings.db})", flush=True)
+    ws_server_url = server.url.replace("http", "ws", 1) + settings.ws_path.rstrip("/")
+    print(f"syncboard serving on {server.url}/ (y-websocket server URL {ws_server_url}: "
+          f"boards at {ws_server_url}/<board>; database {settings.db})", flush=True)
     await stop.wait()
     log.info("signal received: shutting down")
     await server.stop()

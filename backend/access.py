@@ -1,11 +1,12 @@
 """Access control: signed board tokens with roles, rotation, the server secret, origins.
 
 A token names its board, its role and the board's token generation, signed with HMAC-SHA256
-under the server secret: ``<board_id>.<e|v><generation>.<mac>``. No token table is needed;
-rotating a board's links increments its generation in the store, which revokes every older
-token at once. Tokens travel in the URL fragment (``/b/<id>#t=<token>``), which browsers never
-send to servers or referrers; the page hands them to the WebSocket as ``?token=`` and to HTTP
-calls as ``Authorization: Bearer``.
+under the server secret: ``<board_id>.<e|v><generation>.<mac>`` (a board name outside the
+app's id alphabet appears as ``~<base64url>``, see ``board_names.token_claim_name``). No token
+table is needed; rotating a board's links increments its generation in the store, which
+revokes every older token at once. Tokens travel in the URL fragment (``/b/<id>#t=<token>``),
+which browsers never send to servers or referrers; the page hands them to the WebSocket as
+``?token=`` and to HTTP calls as ``Authorization: Bearer``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+
+from .board_names import token_claim_name
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class TokenSigner:
 
     def issue(self, board_id: str, role: Role, generation: int) -> str:
         """A token granting ``role`` on ``board_id`` until the board's links are rotated."""
-        claim = f"{board_id}.{role.value}{generation}"
+        claim = f"{token_claim_name(board_id)}.{role.value}{generation}"
         return f"{claim}.{self._mac(claim)}"
 
     def verify(self, token: str | None, board_id: str, current_generation: int | None) -> Grant:
@@ -72,9 +75,10 @@ class TokenSigner:
                 or not parts[1][1:].isdigit():
             raise AccessDenied(401, "malformed token")
         token_board, role_gen, mac = parts
-        if not hmac.compare_digest(mac, self._mac(f"{token_board}.{role_gen}")):
+        if not mac.isascii() or \
+                not hmac.compare_digest(mac, self._mac(f"{token_board}.{role_gen}")):
             raise AccessDenied(401, "invalid token signature")
-        if token_board != board_id:
+        if token_board != token_claim_name(board_id):
             raise AccessDenied(403, "token is for another board")
         generation = int(role_gen[1:])
         if current_generation is None:

@@ -8,13 +8,17 @@ disposes the database engine. Tests run it in-process; ``python -m backend`` run
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import ssl
 from pathlib import Path
+from typing import Any
 
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPServerRequest
 from tornado.log import access_log
 from tornado.netutil import bind_sockets
+from tornado.routing import PathMatches, Rule
 from tornado.web import Application, RequestHandler, StaticFileHandler
 
 from . import metrics
@@ -22,6 +26,7 @@ from .access import AccessPolicy, TokenSigner, load_secret
 from .broker import Broker, LocalBroker
 from .broker_redis import RedisBroker
 from .config import Settings
+from .document import BoardDocument
 from .export_handlers import export_routes
 from .http_handlers import (
     AppPageHandler,
@@ -43,20 +48,28 @@ FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) -> Application:
     """The Tornado application: WebSocket endpoint, JSON API, browser app."""
     board = {"registry": registry}
+    page = {"dist_dir": FRONTEND_DIST, "ws_path": settings.ws_path}
+    socket_kwargs = {"registry": registry, "settings": settings, "signer": access.signer}
+    # Everything after the WebSocket path is the board name, "/" included (URL-decoded by
+    # Tornado). Upgrades are matched first, so "--ws-path /" leaves the pages and the API to
+    # plain requests; a plain GET under a longer path still reaches BoardSocket, which says
+    # it wants an upgrade.
+    ws_pattern = re.escape(settings.ws_path.rstrip("/")) + "/(.*)"
     routes = [
-        (r"/ws/([^/]*)", BoardSocket,
-         {"registry": registry, "settings": settings, "signer": access.signer}),
+        Rule(_WebSocketUpgrade(ws_pattern), BoardSocket, socket_kwargs),
         (r"/healthz", HealthHandler, board),
         (r"/metrics", metrics.MetricsHandler),
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
         *export_routes(registry, registry.store, settings),
-        (r"/", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
-        (r"/b/([^/]+)", AppPageHandler, {"dist_dir": FRONTEND_DIST}),
+        (r"/", AppPageHandler, page),
+        (r"/b/([^/]+)", AppPageHandler, page),
         (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/static/(.*)", StaticFileHandler, {"path": str(FRONTEND_DIST)}),
     ]
+    if settings.ws_path != "/":
+        routes.append((ws_pattern, BoardSocket, socket_kwargs))
     return Application(
         routes,
         access=access,
@@ -65,6 +78,15 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
         # timeout waits 5 s more for a close handshake the dead peer never sends.
         websocket_max_message_size=settings.max_message_bytes,
     )
+
+
+class _WebSocketUpgrade(PathMatches):
+    """Matches ``path_pattern`` only for a WebSocket upgrade request."""
+
+    def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return None
+        return super().match(request)
 
 
 def log_request(handler: RequestHandler) -> None:
@@ -105,6 +127,9 @@ class SyncboardServer:
         self.registry = BoardRegistry(self.store, self.writer, self.broker, s)
         await self.broker.start(self.registry.receive_remote)
         self.registry.start()
+        # pycrdt's first Doc imports anyio's asyncio backend (measured: 66 ms of a 200-board
+        # cold start); pay it now, not in the first client's board load.
+        BoardDocument()
         signer = TokenSigner(load_secret(s.secret, s.data_dir)) if s.auth == "token" else None
         if signer is None:
             log.warning("--auth none: anyone who can reach this server can read and rewrite "

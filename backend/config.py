@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +21,19 @@ MIB = 1024 * 1024
 
 
 def _option(default: Any, help: str, minimum: float | None = None,
-            choices: Sequence[str] | None = None) -> Any:
-    return field(default=default,
-                 metadata={"help": help, "minimum": minimum, "choices": choices})
+            choices: Sequence[str] | None = None,
+            check: Callable[[Any], str | None] | None = None) -> Any:
+    """``check``: returns why a value is wrong (stops start-up), or None."""
+    return field(default=default, metadata={"help": help, "minimum": minimum,
+                                            "choices": choices, "check": check})
+
+
+def _ws_path_problem(path: str) -> str | None:
+    if not path.startswith("/") or (path != "/" and path.endswith("/")):
+        return "must start with / and not end with / (use / alone for the root)"
+    if any(char in path for char in "?#%") or any(char.isspace() for char in path):
+        return "must not contain ?, #, % or spaces"
+    return None
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,12 @@ class Settings:
     # Transport.
     certfile: str = _option("", "TLS certificate (PEM) to serve HTTPS and WSS directly.")
     keyfile: str = _option("", "TLS private key (PEM) for --certfile.")
+    ws_path: str = _option(
+        "/ws", "URL path under which clients open boards: a y-websocket client's server URL "
+        "is ws://HOST:PORT + this path, and the board name follows it (/ws/<board>). '/' "
+        "serves boards at /<board> for apps whose URL is fixed; the browser app's pages, "
+        "/static, /api, /healthz and /metrics keep working (only WebSocket upgrades are "
+        "boards).", check=_ws_path_problem)
     behind_proxy: bool = _option(
         False, "Trust X-Forwarded-For / X-Real-Ip / X-Forwarded-Proto from a reverse proxy "
         "for client addresses and scheme.")
@@ -248,4 +264,8 @@ def _convert(f: dataclasses.Field, raw: str) -> Any:
         if str(value).lower() not in canonical:
             raise SettingsError(f"must be one of {', '.join(choices)}")
         value = canonical[str(value).lower()]
+    check = f.metadata.get("check")
+    problem = check(value) if check is not None else None
+    if problem is not None:
+        raise SettingsError(problem)
     return value

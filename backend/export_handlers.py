@@ -23,6 +23,7 @@ from tornado.web import HTTPError
 
 from .access import Role
 from .board_model import build_import_update, read_update, validate_board_json
+from .board_names import content_disposition
 from .config import Settings
 from .export import (
     MEDIA_TYPES,
@@ -107,7 +108,7 @@ class ExportHandler(_BoardEndpoint):
         images = await load_images(self.store, content) if fmt != "json" else {}
         body = await loop.run_in_executor(None, export_board, content, fmt, options, images)
         self.set_header("Content-Type", MEDIA_TYPES[fmt])
-        self.set_header("Content-Disposition", f'attachment; filename="{board_id}.{fmt}"')
+        self.set_header("Content-Disposition", content_disposition(board_id, fmt))
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("X-Skipped-Elements", str(content.skipped))
         if fmt == "svg":

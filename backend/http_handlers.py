@@ -7,7 +7,7 @@ token, 403 for a token of another board, a revoked or view-only token.
 
 from __future__ import annotations
 
-import re
+import html
 import secrets
 from http import HTTPStatus
 from pathlib import Path
@@ -16,10 +16,8 @@ from typing import Any
 from tornado.web import HTTPError, RequestHandler
 
 from .access import AccessDenied, AccessPolicy, Role
-from .protocol import BOARD_ID_PATTERN
+from .board_names import board_name_problem, is_app_board_id
 from .registry import BoardRegistry
-
-_BOARD_ID = re.compile(BOARD_ID_PATTERN)
 
 
 class JsonHandler(RequestHandler):
@@ -35,8 +33,9 @@ class JsonHandler(RequestHandler):
         self.finish({"error": HTTPStatus(status_code).phrase.lower(), "detail": detail})
 
     def board_id_or_404(self, board_id: str) -> str:
-        """Validate a board id from the path (404 for anything that cannot be a board)."""
-        if not _BOARD_ID.fullmatch(board_id):
+        """Validate a board name from the path (URL-decoded: ``%2F`` for ``/``); 404 for
+        anything that cannot be a board (``board_names``)."""
+        if board_name_problem(board_id) is not None:
             raise HTTPError(404, "no such board")
         return board_id
 
@@ -66,15 +65,21 @@ class JsonHandler(RequestHandler):
             raise HTTPError(exc.status, exc.reason) from None
 
     def board_links(self, board_id: str, generation: int) -> dict[str, str]:
-        """``id``, ``editToken``, ``viewToken``, ``editUrl``, ``viewUrl`` of a board."""
-        base = f"{self.request.protocol}://{self.request.host}/b/{board_id}"
+        """``id``, ``editToken``, ``viewToken``, ``editUrl``, ``viewUrl`` of a board. A named
+        board (``PUT /api/boards/<name>``) that is not an app board id has no page in the
+        browser app: it gets the tokens only."""
         signer = self.access.signer
-        if signer is None:
-            return {"id": board_id, "url": base, "editUrl": base, "viewUrl": base}
-        edit = signer.issue(board_id, Role.EDIT, generation)
-        view = signer.issue(board_id, Role.VIEW, generation)
-        return {"id": board_id, "url": base, "editToken": edit, "viewToken": view,
-                "editUrl": f"{base}#t={edit}", "viewUrl": f"{base}#t={view}"}
+        links = {"id": board_id}
+        if signer is not None:
+            links |= {"editToken": signer.issue(board_id, Role.EDIT, generation),
+                      "viewToken": signer.issue(board_id, Role.VIEW, generation)}
+        if is_app_board_id(board_id):
+            base = f"{self.request.protocol}://{self.request.host}/b/{board_id}"
+            links |= {"url": base, "editUrl": base, "viewUrl": base}
+            if signer is not None:
+                links |= {"editUrl": f"{base}#t={links['editToken']}",
+                          "viewUrl": f"{base}#t={links['viewToken']}"}
+        return links
 
 
 class HealthHandler(JsonHandler):
@@ -158,6 +163,20 @@ class BoardHandler(JsonHandler):
             "connections": len(room.peers) if room else 0,
         })
 
+    async def put(self, board_id: str) -> None:
+        """Admin only: create the board named ``board_id`` (any name a y-websocket client
+        can open, see ``board_names``) if it does not exist, and answer its tokens (201 when
+        created, 200 when it existed). With ``--auth token`` this is how an app with fixed
+        room names gets tokens for them."""
+        self.require_admin()
+        self.board_id_or_404(board_id)
+        generation = await self.registry.store.token_generation(board_id)
+        if generation is None:
+            await self.registry.store.create_board(board_id)
+            generation = 0
+            self.set_status(201)
+        self.finish(self.board_links(board_id, generation))
+
     async def delete(self, board_id: str) -> None:
         """Admin only: close the board's sockets (4403) and delete everything stored."""
         self.require_admin()
@@ -171,8 +190,9 @@ class AppPageHandler(RequestHandler):
     """``GET /`` and ``GET /b/<id>``: the browser app's single page, with a strict CSP (no
     inline script), no referrer and no framing."""
 
-    def initialize(self, dist_dir: Path) -> None:
+    def initialize(self, dist_dir: Path, ws_path: str) -> None:
         self.index = dist_dir / "index.html"
+        self.ws_path = ws_path
 
     def set_default_headers(self) -> None:
         host = self.request.host
@@ -194,7 +214,9 @@ class AppPageHandler(RequestHandler):
             return
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
-        self.finish(self.index.read_bytes())
+        # The page learns --ws-path from a meta tag (the CSP allows no inline script).
+        meta = f'<head>\n  <meta name="syncboard-ws-path" content="{html.escape(self.ws_path)}">'
+        self.finish(self.index.read_bytes().replace(b"<head>", meta.encode(), 1))
 
 
 class ServiceWorkerHandler(RequestHandler):

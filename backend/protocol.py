@@ -76,6 +76,13 @@ def parse_frame(data: bytes) -> Frame:
     raise FrameError(f"unknown message type {message_type}")
 
 
+def permission_denied_message(reason: str) -> bytes:
+    """An auth message (type 2, sub-type 0 "permission denied") carrying ``reason``: the stock
+    provider logs ``Permission denied to access <url>. <reason>`` on the browser console."""
+    text = reason.encode()
+    return bytes([MessageType.AUTH, 0]) + _var_uint(len(text)) + text
+
+
 def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
     """Decode a lib0 varUint at ``pos``; return ``(value, next_pos)``.
 
@@ -103,3 +110,12 @@ def _read_payload(data: bytes, pos: int) -> bytes:
     if end != len(data):
         raise FrameError(f"declared length {length} but {len(data) - pos} bytes follow")
     return data[pos:end]
+
+
+def _var_uint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)

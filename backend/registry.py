@@ -22,6 +22,7 @@ from .peer import Peer
 from .protocol import CloseCode
 from .room import Room
 from .store import Store, UpdateWriter
+from .store.loads import LoadBatcher
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,12 @@ class BoardRegistry:
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._early_remote: dict[str, list[tuple[RemoteKind, bytes]]] = {}
         self._connections_by_ip: dict[str, int] = {}
+        self._connections = 0  # kept with _connections_by_ip: admission checks it per upgrade
         self._sweepers: list[asyncio.Task] = []
         self.backlog = SendBacklog(settings.max_pending_bytes_total,
                                    settings.min_read_bytes_per_s, settings.read_window_s)
         self.receive_budget = ReceiveBudget(settings.max_step2_bytes_total)
+        self._loads = LoadBatcher(store)
 
     @property
     def rooms(self) -> dict[str, Room]:
@@ -56,7 +59,7 @@ class BoardRegistry:
     @property
     def connection_count(self) -> int:
         """Peers connected over all boards."""
-        return sum(len(room.peers) for room in self._rooms.values())
+        return self._connections
 
     def start(self) -> None:
         """Start the periodic presence expiry, heap trimming and pings (needs a running
@@ -88,10 +91,12 @@ class BoardRegistry:
         """Add ``peer`` to ``room`` (after ``acquire``)."""
         room.join(peer)
         self._connections_by_ip[peer.remote] = self._connections_by_ip.get(peer.remote, 0) + 1
+        self._connections += 1
 
     def leave(self, room: Room, peer: Peer) -> None:
         """Remove ``peer``; an empty room starts its idle countdown."""
         if peer in room.peers:
+            self._connections -= 1
             left = self._connections_by_ip.get(peer.remote, 1) - 1
             if left > 0:
                 self._connections_by_ip[peer.remote] = left
@@ -209,7 +214,7 @@ class BoardRegistry:
         await self._make_room_for_one_more()
         await self.broker.subscribe(board_id)
         self.writer.ensure_board(board_id)
-        stored = await self.store.load_updates(board_id)
+        stored = await self._loads.load(board_id)
         document = _rebuild(board_id, stored)
         room = Room(board_id, document,
                     Presence(document.doc, self.settings.awareness_timeout_s), self.writer,
@@ -226,6 +231,8 @@ class BoardRegistry:
 
     async def _make_room_for_one_more(self) -> None:
         """Unload idle boards (oldest first) while the registry is at ``max_boards_loaded``."""
+        if len(self._rooms) < self.settings.max_boards_loaded:
+            return
         idle = [room for room in self._rooms.values() if not room.peers]
         while len(self._rooms) >= self.settings.max_boards_loaded and idle:
             await self._unload_now(idle.pop(0))

@@ -1,8 +1,9 @@
-"""BoardSocket: the WebSocket endpoint ``/ws/<board_id>`` (RFC 6455, y-websocket framing).
+"""BoardSocket: the WebSocket endpoint ``/ws/<board name>`` (RFC 6455, y-websocket framing).
 
-Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a bad board id
-(400), a foreign Origin (403), a missing or bad token (401), a token for another board or a
-revoked one (403), too many connections (429/503). ``open`` waits
+Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a foreign
+Origin (403), a missing or bad token (401), a token for another board or a
+revoked one (403), too many connections (429/503); a name that cannot be a board
+(``board_names``) is closed with 4400 a second after the upgrade. ``open`` waits
 until the board is loaded and joins its room (Tornado reads no frame before ``open``
 returns, so nothing is handled against a half-loaded board), ``on_message`` passes the frame
 to the room, ``on_close`` leaves. Frames are read by ``ws_reader`` (sizes, the rate limiter
@@ -13,23 +14,29 @@ that pauses reading, large sync step 2 frames read in chunks); this handler is i
 from __future__ import annotations
 
 import logging
-import re
 
+from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from . import metrics
 from .access import AccessDenied, Role, TokenSigner, origin_allowed
+from .board_names import board_name_problem, decode_path_name
 from .config import Settings
 from .errors import CloseConnection
 from .limits import RateLimiter
 from .peer import Peer
-from .protocol import BOARD_ID_PATTERN, CloseCode
+from .protocol import CloseCode, permission_denied_message
 from .registry import BoardRegistry
 from .room import Room
 from .ws_reader import BatchReadingProtocol
 
 log = logging.getLogger(__name__)
-_BOARD_ID = re.compile(BOARD_ID_PATTERN)
+
+REFUSED_NAME_CLOSE_DELAY_S = 1.0
+"""How long a socket with a refused board name stays open before its 4400 close. y-websocket
+3.1 stops on the close whenever it comes; 1.x to 3.0 retry on every close, after 100 ms when
+the socket had opened (2.5 s after a refused upgrade): held this long, they retry about once
+a second instead of ten times."""
 
 
 class BoardSocket(WebSocketHandler):
@@ -44,6 +51,7 @@ class BoardSocket(WebSocketHandler):
         self.room: Room | None = None
         self.role = Role.EDIT
         self.generation: int | None = None
+        self.name_problem: str | None = None
         self.limiter = RateLimiter(settings.rate_messages_per_s, settings.rate_burst_messages,
                                    settings.rate_bytes_per_s, settings.rate_burst_bytes,
                                    settings.rate_grace_s, settings.max_step2_bytes)
@@ -51,16 +59,22 @@ class BoardSocket(WebSocketHandler):
         self.min_read_bytes_per_s = settings.min_read_bytes_per_s
         self.read_window_s = settings.read_window_s
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        if name is None:  # the board name from the path: not UTF-8 is refused in open()
+            return decode_path_name(value)
+        return super().decode_argument(value, name)
+
     async def prepare(self) -> None:
         board_id = self.path_args[0] if self.path_args else ""
-        if not _BOARD_ID.fullmatch(board_id):
-            self._refuse(400, "invalid board id",
-                         f"a board id is 1-64 characters of {BOARD_ID_PATTERN[1:-1]}")
-            return
         own = {f"{self.request.protocol}://{self.request.host}".lower()}
         if not origin_allowed(self.request.headers.get("Origin"),
                               self.settings_.allowed_origin, own):
             self._refuse(403, "origin not allowed", "set --allowed-origin to accept it")
+            return
+        # A bad name is refused after the upgrade, with 4400: the stock client retries an
+        # HTTP refusal forever, but stops on a 44xx close (README, "Connecting a Yjs app").
+        self.name_problem = board_name_problem(board_id)
+        if self.name_problem is not None:
             return
         if self.signer is not None:
             try:
@@ -95,6 +109,14 @@ class BoardSocket(WebSocketHandler):
         return protocol
 
     async def open(self, board_id: str) -> None:
+        if self.name_problem is not None:
+            log.info("refused board name %a from %s: %s", board_id, self.request.remote_ip,
+                     self.name_problem)
+            self.write_message(permission_denied_message(self.name_problem), binary=True)
+            metrics.count_close(CloseCode.WS_4400_BAD_REQUEST)
+            IOLoop.current().call_later(REFUSED_NAME_CLOSE_DELAY_S, self.close,
+                                        CloseCode.WS_4400_BAD_REQUEST, self.name_problem[:120])
+            return
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",
                          self.settings_.max_pending_bytes, read_only=self.role is Role.VIEW,
                          generation=self.generation, backlog=self.registry.backlog)

@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import secrets
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.board_model import build_import_update, validate_board_json
-from backend.protocol import BOARD_ID_PATTERN
+from backend.board_names import board_name_problem
 from backend.store import StoreError, open_store
 from backend.store.store import merge_updates_into_snapshot
 
@@ -55,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", metavar="TOKEN",
                         help="with --server: the board's edit token or the admin token")
     args = parser.parse_args(argv)
-    if args.board is not None and not re.fullmatch(BOARD_ID_PATTERN, args.board):
-        parser.error(f"--board {args.board!r} is not a valid board id")
+    if args.board is not None and board_name_problem(args.board) is not None:
+        parser.error(f"--board {args.board!r} is not a valid board name: "
+                     f"{board_name_problem(args.board)}")
     try:
         data = read_import_file(args.file)
         if args.server:
@@ -114,7 +115,7 @@ def import_over_http(server: str, board_id: str | None, data: dict[str, Any],
         token = created.get("editToken", token)
         if "editToken" in created:
             print(f"edit link: {created['editUrl']}", file=sys.stderr)
-    answer = _post_json(f"{base}/api/boards/{board_id}/import",
+    answer = _post_json(f"{base}/api/boards/{urllib.parse.quote(board_id, safe='')}/import",
                         json.dumps(data).encode("utf-8"), f"board {board_id!r}", token)
     return board_id, answer["elements"]
 

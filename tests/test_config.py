@@ -41,3 +41,13 @@ def test_help_lists_every_option_with_env_and_default():
         assert "--" + name.replace("_", "-") in out
         assert "SYNCBOARD_" + name.upper() in out
     assert "Default: 127.0.0.1" in out
+
+
+def test_a_ws_path_that_cannot_be_a_prefix_stops_start_up(capsys):
+    for bad in ("ws", "/ws/", "/a b", "/x?y"):
+        with pytest.raises(SystemExit):
+            load_settings(["--ws-path", bad], environ={})
+        assert "--ws-path" in capsys.readouterr().err
+    assert load_settings(["--ws-path", "/"], environ={}).ws_path == "/"
+    assert load_settings([], environ={"SYNCBOARD_WS_PATH": "/yjs"}).ws_path == "/yjs"
+    assert Settings().ws_path == "/ws"

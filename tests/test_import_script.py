@@ -73,7 +73,7 @@ def test_invalid_file_is_reported_with_its_path_and_nothing_is_written(tmp_path,
     assert importer.main([str(tmp_path / "none.json"), "--db", url]) == 1
     assert capsys.readouterr().err.startswith("error: cannot read")
     with pytest.raises(SystemExit) as exited:
-        importer.main([bad, "--db", url, "--board", "no spaces"])
+        importer.main([bad, "--db", url, "--board", "line\nbreak"])  # spaces are fine now
     assert exited.value.code == 2 and "--board" in capsys.readouterr().err
 
 

@@ -97,12 +97,13 @@ async def test_refusals_are_counted_by_close_code_and_http_status(sb_server, ycl
     await client.send(b"\x07garbage")
     assert await client.wait_closed() == CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA
     with pytest.raises(HTTPClientError) as refused:
-        await AsyncHTTPClient().fetch(f"http://127.0.0.1:{server.port}/ws/bad%20id",
-                                      headers={"Connection": "Upgrade", "Upgrade": "websocket"})
-    assert refused.value.code == 400
+        await AsyncHTTPClient().fetch(f"http://127.0.0.1:{server.port}/ws/board",
+                                      headers={"Connection": "Upgrade", "Upgrade": "websocket",
+                                               "Origin": "http://elsewhere.example"})
+    assert refused.value.code == 403
     after = await scrape(server)
     name = CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA.name
     assert value(after, "syncboard_refusals_total", code=name) - \
         value(before, "syncboard_refusals_total", code=name) == 1
-    assert value(after, "syncboard_refusals_total", code="HTTP_400") - \
-        value(before, "syncboard_refusals_total", code="HTTP_400") == 1
+    assert value(after, "syncboard_refusals_total", code="HTTP_403") - \
+        value(before, "syncboard_refusals_total", code="HTTP_403") == 1

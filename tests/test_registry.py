@@ -77,3 +77,40 @@ async def test_unloaded_board_was_flushed_first(sb_server, yclient):
     assert "flushed" not in server.registry.rooms
     assert server.writer.pending_updates == 0
     assert len(await server.store.load_updates("flushed")) == 1
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_boards_asked_for_together_are_read_with_a_few_statements(sb_server):
+    """A cold start (200 new boards opened at once) shares reads: 2 SELECTs per 100 boards,
+    not 2 per board; boards with stored updates (a snapshot and a log) get exactly theirs."""
+    from sqlalchemy import event
+
+    server = await sb_server()
+    await server.store.append_updates({"stored-a": [big_update(10)], "stored-b": [
+        big_update(20), big_update(30)]})
+    await server.store.compact("stored-b")
+    await server.store.append_updates({"stored-b": [big_update(40)]})
+    selects: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    engine = server.store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        names = [f"cold-{i}" for i in range(198)] + ["stored-a", "stored-b"]
+        rooms = await asyncio.gather(*(server.registry.acquire(name) for name in names))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [room.board_id for room in rooms] == names
+    assert len(selects) <= 4 * 2, selects  # 200 boards, at most 100 per read, a spare read
+    for room in rooms[-2:]:
+        expected = Doc()
+        for update in await server.store.load_updates(room.board_id):
+            expected.apply_update(update)
+        assert room.document.doc.get_state() == expected.get_state()
+        assert room.document.doc.get("elements", type=Map).to_py() == \
+            expected.get("elements", type=Map).to_py()
+    assert rooms[-1].document.doc.get_state() != Doc().get_state()
+    assert server.registry.loads_total == 200

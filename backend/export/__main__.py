@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import urllib.error
 import urllib.parse
@@ -28,7 +27,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ..protocol import BOARD_ID_PATTERN
+from ..board_names import board_name_problem, safe_filename
 from ..store import Store, StoreError, open_store
 from . import (
     FORMATS,
@@ -43,7 +42,6 @@ from . import (
 )
 
 HTTP_TIMEOUT_S = 120.0
-_BOARD_ID = re.compile(BOARD_ID_PATTERN)
 
 
 class BoardFailed(Exception):
@@ -174,7 +172,7 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["background"] = options.background
     if options.region:
         query["region"] = ",".join(map(str, options.region))
-    url = (f"{server.rstrip('/')}/api/boards/{board_id}/export.{fmt}?"
+    url = (f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}/export.{fmt}?"
            + urllib.parse.urlencode(query))
     return await asyncio.to_thread(_http_get, url, board_id, token)
 
@@ -207,7 +205,8 @@ def _write(data: bytes, board_id: str, args: argparse.Namespace) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    path = Path(args.out) if args.out else Path(args.out_dir) / f"{board_id}.{args.format}"
+    path = Path(args.out) if args.out else \
+        Path(args.out_dir) / safe_filename(board_id, args.format)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -216,7 +215,7 @@ def _write(data: bytes, board_id: str, args: argparse.Namespace) -> None:
 
 
 def _valid_board_id(board_id: str) -> bool:
-    return _BOARD_ID.fullmatch(board_id) is not None
+    return board_name_problem(board_id) is None
 
 
 class _Progress:

@@ -19,12 +19,14 @@ from sqlalchemy import (
     Table,
 )
 
+from ..board_names import MAX_BOARD_NAME_CHARS
+
 metadata = MetaData()
 
 boards = Table(
     "boards",
     metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(MAX_BOARD_NAME_CHARS), primary_key=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("update_count", BigInteger, nullable=False, default=0),
@@ -41,7 +43,8 @@ updates = Table(
     metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
            autoincrement=True),
-    Column("board_id", String(64), ForeignKey("boards.id", ondelete="CASCADE"), nullable=False),
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
+           nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("created_at", Float, nullable=False),
     Index("ix_board_updates_board_seq", "board_id", "seq"),
@@ -52,7 +55,7 @@ updates = Table(
 snapshots = Table(
     "board_snapshots",
     metadata,
-    Column("board_id", String(64), ForeignKey("boards.id", ondelete="CASCADE"),
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
            primary_key=True),
     Column("data", LargeBinary, nullable=False),
     Column("last_seq", BigInteger, nullable=False),

@@ -47,6 +47,10 @@ SCENARIOS: dict[str, Scenario] = {
                  syncboard_options={"idle_unload_s": "1"}, node_persistence=True),
         Scenario("C1", "5,000 idle connections over 500 boards", "idle",
                  {"boards": "500", "clients": "10", "hold-s": "6", "connect-batch": "100"}),
+        # Cold start: 200 providers opened at once, each on a board nobody opened before (a
+        # fresh board prefix per run), so every join creates a board row and loads a board.
+        Scenario("C2", "cold start: 200 clients opening 200 new boards at once", "idle",
+                 {"boards": "200", "clients": "1", "hold-s": "1", "connect-batch": "200"}),
         # Inserts only, on 50 boards, so the store (not the fan-out) is the load; the server is
         # killed (SIGKILL) KILL_AFTER_S after the last insert was sent and its database is read
         # back. The Node server persists only with YPERSISTENCE (LevelDB, not SQLite).

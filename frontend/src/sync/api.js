@@ -5,10 +5,14 @@
 import protocol from '../../../shared/protocol.json' with { type: 'json' };
 import { authHeaders, rememberToken } from './access.js';
 
-/** The y-websocket server URL for this page: ws(s)://host/ws (the board id is appended). */
+/**
+ * The y-websocket server URL for this page: ws(s)://host/ws (the board id is appended), or the
+ * server's --ws-path, which it states in the page's <meta name="syncboard-ws-path">.
+ */
 export function websocketUrl() {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}${protocol.websocketPath}`;
+  const path = document.querySelector('meta[name="syncboard-ws-path"]')?.content ?? protocol.websocketPath;
+  return `${scheme}://${location.host}${path === '/' ? '' : path}`;
 }
 
 /** Whether a board id is valid (shared/protocol.json boardIdPattern). */
