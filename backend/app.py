@@ -94,7 +94,7 @@ class SyncboardServer:
     async def start(self) -> None:
         """Open the database and start listening. Raises ``StoreError`` for a bad database."""
         s = self.settings
-        self.store = await open_store(s.db)
+        self.store = await open_store(s.db, s.migrate)
         self.writer = UpdateWriter(self.store, flush_delay_ms=s.flush_delay_ms,
                                    retry_max_s=s.write_retry_max_s,
                                    compact_after_updates=s.compact_after_updates,
