@@ -161,6 +161,7 @@ def backup_sqlite_file(source: Path, target: Path) -> None:
             # go on meanwhile). Step-wise copying restarts whenever another connection
             # writes, and would never finish under steady traffic.
             src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # the copy is one self-contained file
         finally:
             dst.close()
     finally:
