@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-from pathlib import Path
 
 from tornado.httpserver import HTTPServer
 from tornado.log import access_log
@@ -32,12 +31,13 @@ from .http_handlers import (
     ServiceWorkerHandler,
 )
 from .registry import BoardRegistry
+from .resources import frontend_dist
 from .store import Store, UpdateWriter, open_store
 from .ws_handler import BoardSocket
 
 log = logging.getLogger(__name__)
 
-FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+FRONTEND_DIST = frontend_dist()
 
 
 def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) -> Application:
