@@ -25,6 +25,8 @@ class BuildWithBrowserApp(build_py):
     """``build_py`` plus the built browser app and the shared JSON files."""
 
     def run(self) -> None:
+        # A module deleted from the checkout must not live on in a wheel from a stale build/.
+        shutil.rmtree(self.build_lib, ignore_errors=True)
         super().run()
         if getattr(self, "editable_mode", False):
             return  # an editable install reads frontend/dist and shared/ in the checkout

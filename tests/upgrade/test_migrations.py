@@ -322,6 +322,7 @@ def _sqlite_columns(path: Path, table: str) -> list[str]:
 
 
 def _sqlite_schema(path: Path) -> list[tuple]:
-    with sqlite3.connect(path) as conn:
+    # immutable: reading the committed fixture must not leave -wal/-shm files beside it.
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:
         return conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name "
                             "NOT LIKE '%alembic%' ORDER BY name").fetchall()
