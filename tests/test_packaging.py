@@ -38,7 +38,8 @@ def installed(tmp_path_factory) -> Path:
     _run(sys.executable, "-m", "venv", "--without-pip", str(venv), cwd=venv.parent)
     # The checkout's pip installs into the new venv (--python): no pip bootstrap needed.
     _run(sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-         "--no-compile", "--no-index", "--find-links", str(wheelhouse), str(wheels[0]), cwd=venv.parent)
+         "--no-compile", "--no-index", "--find-links", str(wheelhouse), str(wheels[0]),
+         cwd=venv.parent)
     return venv / "bin"
 
 

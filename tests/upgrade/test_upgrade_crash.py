@@ -4,7 +4,8 @@ A subprocess upgrades a copy of the pre-Alembic fixture (grown with a bulk board
 rebuild of the test-only revision takes a while) and is killed at a random moment of its
 upgrade, a bounded number of times. Each time the file must hold either the old schema
 (baseline, opened by the code without the new revision) or the new one (opened by the code
-with it), with every row, and then upgrade to the end.
+with it), with every row, and then upgrade to the end. The same on PostgreSQL, fewer times
+(its DDL is transactional by design), on a copy of the restored dump per attempt.
 """
 
 from __future__ import annotations
@@ -27,14 +28,20 @@ from pycrdt import Doc, Map
 from backend.store import Store, make_engine
 from backend.store.migrate import BASELINE, prepare_schema
 from tests.conftest import ROOT
+from tests.services import reachable
 from tests.upgrade.fixture_data import (
     EXTRA_REVISIONS,
     TEST_HEAD,
     copy_sqlite_fixture,
+    drop_pg_database,
+    psql,
+    restore_pg_dump,
     stored_everything,
 )
 
 ATTEMPTS = 5
+PG_ATTEMPTS = 2
+PG_BULK_UPDATES = 30_000
 BULK_UPDATES = 100_000
 
 _UPGRADER = """
@@ -98,11 +105,69 @@ def test_kill_9_during_an_upgrade_leaves_the_old_or_the_new_schema_with_every_ro
     assert asyncio.run(_everything(target, check_with=[EXTRA_REVISIONS])) == expected
 
 
-def _run_upgrade(database: Path, kill_after_s: float | None) -> float:
+@pytest.mark.slow
+@pytest.mark.skipif(not reachable(5432), reason="no PostgreSQL on 127.0.0.1:5432")
+def test_kill_9_during_a_postgresql_upgrade_leaves_the_old_or_the_new_schema():
+    seed, seed_url = restore_pg_dump()
+    made = [seed]
+    try:
+        update = _bulk_updates(1)[0].hex()
+        psql("INSERT INTO boards VALUES ('bulk', 0, 0, 0, 0, 0, 0); "
+             "INSERT INTO board_updates (board_id, data, created_at) SELECT 'bulk', "
+             f"decode('{update}', 'hex'), 0 FROM generate_series(1, {PG_BULK_UPDATES})", seed)
+        expected = asyncio.run(_everything(seed_url))
+        seed_rows = psql("SELECT count(*) FROM board_updates", seed)
+
+        def copy_of_seed() -> str:
+            name = f"{seed}_{len(made)}"
+            psql(f'CREATE DATABASE "{name}" TEMPLATE "{seed}"')
+            made.append(name)
+            return name
+
+        full_run_s = _run_upgrade(seed_url.replace(seed, copy_of_seed()), kill_after_s=None)
+        rng = random.Random(23)
+        outcomes = []
+        for attempt in range(PG_ATTEMPTS):
+            name = copy_of_seed()
+            url = seed_url.replace(seed, name)
+            _run_upgrade(url, kill_after_s=(attempt + rng.random()) / PG_ATTEMPTS * full_run_s)
+            # The server rolls back what the dead client left uncommitted, or keeps its
+            # commit: wait until the dead client's session is gone, then look.
+            _wait_until_no_session_on(name)
+            tables = psql("SELECT table_name FROM information_schema.tables "
+                          "WHERE table_schema = 'public'", name).split()
+            revision = psql("SELECT version_num FROM alembic_version", name).strip() \
+                if "alembic_version" in tables else BASELINE
+            outcomes.append(revision)
+            columns = psql("SELECT column_name FROM information_schema.columns "
+                           "WHERE table_name = 'board_updates'", name).split()
+            assert ("origin" in columns) == (revision == TEST_HEAD), (attempt, revision)
+            assert psql("SELECT count(*) FROM board_updates", name) == seed_rows
+            locations = [EXTRA_REVISIONS] if revision == TEST_HEAD else []
+            assert asyncio.run(_everything(url, check_with=locations)) == expected
+        print(f"revision after each kill -9: {outcomes} (full upgrade {full_run_s:.2f} s)")
+    finally:
+        for name in made:
+            drop_pg_database(name)
+
+
+def _wait_until_no_session_on(database: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while int(psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                   f"'{database}' AND pid <> pg_backend_pid()")):
+        assert time.monotonic() < deadline, f"a session on {database} outlived its client"
+        time.sleep(0.05)
+
+
+def _url(database: Path | str) -> str:
+    return database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
+
+
+def _run_upgrade(database: Path | str, kill_after_s: float | None) -> float:
     """Run the upgrader; kill it ``kill_after_s`` after it is ready (None: let it finish).
     Returns the seconds from ready to exit (to the end of the upgrade when not killed)."""
     process = subprocess.Popen(
-        [sys.executable, "-c", _UPGRADER, f"sqlite+aiosqlite:///{database}", EXTRA_REVISIONS],
+        [sys.executable, "-c", _UPGRADER, _url(database), EXTRA_REVISIONS],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
@@ -132,14 +197,7 @@ def _run_upgrade(database: Path, kill_after_s: float | None) -> float:
 
 def _add_bulk_board(path: Path) -> None:
     """A board with many small log rows (each a valid update), written as the old code did."""
-    doc = Doc()
-    elements = doc.get("elements", type=Map)
-    updates = []
-    for n in range(200):
-        before = doc.get_state()
-        elements[f"bulk{n}"] = Map({"type": "rect", "x": n, "y": n, "w": 10, "h": 10,
-                                    "z": f"d{n:04d}"})
-        updates.append(doc.get_update(before))
+    updates = _bulk_updates(200)
     now = time.time()
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO boards VALUES ('bulk', ?, ?, ?, ?, ?, 0)",
@@ -149,10 +207,23 @@ def _add_bulk_board(path: Path) -> None:
                          "('bulk', ?, ?)", ((updates[n % 200], now) for n in range(BULK_UPDATES)))
 
 
-async def _everything(path: Path, check_with: list[str] | None = None) -> dict:
+def _bulk_updates(count: int) -> list[bytes]:
+    """``count`` valid updates, one rectangle each."""
+    doc = Doc()
+    elements = doc.get("elements", type=Map)
+    updates = []
+    for n in range(count):
+        before = doc.get_state()
+        elements[f"bulk{n}"] = Map({"type": "rect", "x": n, "y": n, "w": 10, "h": 10,
+                                    "z": f"d{n:04d}"})
+        updates.append(doc.get_update(before))
+    return updates
+
+
+async def _everything(path: Path | str, check_with: list[str] | None = None) -> dict:
     """Every board and image; with ``check_with``, first check that this code (with those
     extra revisions) opens the database as up to date, changing nothing."""
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    engine = make_engine(_url(path))
     store = Store(engine)
     try:
         if check_with is not None:
