@@ -1,4 +1,4 @@
-"""The package (pyproject.toml + setup.py): a wheel built from the checkout, installed into a
+"""The package (pyproject.toml + setup.py): a wheel built from the sources, installed into a
 fresh venv outside it, gives ``syncboard`` serving the browser app, and the other commands.
 
 The wheels of the pinned requirements are downloaded once into a cache folder outside the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -29,9 +30,10 @@ pytestmark = pytest.mark.slow
 def installed(tmp_path_factory) -> Path:
     """The ``bin`` folder of a fresh venv with the wheel installed."""
     wheelhouse = _wheelhouse()
+    source = _source_copy(tmp_path_factory.mktemp("source") / "syncboard")
     out = tmp_path_factory.mktemp("wheel")
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index", "--find-links",
-         str(wheelhouse), "-w", str(out), str(ROOT), cwd=out)
+         str(wheelhouse), "-w", str(out), str(source), cwd=out)
     wheels = list(out.glob("syncboard-*.whl"))
     assert [w.name for w in wheels] == [f"syncboard-{__version__}-py3-none-any.whl"]
     venv = tmp_path_factory.mktemp("venv") / "env"
@@ -95,17 +97,35 @@ def test_pyproject_ranges_admit_every_exact_pin():
         assert requirement.specifier.contains(pins[_normal(requirement.name)]), text
 
 
+def _source_copy(target: Path) -> Path:
+    """What the build reads, copied out of the checkout: building there would rewrite
+    frontend/dist (which other tests serve) and leave build/ behind. node_modules is linked,
+    not copied, so the build needs no npm ci."""
+    skip = shutil.ignore_patterns("node_modules", "dist", "__pycache__", "*.pyc")
+    for name in ("backend", "shared", "frontend"):
+        shutil.copytree(ROOT / name, target / name, ignore=skip)
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "requirements.txt"):
+        shutil.copyfile(ROOT / name, target / name)
+    (target / "frontend" / "node_modules").symlink_to(ROOT / "frontend" / "node_modules")
+    return target
+
+
 def _wheelhouse() -> Path:
     """Wheels of every pin in requirements.txt and of the build backend, downloaded once."""
     key = hashlib.sha256((ROOT / "requirements.txt").read_bytes()
                          + (ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     folder = cache / "syncboard-test-wheelhouse" / key
-    if not (folder / ".complete").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _run(sys.executable, "-m", "pip", "download", "-q", "-d", str(folder), "-r",
-             str(ROOT / "requirements.txt"), "setuptools>=70.1", cwd=folder)
-        (folder / ".complete").touch()
+    if not folder.is_dir():
+        # Downloaded beside it, then renamed: a parallel test run never sees half of it.
+        partial = folder.with_name(f"{key}.partial-{os.getpid()}")
+        partial.mkdir(parents=True)
+        _run(sys.executable, "-m", "pip", "download", "-q", "-d", str(partial), "-r",
+             str(ROOT / "requirements.txt"), "setuptools>=70.1", cwd=partial)
+        try:
+            partial.rename(folder)
+        except OSError:  # another run got there first
+            shutil.rmtree(partial)
     return folder
 
 
