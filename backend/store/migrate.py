@@ -191,16 +191,27 @@ class _schema_lock:
     async def __aenter__(self) -> AsyncConnection:
         conn = await self._engine.connect()
         self._conn = conn
-        sqlite = self._engine.dialect.name == "sqlite"
-        if sqlite:
-            await conn.run_sync(_dbapi_execute, "PRAGMA foreign_keys=OFF",
-                                f"PRAGMA busy_timeout={LOCK_WAIT_S * 1000}")
-        conn = await conn.execution_options(syncboard_write=True)  # BEGIN IMMEDIATE (store.py)
-        self._conn = conn
-        await conn.begin()
-        if not sqlite:
-            await conn.execute(text(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
+        try:
+            sqlite = self._engine.dialect.name == "sqlite"
+            if sqlite:
+                await conn.run_sync(_dbapi_execute, "PRAGMA foreign_keys=OFF",
+                                    f"PRAGMA busy_timeout={LOCK_WAIT_S * 1000}")
+            # syncboard_write: BEGIN IMMEDIATE on SQLite (store.py's begin listener)
+            conn = await conn.execution_options(syncboard_write=True)
+            self._conn = conn
+            await conn.begin()
+            if not sqlite:
+                await conn.execute(text(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
+        except BaseException:
+            await self._discard()
+            raise
         return conn
+
+    async def _discard(self) -> None:
+        assert self._conn is not None
+        if self._engine.dialect.name == "sqlite":
+            await self._conn.invalidate()
+        await self._conn.close()
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         conn = self._conn
@@ -214,9 +225,7 @@ class _schema_lock:
                 else:
                     await conn.rollback()
         finally:
-            if self._engine.dialect.name == "sqlite":
-                await conn.invalidate()
-            await conn.close()
+            await self._discard()
 
 
 async def _upgrade_locked(conn: AsyncConnection, status: SchemaStatus, backup: bool,
