@@ -1,1 +1,3 @@
-"""syncboard server: a Tornado y-websocket relay, one authoritative pycrdt document per board."""
+"""syncboard: a collaborative whiteboard server (``python -m backend``, ``syncboard``)."""
+
+__version__ = "0.1.0"

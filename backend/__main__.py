@@ -13,6 +13,7 @@ from .app import SyncboardServer
 from .broker_redis import BrokerError
 from .config import load_settings
 from .logging_setup import configure_logging
+from .maintenance import COMMANDS, run_command
 from .store import StoreError
 from .workers import run_workers
 
@@ -51,6 +52,8 @@ async def serve(argv: list[str], sockets: list[socket.socket] | None = None) -> 
 def main() -> None:
     """Console entry point."""
     argv = sys.argv[1:]
+    if argv and argv[0] in COMMANDS:  # python -m backend migrate | backup
+        sys.exit(run_command(argv))
     settings = load_settings(argv)
     if settings.workers > 1:
         configure_logging(settings.log_level, settings.log_format)

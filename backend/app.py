@@ -11,7 +11,6 @@ import logging
 import re
 import socket
 import ssl
-from pathlib import Path
 from typing import Any
 
 from tornado.httpserver import HTTPServer
@@ -37,12 +36,13 @@ from .http_handlers import (
     ServiceWorkerHandler,
 )
 from .registry import BoardRegistry
+from .resources import frontend_dist
 from .store import Store, UpdateWriter, open_store
 from .ws_handler import BoardSocket
 
 log = logging.getLogger(__name__)
 
-FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+FRONTEND_DIST = frontend_dist()
 
 
 def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) -> Application:
@@ -116,7 +116,7 @@ class SyncboardServer:
     async def start(self) -> None:
         """Open the database and start listening. Raises ``StoreError`` for a bad database."""
         s = self.settings
-        self.store = await open_store(s.db)
+        self.store = await open_store(s.db, s.migrate)
         self.writer = UpdateWriter(self.store, flush_delay_ms=s.flush_delay_ms,
                                    retry_max_s=s.write_retry_max_s,
                                    compact_after_updates=s.compact_after_updates,

@@ -22,7 +22,9 @@ from typing import Any
 import jsonschema_rs
 from pycrdt import Array, Doc, Map, Text
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "shared" / "board.schema.json"
+from .resources import shared_file
+
+SCHEMA_PATH = shared_file("board.schema.json")
 POINT_TYPES = frozenset({"stroke", "line", "arrow"})
 TEXT_TYPES = frozenset({"text", "sticky"})
 

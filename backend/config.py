@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import __version__
+
 ENV_PREFIX = "SYNCBOARD_"
 MIB = 1024 * 1024
 
@@ -47,6 +49,12 @@ class Settings:
         "sqlite+aiosqlite:///data/syncboard.db",
         "SQLAlchemy async database URL. SQLite files get their folder created.",
     )
+    migrate: str = _option(
+        "default", "What to do at start with a database whose schema revision is older than "
+        "this code: 'auto' upgrades it (a SQLite file is first copied to <file>.bak-<revision>), "
+        "'refuse' stops naming `python -m backend migrate`; 'default' is auto for SQLite, refuse "
+        "for PostgreSQL. A database newer than the code is always refused (docs/operations.md).",
+        choices=("default", "auto", "refuse"))
     max_message_bytes: int = _option(
         8 * MIB, "Largest WebSocket frame accepted; a larger one closes the peer with 1009.",
         minimum=1)
@@ -224,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Every option can also be set with its environment variable; "
                "a flag wins over the variable.",
     )
+    parser.add_argument("--version", action="version", version=f"syncboard {__version__}")
     for f in dataclasses.fields(Settings):
         meta = f.metadata
         extra = f" Choices: {', '.join(meta['choices'])}." if meta.get("choices") else ""

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import IntEnum
-from pathlib import Path
 
-PROTOCOL_FILE = Path(__file__).resolve().parent.parent / "shared" / "protocol.json"
+from .resources import shared_file
+
+PROTOCOL_FILE = shared_file("protocol.json")
 _PROTOCOL = json.loads(PROTOCOL_FILE.read_text())
 
 BOARD_ID_PATTERN: str = _PROTOCOL["boardIdPattern"]

@@ -1,7 +1,15 @@
 """Persistence: the SQL store and the group-committing writer in front of it."""
 
-from .store import BoardInfo, CompactionResult, LogSize, Store, StoreError, open_store
+from .store import (
+    BoardInfo,
+    CompactionResult,
+    LogSize,
+    Store,
+    StoreError,
+    make_engine,
+    open_store,
+)
 from .writer import UpdateWriter
 
 __all__ = ["BoardInfo", "CompactionResult", "LogSize", "Store", "StoreError", "UpdateWriter",
-           "open_store"]
+           "make_engine", "open_store"]

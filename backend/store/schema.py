@@ -1,7 +1,8 @@
 """Database tables: boards, the append-only update log, compacted snapshots, image files.
 
 Plain SQLAlchemy Core, nothing dialect-specific: the same tables work on SQLite (aiosqlite)
-and PostgreSQL (asyncpg). ``create_all`` makes them on first start.
+and PostgreSQL (asyncpg). Alembic revisions in ``migrations/versions/`` make and change them
+(``migrate.py``): change a table here only together with a new revision.
 """
 
 from __future__ import annotations

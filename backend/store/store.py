@@ -24,12 +24,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .schema import boards, files, metadata, snapshots, updates
+from .migrate import SchemaError, prepare_schema
+from .schema import boards, files, snapshots, updates
 
 _WRITE = {"syncboard_write": True}
 _DELETE_CHUNK = 500
 _READ_CHUNK = 500  # board ids per IN (...) list: far below every dialect's parameter limit
-_SCHEMA_LOCK = 0x5B0A4D  # PostgreSQL advisory lock key held while creating the schema
 _COUNT_APPENDED = update(boards).where(boards.c.id == bindparam("b_id")).values(
     updated_at=bindparam("b_now"), update_count=boards.c.update_count + bindparam("b_count"),
     log_updates=boards.c.log_updates + bindparam("b_count"),
@@ -285,11 +285,29 @@ class Store:
                           r.update_count) for r in rows]
 
 
-async def open_store(url: str) -> Store:
-    """Connect to ``url``, create the tables if needed, and return the ``Store``.
+async def open_store(url: str, migrate: str = "default") -> Store:
+    """Connect to ``url``, bring its schema to the head revision (``migrate.prepare_schema``:
+    ``migrate`` is ``default``, ``auto`` or ``refuse``) and return the ``Store``.
 
-    Raises ``StoreError`` naming the URL when it cannot be used.
+    Raises ``StoreError`` naming the URL when it cannot be used, or saying which command to
+    run when its schema revision is older (and ``migrate`` refuses) or newer than this code.
     """
+    engine = make_engine(url)
+    try:
+        # Processes starting together (--workers, a cluster) check and upgrade one at a time.
+        await prepare_schema(engine, migrate)
+    except SchemaError as exc:
+        await engine.dispose()
+        raise StoreError(f"database {url!r}: {exc}") from exc
+    except Exception as exc:
+        await engine.dispose()
+        raise StoreError(f"cannot open database {url!r}: {exc}") from exc
+    return Store(engine)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """The SQLAlchemy engine for ``url``, with syncboard's SQLite settings; the schema is not
+    checked (``open_store`` does). Raises ``StoreError`` for an unusable URL."""
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -299,19 +317,7 @@ async def open_store(url: str) -> Store:
         raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
-    try:
-        # Processes starting together (--workers, a cluster) create the schema one at a time:
-        # BEGIN IMMEDIATE on SQLite, a transaction-scoped advisory lock on PostgreSQL.
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(**_WRITE)
-            async with conn.begin():
-                if engine.dialect.name == "postgresql":
-                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-                await conn.run_sync(metadata.create_all)
-    except Exception as exc:
-        await engine.dispose()
-        raise StoreError(f"cannot open database {url!r}: {exc}") from exc
-    return Store(engine)
+    return engine
 
 
 def _engine_options(url: URL) -> dict[str, object]:

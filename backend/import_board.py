@@ -1,0 +1,139 @@
+"""Command-line importer (``syncboard-import``, ``scripts/import_board.py``): a board from its
+JSON export form, through the CRDT path.
+
+    syncboard-import FILE.json [--board ID] (--db URL | --server URL [--token T])
+
+The file is validated against shared/board.schema.json first; a violation is reported with its
+JSON path (``$.elements[3].fill``) and nothing is written. The elements then become one Yjs
+update made on top of the board's current state (``Y.Map`` per element, ``Y.Array`` points,
+``Y.Text`` text): with ``--server`` a running server applies it to the live board, so connected
+clients see the elements at once; with ``--db`` it is appended to the board's stored log (use
+this only while the server is stopped). Without ``--board`` a new board is created. Prints the
+board id (and, for a new board on a server with tokens, its edit link on stderr). ``-`` reads
+the file from stdin. Exit status 0 on success, 1 on failure, 2 for bad usage.
+
+With ``--server``, ``--token`` is an edit token of the board or the admin token; it is not
+needed for a new board, nor when the server runs with ``--auth none``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .board_model import build_import_update, validate_board_json
+from .board_names import board_name_problem
+from .store import StoreError, open_store
+from .store.store import merge_updates_into_snapshot
+
+HTTP_TIMEOUT_S = 120.0
+
+
+class ImportFailed(Exception):
+    """The import cannot go on; the message says why in one line."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the importer; return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[2].strip())
+    parser.add_argument("file", metavar="FILE.json", help="a JSON export form; - for stdin")
+    parser.add_argument("--board", metavar="ID", help="board to create or fill (default: new)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", metavar="URL", help="write to the database directly")
+    source.add_argument("--server", metavar="URL", help="import through a running server")
+    parser.add_argument("--token", metavar="TOKEN",
+                        help="with --server: the board's edit token or the admin token")
+    args = parser.parse_args(argv)
+    if args.board is not None and board_name_problem(args.board) is not None:
+        parser.error(f"--board {args.board!r} is not a valid board name: "
+                     f"{board_name_problem(args.board)}")
+    try:
+        data = read_import_file(args.file)
+        if args.server:
+            board_id, count = import_over_http(args.server, args.board, data, args.token)
+        else:
+            board_id, count = asyncio.run(import_into_db(args.db, args.board, data))
+    except (ImportFailed, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(board_id)
+    print(f"imported {count} elements into board {board_id}", file=sys.stderr)
+    return 0
+
+
+def read_import_file(name: str) -> dict[str, Any]:
+    """Parse and validate an import file. Raises ``ImportFailed`` naming the first violation."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except OSError as exc:
+        raise ImportFailed(f"cannot read {name}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ImportFailed(f"{name}: invalid JSON: {exc}") from None
+    violations = validate_board_json(data)
+    if violations:
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise ImportFailed(f"{name}: {violations[0]}{more}; nothing was written")
+    return data
+
+
+async def import_into_db(url: str, board_id: str | None, data: dict[str, Any]) -> tuple[str, int]:
+    """Append the import update to the board's log in the database."""
+    board_id = board_id or secrets.token_urlsafe(16)
+    store = await open_store(url)
+    try:
+        base = merge_updates_into_snapshot(await store.load_updates(board_id))
+        update = build_import_update(data, base)
+        await store.create_board(board_id)
+        await store.append_updates({board_id: [update]})
+    except ValueError as exc:
+        raise ImportFailed(f"board {board_id!r}: stored data cannot be decoded: {exc}") from None
+    finally:
+        await store.close()
+    return board_id, len(data["elements"])
+
+
+def import_over_http(server: str, board_id: str | None, data: dict[str, Any],
+                     token: str | None = None) -> tuple[str, int]:
+    """POST the file to a running server (creating the board first when no id is given, and
+    then using the new board's edit token)."""
+    base = server.rstrip("/")
+    if board_id is None:
+        created = _post_json(f"{base}/api/boards", b"", "new board", token)
+        board_id = created["id"]
+        token = created.get("editToken", token)
+        if "editToken" in created:
+            print(f"edit link: {created['editUrl']}", file=sys.stderr)
+    answer = _post_json(f"{base}/api/boards/{urllib.parse.quote(board_id, safe='')}/import",
+                        json.dumps(data).encode("utf-8"), f"board {board_id!r}", token)
+    return board_id, answer["elements"]
+
+
+def _post_json(url: str, body: bytes, what: str, token: str | None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read()).get("detail") or exc.reason
+        except ValueError:
+            detail = exc.reason
+        raise ImportFailed(f"{what}: server answered {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ImportFailed(f"{what}: cannot reach {url}: {exc}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")

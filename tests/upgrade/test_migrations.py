@@ -1,0 +1,328 @@
+"""Schema revisions against real databases: the pre-Alembic fixtures upgrade with every board,
+element, image and token intact; newer databases are refused untouched; older ones are
+upgraded (with a backup) or refused by mode; processes starting together upgrade once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+from backend.app import SyncboardServer
+from backend.config import Settings
+from backend.store import Store, StoreError, make_engine, open_store
+from backend.store.migrate import (
+    BASELINE,
+    MIGRATE_COMMAND,
+    SchemaError,
+    head_revision,
+    prepare_schema,
+    schema_status,
+)
+from backend.store.schema import metadata
+from tests.conftest import ROOT
+from tests.services import reachable
+from tests.upgrade.fixture_data import (
+    EXPECTED,
+    EXTRA_REVISIONS,
+    SQLITE_FIXTURE,
+    TEST_HEAD,
+    copy_sqlite_fixture,
+    create_pg_database,
+    drop_pg_database,
+    expected_everything,
+    psql,
+    restore_pg_dump,
+    stored_everything,
+)
+
+needs_pg = pytest.mark.skipif(not reachable(5432), reason="no PostgreSQL on 127.0.0.1:5432")
+
+
+@pytest.fixture
+def pg_fixture_db():
+    """A PostgreSQL database restored from the pre-Alembic dump, dropped afterwards."""
+    name, url = restore_pg_dump()
+    yield url
+    drop_pg_database(name)
+
+
+@pytest.fixture
+def pg_empty_db():
+    name, url = create_pg_database()
+    yield url
+    drop_pg_database(name)
+
+
+def test_the_migrations_have_one_head_and_the_baseline_is_first():
+    assert head_revision() == "0002_board_names"  # update when a revision is added
+
+
+def test_pre_alembic_sqlite_database_keeps_every_board_element_image_and_token(tmp_path):
+    url = copy_sqlite_fixture(tmp_path)
+    asyncio.run(_check_upgraded_server(url, tmp_path))
+    # Recognised as the baseline and stamped, not re-created nor backed up (nothing changed).
+    assert _sqlite_revision(tmp_path / "syncboard.db") == BASELINE
+    assert not list(tmp_path.glob("syncboard.db.bak-*"))
+
+
+@needs_pg
+def test_pre_alembic_postgresql_dump_keeps_every_board_element_image_and_token(
+        pg_fixture_db, tmp_path):
+    # PostgreSQL's default mode refuses upgrades; a pre-Alembic database at the baseline only
+    # needs its stamp, so it starts.
+    asyncio.run(_check_upgraded_server(pg_fixture_db, tmp_path))
+    name = pg_fixture_db.rsplit("/", 1)[1]
+    assert psql("SELECT version_num FROM alembic_version", name).strip() == BASELINE
+
+
+def test_sqlite_fixture_upgraded_to_a_later_revision_keeps_everything(tmp_path):
+    url = copy_sqlite_fixture(tmp_path)
+
+    async def run() -> None:
+        engine = make_engine(url)
+        try:
+            result = await prepare_schema(engine, "default", version_locations=[EXTRA_REVISIONS])
+            assert (result.before, result.after) == (BASELINE, TEST_HEAD)
+            assert result.backup == tmp_path / f"syncboard.db.bak-{BASELINE}"
+        finally:
+            await engine.dispose()
+        await _check_store(url, version_locations=[EXTRA_REVISIONS])
+        # The backup is the database as it was before the upgrade: baseline, same boards.
+        await _check_store(f"sqlite+aiosqlite:///{result.backup}")
+
+    asyncio.run(run())
+    assert _sqlite_revision(tmp_path / "syncboard.db") == TEST_HEAD
+    assert "origin" in _sqlite_columns(tmp_path / "syncboard.db", "board_updates")
+
+
+@needs_pg
+def test_postgresql_fixture_upgraded_to_a_later_revision_keeps_everything(pg_fixture_db):
+    async def run() -> None:
+        engine = make_engine(pg_fixture_db)
+        try:
+            with pytest.raises(SchemaError, match=MIGRATE_COMMAND):
+                await prepare_schema(engine, "default", version_locations=[EXTRA_REVISIONS])
+            # Refused, but recognised as the baseline and stamped.
+            assert (await schema_status(engine)).current == BASELINE
+            result = await prepare_schema(engine, "auto", version_locations=[EXTRA_REVISIONS])
+            assert (result.before, result.after, result.backup) == (BASELINE, TEST_HEAD, None)
+        finally:
+            await engine.dispose()
+        await _check_store(pg_fixture_db, version_locations=[EXTRA_REVISIONS])
+
+    asyncio.run(run())
+
+
+def test_a_fresh_sqlite_database_gets_exactly_the_pre_alembic_schema(tmp_path):
+    asyncio.run(_open_and_close(f"sqlite+aiosqlite:///{tmp_path}/fresh.db"))
+    assert _sqlite_schema(tmp_path / "fresh.db") == _sqlite_schema(SQLITE_FIXTURE)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=needs_pg)])
+def test_the_head_revision_matches_schema_py(dialect, tmp_path, request):
+    """A change to schema.py without a revision fails here."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/fresh.db" if dialect == "sqlite" \
+        else request.getfixturevalue("pg_empty_db")
+
+    async def run() -> list:
+        store = await open_store(url)
+        try:
+            async with store.engine.connect() as conn:
+                return await conn.run_sync(
+                    lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+        finally:
+            await store.close()
+
+    assert asyncio.run(run()) == []
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=needs_pg)])
+def test_a_database_newer_than_the_code_is_refused_and_not_touched(dialect, tmp_path, request):
+    url = copy_sqlite_fixture(tmp_path) if dialect == "sqlite" \
+        else request.getfixturevalue("pg_fixture_db")
+    asyncio.run(_open_and_close(url))
+    asyncio.run(_execute(url, "UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    before = asyncio.run(_dump(url))
+    with pytest.raises(StoreError, match="newer syncboard") as refused:
+        asyncio.run(_open_and_close(url, migrate="auto"))
+    assert "9999_from_the_future" in str(refused.value)
+    assert asyncio.run(_dump(url)) == before
+
+
+def test_an_older_database_is_refused_in_refuse_mode_with_the_command_to_run(tmp_path):
+    url = copy_sqlite_fixture(tmp_path)
+
+    async def run() -> None:
+        engine = make_engine(url)
+        try:
+            with pytest.raises(SchemaError) as refused:
+                await prepare_schema(engine, "refuse", version_locations=[EXTRA_REVISIONS])
+            assert MIGRATE_COMMAND in str(refused.value)
+            assert f"{BASELINE} and this syncboard needs {TEST_HEAD}" in str(refused.value)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    assert _sqlite_revision(tmp_path / "syncboard.db") == BASELINE
+    assert "origin" not in _sqlite_columns(tmp_path / "syncboard.db", "board_updates")
+
+
+def test_the_server_refuses_to_start_on_a_refused_database_and_says_why(tmp_path):
+    url = copy_sqlite_fixture(tmp_path)
+    asyncio.run(_open_and_close(url))
+    asyncio.run(_execute(url, "UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    run = subprocess.run([sys.executable, "-m", "backend", "--db", url, "--port", "0"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "9999_from_the_future" in run.stderr and "newer syncboard" in run.stderr
+
+
+def test_tables_without_a_revision_that_are_not_the_baseline_are_refused(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE boards (id TEXT PRIMARY KEY)")
+    with pytest.raises(StoreError, match="not a syncboard database"):
+        asyncio.run(_open_and_close(f"sqlite+aiosqlite:///{path}"))
+    with sqlite3.connect(path) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == [
+            "boards", "sqlite_autoindex_boards_1"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=needs_pg)])
+def test_processes_starting_together_upgrade_the_database_once(dialect, tmp_path, request):
+    url = copy_sqlite_fixture(tmp_path) if dialect == "sqlite" \
+        else request.getfixturevalue("pg_fixture_db")
+    code = ("import asyncio, sys\n"
+            "from backend.store import make_engine\n"
+            "from backend.store.migrate import prepare_schema\n"
+            "async def main():\n"
+            "    engine = make_engine(sys.argv[1])\n"
+            "    try:\n"
+            "        r = await prepare_schema(engine, 'auto', version_locations=[sys.argv[2]])\n"
+            "        print(r.before, r.after)\n"
+            "    finally:\n"
+            "        await engine.dispose()\n"
+            "asyncio.run(main())\n")
+    processes = [subprocess.Popen([sys.executable, "-c", code, url, EXTRA_REVISIONS], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0] * 3, [err for _out, err in outputs]
+    results = sorted(out.split() for out, _err in outputs)
+    # One process upgraded from the baseline; the others found it done (a second run of the
+    # revision would have failed on the existing column).
+    assert results == [[BASELINE, TEST_HEAD]] + [[TEST_HEAD, TEST_HEAD]] * 2
+    if dialect == "sqlite":
+        assert len(list(tmp_path.glob("syncboard.db.bak-*"))) == 1
+    asyncio.run(_check_store(url, version_locations=[EXTRA_REVISIONS]))
+
+
+@pytest.mark.slow
+def test_migrate_command_reports_and_upgrades(tmp_path):
+    url = copy_sqlite_fixture(tmp_path)
+
+    def migrate(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "backend", "migrate", "--db", url, *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    status = migrate("--status")
+    assert status.returncode == 0, status.stderr  # made before Alembic: it is the baseline
+    assert f"database revision: {BASELINE} (made before migrations" in status.stdout
+    done = migrate()
+    assert done.returncode == 0 and f"already at revision {BASELINE}" in done.stdout
+    asyncio.run(_execute(url, "UPDATE alembic_version SET version_num = 'unknown_rev'"))
+    newer = migrate("--status")
+    assert newer.returncode == 1 and "newer than this code" in newer.stderr
+    refused = migrate()
+    assert refused.returncode == 1 and "newer syncboard" in refused.stderr
+
+
+async def _check_upgraded_server(url: str, tmp_path: Path) -> None:
+    """Start a server (default migrate mode) on ``url``, check the stored data against the
+    expected file, and every token over HTTP."""
+    server = SyncboardServer(Settings(
+        db=url, port=0, auth="token", secret=EXPECTED["secret"], data_dir=str(tmp_path),
+        log_level="WARNING"))
+    await server.start()
+    try:
+        assert server.store is not None
+        assert await stored_everything(server.store) == expected_everything()
+        client = AsyncHTTPClient()
+        for board_id, board in EXPECTED["boards"].items():
+            export = f"http://127.0.0.1:{server.port}/api/boards/{board_id}/export.json"
+            for role in ("edit", "view"):
+                response = await client.fetch(
+                    export, headers={"Authorization": f"Bearer {board['tokens'][role]}"})
+                assert json.loads(response.body) == board["export"]
+            for revoked in board["tokens"]["revoked"]:
+                with pytest.raises(HTTPClientError) as refused:
+                    await client.fetch(export, headers={"Authorization": f"Bearer {revoked}"})
+                assert refused.value.code == 403
+    finally:
+        await server.stop()
+
+
+async def _check_store(url: str, version_locations: list[str] | None = None) -> None:
+    """The database is at the head of the given revisions (opening it changes nothing) and
+    holds everything the pre-Alembic code wrote."""
+    engine = make_engine(url)
+    store = Store(engine)
+    try:
+        await prepare_schema(engine, "refuse", version_locations=version_locations or [])
+        assert await stored_everything(store) == expected_everything()
+    finally:
+        await store.close()
+
+
+async def _open_and_close(url: str, migrate: str = "default") -> None:
+    store = await open_store(url, migrate)
+    await store.close()
+
+
+async def _execute(url: str, sql: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def _dump(url: str) -> list:
+    """Every row of every table, for an is-it-untouched comparison."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            tables = ["alembic_version", *sorted(metadata.tables)]
+            return [(t, sorted(map(tuple, (await conn.execute(text(f"SELECT * FROM {t}"))).all())))
+                    for t in tables]
+    finally:
+        await engine.dispose()
+
+
+def _sqlite_revision(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+def _sqlite_columns(path: Path, table: str) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def _sqlite_schema(path: Path) -> list[tuple]:
+    # immutable: reading the committed fixture must not leave -wal/-shm files beside it.
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:
+        return conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name "
+                            "NOT LIKE '%alembic%' ORDER BY name").fetchall()
