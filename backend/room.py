@@ -28,7 +28,7 @@ from .broker import Broker, RemoteKind
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
 from .errors import CloseConnection
 from .peer import websocket_frames
-from .protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
+from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -120,6 +120,9 @@ class Room:
         metrics.count_received(data)
         try:
             frame = parse_frame(data)
+        except UnknownMessageType:
+            metrics.UNKNOWN_MESSAGES.inc()  # an app's own extension: ignored, as y-websocket does
+            return
         except FrameError as exc:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"bad frame: {exc}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from prometheus_client import REGISTRY
 from pycrdt import create_awareness_message, write_var_uint
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
@@ -34,7 +35,6 @@ def awareness_entry(state: bytes) -> bytes:
 
 
 BAD_FRAMES = {
-    "unknown_message_type": b"\x07\x00",
     "truncated_sync": b"\x00",
     "unknown_sync_type": b"\x00\x05\x01\x00",
     "update_pycrdt_rejects": b"\x00\x02\x05\xff\xff\xff\xff\xff",
@@ -121,3 +121,19 @@ async def test_invalid_board_id_is_refused_with_400_before_upgrade(sb_server):
                                         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
         assert info.value.code == 400, bad_id
     assert not server.registry.rooms
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_unknown_message_types_are_ignored_counted_and_the_peer_keeps_syncing(
+        sb_server, yclient):
+    server = await sb_server()
+    board = "unknown_types"
+    sender = await yclient(server, board)
+    other = await yclient(server, board)
+    before = REGISTRY.get_sample_value("syncboard_unknown_messages_total")
+    for frame in (b"\x07\x00", b"\x02\x00", b"\x64\x03abc"):
+        await sender.send(frame)
+    await sender.put("after", 1)
+    await other.wait_for(lambda: other.snapshot().get("after") == 1, what="edit after them")
+    assert REGISTRY.get_sample_value("syncboard_unknown_messages_total") == before + 3
+    assert not sender.closed.is_set()
