@@ -4,6 +4,12 @@
 on bytes it cannot decode and leaves the document unchanged. No observers are attached to
 the ``Doc`` (pycrdt 0.14 keeps a document alive after ``unobserve``), so dropping the last
 reference to a ``BoardDocument`` really frees it.
+
+Every encoding the board hands out (to late joiners, exports, compaction) carries what pycrdt
+alone would drop (issue 19): structs and deletions still waiting for their dependencies
+(pycrdt holds them as pending but leaves them out of ``get_update``) are kept as raw bytes and
+merged in until the document has integrated them, and subdocument options (``meta``) are
+spliced back as the client sent them (``update_shape``).
 """
 
 from __future__ import annotations
@@ -11,11 +17,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from pycrdt import Doc
+from pycrdt import Doc, get_update, merge_updates
 
 from . import metrics
 from .errors import CloseConnection
 from .protocol import CloseCode
+from .update_shape import (
+    ShapeError,
+    may_hold_subdoc_meta,
+    read_delete_set,
+    read_shape,
+    read_state_vector,
+    read_uint,
+)
 
 EMPTY_UPDATE = b"\x00\x00"
 """Yjs v1 encoding of an update that changes nothing (no structs, empty delete set)."""
@@ -34,6 +48,8 @@ class BoardDocument:
     def __init__(self) -> None:
         self.doc = Doc()
         self._full_update: bytes | None = None
+        self._pending: bytes | None = None
+        self._subdoc_options: dict[str, bytes] = {}
 
     @classmethod
     def from_updates(cls, updates: Iterable[bytes]) -> BoardDocument:
@@ -42,11 +58,64 @@ class BoardDocument:
         Raises ``ValueError`` if a stored update cannot be decoded.
         """
         document = cls()
+        stored = [update for update in updates if update != EMPTY_UPDATE]
         with document.doc.transaction():
-            for update in updates:
-                if update != EMPTY_UPDATE:
-                    document.doc.apply_update(update)
+            for update in stored:
+                document.doc.apply_update(update)
+        document.track(stored)
         return document
+
+    def add_stored(self, update: bytes) -> None:
+        """Apply one stored update outside ``from_updates`` (raises ``ValueError``)."""
+        self.doc.apply_update(update)
+        self.track([update])
+
+    def track(self, updates: list[bytes]) -> None:
+        """Note what of ``updates`` (already applied) pycrdt would leave out of encodings:
+        parts not integrated yet, and subdocument options."""
+        self._full_update = None
+        state = self.doc.get_state()
+        if self._pending is not None:
+            self._pending = _not_integrated(self._pending, state)
+        for update in updates:
+            leftover = _not_integrated(update, state)
+            if leftover is not None:
+                self._pending = leftover if self._pending is None else \
+                    merge_updates(self._pending, leftover)
+            if may_hold_subdoc_meta(update):
+                self._remember_subdoc_options(update)
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether structs or deletions wait for updates that have not arrived."""
+        return self._pending is not None
+
+    def restore(self, update: bytes) -> bytes:
+        """``update`` (made by pycrdt) with each subdocument's options as its client sent
+        them (pycrdt drops ``meta``)."""
+        if not self._subdoc_options or not may_hold_subdoc_options(update):
+            return update
+        try:
+            shape = read_shape(update)
+        except ShapeError:
+            return update
+        parts, pos = [], 0
+        for subdoc in shape.subdocs:
+            options = self._subdoc_options.get(subdoc.guid)
+            if options is not None:
+                parts += [update[pos:subdoc.options_start], options]
+                pos = subdoc.options_end
+        return b"".join(parts) + update[pos:] if parts else update
+
+    def _remember_subdoc_options(self, update: bytes) -> None:
+        try:
+            shape = read_shape(update)
+        except ShapeError:
+            return  # pycrdt took it; the options are then whatever pycrdt keeps
+        for subdoc in shape.subdocs:
+            if subdoc.has_meta:
+                self._subdoc_options[subdoc.guid] = \
+                    update[subdoc.options_start:subdoc.options_end]
 
     def apply_update(self, update: bytes) -> bool:
         """Apply one client update; return False when it was empty (nothing to relay or store).
@@ -60,9 +129,8 @@ class BoardDocument:
         try:
             self.doc.apply_update(update)
         except ValueError as exc:
-            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
-                                  f"update rejected: {exc}") from None
-        self._full_update = None
+            _refuse(update, exc)
+        self.track([update])
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
 
@@ -78,13 +146,54 @@ class BoardDocument:
         if state_vector == EMPTY_STATE_VECTOR:
             return self.full_update()
         try:
-            return self.doc.get_update(state_vector)
+            missing = self.doc.get_update(state_vector)
+            if self._pending is not None:
+                missing = merge_updates(missing, get_update(self._pending, state_vector))
         except ValueError as exc:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"bad state vector: {exc}") from None
+        return self.restore(missing)
 
     def full_update(self) -> bytes:
-        """The whole board as one update (cached until the next change)."""
+        """The whole board as one update, pending parts included (cached until the next
+        change)."""
         if self._full_update is None:
-            self._full_update = self.doc.get_update()
+            update = self.doc.get_update()
+            if self._pending is not None:
+                update = merge_updates(update, self._pending)
+            self._full_update = self.restore(update)
         return self._full_update
+
+
+def may_hold_subdoc_options(update: bytes) -> bool:
+    """Cheap test: False means ``update`` holds no subdocument options pycrdt wrote."""
+    return b"\x0ashouldLoad" in update or may_hold_subdoc_meta(update)
+
+
+def _not_integrated(update: bytes, state: bytes) -> bytes | None:
+    """What of ``update`` (already applied) the document with ``state`` has not integrated:
+    structs beyond its state vector, or deletions of items it does not hold yet (pycrdt keeps
+    both as pending). None when everything is in."""
+    rest = get_update(update, state)
+    structs, pos = read_uint(rest)
+    if structs:
+        return rest
+    vector = read_state_vector(state)
+    for client, clock, length in read_delete_set(rest, pos):
+        if clock + length > vector.get(client, 0):
+            return rest
+    return None
+
+
+def _refuse(update: bytes, exc: ValueError) -> None:
+    """Raise the close for an update pycrdt rejected: 4422 for valid Yjs it cannot hold
+    (``Y.XmlHook``), which the stock client does not retry into, else 1007."""
+    try:
+        shape = read_shape(update)
+    except ShapeError:
+        shape = None
+    if shape is not None and shape.has_xml_hook:
+        raise CloseConnection(CloseCode.WS_4422_UNSUPPORTED_CONTENT,
+                              "Y.XmlHook content cannot be stored by this server") from None
+    raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                          f"update rejected: {exc}") from None

@@ -218,14 +218,14 @@ class Room:
         messages = []
         relay, self._relay_updates = self._relay_updates, []
         publish, self._publish_updates = self._publish_updates, []
-        merged = _merged(relay) if relay else None
+        merged = self.document.restore(_merged(relay)) if relay else None
         if merged is not None:
             messages.append(create_update_message(merged))
         if publish:
             # nothing from other processes arrived meanwhile: the two lists are the same
             same = merged is not None and len(publish) == len(relay)
             self._broker.publish(self.board_id, RemoteKind.UPDATE,
-                                 merged if same else _merged(publish))
+                                 merged if same else self.document.restore(_merged(publish)))
         if self._relay_awareness:
             client_ids, self._relay_awareness = self._relay_awareness, []
             encoded = self.presence.encode(client_ids)

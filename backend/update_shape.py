@@ -1,0 +1,244 @@
+"""A light, bounded reader of the Yjs v1 update format, for what pycrdt cannot tell us.
+
+pycrdt (yrs) re-encodes subdocuments without their ``meta``, refuses ``Y.XmlHook`` content
+outright, and reports nothing about structs it holds back as pending. This module walks the
+bytes of an update the way Yjs's ``readStructs`` / ``readDeleteSet`` do (``yjs/src/utils/
+encoding.js``, lib0 ``decoding.js``), without building anything, and reports:
+
+- ``read_shape``: every subdocument (guid and the byte span of its encoded options, so the
+  original options can be spliced back into an encoding pycrdt made) and whether the update
+  holds an ``XmlHook``; it raises ``ShapeError`` for bytes Yjs would not decode either.
+- ``read_delete_set`` / ``read_state_vector``: the ranges of a delete set and a state vector.
+
+It is pure and keeps no state. Nesting of ``Any`` values is bounded (``MAX_ANY_DEPTH``).
+Another decoder (the pre-check of untrusted updates) walks the same format; the two are meant
+to merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_ANY_DEPTH = 100
+"""Deepest nesting of ``Any`` values (objects, arrays) read before giving up."""
+
+_XML_ELEMENT, _XML_HOOK = 3, 5  # Yjs type refs that carry a name after the ref
+_SUBDOC_META_MARKERS = (b"\x76\x01\x04meta", b"\x02gc\x79\x04meta", b"\x08autoLoad\x78\x04meta")
+"""How Yjs writes the options of a subdocument that has ``meta`` (keys in the order gc,
+autoLoad, meta; ``{}`` when none is set): an update without any of these holds no meta."""
+
+
+class ShapeError(ValueError):
+    """The bytes are not a Yjs v1 update (or nest deeper than ``MAX_ANY_DEPTH``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subdoc:
+    """One subdocument struct: its guid and the byte span of its encoded options."""
+
+    guid: str
+    options_start: int
+    options_end: int
+    has_meta: bool
+
+
+@dataclass(slots=True)
+class UpdateShape:
+    """What ``read_shape`` found in one update."""
+
+    subdocs: list[Subdoc] = field(default_factory=list)
+    has_xml_hook: bool = False
+
+
+def may_hold_subdoc_meta(update: bytes) -> bool:
+    """Cheap test: False means ``update`` certainly holds no subdocument with ``meta``."""
+    return any(marker in update for marker in _SUBDOC_META_MARKERS)
+
+
+def read_shape(update: bytes) -> UpdateShape:
+    """Walk every struct and the delete set of ``update``.
+
+    Raises ``ShapeError`` when the bytes end early, hold an unknown content or value type,
+    nest too deep, or have bytes left after the delete set.
+    """
+    reader = _Reader(update)
+    shape = UpdateShape()
+    for _client in range(reader.uint()):
+        structs = reader.uint()
+        reader.uint()  # client
+        reader.uint()  # first clock
+        for _ in range(structs):
+            _read_struct(reader, shape)
+    _skip_delete_set(reader)
+    if reader.pos != len(update):
+        raise ShapeError(f"{len(update) - reader.pos} bytes after the delete set")
+    return shape
+
+
+def read_state_vector(data: bytes) -> dict[int, int]:
+    """Decode an encoded state vector into ``{client: clock}``. Raises ``ShapeError``."""
+    reader = _Reader(data)
+    vector = {}
+    for _ in range(reader.uint()):
+        client = reader.uint()
+        vector[client] = reader.uint()
+    return vector
+
+
+def read_delete_set(data: bytes, pos: int = 0) -> list[tuple[int, int, int]]:
+    """The ranges ``(client, clock, length)`` of the delete set starting at ``pos``.
+
+    Raises ``ShapeError`` on truncated bytes.
+    """
+    reader = _Reader(data, pos)
+    ranges = []
+    for _ in range(reader.uint()):
+        client = reader.uint()
+        for _ in range(reader.uint()):
+            clock = reader.uint()
+            ranges.append((client, clock, reader.uint()))
+    return ranges
+
+
+def read_uint(data: bytes, pos: int = 0) -> tuple[int, int]:
+    """One lib0 varUint at ``pos``: ``(value, next_pos)``. Raises ``ShapeError``."""
+    reader = _Reader(data, pos)
+    return reader.uint(), reader.pos
+
+
+class _Reader:
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes, pos: int = 0) -> None:
+        self.data = data
+        self.pos = pos
+
+    def uint(self) -> int:
+        data, pos = self.data, self.pos
+        value = shift = 0
+        while True:
+            if pos >= len(data):
+                raise ShapeError("update ends inside a number")
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                self.pos = pos
+                return value
+            shift += 7
+            if shift > 63:
+                raise ShapeError("number longer than 64 bits")
+
+    def skip(self, count: int) -> None:
+        if self.pos + count > len(self.data):
+            raise ShapeError("update ends inside a value")
+        self.pos += count
+
+    def byte(self) -> int:
+        self.skip(1)
+        return self.data[self.pos - 1]
+
+    def string(self) -> str:
+        length = self.uint()
+        start = self.pos
+        self.skip(length)
+        return self.data[start:self.pos].decode("utf-8", errors="replace")
+
+    def skip_bytes(self) -> None:
+        self.skip(self.uint())
+
+    def skip_int(self) -> None:  # lib0 varInt: sign in the first byte, then 7 bits a byte
+        while self.byte() & 0x80:
+            pass
+
+
+def _read_struct(reader: _Reader, shape: UpdateShape) -> None:
+    info = reader.byte()
+    content_ref = info & 0x1F
+    if content_ref in (0, 10):  # GC, Skip: just a length
+        reader.uint()
+        return
+    if info & 0x80:  # origin id
+        reader.uint()
+        reader.uint()
+    if info & 0x40:  # right origin id
+        reader.uint()
+        reader.uint()
+    if not info & 0xC0:  # no origins: the parent is written out
+        if reader.uint() == 1:
+            reader.skip_bytes()  # root type name
+        else:
+            reader.uint()
+            reader.uint()  # parent item id
+        if info & 0x20:
+            reader.skip_bytes()  # parent sub (map key)
+    _read_content(reader, content_ref, shape)
+
+
+def _read_content(reader: _Reader, ref: int, shape: UpdateShape) -> None:
+    if ref == 1:  # deleted: a length
+        reader.uint()
+    elif ref == 2:  # JSON: count, then strings
+        for _ in range(reader.uint()):
+            reader.skip_bytes()
+    elif ref in (3, 4, 5):  # binary, string, embed (JSON string)
+        reader.skip_bytes()
+    elif ref == 6:  # format: key, JSON value
+        reader.skip_bytes()
+        reader.skip_bytes()
+    elif ref == 7:  # type
+        type_ref = reader.uint()
+        if type_ref == _XML_HOOK:
+            shape.has_xml_hook = True
+        if type_ref in (_XML_ELEMENT, _XML_HOOK):
+            reader.skip_bytes()  # node name / hook name
+        elif type_ref > 6:
+            raise ShapeError(f"unknown type ref {type_ref}")
+    elif ref == 8:  # any: count, then values
+        for _ in range(reader.uint()):
+            _skip_any(reader, 0)
+    elif ref == 9:  # subdocument: guid, options
+        guid = reader.string()
+        start = reader.pos
+        has_meta = _skip_any(reader, 0, watch_key="meta")
+        shape.subdocs.append(Subdoc(guid, start, reader.pos, has_meta))
+    else:
+        raise ShapeError(f"unknown content type {ref}")
+
+
+def _skip_any(reader: _Reader, depth: int, watch_key: str | None = None) -> bool:
+    """Skip one lib0 ``Any`` value; return whether it is an object with key ``watch_key``."""
+    if depth > MAX_ANY_DEPTH:
+        raise ShapeError(f"values nested deeper than {MAX_ANY_DEPTH}")
+    kind = reader.byte()
+    if kind in (127, 126, 121, 120):  # undefined, null, false, true
+        return False
+    if kind == 125:
+        reader.skip_int()
+    elif kind == 124:
+        reader.skip(4)
+    elif kind in (123, 122):
+        reader.skip(8)
+    elif kind in (119, 116):  # string, Uint8Array
+        reader.skip_bytes()
+    elif kind == 118:  # object
+        found = False
+        for _ in range(reader.uint()):
+            key = reader.string()
+            found = found or key == watch_key
+            _skip_any(reader, depth + 1)
+        return found
+    elif kind == 117:  # array
+        for _ in range(reader.uint()):
+            _skip_any(reader, depth + 1)
+    else:
+        raise ShapeError(f"unknown value type {kind}")
+    return False
+
+
+def _skip_delete_set(reader: _Reader) -> None:
+    for _ in range(reader.uint()):
+        reader.uint()
+        for _ in range(reader.uint()):
+            reader.uint()
+            reader.uint()
