@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from pycrdt import Doc, get_update, merge_updates
+from pycrdt import ContentAttribute, Doc, IdMap, IdSet, get_update, merge_updates
 
 from . import metrics
 from .errors import CloseConnection
@@ -25,16 +25,19 @@ from .protocol import CloseCode
 from .update_shape import (
     ShapeError,
     may_hold_subdoc_meta,
-    read_delete_set,
     read_shape,
-    read_state_vector,
     read_uint,
+    state_as_id_ranges,
 )
 
 EMPTY_UPDATE = b"\x00\x00"
 """Yjs v1 encoding of an update that changes nothing (no structs, empty delete set)."""
 EMPTY_STATE_VECTOR = b"\x00"
 """The state vector of a client that holds nothing (a fresh tab, a late joiner)."""
+
+
+MAX_UNCHECKED = 256
+"""Held update parts (see ``BoardDocument.track``) after which they are checked and merged."""
 
 
 class BoardDocument:
@@ -48,7 +51,8 @@ class BoardDocument:
     def __init__(self) -> None:
         self.doc = Doc()
         self._full_update: bytes | None = None
-        self._pending: bytes | None = None
+        self._held: list[bytes] = []  # parts of updates not integrated when they came
+        self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
         self._subdoc_options: dict[str, bytes] = {}
 
     @classmethod
@@ -72,23 +76,40 @@ class BoardDocument:
 
     def track(self, updates: list[bytes]) -> None:
         """Note what of ``updates`` (already applied) pycrdt would leave out of encodings:
-        parts not integrated yet, and subdocument options."""
+        parts not integrated yet, and subdocument options.
+
+        Structs beyond the state vector are known at once (a native diff); deletions are
+        only suspect until ``_pending`` checks them, in one batch, when an encoding is asked
+        for (or when ``MAX_UNCHECKED`` have piled up): most updates delete something, and
+        the check costs more than applying a small update."""
         self._full_update = None
         state = self.doc.get_state()
-        if self._pending is not None:
-            self._pending = _not_integrated(self._pending, state)
         for update in updates:
-            leftover = _not_integrated(update, state)
-            if leftover is not None:
-                self._pending = leftover if self._pending is None else \
-                    merge_updates(self._pending, leftover)
+            rest = get_update(update, state)
+            if rest != EMPTY_UPDATE:  # structs not integrated, or deletions to check
+                self._held.append(rest)
+                self._held_at = None
             if may_hold_subdoc_meta(update):
                 self._remember_subdoc_options(update)
+        if len(self._held) > MAX_UNCHECKED:
+            self._pending()
 
     @property
     def has_pending(self) -> bool:
         """Whether structs or deletions wait for updates that have not arrived."""
-        return self._pending is not None
+        return self._pending() is not None
+
+    def _pending(self) -> bytes | None:
+        """Everything held back, merged, pruned of what has integrated since."""
+        if not self._held:
+            return None
+        state = self.doc.get_state()
+        if state != self._held_at:
+            held = self._held[0] if len(self._held) == 1 else merge_updates(*self._held)
+            rest = _not_integrated(held, state)
+            self._held = [] if rest is None else [rest]
+            self._held_at = state
+        return self._held[0] if self._held else None
 
     def restore(self, update: bytes) -> bytes:
         """``update`` (made by pycrdt) with each subdocument's options as its client sent
@@ -147,8 +168,9 @@ class BoardDocument:
             return self.full_update()
         try:
             missing = self.doc.get_update(state_vector)
-            if self._pending is not None:
-                missing = merge_updates(missing, get_update(self._pending, state_vector))
+            pending = self._pending()
+            if pending is not None:
+                missing = merge_updates(missing, get_update(pending, state_vector))
         except ValueError as exc:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"bad state vector: {exc}") from None
@@ -159,10 +181,14 @@ class BoardDocument:
         change)."""
         if self._full_update is None:
             update = self.doc.get_update()
-            if self._pending is not None:
-                update = merge_updates(update, self._pending)
+            pending = self._pending()
+            if pending is not None:
+                update = merge_updates(update, pending)
             self._full_update = self.restore(update)
         return self._full_update
+
+
+_MARK = [ContentAttribute("deleted", True)]  # IdMap ignores ranges without attributes
 
 
 def may_hold_subdoc_options(update: bytes) -> bool:
@@ -178,11 +204,12 @@ def _not_integrated(update: bytes, state: bytes) -> bytes | None:
     structs, pos = read_uint(rest)
     if structs:
         return rest
-    vector = read_state_vector(state)
-    for client, clock, length in read_delete_set(rest, pos):
-        if clock + length > vector.get(client, 0):
-            return rest
-    return None
+    if rest[pos:pos + 1] == b"\x00":  # no deletions either
+        return None
+    # deletions of items the document does not hold yet, compared natively: a step 2 carries
+    # the sender's whole delete set, tens of thousands of ranges on a big board
+    deletions = IdMap.from_set(IdSet.decode(rest[pos:]), _MARK)
+    return rest if deletions - IdSet.decode(state_as_id_ranges(state)) else None
 
 
 def _refuse(update: bytes, exc: ValueError) -> None:

@@ -8,7 +8,8 @@ encoding.js``, lib0 ``decoding.js``), without building anything, and reports:
 - ``read_shape``: every subdocument (guid and the byte span of its encoded options, so the
   original options can be spliced back into an encoding pycrdt made) and whether the update
   holds an ``XmlHook``; it raises ``ShapeError`` for bytes Yjs would not decode either.
-- ``read_delete_set`` / ``read_state_vector``: the ranges of a delete set and a state vector.
+- ``state_as_id_ranges``: a state vector as the id ranges it covers, to compare a delete set
+  with natively (``pycrdt.IdMap``).
 
 It is pure and keeps no state. Nesting of ``Any`` values is bounded (``MAX_ANY_DEPTH``).
 Another decoder (the pre-check of untrusted updates) walks the same format; the two are meant
@@ -17,6 +18,7 @@ to merge.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 MAX_ANY_DEPTH = 100
@@ -75,29 +77,18 @@ def read_shape(update: bytes) -> UpdateShape:
     return shape
 
 
-def read_state_vector(data: bytes) -> dict[int, int]:
-    """Decode an encoded state vector into ``{client: clock}``. Raises ``ShapeError``."""
-    reader = _Reader(data)
-    vector = {}
-    for _ in range(reader.uint()):
-        client = reader.uint()
-        vector[client] = reader.uint()
-    return vector
+def state_as_id_ranges(state: bytes) -> bytes:
+    """The encoded state vector ``state`` rewritten as an encoded delete set (the format of
+    ``pycrdt.IdSet``) covering every clock it holds: ``[0, clock)`` per client.
 
-
-def read_delete_set(data: bytes, pos: int = 0) -> list[tuple[int, int, int]]:
-    """The ranges ``(client, clock, length)`` of the delete set starting at ``pos``.
-
-    Raises ``ShapeError`` on truncated bytes.
+    The numbers are cut out by a regular expression and reused as they are (C speed: a
+    board's state vector names every client that ever edited it). Raises ``ShapeError``.
     """
-    reader = _Reader(data, pos)
-    ranges = []
-    for _ in range(reader.uint()):
-        client = reader.uint()
-        for _ in range(reader.uint()):
-            clock = reader.uint()
-            ranges.append((client, clock, reader.uint()))
-    return ranges
+    tokens = _VAR_UINT.findall(state)
+    if not tokens or len(tokens) % 2 != 1:
+        raise ShapeError("not a state vector")
+    return tokens[0] + b"".join(client + b"\x01\x00" + clock
+                                for client, clock in zip(tokens[1::2], tokens[2::2], strict=True))
 
 
 def read_uint(data: bytes, pos: int = 0) -> tuple[int, int]:
@@ -234,6 +225,9 @@ def _skip_any(reader: _Reader, depth: int, watch_key: str | None = None) -> bool
     else:
         raise ShapeError(f"unknown value type {kind}")
     return False
+
+
+_VAR_UINT = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
 
 def _skip_delete_set(reader: _Reader) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from pycrdt import Doc, Map, get_update
+from pycrdt import Doc, IdSet, Map, get_update
 
 from backend.update_shape import (
     MAX_ANY_DEPTH,
     ShapeError,
     may_hold_subdoc_meta,
-    read_delete_set,
     read_shape,
-    read_state_vector,
+    state_as_id_ranges,
 )
 
 # Made by Yjs 13.6.33 (tests/interop/node_modules): client 333 sets
@@ -55,10 +54,13 @@ def test_reads_what_pycrdt_writes():
     del elements["a"]
     shape = read_shape(doc.get_update())
     assert shape.subdocs == [] and not shape.has_xml_hook
-    assert read_state_vector(doc.get_state()) == {doc.client_id: 1}
     deletions_only = get_update(doc.get_update(), doc.get_state())  # no structs, then the ds
     assert deletions_only[0] == 0
-    assert read_delete_set(deletions_only, 1) == [(doc.client_id, 0, 1)]
+    # one client with one struct: its state covers exactly the one deleted range
+    assert state_as_id_ranges(doc.get_state()) == deletions_only[1:]
+    assert IdSet.decode(state_as_id_ranges(doc.get_state())).encode() == deletions_only[1:]
+    with pytest.raises(ShapeError):
+        state_as_id_ranges(doc.get_state()[:-1])
 
 
 @pytest.mark.parametrize("update", [YJS_SUBDOC[:-3], YJS_SUBDOC + b"\x00", b"", b"\x01\x01\x05"])
