@@ -14,6 +14,7 @@ spliced back as the client sent them (``update_shape``).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 
@@ -23,11 +24,15 @@ from . import metrics
 from .errors import CloseConnection
 from .protocol import CloseCode
 from .update_shape import (
+    MAX_SHAPE_BYTES,
+    PYCRDT_OPTIONS_MARK,
     ShapeError,
-    may_hold_subdoc_meta,
+    guid_pattern,
     read_shape,
     read_uint,
     state_as_id_ranges,
+    subdoc_option_spans,
+    subdoc_options_with_meta,
 )
 
 EMPTY_UPDATE = b"\x00\x00"
@@ -54,6 +59,7 @@ class BoardDocument:
         self._held: list[bytes] = []  # parts of updates not integrated when they came
         self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
         self._subdoc_options: dict[str, bytes] = {}
+        self._subdoc_guids: re.Pattern[bytes] | None = None
 
     @classmethod
     def from_updates(cls, updates: Iterable[bytes]) -> BoardDocument:
@@ -89,8 +95,10 @@ class BoardDocument:
             if rest != EMPTY_UPDATE:  # structs not integrated, or deletions to check
                 self._held.append(rest)
                 self._held_at = None
-            if may_hold_subdoc_meta(update):
-                self._remember_subdoc_options(update)
+            options = subdoc_options_with_meta(update)
+            if options:
+                self._subdoc_options.update(options)
+                self._subdoc_guids = guid_pattern(list(self._subdoc_options))
         if len(self._held) > MAX_UNCHECKED:
             self._pending()
 
@@ -114,29 +122,13 @@ class BoardDocument:
     def restore(self, update: bytes) -> bytes:
         """``update`` (made by pycrdt) with each subdocument's options as its client sent
         them (pycrdt drops ``meta``)."""
-        if not self._subdoc_options or not may_hold_subdoc_options(update):
-            return update
-        try:
-            shape = read_shape(update)
-        except ShapeError:
+        if self._subdoc_guids is None or PYCRDT_OPTIONS_MARK not in update:
             return update
         parts, pos = [], 0
-        for subdoc in shape.subdocs:
-            options = self._subdoc_options.get(subdoc.guid)
-            if options is not None:
-                parts += [update[pos:subdoc.options_start], options]
-                pos = subdoc.options_end
+        for guid, start, end in subdoc_option_spans(update, self._subdoc_guids):
+            parts += [update[pos:start], self._subdoc_options[guid]]
+            pos = end
         return b"".join(parts) + update[pos:] if parts else update
-
-    def _remember_subdoc_options(self, update: bytes) -> None:
-        try:
-            shape = read_shape(update)
-        except ShapeError:
-            return  # pycrdt took it; the options are then whatever pycrdt keeps
-        for subdoc in shape.subdocs:
-            if subdoc.has_meta:
-                self._subdoc_options[subdoc.guid] = \
-                    update[subdoc.options_start:subdoc.options_end]
 
     def apply_update(self, update: bytes) -> bool:
         """Apply one client update; return False when it was empty (nothing to relay or store).
@@ -191,11 +183,6 @@ class BoardDocument:
 _MARK = [ContentAttribute("deleted", True)]  # IdMap ignores ranges without attributes
 
 
-def may_hold_subdoc_options(update: bytes) -> bool:
-    """Cheap test: False means ``update`` holds no subdocument options pycrdt wrote."""
-    return b"\x0ashouldLoad" in update or may_hold_subdoc_meta(update)
-
-
 def _not_integrated(update: bytes, state: bytes) -> bytes | None:
     """What of ``update`` (already applied) the document with ``state`` has not integrated:
     structs beyond its state vector, or deletions of items it does not hold yet (pycrdt keeps
@@ -214,9 +201,10 @@ def _not_integrated(update: bytes, state: bytes) -> bytes | None:
 
 def _refuse(update: bytes, exc: ValueError) -> None:
     """Raise the close for an update pycrdt rejected: 4422 for valid Yjs it cannot hold
-    (``Y.XmlHook``), which the stock client does not retry into, else 1007."""
+    (``Y.XmlHook``), which the stock client does not retry into, else 1007. Only updates up
+    to ``MAX_SHAPE_BYTES`` are read in Python to tell them apart."""
     try:
-        shape = read_shape(update)
+        shape = read_shape(update) if len(update) <= MAX_SHAPE_BYTES else None
     except ShapeError:
         shape = None
     if shape is not None and shape.has_xml_hook:

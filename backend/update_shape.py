@@ -5,9 +5,13 @@ outright, and reports nothing about structs it holds back as pending. This modul
 bytes of an update the way Yjs's ``readStructs`` / ``readDeleteSet`` do (``yjs/src/utils/
 encoding.js``, lib0 ``decoding.js``), without building anything, and reports:
 
-- ``read_shape``: every subdocument (guid and the byte span of its encoded options, so the
-  original options can be spliced back into an encoding pycrdt made) and whether the update
-  holds an ``XmlHook``; it raises ``ShapeError`` for bytes Yjs would not decode either.
+- ``read_shape``: whether the update holds an ``XmlHook``, walking every struct; it raises
+  ``ShapeError`` for bytes Yjs would not decode either. Pure Python reads well under 1 MB/s,
+  so it is only run on small updates pycrdt refused (``MAX_SHAPE_BYTES``).
+- ``subdoc_options_with_meta`` and ``subdoc_option_spans``: subdocuments' encoded options, as
+  a Yjs client wrote them (with ``meta``) and as pycrdt wrote them, found by searching for
+  their byte patterns (C speed) and checked by reading just the options, so the original
+  options can be spliced back into what pycrdt encodes.
 - ``state_as_id_ranges``: a state vector as the id ranges it covers, to compare a delete set
   with natively (``pycrdt.IdMap``).
 
@@ -19,42 +23,73 @@ to merge.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_ANY_DEPTH = 100
 """Deepest nesting of ``Any`` values (objects, arrays) read before giving up."""
 
+MAX_SHAPE_BYTES = 256 * 1024
+"""Largest update ``read_shape`` is run on by the server (see the module docstring)."""
+MAX_GUID_BYTES = 127
+"""Longest subdocument guid whose options are kept (Yjs uses 36-character UUIDs)."""
+
 _XML_ELEMENT, _XML_HOOK = 3, 5  # Yjs type refs that carry a name after the ref
-_SUBDOC_META_MARKERS = (b"\x76\x01\x04meta", b"\x02gc\x79\x04meta", b"\x08autoLoad\x78\x04meta")
-"""How Yjs writes the options of a subdocument that has ``meta`` (keys in the order gc,
-autoLoad, meta; ``{}`` when none is set): an update without any of these holds no meta."""
+_YJS_META_OPTIONS = re.compile(rb"\x76[\x01-\x03](?:\x02gc\x79)?(?:\x08autoLoad\x78)?\x04meta")
+"""The start of the options of a subdocument with ``meta`` as Yjs writes them: an object of
+1-3 keys in the order gc (only when false), autoLoad (only when true), meta."""
+PYCRDT_OPTIONS_MARK = b"\x0ashouldLoad"
+"""A key pycrdt writes in every subdocument's options (Yjs never does)."""
 
 
 class ShapeError(ValueError):
     """The bytes are not a Yjs v1 update (or nest deeper than ``MAX_ANY_DEPTH``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Subdoc:
-    """One subdocument struct: its guid and the byte span of its encoded options."""
-
-    guid: str
-    options_start: int
-    options_end: int
-    has_meta: bool
-
-
 @dataclass(slots=True)
 class UpdateShape:
     """What ``read_shape`` found in one update."""
 
-    subdocs: list[Subdoc] = field(default_factory=list)
+    subdocs: int = 0
     has_xml_hook: bool = False
 
 
-def may_hold_subdoc_meta(update: bytes) -> bool:
-    """Cheap test: False means ``update`` certainly holds no subdocument with ``meta``."""
-    return any(marker in update for marker in _SUBDOC_META_MARKERS)
+def subdoc_options_with_meta(update: bytes) -> dict[str, bytes]:
+    """``{guid: encoded options}`` of the subdocuments in ``update`` whose options (as Yjs
+    writes them) hold ``meta``.
+
+    Where the bytes before the options read as more than one plausible guid, each is listed:
+    an entry that names no subdocument is never used.
+    """
+    found: dict[str, bytes] = {}
+    if b"\x04meta" not in update:
+        return found
+    for match in _YJS_META_OPTIONS.finditer(update):
+        start = match.start()
+        end = _end_of_object_with(update, start, "meta")
+        if end is not None:
+            for guid in _strings_ending_at(update, start):
+                found[guid] = update[start:end]
+    return found
+
+
+def guid_pattern(guids: list[str]) -> re.Pattern[bytes]:
+    """A pattern for ``subdoc_option_spans``: any of ``guids`` as Yjs encodes a string, then
+    the start of an object."""
+    encoded = sorted((_var_string(guid) for guid in guids), key=len, reverse=True)
+    return re.compile(b"(" + b"|".join(map(re.escape, encoded)) + b")\x76")
+
+
+def subdoc_option_spans(update: bytes, guids: re.Pattern[bytes]) -> list[tuple[str, int, int]]:
+    """``(guid, start, end)`` of each subdocument's options that pycrdt wrote in ``update``,
+    for the guids of ``guids`` (``guid_pattern``), in order."""
+    spans = []
+    for match in guids.finditer(update):
+        start = match.end() - 1
+        end = _end_of_object_with(update, start, "shouldLoad")
+        if end is not None:
+            _length, pos = read_uint(match.group(1))
+            spans.append((match.group(1)[pos:].decode(), start, end))
+    return spans
 
 
 def read_shape(update: bytes) -> UpdateShape:
@@ -189,10 +224,9 @@ def _read_content(reader: _Reader, ref: int, shape: UpdateShape) -> None:
         for _ in range(reader.uint()):
             _skip_any(reader, 0)
     elif ref == 9:  # subdocument: guid, options
-        guid = reader.string()
-        start = reader.pos
-        has_meta = _skip_any(reader, 0, watch_key="meta")
-        shape.subdocs.append(Subdoc(guid, start, reader.pos, has_meta))
+        reader.skip_bytes()
+        _skip_any(reader, 0)
+        shape.subdocs += 1
     else:
         raise ShapeError(f"unknown content type {ref}")
 
@@ -225,6 +259,39 @@ def _skip_any(reader: _Reader, depth: int, watch_key: str | None = None) -> bool
     else:
         raise ShapeError(f"unknown value type {kind}")
     return False
+
+
+def _end_of_object_with(data: bytes, start: int, key: str) -> int | None:
+    """Where the ``Any`` object at ``start`` ends, if it is one holding ``key``."""
+    reader = _Reader(data, start)
+    try:
+        return reader.pos if _skip_any(reader, 0, watch_key=key) else None
+    except ShapeError:
+        return None
+
+
+def _strings_ending_at(data: bytes, end: int) -> list[str]:
+    """Printable strings of 1-``MAX_GUID_BYTES`` bytes, encoded as Yjs does (length byte,
+    UTF-8), that end right before ``end``."""
+    found = []
+    for length in range(1, min(MAX_GUID_BYTES, end - 1) + 1):
+        if data[end - length - 1] == length:
+            try:
+                text = data[end - length:end].decode()
+            except UnicodeDecodeError:
+                continue
+            if text.isprintable():
+                found.append(text)
+    return found
+
+
+def _var_string(text: str) -> bytes:
+    encoded = text.encode()
+    length, parts = len(encoded), []
+    while length >= 0x80:
+        parts.append(length & 0x7F | 0x80)
+        length >>= 7
+    return bytes([*parts, length]) + encoded
 
 
 _VAR_UINT = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")

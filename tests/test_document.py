@@ -9,7 +9,7 @@ from backend.document import BoardDocument
 from backend.errors import CloseConnection
 from backend.protocol import CloseCode
 from backend.store.store import merge_updates_into_snapshot
-from backend.update_shape import read_shape
+from backend.update_shape import subdoc_options_with_meta
 from tests.test_update_shape import YJS_SUBDOC, YJS_XML_HOOK
 
 
@@ -70,17 +70,17 @@ def test_an_unrelated_board_has_nothing_pending():
     assert document.full_update() == doc.get_update()
 
 
-def _subdoc_meta(update: bytes) -> bytes:
-    """The raw options of the subdocument in ``update`` as a Yjs client would read them."""
-    [subdoc] = read_shape(update).subdocs
-    return update[subdoc.options_start:subdoc.options_end]
+def _subdoc_meta(update: bytes) -> bytes | None:
+    """The options with meta of subdocument ``sub-guid-1`` in ``update``, if any."""
+    return subdoc_options_with_meta(update).get("sub-guid-1")
 
 
 def test_subdocument_options_are_spliced_back_into_pycrdt_encodings():
     original = _subdoc_meta(YJS_SUBDOC)
+    assert original is not None
     document = BoardDocument()
     document.apply_update(YJS_SUBDOC)
-    assert _subdoc_meta(document.doc.get_update()) != original  # pycrdt drops meta
+    assert _subdoc_meta(document.doc.get_update()) is None  # pycrdt drops meta
     assert _subdoc_meta(document.full_update()) == original
     assert _subdoc_meta(document.missing_since(b"\x00")) == original
     other = Doc()

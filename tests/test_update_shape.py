@@ -7,10 +7,14 @@ from pycrdt import Doc, IdSet, Map, get_update
 
 from backend.update_shape import (
     MAX_ANY_DEPTH,
+    PYCRDT_OPTIONS_MARK,
     ShapeError,
-    may_hold_subdoc_meta,
+    UpdateShape,
+    guid_pattern,
     read_shape,
     state_as_id_ranges,
+    subdoc_option_spans,
+    subdoc_options_with_meta,
 )
 
 # Made by Yjs 13.6.33 (tests/interop/node_modules): client 333 sets
@@ -23,28 +27,25 @@ YJS_SUBDOC = bytes.fromhex(
 YJS_XML_HOOK = bytes.fromhex("0102bc03000701017805066d79686f6f6b2800bc0300016b0177017600")
 
 
-def test_finds_a_subdocument_and_the_span_of_its_options():
-    shape = read_shape(YJS_SUBDOC)
-    [subdoc] = shape.subdocs
-    assert subdoc.guid == "sub-guid-1" and subdoc.has_meta
-    options = YJS_SUBDOC[subdoc.options_start:subdoc.options_end]
+def test_finds_the_options_yjs_wrote_and_where_pycrdt_wrote_its_own():
+    [(guid, options)] = subdoc_options_with_meta(YJS_SUBDOC).items()
+    assert guid == "sub-guid-1"
     assert options.startswith(b"\x76\x02") and b"hello" in options
-    assert not shape.has_xml_hook
+    doc = Doc()
+    doc.apply_update(YJS_SUBDOC)
+    lossy = doc.get_update()
+    assert subdoc_options_with_meta(lossy) == {}  # pycrdt dropped meta
+    [(found, start, end)] = subdoc_option_spans(lossy, guid_pattern(["other", guid]))
+    assert found == guid and lossy[start:end].startswith(b"\x76")
+    assert PYCRDT_OPTIONS_MARK in lossy[start:end]
+    assert subdoc_option_spans(lossy, guid_pattern(["other"])) == []
 
 
 def test_finds_an_xml_hook_that_pycrdt_cannot_decode():
     with pytest.raises(ValueError):
         Doc().apply_update(YJS_XML_HOOK)
     assert read_shape(YJS_XML_HOOK).has_xml_hook
-
-
-def test_meta_marker_test_tells_yjs_options_from_pycrdt_ones():
-    assert may_hold_subdoc_meta(YJS_SUBDOC)
-    doc = Doc()
-    doc.apply_update(YJS_SUBDOC)
-    lossy = doc.get_update()
-    assert not may_hold_subdoc_meta(lossy)
-    assert read_shape(lossy).subdocs[0].has_meta is False
+    assert read_shape(YJS_SUBDOC) == UpdateShape(subdocs=1, has_xml_hook=False)
 
 
 def test_reads_what_pycrdt_writes():
@@ -52,8 +53,7 @@ def test_reads_what_pycrdt_writes():
     elements = doc.get("elements", type=Map)
     elements["a"] = {"x": 1.5, "tags": ["p", None, True], "n": -7}
     del elements["a"]
-    shape = read_shape(doc.get_update())
-    assert shape.subdocs == [] and not shape.has_xml_hook
+    assert read_shape(doc.get_update()) == UpdateShape()
     deletions_only = get_update(doc.get_update(), doc.get_state())  # no structs, then the ds
     assert deletions_only[0] == 0
     # one client with one struct: its state covers exactly the one deleted range
@@ -77,4 +77,4 @@ def test_nesting_past_the_bound_is_refused_without_recursion_error():
     with pytest.raises(ShapeError, match="nested"):
         read_shape(update)
     shallow = b"\x01\x01\x07\x00\x08\x01\x01m\x01" + b"\x75\x01" * 3 + b"\x7e" + b"\x00"
-    assert read_shape(shallow).subdocs == []
+    assert read_shape(shallow) == UpdateShape()
