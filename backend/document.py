@@ -14,6 +14,7 @@ spliced back as the client sent them (``update_shape``).
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable
@@ -35,12 +36,16 @@ from .update_shape import (
     subdoc_options_with_meta,
 )
 
+log = logging.getLogger(__name__)
+
 EMPTY_UPDATE = b"\x00\x00"
 """Yjs v1 encoding of an update that changes nothing (no structs, empty delete set)."""
 EMPTY_STATE_VECTOR = b"\x00"
 """The state vector of a client that holds nothing (a fresh tab, a late joiner)."""
 
 
+MAX_SUBDOC_OPTIONS = 1000
+"""Subdocuments per board whose options (``meta``) are kept to restore re-encodings."""
 MAX_UNCHECKED = 256
 """Held update parts (see ``BoardDocument.track``) after which they are checked and merged."""
 
@@ -97,8 +102,7 @@ class BoardDocument:
                 self._held_at = None
             options = subdoc_options_with_meta(update)
             if options:
-                self._subdoc_options.update(options)
-                self._subdoc_guids = guid_pattern(list(self._subdoc_options))
+                self._remember_subdoc_options(options)
         if len(self._held) > MAX_UNCHECKED:
             self._pending()
 
@@ -118,6 +122,19 @@ class BoardDocument:
             self._held = [] if rest is None else [rest]
             self._held_at = state
         return self._held[0] if self._held else None
+
+    def _remember_subdoc_options(self, options: dict[str, bytes]) -> None:
+        new = options.keys() - self._subdoc_options.keys()
+        room = MAX_SUBDOC_OPTIONS - len(self._subdoc_options)
+        if len(new) > room:
+            if room > 0:
+                log.warning("a board holds over %d subdocuments with meta; the meta of further "
+                            "ones is not kept when the server re-encodes", MAX_SUBDOC_OPTIONS)
+            new = set(sorted(new)[:max(room, 0)])
+        self._subdoc_options.update({guid: options[guid] for guid in options
+                                     if guid in new or guid in self._subdoc_options})
+        if new:
+            self._subdoc_guids = guid_pattern(list(self._subdoc_options))
 
     def restore(self, update: bytes) -> bytes:
         """``update`` (made by pycrdt) with each subdocument's options as its client sent

@@ -32,6 +32,9 @@ MAX_SHAPE_BYTES = 256 * 1024
 """Largest update ``read_shape`` is run on by the server (see the module docstring)."""
 MAX_GUID_BYTES = 127
 """Longest subdocument guid whose options are kept (Yjs uses 36-character UUIDs)."""
+MAX_SUBDOCS_READ = 1000
+"""Most subdocument options ``subdoc_options_with_meta`` reads in one update: each costs a
+little Python, and one update could carry nearly a million byte patterns that look like one."""
 
 _XML_ELEMENT, _XML_HOOK = 3, 5  # Yjs type refs that carry a name after the ref
 _YJS_META_OPTIONS = re.compile(rb"\x76[\x01-\x03](?:\x02gc\x79)?(?:\x08autoLoad\x78)?\x04meta")
@@ -63,7 +66,9 @@ def subdoc_options_with_meta(update: bytes) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     if b"\x04meta" not in update:
         return found
-    for match in _YJS_META_OPTIONS.finditer(update):
+    for count, match in enumerate(_YJS_META_OPTIONS.finditer(update)):
+        if count == MAX_SUBDOCS_READ:
+            break
         start = match.start()
         end = _end_of_object_with(update, start, "meta")
         if end is not None:

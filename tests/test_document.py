@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pycrdt import Doc, Map, Text, merge_updates
 
-from backend.document import BoardDocument
+from backend.document import MAX_SUBDOC_OPTIONS, BoardDocument
 from backend.errors import CloseConnection
 from backend.protocol import CloseCode
 from backend.store.store import merge_updates_into_snapshot
@@ -101,3 +101,11 @@ def test_xml_hook_is_refused_with_4422_and_garbage_with_1007():
     with pytest.raises(CloseConnection) as garbage:
         document.apply_update(b"\x05\xff\xff\xff\xff")
     assert garbage.value.code == CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA
+
+
+def test_kept_subdocument_options_are_capped_per_board(caplog):
+    document = BoardDocument()
+    options = {f"guid-{i}": b"\x76\x01\x04meta\x7e" for i in range(MAX_SUBDOC_OPTIONS + 10)}
+    document._remember_subdoc_options(options)
+    assert len(document._subdoc_options) == MAX_SUBDOC_OPTIONS
+    assert "subdocuments with meta" in caplog.text

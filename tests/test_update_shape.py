@@ -7,6 +7,7 @@ from pycrdt import Doc, IdSet, Map, get_update
 
 from backend.update_shape import (
     MAX_ANY_DEPTH,
+    MAX_SUBDOCS_READ,
     PYCRDT_OPTIONS_MARK,
     ShapeError,
     UpdateShape,
@@ -78,3 +79,11 @@ def test_nesting_past_the_bound_is_refused_without_recursion_error():
         read_shape(update)
     shallow = b"\x01\x01\x07\x00\x08\x01\x01m\x01" + b"\x75\x01" * 3 + b"\x7e" + b"\x00"
     assert read_shape(shallow) == UpdateShape()
+
+
+def test_reads_at_most_max_subdocs_options_in_one_update():
+    lookalikes = b"".join(b"\x05" + f"g{i:04d}".encode() + b"\x76\x01\x04meta\x7e"
+                          for i in range(2 * MAX_SUBDOCS_READ))
+    found = subdoc_options_with_meta(lookalikes)
+    assert len(found) == MAX_SUBDOCS_READ
+    assert found["g0000"] == b"\x76\x01\x04meta\x7e"
