@@ -4,23 +4,50 @@
 on bytes it cannot decode and leaves the document unchanged. No observers are attached to
 the ``Doc`` (pycrdt 0.14 keeps a document alive after ``unobserve``), so dropping the last
 reference to a ``BoardDocument`` really frees it.
+
+Every encoding the board hands out (to late joiners, exports, compaction) carries what pycrdt
+alone would drop (issue 19): structs and deletions still waiting for their dependencies
+(pycrdt holds them as pending but leaves them out of ``get_update``) are kept as raw bytes and
+merged in until the document has integrated them, and subdocument options (``meta``) are
+spliced back as the client sent them (``update_shape``).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Iterable
 
-from pycrdt import Doc
+from pycrdt import ContentAttribute, Doc, IdMap, IdSet, get_update, merge_updates
 
 from . import metrics
 from .errors import CloseConnection
 from .protocol import CloseCode
+from .update_shape import (
+    MAX_SHAPE_BYTES,
+    PYCRDT_OPTIONS_MARK,
+    ShapeError,
+    guid_pattern,
+    read_shape,
+    read_uint,
+    state_as_id_ranges,
+    subdoc_option_spans,
+    subdoc_options_with_meta,
+)
+
+log = logging.getLogger(__name__)
 
 EMPTY_UPDATE = b"\x00\x00"
 """Yjs v1 encoding of an update that changes nothing (no structs, empty delete set)."""
 EMPTY_STATE_VECTOR = b"\x00"
 """The state vector of a client that holds nothing (a fresh tab, a late joiner)."""
+
+
+MAX_SUBDOC_OPTIONS = 1000
+"""Subdocuments per board whose options (``meta``) are kept to restore re-encodings."""
+MAX_UNCHECKED = 256
+"""Held update parts (see ``BoardDocument.track``) after which they are checked and merged."""
 
 
 class BoardDocument:
@@ -34,6 +61,10 @@ class BoardDocument:
     def __init__(self) -> None:
         self.doc = Doc()
         self._full_update: bytes | None = None
+        self._held: list[bytes] = []  # parts of updates not integrated when they came
+        self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
+        self._subdoc_options: dict[str, bytes] = {}
+        self._subdoc_guids: re.Pattern[bytes] | None = None
 
     @classmethod
     def from_updates(cls, updates: Iterable[bytes]) -> BoardDocument:
@@ -42,11 +73,79 @@ class BoardDocument:
         Raises ``ValueError`` if a stored update cannot be decoded.
         """
         document = cls()
+        stored = [update for update in updates if update != EMPTY_UPDATE]
         with document.doc.transaction():
-            for update in updates:
-                if update != EMPTY_UPDATE:
-                    document.doc.apply_update(update)
+            for update in stored:
+                document.doc.apply_update(update)
+        document.track(stored)
         return document
+
+    def add_stored(self, update: bytes) -> None:
+        """Apply one stored update outside ``from_updates`` (raises ``ValueError``)."""
+        self.doc.apply_update(update)
+        self.track([update])
+
+    def track(self, updates: list[bytes]) -> None:
+        """Note what of ``updates`` (already applied) pycrdt would leave out of encodings:
+        parts not integrated yet, and subdocument options.
+
+        Structs beyond the state vector are known at once (a native diff); deletions are
+        only suspect until ``_pending`` checks them, in one batch, when an encoding is asked
+        for (or when ``MAX_UNCHECKED`` have piled up): most updates delete something, and
+        the check costs more than applying a small update."""
+        self._full_update = None
+        state = self.doc.get_state()
+        for update in updates:
+            rest = get_update(update, state)
+            if rest != EMPTY_UPDATE:  # structs not integrated, or deletions to check
+                self._held.append(rest)
+                self._held_at = None
+            options = subdoc_options_with_meta(update)
+            if options:
+                self._remember_subdoc_options(options)
+        if len(self._held) > MAX_UNCHECKED:
+            self._pending()
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether structs or deletions wait for updates that have not arrived."""
+        return self._pending() is not None
+
+    def _pending(self) -> bytes | None:
+        """Everything held back, merged, pruned of what has integrated since."""
+        if not self._held:
+            return None
+        state = self.doc.get_state()
+        if state != self._held_at:
+            held = self._held[0] if len(self._held) == 1 else merge_updates(*self._held)
+            rest = _not_integrated(held, state)
+            self._held = [] if rest is None else [rest]
+            self._held_at = state
+        return self._held[0] if self._held else None
+
+    def _remember_subdoc_options(self, options: dict[str, bytes]) -> None:
+        new = options.keys() - self._subdoc_options.keys()
+        room = MAX_SUBDOC_OPTIONS - len(self._subdoc_options)
+        if len(new) > room:
+            if room > 0:
+                log.warning("a board holds over %d subdocuments with meta; the meta of further "
+                            "ones is not kept when the server re-encodes", MAX_SUBDOC_OPTIONS)
+            new = set(sorted(new)[:max(room, 0)])
+        self._subdoc_options.update({guid: options[guid] for guid in options
+                                     if guid in new or guid in self._subdoc_options})
+        if new:
+            self._subdoc_guids = guid_pattern(list(self._subdoc_options))
+
+    def restore(self, update: bytes) -> bytes:
+        """``update`` (made by pycrdt) with each subdocument's options as its client sent
+        them (pycrdt drops ``meta``)."""
+        if self._subdoc_guids is None or PYCRDT_OPTIONS_MARK not in update:
+            return update
+        parts, pos = [], 0
+        for guid, start, end in subdoc_option_spans(update, self._subdoc_guids):
+            parts += [update[pos:start], self._subdoc_options[guid]]
+            pos = end
+        return b"".join(parts) + update[pos:] if parts else update
 
     def apply_update(self, update: bytes) -> bool:
         """Apply one client update; return False when it was empty (nothing to relay or store).
@@ -60,9 +159,8 @@ class BoardDocument:
         try:
             self.doc.apply_update(update)
         except ValueError as exc:
-            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
-                                  f"update rejected: {exc}") from None
-        self._full_update = None
+            _refuse(update, exc)
+        self.track([update])
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
 
@@ -78,13 +176,56 @@ class BoardDocument:
         if state_vector == EMPTY_STATE_VECTOR:
             return self.full_update()
         try:
-            return self.doc.get_update(state_vector)
+            missing = self.doc.get_update(state_vector)
+            pending = self._pending()
+            if pending is not None:
+                missing = merge_updates(missing, get_update(pending, state_vector))
         except ValueError as exc:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"bad state vector: {exc}") from None
+        return self.restore(missing)
 
     def full_update(self) -> bytes:
-        """The whole board as one update (cached until the next change)."""
+        """The whole board as one update, pending parts included (cached until the next
+        change)."""
         if self._full_update is None:
-            self._full_update = self.doc.get_update()
+            update = self.doc.get_update()
+            pending = self._pending()
+            if pending is not None:
+                update = merge_updates(update, pending)
+            self._full_update = self.restore(update)
         return self._full_update
+
+
+_MARK = [ContentAttribute("deleted", True)]  # IdMap ignores ranges without attributes
+
+
+def _not_integrated(update: bytes, state: bytes) -> bytes | None:
+    """What of ``update`` (already applied) the document with ``state`` has not integrated:
+    structs beyond its state vector, or deletions of items it does not hold yet (pycrdt keeps
+    both as pending). None when everything is in."""
+    rest = get_update(update, state)
+    structs, pos = read_uint(rest)
+    if structs:
+        return rest
+    if rest[pos:pos + 1] == b"\x00":  # no deletions either
+        return None
+    # deletions of items the document does not hold yet, compared natively: a step 2 carries
+    # the sender's whole delete set, tens of thousands of ranges on a big board
+    deletions = IdMap.from_set(IdSet.decode(rest[pos:]), _MARK)
+    return rest if deletions - IdSet.decode(state_as_id_ranges(state)) else None
+
+
+def _refuse(update: bytes, exc: ValueError) -> None:
+    """Raise the close for an update pycrdt rejected: 4422 for valid Yjs it cannot hold
+    (``Y.XmlHook``), which the stock client does not retry into, else 1007. Only updates up
+    to ``MAX_SHAPE_BYTES`` are read in Python to tell them apart."""
+    try:
+        shape = read_shape(update) if len(update) <= MAX_SHAPE_BYTES else None
+    except ShapeError:
+        shape = None
+    if shape is not None and shape.has_xml_hook:
+        raise CloseConnection(CloseCode.WS_4422_UNSUPPORTED_CONTENT,
+                              "Y.XmlHook content cannot be stored by this server") from None
+    raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                          f"update rejected: {exc}") from None

@@ -52,6 +52,9 @@ UPDATE_APPLY_SECONDS = Histogram(f"{_PREFIX}_update_apply_seconds",
 COMMIT_SECONDS = Histogram(f"{_PREFIX}_commit_seconds",
                            "Time of one group commit of queued updates to the database.",
                            buckets=_LATENCY_BUCKETS_S)
+UNKNOWN_MESSAGES = Counter(
+    f"{_PREFIX}_unknown_messages",
+    "Frames of an outer message type the server does not handle (ignored, not closed).")
 COMMIT_FAILURES = Counter(f"{_PREFIX}_commit_failures", "Group commits that failed (retried).")
 COMPACTIONS = Counter(f"{_PREFIX}_compactions", "Board compactions, by outcome.", ["outcome"])
 BROKER_PUBLISHED = Counter(f"{_PREFIX}_broker_published",

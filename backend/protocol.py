@@ -41,6 +41,11 @@ class FrameError(ValueError):
     """A frame that is not a well-formed y-websocket message."""
 
 
+class UnknownMessageType(FrameError):
+    """A frame whose outer message type this server does not handle (an app's own protocol
+    extension, or AUTH sent by a client): ignored, as the reference server does."""
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One parsed y-websocket message.
@@ -57,8 +62,9 @@ class Frame:
 def parse_frame(data: bytes) -> Frame:
     """Split one WebSocket frame into its message type and payload.
 
-    Raises ``FrameError`` for an unknown type, a truncated body, a length that does not
-    match the frame, or trailing bytes.
+    Raises ``UnknownMessageType`` for an outer type other than SYNC, AWARENESS and
+    QUERY_AWARENESS, ``FrameError`` for an unknown sync sub-type, a truncated body, a length
+    that does not match the frame, or trailing bytes.
     """
     message_type, pos = read_var_uint(data, 0)
     if message_type == MessageType.SYNC:
@@ -74,7 +80,7 @@ def parse_frame(data: bytes) -> Frame:
         if pos != len(data):
             raise FrameError("query-awareness message has a body")
         return Frame(MessageType.QUERY_AWARENESS, None, b"")
-    raise FrameError(f"unknown message type {message_type}")
+    raise UnknownMessageType(f"unknown message type {message_type}")
 
 
 def permission_denied_message(reason: str) -> bytes:

@@ -311,7 +311,7 @@ def _rebuild(board_id: str, stored: list[bytes]) -> BoardDocument:
         if update == EMPTY_UPDATE:
             continue
         try:
-            document.doc.apply_update(update)
+            document.add_stored(update)
         except ValueError as exc:
             log.error("board %s: stored update %d of %d cannot be decoded and is skipped: %s",
                       board_id, index + 1, len(stored), exc)

@@ -28,7 +28,7 @@ from .broker import Broker, RemoteKind
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
 from .errors import CloseConnection
 from .peer import websocket_frames
-from .protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
+from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -120,6 +120,9 @@ class Room:
         metrics.count_received(data)
         try:
             frame = parse_frame(data)
+        except UnknownMessageType:
+            metrics.UNKNOWN_MESSAGES.inc()  # an app's own extension: ignored, as y-websocket does
+            return
         except FrameError as exc:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"bad frame: {exc}") from None
@@ -215,14 +218,14 @@ class Room:
         messages = []
         relay, self._relay_updates = self._relay_updates, []
         publish, self._publish_updates = self._publish_updates, []
-        merged = _merged(relay) if relay else None
+        merged = self.document.restore(_merged(relay)) if relay else None
         if merged is not None:
             messages.append(create_update_message(merged))
         if publish:
             # nothing from other processes arrived meanwhile: the two lists are the same
             same = merged is not None and len(publish) == len(relay)
             self._broker.publish(self.board_id, RemoteKind.UPDATE,
-                                 merged if same else _merged(publish))
+                                 merged if same else self.document.restore(_merged(publish)))
         if self._relay_awareness:
             client_ids, self._relay_awareness = self._relay_awareness, []
             encoded = self.presence.encode(client_ids)

@@ -7,6 +7,7 @@ import logging
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 from pycrdt import create_awareness_message, write_var_uint
 from tornado.websocket import websocket_connect
 
@@ -37,7 +38,6 @@ def awareness_entry(state: bytes) -> bytes:
 
 
 BAD_FRAMES = {
-    "unknown_message_type": b"\x07\x00",
     "truncated_sync": b"\x00",
     "unknown_sync_type": b"\x00\x05\x01\x00",
     "update_pycrdt_rejects": b"\x00\x02\x05\xff\xff\xff\xff\xff",
@@ -152,3 +152,19 @@ async def test_names_with_dots_slashes_and_escapes_are_boards_stored_as_sent(
     await server.writer.flush()
     stored = {board.board_id for board in await server.store.list_boards()}
     assert set(names.values()) <= stored
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_unknown_message_types_are_ignored_counted_and_the_peer_keeps_syncing(
+        sb_server, yclient):
+    server = await sb_server()
+    board = "unknown_types"
+    sender = await yclient(server, board)
+    other = await yclient(server, board)
+    before = REGISTRY.get_sample_value("syncboard_unknown_messages_total")
+    for frame in (b"\x07\x00", b"\x02\x00", b"\x64\x03abc"):
+        await sender.send(frame)
+    await sender.put("after", 1)
+    await other.wait_for(lambda: other.snapshot().get("after") == 1, what="edit after them")
+    assert REGISTRY.get_sample_value("syncboard_unknown_messages_total") == before + 3
+    assert not sender.closed.is_set()

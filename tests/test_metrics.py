@@ -94,7 +94,7 @@ async def test_refusals_are_counted_by_close_code_and_http_status(sb_server, ycl
     server = await sb_server()
     before = await scrape(server)
     client = await yclient(server, "metrics-refusal")
-    await client.send(b"\x07garbage")
+    await client.send(b"\x00\x05garbage")  # unknown sync sub-type: a malformed known type
     assert await client.wait_closed() == CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA
     with pytest.raises(HTTPClientError) as refused:
         await AsyncHTTPClient().fetch(f"http://127.0.0.1:{server.port}/ws/board",

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from pycrdt import Doc, create_sync_message, create_update_message
 
-from backend.protocol import CloseCode, FrameError, MessageType, SyncType, parse_frame
+from backend.protocol import (
+    CloseCode,
+    FrameError,
+    MessageType,
+    SyncType,
+    UnknownMessageType,
+    parse_frame,
+)
 
 
 def test_parses_what_pycrdt_encodes():
@@ -21,6 +28,12 @@ def test_parses_what_pycrdt_encodes():
                                    b"\x03\x00", b"\x01\x80", b"\x02\x00"])
 def test_rejects_malformed(frame):
     with pytest.raises(FrameError):
+        parse_frame(frame)
+
+
+@pytest.mark.parametrize("frame", [b"\x02\x00", b"\x09", b"\x64\x03abc"])
+def test_unknown_outer_types_are_told_apart_from_malformed_frames(frame):
+    with pytest.raises(UnknownMessageType):
         parse_frame(frame)
 
 

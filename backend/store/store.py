@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pycrdt import Doc
 from sqlalchemy import bindparam, delete, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,6 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from ..document import BoardDocument
 from .migrate import SchemaError, prepare_schema
 from .schema import boards, files, snapshots, updates
 
@@ -333,12 +333,9 @@ def _engine_options(url: URL) -> dict[str, object]:
 
 
 def merge_updates_into_snapshot(stored: Iterable[bytes]) -> bytes:
-    """Apply stored updates to a fresh document and encode it whole (drops deleted content)."""
-    doc = Doc()
-    with doc.transaction():
-        for data in stored:
-            doc.apply_update(data)
-    return doc.get_update()
+    """Apply stored updates to a fresh document and encode it whole (drops deleted content;
+    keeps what is still pending and subdocuments' options, see ``BoardDocument``)."""
+    return BoardDocument.from_updates(stored).full_update()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pytest
 
-from tests.interop.node_client import NodeClient, missing_setup
+from tests.interop.node_client import Y_WEBSOCKET_PACKAGES, NodeClient, missing_setup
 
 SERVER_LOG_TAIL_LINES = 60
 
 
 @pytest.fixture
 def node_client(io_loop):
-    """Factory: ``await node_client()`` starts a Node driver process; all quit at teardown.
+    """Factory: ``await node_client(package="y-websocket")`` starts a Node driver process
+    holding providers of that npm package (see ``Y_WEBSOCKET_PACKAGES``); all quit at teardown.
 
     Fails (never skips) when Node or the npm packages are missing, saying how to install them.
     """
@@ -20,8 +24,8 @@ def node_client(io_loop):
         pytest.fail(problem, pytrace=False)
     clients: list[NodeClient] = []
 
-    async def start() -> NodeClient:
-        client = await NodeClient.start()
+    async def start(package: str = "y-websocket") -> NodeClient:
+        client = await NodeClient.start(package=package)
         clients.append(client)
         return client
 
@@ -33,6 +37,13 @@ def node_client(io_loop):
             print(f"--- node client {number} stderr:\n{client.stderr_text()}")
 
 
+@pytest.fixture(params=sorted(Y_WEBSOCKET_PACKAGES))
+def y_websocket(request) -> str:
+    """The npm package of one y-websocket release (1.5, 2.1, 3.1): a test taking this fixture
+    runs once per release."""
+    return Y_WEBSOCKET_PACKAGES[request.param]
+
+
 @pytest.fixture
 def server(server_process):
     """One syncboard server subprocess (see ``tests/server_process.py``)."""
@@ -41,8 +52,12 @@ def server(server_process):
 
 @pytest.fixture
 def board(request) -> str:
-    """A board id named after the test (cut to the 64-character id limit)."""
-    return request.node.name[:64]
+    """A board id named after the test: characters a board id cannot hold become ``_``, and
+    a name over the 64-character limit is cut, keeping a hash so parametrized runs differ."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.name)
+    if len(name) > 64:
+        name = name[:55] + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    return name
 
 
 @pytest.fixture(autouse=True)

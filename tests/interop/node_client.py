@@ -18,7 +18,9 @@ from typing import Any
 
 INTEROP_DIR = Path(__file__).resolve().parent
 DRIVER = INTEROP_DIR / "yjs_client.mjs"
-REQUIRED_PACKAGES = ("yjs", "y-websocket", "ws")
+Y_WEBSOCKET_PACKAGES = {"1.5": "y-websocket-1", "2.1": "y-websocket-2", "3.1": "y-websocket"}
+"""The y-websocket releases the suite runs against (npm aliases pinned in package.json)."""
+REQUIRED_PACKAGES = ("yjs", "ws", *Y_WEBSOCKET_PACKAGES.values())
 MAX_LINE_BYTES = 16 << 20
 
 
@@ -49,10 +51,11 @@ class NodeClient:
                        asyncio.create_task(self._read_stderr())]
 
     @classmethod
-    async def start(cls, timeout_s: float = 10) -> NodeClient:
-        """Start the process and wait for its ``ready`` event."""
+    async def start(cls, timeout_s: float = 10, package: str = "y-websocket") -> NodeClient:
+        """Start the process with the provider of npm ``package`` (one of
+        ``Y_WEBSOCKET_PACKAGES``) and wait for its ``ready`` event."""
         proc = await asyncio.create_subprocess_exec(
-            "node", str(DRIVER), cwd=INTEROP_DIR, stdin=asyncio.subprocess.PIPE,
+            "node", str(DRIVER), package, cwd=INTEROP_DIR, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             limit=MAX_LINE_BYTES)
         client = cls(proc)
@@ -109,20 +112,23 @@ class NodeClient:
         return client_id
 
     async def dump(self, doc: str = "main", maps: Sequence[str] = ("elements",),
-                   arrays: Sequence[str] = ()) -> dict:
-        """The doc's named maps and arrays, status, synced and shouldConnect flags, closes
-        and the other clients' awareness states."""
-        return await self.call("dump", doc, maps=list(maps), arrays=list(arrays))
+                   arrays: Sequence[str] = (), texts: Sequence[str] = (),
+                   subdoc_maps: Sequence[str] = ()) -> dict:
+        """The doc's named maps, arrays and texts, the subdocuments held in ``subdoc_maps``,
+        status, synced and shouldConnect flags, closes and the other clients' awareness."""
+        return await self.call("dump", doc, maps=list(maps), arrays=list(arrays),
+                               texts=list(texts), subdocMaps=list(subdoc_maps))
 
     async def wait_for(self, predicate: Callable[[dict], Any], doc: str = "main",
                        timeout_s: float = 10, what: str = "condition",
                        maps: Sequence[str] = ("elements",),
-                       arrays: Sequence[str] = ()) -> dict:
+                       arrays: Sequence[str] = (), texts: Sequence[str] = (),
+                       subdoc_maps: Sequence[str] = ()) -> dict:
         """Poll ``dump`` every 20 ms until ``predicate(state)`` holds; return that state."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
-            state = await self.dump(doc, maps, arrays)
+            state = await self.dump(doc, maps, arrays, texts, subdoc_maps)
             if predicate(state):
                 return state
             if loop.time() > deadline:

@@ -1,7 +1,9 @@
-"""Interop: the unmodified JS y-websocket 3.1 provider (under Node) against a syncboard process.
+"""Interop: the unmodified JS y-websocket provider (under Node) against a syncboard process.
 
 Each test starts a real ``python -m backend`` subprocess and one Node process per simulated
 browser tab, so a tab can be killed without a goodbye frame. Boards are named after the test.
+Tests taking the ``y_websocket`` fixture run once per release (1.5, 2.1, 3.1); the others use
+3.1.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ def _awareness_client_ids(frame: bytes) -> list[int]:
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_two_js_providers_converge_both_ways(server, node_client, board):
-    a, b = await node_client(), await node_client()
+async def test_two_js_providers_converge_both_ways(server, node_client, board, y_websocket):
+    a, b = await node_client(y_websocket), await node_client(y_websocket)
     await a.connect_synced(server.ws_url, board)
     await b.connect_synced(server.ws_url, board)
 
@@ -81,8 +83,8 @@ async def test_js_provider_and_pycrdt_peer_converge(server, node_client, board):
 
 @pytest.mark.gen_test(timeout=60)
 async def test_presence_appears_and_is_removed_promptly_when_a_tab_dies(
-        server, node_client, board):
-    a, b = await node_client(), await node_client()
+        server, node_client, board, y_websocket):
+    a, b = await node_client(y_websocket), await node_client(y_websocket)
     id_a = await a.connect_synced(server.ws_url, board, state={"user": "ann", "cursor": [1, 2]})
     id_b = await b.connect_synced(server.ws_url, board, state={"user": "bob"})
 
@@ -189,8 +191,8 @@ async def test_late_joiner_gets_everything_after_the_board_was_unloaded(
 
 @pytest.mark.gen_test(timeout=60)
 async def test_offline_edits_reach_others_after_reconnect_without_duplicates(
-        server, node_client, board):
-    a, b = await node_client(), await node_client()
+        server, node_client, board, y_websocket):
+    a, b = await node_client(y_websocket), await node_client(y_websocket)
     await a.connect_synced(server.ws_url, board)
     await b.connect_synced(server.ws_url, board)
     await a.call("push", array="strokes", values=["online-a"])
@@ -217,7 +219,7 @@ async def test_offline_edits_reach_others_after_reconnect_without_duplicates(
     assert state_a["arrays"] == state_b["arrays"]
 
     # A newcomer reads the server's copy: every stroke exactly once there too.
-    c = await node_client()
+    c = await node_client(y_websocket)
     await c.connect_synced(server.ws_url, board)
     state_c = await c.dump(arrays=["strokes"])
     assert state_c["arrays"] == state_b["arrays"]

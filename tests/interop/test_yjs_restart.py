@@ -25,8 +25,8 @@ def _stored_update_count(server, board: str) -> int:
 
 @pytest.mark.gen_test(timeout=90)
 async def test_providers_reconnect_after_restart_with_edits_made_while_server_was_down(
-        server, node_client, board):
-    a, b = await node_client(), await node_client()
+        server, node_client, board, y_websocket):
+    a, b = await node_client(y_websocket), await node_client(y_websocket)
     await a.connect_synced(server.ws_url, board)
     await b.connect_synced(server.ws_url, board)
     await a.call("set", key="before", value=1)
@@ -45,7 +45,7 @@ async def test_providers_reconnect_after_restart_with_edits_made_while_server_wa
         await client.wait_for(lambda s: s["synced"] and s["maps"]["elements"] == expected,
                               timeout_s=RECONNECT_TIMEOUT_S,
                               what=f"{name} reconnected and has both offline edits")
-    newcomer = await node_client()
+    newcomer = await node_client(y_websocket)
     await newcomer.connect_synced(server.ws_url, board)
     assert (await newcomer.dump())["maps"]["elements"] == expected
 

@@ -1,5 +1,7 @@
-// Drives unmodified y-websocket 3.1 providers under Node for the pytest interop tests.
+// Drives unmodified y-websocket providers under Node for the pytest interop tests.
 //
+//   node yjs_client.mjs [PACKAGE]   PACKAGE: y-websocket (3.1, the default), y-websocket-2 (2.1)
+//                                   or y-websocket-1 (1.5): npm aliases in package.json
 // Protocol: one JSON object per line on stdin, one per line on stdout.
 //   request  {"id": 1, "cmd": "connect", "doc": "a", "url": "ws://127.0.0.1:P/ws", "room": "b1"}
 //   reply    {"reply": 1, "ok": true, ...}        or {"reply": 1, "error": "message"}
@@ -20,8 +22,16 @@
 //   summary {map}                 {keys, updateBytes, stateVector} without the content
 //   edit_element {element, key, value}  set one field of an existing element map
 //   type_text {element, index, text}    insert into the element's Y.Text (UTF-16 index)
-//   dump {maps, arrays}           the named maps/arrays, connection state, others' awareness,
-//                                 the state vector {clientId: clock} (equal vectors = same doc)
+//   dump {maps, arrays, texts, subdocMaps}  the named maps/arrays/texts, connection state,
+//                                 others' awareness, the state vector {clientId: clock} (equal
+//                                 vectors = same doc), and for each of `subdocMaps` its
+//                                 subdocuments {key: {guid, meta, autoLoad}}
+//   add_subdocs {map, docs}       per [{key, guid, meta}], one transaction each:
+//                                 map.set(key, new Y.Doc({guid, meta}))
+//   add_xml_hook {fragment, name, values}  one transaction: a Y.XmlHook holding `values`
+//                                 appended to the named XML fragment
+//   send_frame {hex}              send raw bytes on the provider's socket (an app's own
+//                                 message type, say); fails when not connected
 //   awareness {state}             awareness.setLocalState(state) (null clears it)
 //   peers                         awareness states of the other clients, {clientId: state}
 //   disconnect / connect_again    provider.disconnect() / provider.connect()
@@ -31,8 +41,10 @@
 // connection-error, and closed (a 44xx close code: the provider gave up reconnecting).
 import readline from 'node:readline'
 import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+
+const providerPackage = process.argv[2] ?? 'y-websocket'
+const { WebsocketProvider } = await import(providerPackage)
 
 /** @type {Map<string, {doc: Y.Doc, provider: WebsocketProvider, status: string, closes: Array<any>}>} */
 const docs = new Map()
@@ -98,7 +110,12 @@ const elementOf = (doc, elementId) => {
   return element
 }
 
-const dump = ({ doc, provider, status, closes }, { maps = ['elements'], arrays = [] }) => ({
+const subdocsOf = (map) => Object.fromEntries(Array.from(map.entries())
+  .filter(([, value]) => value instanceof Y.Doc)
+  .map(([key, sub]) => [key, { guid: sub.guid, meta: sub.meta ?? null, autoLoad: sub.autoLoad }]))
+
+const dump = ({ doc, provider, status, closes },
+  { maps = ['elements'], arrays = [], texts = [], subdocMaps = [] }) => ({
   clientId: doc.clientID,
   status,
   synced: provider.synced,
@@ -107,6 +124,8 @@ const dump = ({ doc, provider, status, closes }, { maps = ['elements'], arrays =
   stateVector: Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(doc))),
   maps: Object.fromEntries(maps.map((key) => [key, doc.getMap(key).toJSON()])),
   arrays: Object.fromEntries(arrays.map((key) => [key, doc.getArray(key).toJSON()])),
+  texts: Object.fromEntries(texts.map((key) => [key, doc.getText(key).toString()])),
+  subdocs: Object.fromEntries(subdocMaps.map((key) => [key, subdocsOf(doc.getMap(key))])),
   peers: othersStates({ doc, provider })
 })
 
@@ -167,6 +186,25 @@ const commands = {
     const { doc } = entryOf(name)
     doc.transact(() => elementOf(doc, element).get('text').insert(index, text))
   },
+  add_subdocs: (name, { map, docs }) => {
+    const { doc } = entryOf(name)
+    for (const { key, guid, meta } of docs) {
+      doc.transact(() => doc.getMap(map).set(key, new Y.Doc({ guid, meta })))
+    }
+  },
+  add_xml_hook: (name, { fragment, name: hookName, values }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => {
+      const hook = new Y.XmlHook(hookName)
+      doc.getXmlFragment(fragment).push([hook])
+      for (const [key, value] of Object.entries(values)) hook.set(key, value)
+    })
+  },
+  send_frame: (name, { hex }) => {
+    const { provider } = entryOf(name)
+    if (provider.ws === null || !provider.wsconnected) throw new Error('not connected')
+    provider.ws.send(Buffer.from(hex, 'hex'))
+  },
   dump: (name, args) => dump(entryOf(name), args),
   awareness: (name, { state }) => { entryOf(name).provider.awareness.setLocalState(state) },
   peers: (name) => ({ peers: othersStates(entryOf(name)) }),
@@ -200,4 +238,4 @@ const input = readline.createInterface({ input: process.stdin })
 input.on('line', handle)
 // pytest went away: leave without lingering.
 input.on('close', () => commands.quit())
-send({ event: 'ready' })
+send({ event: 'ready', package: providerPackage })

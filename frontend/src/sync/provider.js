@@ -22,6 +22,7 @@ const { STEP1, STEP2, UPDATE } = protocol.syncTypes;
 const TERMINAL_CODES = new Set([
   protocol.closeCodes.WS_4403_FORBIDDEN.code,
   protocol.closeCodes.WS_4413_BOARD_TOO_LARGE.code,
+  protocol.closeCodes.WS_4422_UNSUPPORTED_CONTENT.code,
 ]);
 /** The close code of an edit the server can never accept (too big for the board's cap). */
 const EDIT_REFUSED_CODE = protocol.closeCodes.WS_4413_BOARD_TOO_LARGE.code;
