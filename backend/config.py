@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cli_args import ArgumentParser
+
 ENV_PREFIX = "SYNCBOARD_"
 MIB = 1024 * 1024
 
@@ -179,7 +181,7 @@ def load_settings(argv: Sequence[str] | None = None,
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser behind ``python -m backend --help``."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(  # values may start with "-" (tokens, ids): see cli_args.py
         prog="python -m backend",
         description="syncboard: collaborative whiteboard server (y-websocket protocol).",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -8,14 +8,13 @@ token, 403 for a token of another board, a revoked or view-only token.
 from __future__ import annotations
 
 import re
-import secrets
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from tornado.web import HTTPError, RequestHandler
 
-from .access import AccessDenied, AccessPolicy, Role
+from .access import AccessDenied, AccessPolicy, Role, new_board_id
 from .protocol import BOARD_ID_PATTERN
 from .registry import BoardRegistry
 
@@ -104,7 +103,7 @@ class BoardsHandler(JsonHandler):
         self.registry = registry
 
     async def post(self) -> None:
-        board_id = secrets.token_urlsafe(16)  # 22 url-safe characters, 128 random bits
+        board_id = new_board_id()
         await self.registry.store.create_board(board_id)
         self.set_status(201)
         self.finish(self.board_links(board_id, 0))

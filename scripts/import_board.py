@@ -18,23 +18,27 @@ needed for a new board, nor when the server runs with ``--auth none``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
-import secrets
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent),
+                str(Path(__file__).resolve().parent / "lib")]
+from project_venv import use_project_venv  # noqa: E402  (stdlib only)
 
-from backend.board_model import build_import_update, validate_board_json
-from backend.protocol import BOARD_ID_PATTERN
-from backend.store import StoreError, open_store
-from backend.store.store import merge_updates_into_snapshot
+use_project_venv("requirements.txt")  # before any third-party import
+
+from backend.access import new_board_id  # noqa: E402
+from backend.board_model import build_import_update, validate_board_json  # noqa: E402
+from backend.cli_args import ArgumentParser  # noqa: E402
+from backend.protocol import BOARD_ID_PATTERN  # noqa: E402
+from backend.store import StoreError, open_store  # noqa: E402
+from backend.store.store import merge_updates_into_snapshot  # noqa: E402
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -45,8 +49,8 @@ class ImportFailed(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the importer; return the exit status."""
-    parser = argparse.ArgumentParser(prog="import_board.py",
-                                     description=__doc__.split("\n\n")[2].strip())
+    parser = ArgumentParser(prog="import_board.py",
+                            description=__doc__.split("\n\n")[2].strip())
     parser.add_argument("file", metavar="FILE.json", help="a JSON export form; - for stdin")
     parser.add_argument("--board", metavar="ID", help="board to create or fill (default: new)")
     source = parser.add_mutually_exclusive_group(required=True)
@@ -89,7 +93,7 @@ def read_import_file(name: str) -> dict[str, Any]:
 
 async def import_into_db(url: str, board_id: str | None, data: dict[str, Any]) -> tuple[str, int]:
     """Append the import update to the board's log in the database."""
-    board_id = board_id or secrets.token_urlsafe(16)
+    board_id = board_id or new_board_id()
     store = await open_store(url)
     try:
         base = merge_updates_into_snapshot(await store.load_updates(board_id))
