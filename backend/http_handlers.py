@@ -142,10 +142,10 @@ class BoardHandler(JsonHandler):
     async def get(self, board_id: str) -> None:
         """A board opened for the first time is loaded before its row is written (with the
         next group commit): it is answered from memory meanwhile, with nothing stored."""
-        info = await self.registry.store.board_info(self.board_id_or_404(board_id))
-        room = self.registry.rooms.get(board_id)
-        if info is None and room is None:
+        if not await self.registry.board_exists(self.board_id_or_404(board_id)):
             raise HTTPError(404, "no such board")
+        info = await self.registry.store.board_info(board_id)
+        room = self.registry.rooms.get(board_id)
         await self.require_board(board_id, Role.VIEW)
         self.finish({
             "id": board_id,

@@ -79,6 +79,11 @@ class BoardRegistry:
             room.unload_task = None
         return room
 
+    async def board_exists(self, board_id: str) -> bool:
+        """Whether ``board_id`` is a board: loaded here (a board opened for the first time is
+        stored with the next group commit) or stored. Every endpoint asks this one question."""
+        return board_id in self._rooms or await self.store.board_info(board_id) is not None
+
     def join(self, room: Room, peer: Peer) -> None:
         """Add ``peer`` to ``room`` (after ``acquire``)."""
         room.join(peer)
