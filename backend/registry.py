@@ -43,6 +43,7 @@ class BoardRegistry:
         self._early_remote: dict[str, list[tuple[RemoteKind, bytes]]] = {}
         self._connections_by_ip: dict[str, int] = {}
         self._sweepers: list[asyncio.Task] = []
+        self._closing = False
 
     @property
     def rooms(self) -> dict[str, Room]:
@@ -148,7 +149,7 @@ class BoardRegistry:
 
     def release_if_idle(self, room: Room) -> None:
         """Schedule the idle unload of ``room`` if it has no peers."""
-        if not room.peers and room.unload_task is None and \
+        if not room.peers and room.unload_task is None and not self._closing and \
                 self._rooms.get(room.board_id) is room:
             room.unload_task = asyncio.create_task(self._unload_when_idle(room))
 
@@ -194,14 +195,21 @@ class BoardRegistry:
         return _rebuild(board_id, await self.store.load_updates(board_id)).full_update()
 
     async def close(self) -> None:
-        """Close every peer with 1001 (going away); the writer is flushed by the caller."""
-        for sweeper in self._sweepers:
-            sweeper.cancel()
+        """Close every peer with 1001 (going away); the writer is flushed by the caller.
+
+        No idle unload is scheduled from here on (peers closed now leave later), and the
+        pending ones and the sweepers are cancelled and awaited, so none is left pending."""
+        self._closing = True
+        tasks = list(self._sweepers)
         for room in list(self._rooms.values()):
             if room.unload_task is not None:
-                room.unload_task.cancel()
+                tasks.append(room.unload_task)
+                room.unload_task = None
             for peer in list(room.peers):
                 peer.close(CloseCode.WS_1001_GOING_AWAY, "server shutting down")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _load(self, board_id: str) -> Room:
         started = time.perf_counter()

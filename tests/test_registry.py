@@ -77,3 +77,25 @@ async def test_unloaded_board_was_flushed_first(sb_server, yclient):
     assert "flushed" not in server.registry.rooms
     assert server.writer.pending_updates == 0
     assert len(await server.store.load_updates("flushed")) == 1
+
+
+def _pending_unloads() -> list[asyncio.Task]:
+    return [task for task in asyncio.all_tasks()
+            if not task.done() and "_unload_when_idle" in repr(task.get_coro())]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_shutdown_leaves_no_idle_unload_pending(sb_server, yclient):
+    server = await sb_server(idle_unload_s=3600)
+    clients = [await yclient(server, board) for board in ("stop-a", "stop-b", "stop-c")]
+    clients[0].close()  # one board already counting down when the server stops
+    await clients[0].wait_closed()
+    await clients[0].wait_for(lambda: len(_pending_unloads()) == 1, what="one countdown")
+    await server.stop()
+    for client in clients[1:]:
+        await client.wait_closed()  # the peers closed by the shutdown have left
+    # Their leaving must not start countdowns that nothing cancels ("Task was destroyed but
+    # it is pending!" at exit); give any late callback a few loop turns to show itself.
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert _pending_unloads() == []
