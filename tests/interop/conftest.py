@@ -12,6 +12,7 @@ SERVER_LOG_TAIL_LINES = 60
 @pytest.fixture
 def node_client(io_loop):
     """Factory: ``await node_client()`` starts a Node driver process; all quit at teardown.
+    ``node_client(time_scale=10)``: its clock runs ten times faster (``fast_clock.mjs``).
 
     Fails (never skips) when Node or the npm packages are missing, saying how to install them.
     """
@@ -20,8 +21,8 @@ def node_client(io_loop):
         pytest.fail(problem, pytrace=False)
     clients: list[NodeClient] = []
 
-    async def start() -> NodeClient:
-        client = await NodeClient.start()
+    async def start(time_scale: int = 1) -> NodeClient:
+        client = await NodeClient.start(time_scale=time_scale)
         clients.append(client)
         return client
 
