@@ -10,14 +10,12 @@ import pytest
 from backend.broker import RemoteKind
 from backend.broker_redis import BrokerError, RedisBroker, redacted
 from backend.store import open_store
-from tests.services import reachable
+from tests.services import redis_problem
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-needs_redis = pytest.mark.skipif(not reachable(6379),
-                                 reason="no Redis on 127.0.0.1:6379 (./scripts/test starts one "
-                                        "when redis-server is installed)")
+needs_redis = pytest.mark.skipif(redis_problem() is not None, reason=str(redis_problem()))
 
 
 class Inbox:

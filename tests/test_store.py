@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from backend.store import StoreError, UpdateWriter, open_store
 from backend.store.store import merge_updates_into_snapshot
-from tests.services import reachable
+from tests.services import postgres_problem
 from tests.yclient import state_vector
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -23,9 +23,9 @@ def db_url(request, tmp_path, io_loop):
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/store.db"
         return
-    if not reachable(5432):
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (./scripts/test starts a local one "
-                    "when it is installed)")
+    problem = postgres_problem()
+    if problem is not None:
+        pytest.skip(problem)
     name = f"syncboard_test_{uuid.uuid4().hex[:12]}"
     io_loop.run_sync(lambda: _admin(f'CREATE DATABASE "{name}"'))
     yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
