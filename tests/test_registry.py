@@ -49,18 +49,23 @@ async def test_load_unload_cycles_do_not_grow_memory(sb_server):
 
 @pytest.mark.gen_test(timeout=30)
 async def test_join_during_idle_countdown_keeps_the_room(sb_server, yclient):
-    server = await sb_server(idle_unload_s=0.3)
+    server = await sb_server(idle_unload_s=3600)  # the countdown never ends by itself here
     alice = await yclient(server, "keep")
     await alice.put("a", 1)
     room = server.registry.rooms["keep"]
     alice.close()
     await alice.wait_closed()
-    await asyncio.sleep(0.1)
+    await alice.wait_for(lambda: room.unload_task is not None, what="the idle countdown")
+    countdown = room.unload_task
     bob = await yclient(server, "keep")
-    await asyncio.sleep(0.5)
+    await bob.wait_for(countdown.done, what="the countdown cancelled")
+    assert countdown.cancelled() and room.unload_task is None
     assert server.registry.rooms["keep"] is room
     assert bob.snapshot() == {"a": 1}
     assert server.registry.loads_total == 1
+    bob.close()
+    await bob.wait_closed()
+    await bob.wait_for(lambda: room.unload_task is not None, what="a new countdown")
 
 
 @pytest.mark.gen_test(timeout=30)
