@@ -39,8 +39,10 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self, timeout_s: float = 20) -> None:
-        """Start the process and wait until ``/healthz`` answers."""
+    def start(self, timeout_s: float = 60) -> None:
+        """Start the process and wait until ``/healthz`` answers (it usually takes a second;
+        on a machine loaded by parallel test workers and other jobs, starts of 20 s were seen,
+        so the bound is generous: the wait ends as soon as the server answers)."""
         args = [sys.executable, "-m", "backend", "--host", "127.0.0.1",
                 "--port", str(self.port), "--db", self.db_url]
         for key, value in self.options.items():
