@@ -69,6 +69,17 @@ class ServerProcess:
         with urllib.request.urlopen(self.base_url + "/healthz", timeout=5) as response:
             return json.loads(response.read())
 
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of the samples of ``name`` with ``labels`` in ``/metrics``."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with urllib.request.urlopen(self.base_url + "/metrics", timeout=5) as response:
+            text = response.read().decode()
+        return sum(sample.value for family in text_string_to_metric_families(text)
+                   for sample in family.samples
+                   if sample.name == name and all(sample.labels.get(k) == v
+                                                  for k, v in labels.items()))
+
     def kill(self) -> None:
         """SIGKILL: no flush, no goodbye."""
         if self.proc is not None and self.proc.poll() is None:
