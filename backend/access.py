@@ -92,6 +92,16 @@ class TokenSigner:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def new_board_id() -> str:
+    """A random, unguessable board id: 22 url-safe characters (128 random bits), never starting
+    with ``-``, so that neither the id nor its tokens look like an option on a command line.
+    (Existing ids that start with ``-`` stay valid; the scripts accept them too.)"""
+    while True:
+        board_id = secrets.token_urlsafe(16)
+        if not board_id.startswith("-"):
+            return board_id
+
+
 def load_secret(configured: str, data_dir: str) -> bytes:
     """The configured secret, else the one kept in ``data_dir``, generated (mode 0600) on
     first start so that links survive restarts."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
+from .cli_args import ArgumentParser
 
 ENV_PREFIX = "SYNCBOARD_"
 MIB = 1024 * 1024
@@ -225,7 +226,7 @@ def load_settings(argv: Sequence[str] | None = None,
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser behind ``python -m backend --help``."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(  # values may start with "-" (tokens, ids): see cli_args.py
         prog="python -m backend",
         description="syncboard: collaborative whiteboard server (y-websocket protocol).",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -79,10 +79,10 @@ class _BoardEndpoint(JsonHandler):
         self.max_import_bytes = max_import_bytes
 
     async def existing_board(self, board_id: str, minimum: Role) -> str:
-        """The board id, or 404 when it is not a board or nothing is stored for it; 401/403
+        """The board id, or 404 when it is not a board (neither stored nor loaded); 401/403
         unless the bearer token grants ``minimum`` on it (or is the admin token)."""
         self.board_id_or_404(board_id)
-        if await self.store.board_info(board_id) is None:
+        if not await self.registry.board_exists(board_id):
             raise HTTPError(404, "no such board")
         await self.require_board(board_id, minimum)
         return board_id

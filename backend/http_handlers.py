@@ -8,14 +8,13 @@ token, 403 for a token of another board, a revoked or view-only token.
 from __future__ import annotations
 
 import html
-import secrets
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from tornado.web import HTTPError, RequestHandler
 
-from .access import AccessDenied, AccessPolicy, Role
+from .access import AccessDenied, AccessPolicy, Role, new_board_id
 from .board_names import board_name_problem, is_app_board_id
 from .registry import BoardRegistry
 
@@ -109,7 +108,7 @@ class BoardsHandler(JsonHandler):
         self.registry = registry
 
     async def post(self) -> None:
-        board_id = secrets.token_urlsafe(16)  # 22 url-safe characters, 128 random bits
+        board_id = new_board_id()
         await self.registry.store.create_board(board_id)
         self.set_status(201)
         self.finish(self.board_links(board_id, 0))
@@ -148,10 +147,10 @@ class BoardHandler(JsonHandler):
     async def get(self, board_id: str) -> None:
         """A board opened for the first time is loaded before its row is written (with the
         next group commit): it is answered from memory meanwhile, with nothing stored."""
-        info = await self.registry.store.board_info(self.board_id_or_404(board_id))
-        room = self.registry.rooms.get(board_id)
-        if info is None and room is None:
+        if not await self.registry.board_exists(self.board_id_or_404(board_id)):
             raise HTTPError(404, "no such board")
+        info = await self.registry.store.board_info(board_id)
+        room = self.registry.rooms.get(board_id)
         await self.require_board(board_id, Role.VIEW)
         self.finish({
             "id": board_id,

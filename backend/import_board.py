@@ -18,10 +18,8 @@ needed for a new board, nor when the server runs with ``--auth none``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import secrets
 import sys
 import urllib.error
 import urllib.parse
@@ -29,8 +27,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .access import new_board_id
 from .board_model import build_import_update, validate_board_json
 from .board_names import board_name_problem
+from .cli_args import ArgumentParser
 from .store import StoreError, open_store
 from .store.store import merge_updates_into_snapshot
 
@@ -43,7 +43,7 @@ class ImportFailed(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the importer; return the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[2].strip())
+    parser = ArgumentParser(prog="syncboard-import", description=__doc__.split("\n\n")[2].strip())
     parser.add_argument("file", metavar="FILE.json", help="a JSON export form; - for stdin")
     parser.add_argument("--board", metavar="ID", help="board to create or fill (default: new)")
     source = parser.add_mutually_exclusive_group(required=True)
@@ -87,7 +87,7 @@ def read_import_file(name: str) -> dict[str, Any]:
 
 async def import_into_db(url: str, board_id: str | None, data: dict[str, Any]) -> tuple[str, int]:
     """Append the import update to the board's log in the database."""
-    board_id = board_id or secrets.token_urlsafe(16)
+    board_id = board_id or new_board_id()
     store = await open_store(url)
     try:
         base = merge_updates_into_snapshot(await store.load_updates(board_id))

@@ -50,6 +50,7 @@ class BoardRegistry:
                                    settings.min_read_bytes_per_s, settings.read_window_s)
         self.receive_budget = ReceiveBudget(settings.max_step2_bytes_total)
         self._loads = LoadBatcher(store)
+        self._closing = False
 
     @property
     def rooms(self) -> dict[str, Room]:
@@ -86,6 +87,11 @@ class BoardRegistry:
             room.unload_task.cancel()
             room.unload_task = None
         return room
+
+    async def board_exists(self, board_id: str) -> bool:
+        """Whether ``board_id`` is a board: loaded here (a board opened for the first time is
+        stored with the next group commit) or stored. Every endpoint asks this one question."""
+        return board_id in self._rooms or await self.store.board_info(board_id) is not None
 
     def join(self, room: Room, peer: Peer) -> None:
         """Add ``peer`` to ``room`` (after ``acquire``)."""
@@ -154,7 +160,7 @@ class BoardRegistry:
 
     def release_if_idle(self, room: Room) -> None:
         """Schedule the idle unload of ``room`` if it has no peers."""
-        if not room.peers and room.unload_task is None and \
+        if not room.peers and room.unload_task is None and not self._closing and \
                 self._rooms.get(room.board_id) is room:
             room.unload_task = asyncio.create_task(self._unload_when_idle(room))
 
@@ -200,14 +206,21 @@ class BoardRegistry:
         return _rebuild(board_id, await self.store.load_updates(board_id)).full_update()
 
     async def close(self) -> None:
-        """Close every peer with 1001 (going away); the writer is flushed by the caller."""
-        for sweeper in self._sweepers:
-            sweeper.cancel()
+        """Close every peer with 1001 (going away); the writer is flushed by the caller.
+
+        No idle unload is scheduled from here on (peers closed now leave later), and the
+        pending ones and the sweepers are cancelled and awaited, so none is left pending."""
+        self._closing = True
+        tasks = list(self._sweepers)
         for room in list(self._rooms.values()):
             if room.unload_task is not None:
-                room.unload_task.cancel()
+                tasks.append(room.unload_task)
+                room.unload_task = None
             for peer in list(room.peers):
                 peer.close(CloseCode.WS_1001_GOING_AWAY, "server shutting down")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _load(self, board_id: str) -> Room:
         started = time.perf_counter()

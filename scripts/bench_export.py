@@ -12,7 +12,6 @@ median wall-clock times. Runs in-process, single-threaded, no server or database
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -20,12 +19,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent),
+                str(Path(__file__).resolve().parent / "lib")]
+from project_venv import use_project_venv  # noqa: E402  (stdlib only)
 
-from pycrdt import Array, Doc, Map, Text
+use_project_venv("requirements.txt")  # before any third-party import
 
-from backend.board_model import build_import_update, read_update, validate_board_json
-from backend.export import ExportOptions, export_board
+from pycrdt import Array, Doc, Map, Text  # noqa: E402
+
+from backend.board_model import build_import_update, read_update, validate_board_json  # noqa: E402
+from backend.cli_args import ArgumentParser  # noqa: E402
+from backend.export import ExportOptions, export_board  # noqa: E402
 
 STROKE_POINTS = 40
 KINDS = ("stroke", "stroke", "stroke", "rect", "ellipse", "line", "arrow", "text", "sticky",
@@ -69,7 +73,7 @@ def timed(step: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--elements", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)

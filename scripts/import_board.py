@@ -4,9 +4,13 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent),
+                str(Path(__file__).resolve().parent / "lib")]
+from project_venv import use_project_venv  # noqa: E402  (stdlib only)
 
-from backend.import_board import main
+use_project_venv("requirements.txt")  # before any third-party import
+
+from backend.import_board import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,7 +15,6 @@ sample and writes everything to ``--json``. Example (the 30-minute run of issue 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -27,11 +26,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from argparse import Namespace
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
+from project_venv import use_project_venv  # noqa: E402  (stdlib only)
+
+use_project_venv("requirements-dev.txt")  # before any third-party import
 
 import psutil  # noqa: E402
 from pycrdt import Map  # noqa: E402
@@ -39,6 +42,7 @@ from tornado.httpclient import HTTPClientError  # noqa: E402
 from tornado.iostream import StreamClosedError  # noqa: E402
 from tornado.websocket import WebSocketClosedError  # noqa: E402
 
+from backend.cli_args import ArgumentParser  # noqa: E402
 from tests.yclient import YClient  # noqa: E402
 
 LIVE_STROKES_PER_BOARD = 40
@@ -281,8 +285,8 @@ def _start_server(port: int, tmp: Path, args) -> subprocess.Popen:
     raise SystemExit("server did not answer /healthz within 30 s")
 
 
-def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _parse_args() -> Namespace:
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30, help="run length (default 30)")
     parser.add_argument("--boards", type=int, default=200, help="boards to churn over")
     parser.add_argument("--sessions", type=int, default=40,

@@ -7,6 +7,13 @@
   ``YClient``; all are closed at teardown.
 - ``server_process``: a factory starting ``python -m backend`` as a real subprocess (for
   kill -9, restart, Node clients); see ``tests/server_process.py``.
+
+``./scripts/test`` runs the suite on pytest-xdist workers (``-n 2 --dist loadgroup``). That
+works because every test gets its own loopback port (port 0 or ``free_port()``), its own
+``tmp_path`` (SQLite files, data dirs), its own PostgreSQL database (random name) and Redis
+board ids unique per run (``tests/scaleout/conftest.py`` ``board_name``; a stream key is
+``syncboard:board:<id>``); keep new tests that way. Tests that must share one process go in
+one ``xdist_group`` (the browser tests share one Chromium, see below).
 """
 
 from __future__ import annotations
@@ -23,6 +30,16 @@ from tests.server_process import ServerProcess
 from tests.yclient import YClient
 
 ROOT = Path(__file__).resolve().parent.parent
+BROWSER_TESTS = ROOT / "tests" / "browser"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under pytest-xdist with ``--dist loadgroup``: every browser test on one worker, so one
+    Chromium (the package-scoped ``browser`` fixture) serves them all and two never compete
+    for the two cores; every other test is dealt out one by one."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture

@@ -39,8 +39,10 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self, timeout_s: float = 20) -> None:
-        """Start the process and wait until ``/healthz`` answers."""
+    def start(self, timeout_s: float = 60) -> None:
+        """Start the process and wait until ``/healthz`` answers (it usually takes a second;
+        on a machine loaded by parallel test workers and other jobs, starts of 20 s were seen,
+        so the bound is generous: the wait ends as soon as the server answers)."""
         args = [sys.executable, "-m", "backend", "--host", "127.0.0.1",
                 "--port", str(self.port), "--db", self.db_url]
         for key, value in self.options.items():
@@ -66,6 +68,17 @@ class ServerProcess:
         """The parsed ``/healthz`` answer."""
         with urllib.request.urlopen(self.base_url + "/healthz", timeout=5) as response:
             return json.loads(response.read())
+
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of the samples of ``name`` with ``labels`` in ``/metrics``."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with urllib.request.urlopen(self.base_url + "/metrics", timeout=5) as response:
+            text = response.read().decode()
+        return sum(sample.value for family in text_string_to_metric_families(text)
+                   for sample in family.samples
+                   if sample.name == name and all(sample.labels.get(k) == v
+                                                  for k, v in labels.items()))
 
     def kill(self) -> None:
         """SIGKILL: no flush, no goodbye."""

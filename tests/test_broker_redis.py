@@ -6,18 +6,17 @@ import asyncio
 import uuid
 
 import pytest
+import redis
 
 from backend.broker import RemoteKind
-from backend.broker_redis import BrokerError, RedisBroker, redacted
+from backend.broker_redis import STREAM_PREFIX, BrokerError, RedisBroker, redacted
 from backend.store import open_store
-from tests.services import reachable
+from tests.services import redis_problem
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-needs_redis = pytest.mark.skipif(not reachable(6379),
-                                 reason="no Redis on 127.0.0.1:6379 (./scripts/test starts one "
-                                        "when redis-server is installed)")
+needs_redis = pytest.mark.skipif(redis_problem() is not None, reason=str(redis_problem()))
 
 
 class Inbox:
@@ -34,6 +33,22 @@ class Inbox:
         while len(self.messages) < count:
             assert asyncio.get_running_loop().time() < deadline, self.messages
             await asyncio.sleep(0.01)
+
+
+def stream_length(board_id: str) -> int:
+    """Entries in the board's stream, read straight from Redis."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return client.xlen(STREAM_PREFIX + board_id)
+    finally:
+        client.close()
+
+
+async def wait_until(predicate, what: str, timeout_s: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -70,8 +85,10 @@ async def test_a_message_reaches_the_other_process_but_not_its_own(brokers):
     await bob_inbox.wait_for(2)
     assert bob_inbox.messages == [(board, RemoteKind.UPDATE, b"\x01\x02"),
                                   (board, RemoteKind.AWARENESS, b"\x03")]
-    await asyncio.sleep(0.2)
-    assert alice_inbox.messages == []
+    # Alice reads the stream in order: her own entries would reach her before bob's marker.
+    bob.publish(board, RemoteKind.UPDATE, b"marker")
+    await alice_inbox.wait_for(1)
+    assert alice_inbox.messages == [(board, RemoteKind.UPDATE, b"marker")]
 
 
 @needs_redis
@@ -80,7 +97,7 @@ async def test_subscribing_replays_what_was_published_just_before(brokers):
     board = f"broker-{uuid.uuid4().hex[:8]}"
     alice, _ = await brokers()
     alice.publish(board, RemoteKind.UPDATE, b"not committed by alice yet")
-    await asyncio.sleep(0.2)  # published, and nobody was subscribed
+    await wait_until(lambda: stream_length(board) == 1, "the entry in Redis (nobody reads it)")
     bob, bob_inbox = await brokers()
     await bob.subscribe(board)
     assert bob_inbox.messages == [(board, RemoteKind.UPDATE, b"not committed by alice yet")]
@@ -95,11 +112,17 @@ async def test_an_unsubscribed_board_is_no_longer_delivered(brokers):
     board = f"broker-{uuid.uuid4().hex[:8]}"
     alice, _ = await brokers()
     bob, bob_inbox = await brokers()
+    marker_board = f"{board}-marker"
     await bob.subscribe(board)
+    await bob.subscribe(marker_board)
     bob.unsubscribe(board)
     alice.publish(board, RemoteKind.UPDATE, b"x")
-    await asyncio.sleep(0.3)
-    assert bob_inbox.messages == []
+    alice.publish(marker_board, RemoteKind.UPDATE, b"marker")
+    await wait_until(lambda: stream_length(board) == 1, "the entry in Redis")
+    # Bob reads both streams in one loop: had he kept reading the first, its entry (older
+    # than the marker) would be delivered no later than the marker.
+    await bob_inbox.wait_for(1)
+    assert bob_inbox.messages == [(marker_board, RemoteKind.UPDATE, b"marker")]
 
 
 @pytest.mark.gen_test(timeout=30)

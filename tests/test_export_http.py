@@ -253,3 +253,31 @@ async def test_garbage_written_by_a_client_still_exports_in_every_format(sb_serv
     text = svg.find(f"{SVG}g[@data-id='text']/{SVG}text")
     assert text.get("fill") == "#1e1e1e" and text.get("font-size") == "4"
     assert text.find(SVG + "tspan").text == "<svg onload=alert(1)>"
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_board_open_before_its_row_is_committed_exports_and_takes_uploads(
+        sb_server, yclient):
+    server = await sb_server(flush_delay_ms=10_000)  # the row waits for the next group commit
+    base = base_url(server)
+    client = await yclient(server, "uncommitted")
+    await client.edit(lambda doc: doc.get("elements", type=Map).__setitem__(
+        "r1", Map({"type": "rect", "x": 0, "y": 0, "w": 10, "h": 10, "z": "a0"})))
+    await client.wait_for(lambda: "r1" in server.registry.rooms["uncommitted"].document.doc
+                          .get("elements", type=Map), what="the server holds the element")
+    assert await server.store.board_info("uncommitted") is None  # nothing committed yet
+    # Every endpoint agrees that the board exists: info, export, upload.
+    code, info = await fetch_json(f"{base}/api/boards/uncommitted")
+    assert code == 200 and info["loaded"] is True
+    code, exported = await fetch_json(f"{base}/api/boards/uncommitted/export.json")
+    assert code == 200 and [e["id"] for e in exported["elements"]] == ["r1"]
+    code, uploaded = await fetch_json(f"{base}/api/boards/uncommitted/files", method="POST",
+                                      body=CYAN_PNG)
+    assert code == 201 and uploaded["mime"] == "image/png"
+    # A board neither stored nor loaded is still a 404 everywhere.
+    for path in ("", "/export.json", "/export.svg"):
+        code, body = await fetch_json(f"{base}/api/boards/never-opened{path}")
+        assert code == 404 and body["error"] == "not found", path
+    code, _ = await fetch_json(f"{base}/api/boards/never-opened/files", method="POST",
+                               body=CYAN_PNG)
+    assert code == 404

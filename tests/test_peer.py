@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import socket
 
@@ -36,26 +37,37 @@ async def wait_until(predicate, timeout_s: float, what: str) -> None:
 
 
 @pytest.mark.gen_test(timeout=30)
-async def test_peer_that_never_answers_pings_is_dropped(sb_server):
+async def test_peer_that_never_answers_pings_is_dropped(sb_server, caplog):
+    caplog.set_level(logging.INFO, logger="backend.registry")
     server = await sb_server(ping_interval_s=0.3, ping_timeout_s=0.3)
     sock = await asyncio.to_thread(raw_websocket, server.port, "ping")
     try:
         await wait_until(lambda: server.registry.connection_count == 1, 5, "the join")
-        started = asyncio.get_running_loop().time()
-        # At most interval + timeout + one sweep tick (0.75 s), not Tornado's 5 s handshake.
-        await wait_until(lambda: server.registry.connection_count == 0, 3,
+        await wait_until(lambda: server.registry.connection_count == 0, 10,
                          "the dead peer dropped")
-        assert asyncio.get_running_loop().time() - started < 2.0
+        # Dropped by the pong timeout (after interval + timeout), not by anything slower.
+        assert any("no pong for" in r.getMessage() for r in caplog.records)
     finally:
         sock.close()
 
 
-@pytest.mark.gen_test(timeout=30)
+@pytest.mark.gen_test(timeout=60)
 async def test_peers_that_answer_pings_stay(sb_server, yclient):
-    server = await sb_server(ping_interval_s=0.1, ping_timeout_s=0.2)
+    # The client answers from this same event loop: a timeout of ten intervals keeps a
+    # loaded machine's stall from looking like a dead peer; a peer whose pongs the server
+    # ignored would still be dropped after 1 s, before the 15 rounds are over.
+    server = await sb_server(ping_interval_s=0.1, ping_timeout_s=1.0)
     alive = await yclient(server, "pong")
-    await asyncio.sleep(1.5)  # 15 ping rounds
-    assert server.registry.connection_count == 1
+    peer = next(iter(server.registry.rooms["pong"].peers))
+    pings: set[float] = set()
+
+    def fifteen_rounds() -> bool:
+        assert not peer.closed, f"dropped after {len(pings - {0.0})} ping rounds"
+        pings.add(peer.last_ping_at)
+        return len(pings - {0.0}) >= 15
+
+    await wait_until(fifteen_rounds, 30, "15 ping rounds")
+    assert server.registry.connection_count == 1 and not peer.closed
     assert not alive.closed.is_set()
 
 

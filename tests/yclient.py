@@ -40,6 +40,20 @@ def state_vector(doc: Doc) -> dict[int, int]:
     return clocks
 
 
+def awareness_entries(frame: bytes) -> list[tuple[int, int, Any]]:
+    """The ``(client id, clock, state)`` entries of one awareness frame, in order."""
+    _, pos = read_var_uint(frame, 1)
+    count, pos = read_var_uint(frame, pos)
+    entries = []
+    for _ in range(count):
+        client_id, pos = read_var_uint(frame, pos)
+        clock, pos = read_var_uint(frame, pos)
+        length, pos = read_var_uint(frame, pos)
+        entries.append((client_id, clock, json.loads(frame[pos:pos + length])))
+        pos += length
+    return entries
+
+
 class YClient:
     """One connection to one board, holding its own copy of the document."""
 
@@ -158,14 +172,7 @@ class YClient:
             self._record_awareness(message)
 
     def _record_awareness(self, message: bytes) -> None:
-        _, pos = read_var_uint(message, 1)
-        count, pos = read_var_uint(message, pos)
-        for _ in range(count):
-            client_id, pos = read_var_uint(message, pos)
-            clock, pos = read_var_uint(message, pos)
-            length, pos = read_var_uint(message, pos)
-            state = json.loads(message[pos:pos + length])
-            pos += length
+        for client_id, clock, state in awareness_entries(message):
             self.awareness[client_id] = (clock, state)
 
     def present(self) -> dict[int, Any]:

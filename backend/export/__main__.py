@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..board_names import board_name_problem, safe_filename
+from ..cli_args import ArgumentParser
 from ..store import Store, StoreError, open_store
 from . import (
     FORMATS,
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser behind ``--help``."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(  # ids and tokens may start with "-": see backend/cli_args.py
         prog="export_board.py", description="Export syncboard boards as JSON, SVG or PNG.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:" + __doc__.split("::")[1])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,10 +23,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-# Run under the project venv (psutil, pycrdt-websocket) however the script was started.
-_VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
-if _VENV_PYTHON.exists() and Path(sys.prefix).resolve() != _VENV_PYTHON.parents[1].resolve():
-    os.execv(str(_VENV_PYTHON), [str(_VENV_PYTHON), __file__, *sys.argv[1:]])
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]),
+                str(Path(__file__).resolve().parents[1] / "lib")]
+from project_venv import ensure_node_packages, use_project_venv  # noqa: E402  (stdlib only)
+
+use_project_venv("requirements.txt", "scripts/bench/requirements.txt")
 
 import report  # noqa: E402
 import stats  # noqa: E402
@@ -43,6 +43,8 @@ from servers import (  # noqa: E402
     ServerSpec,
 )
 
+from backend.cli_args import ArgumentParser  # noqa: E402
+
 RESULTS_DIR = BENCH_DIR / "results"
 SETTLE_AFTER_CONNECT_S = 2.0
 KILL_AFTER_S = 1.0  # P1: SIGKILL the server this long after the last update was sent
@@ -51,6 +53,7 @@ KILL_AFTER_S = 1.0  # P1: SIGKILL the server this long after the last update was
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, run every (server, scenario, run), write JSON and the markdown section."""
     args = _parse_args(argv)
+    ensure_node_packages("scripts/bench")  # the load generator and the Node server
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -224,7 +227,7 @@ def _section(command: str, started: datetime, args: argparse.Namespace, rows: li
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", default=",".join(SERVER_NAMES),
                         help=f"comma-separated, from {', '.join(SERVER_NAMES)}")
     parser.add_argument("--scenarios", default="S1,S2,S3",

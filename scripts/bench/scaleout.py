@@ -23,16 +23,19 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-# Run under the project venv (psutil) however the script was started.
-_VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
-if _VENV_PYTHON.exists() and Path(sys.prefix).resolve() != _VENV_PYTHON.parents[1].resolve():
-    os.execv(str(_VENV_PYTHON), [str(_VENV_PYTHON), __file__, *sys.argv[1:]])
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]),
+                str(Path(__file__).resolve().parents[1] / "lib")]
+from project_venv import ensure_node_packages, use_project_venv  # noqa: E402  (stdlib only)
+
+use_project_venv("requirements.txt", "scripts/bench/requirements.txt")
 
 import report  # noqa: E402
 import stats  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from scenarios import SCENARIOS, Scenario, summarise  # noqa: E402
 from servers import BENCH_DIR, REPO_DIR, PeakRssSampler, RunningServer, ServerSpec  # noqa: E402
+
+from backend.cli_args import ArgumentParser  # noqa: E402
 
 SECTION_TITLE = "## Scale-out"
 RESULTS_DIR = BENCH_DIR / "results"
@@ -42,6 +45,7 @@ METRICS_SCRAPES = 40  # new connections to /metrics: the kernel picks the worker
 def main(argv: list[str] | None = None) -> int:
     """Run every (scenario, set-up, run); print and record the medians."""
     args = _parse_args(argv)
+    ensure_node_packages("scripts/bench")  # the load generator and the Node server
     started = datetime.now(UTC)
     load_before = os.getloadavg()[0]
     setups = {"1 process": {},
@@ -209,7 +213,7 @@ per process falls by N while the apply cost per update stays the same in each.""
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="S1,S3",
                         help="comma-separated edit scenarios of scenarios.py")
     parser.add_argument("--workers", type=int, default=2, help="workers of the scaled set-up")

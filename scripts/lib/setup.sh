@@ -10,6 +10,8 @@ say() { printf '\033[1m[syncboard]\033[0m %s\n' "$*" >&2; }
 files_hash() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 
 # ensure_python_env FILE...: a venv in .venv with the pinned requirements FILE... installed.
+# Each requirements set keeps its own stamp (.deps-<set>-<hash>), so ./scripts/serve
+# (requirements.txt) and ./scripts/test (requirements-dev.txt) do not reinstall alternately.
 ensure_python_env() {
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating the Python virtual environment in .venv"
@@ -23,13 +25,15 @@ ensure_python_env() {
   fi
   local files=() f
   for f in "$@"; do files+=("$ROOT/$f"); done
-  local stamp="$VENV/.deps-$(files_hash "${files[@]}" "$ROOT/requirements.txt")"
+  local set_name
+  set_name=$(printf '%s+' "$@" | tr '/' '_')
+  local stamp="$VENV/.deps-${set_name%+}-$(files_hash "${files[@]}" "$ROOT/requirements.txt")"
   if [ ! -f "$stamp" ]; then
     say "installing Python packages from $*"
     local args=()
     for f in "${files[@]}"; do args+=(-r "$f"); done
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q "${args[@]}"
-    rm -f "$VENV"/.deps-* && touch "$stamp"
+    rm -f "$VENV/.deps-${set_name%+}-"* && touch "$stamp"
   fi
 }
 

@@ -133,8 +133,8 @@ def test_closing_the_tab_with_unsynced_changes_asks_first(server, open_board):
         dialog.dismiss()  # "stay on the page"
 
     ann.on("dialog", on_dialog)
-    ann.close(run_before_unload=True)
-    ann.wait_for_timeout(500)
+    with ann.expect_event("dialog", timeout=15000):  # instead of waiting a fixed 500 ms
+        ann.close(run_before_unload=True)
     assert dialogs == ["beforeunload"]
     assert not ann.is_closed()
 

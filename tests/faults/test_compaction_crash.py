@@ -25,6 +25,7 @@ BOARD = "compaction-crash"
 KILLS = 3
 BULK_UPDATES = 10
 ENTRIES_PER_BULK_UPDATE = 2000
+COMPACT_AFTER_UPDATES = 5
 
 
 async def bulk_fill(client: YClient, written: dict[str, str]) -> None:
@@ -61,7 +62,7 @@ def compactions_logged(log_text: str, life: int) -> int:
 
 @pytest.mark.gen_test(timeout=90)
 async def test_kill_during_compaction_loses_nothing_committed(server_process):
-    server = server_process(flush_delay_ms=10, compact_after_updates=5)
+    server = server_process(flush_delay_ms=10, compact_after_updates=COMPACT_AFTER_UPDATES)
     rng = random.Random()
     written: dict[str, str] = {}
     client = await YClient(f"{server.ws_url}/{BOARD}").sync()
@@ -82,6 +83,12 @@ async def test_kill_during_compaction_loses_nothing_committed(server_process):
         assert all(written[k] == v for k, v in on_disk.items())
         server.start()
         await client.sync()  # resends what the killed server had not committed
+    # The resend alone may stay under --compact-after-updates: edit past the threshold so
+    # the last server life surely compacts (instead of waiting for one that may never come).
+    for n in range(COMPACT_AFTER_UPDATES + 1):
+        written[f"final-{n}"] = f"edit {n}"
+        await client.put(f"final-{n}", written[f"final-{n}"])
+    await client.wait_for(lambda: client.snapshot() == written, what="the final edits' echo")
     client.close()
     await wait_until(lambda: server.health()["pending_updates"] == 0, 10, "a full commit")
     late = await YClient(f"{server.ws_url}/{BOARD}").sync()

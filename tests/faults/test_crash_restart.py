@@ -130,7 +130,7 @@ async def test_every_edit_survives_repeated_kill_9_under_load(server_process):
 
 
 FLUSH_DELAY_MS = 50
-COMMIT_BUDGET_MS = 450  # generous for a loaded 2-core CI machine; typical commits take < 20 ms
+COMMITS = "syncboard_commit_seconds_count"  # group commits that succeeded
 
 
 async def _edit_forever(client: YClient, prefix: str) -> None:
@@ -145,7 +145,11 @@ async def _edit_forever(client: YClient, prefix: str) -> None:
 @pytest.mark.gen_test(timeout=90)
 async def test_an_update_relayed_to_others_is_on_disk_within_the_flush_window(server_process):
     """The README promise, checked without any client resending: whatever a peer received
-    ``flush_delay_ms`` + commit time before a kill -9 is in the database."""
+    is in the database once the next group commit after it is done (``flush_delay_ms`` plus
+    the commit time; how long that takes is BENCHMARKS.md's business), before a kill -9.
+    A peer receives an update only after the writer queued it, so the second commit that
+    completes after ``received`` was taken holds all of it (the first may have started
+    before)."""
     server = server_process(flush_delay_ms=FLUSH_DELAY_MS)
     rng = random.Random()
     for life in range(3):
@@ -154,7 +158,9 @@ async def test_an_update_relayed_to_others_is_on_disk_within_the_flush_window(se
         editor = asyncio.create_task(_edit_forever(alice, f"life{life}"))
         await asyncio.sleep(rng.uniform(0.3, 1.0))
         received = {k for k in bob.snapshot() if k.startswith(f"life{life}-")}
-        await asyncio.sleep((FLUSH_DELAY_MS + COMMIT_BUDGET_MS) / 1000)
+        commits = server.metric(COMMITS)  # read after: a commit done by now may lack some
+        await wait_until(lambda c=commits: server.metric(COMMITS) >= c + 2, 20,
+                         "two more group commits")
         server.kill()
         alice.close()  # nobody resends: the disk alone must hold what bob had received
         bob.close()

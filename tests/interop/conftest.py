@@ -16,6 +16,7 @@ SERVER_LOG_TAIL_LINES = 60
 def node_client(io_loop):
     """Factory: ``await node_client(package="y-websocket")`` starts a Node driver process
     holding providers of that npm package (see ``Y_WEBSOCKET_PACKAGES``); all quit at teardown.
+    ``node_client(time_scale=10)``: its clock runs ten times faster (``fast_clock.mjs``).
 
     Fails (never skips) when Node or the npm packages are missing, saying how to install them.
     """
@@ -24,8 +25,8 @@ def node_client(io_loop):
         pytest.fail(problem, pytrace=False)
     clients: list[NodeClient] = []
 
-    async def start(package: str = "y-websocket") -> NodeClient:
-        client = await NodeClient.start(package=package)
+    async def start(package: str = "y-websocket", time_scale: int = 1) -> NodeClient:
+        client = await NodeClient.start(package=package, time_scale=time_scale)
         clients.append(client)
         return client
 

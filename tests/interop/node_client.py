@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import shutil
 import signal
 from collections.abc import Callable, Sequence
@@ -51,13 +52,16 @@ class NodeClient:
                        asyncio.create_task(self._read_stderr())]
 
     @classmethod
-    async def start(cls, timeout_s: float = 10, package: str = "y-websocket") -> NodeClient:
+    async def start(cls, timeout_s: float = 10, package: str = "y-websocket",
+                    time_scale: int = 1) -> NodeClient:
         """Start the process with the provider of npm ``package`` (one of
-        ``Y_WEBSOCKET_PACKAGES``) and wait for its ``ready`` event."""
+        ``Y_WEBSOCKET_PACKAGES``) and wait for its ``ready`` event. ``time_scale`` > 1 runs the
+        client's clock (Date.now, timers) that many times faster (fast_clock.mjs)."""
         proc = await asyncio.create_subprocess_exec(
-            "node", str(DRIVER), package, cwd=INTEROP_DIR, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            limit=MAX_LINE_BYTES)
+            "node", "--import", "./fast_clock.mjs", str(DRIVER), package, cwd=INTEROP_DIR,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, limit=MAX_LINE_BYTES,
+            env={**os.environ, "YJS_CLIENT_TIME_SCALE": str(time_scale)})
         client = cls(proc)
         try:
             await asyncio.wait_for(client._ready.wait(), timeout_s)

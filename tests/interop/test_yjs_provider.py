@@ -18,8 +18,11 @@ from tests.yclient import YClient
 
 # Awareness removal must reach the other tabs well before the 30 s awareness timeout.
 PRESENCE_REMOVAL_LIMIT_S = 2.0
-# The v3 client drops a socket that received nothing for 30 s; watch a lone client longer.
+# The v3 client drops a socket that received nothing for 30 s; watch a lone client longer,
+# in the client's time: its clock runs IDLE_TIME_SCALE times faster (fast_clock.mjs), so the
+# watch takes 35 / 5 = 7 real seconds and its 15 s awareness renewals come every 3 s.
 IDLE_WATCH_S = 35.0
+IDLE_TIME_SCALE = 5
 # With 1 s pings and a 1 s pong timeout a frozen tab is dead after at most 2 s; allow 1.5 s more.
 FROZEN_DROP_LIMIT_S = 3.5
 # A small frame limit, and how long to watch a client whose edit is over it.
@@ -140,19 +143,18 @@ async def test_presence_echoes_of_stock_clients_are_not_multiplied(server, node_
         observer.close()
 
 
-@pytest.mark.slow
-@pytest.mark.gen_test(timeout=IDLE_WATCH_S + 30)
+@pytest.mark.gen_test(timeout=IDLE_WATCH_S / IDLE_TIME_SCALE + 30)
 async def test_lone_provider_on_empty_board_stays_connected_while_idle(server, node_client, board):
-    lone = await node_client()
+    lone = await node_client(time_scale=IDLE_TIME_SCALE)
     await lone.connect_synced(server.ws_url, board)
 
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + IDLE_WATCH_S
+    deadline = loop.time() + IDLE_WATCH_S / IDLE_TIME_SCALE
     while loop.time() < deadline:
         state = await lone.dump()
         assert state["closes"] == [], f"socket dropped while idle: {state['closes']}"
         assert state["status"] == "connected"
-        await asyncio.sleep(1)
+        await asyncio.sleep(0.2)
 
     # Still the same socket, and it still carries edits to a newcomer.
     await lone.call("set", key="after-idle", value=1)

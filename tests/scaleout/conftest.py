@@ -2,7 +2,8 @@
 starting several syncboard processes that share both.
 
 Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, user postgres, trust auth) are started
-by ``./scripts/test`` when installed; without them these tests skip and say why.
+by ``./scripts/test`` when installed; when either cannot be logged in to, these tests skip and
+say why (tests/services.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 import redis
 
 from tests.server_process import ServerProcess
-from tests.services import reachable
+from tests.services import postgres_problem, redis_problem
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -22,18 +23,18 @@ PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 @pytest.fixture
 def redis_url() -> str:
     """The shared Redis; boards in these tests have unique names, so tests never collide."""
-    if not reachable(6379):
-        pytest.skip("no Redis on 127.0.0.1:6379 (./scripts/test starts one when redis-server "
-                    "is installed)")
+    problem = redis_problem()
+    if problem is not None:
+        pytest.skip(problem)
     return REDIS_URL
 
 
 @pytest.fixture
 def pg_url(io_loop):
     """A fresh PostgreSQL database for this test, dropped afterwards."""
-    if not reachable(5432):
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (./scripts/test starts one when it is "
-                    "installed)")
+    problem = postgres_problem()
+    if problem is not None:
+        pytest.skip(problem)
     import asyncpg
 
     name = f"syncboard_scaleout_{uuid.uuid4().hex[:12]}"

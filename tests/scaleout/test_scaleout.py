@@ -23,6 +23,7 @@ from tornado.websocket import WebSocketClosedError
 
 from backend.protocol import CloseCode
 from backend.store import open_store
+from tests.faults.clients import wait_until
 from tests.scaleout.conftest import board_name
 from tests.server_process import ServerProcess, free_port
 from tests.services import reachable
@@ -217,7 +218,9 @@ async def test_concurrent_compaction_from_two_instances_loses_nothing(cluster, p
             if i % 10 == 9:  # and two more compactors race the servers' own
                 raced += await asyncio.gather(*(store.compact(board) for store in stores))
         await converge([alice, bob], expected)
-        await asyncio.sleep(0.5)  # the last group commit (20 ms) and compactions
+        for server in servers:  # the last group commits (compactions change no content)
+            await wait_until(lambda s=server: s.health()["pending_updates"] == 0, 20,
+                             "the writer to drain")
         stored = Doc()
         for update in await stores[0].load_updates(board):
             stored.apply_update(update)
