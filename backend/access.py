@@ -75,8 +75,8 @@ class TokenSigner:
                 or not parts[1][1:].isdigit():
             raise AccessDenied(401, "malformed token")
         token_board, role_gen, mac = parts
-        if not mac.isascii() or \
-                not hmac.compare_digest(mac, self._mac(f"{token_board}.{role_gen}")):
+        # Bytes, not str: compare_digest raises on a non-ASCII str (a forged token is a 401).
+        if not hmac.compare_digest(mac.encode(), self._mac(f"{token_board}.{role_gen}").encode()):
             raise AccessDenied(401, "invalid token signature")
         if token_board != token_claim_name(board_id):
             raise AccessDenied(403, "token is for another board")
@@ -163,6 +163,10 @@ class AccessPolicy:
         if minimum is Role.EDIT and grant.role is Role.VIEW:
             raise AccessDenied(403, "this token is view-only")
         return grant
+
+    def is_admin(self, token: str | None) -> bool:
+        """Whether ``token`` is the admin token (never with the admin API off)."""
+        return admin_allowed(self.admin_token, token)
 
     def require_admin(self, token: str | None) -> None:
         """Raise ``AccessDenied`` unless ``token`` is the admin token (or auth is off)."""

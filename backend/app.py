@@ -13,7 +13,6 @@ import socket
 import ssl
 from typing import Any
 
-from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPServerRequest
 from tornado.log import access_log
 from tornado.netutil import bind_sockets
@@ -22,19 +21,24 @@ from tornado.web import Application, RequestHandler, StaticFileHandler
 
 from . import metrics
 from .access import AccessPolicy, TokenSigner, load_secret
+from .address_limits import AddressRate, CreationLimits
 from .broker import Broker, LocalBroker
 from .broker_redis import RedisBroker
 from .config import Settings
 from .document import BoardDocument
 from .export_handlers import export_routes
+from .file_sweeper import FileSweeper
 from .http_handlers import (
     AppPageHandler,
     BoardHandler,
     BoardsHandler,
     HealthHandler,
+    NotFoundHandler,
     RotateHandler,
     ServiceWorkerHandler,
 )
+from .http_policy import SMALL_BODY_BYTES, SecureHeaders, SyncboardApplication, allowed_host_names
+from .http_server import ConnectionGuard, GuardedHTTPServer, raise_descriptor_limit
 from .registry import BoardRegistry
 from .resources import frontend_dist
 from .store import Store, UpdateWriter, open_store
@@ -45,7 +49,8 @@ log = logging.getLogger(__name__)
 FRONTEND_DIST = frontend_dist()
 
 
-def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) -> Application:
+def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
+             creation: CreationLimits | None = None) -> Application:
     """The Tornado application: WebSocket endpoint, JSON API, browser app."""
     board = {"registry": registry}
     page = {"dist_dir": FRONTEND_DIST, "ws_path": settings.ws_path}
@@ -66,13 +71,16 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
         (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),
-        (r"/static/(.*)", StaticFileHandler, {"path": str(FRONTEND_DIST)}),
+        (r"/static/(.*)", _StaticFiles, {"path": str(FRONTEND_DIST)}),
     ]
     if settings.ws_path != "/":
         routes.append((ws_pattern, BoardSocket, socket_kwargs))
-    return Application(
+    return SyncboardApplication(
         routes,
+        allowed_host_names(settings.allowed_hosts, settings.host, settings.behind_proxy),
         access=access,
+        creation=creation or creation_limits(settings),
+        default_handler_class=NotFoundHandler,
         log_function=log_request,
         # Pings are sent by BoardRegistry (one sweep for all peers): Tornado's own ping
         # timeout waits 5 s more for a close handshake the dead peer never sends.
@@ -87,6 +95,17 @@ class _WebSocketUpgrade(PathMatches):
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return None
         return super().match(request)
+
+
+def creation_limits(settings: Settings) -> CreationLimits:
+    """The per-address board-creation and upload rates from ``settings``."""
+    return CreationLimits(
+        AddressRate(settings.create_boards_per_min, settings.create_boards_burst),
+        AddressRate(settings.upload_bytes_per_min, settings.upload_burst_bytes))
+
+
+class _StaticFiles(SecureHeaders, StaticFileHandler):
+    """The browser app's files, with the security headers of every response."""
 
 
 def log_request(handler: RequestHandler) -> None:
@@ -111,7 +130,8 @@ class SyncboardServer:
         self.registry: BoardRegistry | None = None
         self.broker: Broker | None = None
         self.port: int | None = None
-        self._http: HTTPServer | None = None
+        self._http: GuardedHTTPServer | None = None
+        self.files: FileSweeper | None = None
 
     async def start(self) -> None:
         """Open the database and start listening. Raises ``StoreError`` for a bad database."""
@@ -137,9 +157,21 @@ class SyncboardServer:
         access = AccessPolicy(signer, s.admin_token, self.store)
         sockets = self._sockets or bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
         self.port = sockets[0].getsockname()[1]
-        self._http = HTTPServer(make_app(s, self.registry, access), xheaders=s.behind_proxy,
-                                ssl_options=_tls_context(s))
+        admissions = self.registry.admissions
+        guard = ConnectionGuard(None if s.behind_proxy else s.max_sockets_per_ip,
+                                raise_descriptor_limit(),
+                                lambda address: admissions.by_address[address],
+                                lambda: admissions.total)
+        self._http = GuardedHTTPServer(
+            make_app(s, self.registry, access), xheaders=s.behind_proxy,
+            ssl_options=_tls_context(s), guard=guard,
+            idle_connection_timeout=s.header_timeout_s, body_timeout=s.body_timeout_s,
+            max_body_size=SMALL_BODY_BYTES)
         self._http.add_sockets(sockets)
+        if s.file_grace_s > 0:
+            self.files = FileSweeper(self.store, self.registry, s.file_grace_s,
+                                     s.file_sweep_interval_s)
+            self.files.start()
         metrics.watch(self)
 
     @property
@@ -153,6 +185,8 @@ class SyncboardServer:
     async def stop(self) -> None:
         """Stop accepting, close sockets with 1001, flush every queue, dispose the engine."""
         metrics.unwatch(self)
+        if self.files is not None:
+            self.files.stop()
         if self._http is not None:
             self._http.stop()
         if self.registry is not None:

@@ -118,6 +118,11 @@ class Settings:
     allowed_origin: str = _option(
         "", "Comma-separated origins allowed to open WebSockets (e.g. https://board.example). "
         "Empty: only the server's own origin. Clients sending no Origin (non-browsers) pass.")
+    allowed_hosts: str = _option(
+        "", "Comma-separated host names a request's Host header may carry (others get 421: a "
+        "DNS rebinding page sends its own name); '*' allows any. Empty: localhost, 127.0.0.1, "
+        "::1 and --host when listening on a loopback address, else any. Set it to the public "
+        "name(s) when the server is exposed (e.g. board.example).")
     # Abuse limits.
     rate_messages_per_s: float = _option(
         300.0, "Sustained frames per second one connection may send.", minimum=0.1)
@@ -142,8 +147,11 @@ class Settings:
         "connections; one more waits outside (closed with 1013, the client retries).",
         minimum=1)
     max_connections: int = _option(10000, "Connections over all boards.", minimum=1)
-    max_connections_per_ip: int = _option(200, "Connections from one client address.",
-                                          minimum=1)
+    max_connections_per_ip: int = _option(
+        1000, "WebSocket connections from one client address, counted when the upgrade is "
+        "admitted (429 beyond; the browser app says why). Users behind one NAT or proxy "
+        "share an address. Behind a reverse proxy, start with --behind-proxy or every "
+        "client counts as the proxy's address.", minimum=1)
     max_peers_per_board: int = _option(500, "Connections to one board.", minimum=1)
     max_boards_loaded: int = _option(
         5000, "Boards held in memory; a join that needs one more is refused (503) when idle "
@@ -156,6 +164,33 @@ class Settings:
         minimum=1)
     max_import_bytes: int = _option(
         64 * MIB, "Largest JSON body accepted by the import endpoint (413 beyond).", minimum=1)
+    max_sockets_per_ip: int = _option(
+        1100, "Open TCP connections (HTTP and WebSocket together) from one peer address, "
+        "checked when a connection is accepted, before a byte is read; more are closed at "
+        "once. At most half the descriptor budget (the open-file limit less 128). Not "
+        "applied with --behind-proxy (every connection then comes from the proxy).", minimum=1)
+    header_timeout_s: float = _option(
+        10.0, "Longest wait for a request's headers, and for the next request on an idle "
+        "keep-alive connection; the connection is closed after it.", minimum=0.1)
+    body_timeout_s: float = _option(
+        120.0, "Longest time to receive one request body (an import or upload on a slow "
+        "uplink needs its size divided by the upload speed).", minimum=0.1)
+    create_boards_per_min: float = _option(
+        10.0, "Boards one client address may create per minute, sustained (429 beyond; the "
+        "admin token is exempt).", minimum=0.01)
+    create_boards_burst: int = _option(
+        60, "Boards one client address may create in a burst above that rate.", minimum=1)
+    upload_bytes_per_min: int = _option(
+        64 * MIB, "Image bytes one client address may upload per minute, sustained; each "
+        "upload counts at least 64 KiB (429 beyond).", minimum=1)
+    upload_burst_bytes: int = _option(
+        256 * MIB, "Image bytes one client address may upload in a burst.", minimum=1)
+    file_grace_s: float = _option(
+        7 * 86400.0, "An uploaded image no board references is deleted after this long "
+        "unreferenced (undo can bring an image back; an upload is kept this long until its "
+        "board stores the image). 0 keeps files forever.", minimum=0)
+    file_sweep_interval_s: float = _option(
+        3600.0, "Seconds between searches for unreferenced images.", minimum=1)
     # Transport.
     certfile: str = _option("", "TLS certificate (PEM) to serve HTTPS and WSS directly.")
     keyfile: str = _option("", "TLS private key (PEM) for --certfile.")

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from tornado.ioloop import IOLoop
-from tornado.web import HTTPError
+from tornado.web import HTTPError, stream_request_body
 
 from .access import Role
 from .board_model import build_import_update, read_update, validate_board_json
@@ -36,18 +36,22 @@ from .export import (
     parse_scale,
 )
 from .http_handlers import JsonHandler
+from .http_policy import CappedBody
 from .registry import BoardRegistry
 from .store import Store
 
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+MAX_IMPORT_DEPTH = 64
+"""Deepest nesting of arrays and objects in an import file (a board needs 4)."""
 
 
 def export_routes(registry: BoardRegistry, store: Store, settings: Settings) -> list:
     """Tornado URL specs of the export, import and file endpoints."""
     boards = {"registry": registry, "store": store}
     files = {**boards, "max_file_bytes": settings.max_file_bytes,
-             "max_import_bytes": settings.max_import_bytes}
+             "max_import_bytes": settings.max_import_bytes,
+             "body_timeout_s": settings.body_timeout_s}
     return [
         (r"/api/boards/([^/]+)/export\.(json|svg|png)", ExportHandler, boards),
         (r"/api/boards/([^/]+)/import", ImportHandler, files),
@@ -72,11 +76,12 @@ def sniff_image_mime(data: bytes) -> str | None:
 
 class _BoardEndpoint(JsonHandler):
     def initialize(self, registry: BoardRegistry, store: Store, max_file_bytes: int = 0,
-                   max_import_bytes: int = 0) -> None:
+                   max_import_bytes: int = 0, body_timeout_s: float = 0) -> None:
         self.registry = registry
         self.store = store
         self.max_file_bytes = max_file_bytes
         self.max_import_bytes = max_import_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def existing_board(self, board_id: str, minimum: Role) -> str:
         """The board id, or 404 when it is not a board (neither stored nor loaded); 401/403
@@ -116,22 +121,32 @@ class ExportHandler(_BoardEndpoint):
         self.finish(body)
 
 
-class ImportHandler(_BoardEndpoint):
+@stream_request_body
+class ImportHandler(CappedBody, _BoardEndpoint):
     """``POST /api/boards/<id>/import``: create or fill a board from a JSON export form.
 
     Answers 400 with ``{"error", "detail", "path"}`` naming the first schema violation; nothing
-    is written then. On success: ``{"id", "elements"}``.
+    is written then. On success: ``{"id", "elements"}``. The token is checked, and a body over
+    ``--max-import-bytes`` refused (413), before the body is read.
     """
 
-    async def post(self, board_id: str) -> None:
-        self.board_id_or_404(board_id)
+    async def prepare(self) -> None:
+        super().prepare()
+        self.start_body(self.max_import_bytes, self.body_timeout_s)
+        board_id = self.board_id_or_404(self.path_args[0])
         await self.require_board(board_id, Role.EDIT)  # a new board needs the admin token
+
+    async def post(self, board_id: str) -> None:
+        self.take_body()
         if len(self.request.body) > self.max_import_bytes:
             raise HTTPError(413, f"import body over {self.max_import_bytes} bytes")
         try:
             data = json.loads(self.request.body, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             self._refuse("$", f"invalid JSON: {exc}")
+            return
+        if _nesting_depth(data) > MAX_IMPORT_DEPTH:
+            self._refuse("$", f"nested deeper than {MAX_IMPORT_DEPTH} levels")
             return
         violations = validate_board_json(data)
         if violations:
@@ -148,15 +163,26 @@ class ImportHandler(_BoardEndpoint):
         self.finish({"error": "bad request", "detail": f"{path}: {message}", "path": path})
 
 
-class FileUploadHandler(_BoardEndpoint):
-    """``POST /api/boards/<id>/files``: store an image, answer ``{"fileId": sha256}``."""
+@stream_request_body
+class FileUploadHandler(CappedBody, _BoardEndpoint):
+    """``POST /api/boards/<id>/files``: store an image, answer ``{"fileId": sha256}``. The
+    token is checked, and a body over the cap refused (413), before the body is read."""
+
+    async def prepare(self) -> None:
+        super().prepare()
+        # A multipart body wraps the file in a few hundred bytes of form headers.
+        self.start_body(self.max_file_bytes + 64 * 1024, self.body_timeout_s)
+        await self.existing_board(self.path_args[0], Role.EDIT)
 
     async def post(self, board_id: str) -> None:
-        await self.existing_board(board_id, Role.EDIT)
+        self.take_body()
         uploads = [f for files in self.request.files.values() for f in files]
         data = uploads[0]["body"] if uploads else self.request.body
         if len(data) > self.max_file_bytes:
             raise HTTPError(413, f"file over {self.max_file_bytes} bytes")
+        if not self.access.is_admin(self.bearer_token()):
+            self.spend_creation(self.creation.uploads,
+                                max(len(data), self.creation.UPLOAD_MIN_COST), "uploads")
         mime = sniff_image_mime(data)
         if mime is None:
             raise HTTPError(415, "only PNG, JPEG, GIF and WebP images are accepted")
@@ -180,6 +206,21 @@ class FileHandler(_BoardEndpoint):
         self.set_header("Cache-Control", "public, max-age=31536000, immutable")
         self.set_header("ETag", f'"{file_id}"')
         self.finish(data)
+
+
+def _nesting_depth(value: Any) -> int:
+    """How deep arrays and objects nest in parsed JSON (iterative: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item \
+            if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            if depth > MAX_IMPORT_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _refuse_constant(name: str) -> Any:

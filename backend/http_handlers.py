@@ -8,26 +8,47 @@ token, 403 for a token of another board, a revoked or view-only token.
 from __future__ import annotations
 
 import html
+import math
+import time
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from tornado.web import HTTPError, RequestHandler
+from tornado.web import HTTPError
 
 from .access import AccessDenied, AccessPolicy, Role, new_board_id
+from .address_limits import AddressRate, CreationLimits
 from .board_names import board_name_problem, is_app_board_id
+from .http_policy import SecureHeaders, cross_site_refusal
 from .registry import BoardRegistry
 
 
-class JsonHandler(RequestHandler):
-    """Base for API handlers: errors come back as ``{"error": ..., "detail": ...}``."""
+class RateLimited(HTTPError):
+    """429 with ``Retry-After: retry_after_s``."""
+
+    def __init__(self, retry_after_s: int, reason: str) -> None:
+        super().__init__(429, f"{reason}; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
+class JsonHandler(SecureHeaders):
+    """Base for API handlers: errors come back as ``{"error": ..., "detail": ...}``; a POST a
+    foreign page could send without a preflight is refused (415, see ``cross_site_refusal``)."""
 
     def set_default_headers(self) -> None:
+        super().set_default_headers()
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
 
+    def prepare(self) -> None:
+        refusal = cross_site_refusal(self.request)
+        if refusal is not None:
+            raise HTTPError(415, refusal)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(exc, RateLimited):
+            self.set_header("Retry-After", str(exc.retry_after_s))
         detail = exc.log_message if isinstance(exc, HTTPError) and exc.log_message else None
         self.finish({"error": HTTPStatus(status_code).phrase.lower(), "detail": detail})
 
@@ -63,6 +84,18 @@ class JsonHandler(RequestHandler):
         except AccessDenied as exc:
             raise HTTPError(exc.status, exc.reason) from None
 
+    @property
+    def creation(self) -> CreationLimits:
+        """The per-address creation rates (from the application settings)."""
+        return self.application.settings["creation"]
+
+    def spend_creation(self, rate: AddressRate, amount: float, what: str) -> None:
+        """Charge ``amount`` to the client's address; raise ``HTTPError(429)`` (with
+        ``Retry-After``) when its rate for ``what`` is spent."""
+        wait_s = rate.spend(self.request.remote_ip or "?", amount, time.monotonic())
+        if wait_s > 0:
+            raise RateLimited(math.ceil(wait_s), f"too many {what} from your address")
+
     def board_links(self, board_id: str, generation: int) -> dict[str, str]:
         """``id``, ``editToken``, ``viewToken``, ``editUrl``, ``viewUrl`` of a board. A named
         board (``PUT /api/boards/<name>``) that is not an app board id has no page in the
@@ -93,6 +126,7 @@ class HealthHandler(JsonHandler):
             "status": "degraded" if writer.degraded else "ok",
             "boards_loaded": len(self.registry.rooms),
             "connections": self.registry.connection_count,
+            "admitted_connections": self.registry.admissions.total,
             "pending_updates": writer.pending_updates,
             "board_loads_total": self.registry.loads_total,
             "board_unloads_total": self.registry.unloads_total,
@@ -108,6 +142,8 @@ class BoardsHandler(JsonHandler):
         self.registry = registry
 
     async def post(self) -> None:
+        if not self.access.is_admin(self.bearer_token()):
+            self.spend_creation(self.creation.boards, 1, "new boards")
         board_id = new_board_id()
         await self.registry.store.create_board(board_id)
         self.set_status(201)
@@ -152,6 +188,7 @@ class BoardHandler(JsonHandler):
         info = await self.registry.store.board_info(board_id)
         room = self.registry.rooms.get(board_id)
         await self.require_board(board_id, Role.VIEW)
+        refusal = self.registry.admission_status(board_id, self.request.remote_ip or "?")
         self.finish({
             "id": board_id,
             "created_at": info.created_at if info else None,
@@ -160,6 +197,10 @@ class BoardHandler(JsonHandler):
             "update_count": info.update_count if info else 0,
             "loaded": room is not None,
             "connections": len(room.peers) if room else 0,
+            # Whether a WebSocket from this address would be admitted now: a browser cannot
+            # read a refused upgrade's status, so the app asks here and shows the reason.
+            "join": None if refusal is None else {"status": refusal.status,
+                                                  "detail": refusal.reason},
         })
 
     async def put(self, board_id: str) -> None:
@@ -185,7 +226,14 @@ class BoardHandler(JsonHandler):
         self.finish()
 
 
-class AppPageHandler(RequestHandler):
+class NotFoundHandler(JsonHandler):
+    """Any path no route matches: a JSON 404."""
+
+    def prepare(self) -> None:
+        raise HTTPError(404, "no such endpoint")
+
+
+class AppPageHandler(SecureHeaders):
     """``GET /`` and ``GET /b/<id>``: the browser app's single page, with a strict CSP (no
     inline script), no referrer and no framing."""
 
@@ -194,15 +242,16 @@ class AppPageHandler(RequestHandler):
         self.ws_path = ws_path
 
     def set_default_headers(self) -> None:
+        super().set_default_headers()
         host = self.request.host
+        socket_origin = f"wss://{host}" if self.request.protocol == "https" else f"ws://{host}"
         self.set_header("Content-Security-Policy", (
             "default-src 'self'; script-src 'self'; style-src 'self'; "
             "img-src 'self' data: blob:; font-src 'self' data:; "
-            f"connect-src 'self' ws://{host} wss://{host}; worker-src 'self' blob:; "
+            f"connect-src 'self' {socket_origin}; worker-src 'self' blob:; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"))
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("X-Frame-Options", "DENY")
-        self.set_header("X-Content-Type-Options", "nosniff")
 
     def get(self, *_args: str) -> None:
         if not self.index.is_file():
@@ -218,7 +267,7 @@ class AppPageHandler(RequestHandler):
         self.finish(self.index.read_bytes().replace(b"<head>", meta.encode(), 1))
 
 
-class ServiceWorkerHandler(RequestHandler):
+class ServiceWorkerHandler(SecureHeaders):
     """``GET /sw.js``: the browser app's service worker (frontend/src/offline/), served from the
     root so that its scope covers ``/b/<id>``, and never cached by HTTP, so a new build reaches
     browsers at their next visit."""

@@ -29,8 +29,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from tornado.web import RequestHandler
 
+from .http_policy import SecureHeaders
 from .protocol import CloseCode
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def unwatch(server: SyncboardServer) -> None:
     _LIVE.servers.discard(server)
 
 
-class MetricsHandler(RequestHandler):
+class MetricsHandler(SecureHeaders):
     """``GET /metrics``: every metric of this process in the Prometheus text format."""
 
     def get(self) -> None:

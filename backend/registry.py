@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 
+from .admission import Admission, AdmissionCounter, AdmissionRefused
 from .awareness import Presence
 from .backlog import ReceiveBudget, SendBacklog
 from .broker import Broker, RemoteKind
@@ -43,8 +44,10 @@ class BoardRegistry:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._early_remote: dict[str, list[tuple[RemoteKind, bytes]]] = {}
-        self._connections_by_ip: dict[str, int] = {}
-        self._connections = 0  # kept with _connections_by_ip: admission checks it per upgrade
+        self._connections = 0  # peers joined over all rooms (connection_count)
+        self.admissions = AdmissionCounter(settings.max_connections,
+                                           settings.max_connections_per_ip,
+                                           settings.max_peers_per_board)
         self._sweepers: list[asyncio.Task] = []
         self.backlog = SendBacklog(settings.max_pending_bytes_total,
                                    settings.min_read_bytes_per_s, settings.read_window_s)
@@ -96,37 +99,37 @@ class BoardRegistry:
     def join(self, room: Room, peer: Peer) -> None:
         """Add ``peer`` to ``room`` (after ``acquire``)."""
         room.join(peer)
-        self._connections_by_ip[peer.remote] = self._connections_by_ip.get(peer.remote, 0) + 1
         self._connections += 1
 
     def leave(self, room: Room, peer: Peer) -> None:
         """Remove ``peer``; an empty room starts its idle countdown."""
         if peer in room.peers:
             self._connections -= 1
-            left = self._connections_by_ip.get(peer.remote, 1) - 1
-            if left > 0:
-                self._connections_by_ip[peer.remote] = left
-            else:
-                self._connections_by_ip.pop(peer.remote, None)
         self.backlog.forget(peer)
         room.leave(peer)
         self.release_if_idle(room)
 
-    def admission_refusal(self, board_id: str, remote: str) -> tuple[int, str] | None:
-        """Why a new connection to ``board_id`` from ``remote`` must be refused, as
-        ``(http_status, reason)``, or None if it may join."""
-        s = self.settings
-        if self.connection_count >= s.max_connections:
-            return 503, f"server is at its limit of {s.max_connections} connections"
-        if self._connections_by_ip.get(remote, 0) >= s.max_connections_per_ip:
-            return 429, f"too many connections from your address (limit " \
-                        f"{s.max_connections_per_ip})"
-        room = self._rooms.get(board_id)
-        if room is not None and len(room.peers) >= s.max_peers_per_board:
-            return 429, f"board is full ({s.max_peers_per_board} connections)"
-        if room is None and len(self._rooms) >= s.max_boards_loaded and \
-                not any(not r.peers for r in self._rooms.values()):
-            return 503, f"server holds its limit of {s.max_boards_loaded} boards"
+    def admit(self, board_id: str, remote: str) -> Admission:
+        """A connection slot for ``remote`` on ``board_id``, counted at once (before the
+        caller awaits anything) until ``Admission.release()``. Raises ``AdmissionRefused``
+        (429/503) when a connection, address, board or loaded-board limit is reached."""
+        admitted = self.admissions.by_board
+        if board_id not in self._rooms and board_id not in admitted:
+            boards = self._rooms.keys() | admitted.keys()
+            if len(boards) >= self.settings.max_boards_loaded and not any(
+                    not room.peers and room.board_id not in admitted
+                    for room in self._rooms.values()):
+                raise AdmissionRefused(503, f"server holds its limit of "
+                                            f"{self.settings.max_boards_loaded} boards")
+        return self.admissions.take(board_id, remote)
+
+    def admission_status(self, board_id: str, remote: str) -> AdmissionRefused | None:
+        """Why a WebSocket from ``remote`` to ``board_id`` would be refused now, or None
+        (the browser asks this: a failed upgrade's status is hidden from page scripts)."""
+        try:
+            self.admit(board_id, remote).release()
+        except AdmissionRefused as exc:
+            return exc
         return None
 
     def revoke(self, board_id: str, generation: int) -> None:

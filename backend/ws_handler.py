@@ -14,15 +14,18 @@ that pauses reading, large sync step 2 frames read in chunks); this handler is i
 from __future__ import annotations
 
 import logging
+import time
 
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from . import metrics
 from .access import AccessDenied, Role, TokenSigner, origin_allowed
+from .admission import Admission, AdmissionRefused
 from .board_names import board_name_problem, decode_path_name
 from .config import Settings
 from .errors import CloseConnection
+from .http_policy import SecureHeaders
 from .limits import RateLimiter
 from .peer import Peer
 from .protocol import CloseCode, permission_denied_message
@@ -39,7 +42,7 @@ the socket had opened (2.5 s after a refused upgrade): held this long, they retr
 a second instead of ten times."""
 
 
-class BoardSocket(WebSocketHandler):
+class BoardSocket(SecureHeaders, WebSocketHandler):
     """One client connection to one board."""
 
     def initialize(self, registry: BoardRegistry, settings: Settings,
@@ -52,6 +55,7 @@ class BoardSocket(WebSocketHandler):
         self.role = Role.EDIT
         self.generation: int | None = None
         self.name_problem: str | None = None
+        self.admission: Admission | None = None
         self.limiter = RateLimiter(settings.rate_messages_per_s, settings.rate_burst_messages,
                                    settings.rate_bytes_per_s, settings.rate_burst_bytes,
                                    settings.rate_grace_s, settings.max_step2_bytes)
@@ -76,6 +80,11 @@ class BoardSocket(WebSocketHandler):
         self.name_problem = board_name_problem(board_id)
         if self.name_problem is not None:
             return
+        try:  # counted before the first await, released in on_finish/on_close
+            self.admission = self.registry.admit(board_id, self.request.remote_ip or "?")
+        except AdmissionRefused as exc:
+            self._refuse(exc.status, "too many connections", exc.reason)
+            return
         if self.signer is not None:
             try:
                 grant = self.signer.verify(self.get_query_argument("token", None), board_id,
@@ -84,13 +93,18 @@ class BoardSocket(WebSocketHandler):
                 self._refuse(exc.status, "access denied", exc.reason)
                 return
             self.role, self.generation = grant.role, grant.generation
-        refusal = self.registry.admission_refusal(board_id, self.request.remote_ip or "?")
-        if refusal is not None:
-            self._refuse(refusal[0], "too many connections", refusal[1])
+
+    def on_finish(self) -> None:
+        if self.get_status() != 101 and self.admission is not None:
+            self.admission.release()  # refused, or failed before the upgrade
 
     def _refuse(self, status: int, error: str, detail: str) -> None:
-        log.info("refused WebSocket %s from %s: %d %s (%s)", self.request.path,
-                 self.request.remote_ip, status, error, detail)
+        # One line per status per 10 s: a retrying crowd or a forger must not flood the log.
+        held = self.registry.admissions.log_throttle.allow(time.monotonic(), status)
+        if held is not None:
+            log.info("refused WebSocket %s from %s: %d %s (%s)%s", self.request.path,
+                     self.request.remote_ip, status, error, detail,
+                     f"; {held} more refused since the last report" if held else "")
         metrics.count_http_refusal(status)
         self.set_status(status)
         self.finish({"error": error, "detail": detail})
@@ -192,6 +206,8 @@ class BoardSocket(WebSocketHandler):
         self.registry.receive_budget.release(length)
 
     def on_close(self) -> None:
+        if self.admission is not None:
+            self.admission.release()
         if self.peer is not None:
             self.peer.closed = True
         if self.room is not None and self.peer is not None:

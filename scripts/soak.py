@@ -270,7 +270,8 @@ def _start_server(port: int, tmp: Path, args) -> subprocess.Popen:
     command = [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(port),
                "--db", f"sqlite+aiosqlite:///{tmp}/soak.db", "--auth", "none",
                "--data-dir", str(tmp / "data"), "--idle-unload-s", str(args.idle_unload_s),
-               "--max-connections-per-ip", str(4 * args.sessions + 10)]
+               "--max-connections-per-ip", str(4 * args.sessions + 10),
+               "--max-sockets-per-ip", str(4 * args.sessions + 110)]
     with open(tmp / "server.log", "w") as log:
         server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30

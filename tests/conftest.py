@@ -92,8 +92,10 @@ def server_process(tmp_path):
         db = options.pop("db", f"sqlite+aiosqlite:///{tmp_path}/server-{len(processes)}.db")
         options.setdefault("auth", "none")  # access-control tests pass auth="token"
         options.setdefault("data_dir", str(tmp_path / "data"))
+        rlimit_nofile = options.pop("rlimit_nofile", None)
         process = ServerProcess(db_url=db, options=options, log_dir=tmp_path,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                rlimit_nofile=rlimit_nofile)
         processes.append(process)
         process.start()
         return process

@@ -55,7 +55,12 @@ def base_url(server: SyncboardServer) -> str:
 
 
 async def fetch(url: str, **kwargs: Any) -> HTTPResponse:
-    """An HTTP response, error statuses included (never raises for 4xx/5xx)."""
+    """An HTTP response, error statuses included (never raises for 4xx/5xx). A POST without
+    a Content-Type says ``application/octet-stream`` as scripts do (Tornado's client would
+    say form-urlencoded, which the server refuses as a possible cross-site request)."""
+    if kwargs.get("method") == "POST":
+        kwargs["headers"] = {"Content-Type": "application/octet-stream",
+                             **(kwargs.get("headers") or {})}
     try:
         return await AsyncHTTPClient().fetch(url, request_timeout=60, **kwargs)
     except HTTPClientError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import signal
 import socket
 import subprocess
@@ -22,8 +23,11 @@ def free_port() -> int:
 class ServerProcess:
     """A syncboard server process that tests can start, kill -9, stop and restart."""
 
-    def __init__(self, db_url: str, options: dict, log_dir: Path, env: dict) -> None:
+    def __init__(self, db_url: str, options: dict, log_dir: Path, env: dict,
+                 rlimit_nofile: int | None = None) -> None:
+        """``rlimit_nofile``: the process's open-file limit (soft and hard), e.g. 1024."""
         self.db_url = db_url
+        self.rlimit_nofile = rlimit_nofile
         self.options = options
         self.port = options.pop("port", None) or free_port()
         self.env = env
@@ -52,7 +56,9 @@ class ServerProcess:
             log.write(f"--- start {self.starts}: {' '.join(args)}\n")
             log.flush()
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                         cwd=self.env.get("PYTHONPATH"))
+                                         cwd=self.env.get("PYTHONPATH"),
+                                         preexec_fn=self._limit_descriptors
+                                         if self.rlimit_nofile else None)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -63,6 +69,9 @@ class ServerProcess:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"server did not answer /healthz in {timeout_s} s:\n{self.log()}")
+
+    def _limit_descriptors(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.rlimit_nofile, self.rlimit_nofile))
 
     def health(self) -> dict:
         """The parsed ``/healthz`` answer."""

@@ -26,6 +26,10 @@ FORMATS = ("json", "svg", "png")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "svg": "image/svg+xml",
                "png": "image/png"}
 MAX_SCALE = 16.0
+MAX_COORDINATE = 1e9
+"""Board coordinates are clamped to +-1e9 (shared/board.schema.json ``coordinate``)."""
+MIN_REGION_SIDE = 1.0
+MAX_REGION_SIDE = 2 * MAX_COORDINATE
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 
 
@@ -93,6 +97,11 @@ def parse_region(value: str | None) -> tuple[float, float, float, float] | None:
     if not all(map(math.isfinite, (x, y, w, h))) or w <= 0 or h <= 0:
         raise ExportError(f"region {value!r} needs finite numbers and a positive width "
                           "and height")
+    if not (MIN_REGION_SIDE <= w <= MAX_REGION_SIDE and MIN_REGION_SIDE <= h <= MAX_REGION_SIDE
+            and abs(x) <= MAX_COORDINATE and abs(y) <= MAX_COORDINATE):
+        raise ExportError(f"region {value!r}: width and height must be {MIN_REGION_SIDE:g} to "
+                          f"{MAX_REGION_SIDE:g} board units and x, y within "
+                          f"+-{MAX_COORDINATE:g} (the board's coordinate range)")
     return (x, y, w, h)
 
 

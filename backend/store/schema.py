@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 from ..board_names import MAX_BOARD_NAME_CHARS
@@ -73,3 +74,22 @@ files = Table(
     Column("created_at", Float, nullable=False),
 )
 """Image bytes, keyed by their SHA-256; never stored in the CRDT."""
+
+file_refs = Table(
+    "board_file_refs",
+    metadata,
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("file_ids", Text, nullable=False),
+    Column("scanned_at", Float, nullable=False),
+)
+"""The image files one board's stored content names (space-separated SHA-256 ids), as found
+by the file sweeper when it last read the board at ``scanned_at``."""
+
+file_orphans = Table(
+    "file_orphans",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("since", Float, nullable=False),
+)
+"""Files no board named at the last sweeps, and since when; deleted after the grace period."""

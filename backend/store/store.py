@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from ..document import BoardDocument
 from .migrate import SchemaError, prepare_schema
-from .schema import boards, files, snapshots, updates
+from .schema import boards, file_orphans, file_refs, files, snapshots, updates
 
 _WRITE = {"syncboard_write": True}
 _DELETE_CHUNK = 500
@@ -244,6 +244,7 @@ class Store:
             async with conn.begin():
                 await conn.execute(delete(updates).where(updates.c.board_id == board_id))
                 await conn.execute(delete(snapshots).where(snapshots.c.board_id == board_id))
+                await conn.execute(delete(file_refs).where(file_refs.c.board_id == board_id))
                 result = await conn.execute(delete(boards).where(boards.c.id == board_id))
         return result.rowcount > 0
 
@@ -258,6 +259,9 @@ class Store:
                     if exists is None:
                         await conn.execute(insert(files).values(
                             id=file_id, mime=mime, data=data, created_at=time.time()))
+                    # Uploaded again: its grace period starts over at the next sweep.
+                    await conn.execute(delete(file_orphans)
+                                       .where(file_orphans.c.file_id == file_id))
             except IntegrityError:
                 pass  # the same bytes were stored concurrently
 
@@ -267,6 +271,53 @@ class Store:
             row = (await conn.execute(
                 select(files.c.mime, files.c.data).where(files.c.id == file_id))).one_or_none()
         return (row.mime, row.data) if row else None
+
+    async def boards_changed_since_file_scan(self) -> list[str]:
+        """Boards updated since the file sweeper last read them (or never read)."""
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(
+                select(boards.c.id).outerjoin(file_refs, file_refs.c.board_id == boards.c.id)
+                .where((file_refs.c.board_id.is_(None))
+                       | (boards.c.updated_at >= file_refs.c.scanned_at)))).scalars())
+
+    async def save_file_refs(self, board_id: str, file_ids: set[str], scanned_at: float) -> None:
+        """Record which files ``board_id``'s stored content named when read at
+        ``scanned_at``."""
+        row = {"file_ids": " ".join(sorted(file_ids)), "scanned_at": scanned_at}
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                if not await _board_exists(conn, board_id):
+                    return  # deleted meanwhile
+                changed = await conn.execute(update(file_refs)
+                                             .where(file_refs.c.board_id == board_id)
+                                             .values(**row))
+                if changed.rowcount == 0:
+                    await conn.execute(insert(file_refs).values(board_id=board_id, **row))
+
+    async def collect_files(self, now: float, grace_s: float) -> list[str]:
+        """Mark files no board names as orphans (since ``now``), unmark named ones, and delete
+        those orphaned for ``grace_s`` or longer, in one transaction. Returns the deleted ids."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                named = {file_id for (ids,) in await conn.execute(select(file_refs.c.file_ids))
+                         for file_id in ids.split()}
+                unnamed = set((await conn.execute(select(files.c.id))).scalars()) - named
+                orphans = dict((await conn.execute(
+                    select(file_orphans.c.file_id, file_orphans.c.since))).all())
+                adopted = [file_id for file_id in orphans if file_id not in unnamed]
+                new = [{"file_id": file_id, "since": now} for file_id in unnamed - orphans.keys()]
+                expired = [file_id for file_id, since in orphans.items()
+                           if file_id in unnamed and since <= now - grace_s]
+                for chunk in _chunks(adopted + expired):
+                    await conn.execute(delete(file_orphans)
+                                       .where(file_orphans.c.file_id.in_(chunk)))
+                for chunk in _chunks(expired):
+                    await conn.execute(delete(files).where(files.c.id.in_(chunk)))
+                if new:
+                    await conn.execute(insert(file_orphans), new)
+        return expired
 
     async def _board_infos(self, where) -> list[BoardInfo]:
         log_bytes = (select(updates.c.board_id, func.sum(func.length(updates.c.data)).label("n"))
@@ -357,6 +408,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # writes, fails with "database is locked" when another writer committed in between.
         write = conn.get_execution_options().get("syncboard_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i:i + _DELETE_CHUNK] for i in range(0, len(items), _DELETE_CHUNK)]
 
 
 async def _board_exists(conn: AsyncConnection, board_id: str) -> bool:

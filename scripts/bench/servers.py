@@ -26,6 +26,7 @@ SYNCBOARD_BENCH_OPTIONS = {
     "auth": "none",
     "max_connections": "20000",
     "max_connections_per_ip": "20000",
+    "max_sockets_per_ip": "20000",  # capped at half the open-file limit by the server
 }
 
 

@@ -6,6 +6,13 @@ import protocol from '../../../shared/protocol.json' with { type: 'json' };
 import { authHeaders, rememberToken } from './access.js';
 
 /**
+ * Sent with every state-changing request: a custom header makes a browser ask first (CORS
+ * preflight), so another site's page cannot send these (the server refuses POSTs without it
+ * or a JSON content type).
+ */
+const SAME_SITE = { 'X-Requested-With': 'syncboard' };
+
+/**
  * The y-websocket server URL for this page: ws(s)://host/ws (the board id is appended), or the
  * server's --ws-path, which it states in the page's <meta name="syncboard-ws-path">.
  */
@@ -28,7 +35,10 @@ export function boardPageUrl(boardId, token = '') {
 
 /** Create a board; remembers its tokens and resolves to the path to open (with edit token). */
 export async function createBoard() {
-  const response = await fetch('/api/boards', { method: 'POST', headers: { Accept: 'application/json' } });
+  const response = await fetch('/api/boards', {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...SAME_SITE },
+  });
   if (!response.ok) throw new Error(`creating a board failed: HTTP ${response.status}`);
   const body = await response.json();
   if (body.viewToken) rememberToken(body.id, body.viewToken);
@@ -60,7 +70,7 @@ export async function downloadExport(boardId, format, token) {
 export async function importBoardJson(boardId, text, token) {
   const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/import`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...authHeaders(token) },
+    headers: { 'Content-Type': 'application/json', ...SAME_SITE, ...authHeaders(token) },
     body: text,
   });
   await ensureOk(response, 'import');
@@ -70,7 +80,7 @@ export async function importBoardJson(boardId, text, token) {
 export async function uploadFile(boardId, file, token) {
   const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/files`, {
     method: 'POST',
-    headers: { 'Content-Type': file.type || 'application/octet-stream', ...authHeaders(token) },
+    headers: { 'Content-Type': file.type || 'application/octet-stream', ...SAME_SITE, ...authHeaders(token) },
     body: file,
   });
   await ensureOk(response, 'upload');
@@ -78,18 +88,28 @@ export async function uploadFile(boardId, file, token) {
 }
 
 /**
- * Ask the server whether this token opens the board: 'ok', 'refused' (401/403), 'missing' (404)
- * or 'unreachable'.
+ * Ask the server whether this token opens the board (`access`: 'ok', 'refused' (401/403),
+ * 'missing' (404) or 'unreachable'), and whether it would admit this browser's WebSocket now
+ * (`join`: null, or `{status, detail}` when it refuses one, e.g. too many connections from
+ * this address). A refused upgrade's status is hidden from page scripts; this is how we learn it.
+ * @returns {Promise<{access: string, join: {status: number, detail: string} | null}>}
  */
 export async function checkAccess(boardId, token) {
   try {
     const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}`, { headers: authHeaders(token) });
-    if (response.ok) return 'ok';
-    if (response.status === 401 || response.status === 403) return 'refused';
-    if (response.status === 404) return 'missing';
-    return 'unreachable';
+    if (response.ok) {
+      const body = await response.json().catch(() => ({}));
+      return { access: 'ok', join: body.join || null };
+    }
+    if (response.status === 401 || response.status === 403) return { access: 'refused', join: null };
+    if (response.status === 404) return { access: 'missing', join: null };
+    if (response.status === 429 || response.status === 503) {
+      const body = await response.json().catch(() => ({}));
+      return { access: 'unreachable', join: { status: response.status, detail: body.detail || 'the server is busy' } };
+    }
+    return { access: 'unreachable', join: null };
   } catch {
-    return 'unreachable';
+    return { access: 'unreachable', join: null };
   }
 }
 

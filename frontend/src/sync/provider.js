@@ -15,6 +15,8 @@ import { changedElementIds, PendingChanges } from './pending.js';
 const PROBE_DELAY_MS = 1200;
 /** Failed attempts in a row after which the server counts as unreachable, not just reconnecting. */
 const UNREACHABLE_AFTER_ATTEMPTS = 4;
+/** Backoff while the server refuses us for its connection limits (the stock one is 2.5 s). */
+const BUSY_BACKOFF_MS = 30_000;
 
 const { SYNC } = protocol.messageTypes;
 const { STEP1, STEP2, UPDATE } = protocol.syncTypes;
@@ -32,8 +34,9 @@ const IDB_UPDATES_STORE = 'updates';
 
 /**
  * 'offline': the browser has no network; 'unreachable': the network is up but the server has not
- * answered several attempts in a row (the detail says when the next one is).
- * @typedef {'connecting' | 'connected' | 'reconnecting' | 'unreachable' | 'offline' | 'refused'} ConnectionState
+ * answered several attempts in a row (the detail says when the next one is); 'busy': the
+ * server refuses this browser for its connection limits (the detail says why).
+ * @typedef {'connecting' | 'connected' | 'reconnecting' | 'unreachable' | 'offline' | 'refused' | 'busy'} ConnectionState
  */
 
 /**
@@ -65,6 +68,7 @@ export function connectBoard(boardId, doc, token, {
   });
   let everConnected = false;
   let refused = '';
+  let busy = '';
   let probeTimer = 0;
   /** The state vector of the server's copy, from its last sync step 1 (null before one). */
   let serverStateVector = null;
@@ -72,10 +76,12 @@ export function connectBoard(boardId, doc, token, {
   /** When the provider's next attempt is due (its backoff after the last close), in ms since epoch. */
   let retryAt = 0;
   let countdownTimer = 0;
+  const stockBackoffMs = provider.maxBackoffTime;
 
   const state = () => {
     if (refused) return 'refused';
     if (provider.wsconnected && provider.synced) return 'connected';
+    if (busy) return 'busy';
     if (!navigator.onLine || !provider.shouldConnect) return 'offline';
     if (provider.wsUnsuccessfulReconnects >= UNREACHABLE_AFTER_ATTEMPTS) return 'unreachable';
     return everConnected ? 'reconnecting' : 'connecting';
@@ -88,7 +94,7 @@ export function connectBoard(boardId, doc, token, {
       onStatus(current, seconds > 0 ? `retrying in ${seconds} s` : 'retrying now');
       if (seconds > 0) countdownTimer = setTimeout(report, 1000);
     } else {
-      onStatus(current, refused);
+      onStatus(current, refused || (current === 'busy' ? busy : ''));
     }
   };
 
@@ -99,6 +105,8 @@ export function connectBoard(boardId, doc, token, {
   provider.on('status', ({ status }) => {
     if (status === 'connected') {
       everConnected = true;
+      busy = '';
+      provider.maxBackoffTime = stockBackoffMs;
       provider.ws?.addEventListener('message', (event) => readServerFrame(event.data));
     }
     report();
@@ -108,12 +116,14 @@ export function connectBoard(boardId, doc, token, {
     scheduleProbe();
   });
   provider.on('connection-close', (event) => {
+    // failed attempts in a row, this one included (the provider counts it after this event)
+    const attempts = provider.wsUnsuccessfulReconnects + 1;
     if (event && TERMINAL_CODES.has(event.code)) {
       refused = event.reason || CLOSE_CODE_NAMES[event.code] || String(event.code);
       if (event.code === EDIT_REFUSED_CODE) onEditRefused(refused);
       else onBoardClosed(token ? 'revoked' : 'needs-token');
-    } else if (!everConnected && provider.wsUnsuccessfulReconnects === 1) {
-      diagnose();
+    } else if (attempts >= 2 && ((attempts & (attempts - 1)) === 0 || attempts % 16 === 0)) {
+      diagnose(); // at 2, 4, 8, 16, then every 16th failure
     }
     // The provider counts this attempt and schedules the next one, min(2^attempts * 100 ms,
     // maxBackoffTime) away, right after this event: read its counter once it has.
@@ -133,16 +143,23 @@ export function connectBoard(boardId, doc, token, {
     report();
   });
 
-  /** A refused upgrade looks like any failed socket; ask the HTTP API why (once). */
+  /**
+   * A refused upgrade looks like any failed socket; ask the HTTP API why. A bad link stops the
+   * retries; the server's connection limits (429/503) are shown and retried, slowly.
+   */
   async function diagnose() {
-    const answer = await checkAccess(boardId, token);
-    if (answer === 'refused' || (answer === 'missing' && token)) {
-      const why = answer === 'missing' ? 'missing' : token ? 'revoked' : 'needs-token';
+    const { access, join } = await checkAccess(boardId, token);
+    if (access === 'refused' || (access === 'missing' && token)) {
+      const why = access === 'missing' ? 'missing' : token ? 'revoked' : 'needs-token';
       refused = { missing: 'no such board', revoked: 'this link is no longer valid',
         'needs-token': 'this board needs a link with a token' }[why];
       provider.disconnect();
       report();
       onBoardClosed(why);
+    } else if (join && !provider.wsconnected) {
+      busy = `${join.detail}; retrying every ${BUSY_BACKOFF_MS / 1000} s`;
+      provider.maxBackoffTime = BUSY_BACKOFF_MS;
+      report();
     }
   }
 

@@ -12,6 +12,7 @@ const STATUS_TEXT = {
   unreachable: 'Server unreachable',
   offline: 'Offline: no network',
   refused: 'Access refused',
+  busy: 'Server refused the connection',
 };
 
 /**
