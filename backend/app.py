@@ -38,7 +38,12 @@ from .http_handlers import (
     ServiceWorkerHandler,
 )
 from .http_policy import SMALL_BODY_BYTES, SecureHeaders, SyncboardApplication, allowed_host_names
-from .http_server import ConnectionGuard, GuardedHTTPServer, raise_descriptor_limit
+from .http_server import (
+    LISTEN_BACKLOG,
+    ConnectionGuard,
+    GuardedHTTPServer,
+    raise_descriptor_limit,
+)
 from .registry import BoardRegistry
 from .resources import frontend_dist
 from .store import Store, UpdateWriter, open_store
@@ -155,7 +160,8 @@ class SyncboardServer:
             log.warning("--auth none: anyone who can reach this server can read and rewrite "
                         "every board; use it only on a trusted machine or network")
         access = AccessPolicy(signer, s.admin_token, self.store)
-        sockets = self._sockets or bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
+        sockets = self._sockets or bind_sockets(s.port, s.host, family=socket.AF_UNSPEC,
+                                                backlog=LISTEN_BACKLOG)
         self.port = sockets[0].getsockname()[1]
         admissions = self.registry.admissions
         guard = ConnectionGuard(None if s.behind_proxy else s.max_sockets_per_ip,

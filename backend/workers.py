@@ -27,6 +27,7 @@ from tornado.netutil import bind_sockets
 
 from .access import load_secret
 from .config import Settings
+from .http_server import LISTEN_BACKLOG
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def run_workers(settings: Settings, serve_one: ServeOne) -> int:
         log.error("%s", problem)
         return STARTUP_FAILED
     try:
-        sockets = bind_sockets(settings.port, settings.host, family=socket.AF_UNSPEC)
+        sockets = bind_sockets(settings.port, settings.host, family=socket.AF_UNSPEC,
+                               backlog=LISTEN_BACKLOG)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return STARTUP_FAILED
