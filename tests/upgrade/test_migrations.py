@@ -64,7 +64,7 @@ def pg_empty_db():
 
 
 def test_the_migrations_have_one_head_and_the_baseline_is_first():
-    assert head_revision() == "0002_board_names"  # update when a revision is added
+    assert head_revision() == "0003_file_sweeper"  # update when a revision is added
 
 
 def test_pre_alembic_sqlite_database_keeps_every_board_element_image_and_token(tmp_path):
