@@ -155,6 +155,18 @@ class Settings:
         minimum=1)
     max_import_bytes: int = _option(
         64 * MIB, "Largest JSON body accepted by the import endpoint (413 beyond).", minimum=1)
+    presence_max_ids_per_peer: int = _option(
+        4, "Presence client ids one connection may introduce (a browser tab has one); further "
+        "ids are dropped.", minimum=1)
+    presence_max_state_bytes: int = _option(
+        8 * 1024, "Largest presence state (JSON bytes) of one client id; a larger one is "
+        "dropped (the browser app trims its selection to stay below 6 KiB).", minimum=64)
+    presence_max_ids_per_board: int = _option(
+        1000, "Presence states one board holds; an awareness frame listing more than twice "
+        "this closes with 1007 before it is decoded.", minimum=1)
+    presence_max_board_bytes: int = _option(
+        2 * MIB, "Presence bytes one board holds over all its states (every join receives "
+        "them all: keep it well below --max-pending-bytes).", minimum=1024)
     # Transport.
     certfile: str = _option("", "TLS certificate (PEM) to serve HTTPS and WSS directly.")
     keyfile: str = _option("", "TLS private key (PEM) for --certfile.")
