@@ -25,6 +25,7 @@ from .access import Role
 from .board_model import build_import_update, read_update, validate_board_json
 from .board_names import content_disposition
 from .config import Settings
+from .errors import BoardTooLarge
 from .export import (
     MEDIA_TYPES,
     ExportError,
@@ -137,10 +138,18 @@ class ImportHandler(_BoardEndpoint):
         if violations:
             self._refuse(violations[0].path, violations[0].message)
             return
+        snapshot = await self.registry.snapshot(board_id)
+        update = await IOLoop.current().run_in_executor(None, build_import_update, data,
+                                                        snapshot)
+        cap = self.registry.settings.max_board_bytes
+        if len(snapshot) + len(update) > cap and update[:1] != b"\x00":
+            raise HTTPError(413, f"import refused: the board would be {len(snapshot)} + "
+                            f"{len(update)} bytes, over the {cap}-byte cap of --max-board-bytes")
         await self.store.create_board(board_id)
-        update = await IOLoop.current().run_in_executor(
-            None, build_import_update, data, await self.registry.snapshot(board_id))
-        await self.registry.apply_update(board_id, update)
+        try:
+            await self.registry.apply_update(board_id, update)
+        except BoardTooLarge as exc:
+            raise HTTPError(413, f"import refused: {exc}") from None
         self.finish({"id": board_id, "elements": len(data["elements"])})
 
     def _refuse(self, path: str, message: str) -> None:
