@@ -26,6 +26,7 @@ from .broker import Broker, LocalBroker
 from .broker_redis import RedisBroker
 from .config import Settings
 from .document import BoardDocument
+from .export.raster_pool import RasterPool
 from .export_handlers import export_routes
 from .http_handlers import (
     AppPageHandler,
@@ -45,8 +46,10 @@ log = logging.getLogger(__name__)
 FRONTEND_DIST = frontend_dist()
 
 
-def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) -> Application:
-    """The Tornado application: WebSocket endpoint, JSON API, browser app."""
+def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
+             raster: RasterPool) -> Application:
+    """The Tornado application: WebSocket endpoint, JSON API, browser app (PNG exports
+    rendered in ``raster``)."""
     board = {"registry": registry}
     page = {"dist_dir": FRONTEND_DIST, "ws_path": settings.ws_path}
     socket_kwargs = {"registry": registry, "settings": settings, "signer": access.signer}
@@ -62,7 +65,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy) 
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
-        *export_routes(registry, registry.store, settings),
+        *export_routes(registry, registry.store, settings, raster),
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
         (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),
@@ -112,6 +115,7 @@ class SyncboardServer:
         self.broker: Broker | None = None
         self.port: int | None = None
         self._http: HTTPServer | None = None
+        self.raster = RasterPool.from_settings(settings)
 
     async def start(self) -> None:
         """Open the database and start listening. Raises ``StoreError`` for a bad database."""
@@ -137,7 +141,8 @@ class SyncboardServer:
         access = AccessPolicy(signer, s.admin_token, self.store)
         sockets = self._sockets or bind_sockets(s.port, s.host, family=socket.AF_UNSPEC)
         self.port = sockets[0].getsockname()[1]
-        self._http = HTTPServer(make_app(s, self.registry, access), xheaders=s.behind_proxy,
+        self._http = HTTPServer(make_app(s, self.registry, access, self.raster),
+                                xheaders=s.behind_proxy,
                                 ssl_options=_tls_context(s))
         self._http.add_sockets(sockets)
         metrics.watch(self)
@@ -165,6 +170,7 @@ class SyncboardServer:
             await self._http.close_all_connections()
         if self.store is not None:
             await self.store.close()
+        await self.raster.close()
         log.info("stopped")
 
 
