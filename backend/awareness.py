@@ -9,6 +9,7 @@ changes nothing. Every refusal is bounded before work is done on it:
   entry is decoded (one 3 MiB frame of 400,000 ids once froze the loop for 13.6 s);
 - a client id belongs to the first peer that brought it (first come): entries of other peers'
   ids are dropped without a word, which is also what happens to the stock client's echoes;
+  only a state its owner stopped renewing (two thirds of the timeout) may be taken over;
 - a peer may introduce ``max_ids_per_peer`` ids (a tab has one), a board holds
   ``max_ids_per_board`` states of at most ``max_state_bytes`` each and ``max_board_bytes`` in
   all: an entry past one of those is dropped (the connection and the document stay);
@@ -114,8 +115,8 @@ class Presence:
         """Removed ids whose clock is still remembered."""
         return len(self._gone)
 
-    def apply(self, payload: bytes, peer: Hashable) -> Applied:
-        """Apply one awareness update from ``peer``.
+    def apply(self, payload: bytes, peer: Hashable, now_ms: float | None = None) -> Applied:
+        """Apply one awareness update from ``peer`` (at ``now_ms``, default: now).
 
         Raises ``CloseConnection(1007)`` if the payload is malformed, lists too many entries
         or holds a state that is not a JSON object (nothing is applied then).
@@ -123,7 +124,7 @@ class Presence:
         entries = _split_entries(payload, self.limits)
         if not self._ids_by_peer.get(peer):
             entries = [self._restamp_returning(entry) for entry in entries]
-        return self._apply(entries, peer, time.time() * 1000)
+        return self._apply(entries, peer, time.time() * 1000 if now_ms is None else now_ms)
 
     def apply_remote(self, payload: bytes) -> Applied:
         """Apply an awareness update another process relayed (its peers own those ids, and it
@@ -167,12 +168,12 @@ class Presence:
     def _apply(self, entries: list[RawEntry], owner: Hashable, now_ms: float) -> Applied:
         # Validate every state that would be kept before keeping any: all or nothing.
         news = [(entry, _checked_state(entry[2], self.limits.max_state_bytes))
-                for entry in entries if self._may_change(entry, owner)]
+                for entry in entries if self._may_change(entry, owner, now_ms)]
         applied = Applied()
         for (client_id, clock, _raw), (state, too_big) in news:
             if too_big is not None:
                 applied.dropped.append(too_big)
-            elif not self._may_change((client_id, clock, _raw), owner):
+            elif not self._may_change((client_id, clock, _raw), owner, now_ms):
                 continue  # an earlier entry of this frame changed it already
             elif state is None:
                 self._remove(client_id, self._recorded_clock(client_id, clock), now_ms)
@@ -185,13 +186,14 @@ class Presence:
                     applied.dropped.append(refusal)
         return applied
 
-    def _may_change(self, entry: RawEntry, owner: Hashable) -> bool:
+    def _may_change(self, entry: RawEntry, owner: Hashable, now_ms: float) -> bool:
         """Whether ``entry`` from ``owner`` could change anything: an id of ``owner`` (or of
-        nobody) with a newer clock, or a removal at the current clock."""
+        nobody, or one its owner stopped renewing) with a newer clock, or a removal at the
+        current clock."""
         client_id, clock, state = entry
         present = self._present.get(client_id)
         if present is not None:
-            if present.owner != owner:
+            if present.owner != owner and not self._abandoned(present, now_ms):
                 return False  # first come: someone else's id (or the stock client's echo)
             return clock > present.clock or (clock == present.clock and state in _NULL_STATES)
         if state in _NULL_STATES:
@@ -199,24 +201,33 @@ class Presence:
         gone = self._gone.get(client_id)
         return gone is None or clock > gone[0]
 
+    def _abandoned(self, present: _State, now_ms: float) -> bool:
+        """Whether another connection may take ``present`` over: its owner has not renewed it
+        for two thirds of the timeout, which an open stock client never lets happen (it
+        renews every 15 s of 30); this is the client whose old connection the server has
+        not seen close yet (a network change) coming back on a new one."""
+        return now_ms - present.updated_ms >= self._timeout_ms * 2 / 3
+
     def _set(self, client_id: int, clock: int, state: bytes, owner: Hashable,
              now_ms: float) -> str | None:
         """Keep ``state``; return why it was dropped instead, if it was."""
         limits = self.limits
         present = self._present.get(client_id)
         old_bytes = len(present.state) if present is not None else 0
-        if present is None:
+        if present is None or present.owner != owner:
             owned = self._ids_by_peer.get(owner, set())
             if owner != REMOTE and len(owned) >= limits.max_ids_per_peer:
                 return f"connection already shows {len(owned)} client ids (limit " \
                        f"{limits.max_ids_per_peer})"
-            if len(self._present) >= limits.max_ids_per_board:
+            if present is None and len(self._present) >= limits.max_ids_per_board:
                 return f"board already shows {len(self._present)} client ids (limit " \
                        f"{limits.max_ids_per_board})"
         if self._board_bytes - old_bytes + len(state) > limits.max_board_bytes:
             return f"board presence would pass {limits.max_board_bytes} bytes"
         clock = self._recorded_clock(client_id, clock)
         self._gone.pop(client_id, None)
+        if present is not None and present.owner != owner:  # taken over (see _abandoned)
+            self._ids_by_peer.get(present.owner, set()).discard(client_id)
         self._board_bytes += len(state) - old_bytes
         self._present[client_id] = _State(clock, state, now_ms, owner)
         self._ids_by_peer.setdefault(owner, set()).add(client_id)

@@ -127,9 +127,11 @@ class ExportHandler(_BoardEndpoint):
         try:
             body = await export_file(content, fmt, self.raster, options, images.found,
                                      self.max_export_pixels)
-        except RasterBusy as exc:
+        except RasterBusy as exc:  # answered here: send_error would drop Retry-After
+            self.set_status(503)
             self.set_header("Retry-After", str(exc.retry_after_s))
-            raise HTTPError(503, str(exc)) from None
+            self.finish({"error": "service unavailable", "detail": str(exc)})
+            return
         except RasterError as exc:
             raise HTTPError(422, str(exc)) from None
         if images.skipped:

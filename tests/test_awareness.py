@@ -193,3 +193,15 @@ def test_removed_ids_are_forgotten_after_twice_the_timeout_and_never_pile_up():
     assert presence.removed_ids == 8
     presence.expire(now_ms=time.time() * 1000 + 60_000)
     assert presence.removed_ids == 0
+
+
+def test_a_state_its_owner_stopped_renewing_may_be_taken_over():
+    # The client whose old connection the server has not seen close yet, back on a new one.
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(7, 1, b'{"at":"old"}')]), "old connection")
+    assert presence.apply(entries_payload([(7, 2, b'{"at":"new"}')]), "new").changed == []
+    later = time.time() * 1000 + 20_000
+    assert presence.apply(entries_payload([(7, 3, b'{"at":"new"}')]), "new",
+                          now_ms=later).changed == [7]
+    assert presence.remove_peer("old connection") == []
+    assert presence.remove_peer("new") == [7]

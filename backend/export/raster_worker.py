@@ -4,7 +4,8 @@ resvg holds the GIL for the whole render (a 64-megapixel export took 2.4 s, six 
 froze the server for 17.7 s), so it runs here, in a process of its own that the server's
 ``RasterPool`` starts, feeds and kills. The address space is capped at ``MEMORY_BYTES``
 (``RLIMIT_AS``; 0 = no cap): past it an allocation fails and the process ends, which the
-pool reports and answers with a fresh worker.
+pool reports and answers with a fresh worker. It runs at nice 10, so on a busy machine the
+server's event loop is scheduled before it.
 
 Protocol on stdin/stdout: the worker writes ``READY`` once it has started, then answers one
 job at a time: the request is ``>dQ`` (zoom, SVG length) and the UTF-8 SVG; the answer is
@@ -50,6 +51,7 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
 
 def main(argv: list[str]) -> None:
     memory_bytes = int(argv[0]) if argv else 0
+    os.nice(10)  # batch work: the server's event loop gets the CPU first
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     # Answers go to a private copy of stdout; anything a library prints goes to stderr.
