@@ -166,10 +166,26 @@ class Presence:
         return _encode_entries(entries)
 
     def _apply(self, entries: list[RawEntry], owner: Hashable, now_ms: float) -> Applied:
+        applied = Applied()
+        # One entry per id (the last: a stock client never repeats one), and no more new ids
+        # than the peer may still introduce, so JSON is decoded for a few states per frame
+        # at most, however many entries it lists.
+        budget = self.limits.max_ids_per_peer - len(self._ids_by_peer.get(owner, ()))
+        candidates = []
+        for entry in {entry[0]: entry for entry in entries}.values():
+            if not self._may_change(entry, owner, now_ms):
+                continue
+            present = self._present.get(entry[0])
+            if owner != REMOTE and (present is None or present.owner != owner) and \
+                    entry[2] not in _NULL_STATES:
+                if budget <= 0:
+                    applied.dropped.append(_too_many_ids(self.limits.max_ids_per_peer))
+                    continue
+                budget -= 1
+            candidates.append(entry)
         # Validate every state that would be kept before keeping any: all or nothing.
         news = [(entry, _checked_state(entry[2], self.limits.max_state_bytes))
-                for entry in entries if self._may_change(entry, owner, now_ms)]
-        applied = Applied()
+                for entry in candidates]
         for (client_id, clock, _raw), (state, too_big) in news:
             if too_big is not None:
                 applied.dropped.append(too_big)
@@ -217,8 +233,7 @@ class Presence:
         if present is None or present.owner != owner:
             owned = self._ids_by_peer.get(owner, set())
             if owner != REMOTE and len(owned) >= limits.max_ids_per_peer:
-                return f"connection already shows {len(owned)} client ids (limit " \
-                       f"{limits.max_ids_per_peer})"
+                return _too_many_ids(limits.max_ids_per_peer)
             if present is None and len(self._present) >= limits.max_ids_per_board:
                 return f"board already shows {len(self._present)} client ids (limit " \
                        f"{limits.max_ids_per_board})"
@@ -327,6 +342,10 @@ def _finite_float(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"{text[:20]} is out of range for a JSON number")
     return value
+
+
+def _too_many_ids(limit: int) -> str:
+    return f"connection already shows {limit} client ids (--presence-max-ids-per-peer)"
 
 
 def _bad_awareness(reason: object) -> CloseConnection:

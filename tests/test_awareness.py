@@ -205,3 +205,15 @@ def test_a_state_its_owner_stopped_renewing_may_be_taken_over():
                           now_ms=later).changed == [7]
     assert presence.remove_peer("old connection") == []
     assert presence.remove_peer("new") == [7]
+
+
+def test_entries_past_the_peer_budget_are_dropped_without_being_decoded():
+    presence = Presence(timeout_s=30)
+    # States after the fourth new id are not even JSON: they are never read.
+    entries = [(i, 1, b"{}" if i < 4 else b"{{{") for i in range(1000)]
+    applied = presence.apply(entries_payload(entries), "p1")
+    assert applied.changed == [0, 1, 2, 3] and len(applied.dropped) == 996
+    # One entry per id counts (the last), however often a frame repeats it.
+    repeated = [(0, clock, b'{"n":%d}' % clock) for clock in range(2, 1000)]
+    assert presence.apply(entries_payload(repeated), "p1").changed == [0]
+    assert presence.encode([0]) == entries_payload([(0, 999, b'{"n":999}')])
