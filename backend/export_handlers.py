@@ -117,7 +117,8 @@ class ExportHandler(_BoardEndpoint):
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
-        # a worker thread lets the loop serve other requests between GIL slices.
+        # reading and the SVG run in a thread (pure Python yields the GIL between slices);
+        # resvg, which holds it throughout, runs in a RasterPool process.
         loop = IOLoop.current()
         content = await loop.run_in_executor(None, read_update,
                                              await self.registry.snapshot(board_id))
