@@ -26,6 +26,7 @@ from .broker import Broker, LocalBroker
 from .broker_redis import RedisBroker
 from .config import Settings
 from .document import BoardDocument
+from .export.raster_pool import RasterPool
 from .export_handlers import export_routes
 from .file_sweeper import FileSweeper
 from .http_handlers import (
@@ -55,8 +56,9 @@ FRONTEND_DIST = frontend_dist()
 
 
 def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
-             creation: CreationLimits | None = None) -> Application:
-    """The Tornado application: WebSocket endpoint, JSON API, browser app."""
+             raster: RasterPool, creation: CreationLimits | None = None) -> Application:
+    """The Tornado application: WebSocket endpoint, JSON API, browser app (PNG exports
+    rendered in ``raster``)."""
     board = {"registry": registry}
     page = {"dist_dir": FRONTEND_DIST, "ws_path": settings.ws_path}
     socket_kwargs = {"registry": registry, "settings": settings, "signer": access.signer}
@@ -72,7 +74,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
-        *export_routes(registry, registry.store, settings),
+        *export_routes(registry, registry.store, settings, raster),
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
         (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),
@@ -137,6 +139,7 @@ class SyncboardServer:
         self.port: int | None = None
         self._http: GuardedHTTPServer | None = None
         self.files: FileSweeper | None = None
+        self.raster = RasterPool.from_settings(settings)
 
     async def start(self) -> None:
         """Open the database and start listening. Raises ``StoreError`` for a bad database."""
@@ -169,7 +172,7 @@ class SyncboardServer:
                                 lambda address: admissions.by_address[address],
                                 lambda: admissions.total)
         self._http = GuardedHTTPServer(
-            make_app(s, self.registry, access), xheaders=s.behind_proxy,
+            make_app(s, self.registry, access, self.raster), xheaders=s.behind_proxy,
             ssl_options=_tls_context(s), guard=guard,
             idle_connection_timeout=s.header_timeout_s, body_timeout=s.body_timeout_s,
             max_body_size=SMALL_BODY_BYTES)
@@ -205,6 +208,7 @@ class SyncboardServer:
             await self._http.close_all_connections()
         if self.store is not None:
             await self.store.close()
+        await self.raster.close()
         log.info("stopped")
 
 

@@ -191,6 +191,38 @@ class Settings:
         "board stores the image). 0 keeps files forever.", minimum=0)
     file_sweep_interval_s: float = _option(
         3600.0, "Seconds between searches for unreferenced images.", minimum=1)
+    max_image_pixels: int = _option(
+        50_000_000, "Largest image (width x height, read from its header, never decoded) "
+        "accepted by the upload endpoint (413 beyond) and drawn in an export (left out "
+        "beyond); 50 megapixels decode to 200 MB.", minimum=1)
+    max_export_pixels: int = _option(
+        64_000_000, "Largest PNG export (width x height); a larger request is scaled down "
+        "to fit.", minimum=1)
+    png_workers: int = _option(
+        1, "Processes that rasterise PNG exports (resvg holds the GIL, so never in the "
+        "server process). 1 suits 2 cores; use about half the cores on bigger machines.",
+        minimum=1)
+    png_queue_jobs: int = _option(
+        4, "PNG exports that may wait for a worker; one more is refused with 503 and "
+        "Retry-After.", minimum=0)
+    png_timeout_s: float = _option(
+        60.0, "Longest a PNG export may render; its worker is then killed and the request "
+        "answered 422.", minimum=0.1)
+    png_memory_bytes: int = _option(
+        2048 * MIB, "Address-space cap (RLIMIT_AS) of each PNG worker; a render past it fails "
+        "with 422 and the worker is replaced. 0: no cap.", minimum=0)
+    presence_max_ids_per_peer: int = _option(
+        4, "Presence client ids one connection may introduce (a browser tab has one); further "
+        "ids are dropped.", minimum=1)
+    presence_max_state_bytes: int = _option(
+        8 * 1024, "Largest presence state (JSON bytes) of one client id; a larger one is "
+        "dropped (the browser app trims its selection to stay below 6 KiB).", minimum=64)
+    presence_max_ids_per_board: int = _option(
+        1000, "Presence states one board holds; an awareness frame listing more than twice "
+        "this closes with 1007 before it is decoded.", minimum=1)
+    presence_max_board_bytes: int = _option(
+        2 * MIB, "Presence bytes one board holds over all its states (every join receives "
+        "them all: keep it well below --max-pending-bytes).", minimum=1024)
     # Transport.
     certfile: str = _option("", "TLS certificate (PEM) to serve HTTPS and WSS directly.")
     keyfile: str = _option("", "TLS private key (PEM) for --certfile.")

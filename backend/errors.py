@@ -16,3 +16,8 @@ class CloseConnection(Exception):
         super().__init__(f"{code.name}: {reason}")
         self.code = code
         self.reason = reason
+
+
+class BoardTooLarge(ValueError):
+    """A server-made update (import) would take a board past ``--max-board-bytes``; nothing
+    was applied. The message says how big the board is and what the cap is."""

@@ -8,7 +8,10 @@
 - ``GET  /api/files/<fileId>``: the bytes, content-addressed, with ``nosniff``
 
 Errors are JSON (``{"error", "detail"}``): 400 bad option or file, 404 unknown board or file,
-413 over a size cap, 415 refused type. ``app.py`` mounts ``export_routes(...)``.
+413 over a size cap (bytes, or the pixels an image header declares), 415 refused type, 422 a
+PNG that could not be rendered within its time or memory limit, 503 (with ``Retry-After``)
+when the PNG queue is full. Images whose header declares too many pixels are left out of SVG
+and PNG exports (``X-Skipped-Images`` says why). ``app.py`` mounts ``export_routes(...)``.
 """
 
 from __future__ import annotations
@@ -25,18 +28,22 @@ from .access import Role
 from .board_model import build_import_update, read_update, validate_board_json
 from .board_names import content_disposition
 from .config import Settings
+from .errors import BoardTooLarge
 from .export import (
     MEDIA_TYPES,
     ExportError,
     ExportOptions,
-    export_board,
+    Images,
+    export_file,
     load_images,
     parse_background,
     parse_region,
     parse_scale,
 )
+from .export.raster_pool import RasterBusy, RasterError, RasterPool
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
+from .image_header import ImageHeaderError, ImageTooLarge, check_image
 from .registry import BoardRegistry
 from .store import Store
 
@@ -46,14 +53,19 @@ MAX_IMPORT_DEPTH = 64
 """Deepest nesting of arrays and objects in an import file (a board needs 4)."""
 
 
-def export_routes(registry: BoardRegistry, store: Store, settings: Settings) -> list:
-    """Tornado URL specs of the export, import and file endpoints."""
+def export_routes(registry: BoardRegistry, store: Store, settings: Settings,
+                  raster: RasterPool) -> list:
+    """Tornado URL specs of the export, import and file endpoints (PNG rendered in
+    ``raster``)."""
     boards = {"registry": registry, "store": store}
     files = {**boards, "max_file_bytes": settings.max_file_bytes,
              "max_import_bytes": settings.max_import_bytes,
-             "body_timeout_s": settings.body_timeout_s}
+             "body_timeout_s": settings.body_timeout_s,
+             "max_image_pixels": settings.max_image_pixels}
+    exports = {**boards, "raster": raster, "max_image_pixels": settings.max_image_pixels,
+               "max_export_pixels": settings.max_export_pixels}
     return [
-        (r"/api/boards/([^/]+)/export\.(json|svg|png)", ExportHandler, boards),
+        (r"/api/boards/([^/]+)/export\.(json|svg|png)", ExportHandler, exports),
         (r"/api/boards/([^/]+)/import", ImportHandler, files),
         (r"/api/boards/([^/]+)/files", FileUploadHandler, files),
         (r"/api/files/([^/]+)", FileHandler, boards),
@@ -76,12 +88,17 @@ def sniff_image_mime(data: bytes) -> str | None:
 
 class _BoardEndpoint(JsonHandler):
     def initialize(self, registry: BoardRegistry, store: Store, max_file_bytes: int = 0,
-                   max_import_bytes: int = 0, body_timeout_s: float = 0) -> None:
+                   max_import_bytes: int = 0, body_timeout_s: float = 0,
+                   max_image_pixels: int = 0, raster: RasterPool | None = None,
+                   max_export_pixels: int = 0) -> None:
         self.registry = registry
         self.store = store
         self.max_file_bytes = max_file_bytes
         self.max_import_bytes = max_import_bytes
         self.body_timeout_s = body_timeout_s
+        self.max_image_pixels = max_image_pixels
+        self.raster = raster
+        self.max_export_pixels = max_export_pixels
 
     async def existing_board(self, board_id: str, minimum: Role) -> str:
         """The board id, or 404 when it is not a board (neither stored nor loaded); 401/403
@@ -106,12 +123,28 @@ class ExportHandler(_BoardEndpoint):
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
-        # a worker thread lets the loop serve other requests between GIL slices.
+        # reading and the SVG run in a thread (pure Python yields the GIL between slices);
+        # resvg, which holds it throughout, runs in a RasterPool process.
         loop = IOLoop.current()
         content = await loop.run_in_executor(None, read_update,
                                              await self.registry.snapshot(board_id))
-        images = await load_images(self.store, content) if fmt != "json" else {}
-        body = await loop.run_in_executor(None, export_board, content, fmt, options, images)
+        images = await load_images(self.store, content, self.max_image_pixels) \
+            if fmt != "json" else Images()
+        assert self.raster is not None
+        try:
+            body = await export_file(content, fmt, self.raster, options, images.found,
+                                     self.max_export_pixels)
+        except RasterBusy as exc:  # answered here: send_error would drop Retry-After
+            self.set_status(503)
+            self.set_header("Retry-After", str(exc.retry_after_s))
+            self.finish({"error": "service unavailable", "detail": str(exc)})
+            return
+        except RasterError as exc:
+            raise HTTPError(422, str(exc)) from None
+        if images.skipped:
+            file_id, reason = next(iter(images.skipped.items()))
+            self.set_header("X-Skipped-Images",
+                            f"{len(images.skipped)} (first: {file_id[:12]}: {reason})")
         self.set_header("Content-Type", MEDIA_TYPES[fmt])
         self.set_header("Content-Disposition", content_disposition(board_id, fmt))
         self.set_header("X-Content-Type-Options", "nosniff")
@@ -152,10 +185,18 @@ class ImportHandler(CappedBody, _BoardEndpoint):
         if violations:
             self._refuse(violations[0].path, violations[0].message)
             return
+        snapshot = await self.registry.snapshot(board_id)
+        update = await IOLoop.current().run_in_executor(None, build_import_update, data,
+                                                        snapshot)
+        cap = self.registry.settings.max_board_bytes
+        if len(snapshot) + len(update) > cap and update[:1] != b"\x00":
+            raise HTTPError(413, f"import refused: the board would be {len(snapshot)} + "
+                            f"{len(update)} bytes, over the {cap}-byte cap of --max-board-bytes")
         await self.store.create_board(board_id)
-        update = await IOLoop.current().run_in_executor(
-            None, build_import_update, data, await self.registry.snapshot(board_id))
-        await self.registry.apply_update(board_id, update)
+        try:
+            await self.registry.apply_update(board_id, update)
+        except BoardTooLarge as exc:
+            raise HTTPError(413, f"import refused: {exc}") from None
         self.finish({"id": board_id, "elements": len(data["elements"])})
 
     def _refuse(self, path: str, message: str) -> None:
@@ -186,6 +227,7 @@ class FileUploadHandler(CappedBody, _BoardEndpoint):
         mime = sniff_image_mime(data)
         if mime is None:
             raise HTTPError(415, "only PNG, JPEG, GIF and WebP images are accepted")
+        _check_dimensions(data, self.max_image_pixels)
         file_id = hashlib.sha256(data).hexdigest()
         await self.store.save_file(file_id, mime, data)
         self.set_status(201)
@@ -221,6 +263,17 @@ def _nesting_depth(value: Any) -> int:
                 break
             stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def _check_dimensions(data: bytes, max_pixels: int) -> None:
+    """Refuse an image by the size its header declares, before anything decodes it: 413 past
+    ``max_pixels``, 400 for a header that cannot be read."""
+    try:
+        check_image(data, max_pixels)
+    except ImageTooLarge as exc:
+        raise HTTPError(413, str(exc)) from None
+    except ImageHeaderError as exc:
+        raise HTTPError(400, f"cannot read the image header: {exc}") from None
 
 
 def _refuse_constant(name: str) -> Any:

@@ -31,6 +31,7 @@ from .access import new_board_id
 from .board_model import build_import_update, validate_board_json
 from .board_names import board_name_problem
 from .cli_args import ArgumentParser
+from .config import load_settings
 from .store import StoreError, open_store
 from .store.store import merge_updates_into_snapshot
 
@@ -51,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--server", metavar="URL", help="import through a running server")
     parser.add_argument("--token", metavar="TOKEN",
                         help="with --server: the board's edit token or the admin token")
+    parser.add_argument("--max-board-bytes", metavar="N", type=int,
+                        default=load_settings([]).max_board_bytes,
+                        help="with --db: refuse an import that would make the board larger "
+                             "(default: the server's --max-board-bytes, from "
+                             "SYNCBOARD_MAX_BOARD_BYTES or its default)")
     args = parser.parse_args(argv)
     if args.board is not None and board_name_problem(args.board) is not None:
         parser.error(f"--board {args.board!r} is not a valid board name: "
@@ -60,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.server:
             board_id, count = import_over_http(args.server, args.board, data, args.token)
         else:
-            board_id, count = asyncio.run(import_into_db(args.db, args.board, data))
+            board_id, count = asyncio.run(import_into_db(args.db, args.board, data,
+                                                         args.max_board_bytes))
     except (ImportFailed, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -85,13 +92,20 @@ def read_import_file(name: str) -> dict[str, Any]:
     return data
 
 
-async def import_into_db(url: str, board_id: str | None, data: dict[str, Any]) -> tuple[str, int]:
-    """Append the import update to the board's log in the database."""
+async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
+                         max_board_bytes: int) -> tuple[str, int]:
+    """Append the import update to the board's log in the database. Raises ``ImportFailed``
+    if the board would pass ``max_board_bytes`` (the cap the server applies to live edits
+    and HTTP imports); nothing is written then."""
     board_id = board_id or new_board_id()
     store = await open_store(url)
     try:
         base = merge_updates_into_snapshot(await store.load_updates(board_id))
         update = build_import_update(data, base)
+        if len(base) + len(update) > max_board_bytes:
+            raise ImportFailed(f"board {board_id!r}: the import would make it {len(base)} + "
+                               f"{len(update)} bytes, over the {max_board_bytes}-byte cap "
+                               "(--max-board-bytes); nothing was written")
         await store.create_board(board_id)
         await store.append_updates({board_id: [update]})
     except ValueError as exc:

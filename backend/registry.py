@@ -12,7 +12,7 @@ import logging
 import time
 
 from .admission import Admission, AdmissionCounter, AdmissionRefused
-from .awareness import Presence
+from .awareness import Presence, PresenceLimits
 from .backlog import ReceiveBudget, SendBacklog
 from .broker import Broker, RemoteKind
 from .config import Settings
@@ -233,7 +233,8 @@ class BoardRegistry:
         stored = await self._loads.load(board_id)
         document = _rebuild(board_id, stored)
         room = Room(board_id, document,
-                    Presence(document.doc, self.settings.awareness_timeout_s), self.writer,
+                    Presence(self.settings.awareness_timeout_s, _presence_limits(self.settings)),
+                    self.writer,
                     self.broker, self.settings.max_board_bytes, sum(map(len, stored)),
                     self.settings.relay_delay_ms / 1000)
         self._rooms[board_id] = room
@@ -313,6 +314,13 @@ class BoardRegistry:
             await asyncio.sleep(interval_s)
             for room in list(self._rooms.values()):
                 room.expire_presence()
+
+
+def _presence_limits(settings: Settings) -> PresenceLimits:
+    return PresenceLimits(max_ids_per_peer=settings.presence_max_ids_per_peer,
+                          max_state_bytes=settings.presence_max_state_bytes,
+                          max_ids_per_board=settings.presence_max_ids_per_board,
+                          max_board_bytes=settings.presence_max_board_bytes)
 
 
 def _rebuild(board_id: str, stored: list[bytes]) -> BoardDocument:

@@ -23,10 +23,10 @@ from pycrdt import (
 )
 
 from . import metrics
-from .awareness import Presence
+from .awareness import Applied, Presence
 from .broker import Broker, RemoteKind
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
-from .errors import CloseConnection
+from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
 
@@ -60,6 +60,7 @@ class Room:
         self._publish_awareness = False
         self._flush_scheduled = False
         self._joiner_frame: tuple[bytes, bytes] | None = None  # (full update, framed step 2)
+        self._presence_warned: set[Peer] = set()
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -71,6 +72,7 @@ class Room:
     def leave(self, peer: Peer) -> None:
         """Remove ``peer`` and broadcast the removal of the presence it brought."""
         self.peers.discard(peer)
+        self._presence_warned.discard(peer)
         self._relay_presence(self.presence.remove_peer(peer))
 
     def receive(self, peer: Peer, data: bytes) -> None:
@@ -87,8 +89,13 @@ class Room:
     def apply_server_update(self, update: bytes) -> None:
         """Apply an update made by the server itself (import); relay and persist it.
 
-        Raises ``ValueError`` if pycrdt rejects it.
+        Raises ``BoardTooLarge`` if it would pass ``max_board_bytes`` (the cap live edits
+        have), ``ValueError`` if pycrdt rejects it.
         """
+        try:
+            self._check_size_cap(update)
+        except CloseConnection as exc:
+            raise BoardTooLarge(exc.reason) from None
         try:
             changed = self.document.apply_update(update)
         except CloseConnection as exc:
@@ -107,7 +114,7 @@ class Room:
                 self._relay_updates.append(payload)
                 self._schedule_flush()
         else:
-            changed = self.presence.apply_remote(payload)
+            changed = self.presence.apply_remote(payload).changed
             if changed:
                 self._relay_awareness.extend(changed)
                 self._schedule_flush()
@@ -137,7 +144,9 @@ class Room:
                 if self.document.apply_update(frame.payload):
                     self._accept_update(frame.payload)
         elif frame.message_type == MessageType.AWARENESS:
-            self._relay_presence(self.presence.apply(frame.payload, peer))
+            applied = self.presence.apply(frame.payload, peer)
+            self._warn_dropped_presence(peer, applied)
+            self._relay_presence(applied.changed)
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
 
@@ -155,6 +164,14 @@ class Room:
                 _step2_message(self.document.missing_since(state_vector))), False
         if peer.send_wire(wire, exempt=True, shared=shared):
             metrics.count_sent(_message_of(wire))
+
+    def _warn_dropped_presence(self, peer: Peer, applied: Applied) -> None:
+        """Log the first presence entry of ``peer`` dropped at a cap (once per peer: the
+        client renews its state every 15 s)."""
+        if applied.dropped and peer not in self._presence_warned:
+            self._presence_warned.add(peer)
+            log.warning("board %s peer %s: dropping presence (and not logging it again for this "
+                        "peer): %s", self.board_id, peer.name, applied.dropped[0])
 
     def _drop_viewer_edit(self, peer: Peer) -> None:
         peer.dropped_edits += 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from pycrdt import Doc
+import time
 
-from backend.awareness import Presence
+import pytest
+from pycrdt import write_var_uint
+
+from backend.awareness import MAX_CLOCK_STEP, MAX_FIRST_CLOCK, Presence, PresenceLimits
 from backend.errors import CloseConnection
 from tests.yclient import awareness_entries
 
@@ -88,30 +90,135 @@ async def test_stale_presence_expires_and_its_removal_is_broadcast(sb_server, yc
 
 
 def test_presence_maps_ids_to_the_peer_that_brought_them():
-    presence = Presence(Doc(), timeout_s=30)
+    presence = Presence(timeout_s=30)
     assert presence.client_ids == []  # the server shows no presence of its own
     frame = b"\x01" + bytes([7]) + b"\x01" + b'\x07{"a":1}'
-    assert presence.apply(frame, peer="p1") == [7]
-    assert presence.apply(frame, peer="p2") == []  # same clock from another peer: an echo
+    assert presence.apply(frame, peer="p1").changed == [7]
+    assert presence.apply(frame, peer="p2").changed == []  # another peer's id: an echo
     assert presence.remove_peer("p2") == []  # p2 did not bring 7
     assert presence.remove_peer("p1") == [7]
     assert presence.client_ids == []
 
 
 def test_non_ascii_presence_round_trips():
-    presence = Presence(Doc(), timeout_s=30)
+    presence = Presence(timeout_s=30)
     state = '{"name":"Zoë 🎨"}'.encode()
     frame = b"\x01\x07\x01" + bytes([len(state)]) + state
-    assert presence.apply(frame, peer="p1") == [7]
+    assert presence.apply(frame, peer="p1").changed == [7]
     encoded = presence.encode([7])
-    other = Presence(Doc(), timeout_s=30)
-    assert other.apply(encoded, peer="x") == [7]
+    other = Presence(timeout_s=30)
+    assert other.apply(encoded, peer="x").changed == [7]
+    assert other.encode([7]) == encoded
 
 
 def test_malformed_presence_changes_nothing():
-    presence = Presence(Doc(), timeout_s=30)
+    presence = Presence(timeout_s=30)
     good = b'\x07{"a":1}'
     frame = b"\x02" + b"\x07\x01" + good + b"\x08\x01" + b"\x03{{{"
     with pytest.raises(CloseConnection):
         presence.apply(frame, peer="p1")
     assert presence.client_ids == []
+
+
+def entries_payload(entries: list[tuple[int, int, bytes]]) -> bytes:
+    parts = [write_var_uint(len(entries))]
+    for client_id, clock, state in entries:
+        parts += [write_var_uint(client_id), write_var_uint(clock), write_var_uint(len(state)),
+                  state]
+    return b"".join(parts)
+
+
+def test_an_update_listing_more_entries_than_a_board_holds_is_refused_unread():
+    presence = Presence(timeout_s=30, limits=PresenceLimits(max_ids_per_board=10))
+    exactly = entries_payload([(i, 1, b"{}") for i in range(20)])
+    assert len(presence.apply(exactly, peer="p1").changed) == 4  # the per-peer cap
+    # The count alone decides: the entries after it are never read.
+    with pytest.raises(CloseConnection, match="21 entries"):
+        presence.apply(write_var_uint(21) + b"\xff", peer="p2")
+
+
+def test_each_peer_introduces_a_few_ids_and_a_board_holds_a_bounded_number():
+    presence = Presence(timeout_s=30, limits=PresenceLimits(max_ids_per_peer=2,
+                                                            max_ids_per_board=3))
+    first = presence.apply(entries_payload([(1, 1, b"{}"), (2, 1, b"{}"), (3, 1, b"{}")]), "p1")
+    assert first.changed == [1, 2] and "connection already shows 2" in first.dropped[0]
+    second = presence.apply(entries_payload([(4, 1, b"{}"), (5, 1, b"{}")]), "p2")
+    assert second.changed == [4] and "board already shows 3" in second.dropped[0]
+    assert presence.remove_peer("p1") == [1, 2]
+    assert presence.apply(entries_payload([(5, 1, b"{}")]), "p2").changed == [5]
+
+
+def test_state_size_is_capped_per_id_and_per_board():
+    presence = Presence(timeout_s=30, limits=PresenceLimits(max_state_bytes=100,
+                                                            max_board_bytes=150))
+    big = b'{"a":"' + b"x" * 200 + b'"}'
+    assert "is over 100" in presence.apply(entries_payload([(1, 1, big)]), "p1").dropped[0]
+    eighty = b'{"a":"' + b"x" * 72 + b'"}'
+    assert presence.apply(entries_payload([(1, 1, eighty)]), "p1").changed == [1]
+    refused = presence.apply(entries_payload([(2, 1, eighty)]), "p2")
+    assert refused.changed == [] and "would pass 150 bytes" in refused.dropped[0]
+    assert presence.state_bytes == 80
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+def test_numbers_browsers_cannot_parse_are_refused(number):
+    presence = Presence(timeout_s=30)
+    with pytest.raises(CloseConnection, match="JSON"):
+        presence.apply(entries_payload([(1, 1, b'{"x":' + number + b"}")]), "p1")
+    assert presence.client_ids == []
+
+
+def test_only_the_peer_that_brought_an_id_may_change_it():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(7, 1, b'{"name":"Alice"}')]), "alice")
+    assert presence.apply(entries_payload([(7, 9, b'{"name":"Eve"}'), (7, 9, b"null")]),
+                          "eve").changed == []
+    assert presence.encode([7]) == entries_payload([(7, 1, b'{"name":"Alice"}')])
+
+
+def test_clocks_advance_by_a_bounded_step():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(7, 2 ** 53 - 1, b"{}")]), "p1")
+    assert presence.encode([7]) == entries_payload([(7, MAX_FIRST_CLOCK, b"{}")])
+    presence.apply(entries_payload([(8, 5, b"{}")]), "p1")
+    presence.apply(entries_payload([(8, 2 ** 53 - 1, b'{"a":1}')]), "p1")
+    assert presence.encode([8]) == entries_payload([(8, 5 + MAX_CLOCK_STEP, b'{"a":1}')])
+
+
+def test_removed_ids_are_forgotten_after_twice_the_timeout_and_never_pile_up():
+    presence = Presence(timeout_s=30, limits=PresenceLimits(max_ids_per_peer=4,
+                                                            max_ids_per_board=8))
+    for peer in range(10):
+        ids = [(peer * 10 + i, 1, b"{}") for i in range(4)]
+        presence.apply(entries_payload(ids), peer)
+        presence.remove_peer(peer)
+    assert presence.client_ids == [] and presence.removed_ids == 8
+    # Removing or echoing ids nobody shows keeps nothing.
+    presence.apply(entries_payload([(500 + i, 3, b"null") for i in range(16)]), "p")
+    assert presence.removed_ids == 8
+    presence.expire(now_ms=time.time() * 1000 + 60_000)
+    assert presence.removed_ids == 0
+
+
+def test_a_state_its_owner_stopped_renewing_may_be_taken_over():
+    # The client whose old connection the server has not seen close yet, back on a new one.
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(7, 1, b'{"at":"old"}')]), "old connection")
+    assert presence.apply(entries_payload([(7, 2, b'{"at":"new"}')]), "new").changed == []
+    later = time.time() * 1000 + 20_000
+    assert presence.apply(entries_payload([(7, 3, b'{"at":"new"}')]), "new",
+                          now_ms=later).changed == [7]
+    assert presence.remove_peer("old connection") == []
+    assert presence.remove_peer("new") == [7]
+
+
+def test_entries_past_the_peer_budget_are_dropped_without_being_decoded():
+    presence = Presence(timeout_s=30)
+    # States after the fourth new id are not even JSON: they are never read.
+    entries = [(i, 1, b"{}" if i < 4 else b"{{{") for i in range(1000)]
+    applied = presence.apply(entries_payload(entries), "p1")
+    assert applied.changed == [0, 1, 2, 3] and len(applied.dropped) == 996
+    # One entry per id counts (the last), however often a frame repeats it.
+    repeated = [(0, clock, b'{"n":%d}' % clock) for clock in range(2, 1000)]
+    assert presence.apply(entries_payload(repeated), "p1").changed == [0]
+    assert presence.encode([0]) == entries_payload([(0, 999, b'{"n":999}')])

@@ -6,9 +6,17 @@ import pytest
 from pycrdt import Doc, Map
 
 from backend.board_model import read_board
-from backend.export import ExportError, ExportOptions, export_board, parse_region, parse_scale
+from backend.export import ExportError, ExportOptions, export_file, parse_region, parse_scale
 from backend.export.png import MAX_PIXELS, MAX_SIDE_PX, fitted_scale
+from backend.export.raster_pool import RasterPool
 from tests.export_helpers import decode_png, pixel
+
+
+@pytest.fixture
+def raster(io_loop):
+    pool = RasterPool(workers=1, queue_jobs=2, timeout_s=60, memory_bytes=2 << 30)
+    yield pool
+    io_loop.run_sync(pool.close)
 
 
 def two_rects() -> Doc:
@@ -23,17 +31,21 @@ def two_rects() -> Doc:
     return doc
 
 
-def test_png_size_is_the_region_times_the_scale():
+@pytest.mark.gen_test(timeout=60)
+async def test_png_size_is_the_region_times_the_scale(raster):
     content = read_board(two_rects())
     for scale in (1, 2.5):
-        data = export_board(content, "png", ExportOptions(region=(0, 0, 80, 60), scale=scale))
+        data = await export_file(content, "png", raster,
+                                 ExportOptions(region=(0, 0, 80, 60), scale=scale))
         width, height, _rows = decode_png(data)
         assert (width, height) == (round(80 * scale), round(60 * scale))
 
 
-def test_colours_follow_z_order_and_opacity():
+@pytest.mark.gen_test(timeout=60)
+async def test_colours_follow_z_order_and_opacity(raster):
     content = read_board(two_rects())
-    data = export_board(content, "png", ExportOptions(region=(0, 0, 80, 80), scale=1))
+    data = await export_file(content, "png", raster,
+                             ExportOptions(region=(0, 0, 80, 80), scale=1))
     _, _, rows = decode_png(data)
     assert pixel(rows, 10, 10) == (255, 0, 0, 255)
     r, g, b, a = pixel(rows, 30, 30)  # half-transparent blue over red
@@ -48,6 +60,7 @@ def test_huge_requests_are_scaled_down_to_the_caps():
     assert fitted_scale(100_000, 10, 1) == MAX_SIDE_PX / 100_000
     scale = fitted_scale(10_000, 10_000, 1)
     assert (10_000 * scale) ** 2 == pytest.approx(MAX_PIXELS)
+    assert (10_000 * fitted_scale(10_000, 10_000, 1, 1_000_000)) ** 2 == pytest.approx(1e6)
 
 
 def test_bad_scale_and_region_values_are_refused_with_their_name():

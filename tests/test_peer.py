@@ -98,8 +98,10 @@ async def test_stalled_reader_does_not_grow_server_memory(server_process):
 
     from tests.yclient import YClient
 
-    # the writer sends 40 MB in a few seconds: lift its byte rate, this test is about the reader
-    server = server_process(max_pending_bytes=1024 * 1024, rate_bytes_per_s=256 * 1024 * 1024)
+    # the writer sends 40 MB in a few seconds: lift its byte rate, this test is about the reader;
+    # its traffic is 100 KB presence states, above the default state cap, so that is raised too
+    server = server_process(max_pending_bytes=1024 * 1024, rate_bytes_per_s=256 * 1024 * 1024,
+                            presence_max_state_bytes=128 * 1024)
     board = "stalled"
     rss = psutil.Process(server.proc.pid).memory_info
     writer = await YClient(f"{server.ws_url}/{board}").sync()

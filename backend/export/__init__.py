@@ -1,25 +1,30 @@
 """Board export: one exporter (JSON, SVG, PNG) shared by the HTTP handlers and the scripts.
 
-``export_board(content, fmt, options, images)`` turns a ``BoardContent`` (see
-``backend.board_model``) into bytes; ``read_stored_board`` reads a board straight from a
-``Store`` (the server may be stopped); ``load_images`` fetches the image bytes an SVG/PNG
-export embeds. ``python -m backend.export`` is the command-line exporter
-(``scripts/export_board.py``).
+``export_file(content, fmt, pool, options, images)`` turns a ``BoardContent`` (see
+``backend.board_model``) into bytes, rasterising PNG in a ``RasterPool`` worker process
+(``export_board`` does JSON and SVG synchronously);
+``read_stored_board`` reads a board straight from a ``Store`` (the server may be stopped);
+``load_images`` fetches the image bytes an SVG/PNG export embeds, leaving out any image whose
+header declares more than ``max_image_pixels`` (it is never decoded). ``python -m
+backend.export`` is the command-line exporter (``scripts/export_board.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pycrdt import Doc
 
 from ..board_model import BoardContent, load_model, read_board
+from ..image_header import ImageHeaderError, ImageTooLarge, check_image
 from ..store import Store
 from .json_export import render_json
-from .png import render_png
+from .png import MAX_PIXELS, render_png
+from .raster_pool import RasterPool
 from .svg import Box, SvgOptions, fit_view, render_svg
 
 FORMATS = ("json", "svg", "png")
@@ -47,20 +52,46 @@ class ExportOptions:
     margin: float = 32.0
 
 
+@dataclass
+class Images:
+    """What ``load_images`` found: ``fileId -> (mime, bytes)`` to embed, and a reason for each
+    image left out."""
+
+    found: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
 def export_board(content: BoardContent, fmt: str, options: ExportOptions = ExportOptions(),
                  images: Mapping[str, tuple[str, bytes]] | None = None) -> bytes:
-    """The board in ``fmt`` (``json``, ``svg`` or ``png``). Raises ``ExportError`` for an
-    unknown format."""
+    """The board as ``json`` or ``svg`` (pure Python, no worker needed; PNG needs a worker:
+    ``export_file``). Raises ``ExportError`` for another format."""
     if fmt == "json":
         return render_json(content)
+    if fmt != "svg":
+        raise ExportError(f"format {fmt!r} is not json or svg (PNG: use export_file)")
+    return _svg(content, options, images).encode("utf-8")
+
+
+async def export_file(content: BoardContent, fmt: str, pool: RasterPool,
+                      options: ExportOptions = ExportOptions(),
+                      images: Mapping[str, tuple[str, bytes]] | None = None,
+                      max_pixels: int = MAX_PIXELS) -> bytes:
+    """The board in ``fmt`` (``json``, ``svg`` or ``png``); PNG is rasterised in ``pool``
+    within ``max_pixels``, the rest in a thread. Raises ``ExportError`` for an unknown format,
+    ``RasterError`` when the PNG cannot be rendered (``RasterBusy``: the queue is full)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    svg_options = SvgOptions(options.background, options.region, options.margin)
-    svg = render_svg(content, svg_options, images)
-    if fmt == "svg":
-        return svg.encode("utf-8")
+    if fmt != "png":
+        return await asyncio.to_thread(export_board, content, fmt, options, images)
+    svg = await asyncio.to_thread(_svg, content, options, images)
     view = Box(*options.region) if options.region else fit_view(content, options.margin)
-    return render_png(svg, view.w, view.h, options.scale)
+    return await render_png(svg, view.w, view.h, options.scale, pool, max_pixels)
+
+
+def _svg(content: BoardContent, options: ExportOptions,
+         images: Mapping[str, tuple[str, bytes]] | None) -> str:
+    return render_svg(content, SvgOptions(options.background, options.region, options.margin),
+                      images)
 
 
 def parse_background(value: str | None) -> str | None:
@@ -119,13 +150,23 @@ async def read_stored_board(store: Store, board_id: str) -> BoardContent | None:
     return read_board(doc)
 
 
-async def load_images(store: Store, content: BoardContent) -> dict[str, tuple[str, bytes]]:
-    """``fileId -> (mime, bytes)`` for every image element whose file is stored."""
-    found: dict[str, tuple[str, bytes]] = {}
+async def load_images(store: Store, content: BoardContent, max_image_pixels: int) -> Images:
+    """The stored files of the board's image elements. A file whose header declares more
+    than ``max_image_pixels`` pixels, or cannot be read, is left out with its reason (the
+    export draws the missing-image placeholder there); none is decoded here."""
+    images = Images()
     for element in content.elements:
         file_id = element.get("fileId") if element["type"] == "image" else None
-        if file_id and _FILE_ID.fullmatch(file_id) and file_id not in found:
-            stored = await store.load_file(file_id)
-            if stored is not None:
-                found[file_id] = stored
-    return found
+        if not file_id or not _FILE_ID.fullmatch(file_id) or file_id in images.found or \
+                file_id in images.skipped:
+            continue
+        stored = await store.load_file(file_id)
+        if stored is None:
+            continue
+        try:
+            check_image(stored[1], max_image_pixels)
+        except (ImageHeaderError, ImageTooLarge) as exc:
+            images.skipped[file_id] = str(exc)
+            continue
+        images.found[file_id] = stored
+    return images

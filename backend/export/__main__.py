@@ -29,18 +29,21 @@ from sqlalchemy.exc import ArgumentError
 
 from ..board_names import board_name_problem, safe_filename
 from ..cli_args import ArgumentParser
+from ..config import Settings, load_settings
 from ..store import Store, StoreError, open_store
 from . import (
     FORMATS,
     ExportError,
     ExportOptions,
-    export_board,
+    Images,
+    export_file,
     load_images,
     parse_background,
     parse_region,
     parse_scale,
     read_stored_board,
 )
+from .raster_pool import RasterError, RasterPool
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -105,13 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
     if args.db:
+        # The same limits as the server (SYNCBOARD_* variables or the defaults): images and
+        # canvas checked before decoding, PNG rendered in a worker process with a time and
+        # memory cap.
+        settings = load_settings([])
         store = await _open_existing(args.db)
+        raster = RasterPool.from_settings(settings)
         try:
             board_ids = [b.board_id for b in await store.list_boards()] if args.all \
                 else args.board
-            return await _export_all(board_ids, args, lambda b: _from_store(store, b, args,
-                                                                              options))
+            return await _export_all(board_ids, args, lambda b: _from_store(
+                store, b, args, options, raster, settings))
         finally:
+            await raster.close()
             await store.close()
     return await _export_all(args.board, args,
                              lambda b: _from_server(args.server, b, args.format, options,
@@ -151,7 +160,7 @@ async def _open_existing(url: str) -> Store:
 
 
 async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
-                      options: ExportOptions) -> bytes:
+                      options: ExportOptions, raster: RasterPool, settings: Settings) -> bytes:
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
     try:
@@ -160,8 +169,16 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
         raise BoardFailed(f"board {board_id!r}: stored data cannot be decoded: {exc}") from None
     if content is None:
         raise BoardFailed(f"board {board_id!r}: no such board")
-    images = await load_images(store, content) if args.format != "json" else {}
-    return export_board(content, args.format, options, images)
+    images = await load_images(store, content, settings.max_image_pixels) \
+        if args.format != "json" else Images()
+    for file_id, reason in images.skipped.items():
+        print(f"warning: board {board_id!r}: image {file_id} left out: {reason}",
+              file=sys.stderr)
+    try:
+        return await export_file(content, args.format, raster, options, images.found,
+                                 settings.max_export_pixels)
+    except RasterError as exc:
+        raise BoardFailed(f"board {board_id!r}: {exc}") from None
 
 
 async def _from_server(server: str, board_id: str, fmt: str, options: ExportOptions,

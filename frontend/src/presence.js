@@ -6,6 +6,12 @@
 
 /** Send the cursor at most this often. */
 const CURSOR_INTERVAL_MS = 40;
+/**
+ * Bytes of element ids the published selection may hold: the server drops a presence state
+ * over --presence-max-state-bytes (8 KiB by default), so a big selection is shown to others
+ * in part (about 300 ids) rather than not at all.
+ */
+export const SELECTION_BUDGET_BYTES = 6 * 1024;
 
 /**
  * @typedef {object} Participant
@@ -46,7 +52,7 @@ export class Presence {
   }
 
   setSelection(ids) {
-    this.awareness.setLocalStateField('selection', [...ids].slice(0, 500));
+    this.awareness.setLocalStateField('selection', selectionWithinBudget(ids));
   }
 
   /** Publish this user's viewport center and zoom (for followers). */
@@ -70,6 +76,23 @@ export class Presence {
     this._lastCursorMs = performance.now();
     this.awareness.setLocalStateField('cursor', this._pendingCursor ?? null);
   }
+}
+
+/**
+ * The first ids of `ids` whose JSON array stays within `budget` bytes (ids are ASCII).
+ * @param {Iterable<string>} ids
+ * @param {number} [budget]
+ * @returns {string[]}
+ */
+export function selectionWithinBudget(ids, budget = SELECTION_BUDGET_BYTES) {
+  const out = [];
+  let bytes = 2; // []
+  for (const id of ids) {
+    bytes += id.length + 3; // "id",
+    if (bytes > budget) break;
+    out.push(id);
+  }
+  return out;
 }
 
 function toParticipant(clientId, state) {
