@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from typing import Any
 
@@ -39,6 +40,8 @@ from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .registry import BoardRegistry
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
@@ -155,7 +158,12 @@ class ImportHandler(CappedBody, _BoardEndpoint):
         await self.store.create_board(board_id)
         update = await IOLoop.current().run_in_executor(
             None, build_import_update, data, await self.registry.snapshot(board_id))
-        await self.registry.apply_update(board_id, update)
+        try:
+            await self.registry.apply_update(board_id, update)  # runs the update pre-check
+        except ValueError as exc:
+            log.warning("board %s: import refused: %s", board_id, exc)
+            self._refuse("$", str(exc))
+            return
         self.finish({"id": board_id, "elements": len(data["elements"])})
 
     def _refuse(self, path: str, message: str) -> None:

@@ -33,6 +33,7 @@ from .board_names import board_name_problem
 from .cli_args import ArgumentParser
 from .store import StoreError, open_store
 from .store.store import merge_updates_into_snapshot
+from .update_check import TypeDepths, UpdateRefused, check_update
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -92,6 +93,13 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any]) -
     try:
         base = merge_updates_into_snapshot(await store.load_updates(board_id))
         update = build_import_update(data, base)
+        try:  # what the server refuses must not reach its database
+            shape = TypeDepths()
+            if base:
+                shape.record(check_update(base, shape))
+            check_update(update, shape)
+        except UpdateRefused as exc:
+            raise ImportFailed(f"{board_id!r}: refused: {exc}; nothing was written") from None
         await store.create_board(board_id)
         await store.append_updates({board_id: [update]})
     except ValueError as exc:
