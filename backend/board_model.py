@@ -23,6 +23,7 @@ import jsonschema_rs
 from pycrdt import Array, Doc, Map, Text
 
 from .resources import shared_file
+from .update_check import check_update
 
 SCHEMA_PATH = shared_file("board.schema.json")
 POINT_TYPES = frozenset({"stroke", "line", "arrow"})
@@ -141,7 +142,9 @@ def read_board(doc: Doc, model: BoardModel | None = None) -> BoardContent:
 
 def read_update(update: bytes, model: BoardModel | None = None) -> BoardContent:
     """Read a board from one encoded Yjs update (a snapshot). Raises ``ValueError`` if pycrdt
-    cannot decode it."""
+    cannot decode it or ``update_check`` refuses it (nesting that would overflow the stack
+    while reading)."""
+    check_update(update)
     doc = Doc()
     doc.apply_update(update)
     return read_board(doc, model)

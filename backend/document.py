@@ -1,7 +1,9 @@
 """BoardDocument: one board's authoritative pycrdt ``Doc``.
 
-``apply_update`` is where every incoming update is validated: pycrdt raises ``ValueError``
-on bytes it cannot decode and leaves the document unchanged. No observers are attached to
+``apply_update`` is where every incoming update is validated: first by the bounded pre-check
+of ``update_check`` (nesting, chains, counts: what would crash or freeze pycrdt), then by
+pycrdt, which raises ``ValueError`` on bytes it cannot decode and leaves the document
+unchanged. No observers are attached to
 the ``Doc`` (pycrdt 0.14 keeps a document alive after ``unobserve``), so dropping the last
 reference to a ``BoardDocument`` really frees it.
 
@@ -24,6 +26,7 @@ from pycrdt import ContentAttribute, Doc, IdMap, IdSet, get_update, merge_update
 from . import metrics
 from .errors import CloseConnection
 from .protocol import CloseCode
+from .update_check import TypeDepths, UpdateRefused, UpdateSummary, check_update
 from .update_shape import (
     MAX_SHAPE_BYTES,
     PYCRDT_OPTIONS_MARK,
@@ -42,6 +45,7 @@ EMPTY_UPDATE = b"\x00\x00"
 """Yjs v1 encoding of an update that changes nothing (no structs, empty delete set)."""
 EMPTY_STATE_VECTOR = b"\x00"
 """The state vector of a client that holds nothing (a fresh tab, a late joiner)."""
+REFUSED = "update refused by the pre-check: "
 
 
 MAX_SUBDOC_OPTIONS = 1000
@@ -60,6 +64,7 @@ class BoardDocument:
 
     def __init__(self) -> None:
         self.doc = Doc()
+        self.shape = TypeDepths()
         self._full_update: bytes | None = None
         self._held: list[bytes] = []  # parts of updates not integrated when they came
         self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
@@ -67,23 +72,39 @@ class BoardDocument:
         self._subdoc_guids: re.Pattern[bytes] | None = None
 
     @classmethod
-    def from_updates(cls, updates: Iterable[bytes]) -> BoardDocument:
+    def from_updates(cls, updates: Iterable[bytes], board_id: str = "",
+                     skip_undecodable: bool = True) -> BoardDocument:
         """Rebuild a board from stored updates (snapshot first, then the log).
 
-        Raises ``ValueError`` if a stored update cannot be decoded.
+        A stored row the pre-check refuses (stored before it existed) is skipped and logged
+        at WARNING; one pycrdt cannot decode is skipped and logged at ERROR, or raises
+        ``ValueError`` unless ``skip_undecodable``. Each row is applied in its own
+        transaction: yrs merges adjacent structs by copying, and within one transaction the
+        copies of a long chain spread over rows add up.
         """
         document = cls()
-        stored = [update for update in updates if update != EMPTY_UPDATE]
-        with document.doc.transaction():
-            for update in stored:
-                document.doc.apply_update(update)
-        document.track(stored)
+        rows = list(updates)
+        applied = []
+        for index, update in enumerate(rows):
+            if update == EMPTY_UPDATE:
+                continue
+            try:
+                summary = document.check(update)
+                document.doc.apply_update(update)  # its own transaction: see above
+            except CloseConnection as exc:
+                log.warning("board %s: stored update %d of %d (%d bytes) is skipped: %s",
+                            board_id, index + 1, len(rows), len(update), exc.reason)
+                continue
+            except ValueError as exc:
+                if not skip_undecodable:
+                    raise
+                log.error("board %s: stored update %d of %d cannot be decoded and is skipped: "
+                          "%s", board_id, index + 1, len(rows), exc)
+                continue
+            document.shape.record(summary)
+            applied.append(update)
+        document.track(applied)
         return document
-
-    def add_stored(self, update: bytes) -> None:
-        """Apply one stored update outside ``from_updates`` (raises ``ValueError``)."""
-        self.doc.apply_update(update)
-        self.track([update])
 
     def track(self, updates: list[bytes]) -> None:
         """Note what of ``updates`` (already applied) pycrdt would leave out of encodings:
@@ -147,19 +168,33 @@ class BoardDocument:
             pos = end
         return b"".join(parts) + update[pos:] if parts else update
 
-    def apply_update(self, update: bytes) -> bool:
-        """Apply one client update; return False when it was empty (nothing to relay or store).
+    def check(self, update: bytes) -> UpdateSummary:
+        """The bounded pre-check of ``update_check`` against this board.
 
-        Raises ``CloseConnection(1007)`` when pycrdt rejects the bytes; the document is then
-        unchanged.
+        Raises ``CloseConnection(1007)`` for an update pycrdt must not see."""
+        try:
+            return check_update(update, self.shape)
+        except UpdateRefused as exc:
+            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                  f"{REFUSED}{exc}") from None
+
+    def apply_update(self, update: bytes, summary: UpdateSummary | None = None) -> bool:
+        """Apply one update; return False when it was empty (nothing to relay or store).
+
+        ``summary`` is ``check(update)`` if the caller ran it already. Raises
+        ``CloseConnection(1007)`` when the pre-check or pycrdt rejects the bytes; the
+        document is then unchanged.
         """
         if update == EMPTY_UPDATE:
             return False
+        if summary is None:
+            summary = self.check(update)
         started = time.perf_counter()
         try:
             self.doc.apply_update(update)
         except ValueError as exc:
             _refuse(update, exc)
+        self.shape.record(summary)
         self.track([update])
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True

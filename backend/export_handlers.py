@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from typing import Any
 
@@ -46,6 +47,8 @@ from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
 from .registry import BoardRegistry
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
@@ -194,9 +197,13 @@ class ImportHandler(CappedBody, _BoardEndpoint):
                             f"{len(update)} bytes, over the {cap}-byte cap of --max-board-bytes")
         await self.store.create_board(board_id)
         try:
-            await self.registry.apply_update(board_id, update)
+            await self.registry.apply_update(board_id, update)  # runs the update pre-check
         except BoardTooLarge as exc:
             raise HTTPError(413, f"import refused: {exc}") from None
+        except ValueError as exc:
+            log.warning("board %s: import refused: %s", board_id, exc)
+            self._refuse("$", str(exc))
+            return
         self.finish({"id": board_id, "elements": len(data["elements"])})
 
     def _refuse(self, path: str, message: str) -> None:

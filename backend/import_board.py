@@ -34,6 +34,7 @@ from .cli_args import ArgumentParser
 from .config import load_settings
 from .store import StoreError, open_store
 from .store.store import merge_updates_into_snapshot
+from .update_check import TypeDepths, UpdateRefused, check_update
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -106,6 +107,13 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
             raise ImportFailed(f"board {board_id!r}: the import would make it {len(base)} + "
                                f"{len(update)} bytes, over the {max_board_bytes}-byte cap "
                                "(--max-board-bytes); nothing was written")
+        try:  # what the server refuses must not reach its database
+            shape = TypeDepths()
+            if base:
+                shape.record(check_update(base, shape))
+            check_update(update, shape)
+        except UpdateRefused as exc:
+            raise ImportFailed(f"{board_id!r}: refused: {exc}; nothing was written") from None
         await store.create_board(board_id)
         await store.append_updates({board_id: [update]})
     except ValueError as exc:

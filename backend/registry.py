@@ -16,7 +16,7 @@ from .awareness import Presence, PresenceLimits
 from .backlog import ReceiveBudget, SendBacklog
 from .broker import Broker, RemoteKind
 from .config import Settings
-from .document import EMPTY_UPDATE, BoardDocument
+from .document import BoardDocument
 from .errors import CloseConnection
 from .memory import release_free_heap
 from .peer import Peer
@@ -324,19 +324,6 @@ def _presence_limits(settings: Settings) -> PresenceLimits:
 
 
 def _rebuild(board_id: str, stored: list[bytes]) -> BoardDocument:
-    try:
-        return BoardDocument.from_updates(stored)
-    except ValueError:
-        pass
-    # One stored row is undecodable: serve everything else and say so loudly. The row stays in
-    # the database (compaction refuses to merge it) for someone to inspect.
-    document = BoardDocument()
-    for index, update in enumerate(stored):
-        if update == EMPTY_UPDATE:
-            continue
-        try:
-            document.add_stored(update)
-        except ValueError as exc:
-            log.error("board %s: stored update %d of %d cannot be decoded and is skipped: %s",
-                      board_id, index + 1, len(stored), exc)
-    return document
+    # A stored row that is refused or undecodable is skipped and logged; everything else is
+    # served. The row stays in the database for someone to inspect until compaction.
+    return BoardDocument.from_updates(stored, board_id)

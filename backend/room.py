@@ -25,6 +25,7 @@ from pycrdt import (
 from . import metrics
 from .awareness import Applied, Presence
 from .broker import Broker, RemoteKind
+from .clock_owners import ClockOwners
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
@@ -51,6 +52,7 @@ class Room:
         self.document = document
         self.presence = presence
         self.peers: set[Peer] = set()
+        self.clock_owners = ClockOwners()
         self.unload_task: asyncio.Task | None = None
         self._writer = writer
         self._broker = broker
@@ -73,6 +75,7 @@ class Room:
         """Remove ``peer`` and broadcast the removal of the presence it brought."""
         self.peers.discard(peer)
         self._presence_warned.discard(peer)
+        self.clock_owners.release(peer)
         self._relay_presence(self.presence.remove_peer(peer))
 
     def receive(self, peer: Peer, data: bytes) -> None:
@@ -140,8 +143,10 @@ class Room:
                 if frame.payload != EMPTY_UPDATE:  # a viewer's step 2 is usually empty
                     self._drop_viewer_edit(peer)
             else:  # STEP2 is treated as an update
+                summary = self.document.check(frame.payload)  # bounded: before pycrdt
+                self.clock_owners.admit(peer, summary, self.document.shape)
                 self._check_size_cap(frame.payload)
-                if self.document.apply_update(frame.payload):
+                if self.document.apply_update(frame.payload, summary):
                     self._accept_update(frame.payload)
         elif frame.message_type == MessageType.AWARENESS:
             applied = self.presence.apply(frame.payload, peer)

@@ -17,9 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pycrdt import Doc
-
 from ..board_model import BoardContent, load_model, read_board
+from ..document import BoardDocument
 from ..image_header import ImageHeaderError, ImageTooLarge, check_image
 from ..store import Store
 from .json_export import render_json
@@ -139,15 +138,14 @@ def parse_region(value: str | None) -> tuple[float, float, float, float] | None:
 async def read_stored_board(store: Store, board_id: str) -> BoardContent | None:
     """A board read from the database (None if there is no such board).
 
-    Raises ``ValueError`` if a stored update cannot be decoded.
+    Rows go through the same pre-check as at board load (``BoardDocument.from_updates``):
+    a poisoned or undecodable row is skipped and logged, so reading never recurses without
+    a bound.
     """
     if await store.board_info(board_id) is None:
         return None
-    doc = Doc()
-    with doc.transaction():
-        for update in await store.load_updates(board_id):
-            doc.apply_update(update)
-    return read_board(doc)
+    return read_board(BoardDocument.from_updates(await store.load_updates(board_id), board_id)
+                      .doc)
 
 
 async def load_images(store: Store, content: BoardContent, max_image_pixels: int) -> Images:

@@ -385,8 +385,12 @@ def _engine_options(url: URL) -> dict[str, object]:
 
 def merge_updates_into_snapshot(stored: Iterable[bytes]) -> bytes:
     """Apply stored updates to a fresh document and encode it whole (drops deleted content;
-    keeps what is still pending and subdocuments' options, see ``BoardDocument``)."""
-    return BoardDocument.from_updates(stored).full_update()
+    keeps what is still pending and subdocuments' options, see ``BoardDocument``).
+
+    Rows the pre-check refuses (stored before it existed) are left out and logged at WARNING
+    as at board load. Raises ``ValueError`` if a row cannot be decoded (compaction then leaves
+    the log as it is)."""
+    return BoardDocument.from_updates(stored, skip_undecodable=False).full_update()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
