@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -14,16 +15,22 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from pycrdt import Doc, Map
 from sqlalchemy import text
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from backend.app import SyncboardServer
+from backend.board_names import MAX_BOARD_NAME_CHARS
 from backend.config import Settings
 from backend.store import Store, StoreError, make_engine, open_store
 from backend.store.migrate import (
     BASELINE,
     MIGRATE_COMMAND,
     SchemaError,
+    _alembic,
+    _config,
+    _schema_lock,
     head_revision,
     prepare_schema,
     schema_status,
@@ -34,6 +41,7 @@ from tests.services import reachable
 from tests.upgrade.fixture_data import (
     EXPECTED,
     EXTRA_REVISIONS,
+    PG_SERVER,
     SQLITE_FIXTURE,
     TEST_HEAD,
     copy_sqlite_fixture,
@@ -63,26 +71,70 @@ def pg_empty_db():
     drop_pg_database(name)
 
 
+HEAD = "0003_file_sweeper"  # update when a revision is added
+LONG_NAME = "r" * MAX_BOARD_NAME_CHARS  # longer than the baseline's VARCHAR(64)
+
+
 def test_the_migrations_have_one_head_and_the_baseline_is_first():
-    assert head_revision() == "0003_file_sweeper"  # update when a revision is added
+    assert head_revision() == HEAD
+    assert [rev.revision for rev in ScriptDirectory.from_config(_config(())).walk_revisions()
+            ][-1] == BASELINE
 
 
 def test_pre_alembic_sqlite_database_keeps_every_board_element_image_and_token(tmp_path):
     url = copy_sqlite_fixture(tmp_path)
+    path = tmp_path / "syncboard.db"
+    sequence = _sqlite_sequence(path)
     asyncio.run(_check_upgraded_server(url, tmp_path))
-    # Recognised as the baseline and stamped, not re-created nor backed up (nothing changed).
-    assert _sqlite_revision(tmp_path / "syncboard.db") == BASELINE
-    assert not list(tmp_path.glob("syncboard.db.bak-*"))
+    # Recognised as the baseline, backed up as it was, upgraded to the head by the default
+    # mode (auto on SQLite).
+    assert _sqlite_revision(path) == HEAD
+    backup = tmp_path / f"syncboard.db.bak-{BASELINE}"
+    assert list(tmp_path.glob("syncboard.db.bak-*")) == [backup]
+    asyncio.run(_check_store(f"sqlite+aiosqlite:///{backup}", BASELINE))
+    # The log keeps AUTOINCREMENT and its high-water mark: no compacted seq comes back.
+    assert "AUTOINCREMENT" in _sqlite_table_sql(path, "board_updates")
+    assert _sqlite_sequence(path) == sequence
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_255_character_board_name_is_stored_after_the_sqlite_upgrade(tmp_path):
+    url = copy_sqlite_fixture(tmp_path)
+    asyncio.run(_store_long_name(url, "default"))
+    assert "board_id VARCHAR(255)" in _sqlite_table_sql(tmp_path / "syncboard.db",
+                                                        "board_updates")
 
 
 @needs_pg
-def test_pre_alembic_postgresql_dump_keeps_every_board_element_image_and_token(
+def test_pre_alembic_postgresql_dump_is_refused_then_migrated_keeping_everything(
         pg_fixture_db, tmp_path):
-    # PostgreSQL's default mode refuses upgrades; a pre-Alembic database at the baseline only
-    # needs its stamp, so it starts.
-    asyncio.run(_check_upgraded_server(pg_fixture_db, tmp_path))
+    # PostgreSQL's default mode refuses the upgrade and names the command; the database is
+    # only stamped as the baseline it is.
+    with pytest.raises(StoreError, match=re.escape(MIGRATE_COMMAND)):
+        asyncio.run(_check_upgraded_server(pg_fixture_db, tmp_path))
     name = pg_fixture_db.rsplit("/", 1)[1]
     assert psql("SELECT version_num FROM alembic_version", name).strip() == BASELINE
+    assert _pg_id_lengths(name) == {"64"}
+    asyncio.run(_check_store(pg_fixture_db, BASELINE))
+    migrated = _migrate_command(pg_fixture_db)
+    assert migrated.returncode == 0, migrated.stderr
+    assert f"database upgraded from {BASELINE} to {HEAD}" in migrated.stdout
+    assert _pg_id_lengths(name) == {"255"}
+    asyncio.run(_check_upgraded_server(pg_fixture_db, tmp_path))
+    assert psql("SELECT version_num FROM alembic_version", name).strip() == HEAD
+
+
+@needs_pg
+def test_a_255_character_board_name_is_stored_after_the_postgresql_upgrade(pg_fixture_db):
+    name = pg_fixture_db.rsplit("/", 1)[1]
+    # The baseline's VARCHAR(64) refuses it (so this test can tell the upgrade happened).
+    refused = subprocess.run(
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{PG_SERVER}/{name}", "-c",
+         f"INSERT INTO boards VALUES ('{LONG_NAME}', 0, 0, 0, 0, 0, 0)"],
+        capture_output=True, text=True)
+    assert refused.returncode != 0 and "value too long" in refused.stderr
+    asyncio.run(_store_long_name(pg_fixture_db, "auto"))
 
 
 def test_sqlite_fixture_upgraded_to_a_later_revision_keeps_everything(tmp_path):
@@ -96,9 +148,9 @@ def test_sqlite_fixture_upgraded_to_a_later_revision_keeps_everything(tmp_path):
             assert result.backup == tmp_path / f"syncboard.db.bak-{BASELINE}"
         finally:
             await engine.dispose()
-        await _check_store(url, version_locations=[EXTRA_REVISIONS])
+        await _check_store(url, TEST_HEAD, version_locations=[EXTRA_REVISIONS])
         # The backup is the database as it was before the upgrade: baseline, same boards.
-        await _check_store(f"sqlite+aiosqlite:///{result.backup}")
+        await _check_store(f"sqlite+aiosqlite:///{result.backup}", BASELINE)
 
     asyncio.run(run())
     assert _sqlite_revision(tmp_path / "syncboard.db") == TEST_HEAD
@@ -118,14 +170,53 @@ def test_postgresql_fixture_upgraded_to_a_later_revision_keeps_everything(pg_fix
             assert (result.before, result.after, result.backup) == (BASELINE, TEST_HEAD, None)
         finally:
             await engine.dispose()
-        await _check_store(pg_fixture_db, version_locations=[EXTRA_REVISIONS])
+        await _check_store(pg_fixture_db, TEST_HEAD, version_locations=[EXTRA_REVISIONS])
 
     asyncio.run(run())
 
 
-def test_a_fresh_sqlite_database_gets_exactly_the_pre_alembic_schema(tmp_path):
+def test_a_fresh_sqlite_database_gets_exactly_the_schema_of_an_upgraded_one(tmp_path):
+    """A fresh database (every revision from nothing) and the pre-Alembic fixture upgraded to
+    the head hold the same table text; the baseline revision alone gives exactly the
+    pre-Alembic schema."""
     asyncio.run(_open_and_close(f"sqlite+aiosqlite:///{tmp_path}/fresh.db"))
-    assert _sqlite_schema(tmp_path / "fresh.db") == _sqlite_schema(SQLITE_FIXTURE)
+    upgraded = Path(copy_sqlite_fixture(tmp_path).removeprefix("sqlite+aiosqlite:///"))
+    asyncio.run(_open_and_close(f"sqlite+aiosqlite:///{upgraded}"))
+    fresh = _sqlite_schema(tmp_path / "fresh.db")
+    assert fresh == _sqlite_schema(upgraded)
+    # The baseline's tables: what 0002 changes (the board-id columns), and nothing else.
+    widened = [(kind, name, table, sql and sql.replace("id VARCHAR(64)", "id VARCHAR(255)")
+                if table != "files" else sql)
+               for kind, name, table, sql in _sqlite_schema(SQLITE_FIXTURE)]
+    baseline_tables = {table for _kind, _name, table, _sql in widened}
+    assert [row for row in fresh if row[2] in baseline_tables] == widened
+    assert widened != _sqlite_schema(SQLITE_FIXTURE)
+
+    baseline = tmp_path / "baseline.db"
+    asyncio.run(_run_alembic(f"sqlite+aiosqlite:///{baseline}", "upgrade", BASELINE))
+    assert _sqlite_schema(baseline) == _sqlite_schema(SQLITE_FIXTURE)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=needs_pg)])
+def test_the_upgraded_fixture_matches_schema_py_and_downgrades_to_the_baseline(
+        dialect, tmp_path, request):
+    """The fixture upgraded to the head is what schema.py declares; 0002's downgrade refuses
+    while a board name is too long for the baseline, then gives the baseline's columns."""
+    url = copy_sqlite_fixture(tmp_path) if dialect == "sqlite" \
+        else request.getfixturevalue("pg_fixture_db")
+    asyncio.run(_open_and_close(url, migrate="auto"))
+    assert asyncio.run(_compare_with_schema_py(url)) == []
+    asyncio.run(_store_long_name(url, "refuse"))
+    with pytest.raises(RuntimeError, match="longer than 64 characters"):
+        asyncio.run(_run_alembic(url, "downgrade", BASELINE))
+    assert asyncio.run(_revision_of(url)) == HEAD  # rolled back
+    asyncio.run(_delete_board(url, LONG_NAME))
+    asyncio.run(_run_alembic(url, "downgrade", BASELINE))
+    asyncio.run(_check_store(url, BASELINE))
+    if dialect == "sqlite":
+        assert _sqlite_schema(tmp_path / "syncboard.db") == _sqlite_schema(SQLITE_FIXTURE)
+    else:
+        assert _pg_id_lengths(url.rsplit("/", 1)[1]) == {"64"}
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=needs_pg)])
@@ -134,23 +225,15 @@ def test_the_head_revision_matches_schema_py(dialect, tmp_path, request):
     url = f"sqlite+aiosqlite:///{tmp_path}/fresh.db" if dialect == "sqlite" \
         else request.getfixturevalue("pg_empty_db")
 
-    async def run() -> list:
-        store = await open_store(url)
-        try:
-            async with store.engine.connect() as conn:
-                return await conn.run_sync(
-                    lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
-        finally:
-            await store.close()
-
-    assert asyncio.run(run()) == []
+    asyncio.run(_open_and_close(url))
+    assert asyncio.run(_compare_with_schema_py(url)) == []
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=needs_pg)])
 def test_a_database_newer_than_the_code_is_refused_and_not_touched(dialect, tmp_path, request):
     url = copy_sqlite_fixture(tmp_path) if dialect == "sqlite" \
         else request.getfixturevalue("pg_fixture_db")
-    asyncio.run(_open_and_close(url))
+    asyncio.run(_open_and_close(url, migrate="auto"))
     asyncio.run(_execute(url, "UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     before = asyncio.run(_dump(url))
     with pytest.raises(StoreError, match="newer syncboard") as refused:
@@ -225,7 +308,7 @@ def test_processes_starting_together_upgrade_the_database_once(dialect, tmp_path
     assert results == [[BASELINE, TEST_HEAD]] + [[TEST_HEAD, TEST_HEAD]] * 2
     if dialect == "sqlite":
         assert len(list(tmp_path.glob("syncboard.db.bak-*"))) == 1
-    asyncio.run(_check_store(url, version_locations=[EXTRA_REVISIONS]))
+    asyncio.run(_check_store(url, TEST_HEAD, version_locations=[EXTRA_REVISIONS]))
 
 
 @pytest.mark.slow
@@ -233,14 +316,21 @@ def test_migrate_command_reports_and_upgrades(tmp_path):
     url = copy_sqlite_fixture(tmp_path)
 
     def migrate(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "backend", "migrate", "--db", url, *args],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        return _migrate_command(url, *args)
 
     status = migrate("--status")
-    assert status.returncode == 0, status.stderr  # made before Alembic: it is the baseline
+    assert status.returncode == 3, status.stderr  # made before Alembic: the baseline, older
     assert f"database revision: {BASELINE} (made before migrations" in status.stdout
+    assert f"this code's revision: {HEAD}" in status.stdout
+    upgraded = migrate()
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"database upgraded from {BASELINE} to {HEAD}" in upgraded.stdout
+    assert f"backup of the previous database: {tmp_path}/syncboard.db.bak-{BASELINE}" \
+        in upgraded.stdout
+    assert migrate("--status").returncode == 0
     done = migrate()
-    assert done.returncode == 0 and f"already at revision {BASELINE}" in done.stdout
+    assert done.returncode == 0 and f"already at revision {HEAD}" in done.stdout
+    asyncio.run(_check_store(url, HEAD))
     asyncio.run(_execute(url, "UPDATE alembic_version SET version_num = 'unknown_rev'"))
     newer = migrate("--status")
     assert newer.returncode == 1 and "newer than this code" in newer.stderr
@@ -273,16 +363,83 @@ async def _check_upgraded_server(url: str, tmp_path: Path) -> None:
         await server.stop()
 
 
-async def _check_store(url: str, version_locations: list[str] | None = None) -> None:
-    """The database is at the head of the given revisions (opening it changes nothing) and
-    holds everything the pre-Alembic code wrote."""
+async def _check_store(url: str, revision: str,
+                       version_locations: list[str] | None = None) -> None:
+    """The database is at ``revision`` (looked at, not changed) and holds everything the
+    pre-Alembic code wrote."""
     engine = make_engine(url)
     store = Store(engine)
     try:
-        await prepare_schema(engine, "refuse", version_locations=version_locations or [])
+        status = await schema_status(engine, version_locations or [])
+        assert status.known and status.revision == revision
         assert await stored_everything(store) == expected_everything()
     finally:
         await store.close()
+
+
+async def _store_long_name(url: str, migrate: str) -> None:
+    """Open the store (``migrate`` mode), write and read back a board named ``LONG_NAME``."""
+    store = await open_store(url, migrate)
+    try:
+        doc = Doc()
+        doc.get("elements", type=Map)["e"] = Map({"type": "rect", "x": 1})
+        await store.create_board(LONG_NAME)
+        await store.append_updates({LONG_NAME: [doc.get_update()]})
+        assert [info.board_id for info in await store.list_boards()].count(LONG_NAME) == 1
+        assert await store.load_updates(LONG_NAME) == [doc.get_update()]
+        await store.compact(LONG_NAME)
+        assert len(await store.load_updates(LONG_NAME)) == 1  # the snapshot
+    finally:
+        await store.close()
+
+
+async def _revision_of(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        return (await schema_status(engine)).revision
+    finally:
+        await engine.dispose()
+
+
+async def _delete_board(url: str, board_id: str) -> None:
+    store = await open_store(url, "refuse")
+    try:
+        assert await store.delete_board(board_id)
+    finally:
+        await store.close()
+
+
+async def _compare_with_schema_py(url: str) -> list:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+    finally:
+        await engine.dispose()
+
+
+async def _run_alembic(url: str, action: str, target: str) -> None:
+    """Run an Alembic command the way the server does (in the schema lock's transaction)."""
+    engine = make_engine(url)
+    try:
+        async with _schema_lock(engine) as conn:
+            await conn.run_sync(_alembic, action, target, ())
+    finally:
+        await engine.dispose()
+
+
+def _migrate_command(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "backend", "migrate", "--db", url, *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def _pg_id_lengths(database: str) -> set[str]:
+    """The declared lengths of the three board-id columns."""
+    return set(psql(
+        "SELECT character_maximum_length FROM information_schema.columns WHERE "
+        "(table_name, column_name) IN (('boards', 'id'), ('board_updates', 'board_id'), "
+        "('board_snapshots', 'board_id'))", database).split())
 
 
 async def _open_and_close(url: str, migrate: str = "default") -> None:
@@ -314,6 +471,18 @@ async def _dump(url: str) -> list:
 def _sqlite_revision(path: Path) -> str:
     with sqlite3.connect(path) as conn:
         return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+def _sqlite_table_sql(path: Path, table: str) -> str:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            (table,)).fetchone()[0]
+
+
+def _sqlite_sequence(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'board_updates'"
+                            ).fetchone()[0]
 
 
 def _sqlite_columns(path: Path, table: str) -> list[str]:

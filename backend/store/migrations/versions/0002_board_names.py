@@ -7,16 +7,16 @@ Create Date: 2026-12-02
 Widens ``boards.id`` and the ``board_id`` columns of the log and the snapshots from
 ``VARCHAR(64)`` to ``VARCHAR(255)`` (``backend.board_names.MAX_BOARD_NAME_CHARS``).
 
-PostgreSQL: ``ALTER COLUMN ... TYPE varchar(255)`` in place. A longer varchar is binary
-compatible: no table rewrite, no index rebuild; the foreign keys to ``boards.id`` are
-re-checked against the altered key within the same transaction.
+PostgreSQL: ``ALTER COLUMN ... TYPE varchar(255)`` in place, the referenced primary key first,
+all in the upgrade's one transaction (tested from the restored pre-Alembic dump). A longer
+varchar is binary compatible, so PostgreSQL rewrites no table and rebuilds no index.
 
 SQLite never enforces a VARCHAR length and stores the rows the same for both declared types
 (TEXT affinity), so no row has to change; only the table definitions in ``sqlite_master``
 say 64. A batch copy (``batch_alter_table``) would rewrite the whole update log (0.4 s for
-100,000 updates, 20 MB; linear in the file, and the disk needs room for a second copy),
-renumber nothing but lose ``sqlite_sequence`` (``seq`` values of compacted rows could come
-back). So this revision edits the declared type in ``sqlite_master`` instead, in the same
+100,000 updates, 20 MB; linear in the file, and the disk needs room for a second copy) and,
+as Alembic does not reflect it, drop ``AUTOINCREMENT`` and the ``sqlite_sequence`` mark
+(``seq`` values of compacted rows could be handed out again). So this revision edits the declared type in ``sqlite_master`` instead, in the same
 transaction as the rest of the upgrade, by SQLite's documented procedure for changes that do
 not touch stored content (https://sqlite.org/lang_altertable.html, "otheralter": writable_schema,
 bump ``schema_version``): it takes milliseconds whatever the size, and the result is the exact
