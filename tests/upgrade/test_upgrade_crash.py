@@ -2,9 +2,9 @@
 
 A subprocess upgrades a copy of the pre-Alembic fixture (grown with a bulk board so the table
 rebuild of the test-only revision takes a while) and is killed at a random moment of its
-upgrade, a bounded number of times. Each time the file must hold either the old schema
-(baseline, opened by the code without the new revision) or the new one (opened by the code
-with it), with every row, and then upgrade to the end. The same on PostgreSQL, fewer times
+upgrade (0002_board_names, then the test revision), a bounded number of times. Each time the
+file must hold either the old schema (the baseline, which the previous release opens) or the
+new one (both revisions), never one in between, with every row, and then upgrade to the end. The same on PostgreSQL, fewer times
 (its DDL is transactional by design), on a copy of the restored dump per attempt.
 """
 
@@ -26,7 +26,7 @@ import pytest
 from pycrdt import Doc, Map
 
 from backend.store import Store, make_engine
-from backend.store.migrate import BASELINE, prepare_schema
+from backend.store.migrate import BASELINE, schema_status
 from tests.conftest import ROOT
 from tests.services import reachable
 from tests.upgrade.fixture_data import (
@@ -88,11 +88,16 @@ def test_kill_9_during_an_upgrade_leaves_the_old_or_the_new_schema_with_every_ro
             tables = {row[0] for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert not any(name.startswith("_alembic_tmp") for name in tables), (attempt, tables)
+        # All revisions run in one transaction: never a state in between (0002 without 9001).
+        assert revision in (BASELINE, TEST_HEAD), attempt
         assert ("origin" in columns) == (revision == TEST_HEAD), (attempt, revision)
+        with sqlite3.connect(target) as conn:
+            board_id_type = {row[1]: row[2] for row in conn.execute(
+                "PRAGMA table_info(board_updates)")}["board_id"]
+        assert board_id_type == ("VARCHAR(255)" if revision == TEST_HEAD else "VARCHAR(64)")
         assert _count_updates(target) == rows
-        # Old code (no test revision) opens the old state; new code opens the new one.
-        locations = [EXTRA_REVISIONS] if revision == TEST_HEAD else []
-        assert asyncio.run(_everything(target, check_with=locations)) == expected
+        # The tables are those of the revision recorded, with every row.
+        assert asyncio.run(_everything(target, revision=revision)) == expected
         # A backup copy is either whole under its name or absent.
         for copy in tmp_path.glob("syncboard.db.bak-*"):
             if re.fullmatch(r"syncboard\.db\.bak-[\w-]+", copy.name):  # not *.partial*
@@ -102,7 +107,7 @@ def test_kill_9_during_an_upgrade_leaves_the_old_or_the_new_schema_with_every_ro
     # Whatever state the last kill left, the upgrade then completes.
     _run_upgrade(target, kill_after_s=None)
     assert _revision(target) == TEST_HEAD
-    assert asyncio.run(_everything(target, check_with=[EXTRA_REVISIONS])) == expected
+    assert asyncio.run(_everything(target, revision=TEST_HEAD)) == expected
 
 
 @pytest.mark.slow
@@ -141,10 +146,14 @@ def test_kill_9_during_a_postgresql_upgrade_leaves_the_old_or_the_new_schema():
             outcomes.append(revision)
             columns = psql("SELECT column_name FROM information_schema.columns "
                            "WHERE table_name = 'board_updates'", name).split()
+            assert revision in (BASELINE, TEST_HEAD), attempt
             assert ("origin" in columns) == (revision == TEST_HEAD), (attempt, revision)
+            length = psql("SELECT character_maximum_length FROM information_schema.columns "
+                          "WHERE table_name = 'board_updates' AND column_name = 'board_id'",
+                          name).strip()
+            assert length == ("255" if revision == TEST_HEAD else "64"), (attempt, revision)
             assert psql("SELECT count(*) FROM board_updates", name) == seed_rows
-            locations = [EXTRA_REVISIONS] if revision == TEST_HEAD else []
-            assert asyncio.run(_everything(url, check_with=locations)) == expected
+            assert asyncio.run(_everything(url, revision=revision)) == expected
         print(f"revision after each kill -9: {outcomes} (full upgrade {full_run_s:.2f} s)")
     finally:
         for name in made:
@@ -220,14 +229,15 @@ def _bulk_updates(count: int) -> list[bytes]:
     return updates
 
 
-async def _everything(path: Path | str, check_with: list[str] | None = None) -> dict:
-    """Every board and image; with ``check_with``, first check that this code (with those
-    extra revisions) opens the database as up to date, changing nothing."""
+async def _everything(path: Path | str, revision: str | None = None) -> dict:
+    """Every board and image; with ``revision``, first check (changing nothing) that the
+    database records that revision, one the code with the test revision knows."""
     engine = make_engine(_url(path))
     store = Store(engine)
     try:
-        if check_with is not None:
-            await prepare_schema(engine, "refuse", version_locations=check_with)
+        if revision is not None:
+            status = await schema_status(engine, [EXTRA_REVISIONS])
+            assert status.known and status.revision == revision, status
         return await stored_everything(store, skip=frozenset({"bulk"}))
     finally:
         await store.close()
