@@ -4,8 +4,9 @@ A subprocess upgrades a copy of the pre-Alembic fixture (grown with a bulk board
 rebuild of the test-only revision takes a while) and is killed at a random moment of its
 upgrade (0002_board_names, then the test revision), a bounded number of times. Each time the
 file must hold either the old schema (the baseline, which the previous release opens) or the
-new one (both revisions), never one in between, with every row, and then upgrade to the end. The same on PostgreSQL, fewer times
-(its DDL is transactional by design), on a copy of the restored dump per attempt.
+new one (both revisions), never one in between, with every row, and then upgrade to the end.
+The same on PostgreSQL, fewer times (its DDL is transactional by design), on a copy of the
+restored dump per attempt.
 """
 
 from __future__ import annotations

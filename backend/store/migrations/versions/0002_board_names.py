@@ -9,19 +9,22 @@ Widens ``boards.id`` and the ``board_id`` columns of the log and the snapshots f
 
 PostgreSQL: ``ALTER COLUMN ... TYPE varchar(255)`` in place, the referenced primary key first,
 all in the upgrade's one transaction (tested from the restored pre-Alembic dump). A longer
-varchar is binary compatible, so PostgreSQL rewrites no table and rebuilds no index.
+varchar is binary compatible, so PostgreSQL rewrites no table and rebuilds no index (the
+relfilenodes of board_updates, boards_pkey and the log index stay the same; 0.0 s for 100,000
+updates).
 
 SQLite never enforces a VARCHAR length and stores the rows the same for both declared types
-(TEXT affinity), so no row has to change; only the table definitions in ``sqlite_master``
-say 64. A batch copy (``batch_alter_table``) would rewrite the whole update log (0.4 s for
-100,000 updates, 20 MB; linear in the file, and the disk needs room for a second copy) and,
-as Alembic does not reflect it, drop ``AUTOINCREMENT`` and the ``sqlite_sequence`` mark
-(``seq`` values of compacted rows could be handed out again). So this revision edits the declared type in ``sqlite_master`` instead, in the same
-transaction as the rest of the upgrade, by SQLite's documented procedure for changes that do
-not touch stored content (https://sqlite.org/lang_altertable.html, "otheralter": writable_schema,
-bump ``schema_version``): it takes milliseconds whatever the size, and the result is the exact
-text a fresh database gets (checked by tests/upgrade/test_migrations.py). Alembic's compare
-sees the new type (it reads it back from that text), so a plain no-op would not do.
+(TEXT affinity), so no row has to change; only the table definitions in ``sqlite_master`` say
+64. A batch copy (``batch_alter_table``) would rewrite the whole update log (0.5-0.7 s for
+100,000 updates, 20 MB, against 0.0 s for this edit; linear in the file, and the disk needs
+room for a second copy) and, as Alembic does not reflect it, drop ``AUTOINCREMENT`` and the
+``sqlite_sequence`` mark (``seq`` values of compacted rows could be handed out again). So this
+revision edits the declared type in ``sqlite_master`` instead, in the same transaction as the
+rest of the upgrade, by SQLite's documented procedure for changes that do not touch stored
+content (https://sqlite.org/lang_altertable.html, "otheralter": writable_schema, bump
+``schema_version``): it takes milliseconds whatever the size, and the result is the exact text
+a fresh database gets (checked by tests/upgrade/test_migrations.py). Alembic's compare sees
+the new type (it reads it back from that text), so a plain no-op would not do.
 
 Downgrade: refused while a board name is longer than 64 characters (the old code could not
 address it, and PostgreSQL could not narrow the column); otherwise the reverse change.
