@@ -8,11 +8,15 @@ Changing the schema:
 
 1. Change ``schema.py``, then write the revision (``alembic.ini`` shows the ``alembic
    revision --autogenerate`` command; check what it wrote, it misses renames). Give it the
-   next number (``0002_<what>``) as ``revision`` and the current head as ``down_revision``.
+   next number (``000N_<what>``) as ``revision`` and the current head as ``down_revision``.
 2. It runs inside the one upgrade transaction (SQLite too) on a connection with foreign keys
    off: no statement that commits by itself. On SQLite, change a table with
    ``op.batch_alter_table`` (a copy, drop and rename); for ``board_updates`` pass
-   ``table_kwargs={"sqlite_autoincrement": True}`` or ``seq`` values could be reused.
+   ``table_kwargs={"sqlite_autoincrement": True}`` or ``seq`` values could be reused (the
+   copy also resets ``sqlite_sequence`` to the highest ``seq`` left, so compacted ones can
+   come back). A copy rewrites every row: where the stored rows stay valid as they are (a
+   declared VARCHAR length, which SQLite does not enforce), edit the table text in
+   ``sqlite_master`` instead, as ``0002_board_names`` does.
 3. Keep the previous release working on the new schema (add, do not drop or rename in the
    same release): processes behind a load balancer are rolled one at a time after it ran.
 4. Test it: ``tests/upgrade/test_migrations.py::test_the_head_revision_matches_schema_py``
