@@ -18,6 +18,7 @@ import { readMeta } from '../render/element.js';
 import { paintStatic } from '../render/canvas.js';
 import { paintOverlay } from '../render/overlay.js';
 import { measureText } from '../render/shapes.js';
+import { darkColor } from '../render/palette.js';
 import { attachPointer } from '../input/pointer.js';
 import { attachKeys } from '../input/keys.js';
 import { createSelectTool } from '../tools/select.js';
@@ -328,7 +329,10 @@ export function mountBoardPage(root, boardId) {
       const result = paintStatic(staticCtx, {
         scene, camera, dpr: devicePixelRatio || 1,
         gridColor: 'rgba(120,120,140,0.35)', meta: readMeta(board.meta),
-        resources: { image: (fileId) => images.get(fileId), editingId: editor.editingId },
+        resources: {
+          image: (fileId) => images.get(fileId), editingId: editor.editingId,
+          ink: isDark() ? darkColor : undefined,
+        },
       });
       stats.paints++;
       stats.lastPaintMs = result.ms;
