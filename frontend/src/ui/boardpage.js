@@ -8,7 +8,7 @@ import { Board } from '../doc/board.js';
 import { elementDefaults } from '../doc/schema.js';
 import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
-import { downloadExport, importBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { downloadExport, checkBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
 import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
@@ -581,10 +581,20 @@ export function mountBoardPage(root, boardId) {
     }
   }
 
+  /** Import a JSON export form: checked by the server, written as one undo step of this user. */
   async function importFile(file) {
     try {
-      await importBoardJson(boardId, await file.text(), token);
-      toast('Imported');
+      const text = await file.text();
+      let data;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        throw new Error('This file is not a syncboard board: it is not JSON.');
+      }
+      await checkBoardJson(boardId, text, token);
+      board.importBoard(data);
+      const count = data.elements.length;
+      toast(`Imported ${count} element${count === 1 ? '' : 's'} (Ctrl+Z undoes it)`);
     } catch (error) {
       toast(String(error.message || error), 'error');
     }
