@@ -162,7 +162,9 @@ class ImportHandler(CappedBody, _BoardEndpoint):
     """``POST /api/boards/<id>/import``: create or fill a board from a JSON export form.
 
     Answers 400 with ``{"error", "detail", "path"}`` naming the first schema violation; nothing
-    is written then. On success: ``{"id", "elements"}``. The token is checked, and a body over
+    is written then. On success: ``{"id", "elements"}``. With ``?check=1`` the file is only
+    checked (schema, nesting, board cap) and nothing is written: ``{"id", "elements",
+    "checked": true}``. The token is checked, and a body over
     ``--max-import-bytes`` refused (413), before the body is read.
     """
 
@@ -195,6 +197,11 @@ class ImportHandler(CappedBody, _BoardEndpoint):
         if len(snapshot) + len(update) > cap and update[:1] != b"\x00":
             raise HTTPError(413, f"import refused: the board would be {len(snapshot)} + "
                             f"{len(update)} bytes, over the {cap}-byte cap of --max-board-bytes")
+        if self.get_query_argument("check", "") == "1":
+            # The browser app checks a file here, then writes it through its own document so
+            # that the import is one undo step for the person who made it.
+            self.finish({"id": board_id, "elements": len(data["elements"]), "checked": True})
+            return
         await self.store.create_board(board_id)
         try:
             await self.registry.apply_update(board_id, update)  # runs the update pre-check

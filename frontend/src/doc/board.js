@@ -206,6 +206,24 @@ export class Board {
     this.doc.transact(() => this.meta.set('schemaVersion', SCHEMA_VERSION), INIT_ORIGIN);
   }
 
+  /**
+   * Write a checked JSON export form onto the board, as the server's import does: elements with
+   * the same id are replaced, meta fields overwritten, everything else left alone. One
+   * transaction, so one undo step.
+   * @param {{meta?: Record<string, any>, elements: Array<Record<string, any>>}} data
+   */
+  importBoard(data) {
+    this.transact(() => {
+      for (const [key, value] of Object.entries(data.meta ?? {})) this.meta.set(key, value);
+      this.meta.set('schemaVersion', SCHEMA_VERSION);
+      for (const { id, type, z, ...fields } of data.elements) {
+        const element = this._buildElement(type, fields, z);
+        if ('createdBy' in fields) element.set('createdBy', fields.createdBy);
+        this.elements.set(id, element);
+      }
+    });
+  }
+
   /** Set the board's title in `meta`. */
   setTitle(title) {
     this.transact(() => this.meta.set('title', String(title).trim().slice(0, 120)));

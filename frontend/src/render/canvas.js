@@ -16,13 +16,15 @@ import { drawElement } from './shapes.js';
  * @param {CanvasRenderingContext2D} ctx
  * @param {{scene: import('./scene.js').Scene, camera: import('../view/camera.js').Camera,
  *          dpr: number, gridColor: string, meta: {background: string, gridEnabled: boolean, gridSize: number},
- *          resources: {image: (fileId: string) => (CanvasImageSource | null)}}} input
+ *          resources: {image: (fileId: string) => (CanvasImageSource | null),
+ *                      ink?: (color: string) => string}}} input  ink: the theme's colours
  * @returns {PaintStats}
  */
 export function paintStatic(ctx, { scene, camera, dpr, gridColor, meta, resources }) {
   const started = performance.now();
   ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.fillStyle = meta.background === 'transparent' ? '#ffffff' : meta.background;
+  const ink = resources.ink ?? ((color) => color);
+  ctx.fillStyle = ink(meta.background === 'transparent' ? '#ffffff' : meta.background);
   ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
   ctx.setTransform(dpr * camera.zoom, 0, 0, dpr * camera.zoom, -camera.x * camera.zoom * dpr,
     -camera.y * camera.zoom * dpr);

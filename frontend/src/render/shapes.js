@@ -18,8 +18,9 @@ const SHADOW_MIN_ZOOM = 0.4;
  * @param {CanvasRenderingContext2D} ctx
  * @param {import('./element.js').El} el
  * @param {{image: (fileId: string) => (CanvasImageSource | null), editingId?: string | null,
- *          zoom: number}} resources loaded images; the element being edited in place has its
- *   text left to the editor; the zoom picks the level of detail
+ *          zoom: number, ink?: (color: string) => string}} resources loaded images; the element
+ *   being edited in place has its text left to the editor; the zoom picks the level of detail;
+ *   `ink` maps each colour as the theme draws it (render/palette.js), images are never mapped
  */
 export function drawElement(ctx, el, resources) {
   const painter = PAINTERS[el.type];
@@ -36,9 +37,10 @@ export function drawElement(ctx, el, resources) {
   }
   ctx.globalAlpha = el.opacity;
   ctx.lineWidth = el.strokeWidth;
-  ctx.strokeStyle = el.stroke;
+  const ink = resources.ink ?? sameColor;
+  ctx.strokeStyle = ink(el.stroke);
   try {
-    painter(ctx, el, resources);
+    painter(ctx, el, resources, ink);
   } finally {
     if (el.angle) ctx.restore();
   }
@@ -86,27 +88,27 @@ export function measureText(ctx, text, fontSize) {
 }
 
 const PAINTERS = {
-  rect(ctx, el) {
+  rect(ctx, el, _resources, ink) {
     const path = memo(el, 'path', () => {
       const p = new Path2D();
       const r = Math.min(8, Math.abs(el.w) / 6, Math.abs(el.h) / 6);
       p.roundRect(el.x, el.y, el.w, el.h, r);
       return p;
     });
-    fillAndStroke(ctx, el, path);
+    fillAndStroke(ctx, el, path, ink);
   },
-  ellipse(ctx, el) {
+  ellipse(ctx, el, _resources, ink) {
     const path = memo(el, 'path', () => {
       const p = new Path2D();
       p.ellipse(el.x + el.w / 2, el.y + el.h / 2, el.w / 2, el.h / 2, 0, 0, Math.PI * 2);
       return p;
     });
-    fillAndStroke(ctx, el, path);
+    fillAndStroke(ctx, el, path, ink);
   },
-  stroke(ctx, el) {
+  stroke(ctx, el, _resources, ink) {
     const pts = el.points;
     if (pts.length === 2) {
-      ctx.fillStyle = el.stroke;
+      ctx.fillStyle = ink(el.stroke);
       ctx.beginPath();
       ctx.arc(el.x + pts[0], el.y + pts[1], el.strokeWidth / 2, 0, Math.PI * 2);
       ctx.fill();
@@ -132,9 +134,9 @@ const PAINTERS = {
       return p;
     }));
   },
-  text(ctx, el, resources) {
+  text(ctx, el, resources, ink) {
     if (resources.editingId === el.id) return;
-    ctx.fillStyle = el.stroke;
+    ctx.fillStyle = ink(el.stroke);
     const lines = memo(el, 'lines', () => el.text.split('\n'));
     if (el.fontSize * resources.zoom < MIN_READABLE_FONT_PX) {
       drawBars(ctx, lines, el.x, el.y, el.fontSize);
@@ -144,18 +146,18 @@ const PAINTERS = {
     ctx.textBaseline = 'top';
     drawLines(ctx, lines, el.x, el.y, el.w, el.fontSize, el.align);
   },
-  sticky(ctx, el, resources) {
+  sticky(ctx, el, resources, ink) {
     ctx.save();
     if (resources.zoom >= SHADOW_MIN_ZOOM) {
       ctx.shadowColor = 'rgba(0,0,0,0.18)';
       ctx.shadowBlur = 8;
       ctx.shadowOffsetY = 3;
     }
-    ctx.fillStyle = el.fill;
+    ctx.fillStyle = ink(el.fill);
     ctx.fillRect(el.x, el.y, el.w, el.h);
     ctx.restore();
     if (resources.editingId === el.id) return;
-    ctx.fillStyle = el.stroke;
+    ctx.fillStyle = ink(el.stroke);
     const inner = Math.max(0, el.w - 2 * STICKY_PADDING);
     if (el.fontSize * resources.zoom < MIN_READABLE_FONT_PX) {
       drawBars(ctx, el.cache.lines ?? el.text.split('\n'), el.x + STICKY_PADDING, el.y + STICKY_PADDING,
@@ -189,9 +191,13 @@ const PAINTERS = {
   },
 };
 
-function fillAndStroke(ctx, el, path) {
+function sameColor(color) {
+  return color;
+}
+
+function fillAndStroke(ctx, el, path, ink) {
   if (el.fill !== 'transparent') {
-    ctx.fillStyle = el.fill;
+    ctx.fillStyle = ink(el.fill);
     ctx.fill(path);
   }
   if (el.strokeWidth > 0 && el.stroke !== 'transparent') ctx.stroke(path);

@@ -67,13 +67,40 @@ export async function downloadExport(boardId, format, token) {
 }
 
 /** Import a board JSON document (the exporter's format) into a board. */
-export async function importBoardJson(boardId, text, token) {
-  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/import`, {
+/**
+ * Have the server check an import file (schema, nesting, the board's size cap) without writing
+ * anything. Throws an Error whose message says in words what is wrong with the file.
+ */
+export async function checkBoardJson(boardId, text, token) {
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/import?check=1`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...SAME_SITE, ...authHeaders(token) },
     body: text,
   });
-  await ensureOk(response, 'import');
+  if (response.ok) return;
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: the status says enough
+  }
+  if (response.status === 400 && body.path) throw new Error(importErrorInWords(body.path, body.detail ?? ''));
+  if (response.status === 413) throw new Error('This file is too big for this board: it would pass the board\'s size limit.');
+  throw new Error(`The server could not check this file (HTTP ${response.status}${body.detail ? `: ${body.detail}` : ''}).`);
+}
+
+/**
+ * A schema violation as a person reads it: `$.elements[3].fill` + detail becomes "Element 4 of
+ * the file, its “fill”: ...".
+ */
+export function importErrorInWords(path, detail) {
+  const message = detail.startsWith(`${path}: `) ? detail.slice(path.length + 2) : detail;
+  const element = /^\$\.elements\[(\d+)\](?:\.(\w+))?/.exec(path);
+  if (element) {
+    return `Element ${Number(element[1]) + 1} of the file${element[2] ? `, its “${element[2]}”` : ''}: ${message}`;
+  }
+  if (path === '$') return `This file is not a syncboard board: ${message}`;
+  return `The file's “${path.replace(/^\$\.?/, '')}”: ${message}`;
 }
 
 /** Upload an image file; resolves to its fileId. */

@@ -8,7 +8,7 @@ import { Board } from '../doc/board.js';
 import { elementDefaults } from '../doc/schema.js';
 import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
-import { downloadExport, importBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { downloadExport, checkBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
 import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
@@ -18,6 +18,7 @@ import { readMeta } from '../render/element.js';
 import { paintStatic } from '../render/canvas.js';
 import { paintOverlay } from '../render/overlay.js';
 import { measureText } from '../render/shapes.js';
+import { darkColor } from '../render/palette.js';
 import { attachPointer } from '../input/pointer.js';
 import { attachKeys } from '../input/keys.js';
 import { createSelectTool } from '../tools/select.js';
@@ -328,7 +329,10 @@ export function mountBoardPage(root, boardId) {
       const result = paintStatic(staticCtx, {
         scene, camera, dpr: devicePixelRatio || 1,
         gridColor: 'rgba(120,120,140,0.35)', meta: readMeta(board.meta),
-        resources: { image: (fileId) => images.get(fileId), editingId: editor.editingId },
+        resources: {
+          image: (fileId) => images.get(fileId), editingId: editor.editingId,
+          ink: isDark() ? darkColor : undefined,
+        },
       });
       stats.paints++;
       stats.lastPaintMs = result.ms;
@@ -577,10 +581,20 @@ export function mountBoardPage(root, boardId) {
     }
   }
 
+  /** Import a JSON export form: checked by the server, written as one undo step of this user. */
   async function importFile(file) {
     try {
-      await importBoardJson(boardId, await file.text(), token);
-      toast('Imported');
+      const text = await file.text();
+      let data;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        throw new Error('This file is not a syncboard board: it is not JSON.');
+      }
+      await checkBoardJson(boardId, text, token);
+      board.importBoard(data);
+      const count = data.elements.length;
+      toast(`Imported ${count} element${count === 1 ? '' : 's'} (Ctrl+Z undoes it)`);
     } catch (error) {
       toast(String(error.message || error), 'error');
     }

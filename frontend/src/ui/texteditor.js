@@ -11,6 +11,8 @@
 import { LOCAL_ORIGIN } from '../doc/board.js';
 import { measureText, FONT_FAMILY } from '../render/shapes.js';
 import { h } from './dom.js';
+import { isDark } from './theme.js';
+import { darkColor } from '../render/palette.js';
 
 const STICKY_PADDING = 14;
 
@@ -104,7 +106,7 @@ export class TextEditor {
     style.height = `${hgt * zoom}px`;
     style.padding = `${pad}px`;
     style.font = `${el.fontSize * zoom}px/${1.25} ${FONT_FAMILY}`;
-    style.color = el.stroke;
+    style.color = isDark() ? darkColor(el.stroke) : el.stroke;
     style.textAlign = el.align;
     style.transform = el.angle ? `rotate(${el.angle}rad)` : '';
     style.transformOrigin = `${(el.w * zoom) / 2}px ${(el.h * zoom) / 2}px`;
