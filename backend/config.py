@@ -232,6 +232,12 @@ class Settings:
         "serves boards at /<board> for apps whose URL is fixed; the browser app's pages, "
         "/static, /api, /healthz and /metrics keep working (only WebSocket upgrades are "
         "boards).", check=_ws_path_problem)
+    refuse_clock_squatting: bool = _option(
+        False, "Close (1007) a connection whose update writes new clocks of a Yjs client id "
+        "another live connection writes, or deletes clocks nobody wrote yet (issue 18, clock "
+        "squatting). Off by default: after a server crash, clients that relay each other's "
+        "lost updates in their sync step 2 were refused in a loop under load (see "
+        "SECURITY.md).")
     behind_proxy: bool = _option(
         False, "Trust X-Forwarded-For / X-Real-Ip / X-Forwarded-Proto from a reverse proxy "
         "for client addresses and scheme.")

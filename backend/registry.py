@@ -236,7 +236,7 @@ class BoardRegistry:
                     Presence(self.settings.awareness_timeout_s, _presence_limits(self.settings)),
                     self.writer,
                     self.broker, self.settings.max_board_bytes, sum(map(len, stored)),
-                    self.settings.relay_delay_ms / 1000)
+                    self.settings.relay_delay_ms / 1000, self.settings.refuse_clock_squatting)
         self._rooms[board_id] = room
         for kind, payload in self._early_remote.pop(board_id, []):
             self.receive_remote(board_id, kind, payload)

@@ -43,7 +43,8 @@ class Room:
 
     def __init__(self, board_id: str, document: BoardDocument, presence: Presence,
                  writer: UpdateWriter, broker: Broker, max_board_bytes: int,
-                 size_bytes: int, relay_delay_s: float = 0.0) -> None:
+                 size_bytes: int, relay_delay_s: float = 0.0,
+                 refuse_clock_squatting: bool = False) -> None:
         self.board_id = board_id
         self.relay_delay_s = relay_delay_s
         self.max_board_bytes = max_board_bytes
@@ -52,7 +53,7 @@ class Room:
         self.document = document
         self.presence = presence
         self.peers: set[Peer] = set()
-        self.clock_owners = ClockOwners()
+        self.clock_owners = ClockOwners() if refuse_clock_squatting else None
         self.unload_task: asyncio.Task | None = None
         self._writer = writer
         self._broker = broker
@@ -75,7 +76,8 @@ class Room:
         """Remove ``peer`` and broadcast the removal of the presence it brought."""
         self.peers.discard(peer)
         self._presence_warned.discard(peer)
-        self.clock_owners.release(peer)
+        if self.clock_owners is not None:
+            self.clock_owners.release(peer)
         self._relay_presence(self.presence.remove_peer(peer))
 
     def receive(self, peer: Peer, data: bytes) -> None:
@@ -144,7 +146,8 @@ class Room:
                     self._drop_viewer_edit(peer)
             else:  # STEP2 is treated as an update
                 summary = self.document.check(frame.payload)  # bounded: before pycrdt
-                self.clock_owners.admit(peer, summary, self.document.shape)
+                if self.clock_owners is not None:
+                    self.clock_owners.admit(peer, summary, self.document.shape)
                 self._check_size_cap(frame.payload)
                 if self.document.apply_update(frame.payload, summary):
                     self._accept_update(frame.payload)

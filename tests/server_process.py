@@ -50,7 +50,11 @@ class ServerProcess:
         args = [sys.executable, "-m", "backend", "--host", "127.0.0.1",
                 "--port", str(self.port), "--db", self.db_url]
         for key, value in self.options.items():
-            args += ["--" + key.replace("_", "-"), str(value)]
+            flag = "--" + key.replace("_", "-")
+            if value is True:  # an on/off option is a bare flag
+                args.append(flag)
+            elif value is not False:
+                args += [flag, str(value)]
         self.starts += 1
         with open(self.log_path, "a") as log:
             log.write(f"--- start {self.starts}: {' '.join(args)}\n")

@@ -179,8 +179,10 @@ async def test_non_reading_viewers_of_a_big_board_are_dropped_and_rss_stays_boun
         for i in range(board_mib):
             await writer.put(f"blob-{i}", f"{i}:" + "x" * (1024 * 1024))
         await writer.put("done", True)
-        reader = await YClient(f"{server.ws_url}/{board}").sync()  # the board is all there
-        assert reader.snapshot()["done"] is True
+        reader = await YClient(f"{server.ws_url}/{board}").sync()
+        # The writer's last frame may still be on its way when the reader joins: wait for it.
+        await reader.wait_for(lambda: reader.snapshot().get("done") is True,
+                              what="the whole board")
         reader.close()
         process = psutil.Process(server.proc.pid)
         baseline = peak = process.memory_info().rss

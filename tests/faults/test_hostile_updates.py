@@ -165,7 +165,8 @@ async def send_update(ws_url: str, update: bytes, board: str = FUZZED) -> int | 
 
 @pytest.fixture
 def target(server_process) -> Iterator[tuple[Any, LoopThread, Bystanders, Monitor]]:
-    server = server_process(flush_delay_ms=20, max_connections_per_ip=1000)
+    server = server_process(flush_delay_ms=20, max_connections_per_ip=1000,
+                            refuse_clock_squatting=True)
     loop = LoopThread()
     bystanders = Bystanders(server.ws_url)
     loop.run(bystanders.start())
