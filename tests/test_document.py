@@ -13,7 +13,9 @@ from backend.update_shape import subdoc_options_with_meta
 from tests.test_update_shape import YJS_SUBDOC, YJS_XML_HOOK
 
 
-def _text_updates() -> tuple[bytes, bytes, bytes]:
+def text_updates() -> tuple[bytes, bytes, bytes]:
+    """Three updates to text ``t``: "abc" by one client, "def" after it by the same client,
+    and the deletion of "b" by a second client that had seen the first update."""
     author = Doc()
     text = author.get("t", type=Text)
     text += "abc"
@@ -36,7 +38,7 @@ def _text_of(update: bytes, *more: bytes) -> str:
 
 
 def test_pending_structs_and_deletions_are_in_every_encoding_until_they_integrate():
-    first, second, deletion = _text_updates()
+    first, second, deletion = text_updates()
     document = BoardDocument()
     assert document.apply_update(second)
     assert document.apply_update(deletion)
@@ -53,7 +55,7 @@ def test_pending_structs_and_deletions_are_in_every_encoding_until_they_integrat
 
 
 def test_a_compacted_snapshot_keeps_pending_parts():
-    first, second, deletion = _text_updates()
+    first, second, deletion = text_updates()
     snapshot = merge_updates_into_snapshot([second, deletion])
     reloaded = BoardDocument.from_updates([snapshot])
     assert reloaded.has_pending

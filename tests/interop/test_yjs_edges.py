@@ -9,10 +9,11 @@ import re
 import urllib.request
 
 import pytest
-from pycrdt import Doc, Text, create_update_message
+from pycrdt import create_update_message
 
 from backend.protocol import CloseCode
 from tests.interop.node_client import Y_WEBSOCKET_PACKAGES
+from tests.test_document import text_updates
 from tests.yclient import YClient
 
 RECONNECT_TIMEOUT_S = 15.0
@@ -43,30 +44,12 @@ async def _wait_metric(server, name: str, labels: str, at_least: float,
         await asyncio.sleep(0.05)
 
 
-def _text_updates() -> tuple[bytes, bytes, bytes]:
-    """Three updates to text ``t``: "abc" by one client, "def" after it by the same client,
-    and the deletion of "b" by a second client that had seen the first update."""
-    author = Doc()
-    text = author.get("t", type=Text)
-    text += "abc"
-    first = author.get_update()
-    seen = author.get_state()
-    text += "def"
-    second = author.get_update(seen)
-    other = Doc()
-    other.apply_update(first)
-    before = other.get_state()
-    del other.get("t", type=Text)[1:2]
-    deletion = other.get_update(before)
-    return first, second, deletion
-
-
 @OLDEST_AND_NEWEST
 @pytest.mark.gen_test(timeout=120)
 async def test_pending_updates_reach_joiners_and_survive_compaction_and_restart(
         server_process, node_client, board, y_websocket):
     server = server_process(compact_after_updates=1)
-    first, second, deletion = _text_updates()
+    first, second, deletion = text_updates()
     sender = await YClient(f"{server.ws_url}/{board}").sync()
     try:
         # "def" and the deletion of "b" arrive before the "abc" they depend on.
