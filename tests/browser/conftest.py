@@ -70,12 +70,17 @@ def shared_server(tmp_path_factory):
 @pytest.fixture
 def open_board(browser, request):
     """Factory: ``open_board(server, board_id, name)`` opens the board page in a new browser
-    context (its own storage, so its own IndexedDB) and waits until it has synced."""
+    context (its own storage, so its own IndexedDB) and waits until it has synced.
+    ``controlled_clock=True`` installs Playwright's clock first, so the test can pause the
+    page's timers."""
     contexts = []
 
-    def open_page(server, board_id: str, name: str, color: str = "#e03131", wait_synced=True):
+    def open_page(server, board_id: str, name: str, color: str = "#e03131", wait_synced=True,
+                  controlled_clock=False):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         contexts.append(context)
+        if controlled_clock:  # Playwright's clock: time runs as usual until a test pauses it
+            context.clock.install()
         context.add_init_script(
             f"localStorage.setItem('syncboard:name', {json.dumps(name)});"
             f"localStorage.setItem('syncboard:color', {json.dumps(color)});"

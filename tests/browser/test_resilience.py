@@ -4,6 +4,7 @@ and offline edits that survive a page reload all end with every element on every
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -142,7 +143,7 @@ def test_closing_the_tab_with_unsynced_changes_asks_first(server, open_board):
 def test_status_tells_no_network_from_an_unreachable_server_and_retries_now(
         server, open_board):
     board_id = new_board(server)
-    ann = open_board(server, board_id, "Ann")
+    ann = open_board(server, board_id, "Ann", controlled_clock=True)
     status = ann.locator(".status .status-text")
     ann.context.set_offline(True)
     ann.wait_for_function("() => window.syncboard.connectionState() === 'offline'")
@@ -155,6 +156,8 @@ def test_status_tells_no_network_from_an_unreachable_server_and_retries_now(
     ann.wait_for_function("() => window.syncboard.connectionState() === 'unreachable'",
                           timeout=30000)
     assert re.fullmatch(r"Server unreachable, retrying (in \d s|now)", status.inner_text())
+    # Hold the page's timers so its own backoff cannot reconnect first: only the click can.
+    ann.clock.pause_at(time.time() + 1)
     server.start()
     ann.locator(".retry-now").click()
     wait_connected(ann, timeout_ms=30000)
