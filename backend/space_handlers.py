@@ -156,11 +156,15 @@ class _SpaceEndpoint(JsonHandler):
             raise HTTPError(400, f"{name!r} must be a string of at most {max_chars} characters")
         return value.strip()
 
-    async def retitle(self, board_id: str, title: str) -> None:
-        """Set the board's title in its content (relayed to everyone on it) and its row."""
-        snapshot = await self.registry.snapshot(board_id)
+    async def retitle(self, board_id: str, title: str, snapshot: bytes | None = None) -> None:
+        """Set the board's title in its content (relayed to everyone on it) and store it
+        before the space row says so: an indexer (of any process) that read the board
+        earlier finds it changed and does not write the old title back."""
+        if snapshot is None:
+            snapshot = await self.registry.snapshot(board_id)
         update = await asyncio.to_thread(title_update, snapshot, title)
         await self.registry.apply_update(board_id, update)
+        await self.registry.writer.flush()
         await self.spaces.set_title(board_id, title)
 
     def board_item(self, board: SpaceBoard, role: Role) -> dict[str, Any]:
@@ -196,9 +200,9 @@ class SpaceAwareBoardsHandler(_SpaceEndpoint, BoardsHandler):
             self.spend_creation(self.creation.boards, 1, "new boards")
         board_id = new_board_id()
         await self.registry.store.create_board(board_id)
-        await self.spaces.add_board(space_id, board_id, title)
         if title:
             await self.retitle(board_id, title)
+        await self.spaces.add_board(space_id, board_id, title)
         self.set_status(201)
         self.finish({**self.board_links(board_id, 0), "space": space_id, "title": title})
 
@@ -342,9 +346,9 @@ class SpaceBoardActionHandler(_SpaceEndpoint):
         title = f"{original or 'Untitled board'} (copy)"[:MAX_TITLE_CHARS]
         copy_id = new_board_id()
         await self.registry.store.create_board(copy_id)
-        await self.spaces.add_board(space_id, copy_id, title)
         await self.registry.apply_update(copy_id, snapshot)
-        await self.retitle(copy_id, title)
+        await self.retitle(copy_id, title, snapshot)
+        await self.spaces.add_board(space_id, copy_id, title)
         self.set_status(201)
         self.finish({**self.board_links(copy_id, 0), "space": space_id, "title": title})
 

@@ -173,14 +173,17 @@ class SpaceStore:
 
     async def save_index(self, board_id: str, title: str, body: str, last_editor: str | None,
                          indexed_at: float) -> None:
-        """Record what the indexer read from ``board_id`` as it was at ``indexed_at``: its
-        title, searchable text and (when known) who edited it last."""
+        """Record what the indexer read from ``board_id`` as it was at ``indexed_at``
+        (``boards.updated_at`` then): its title, searchable text and (when known) who edited
+        it last. Nothing is written if the board changed since (it is read again)."""
         values: dict[str, object] = {"title": title[:200], "indexed_at": indexed_at}
         if last_editor:
             values["last_editor"] = last_editor[:40]
+        unchanged = select(boards.c.updated_at).where(boards.c.id == board_id) \
+            .scalar_subquery() == indexed_at
         async with self._write() as conn:
             changed = await conn.execute(update(space_boards)
-                                         .where(space_boards.c.board_id == board_id)
+                                         .where(space_boards.c.board_id == board_id, unchanged)
                                          .values(**values))
             if changed.rowcount:
                 await search.write_text(conn, board_id, body)
