@@ -8,7 +8,6 @@ endpoint checks the token here, on the server:
 - ``POST /api/spaces`` ``{"name"}``: a new space, ``201`` with its id, tokens and links;
 - ``GET /api/spaces/<id>`` (view), ``PATCH`` ``{"name"}`` (edit), ``POST .../rotate`` (edit);
 - ``GET /api/spaces/<id>/boards?q=&sort=edited|title|created&trash=1`` (view): the boards;
-  view-token holders get each board's view link, edit-token holders its edit link too;
 - ``POST /api/boards`` ``{"space": id}`` with the space's edit token: a board in the space;
 - ``POST /api/spaces/<id>/boards`` ``{"board", "boardToken"}`` (space edit token, and the
   board's edit token in the body): add an existing board;
@@ -16,7 +15,8 @@ endpoint checks the token here, on the server:
   everyone on the board sees it); ``DELETE``: into the trash (the board's links are rotated,
   so every old link and open socket is refused); ``POST .../restore``, ``.../duplicate``,
   ``.../move`` ``{"space", "token"}`` (the other space's edit token), ``.../rotate``: new
-  board links; ``GET .../thumbnail.png`` (view).
+  board links; ``GET .../links`` (view: the board's view link; edit: its edit link too);
+  ``GET .../thumbnail.png`` (view).
 
 Refusals are JSON as elsewhere: 400 bad body, 401 missing or bad token, 403 a token of
 another space, revoked or view-only, 404 no such space or no such board in it, 409 a board
@@ -60,6 +60,7 @@ def space_routes(registry: BoardRegistry, spaces: SpaceStore) -> list:
         (board, SpaceBoardHandler, kwargs),
         (board + r"/(restore|duplicate|move|rotate)", SpaceBoardActionHandler, kwargs),
         (board + r"/thumbnail\.png", ThumbnailHandler, kwargs),
+        (board + r"/links", SpaceBoardLinksHandler, kwargs),
     ]
 
 
@@ -167,15 +168,15 @@ class _SpaceEndpoint(JsonHandler):
         await self.registry.writer.flush()
         await self.spaces.set_title(board_id, title)
 
-    def board_item(self, board: SpaceBoard, role: Role) -> dict[str, Any]:
+    def board_item(self, board: SpaceBoard) -> dict[str, Any]:
+        """One board of a listing. Its links are not in it (``.../links`` answers them):
+        signing two tokens for each of a thousand boards would double the answer's time."""
         room = self.registry.rooms.get(board.board_id)
         return {
             "id": board.board_id, "title": board.title, "createdAt": board.created_at,
             "updatedAt": board.updated_at, "lastEditor": board.last_editor,
             "live": len(room.peers) if room else 0, "thumbnailAt": board.thumbnail_at,
             "deletedAt": board.deleted_at,
-            **({} if board.deleted_at is not None
-               else self.links_for_role(board.board_id, board.generation, role)),
         }
 
 
@@ -266,7 +267,7 @@ class SpaceBoardsHandler(_SpaceEndpoint):
         started = time.perf_counter()
         boards = await self.spaces.list_boards(space_id, query, sort, trash)
         self.finish({"space": space_id, "role": grant.role.name.lower(),
-                     "boards": [self.board_item(board, grant.role) for board in boards],
+                     "boards": [self.board_item(board) for board in boards],
                      "queryMs": round((time.perf_counter() - started) * 1000, 2)})
 
     async def post(self, space_id: str) -> None:
@@ -351,6 +352,17 @@ class SpaceBoardActionHandler(_SpaceEndpoint):
         await self.spaces.add_board(space_id, copy_id, title)
         self.set_status(201)
         self.finish({**self.board_links(copy_id, 0), "space": space_id, "title": title})
+
+
+class SpaceBoardLinksHandler(_SpaceEndpoint):
+    """``GET /api/spaces/<id>/boards/<board>/links``: the board's links a space token may
+    see: its view link for a view token, its edit link too for an edit token."""
+
+    async def get(self, space_id: str, board_id: str) -> None:
+        grant, _ = await self.space_board(space_id, board_id, Role.VIEW)
+        generation = await self.registry.store.token_generation(board_id) or 0
+        self.finish({**self.links_for_role(board_id, generation, grant.role),
+                     "space": space_id})
 
 
 class ThumbnailHandler(_SpaceEndpoint):

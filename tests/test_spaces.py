@@ -105,6 +105,7 @@ async def test_every_space_endpoint_enforces_space_tokens_on_the_server(sb_serve
         ("GET", f"/api/spaces/{sid}/boards?q=plan&sort=title", None),
         ("GET", f"/api/spaces/{sid}/boards?trash=1", None),
         ("GET", f"/api/spaces/{sid}/boards/{bid}/thumbnail.png", None),
+        ("GET", f"/api/spaces/{sid}/boards/{bid}/links", None),
     ]
     edit_endpoints = [
         ("PATCH", f"/api/spaces/{sid}", {"name": "Renamed"}),
@@ -146,7 +147,7 @@ async def test_every_space_endpoint_enforces_space_tokens_on_the_server(sb_serve
                                                      "token": other["viewToken"]})
     assert code == 403
     # With the current tokens everything is allowed (the view token only reads).
-    for method, path, body in view_endpoints[:3]:
+    for method, path, body in view_endpoints[:3] + view_endpoints[4:]:
         assert (await call(server, method, path, rotated["viewToken"], body))[0] == 200
     for method, path, body in edit_endpoints[:-2]:  # the last move takes the board away
         code, answer = await call(server, method, path, rotated["editToken"], body)
@@ -241,7 +242,9 @@ async def test_delete_trash_restore_keeps_every_element_and_the_stored_history(s
     assert await client.wait_closed() == 4403  # the open socket is refused at once
     assert await listing(server, space) == []
     trash = await listing(server, space, trash="1")
-    assert [b["id"] for b in trash] == [bid] and "editUrl" not in trash[0]
+    assert [b["id"] for b in trash] == [bid]
+    assert (await call(server, "GET", f"/api/spaces/{space['id']}/boards/{bid}/links",
+                       space["editToken"]))[0] == 404  # no links while in the trash
     # The board's old links no longer work, over HTTP and WebSocket.
     assert (await call(server, "GET", f"/api/boards/{bid}", board["viewToken"]))[0] == 403
     with pytest.raises(HTTPClientError) as refused:
@@ -299,10 +302,12 @@ async def test_rename_duplicate_move_add_and_rotate_a_board(sb_server):
                                  space["editToken"])
         assert code == 200 and fresh["editToken"] != board["editToken"]
         assert await client.wait_closed() == 4403
-        listed = {b["id"]: b for b in await listing(server, space, space["editToken"])}
-        assert listed[bid]["editToken"] == fresh["editToken"]
-        viewer_listed = {b["id"]: b for b in await listing(server, space)}
-        assert "editToken" not in viewer_listed[bid] and viewer_listed[bid]["viewToken"]
+        links = f"/api/spaces/{sid}/boards/{bid}/links"
+        code, edit_links = await call(server, "GET", links, space["editToken"])
+        assert code == 200 and edit_links["editToken"] == fresh["editToken"]
+        code, view_links = await call(server, "GET", links, space["viewToken"])
+        assert code == 200 and "editToken" not in view_links and "editUrl" not in view_links
+        assert view_links["viewToken"] == fresh["viewToken"]
     finally:
         client.close()
     # Move it to the other space (its edit token in the body).
