@@ -3,6 +3,8 @@ import { createBoard, isBoardId } from '../sync/api.js';
 import { loadIdentity, saveIdentity, recentBoards, PALETTE } from './identity.js';
 import { applyTheme } from './theme.js';
 import { h, toast } from './dom.js';
+import { createSpaceButton, spacesCard } from './spacehome.js';
+import { timeAgo } from './timeago.js';
 
 /** @param {HTMLElement} root */
 export function mountHomePage(root) {
@@ -51,6 +53,7 @@ export function mountHomePage(root) {
       h('h1', {}, ['Draw together. Never lose work.']),
       h('p.lede', {}, ['A shared whiteboard that keeps every stroke through reconnects, restarts and offline edits.']),
       createButton,
+      createSpaceButton(),
       openForm,
     ]),
     h('section.home-card.panel', {}, [
@@ -68,15 +71,6 @@ export function mountHomePage(root) {
           h('span.muted', { title: new Date(b.openedAt).toLocaleString() }, [`opened ${timeAgo(b.openedAt)}`]),
         ]))),
     ]),
+    spacesCard(),
   ]));
-}
-
-/** "just now", "5 min ago", "3 h ago", "2 days ago", else the date. */
-function timeAgo(time) {
-  const s = Math.max(0, (Date.now() - time) / 1000);
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  if (s < 7 * 86400) return `${Math.floor(s / 86400)} day${s < 2 * 86400 ? '' : 's'} ago`;
-  return `on ${new Date(time).toLocaleDateString()}`;
 }
