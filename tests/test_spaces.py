@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -14,6 +16,7 @@ import pytest
 from pycrdt import Map, Text
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from tests.conftest import ROOT
 from tests.services import reachable
 from tests.upgrade.fixture_data import create_pg_database, drop_pg_database
 from tests.yclient import YClient
@@ -386,3 +389,38 @@ def _get(url: str, token: str) -> dict:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def test_export_script_backs_up_a_whole_space_from_the_server_or_the_database(
+        server_process, tmp_path):
+    server = server_process(auth="token", db=f"sqlite+aiosqlite:///{tmp_path}/space.db")
+    space = _post(server.base_url + "/api/spaces", None, {"name": "Backup"})
+    boards = [_post(server.base_url + "/api/boards", space["editToken"],
+                    {"space": space["id"], "title": title}) for title in ("One", "Two", "Gone")]
+    note = {"schemaVersion": 1, "meta": {"title": "One"}, "elements": [
+        {"id": "n1", "type": "sticky", "x": 0, "y": 0, "w": 100, "h": 100, "text": "backed up"}]}
+    _post(f"{server.base_url}/api/boards/{boards[0]['id']}/import", boards[0]["editToken"], note)
+    request = urllib.request.Request(
+        f"{server.base_url}/api/spaces/{space['id']}/boards/{boards[2]['id']}", method="DELETE",
+        headers={"Authorization": f"Bearer {space['editToken']}"})
+    urllib.request.urlopen(request, timeout=30).close()
+    for source in (["--server", server.base_url, "--token", space["viewToken"]],
+                   ["--db", f"sqlite+aiosqlite:///{tmp_path}/space.db"]):
+        out = tmp_path / source[0].strip("-")
+        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "export_board.py"),
+                               *source, "--space", space["id"], "--out-dir", str(out)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads((out / f"space-{space['id']}.json").read_text())
+        assert manifest["name"] == "Backup"
+        assert [(b["title"], b["file"]) for b in manifest["boards"]] == [  # newest first
+            ("Two", f"{boards[1]['id']}.json"), ("One", f"{boards[0]['id']}.json")]
+        first = json.loads((out / f"{boards[0]['id']}.json").read_text())
+        assert [e["text"] for e in first["elements"]] == ["backed up"]
+        assert not (out / f"{boards[2]['id']}.json").exists()  # in the trash
+    refused = subprocess.run([sys.executable, str(ROOT / "scripts" / "export_board.py"),
+                              "--server", server.base_url, "--token", boards[0]["editToken"],
+                              "--space", space["id"], "--out-dir", str(tmp_path / "no")],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1
+    assert "server answered 401: invalid token signature" in refused.stderr
