@@ -8,7 +8,9 @@ its title and searchable text in a thread (``space_content``) and stores them wi
 whoever edited last (``Room.last_editor_name``). Boards that have not changed for
 ``--thumbnail-quiet-s`` and whose thumbnail is older than their content get a new one: the SVG
 exporter in a thread, rasterised in the server's ``RasterPool`` process (as PNG exports are).
-Once a minute, boards in a trash for longer than ``--space-trash-days`` are deleted for good.
+A board whose read is slow is read again only after ten times that read's duration (so
+indexing a huge board being edited costs at most a tenth of a core). Once a minute, boards
+in a trash for longer than ``--space-trash-days`` are deleted for good.
 
 Several processes may index one database: every step is idempotent, and a board that changes
 while it is read is simply read again at the next round (its ``indexed_at`` stays older).
@@ -20,8 +22,9 @@ import asyncio
 import logging
 import time
 
-from .board_model import BoardContent, read_update
+from .board_model import BoardContent, read_board, read_update
 from .config import Settings
+from .document import BoardDocument
 from .export import export_file, load_images
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
 from .registry import BoardRegistry
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 BOARDS_PER_ROUND = 50
 THUMBNAILS_PER_ROUND = 4
 PURGE_INTERVAL_S = 60.0
+READ_COST_FACTOR = 10
 
 
 class SpaceIndexer:
@@ -48,6 +52,7 @@ class SpaceIndexer:
         self.thumbnails_total = 0
         self._task: asyncio.Task | None = None
         self._purged_at = 0.0
+        self._next_index: dict[str, float] = {}  # board -> monotonic time of its next read
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run_forever())
@@ -69,6 +74,8 @@ class SpaceIndexer:
         if now - self._purged_at >= PURGE_INTERVAL_S:
             self._purged_at = now
             await self.purge_trash(now)
+            soon = time.monotonic()
+            self._next_index = {b: t for b, t in self._next_index.items() if t > soon}
 
     async def purge_trash(self, now: float) -> list[str]:
         """Delete for good the boards in a trash for longer than ``--space-trash-days``."""
@@ -81,15 +88,30 @@ class SpaceIndexer:
         return expired
 
     async def _read(self, board_id: str) -> BoardContent:
-        snapshot = await self.registry.snapshot(board_id)
-        return await asyncio.to_thread(read_update, snapshot)
+        """The board as it is now: from memory when loaded here (encoded on the loop, as a
+        joiner's sync is), else rebuilt from the store in a thread."""
+        room = self.registry.rooms.get(board_id)
+        if room is not None:
+            return await asyncio.to_thread(read_update, room.document.full_update())
+        stored = await self.registry.store.load_updates(board_id)
+        return await asyncio.to_thread(_read_stored, board_id, stored)
 
     async def _index(self, board_id: str, updated_at: float) -> None:
+        now = time.monotonic()
+        if self._next_index.get(board_id, 0.0) > now:
+            return  # read recently and costly: its turn comes later
         try:
             content = await self._read(board_id)
         except ValueError as exc:  # a board that cannot be read is logged and left stale
             log.warning("board %s: not indexed: %s", board_id, exc)
             return
+        # A board being edited is read again at most once per READ_COST_FACTOR times what
+        # its last read took: a board that takes 1 s to read costs at most a tenth of a core.
+        cost_s = time.monotonic() - now
+        if cost_s * READ_COST_FACTOR > self.settings.space_index_interval_s:
+            self._next_index[board_id] = now + cost_s * READ_COST_FACTOR
+        else:
+            self._next_index.pop(board_id, None)
         title, body = searchable_text(content)
         room = self.registry.rooms.get(board_id)
         await self.spaces.save_index(board_id, title, body,
@@ -120,3 +142,8 @@ class SpaceIndexer:
             except Exception:  # a failed round changes nothing; the next one retries
                 log.exception("space indexing failed; retrying in %.1f s",
                               self.settings.space_index_interval_s)
+
+
+def _read_stored(board_id: str, stored: list[bytes]) -> BoardContent:
+    # The same pre-check as a board load: a refused or undecodable row is skipped and logged.
+    return read_board(BoardDocument.from_updates(stored, board_id).doc)
