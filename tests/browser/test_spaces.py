@@ -26,6 +26,11 @@ def test_a_team_space_from_creation_to_a_rotated_board_link(server_process, brow
     page.wait_for_url("**/s/**#t=*")
     space_url = page.url
     page.locator(".space-role").get_by_text("You can edit").wait_for()
+    page.locator(".space-name-button").click()  # the space's name is renamed in place
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Design team")
+    page.keyboard.press("Enter")
+    page.locator(".space-name-button").get_by_text("Design team").wait_for()
 
     for count in (1, 2, 3):
         page.get_by_role("button", name="+ New board").click()
@@ -81,4 +86,7 @@ def test_a_team_space_from_creation_to_a_rotated_board_link(server_process, brow
     fresh = context.new_page()
     fresh.goto(new_edit)
     wait_connected(fresh)
+    # The home page remembers the space under its new name.
+    fresh.goto(server.base_url + "/")
+    assert fresh.locator(".recent-spaces a").all_inner_texts() == ["Design team"]
     context.close()

@@ -93,6 +93,11 @@ export function getSpace(spaceId, token) {
   return call('GET', spacePath(spaceId), token);
 }
 
+/** Rename the space (edit token). */
+export function renameSpace(spaceId, token, name) {
+  return call('PATCH', spacePath(spaceId), token, { name });
+}
+
 /** New space links (edit token); the old ones stop working. */
 export async function rotateSpace(spaceId, token) {
   const space = await call('POST', `${spacePath(spaceId)}/rotate`, token);

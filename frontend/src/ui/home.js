@@ -4,6 +4,7 @@ import { loadIdentity, saveIdentity, recentBoards, PALETTE } from './identity.js
 import { applyTheme } from './theme.js';
 import { h, toast } from './dom.js';
 import { createSpaceButton, spacesCard } from './spacehome.js';
+import { parseSpaceLink } from '../sync/spaces.js';
 import { timeAgo } from './timeago.js';
 
 /** @param {HTMLElement} root */
@@ -42,8 +43,10 @@ export function mountHomePage(root) {
       const value = openInput.value.trim();
       const id = value.split('/b/').pop().split(/[?#]/)[0];
       const fragment = value.includes('#') ? value.slice(value.indexOf('#')) : '';
-      if (isBoardId(id)) location.assign(`/b/${encodeURIComponent(id)}${fragment}`);
-      else toast('That is not a board link', 'error');
+      const space = parseSpaceLink(value);
+      if (space) location.assign(`/s/${space.id}${fragment}`);
+      else if (isBoardId(id)) location.assign(`/b/${encodeURIComponent(id)}${fragment}`);
+      else toast('That is not a board or space link', 'error');
     },
   }, [openInput, h('button', { type: 'submit' }, ['Open'])]);
   const recent = recentBoards();

@@ -7,7 +7,7 @@
  */
 import {
   boardLinks, createBoardInSpace, deleteBoard, duplicateBoard, forgetSpaceTokens, getSpace, listBoards,
-  moveBoard, parseSpaceLink, rememberSpace, renameBoard, restoreBoard, rotateBoard, rotateSpace, spaceToken,
+  moveBoard, parseSpaceLink, rememberSpace, renameBoard, renameSpace, restoreBoard, rotateBoard, rotateSpace, spaceToken,
   thumbnailUrl,
 } from '../sync/spaces.js';
 import { h, toast } from './dom.js';
@@ -74,7 +74,9 @@ export async function mountSpacePage(root, spaceId) {
       }
     },
   }, ['+ New board']) : null;
-  const title = h('h1.space-name', {}, [space.name]);
+  const title = h('h1.space-name', {}, [editable
+    ? h('button.space-name-button', { type: 'button', title: 'Rename the space', onclick: () => startSpaceRename() }, [space.name])
+    : space.name]);
   const shareButton = h('button.space-share', { type: 'button', onclick: () => showSpaceLinks() }, ['Share space']);
   const dialog = h('div.space-dialog.panel', { hidden: true, role: 'dialog' });
   root.replaceChildren(h('main.space', {}, [
@@ -257,6 +259,33 @@ export async function mountSpacePage(root, spaceId) {
         }
       }),
     ]);
+  }
+
+  function startSpaceRename() {
+    const input = h('input.space-rename', { type: 'text', value: state.space.name, maxlength: '200', 'aria-label': 'Space name' });
+    const button = title.firstChild;
+    const finish = async (save) => {
+      const name = input.value.trim();
+      if (save && name && name !== state.space.name) {
+        try {
+          await renameSpace(spaceId, state.token, name);
+          state.space = { ...state.space, name };
+          button.textContent = name;
+          rememberSpace(spaceId, name);
+        } catch (error) {
+          toast(error.message, 'error');
+        }
+      }
+      input.replaceWith(button);
+    };
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') input.blur();
+      if (event.key === 'Escape') { input.value = state.space.name; input.blur(); }
+    });
+    input.addEventListener('blur', () => finish(true), { once: true });
+    button.replaceWith(input);
+    input.focus();
+    input.select();
   }
 
   function openDialog(heading, children) {
