@@ -65,7 +65,9 @@ class SpaceIndexer:
     async def run_once(self, now: float | None = None) -> None:
         """One round: index changed boards, render due thumbnails, purge an old trash."""
         now = time.time() if now is None else now
-        for board_id, updated_at in await self.spaces.boards_to_index(BOARDS_PER_ROUND):
+        # Boards waiting out a slow read's pause are skipped: ask for that many more.
+        changed = await self.spaces.boards_to_index(BOARDS_PER_ROUND + len(self._next_index))
+        for board_id, updated_at in changed:
             await self._index(board_id, updated_at)
         due = await self.spaces.boards_needing_thumbnails(
             now - self.settings.thumbnail_quiet_s, THUMBNAILS_PER_ROUND)
