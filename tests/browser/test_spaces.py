@@ -73,8 +73,9 @@ def test_a_team_space_from_creation_to_a_rotated_board_link(server_process, brow
     assert old_edit == old_link
     dialog.get_by_role("button", name="Rotate links").click()
     page.wait_for_function(
-        "(old) => { const i = document.querySelector('.space-dialog input[aria-label=\"Edit link\"]');"
-        " return i && i.value !== old; }", arg=old_edit)
+        "(old) => { const i = document.querySelector("
+        "'.space-dialog input[aria-label=\"Edit link\"]'); return i && i.value !== old; }",
+        arg=old_edit)
     new_edit = dialog.get_by_label("Edit link").input_value()
 
     # The old link is refused by the server; the new one opens the board.
