@@ -22,6 +22,8 @@ import asyncio
 import logging
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .board_model import BoardContent, read_board, read_update
 from .config import Settings
 from .document import BoardDocument
@@ -137,13 +139,24 @@ class SpaceIndexer:
         self.thumbnails_total += 1
 
     async def _run_forever(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self.settings.space_index_interval_s)
             try:
                 await self.run_once()
+            except SQLAlchemyError as exc:  # the database is down or full: the writer says
+                if not failing:             # so at ERROR; here once per outage is enough
+                    log.warning("space indexing paused, the database failed: %s; retrying "
+                                "every %.1f s", exc, self.settings.space_index_interval_s)
+                failing = True
+                continue
             except Exception:  # a failed round changes nothing; the next one retries
                 log.exception("space indexing failed; retrying in %.1f s",
                               self.settings.space_index_interval_s)
+                continue
+            if failing:
+                log.info("space indexing resumed")
+                failing = False
 
 
 def _read_stored(board_id: str, stored: list[bytes]) -> BoardContent:
