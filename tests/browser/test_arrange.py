@@ -121,6 +121,35 @@ def test_groups_with_two_people_nesting_enter_and_lock(server, open_board):
     ann.click(".context-menu >> text=Unlock")
     assert elements(ann)[r3]["locked"] is False
     bob.wait_for_function(f"() => window.syncboard.board.get('{r3}').get('locked') === false")
+
+    # Both offline, Ann groups r1 + r2 while Bob groups r2 + r3; back online, both pages agree
+    # and r2 is in exactly one of the two groups (per-element groupIds: never a broken group).
+    ann.mouse.click(670, 100)
+    ann.keyboard.press("Control+Shift+g")
+    bob.wait_for_function(f"() => window.syncboard.board.get('{r1}').get('groupIds').length === 0")
+    for page in (ann, bob):
+        page.context.set_offline(True)
+    ann.mouse.click(900, 600)
+    ann.mouse.click(470, 150)
+    ann.keyboard.down("Shift")
+    ann.mouse.click(670, 100)
+    ann.keyboard.up("Shift")
+    ann.keyboard.press("Control+g")
+    bob.mouse.click(670, 100)
+    bob.keyboard.down("Shift")
+    bob.mouse.click(450, 300)
+    bob.keyboard.up("Shift")
+    bob.keyboard.press("Control+g")
+    for page in (ann, bob):
+        page.context.set_offline(False)
+    ann.wait_for_function(f"() => window.syncboard.board.get('{r3}').get('groupIds').length === 1")
+    bob.wait_for_function(f"() => window.syncboard.board.get('{r1}').get('groupIds').length === 1")
+    mine, theirs = elements(ann), elements(bob)
+    groups = {i: e["groupIds"] for i, e in mine.items()}
+    assert groups == {i: e["groupIds"] for i, e in theirs.items()}
+    assert len(mine[r2]["groupIds"]) == 1
+    assert mine[r2]["groupIds"] in (mine[r1]["groupIds"], mine[r3]["groupIds"])
+    assert mine[r1]["groupIds"] != mine[r3]["groupIds"]
     assert ann.errors == [] and bob.errors == []
 
 
