@@ -11,6 +11,7 @@ import { topElementAt } from '../render/hit.js';
 import { paintArrange } from '../render/arrangeoverlay.js';
 import { clickIds } from '../tools/transform.js';
 import { createContextMenu } from './contextmenu.js';
+import { isTextField } from '../input/keys.js';
 
 const svg = (body) =>
   `<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" aria-hidden="true">${body}</svg>`;
@@ -77,6 +78,13 @@ export function installArrange(app, page) {
     app.requestOverlay();
     return true;
   }
+
+  // Escape leaves the entered group (and, as everywhere, clears the selection).
+  window.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || isTextField(event.target) || !app.arrange.editing) return;
+    app.arrange.editing = null;
+    app.requestOverlay();
+  });
 
   page.canvas.addEventListener('contextmenu', (event) => {
     const rect = page.canvas.getBoundingClientRect();
