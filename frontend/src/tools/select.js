@@ -1,7 +1,8 @@
 /**
  * Select tool: click (shift toggles), marquee, move, resize and rotate with handles, drag the ends
  * of a line or arrow, double-click to edit text.
- * A state machine: idle -> moving | marquee | resizing | rotating | endpoint -> idle.
+ * A state machine: idle -> moving | marquee | resizing | rotating | endpoint | multi -> idle.
+ * Groups, locks, snapping and the multi-selection handles (`multi`) come from ./transform.js.
  */
 import { topElementAt, elementsInRect } from '../render/hit.js';
 import {
