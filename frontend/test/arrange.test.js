@@ -1,6 +1,9 @@
-// Groups (doc/groups.js), align and distribute (doc/align.js) and snapping (ui/snapping.js).
+// Groups (doc/groups.js), align and distribute (doc/align.js), snapping (ui/snapping.js) and the
+// tolerant reading of groupIds / locked (render/element.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as Y from 'yjs';
+import { readElement } from '../src/render/element.js';
 import {
   expandToGroups, groupPatches, levelGroup, regroupCopies, ungroupPatches, unitsOf,
 } from '../src/doc/groups.js';
@@ -72,4 +75,22 @@ test('snapping picks the nearest edge or centre within the threshold', () => {
   const p = snapPoint({ x: 203, y: 97 }, targets, 8, { x: true, y: false });
   assert.deepEqual([p.x, p.y], [200, 97]);
   assert.deepEqual(gridSnapBox({ minX: 113, minY: 107, maxX: 0, maxY: 0 }, 20), { dx: 7, dy: -7 });
+});
+
+test('hostile groupIds and locked values are read inert', () => {
+  const doc = new Y.Doc();
+  const map = doc.getMap('elements');
+  const el = new Y.Map();
+  map.set('a', el);
+  el.set('type', 'rect');
+  el.set('groupIds', ['g1', '"><script>', 7, 'g1', null, ...Array.from({ length: 40 }, (_, i) => `x${i}`)]);
+  el.set('locked', 'yes');
+  const read = readElement('a', el);
+  assert.deepEqual(read.groupIds.slice(0, 2), ['g1', 'x0']);
+  assert.equal(read.groupIds.length, 32);
+  assert.equal(read.locked, false);
+  el.set('groupIds', { g1: true });
+  el.set('locked', true);
+  assert.deepEqual(readElement('a', el).groupIds, []);
+  assert.equal(readElement('a', el).locked, true);
 });

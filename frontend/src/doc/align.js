@@ -4,6 +4,7 @@
  * way Excalidraw and tldraw align what one sees.
  */
 import { cornersOf } from '../render/handles.js';
+import { frameOf } from '../render/element.js';
 
 /** The names of the align and distribute actions, with their labels. */
 export const ALIGN_ACTIONS = [
@@ -18,6 +19,10 @@ export const ALIGN_ACTIONS = [
  * @returns {{minX: number, minY: number, maxX: number, maxY: number}}
  */
 export function boxOf(el) {
+  if (!el.angle) {
+    const f = frameOf(el);
+    return { minX: f.x, minY: f.y, maxX: f.x + f.w, maxY: f.y + f.h };
+  }
   const pts = cornersOf(el);
   const xs = pts.map((p) => p.x);
   const ys = pts.map((p) => p.y);

@@ -19,7 +19,7 @@ export const SNAP_PX = 8;
  * Edges and centres of the elements visible in `view`, except `exclude`.
  * @param {Array<import('../render/element.js').El>} visible
  * @param {Set<string>} exclude
- * @returns {SnapTargets}
+ * @returns {SnapTargets} lines sorted by `v`
  */
 export function snapTargets(visible, exclude) {
   const xs = [];
@@ -27,9 +27,14 @@ export function snapTargets(visible, exclude) {
   for (const el of visible) {
     if (!el.known || exclude.has(el.id)) continue;
     const b = boxOf(el);
-    for (const v of [b.minX, (b.minX + b.maxX) / 2, b.maxX]) xs.push({ v, from: b.minY, to: b.maxY });
-    for (const v of [b.minY, (b.minY + b.maxY) / 2, b.maxY]) ys.push({ v, from: b.minX, to: b.maxX });
+    const cx = (b.minX + b.maxX) / 2;
+    const cy = (b.minY + b.maxY) / 2;
+    xs.push({ v: b.minX, from: b.minY, to: b.maxY }, { v: cx, from: b.minY, to: b.maxY }, { v: b.maxX, from: b.minY, to: b.maxY });
+    ys.push({ v: b.minY, from: b.minX, to: b.maxX }, { v: cy, from: b.minX, to: b.maxX }, { v: b.maxY, from: b.minX, to: b.maxX });
   }
+  // Sorted once per drag, so each pointer move is a few binary searches.
+  xs.sort((a, b) => a.v - b.v);
+  ys.sort((a, b) => a.v - b.v);
   return { xs, ys };
 }
 
@@ -37,7 +42,15 @@ export function snapTargets(visible, exclude) {
 function nearest(values, lines, threshold) {
   let best = null;
   for (const value of values) {
-    for (const line of lines) {
+    let lo = 0;
+    let hi = lines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (lines[mid].v < value) lo = mid + 1;
+      else hi = mid;
+    }
+    for (const line of [lines[lo - 1], lines[lo]]) {
+      if (!line) continue;
       const d = line.v - value;
       if (Math.abs(d) <= threshold && (!best || Math.abs(d) < Math.abs(best.d))) best = { d, line };
     }
