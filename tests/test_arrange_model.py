@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from pycrdt import Doc, Map
 
-from backend.board_model import read_board
+from backend.board_model import load_model, read_board
 from backend.export import export_board
 from tests.export_helpers import base_url, fetch, fetch_json
 
@@ -39,7 +39,7 @@ def test_hostile_group_ids_and_lock_values_are_inert():
 async def test_groups_and_locks_survive_export_import_export(sb_server):
     server = await sb_server()
     base = base_url(server)
-    board = {"schemaVersion": 1, "meta": {}, "elements": [
+    board = {"schemaVersion": load_model().version, "meta": {}, "elements": [
         {"id": "r1", "type": "rect", "x": 0, "y": 0, "w": 50, "h": 40, "z": "a0",
          "groupIds": ["inner", "outer"]},
         {"id": "r2", "type": "ellipse", "x": 80, "y": 0, "w": 50, "h": 40, "z": "a1",
