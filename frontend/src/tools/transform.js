@@ -102,15 +102,20 @@ export function moveSnapper(app, ids) {
 /**
  * The pointer of a resize drag, snapped on the axes the handle moves (single elements: only
  * unrotated ones, whose edges are axis-aligned).
- * @returns {{x: number, y: number, shift: boolean}} an event-like object for the resize
+ * @param {import('./tool.js').ToolApp} app
+ * @param {{handle: string, el?: {angle: number}, snapContext?: object}} state the resize drag
+ *   (single `resizing` or `multi`); its snap context is made on the first move
+ * @param {import('./tool.js').ToolEvent} e
+ * @returns {import('./tool.js').ToolEvent} the event with x, y snapped
  */
 export function snapResizePointer(app, state, e) {
-  if (!state.snap) state.snap = snapContext(app, new Set(app.selection));
+  if (!state.snapContext) state.snapContext = snapContext(app, new Set(app.selection));
+  const snap = state.snapContext;
   const [sx, sy] = HANDLE_EDGES[state.handle];
   if (e.alt || (state.el && state.el.angle)) return setGuides(app, [], e);
   const axes = { x: sx !== 0, y: sy !== 0 };
-  if (state.snap.grid) return setGuides(app, [], { ...e, ...gridSnapPoint(e, state.snap.grid, axes) });
-  const s = snapPoint(e, state.snap.targets(), state.snap.threshold, axes);
+  if (snap.grid) return setGuides(app, [], { ...e, ...gridSnapPoint(e, snap.grid, axes) });
+  const s = snapPoint(e, snap.targets(), snap.threshold, axes);
   return setGuides(app, s.guides, { ...e, x: s.x, y: s.y });
 }
 
