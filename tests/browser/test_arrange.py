@@ -233,6 +233,9 @@ def test_snapping_guides_alt_grid_and_context_menu(server, open_board):
     assert canvas_pixel(page, 1000, 700)[:3] != [255, 255, 255]
     drag(page, [(450, 100), (460, 104), (463, 107)])
     assert (elements(page)[r1]["x"], elements(page)[r1]["y"]) == (420, 100)
+    draw_rect(page, 433, 447, 517, 529)  # a new shape's corners land on the grid too
+    drawn = (set(elements(page)) - {r1, r2}).pop()
+    assert [elements(page)[drawn][k] for k in ("x", "y", "w", "h")] == [440, 440, 80, 80]
     page.mouse.click(900, 600)
     page.keyboard.press("Control+'")
     assert page.evaluate("window.syncboard.board.meta.get('gridEnabled')") is False
@@ -241,12 +244,12 @@ def test_snapping_guides_alt_grid_and_context_menu(server, open_board):
     page.mouse.click(470, 100, button="right")
     assert selection(page) == {r1}
     page.click(".context-menu >> text=Duplicate")
-    wait_element_count(page, 3)
+    wait_element_count(page, 4)
     page.mouse.click(470, 100, button="right")
     page.click(".context-menu >> text=Copy")
     page.mouse.click(900, 500, button="right")
     page.click(".context-menu >> text=Paste")
-    wait_element_count(page, 4)
+    wait_element_count(page, 5)
     pasted = selection(page).pop()
     page.mouse.click(470, 100, button="right")
     page.click(".context-menu >> text=Bring to front")
@@ -257,6 +260,6 @@ def test_snapping_guides_alt_grid_and_context_menu(server, open_board):
     assert "<svg" in download.value.path().read_text(encoding="utf-8")
     page.mouse.click(470, 100, button="right")
     page.click(".context-menu >> text=Delete")
-    wait_element_count(page, 3)
+    wait_element_count(page, 4)
     assert r1 not in elements(page) and pasted in elements(page)
     assert page.errors == []

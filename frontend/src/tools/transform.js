@@ -119,6 +119,18 @@ export function snapResizePointer(app, state, e) {
   return setGuides(app, s.guides, { ...e, x: s.x, y: s.y });
 }
 
+/**
+ * A pointer event on the grid when the board's grid is on and Alt is not held (drawing tools
+ * start and end new shapes on it).
+ * @param {import('./tool.js').ToolApp} app
+ * @param {import('./tool.js').ToolEvent} e
+ */
+export function onGrid(app, e) {
+  const meta = readMeta(app.board.meta);
+  if (!meta.gridEnabled || e.alt) return e;
+  return { ...e, ...gridSnapPoint(e, meta.gridSize, { x: true, y: true }) };
+}
+
 /** Clear the guides at the end of a drag. */
 export function endSnap(app) {
   app.overlayState.guides = [];
