@@ -301,17 +301,16 @@ def _read_points(rule: FieldRule, value: Any) -> list[float | int]:
 
 
 def _read_strings(rule: FieldRule, value: Any) -> list[str]:
-    """A list of strings (``groupIds``): items of another type, not matching the item pattern
-    or repeating an earlier item are dropped; at most ``maxItems`` are kept (the first ones)."""
+    """A list of strings (``groupIds``): only the first ``maxItems`` items are read (a hostile
+    list costs no more than a short one); of those, items of another type, not matching the item
+    pattern or repeating an earlier item are dropped."""
     if not isinstance(value, list):
         return []
     out: list[str] = []
-    for item in value:
+    for item in value[:rule.max_items]:
         if isinstance(item, str) and item not in out and \
                 (rule.item_pattern is None or rule.item_pattern.fullmatch(item)):
             out.append(item)
-            if rule.max_items is not None and len(out) >= rule.max_items:
-                break
     return out
 
 

@@ -86,8 +86,8 @@ test('hostile groupIds and locked values are read inert', () => {
   el.set('groupIds', ['g1', '"><script>', 7, 'g1', null, ...Array.from({ length: 40 }, (_, i) => `x${i}`)]);
   el.set('locked', 'yes');
   const read = readElement('a', el);
-  assert.deepEqual(read.groupIds.slice(0, 2), ['g1', 'x0']);
-  assert.equal(read.groupIds.length, 32);
+  assert.deepEqual(read.groupIds.slice(0, 2), ['g1', 'x0'], 'only the first 32 items are read');
+  assert.equal(read.groupIds.at(-1), 'x26');
   assert.equal(read.locked, false);
   el.set('groupIds', { g1: true });
   el.set('locked', true);

@@ -181,13 +181,12 @@ function readPoints(raw) {
 /** Most group ids kept per element (the schema's maxItems of `groupIds`). */
 const MAX_GROUP_IDS = 32;
 
-/** `groupIds` as the tolerance rule reads it: url-safe ids, no repeats, at most 32. */
+/** `groupIds` as the tolerance rule reads it: of the first 32 items, the url-safe ids, no repeats. */
 function readGroupIds(raw) {
   if (!Array.isArray(raw)) return [];
   const out = [];
-  for (const item of raw) {
+  for (const item of raw.slice(0, MAX_GROUP_IDS)) {
     if (typeof item === 'string' && ID_RE.test(item) && !out.includes(item)) out.push(item);
-    if (out.length >= MAX_GROUP_IDS) break;
   }
   return out;
 }
