@@ -3,7 +3,7 @@ current, and empties the trash, in the background (never on the sync path).
 
 Every ``--space-index-interval-s`` it asks the database for space boards whose
 ``boards.updated_at`` (set by the writer's group commit) is newer than what it last read, and
-for each reads the board as it is now (from memory when loaded, else from the store), extracts
+for each reads the board from the store (which holds everything up to that time), extracts
 its title and searchable text in a thread (``space_content``) and stores them with the name of
 whoever edited last (``Room.last_editor_name``). Boards that have not changed for
 ``--thumbnail-quiet-s`` and whose thumbnail is older than their content get a new one: the SVG
@@ -24,7 +24,7 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .board_model import BoardContent, read_board, read_update
+from .board_model import BoardContent, read_board
 from .config import Settings
 from .document import BoardDocument
 from .export import export_file, load_images
@@ -92,11 +92,10 @@ class SpaceIndexer:
         return expired
 
     async def _read(self, board_id: str) -> BoardContent:
-        """The board as it is now: from memory when loaded here (encoded on the loop, as a
-        joiner's sync is), else rebuilt from the store in a thread."""
-        room = self.registry.rooms.get(board_id)
-        if room is not None:
-            return await asyncio.to_thread(read_update, room.document.full_update())
+        """The board as stored, rebuilt in a thread. Always from the store, even when the
+        board is loaded here: the store holds everything up to the ``updated_at`` just read,
+        whereas this process's copy may lack what another process wrote (measured: a rename
+        made through a second process was overwritten by the first one's stale copy)."""
         stored = await self.registry.store.load_updates(board_id)
         return await asyncio.to_thread(_read_stored, board_id, stored)
 
