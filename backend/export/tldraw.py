@@ -111,6 +111,7 @@ class _Reader:
             shape = self.shapes[shape_id]
             path = f"$.records[{self.index_of[shape_id]}]"
             for element in self._shape(shape, path):
+                _about_centre(element)
                 element["z"] = z_key(len(out))
                 out.append(element)
 
@@ -319,6 +320,27 @@ class _Reader:
         if asset_id not in self.decoded:
             self.note["images without their file"] += 1
         return {**base, "type": "image", "fileId": self.decoded.get(asset_id, "")}
+
+
+def _about_centre(element: dict[str, Any]) -> None:
+    """tldraw rotates a shape about its top-left corner (``x, y``), syncboard about the
+    centre of its frame: move the box so its centre lands where tldraw draws it; a point
+    type gets its points rotated instead (angle 0)."""
+    angle = element["angle"]
+    if not angle:
+        return
+    cos, sin = math.cos(angle), math.sin(angle)
+    if "points" in element:
+        pts = element["points"]
+        element["points"] = [v for i in range(0, len(pts) - 1, 2)
+                             for v in (pts[i] * cos - pts[i + 1] * sin,
+                                       pts[i] * sin + pts[i + 1] * cos)]
+        element.update(angle=0, w=points_box(element["points"])[2],
+                       h=points_box(element["points"])[3])
+        return
+    half_w, half_h = element["w"] / 2, element["h"] / 2
+    element["x"] += half_w * cos - half_h * sin - half_w
+    element["y"] += half_w * sin + half_h * cos - half_h
 
 
 def _rich_text(props: dict[str, Any]) -> str:
