@@ -12,6 +12,7 @@ import; its images are checked as uploads are. Used by ``POST /api/boards/<id>/i
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..board_model import load_model, validate_board_json
@@ -25,13 +26,25 @@ MAX_IMPORT_DEPTH = 64
 text a dozen)."""
 
 
+MAX_CONTAINERS = 1_000_000
+"""Most arrays and objects one import file may hold (Excalidraw's points are one array each):
+each costs about 100 bytes once parsed, so this bounds what a small file of
+``[[0,0],[0,0],...]`` makes the parser allocate (a board of 200,000 elements has 400,000)."""
+MAX_VALUES = 2_000_000
+"""Most values (numbers, strings, ...) one import file may hold: a value costs about 32 bytes
+once parsed and, inside a schema violation, up to about 100 more while the validator prints
+it; this bounds the worst 64 MiB body to about 350 MiB of memory (BENCHMARKS.md). A board of
+100,000 shapes or 1,000 strokes of 1,000 points fits."""
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{},")
+
+
 def read_import(raw: bytes | str, limits: FileLimits) -> Incoming:
     """The board, images and approximations of an import file. Raises ``ImportRefused``
     naming the JSON path and what is wrong (nothing has been written anywhere)."""
+    raw = raw.encode("utf-8") if isinstance(raw, str) else raw
+    check_structure(raw)
     data = parse_json(raw)
-    depth = nesting_depth(data)
-    if depth > MAX_IMPORT_DEPTH:
-        raise ImportRefused("$", f"nested deeper than {MAX_IMPORT_DEPTH} levels")
     version = load_model().version
     if is_bundle(data):
         incoming = read_bundle(data, limits)
@@ -52,7 +65,9 @@ def read_import(raw: bytes | str, limits: FileLimits) -> Incoming:
             f" (in the board made from {incoming.kind} content)"
         first = violations[0]
         path = "$.board" + first.path[1:] if incoming.kind == "bundle" else first.path
-        raise ImportRefused(path, first.message + where)
+        message = first.message if len(first.message) <= 300 else \
+            first.message[:300] + "..."  # the validator quotes the value it refuses, whole
+        raise ImportRefused(path, message + where)
     return incoming
 
 
@@ -68,21 +83,27 @@ def parse_json(raw: bytes | str) -> Any:
         raise ImportRefused("$", f"invalid JSON: {exc}") from None
 
 
-def nesting_depth(value: Any) -> int:
-    """How deep arrays and objects nest in parsed JSON, counted up to just past
-    ``MAX_IMPORT_DEPTH`` (iterative: no recursion to exhaust)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item \
-            if isinstance(item, list) else None
-        if children is not None:
-            deepest = max(deepest, depth)
-            if depth > MAX_IMPORT_DEPTH:
-                break
-            stack.extend((child, depth + 1) for child in children
-                         if isinstance(child, dict | list))
-    return deepest
+def check_structure(raw: bytes) -> None:
+    """Refuse, before parsing, a file nested deeper than ``MAX_IMPORT_DEPTH`` or holding more
+    than ``MAX_CONTAINERS`` arrays and objects or ``MAX_VALUES`` values. Runs at C speed on
+    the raw bytes: strings are cut out, brackets and commas kept, and innermost pairs removed
+    one level per round."""
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
+    containers = brackets.count(b"[") + brackets.count(b"{")
+    if containers > MAX_CONTAINERS:
+        raise ImportRefused("$", f"holds {containers} arrays and objects, over the "
+                                 f"{MAX_CONTAINERS} limit")
+    values = brackets.count(b",") + containers  # a value is followed by "," or a closing bracket
+    if values > MAX_VALUES:
+        raise ImportRefused("$", f"holds about {values} values, over the {MAX_VALUES} limit")
+    brackets = brackets.translate(None, b",")
+    for _ in range(MAX_IMPORT_DEPTH):
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if len(shorter) == len(brackets):
+            return  # unbalanced leftovers are the parser's to report
+        brackets = shorter
+    if b"[]" in brackets or b"{}" in brackets:
+        raise ImportRefused("$", f"nested deeper than {MAX_IMPORT_DEPTH} levels")
 
 
 def _refuse_constant(name: str) -> Any:
