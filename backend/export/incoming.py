@@ -55,7 +55,7 @@ def read_import(raw: bytes | str, limits: FileLimits) -> Incoming:
     elif isinstance(data, dict) and "schemaVersion" in data:
         incoming = Incoming("syncboard", data)
     else:
-        raise ImportRefused("$", "not a board file: expected a syncboard export "
+        raise ImportRefused("$", "expected a syncboard export "
                                  "(\"schemaVersion\"), a syncboard bundle, an Excalidraw "
                                  "scene (\"type\": \"excalidraw\") or a tldraw file "
                                  "(\"tldrawFileFormatVersion\")")
