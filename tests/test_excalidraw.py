@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from pycrdt import Map, Text
 
+from backend.export.incoming import read_import
+from backend.export.mapping import FileLimits
 from tests.export_helpers import CYAN_PNG, base_url, fetch, fetch_json
 
 FIXTURE = Path(__file__).parent / "fixtures" / "interchange" / "diagram.excalidraw"
@@ -134,3 +136,23 @@ async def test_excalidraw_file_round_trips_through_a_live_board(sb_server, yclie
             "frameId", "groupIds", "locked", "strokeStyle", "fileId", "name")
     assert [{k: e.get(k) for k in keys} for e in board2["elements"]] == \
         [{k: e.get(k) for k in keys} for e in board["elements"]]
+
+
+def test_a_scene_without_its_type_field_is_still_read_as_excalidraw():
+    """Shaped like Excalidraw's own test scene tests/fixtures/manually-created.excalidraw (no
+    ``type``, ``version`` or ``source``; ``index`` and ``boundElements`` null), written here."""
+    scene = {"elements": [{
+        "id": "test-rectangle-1", "type": "rectangle", "x": 100, "y": 100, "width": 200,
+        "height": 150, "angle": 0, "strokeColor": "#000000", "backgroundColor": "transparent",
+        "fillStyle": "hachure", "strokeWidth": 1, "strokeStyle": "solid", "roughness": 1,
+        "opacity": 100, "seed": 1, "version": 1, "versionNonce": 2, "index": None,
+        "isDeleted": False, "groupIds": [], "frameId": None, "boundElements": None,
+        "updated": 1, "link": None, "locked": False, "roundness": None}],
+        "appState": {"viewBackgroundColor": "#ffffff"}, "files": {}}
+    incoming = read_import(json.dumps(scene).encode(), FileLimits(1 << 20, 10**6))
+    assert incoming.kind == "excalidraw"
+    assert incoming.report() == "1 element imported from an Excalidraw file, 1 sketchy " \
+                                "outlines drawn clean"
+    (rect,) = incoming.board["elements"]
+    assert (rect["id"], rect["type"], rect["x"], rect["w"], rect["fill"]) == \
+        ("test-rectangle-1", "rect", 100, 200, "transparent")

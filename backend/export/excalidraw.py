@@ -45,8 +45,14 @@ LINE_HEIGHT = 1.25
 
 
 def is_excalidraw(data: Any) -> bool:
-    """Whether parsed JSON is an Excalidraw scene (or Excalidraw's clipboard content)."""
-    return isinstance(data, dict) and data.get("type") in ("excalidraw", "excalidraw/clipboard")
+    """Whether parsed JSON is an Excalidraw scene (or Excalidraw's clipboard content). Scenes
+    written by hand or by other tools often leave out ``type``: ``elements`` plus ``appState``
+    (which a syncboard file never has) say the same, as Excalidraw's own loader accepts."""
+    if not isinstance(data, dict):
+        return False
+    return data.get("type") in ("excalidraw", "excalidraw/clipboard") or (
+        "schemaVersion" not in data and isinstance(data.get("elements"), list) and
+        isinstance(data.get("appState"), dict))
 
 
 def read_excalidraw(scene: dict[str, Any], limits: FileLimits,
