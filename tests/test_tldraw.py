@@ -5,7 +5,8 @@ tldraw's published record format (the ``TLRecord`` types of packages/tlschema: s
 ``props``, ``binding`` records for arrows, image ``asset`` records with a data URL ``src``,
 ``richText`` documents), in the layout tldraw's "Save as file" writes: a frame holding a
 labelled rectangle, an ellipse, an arrow bound to both, a draw stroke, a text and a note,
-plus a rotated image and a line on the page.
+plus a rotated image, a line and a draw shape whose segment is a base64 ``path`` (tldraw 4's
+delta-encoded Float16 points, packages/tlschema/src/misc/b64Vecs.ts) on the page.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ async def test_tldraw_file_maps_every_shape_kind(sb_server):
     code, answer = await fetch_json(f"{base}/api/boards/tl/import", method="POST",
                                     body=FIXTURE.read_bytes())
     assert code == 200 and answer["kind"] == "tldraw", answer
-    assert answer["report"] == "9 elements imported from a tldraw file, 2 hand-drawn " \
+    assert answer["report"] == "10 elements imported from a tldraw file, 2 hand-drawn " \
                                "outlines drawn clean"
     board = json.loads((await fetch(f"{base}/api/boards/tl/export.json")).body)
     by_id = {e["id"]: e for e in board["elements"]}
     assert [e["type"] for e in board["elements"]] == [
-        "frame", "rect", "ellipse", "arrow", "stroke", "text", "sticky", "image", "line"]
+        "frame", "rect", "ellipse", "arrow", "stroke", "text", "sticky", "image", "line",
+        "stroke"]
     assert by_id["frame1"]["name"] == "Plan" and by_id["box1"]["frameId"] == "frame1"
     assert (by_id["box1"]["label"], by_id["box1"]["fill"]) == ("Start", "#4465e9")
     arrow = by_id["arrow1"]
@@ -45,6 +47,8 @@ async def test_tldraw_file_maps_every_shape_kind(sb_server):
     assert by_id["text1"]["text"] == "Hello\ntldraw"
     assert by_id["note1"]["text"] == "A note" and by_id["note1"]["fill"] == "#fff3a3"
     assert by_id["line1"]["strokeStyle"] == "dotted"
+    # tldraw 4+ keeps a draw segment's points as base64 Float16 deltas (its b64Vecs).
+    assert by_id["draw2"]["points"] == [100, 50, 110, 58, 125, 70, 150, 72]
     # Rotated about its top-left corner in tldraw, about its centre here: same centre.
     image = by_id["image1"]
     centre = (1000 + 32 * math.cos(0.25) - 32 * math.sin(0.25),

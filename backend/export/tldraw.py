@@ -7,13 +7,17 @@ image's ``props.src`` data URL), ``binding`` (an arrow end bound to a shape: ``f
 arrow, ``toId`` the target, ``props.terminal`` and ``props.normalizedAnchor``), plus pages,
 the document and camera state. A shape's ``x, y`` are in its parent's frame (a page, a frame
 or a group). Older files keep an arrow's binding inside ``props.start`` / ``props.end``
-(``{"type": "binding", "boundShapeId", "normalizedAnchor"}``); both are read. Colours and
+(``{"type": "binding", "boundShapeId", "normalizedAnchor"}``), and draw segments' points as a
+list where newer ones keep a base64 ``path`` (``_decode_path``); all are read. Colours and
 sizes are tldraw's named styles, mapped to its light theme (shared/BOARD.md, "tldraw").
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+import struct
 from typing import Any
 
 from .mapping import (
@@ -48,6 +52,8 @@ GEO_TYPES = {"rectangle": "rect", "ellipse": "ellipse", "oval": "ellipse", "diam
 ALIGNS = {"start": "left", "middle": "center", "end": "right", "start-legacy": "left",
           "middle-legacy": "center", "end-legacy": "right"}
 MAX_RECORDS = 200_000
+_POINT_CHARS = 8
+"""Base64 characters per point in a draw segment's ``path`` (three Float16s, six bytes)."""
 
 
 def is_tldraw(data: Any) -> bool:
@@ -216,17 +222,20 @@ class _Reader:
         points: list[float] = []
         segments = props.get("segments") if isinstance(props.get("segments"), list) else []
         for segment in segments:
-            raw = segment.get("points") if isinstance(segment, dict) else None
-            if not isinstance(raw, list):
-                if isinstance(segment, dict) and isinstance(segment.get("path"), str):
-                    self.note["draw shapes in an encoding not read skipped"] += 1
+            if not isinstance(segment, dict):
                 continue
-            if len(points) // 2 + len(raw) > MAX_POINTS_PER_ELEMENT:
+            raw, encoded = segment.get("points"), segment.get("path")
+            count = len(raw) if isinstance(raw, list) else \
+                len(encoded) // _POINT_CHARS if isinstance(encoded, str) else 0
+            if len(points) // 2 + count > MAX_POINTS_PER_ELEMENT:
                 raise ImportRefused(f"{path}.props.segments", "has more than "
                                     f"{MAX_POINTS_PER_ELEMENT} points")
-            for point in raw:
-                if isinstance(point, dict):
-                    points += [number(point.get("x")), number(point.get("y"))]
+            if isinstance(raw, list):
+                for point in raw:
+                    if isinstance(point, dict):
+                        points += [number(point.get("x")), number(point.get("y"))]
+            elif isinstance(encoded, str):
+                points += _decode_path(encoded, f"{path}.props.segments")
         if not points:
             return []
         if props.get("isClosed") and len(points) >= 4:
@@ -320,6 +329,26 @@ class _Reader:
         if asset_id not in self.decoded:
             self.note["images without their file"] += 1
         return {**base, "type": "image", "fileId": self.decoded.get(asset_id, "")}
+
+
+def _decode_path(encoded: str, path: str) -> list[float]:
+    """A draw segment's ``path`` (tldraw 4+): base64 of little-endian Float16 triples
+    ``x, y, pressure``, the first point absolute and each next one the offset from the one
+    before. Non-finite points are dropped."""
+    try:
+        raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImportRefused(path, "a segment's path is not valid base64") from None
+    count = len(raw) // 6
+    values = struct.unpack(f"<{count * 3}e", raw[:count * 6])
+    out: list[float] = []
+    x = y = 0.0
+    for index in range(count):
+        dx, dy = values[3 * index], values[3 * index + 1]
+        x, y = (dx, dy) if index == 0 else (x + dx, y + dy)
+        if math.isfinite(x) and math.isfinite(y):
+            out += [number(x), number(y)]
+    return out
 
 
 def _about_centre(element: dict[str, Any]) -> None:

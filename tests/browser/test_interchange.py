@@ -83,9 +83,9 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page):
     with page.expect_file_chooser() as chooser:
         page.locator(".menu-item", has_text="Import file").click()
     chooser.value.set_files(str(FIXTURES / "diagram.tldr"))
-    wait_element_count(page, 10)
+    wait_element_count(page, 11)
     assert page.locator(".toast").last.inner_text().startswith(
-        "9 elements imported from a tldraw file")
+        "10 elements imported from a tldraw file")
     assert elements(page)["note1"]["text"] == "A note"
     page.mouse.click(1100, 700)
     page.keyboard.press("Control+z")
