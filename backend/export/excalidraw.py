@@ -80,9 +80,20 @@ def read_excalidraw(scene: dict[str, Any], limits: FileLimits,
 
 def render_excalidraw(content: BoardContent,
                       images: Mapping[str, tuple[str, bytes]] | None = None) -> bytes:
-    """The board as an Excalidraw scene (UTF-8 JSON), images embedded as data URLs."""
-    return json.dumps(_Writer(content, images or {}).scene(), ensure_ascii=False,
-                      allow_nan=False, indent=1).encode("utf-8")
+    """The board as an Excalidraw scene (UTF-8 JSON, one element per line), images embedded
+    as data URLs. Each piece goes through the C encoder (``indent`` would force the
+    pure-Python one)."""
+    scene = _Writer(content, images or {}).scene()
+
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    elements = ",\n".join("  " + dump(element) for element in scene["elements"])
+    files = ",\n".join(f"  {dump(key)}: {dump(value)}" for key, value in scene["files"].items())
+    text = (f'{{"type": "excalidraw", "version": 2, "source": "syncboard",\n'
+            f'"elements": [\n{elements}\n],\n"appState": {dump(scene["appState"])},\n'
+            f'"files": {{\n{files}\n}}}}\n')
+    return text.encode("utf-8")
 
 
 class _Reader:

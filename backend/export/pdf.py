@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 
 from fpdf import FPDF
@@ -121,8 +122,12 @@ class _Painter:
     def element(self, e: dict) -> None:
         frame = element_frame(e)
         cx, cy = self.x(frame.x + frame.w / 2), self.y(frame.y + frame.h / 2)
-        with self.pdf.local_context(fill_opacity=e["opacity"], stroke_opacity=e["opacity"]), \
-                self.pdf.rotation(-math.degrees(e["angle"]), cx, cy):
+        with ExitStack() as scope:  # a graphics state only where one is needed (cheaper)
+            if e["opacity"] < 1:
+                scope.enter_context(self.pdf.local_context(fill_opacity=e["opacity"],
+                                                           stroke_opacity=e["opacity"]))
+            if e["angle"]:
+                scope.enter_context(self.pdf.rotation(-math.degrees(e["angle"]), cx, cy))
             stroke = self._stroke(e)
             fill = self._fill(e["fill"]) if e["type"] in ("rect", "ellipse", "diamond",
                                                           "sticky") else False

@@ -32,7 +32,8 @@ def page(browser, server):
     context.close()
 
 
-def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page):
+def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, server,
+                                                                          open_board):
     draw_rect(page, 300, 560, 360, 620)
     wait_element_count(page, 1)
     # A file dropped from the desktop: a drop event whose DataTransfer holds the file's bytes
@@ -51,6 +52,15 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page):
     imported = elements(page)
     assert imported["RectBox1aaaaaaaaaaaaa"]["label"] == "Client"
     assert imported["Arrow1ccccccccccccccc"]["endBindId"] == "Ellipse1ddddddddddddd"
+    # A colleague on the same board sees it all and edits it: select all, nudge right.
+    colleague = open_board(server, page.url.split("/b/")[1].split("#")[0], "Bob")
+    wait_element_count(colleague, 10)
+    colleague.mouse.click(1100, 700)
+    colleague.keyboard.press("Control+a")
+    colleague.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => window.syncboard.board.elements.get('RectBox1aaaaaaaaaaaaa')"
+        ".get('x') > 0")
 
     # The selection (the imported elements) at 2x, to the clipboard as PNG and as SVG.
     page.click("[aria-label='Export or import']")
