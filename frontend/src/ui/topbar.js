@@ -70,6 +70,7 @@ export function createTopbar(opts) {
     opts.onExportPanel ? item('download', 'Export selection, frame, PDF…', opts.onExportPanel) : null,
     opts.readOnly ? null : item('upload', 'Import file (JSON, bundle, Excalidraw, tldraw)…', () => importInput.click()),
     opts.canShareView ? item('eye', 'Copy view-only link', () => opts.onShare('view')) : null,
+    opts.readOnly || !opts.onGrid ? null : item('fit', "Show / hide grid (Ctrl ')", () => opts.onGrid()),
   ]);
   const menuButton = h('button.tool', {
     type: 'button', title: 'Export / import', 'aria-label': 'Export or import', html: ICONS.download,
