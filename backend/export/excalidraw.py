@@ -27,8 +27,10 @@ from .mapping import (
     colour,
     data_url,
     decode_image,
+    group_ids,
     max_point_numbers,
     number,
+    pieces_group,
     points_box,
     split_points,
     text,
@@ -164,7 +166,6 @@ class _Reader:
         if fill != "transparent" and e.get("fillStyle", "solid") != "solid":
             self.note[f"{text(e.get('fillStyle'), 20)} fills drawn solid"] += 1
         style = e.get("strokeStyle")
-        group_ids = e.get("groupIds") if isinstance(e.get("groupIds"), list) else []
         return {
             "id": self.ids(e.get("id") if isinstance(e.get("id"), str) else f"#{index}"),
             "x": number(e.get("x")), "y": number(e.get("y")),
@@ -174,7 +175,7 @@ class _Reader:
             "strokeWidth": number(e.get("strokeWidth"), 2, 0, 100),
             "opacity": number(e.get("opacity"), 100, 0, 100) / 100,
             "strokeStyle": style if style in STROKE_STYLES else "solid",
-            "groupIds": [g[:64] for g in group_ids[:32] if isinstance(g, str)],
+            "groupIds": group_ids(e.get("groupIds")),
             "locked": e.get("locked") is True,
             "frameId": self.ids.known(e.get("frameId")) if e.get("frameId") in self.by_id
             else "",
@@ -252,7 +253,7 @@ class _Reader:
         pieces = split_points(points, max_point_numbers())
         if len(pieces) > 1:
             self.note["long freehand lines split"] += 1
-            base = {**base, "groupIds": [f"{base['id']}-pieces", *base["groupIds"]]}
+            base = {**base, "groupIds": [pieces_group(base["id"]), *base["groupIds"]][:32]}
         out = []
         for n, piece in enumerate(pieces):
             _, _, w, h = points_box(piece)

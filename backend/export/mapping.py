@@ -192,6 +192,25 @@ class IdMap:
         return self._ids.get(str(foreign)[:200], "") if foreign else ""
 
 
+def group_ids(values: Any) -> list[str]:
+    """Foreign group ids as the schema takes them: url-safe (others get a stable ``g…`` id),
+    no repeats, at most 32, innermost first."""
+    out: list[str] = []
+    for value in values[:32] if isinstance(values, list) else []:
+        if not isinstance(value, str):
+            continue
+        safe = value if _SAFE_ID.fullmatch(value) else \
+            "g" + hashlib.sha256(value.encode()).hexdigest()[:20]
+        if safe not in out:
+            out.append(safe)
+    return out
+
+
+def pieces_group(element_id: str) -> str:
+    """The group id joining the pieces a long freehand line is split into."""
+    return f"{element_id[:56]}-pieces"
+
+
 def points_box(points: list[float]) -> tuple[float, float, float, float]:
     """``(min_x, min_y, width, height)`` of flat ``[x0, y0, x1, y1, …]`` points."""
     xs, ys = points[0::2], points[1::2]

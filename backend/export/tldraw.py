@@ -29,6 +29,7 @@ from .mapping import (
     decode_image,
     max_point_numbers,
     number,
+    pieces_group,
     points_box,
     split_points,
     text,
@@ -176,7 +177,7 @@ class _Reader:
             "strokeWidth": STROKE_WIDTHS.get(props.get("size"), 2),
             "opacity": number(shape.get("opacity"), 1, 0, 1),
             "strokeStyle": DASHES.get(props.get("dash"), "solid"),
-            "groupIds": groups, "locked": shape.get("isLocked") is True, "frameId": frame,
+            "groupIds": groups[:32], "locked": shape.get("isLocked") is True, "frameId": frame,
         }
         if props.get("dash") == "draw":
             self.note["hand-drawn outlines drawn clean"] += 1
@@ -248,8 +249,8 @@ class _Reader:
             _, _, w, h = points_box(piece)
             out.append({**base, "id": base["id"] if n == 0 else f"{base['id'][:56]}-{n}",
                         "type": "stroke", "w": w, "h": h, "points": piece,
-                        "groupIds": ([f"{base['id']}-pieces"] if len(pieces) > 1 else [])
-                        + base["groupIds"]})
+                        "groupIds": (([pieces_group(base["id"])] if len(pieces) > 1 else [])
+                                     + base["groupIds"])[:32]})
         return out
 
     def _linear(self, kind: str, base: dict[str, Any], props: dict[str, Any], path: str,
