@@ -1,6 +1,7 @@
 """Boards in and out from the page (frontend/src/ui/interchange.js, issue 15): an Excalidraw
-file dropped on the board and a tldraw file from the import menu, each one undo step; the
-selection exported at 2x to the clipboard as PNG and SVG, and the board downloaded as PDF."""
+file dropped on the board (a colleague sees and edits it) and a tldraw file from the import
+menu, each one undo step; the selection exported at 2x to the clipboard as PNG and SVG and
+downloaded as PDF; an Excalidraw copy pasted with Ctrl+V."""
 
 from __future__ import annotations
 
@@ -100,3 +101,13 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
     page.mouse.click(1100, 700)
     page.keyboard.press("Control+z")
     wait_element_count(page, 1)
+
+    # Copied in Excalidraw: its clipboard holds the scene JSON as text (the set-up, as that app
+    # leaves it); Ctrl+V here imports it.
+    scene = json.loads((FIXTURES / "diagram.excalidraw").read_text())
+    copied = {"type": "excalidraw/clipboard", "elements": scene["elements"][6:7], "files": {}}
+    page.evaluate("(text) => navigator.clipboard.writeText(text)", json.dumps(copied))
+    page.mouse.click(1100, 700)
+    page.keyboard.press("Control+v")
+    wait_element_count(page, 2)
+    assert elements(page)["Diamond1fffffffffffff"]["type"] == "diamond"

@@ -268,6 +268,7 @@ export function mountBoardPage(root, boardId) {
     placeImage: (file, at) => imagePlacer.place(file, at),
     uploadFile: (blob) => uploadFile(boardId, blob, token),
     image: (fileId) => images.get(fileId),
+    importFile: (file) => interchange.importFile(file),
   });
   const arrange = installArrange(app, {
     stage, canvas: overlayCanvas, runAction, pasteLast: () => clipboard.pasteLast(), readOnly: () => readOnly,
