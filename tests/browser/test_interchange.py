@@ -52,6 +52,9 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
         "outlines drawn clean, 2 texts set in the board's font (Ctrl+Z undoes it)")
     imported = elements(page)
     assert imported["RectBox1aaaaaaaaaaaaa"]["label"] == "Client"
+    drawn_first = next(el for el in imported.values() if el["type"] == "rect" and
+                       "label" not in el)
+    assert min(el["z"] for el in imported.values() if el is not drawn_first) > drawn_first["z"]
     assert imported["Arrow1ccccccccccccccc"]["endBindId"] == "Ellipse1ddddddddddddd"
     # A colleague on the same board sees it all and edits it: select all, nudge right.
     colleague = open_board(server, page.url.split("/b/")[1].split("#")[0], "Bob")

@@ -10,6 +10,7 @@
  * the whole import. A selection's PNG is drawn here, from the selected elements only; everything
  * else is the server exporter's rendering of the chosen region.
  */
+import { keysAbove } from '../doc/zorder.js';
 import { drawElement } from '../render/shapes.js';
 import { convertImport, fetchExport, saveBlob } from '../sync/api.js';
 import { h, toast } from './dom.js';
@@ -43,6 +44,12 @@ export function installInterchange(app) {
     if (app.board.readOnly) return;
     try {
       const answer = await convertImport(app.boardId, file, app.token);
+      if (answer.kind === 'excalidraw' || answer.kind === 'tldraw') {
+        // Another app's drawing goes on top of what the board holds, in its own paint order
+        // (a syncboard file or bundle keeps its keys: it is this board's own form).
+        const keys = keysAbove(app.board.topZ(), answer.board.elements.length);
+        answer.board.elements.forEach((el, index) => { el.z = keys[index]; });
+      }
       app.board.importBoard(answer.board);
       app.setSelection(answer.board.elements.map((el) => el.id));
       const count = answer.board.elements.length;
