@@ -70,10 +70,14 @@ def stream_until_answered(port: int, total_bytes: int) -> tuple[int, dict, int]:
             except (BrokenPipeError, ConnectionResetError):
                 break
             sent += len(piece)
-        while data := sock.recv(65536):  # the server closes the connection after answering
-            answer += data
-            if b"\r\n\r\n" in answer and answer.endswith(b"}"):
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+            try:  # the server closes the connection after answering
+                data = sock.recv(65536)
+            except ConnectionResetError:  # what arrived before the reset is still read above
                 break
+            if not data:
+                break
+            answer += data
     finally:
         sock.close()
     head, _, body = answer.partition(b"\r\n\r\n")
