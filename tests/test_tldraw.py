@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from backend.export.incoming import read_import
+from backend.export.mapping import FileLimits
 from tests.export_helpers import CYAN_PNG, base_url, fetch, fetch_json
 
 FIXTURE = Path(__file__).parent / "fixtures" / "interchange" / "diagram.tldr"
@@ -57,3 +59,33 @@ async def test_tldraw_file_maps_every_shape_kind(sb_server):
         image["y"] + 32 == pytest.approx(centre[1])
     assert image["fileId"] == CYAN_ID
     assert (await fetch(f"{base}/api/files/{CYAN_ID}")).body == CYAN_PNG
+
+
+def test_names_of_the_wrong_type_fall_back_instead_of_failing():
+    """Found by mutating the fixtures: lists and objects where tldraw and Excalidraw write a
+    name (a parent, a colour, a type, a style) reached dict lookups and failed with a
+    TypeError (a 500). Now each falls back to its default, or the shape is skipped."""
+    records = json.loads(FIXTURE.read_text())
+    shapes = {r["id"]: r for r in records["records"]}
+    shapes["shape:box1"]["parentId"] = ["shape:frame1"]
+    shapes["shape:box1"]["props"].update(color={"a": 1}, size=[1], dash={}, geo=[])
+    shapes["shape:text1"]["props"]["textAlign"] = {"x": 1}
+    shapes["shape:image1"]["props"]["assetId"] = {"id": 1}
+    shapes["shape:note1"]["props"]["align"] = [1]
+    limits = FileLimits(1 << 20, 10**6)
+    board = read_import(json.dumps(records).encode(), limits).board
+    box = next(e for e in board["elements"] if e["id"] == "box1")
+    assert (box["type"], box["stroke"], box["strokeWidth"], box["frameId"]) == \
+        ("rect", "#1d1d1d", 2, "")
+    scene = json.loads((FIXTURE.parent / "diagram.excalidraw").read_text())
+    scene["elements"][1]["type"] = {"rectangle": 1}
+    scene["elements"][3]["strokeStyle"] = ["dashed"]
+    scene["elements"][3]["frameId"] = ["Fr4meA1b2C3d4E5f6G7h8"]
+    scene["elements"][9]["textAlign"] = {}
+    incoming = read_import(json.dumps(scene).encode(), limits)
+    by_id = {e["id"]: e for e in incoming.board["elements"]}
+    assert "RectBox1aaaaaaaaaaaaa" not in by_id and \
+        incoming.approximations["elements of unknown type skipped"] == 1
+    assert (by_id["Ellipse1ddddddddddddd"]["strokeStyle"],
+            by_id["Ellipse1ddddddddddddd"]["frameId"]) == ("solid", "")
+    assert by_id["Text1iiiiiiiiiiiiiiii"]["align"] == "left"

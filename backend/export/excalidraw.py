@@ -29,6 +29,7 @@ from .mapping import (
     decode_image,
     group_ids,
     max_point_numbers,
+    name,
     number,
     pieces_group,
     points_box,
@@ -119,7 +120,7 @@ class _Reader:
         for _, element in live:
             container = self.by_id.get(str(element.get("containerId")))
             if element.get("type") == "text" and container is not None and \
-                    container.get("type") in LABELLED:
+                    name(container.get("type")) in LABELLED:
                 self.labels.setdefault(str(element["containerId"]), element)
         # Frames first: Excalidraw draws a frame behind its children.
         ordered = sorted(live, key=lambda item: item[1].get("type") not in ("frame",
@@ -134,7 +135,7 @@ class _Reader:
                 out.append(converted)
 
     def _element(self, index: int, e: dict[str, Any]) -> list[dict[str, Any]]:
-        kind = e.get("type")
+        kind = name(e.get("type"))
         path = f"$.elements[{index}]"
         base = self._base(index, e)
         if kind in SHAPES:
@@ -150,7 +151,7 @@ class _Reader:
             self._font(e)
             return [{**base, "type": "text", "fill": "transparent", "text": text(e.get("text")),
                      "fontSize": number(e.get("fontSize"), 20, 4, 400),
-                     "align": e.get("textAlign") if e.get("textAlign") in ALIGNS else "left"}]
+                     "align": _align(e, "left")}]
         if kind == "image":
             return [self._image(base, e)]
         if kind in ("embeddable", "iframe"):
@@ -165,7 +166,7 @@ class _Reader:
         fill = colour(e.get("backgroundColor"), "transparent")
         if fill != "transparent" and e.get("fillStyle", "solid") != "solid":
             self.note[f"{text(e.get('fillStyle'), 20)} fills drawn solid"] += 1
-        style = e.get("strokeStyle")
+        style = name(e.get("strokeStyle"))
         return {
             "id": self.ids(e.get("id") if isinstance(e.get("id"), str) else f"#{index}"),
             "x": number(e.get("x")), "y": number(e.get("y")),
@@ -177,7 +178,7 @@ class _Reader:
             "strokeStyle": style if style in STROKE_STYLES else "solid",
             "groupIds": group_ids(e.get("groupIds")),
             "locked": e.get("locked") is True,
-            "frameId": self.ids.known(e.get("frameId")) if e.get("frameId") in self.by_id
+            "frameId": self.ids.known(e["frameId"]) if name(e.get("frameId")) in self.by_id
             else "",
         }
 
@@ -188,8 +189,7 @@ class _Reader:
         self._font(label)
         return {"label": text(label.get("text")),
                 "fontSize": number(label.get("fontSize"), 20, 4, 400),
-                "align": label.get("textAlign") if label.get("textAlign") in ALIGNS
-                else "center"}
+                "align": _align(label, "center")}
 
     def _font(self, e: dict[str, Any]) -> None:
         if e.get("fontFamily", HELVETICA) != HELVETICA:
@@ -281,6 +281,11 @@ class _Reader:
                 "fileId": self.decoded.get(file_id, "")}
 
 
+def _align(e: dict[str, Any], default: str) -> str:
+    align = name(e.get("textAlign"))
+    return align if align in ALIGNS else default
+
+
 class _Writer:
     """A board written as Excalidraw elements."""
 
@@ -352,8 +357,8 @@ class _Writer:
             "width": el["w"], "height": el["h"], "angle": el["angle"],
             "strokeColor": el["stroke"], "backgroundColor": el["fill"], "fillStyle": "solid",
             "strokeWidth": el["strokeWidth"],
-            "strokeStyle": el.get("strokeStyle") if el.get("strokeStyle") in STROKE_STYLES
-            else "solid",
+            "strokeStyle": name(el.get("strokeStyle")) if name(el.get("strokeStyle"))
+            in STROKE_STYLES else "solid",
             "roughness": 0, "opacity": round(el["opacity"] * 100),
             "groupIds": [g for g in el.get("groupIds", []) if isinstance(g, str)]
             if isinstance(el.get("groupIds"), list) else [],
@@ -364,7 +369,8 @@ class _Writer:
         }
 
     def _text(self, el: dict[str, Any], value: str, container: str | None) -> dict[str, Any]:
-        size = el.get("fontSize", 20)
+        size = number(el.get("fontSize"), 20, 4, 400)  # a label's fields may be anything yet
+        align = name(el.get("align"))
         lines = value.split("\n")
         width = max(len(line) for line in lines) * size * 0.55
         height = len(lines) * size * LINE_HEIGHT
@@ -376,7 +382,7 @@ class _Writer:
                 "strokeColor": el["stroke"] if el["type"] != "sticky" else "#1e1e1e",
                 "text": value, "originalText": value, "fontSize": size,
                 "fontFamily": HELVETICA,
-                "textAlign": el.get("align", "center" if container else "left"),
+                "textAlign": align if align in ALIGNS else "center" if container else "left",
                 "verticalAlign": "middle" if container else "top", "containerId": container,
                 "autoResize": True, "lineHeight": LINE_HEIGHT}
 

@@ -162,6 +162,12 @@ def colour(value: Any, default: str) -> str:
     return default
 
 
+def name(value: Any) -> str | None:
+    """A string used as a key or choice (a type, a style name, an id), None for anything else:
+    a list or object where a name belongs must not reach a dict lookup."""
+    return value if isinstance(value, str) else None
+
+
 def text(value: Any, max_length: int = 100_000) -> str:
     """A string cut to ``max_length``; "" for anything else."""
     return value[:max_length] if isinstance(value, str) else ""

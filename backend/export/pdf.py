@@ -142,7 +142,8 @@ class _Painter:
             return False
         self.pdf.set_draw_color(*colour[:3])
         self.pdf.set_line_width(e["strokeWidth"] * self.s)
-        dash, gap = _DASHES.get(e.get("strokeStyle"), (0.0, 0.0))
+        style = e.get("strokeStyle")
+        dash, gap = _DASHES.get(style if isinstance(style, str) else "", (0.0, 0.0))
         self.pdf.set_dash_pattern(dash * self.s * e["strokeWidth"] / 2,
                                   gap * self.s * e["strokeWidth"] / 2)
         return True

@@ -28,6 +28,7 @@ from .mapping import (
     Incoming,
     decode_image,
     max_point_numbers,
+    name,
     number,
     pieces_group,
     points_box,
@@ -130,14 +131,14 @@ class _Reader:
             seen.add(current)
             index = self.shapes[current].get("index")
             chain.append(index if isinstance(index, str) else "")
-            current = self.shapes[current].get("parentId")
+            current = name(self.shapes[current].get("parentId"))
         return list(reversed(chain))
 
     def _page_transform(self, shape: dict[str, Any]) -> tuple[float, float, float]:
         """The shape's origin on the page and its rotation, through frames and groups."""
         x, y, angle = number(shape.get("x")), number(shape.get("y")), \
             number(shape.get("rotation"), 0, -1000, 1000)
-        parent = self.shapes.get(shape.get("parentId"))
+        parent = self.shapes.get(name(shape.get("parentId")))
         depth = 0
         while parent is not None and depth < 64:
             rotation = number(parent.get("rotation"), 0, -1000, 1000)
@@ -145,20 +146,20 @@ class _Reader:
             x, y = number(parent.get("x")) + x * cos - y * sin, \
                 number(parent.get("y")) + x * sin + y * cos
             angle += rotation
-            parent = self.shapes.get(parent.get("parentId"))
+            parent = self.shapes.get(name(parent.get("parentId")))
             depth += 1
         return x, y, angle
 
     def _groups(self, shape: dict[str, Any]) -> tuple[list[str], str]:
         groups, frame, depth = [], "", 0
-        parent = self.shapes.get(shape.get("parentId"))
+        parent = self.shapes.get(name(shape.get("parentId")))
         while parent is not None and depth < 64:
             pid = self.ids(str(parent.get("id")).removeprefix("shape:"))
             if parent.get("type") == "group":
                 groups.append(pid)
             elif parent.get("type") == "frame" and not frame:
                 frame = pid
-            parent = self.shapes.get(parent.get("parentId"))
+            parent = self.shapes.get(name(parent.get("parentId")))
             depth += 1
         return groups, frame
 
@@ -169,14 +170,14 @@ class _Reader:
             return []
         x, y, angle = self._page_transform(shape)
         groups, frame = self._groups(shape)
-        colour = COLOURS.get(props.get("color"), "#1d1d1d")
+        colour = COLOURS.get(name(props.get("color")), "#1d1d1d")
         base: dict[str, Any] = {
             "id": self.ids(str(shape.get("id")).removeprefix("shape:")), "x": x, "y": y,
             "w": number(props.get("w"), 0, 0, 1e9), "h": number(props.get("h"), 0, 0, 1e9),
             "angle": angle, "stroke": colour, "fill": "transparent",
-            "strokeWidth": STROKE_WIDTHS.get(props.get("size"), 2),
+            "strokeWidth": STROKE_WIDTHS.get(name(props.get("size")), 2),
             "opacity": number(shape.get("opacity"), 1, 0, 1),
-            "strokeStyle": DASHES.get(props.get("dash"), "solid"),
+            "strokeStyle": DASHES.get(name(props.get("dash")), "solid"),
             "groupIds": groups[:32], "locked": shape.get("isLocked") is True, "frameId": frame,
         }
         if props.get("dash") == "draw":
@@ -204,18 +205,18 @@ class _Reader:
         if fill == "pattern":
             self.note["pattern fills drawn solid"] += 1
         if fill == "semi":
-            return NOTE_FILLS.get(props.get("color"), "#f5f5f5")
+            return NOTE_FILLS.get(name(props.get("color")), "#f5f5f5")
         return colour
 
     def _geo(self, base: dict[str, Any], props: dict[str, Any], colour: str) -> dict[str, Any]:
-        geo = props.get("geo", "rectangle")
+        geo = name(props.get("geo", "rectangle")) or "rectangle"
         if geo not in GEO_TYPES:
             self.note[f"{text(geo, 30)} shapes drawn as rectangles"] += 1
         out = {**base, "type": GEO_TYPES.get(geo, "rect"), "fill": self._fill(props, colour)}
         label = _rich_text(props)
         if label:
-            out.update(label=label, fontSize=FONT_SIZES.get(props.get("size"), 24),
-                       align=ALIGNS.get(props.get("align"), "center"))
+            out.update(label=label, fontSize=FONT_SIZES.get(name(props.get("size")), 24),
+                       align=ALIGNS.get(name(props.get("align")), "center"))
         return out
 
     def _draw(self, base: dict[str, Any], props: dict[str, Any],
@@ -283,14 +284,14 @@ class _Reader:
                "routing": "elbow" if props.get("kind") == "elbow" else "straight"}
         label = _rich_text(props)
         if label:
-            out.update(label=label, fontSize=FONT_SIZES.get(props.get("size"), 24),
+            out.update(label=label, fontSize=FONT_SIZES.get(name(props.get("size")), 24),
                        align="center")
         for terminal, legacy in (("start", start), ("end", end)):
             binding = self.bindings.get((shape_id, terminal))
             if binding is None and legacy.get("type") == "binding":
                 binding = {"toId": legacy.get("boundShapeId"),
                            "normalizedAnchor": legacy.get("normalizedAnchor")}
-            target = binding and binding.get("toId")
+            target = name(binding.get("toId")) if binding else None
             if target in self.shapes:
                 anchor = binding.get("normalizedAnchor")
                 anchor = anchor if isinstance(anchor, dict) else {}
@@ -303,13 +304,14 @@ class _Reader:
 
     def _text(self, kind: str, base: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
         value = _rich_text(props)
-        size = FONT_SIZES.get(props.get("size"), 24) * number(props.get("scale"), 1, 0.1, 10)
-        align = ALIGNS.get(props.get("textAlign", props.get("align")), "left")
+        size = FONT_SIZES.get(name(props.get("size")), 24) * \
+            number(props.get("scale"), 1, 0.1, 10)
+        align = ALIGNS.get(name(props.get("textAlign", props.get("align"))), "left")
         if kind == "note":
             return {**base, "type": "sticky", "w": 200, "h": 200, "stroke": "#1d1d1d",
-                    "fill": NOTE_FILLS.get(props.get("color"), "#fff3a3"), "text": value,
+                    "fill": NOTE_FILLS.get(name(props.get("color")), "#fff3a3"), "text": value,
                     "fontSize": min(max(size, 4), 400),
-                    "align": ALIGNS.get(props.get("align"), "center")}
+                    "align": ALIGNS.get(name(props.get("align")), "center")}
         lines = value.split("\n")
         return {**base, "type": "text", "text": value, "fontSize": min(max(size, 4), 400),
                 "align": align,
@@ -317,7 +319,7 @@ class _Reader:
                 "h": len(lines) * size * 1.25}
 
     def _image(self, base: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
-        asset_id = props.get("assetId")
+        asset_id = name(props.get("assetId"))
         if asset_id not in self.decoded and asset_id in self.assets:
             index, asset = self.assets[asset_id]
             src = (asset.get("props") or {}).get("src") if isinstance(asset.get("props"),
