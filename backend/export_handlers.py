@@ -45,7 +45,7 @@ from .export import (
     parse_region,
     parse_scale,
 )
-from .export.incoming import read_import
+from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, sniff_image_mime
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
 from .http_handlers import JsonHandler
@@ -210,6 +210,8 @@ class ImportHandler(CappedBody, _BoardEndpoint):
         finally:
             del body
         snapshot = await self.registry.snapshot(board_id)
+        if self.get_query_argument("convert", "") != "1":  # the page re-keys on its own copy
+            await loop.run_in_executor(None, restack, incoming, snapshot)
         update = await loop.run_in_executor(None, build_import_update, incoming.board,
                                             snapshot)
         cap = self.registry.settings.max_board_bytes

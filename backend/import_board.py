@@ -35,7 +35,7 @@ from .board_model import build_import_update
 from .board_names import board_name_problem
 from .cli_args import ArgumentParser
 from .config import load_settings
-from .export.incoming import read_import
+from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, Incoming
 from .store import StoreError, open_store
 from .store.store import merge_updates_into_snapshot
@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             board_id, report = import_over_http(args.server, args.board, raw, args.token)
         else:
             incoming = parse_import(args.file, raw, limits)
-            board_id, _ = asyncio.run(import_into_db(args.db, args.board, incoming.board,
-                                                     args.max_board_bytes, incoming.files))
+            board_id, _ = asyncio.run(import_into_db(args.db, args.board, incoming,
+                                                     args.max_board_bytes))
             report = incoming.report()
     except (ImportFailed, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -107,9 +107,8 @@ def parse_import(name: str, raw: bytes, limits: FileLimits) -> Incoming:
         raise ImportFailed(f"{name}: {exc}; nothing was written") from None
 
 
-async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
-                         max_board_bytes: int,
-                         files: dict[str, tuple[str, bytes]] | None = None) -> tuple[str, int]:
+async def import_into_db(url: str, board_id: str | None, data: dict[str, Any] | Incoming,
+                         max_board_bytes: int) -> tuple[str, int]:
     """Append the import update to the board's log in the database. Raises ``ImportFailed``
     if the board would pass ``max_board_bytes`` (the cap the server applies to live edits
     and HTTP imports); nothing is written then."""
@@ -117,6 +116,9 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
     store = await open_store(url)
     try:
         base = merge_updates_into_snapshot(await store.load_updates(board_id))
+        incoming = data if isinstance(data, Incoming) else Incoming("syncboard", data)
+        restack(incoming, base)  # a foreign drawing goes on top of what the board holds
+        data = incoming.board
         update = build_import_update(data, base)
         if len(base) + len(update) > max_board_bytes:
             raise ImportFailed(f"board {board_id!r}: the import would make it {len(base)} + "
@@ -129,7 +131,7 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
             check_update(update, shape)
         except UpdateRefused as exc:
             raise ImportFailed(f"{board_id!r}: refused: {exc}; nothing was written") from None
-        for file_id, (mime, content) in (files or {}).items():
+        for file_id, (mime, content) in incoming.files.items():
             await store.save_file(file_id, mime, content)
         await store.create_board(board_id)
         await store.append_updates({board_id: [update]})

@@ -29,12 +29,19 @@ CYAN_ID = "87d21ff5ceb0f9140c70642949986f381d3cd49a50edfe92b4016781177648c2"
 async def test_tldraw_file_maps_every_shape_kind(sb_server):
     server = await sb_server()
     base = base_url(server)
+    await fetch(f"{base}/api/boards/tl/import", method="POST", body=json.dumps(
+        {"schemaVersion": 1, "meta": {}, "elements": [
+            {"id": "mine", "type": "rect", "x": 0, "y": 0, "w": 10, "h": 10, "z": "b0Z"}]}))
     code, answer = await fetch_json(f"{base}/api/boards/tl/import", method="POST",
                                     body=FIXTURE.read_bytes())
     assert code == 200 and answer["kind"] == "tldraw", answer
     assert answer["report"] == "10 elements imported from a tldraw file, 2 hand-drawn " \
                                "outlines drawn clean"
     board = json.loads((await fetch(f"{base}/api/boards/tl/export.json")).body)
+    # Drawn elsewhere, so put on top of what the board held, in tldraw's paint order.
+    assert board["elements"][0]["id"] == "mine"
+    assert [e["z"] for e in board["elements"][1:4]] == ["b0a", "b0b", "b0c"]
+    board["elements"] = board["elements"][1:]
     by_id = {e["id"]: e for e in board["elements"]}
     assert [e["type"] for e in board["elements"]] == [
         "frame", "rect", "ellipse", "arrow", "stroke", "text", "sticky", "image", "line",

@@ -15,10 +15,12 @@ import json
 import re
 from typing import Any
 
+from pycrdt import Doc, Map
+
 from ..board_model import load_model, validate_board_json
 from .bundle import is_bundle, read_bundle
 from .excalidraw import is_excalidraw, read_excalidraw
-from .mapping import FileLimits, ImportRefused, Incoming
+from .mapping import FileLimits, ImportRefused, Incoming, keys_above
 from .tldraw import is_tldraw, read_tldraw
 
 MAX_IMPORT_DEPTH = 64
@@ -69,6 +71,29 @@ def read_import(raw: bytes | str, limits: FileLimits) -> Incoming:
             first.message[:300] + "..."  # the validator quotes the value it refuses, whole
         raise ImportRefused(path, message + where)
     return incoming
+
+
+FOREIGN_KINDS = frozenset({"excalidraw", "tldraw"})
+"""Kinds drawn elsewhere: their elements go on top of what the board holds (``restack``)."""
+
+
+def restack(incoming: Incoming, board_update: bytes | None) -> None:
+    """Give a foreign drawing's elements ``z`` keys above the board's top element, keeping
+    their order (a syncboard file or bundle keeps its own keys). ``board_update``: the board's
+    current state (the server's own snapshot, already checked)."""
+    if incoming.kind not in FOREIGN_KINDS or not board_update:
+        return
+    doc = Doc()
+    doc.apply_update(board_update)
+    top = None
+    elements = doc.get("elements", type=Map)
+    for element in elements.values():
+        z = element.get("z") if isinstance(element, Map) else None
+        if isinstance(z, str) and (top is None or z > top):
+            top = z
+    keys = keys_above(top, len(incoming.board["elements"]))
+    for element, key in zip(incoming.board["elements"], keys, strict=True):
+        element["z"] = key
 
 
 def parse_json(raw: bytes | str) -> Any:

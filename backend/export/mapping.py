@@ -146,6 +146,22 @@ def z_key(index: int) -> str:
     return chr(ord("a") + digits - 1) + "".join(reversed(out))
 
 
+def keys_above(top: str | None, count: int) -> list[str]:
+    """``count`` increasing keys above ``top`` (a board's highest ``z``): integer keys after
+    ``top``'s integer part, so they sort above it whatever its fraction. From the start
+    (``a0``) when there is no top, it is negative (``A``-``Z`` head) or not a key."""
+    start = 0
+    if top and "a" <= top[0] <= "z":
+        digits = ord(top[0]) - ord("a") + 1
+        head = top[1:1 + digits]
+        if len(head) == digits and all(c in _BASE62 for c in head):
+            value = 0
+            for c in head:
+                value = value * 62 + _BASE62.index(c)
+            start = sum(62 ** d for d in range(1, digits)) + value + 1
+    return [z_key(start + i) for i in range(count)]
+
+
 def number(value: Any, default: float = 0.0, low: float = -1e9, high: float = 1e9) -> float:
     """A finite number clamped to ``[low, high]``; ``default`` for anything else (bools
     included)."""
