@@ -1,8 +1,10 @@
 """Command-line exporter: ``python -m backend.export`` (also ``scripts/export_board.py``).
 
 Reads boards straight from the database (``--db URL``, works with the server stopped) or asks a
-running server (``--server URL``), and writes JSON, SVG or PNG files. Exit status 0 when every
-board was exported, 1 when one failed (one line on stderr naming it), 2 for bad usage.
+running server (``--server URL``), and writes JSON, SVG, PNG or PDF files, self-contained
+bundles (``--format bundle``: the board and its images, for backups) or Excalidraw scenes.
+Exit status 0 when every board was exported, 1 when one failed (one line on stderr naming
+it), 2 for bad usage.
 
 Examples::
 
@@ -12,6 +14,10 @@ Examples::
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 --out -
     scripts/export_board.py --server http://127.0.0.1:8000 --space SPACE_ID \\
         --token SPACE_TOKEN --out-dir backup/
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --all --format bundle \\
+        --out-dir backup/
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
+        --format pdf --pages frames --out b1.pdf
 """
 
 from __future__ import annotations
@@ -34,13 +40,18 @@ from ..cli_args import ArgumentParser
 from ..config import Settings, load_settings
 from ..store import Store, StoreError, open_store
 from . import (
+    CARRY_ALL_FILES,
+    EXTENSIONS,
     FORMATS,
+    PAGE_MODES,
     ExportError,
     ExportOptions,
     Images,
     export_file,
+    load_files,
     load_images,
     parse_background,
+    parse_pages,
     parse_region,
     parse_scale,
     read_stored_board,
@@ -62,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = ExportOptions(
             background="transparent" if args.transparent else parse_background(args.background),
-            region=parse_region(args.region), scale=parse_scale(args.scale))
+            region=parse_region(args.region), scale=parse_scale(args.scale),
+            pages=parse_pages(args.pages))
     except ExportError as exc:
         parser.error(str(exc))
     if args.out is not None and (args.all or args.space or len(args.board) != 1):
@@ -79,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser behind ``--help``."""
     parser = ArgumentParser(  # ids and tokens may start with "-": see backend/cli_args.py
-        prog="export_board.py", description="Export syncboard boards as JSON, SVG or PNG.",
+        prog="export_board.py",
+        description="Export syncboard boards as JSON, SVG, PNG, PDF, bundle or Excalidraw.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:" + __doc__.split("::")[1])
     source = parser.add_mutually_exclusive_group(required=True)
@@ -96,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--space", metavar="ID",
                        help="every board of a team space (outside its trash), plus a manifest "
                             "space-<id>.json; with --server, --token is a token of the space")
-    parser.add_argument("--format", choices=FORMATS, default="json", help="default: json")
+    parser.add_argument("--format", choices=FORMATS, default="json",
+                        help="default: json; bundle = the board and its images in one file "
+                             "(a backup import_board.py restores); excalidraw = a .excalidraw "
+                             "scene")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--out", metavar="FILE", help="output file for one board; - for stdout")
     out.add_argument("--out-dir", metavar="DIR", default=".",
@@ -108,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--region", metavar="X,Y,W,H",
                         help="export this area (board units) instead of fitting the content")
     parser.add_argument("--scale", metavar="N", help="PNG pixels per board unit (default: 1)")
+    parser.add_argument("--pages", choices=PAGE_MODES,
+                        help="PDF: one page fitted to the content (default) or one per frame")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -199,8 +217,11 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
         raise BoardFailed(f"board {board_id!r}: stored data cannot be decoded: {exc}") from None
     if content is None:
         raise BoardFailed(f"board {board_id!r}: no such board")
-    images = await load_images(store, content, settings.max_image_pixels) \
-        if args.format != "json" else Images()
+    if args.format in CARRY_ALL_FILES:
+        images = Images(found=await load_files(store, content))
+    else:
+        images = await load_images(store, content, settings.max_image_pixels) \
+            if args.format != "json" else Images()
     for file_id, reason in images.skipped.items():
         print(f"warning: board {board_id!r}: image {file_id} left out: {reason}",
               file=sys.stderr)
@@ -215,7 +236,7 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
                        token: str | None) -> bytes:
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
-    query = {"scale": options.scale}
+    query: dict[str, object] = {"scale": options.scale, "pages": options.pages}
     if options.background:
         query["background"] = options.background
     if options.region:
@@ -254,7 +275,7 @@ def _write(data: bytes, board_id: str, args: argparse.Namespace) -> None:
         sys.stdout.buffer.flush()
         return
     path = Path(args.out) if args.out else \
-        Path(args.out_dir) / safe_filename(board_id, args.format)
+        Path(args.out_dir) / safe_filename(board_id, EXTENSIONS[args.format])
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

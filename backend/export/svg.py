@@ -75,8 +75,9 @@ def render_svg(board: BoardContent, options: SvgOptions = SvgOptions(),
     if title:
         ET.SubElement(root, "title").text = _xml_safe(title)
     for element in board.elements:
-        group = _group(root, element)
-        _DRAW[element["type"]](group, element, images)
+        draw = _DRAW.get(element["type"])
+        if draw is not None:  # a schema type this exporter does not draw yet is left out
+            draw(_group(root, element), element, images)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 

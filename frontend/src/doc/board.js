@@ -248,8 +248,8 @@ export class Board {
         const points = new Y.Array();
         points.push(Array.from(value).slice(0, MAX_POINT_NUMBERS));
         element.set('points', points);
-      } else if (key === 'text') {
-        element.set('text', new Y.Text(String(value)));
+      } else if (key === 'text' || (key === 'label' && typeof value === 'string')) {
+        element.set(key, new Y.Text(String(value)));
       } else {
         element.set(key, value);
       }

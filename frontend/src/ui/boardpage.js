@@ -8,7 +8,7 @@ import { Board } from '../doc/board.js';
 import { elementDefaults } from '../doc/schema.js';
 import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
-import { downloadExport, checkBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { downloadExport, boardPageUrl, uploadFile } from '../sync/api.js';
 import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
@@ -37,6 +37,7 @@ import { createZoomControls } from './zoom.js';
 import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
 import { attachClipboard } from './clipboard.js';
+import { installInterchange, IMPORT_ACCEPT } from './interchange.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { installArrange } from './arrange.js';
 import { regroupCopies } from '../doc/groups.js';
@@ -158,7 +159,9 @@ export function mountBoardPage(root, boardId) {
     canShareView: !readOnly && Boolean(rememberedToken(boardId, 'view')),
     onExport: (format) => downloadExport(boardId, format, token).catch((error) => toast(error.message, 'error')),
     onShare: shareLink,
-    onImport: importFile,
+    onImport: (file) => interchange.importFile(file),
+    onExportPanel: () => interchange.openExport(),
+    importAccept: IMPORT_ACCEPT,
     onTheme: () => {
       topbar.setTheme(toggleTheme());
       staticDirty = true;
@@ -265,11 +268,16 @@ export function mountBoardPage(root, boardId) {
     placeImage: (file, at) => imagePlacer.place(file, at),
     uploadFile: (blob) => uploadFile(boardId, blob, token),
     image: (fileId) => images.get(fileId),
+    importFile: (file) => interchange.importFile(file),
   });
   const arrange = installArrange(app, {
     stage, canvas: overlayCanvas, runAction, pasteLast: () => clipboard.pasteLast(), readOnly: () => readOnly,
     exportRegion: (region) => downloadExport(boardId, 'svg', token, { region }).catch((error) => toast(error.message, 'error')),
   });
+  const interchange = installInterchange({
+    stage, board, scene, boardId, token, selection, setSelection, image: (fileId) => images.get(fileId),
+  });
+  stage.append(interchange.el);
   window.addEventListener('beforeunload', (event) => {
     if (conn.pending.count > 0) {
       event.preventDefault();
@@ -587,25 +595,6 @@ export function mountBoardPage(root, boardId) {
       toast(role === 'view' ? 'View-only link copied' : 'Board link copied');
     } catch {
       toast(url);
-    }
-  }
-
-  /** Import a JSON export form: checked by the server, written as one undo step of this user. */
-  async function importFile(file) {
-    try {
-      const text = await file.text();
-      let data;
-      try {
-        data = JSON.parse(text);
-      } catch {
-        throw new Error('This file is not a syncboard board: it is not JSON.');
-      }
-      await checkBoardJson(boardId, text, token);
-      board.importBoard(data);
-      const count = data.elements.length;
-      toast(`Imported ${count} element${count === 1 ? '' : 's'} (Ctrl+Z undoes it)`);
-    } catch (error) {
-      toast(String(error.message || error), 'error');
     }
   }
 

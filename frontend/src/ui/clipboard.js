@@ -28,6 +28,8 @@ const PASTE_OFFSET = 16;
 const PICTURE_MAX_PX = 1600;
 /** Most elements one paste may add (the server's caps apply anyway). */
 const MAX_PASTED = 10000;
+/** The start of what Excalidraw writes to the clipboard (or of a whole scene as text). */
+const FOREIGN_SCENE = /^\s*\{\s*"type"\s*:\s*"excalidraw(\/clipboard)?"/;
 
 /**
  * @param {{board: import('../doc/board.js').Board, scene: import('../render/scene.js').Scene,
@@ -36,8 +38,11 @@ const MAX_PASTED = 10000;
  *          pointer: () => ({x: number, y: number} | null),
  *          placeImage: (file: File, at: {x: number, y: number}) => void,
  *          uploadFile: (blob: Blob) => Promise<string>,
- *          image: (fileId: string) => (CanvasImageSource | null)}} app
- *   uploadFile stores bytes on this board's server and resolves to their fileId.
+ *          image: (fileId: string) => (CanvasImageSource | null),
+ *          importFile?: (file: Blob) => void}} app
+ *   uploadFile stores bytes on this board's server and resolves to their fileId; importFile
+ *   imports a board file (ui/interchange.js): Excalidraw puts its copies on the clipboard as
+ *   scene JSON in text/plain, which is pasted through it.
  * @returns {{pasteLast: () => void}} paste what this tab copied last (the context menu)
  */
 export function attachClipboard(app) {
@@ -75,6 +80,10 @@ export function attachClipboard(app) {
       return;
     }
     const text = data.getData('text/plain');
+    if (app.importFile && FOREIGN_SCENE.test(text.slice(0, 200))) {
+      app.importFile(new Blob([text], { type: 'application/json' })); // Excalidraw's copy
+      return;
+    }
     if (text.trim()) pasteText(text);
   });
 
