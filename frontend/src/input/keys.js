@@ -8,7 +8,7 @@
 export const TOOL_KEYS = [
   ['select', 'V', '1'], ['hand', 'H', '2'], ['pen', 'P', '3'], ['rect', 'R', '4'],
   ['ellipse', 'O', '5'], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
-  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''],
+  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''], ['laser', 'K', ''],
 ];
 
 /** Shortcuts other than tools, for the help overlay: [keys, description]. */
@@ -29,6 +29,7 @@ export const ACTION_HELP = [
   ['Ctrl/⌘ 0', 'Zoom to 100%'],
   ['+  /  -', 'Zoom in / out'],
   ['Double-click', 'Edit text or note'],
+  ['/', 'Cursor chat (Enter keeps it, Escape withdraws it)'],
   ['?', 'This help'],
 ];
 

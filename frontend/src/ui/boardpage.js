@@ -40,6 +40,7 @@ import { attachClipboard } from './clipboard.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { h, toast } from './dom.js';
 import { createRefusalNotice } from './refusal.js';
+import { installMeeting } from '../meeting/index.js';
 
 const VIEW_PUBLISH_MS = 100;
 const FRAME_SAMPLES = 240;
@@ -146,7 +147,7 @@ export function mountBoardPage(root, boardId) {
   // ---- UI
   const toolbar = createToolbar({
     onTool: setTool, onUndo: () => board.undo(), onRedo: () => board.redo(),
-    tools: readOnly ? ['select', 'hand'] : null,
+    tools: readOnly ? ['select', 'hand', 'laser'] : null,
   });
   const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
   const help = createHelp();
@@ -163,11 +164,7 @@ export function mountBoardPage(root, boardId) {
       requestFrame();
     },
     onHelp: () => help.toggle(),
-    onFollow: (clientId) => {
-      following = clientId;
-      updateParticipants();
-      followPeer();
-    },
+    onFollow: follow,
     onRename: renameBoard,
     onRenameMe: renameMe,
     onRetry: () => conn.retryNow(),
@@ -205,9 +202,16 @@ export function mountBoardPage(root, boardId) {
   });
   const presence = new Presence(conn.awareness, identity, () => {
     requestOverlay();
+    meeting.onPresence();
     updateParticipants();
     followPeer();
   });
+  const meeting = installMeeting({
+    stage, camera, presence, me: () => identity, following: () => following, follow, stopFollowing,
+    requestOverlay, focusBoard: takeFocus,
+  });
+  tools.laser = meeting.laserTool;
+  root.querySelector('.board-page').append(...meeting.elements);
 
   // ---- input
   attachPointer(overlayCanvas, {
@@ -308,7 +312,7 @@ export function mountBoardPage(root, boardId) {
   /** Debug and test handle: the live objects of this page. */
   window.syncboard = {
     doc, board, provider: conn.provider, local: conn.local, pending: conn.pending, awareness: conn.awareness,
-    scene, camera, presence, stats, selection, setTool, setSelection,
+    scene, camera, presence, stats, selection, setTool, setSelection, meeting,
     connectionState: conn.state, flushLocal: conn.flushLocal,
     /** Resolves once the next frame has been painted. */
     painted: () => new Promise((resolve) => { requestFrame(); nextFrame.add(() => requestAnimationFrame(() => resolve())); }),
@@ -350,9 +354,11 @@ export function mountBoardPage(root, boardId) {
       });
       stats.overlayPaints++;
       overlayDirty = false;
+      if (meeting.paint(overlayCtx)) requestOverlay(); // a laser trail is fading
     }
     if (cameraMoved || sceneChanged) {
       editor.reposition();
+      meeting.onCamera();
       zoom.setZoom(camera.zoom);
       publishView();
     }
@@ -386,7 +392,7 @@ export function mountBoardPage(root, boardId) {
   }
 
   function setTool(name) {
-    if (readOnly && name !== 'select' && name !== 'hand') return;
+    if (readOnly && name !== 'select' && name !== 'hand' && name !== 'laser') return;
     editor.close();
     if (name === 'image') {
       imagePlacer.pick();
@@ -529,7 +535,7 @@ export function mountBoardPage(root, boardId) {
     }
     lastViewPublish = performance.now();
     const c = viewCenter();
-    presence.setView({ x: c.x, y: c.y, zoom: camera.zoom });
+    presence.setView({ x: c.x, y: c.y, zoom: camera.zoom, w: camera.width, h: camera.height });
   }
 
   function followPeer() {
@@ -544,6 +550,12 @@ export function mountBoardPage(root, boardId) {
       camera.centerOn(peer.view.x, peer.view.y, peer.view.zoom);
       requestFrame();
     }
+  }
+
+  function follow(clientId) {
+    following = clientId;
+    updateParticipants();
+    followPeer();
   }
 
   function stopFollowing() {
