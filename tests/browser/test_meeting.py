@@ -14,7 +14,7 @@ import pytest
 
 from tests.yclient import YClient
 
-from .conftest import drag, new_board
+from .conftest import add_sticky, drag, new_board, wait_element_count
 
 pytestmark = pytest.mark.browser
 
@@ -213,3 +213,80 @@ def test_hostile_presence_is_capped_and_shown_as_text(server, open_board):
     finally:
         done.set()
         thread.join(10)
+
+
+def pin_box(page) -> dict:
+    box = page.locator(".comment-pin").bounding_box()
+    assert box is not None
+    return box
+
+
+def messages(page) -> list[str]:
+    return page.evaluate("() => window.syncboard.comments.threads()"
+                         ".flatMap((t) => t.messages.map((m) => m.text))")
+
+
+def test_comment_pinned_to_a_note_follows_it_replies_at_once_resolve_reopen(server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann", ANN)
+    bob = open_board(server, board_id, "Bob", BOB)
+    add_sticky(ann, 500, 300, "plan")
+    wait_element_count(bob, 1)
+    note_id = ann.evaluate("() => [...window.syncboard.board.elements.keys()][0]")
+
+    # Ann pins a thread on the note.
+    ann.keyboard.press("c")
+    ann.mouse.click(560, 360)
+    ann.keyboard.type("Is this right?")
+    ann.keyboard.press("Enter")
+    bob.wait_for_selector(".comment-pin")
+    thread = ann.evaluate("() => window.syncboard.comments.threads()[0]")
+    assert thread["elementId"] == note_id and thread["messages"][0]["author"] == "Ann"
+    before = pin_box(ann)
+
+    # Bob moves the note; Ann's pin moves with it.
+    bob.keyboard.press("v")
+    drag(bob, [(450, 250), (550, 260), (650, 270)])
+    ann.wait_for_function(
+        f"() => Math.abs(document.querySelector('.comment-pin').getBoundingClientRect().x"
+        f" - {before['x'] + 200}) < 1.5")
+    assert abs(pin_box(ann)["y"] - (before["y"] + 20)) < 1.5
+
+    # Both reply at once: both messages are kept, in the same order for both.
+    bob.locator(".comment-pin").click()
+    ann.get_by_label("Reply").click()
+    ann.keyboard.type("yes, ship it")
+    bob.get_by_label("Reply").click()
+    bob.keyboard.type("no, wait")
+    ann.keyboard.press("Enter")
+    bob.keyboard.press("Enter")
+    for page in (ann, bob):
+        page.wait_for_function("() => window.syncboard.comments.threads()[0].messages.length === 3")
+    assert messages(ann) == messages(bob)
+    assert sorted(messages(ann)) == ["Is this right?", "no, wait", "yes, ship it"]
+    ann.wait_for_function("() => document.querySelectorAll('.comment-message').length === 3")
+
+    # Bob resolves, Ann sees it resolved and reopens it.
+    bob.get_by_role("button", name="Resolve").click()
+    ann.get_by_role("button", name="Reopen").click()
+    bob.get_by_role("button", name="Resolve").wait_for()
+    assert ann.evaluate("() => window.syncboard.comments.threads()[0].resolved") is False
+
+    # The panel lists the open thread and jumps to it from far away.
+    ann.get_by_role("button", name="Close thread").click()
+    pan(ann, -900, -700)
+    ann.get_by_role("button", name="Comments").click()
+    ann.locator(".comments-panel .thread-item").click()
+    assert ann.locator(".comment-card").is_visible()
+    pin = ann.evaluate("() => window.syncboard.camera.toScreen("
+                       f"{thread['x']} + 200, {thread['y']} + 20)")
+    assert (round(pin["x"]), round(pin["y"])) == (640, 400)
+
+    # The server holds it: the export lists the thread with its three messages.
+    with urllib.request.urlopen(f"{server.base_url}/api/boards/{board_id}/export.json") as response:
+        exported = json.loads(response.read())
+    [saved] = exported["comments"]
+    assert saved["elementId"] == note_id and saved["resolved"] is False
+    assert sorted(m["text"] for m in saved["messages"]) == sorted(messages(ann))
+    for page in (ann, bob):
+        assert page.errors == []

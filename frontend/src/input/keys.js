@@ -9,6 +9,7 @@ export const TOOL_KEYS = [
   ['select', 'V', '1'], ['hand', 'H', '2'], ['pen', 'P', '3'], ['rect', 'R', '4'],
   ['ellipse', 'O', '5'], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
   ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''], ['laser', 'K', ''],
+  ['comment', 'C', ''],
 ];
 
 /** Shortcuts other than tools, for the help overlay: [keys, description]. */

@@ -41,6 +41,7 @@ import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { h, toast } from './dom.js';
 import { createRefusalNotice } from './refusal.js';
 import { installMeeting } from '../meeting/index.js';
+import { installComments } from '../comments/index.js';
 
 const VIEW_PUBLISH_MS = 100;
 const FRAME_SAMPLES = 240;
@@ -147,7 +148,7 @@ export function mountBoardPage(root, boardId) {
   // ---- UI
   const toolbar = createToolbar({
     onTool: setTool, onUndo: () => board.undo(), onRedo: () => board.redo(),
-    tools: readOnly ? ['select', 'hand', 'laser'] : null,
+    tools: readOnly ? ['select', 'hand', 'laser', 'comment'] : null,
   });
   const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
   const help = createHelp();
@@ -206,12 +207,16 @@ export function mountBoardPage(root, boardId) {
     updateParticipants();
     followPeer();
   });
+  const comments = installComments({
+    doc, scene, camera, author: () => identity.name, viewer: tokenRole(token) === 'view',
+    tolerance: app.tolerance, requestFrame, setTool,
+  });
   const meeting = installMeeting({
     stage, camera, presence, me: () => identity, following: () => following, follow, stopFollowing,
-    requestOverlay, focusBoard: takeFocus,
+    requestOverlay, focusBoard: takeFocus, extraButtons: [comments.button],
   });
-  tools.laser = meeting.laserTool;
-  root.querySelector('.board-page').append(...meeting.elements);
+  Object.assign(tools, { laser: meeting.laserTool, comment: comments.tool });
+  root.querySelector('.board-page').append(...comments.elements, ...meeting.elements);
 
   // ---- input
   attachPointer(overlayCanvas, {
@@ -312,7 +317,7 @@ export function mountBoardPage(root, boardId) {
   /** Debug and test handle: the live objects of this page. */
   window.syncboard = {
     doc, board, provider: conn.provider, local: conn.local, pending: conn.pending, awareness: conn.awareness,
-    scene, camera, presence, stats, selection, setTool, setSelection, meeting,
+    scene, camera, presence, stats, selection, setTool, setSelection, meeting, comments: comments.comments,
     connectionState: conn.state, flushLocal: conn.flushLocal,
     /** Resolves once the next frame has been painted. */
     painted: () => new Promise((resolve) => { requestFrame(); nextFrame.add(() => requestAnimationFrame(() => resolve())); }),
@@ -359,6 +364,7 @@ export function mountBoardPage(root, boardId) {
     if (cameraMoved || sceneChanged) {
       editor.reposition();
       meeting.onCamera();
+      comments.reposition();
       zoom.setZoom(camera.zoom);
       publishView();
     }
@@ -392,7 +398,7 @@ export function mountBoardPage(root, boardId) {
   }
 
   function setTool(name) {
-    if (readOnly && name !== 'select' && name !== 'hand' && name !== 'laser') return;
+    if (readOnly && !['select', 'hand', 'laser', 'comment'].includes(name)) return;
     editor.close();
     if (name === 'image') {
       imagePlacer.pick();
@@ -605,6 +611,7 @@ export function mountBoardPage(root, boardId) {
       }
       await checkBoardJson(boardId, text, token);
       board.importBoard(data);
+      comments.comments.importThreads(data.comments);
       const count = data.elements.length;
       toast(`Imported ${count} element${count === 1 ? '' : 's'} (Ctrl+Z undoes it)`);
     } catch (error) {
@@ -633,6 +640,7 @@ export function mountBoardPage(root, boardId) {
     }[why];
     readOnly = true;
     board.readOnly = true;
+    comments.close();
     editor.close();
     setTool('select');
     toolbar.limit(['select', 'hand']);

@@ -16,6 +16,7 @@ export const ICONS = {
   eraser: svg('<path d="M8 20h12M4.5 14.5l9-9a2 2 0 012.8 0l2.2 2.2a2 2 0 010 2.8L11 18H8z"/><path d="M8.5 10.5l5 5"/>'),
   image: svg('<rect x="3.5" y="5" width="17" height="14" rx="2"/><circle cx="9" cy="10" r="1.6"/><path d="M20 16l-5-5-8 8"/>'),
   laser: svg('<circle cx="17" cy="7" r="2.5" fill="currentColor"/><path d="M3 21c3-4 6-6 9-8s3-3 3.5-4"/>'),
+  comment: svg('<path d="M4 5h16v11H9l-5 4z"/>'),
   undo: svg('<path d="M9 14L4 9l5-5"/><path d="M4 9h10a6 6 0 010 12h-3"/>'),
   redo: svg('<path d="M15 14l5-5-5-5"/><path d="M20 9H10a6 6 0 000 12h3"/>'),
   trash: svg('<path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/>'),
