@@ -14,7 +14,8 @@ import pytest
 
 from tests.yclient import YClient
 
-from .conftest import add_sticky, drag, new_board, wait_element_count
+from .conftest import add_sticky, drag, new_board, wait_connected, wait_element_count
+from .test_access import create_board_with_tokens, open_url
 
 pytestmark = pytest.mark.browser
 
@@ -290,3 +291,27 @@ def test_comment_pinned_to_a_note_follows_it_replies_at_once_resolve_reopen(serv
     assert sorted(m["text"] for m in saved["messages"]) == sorted(messages(ann))
     for page in (ann, bob):
         assert page.errors == []
+
+
+def test_a_view_only_link_comments_only_once_the_editor_allows_it(server_process, browser):
+    server = server_process(auth="token")
+    links = create_board_with_tokens(server)
+    ann = open_url(browser, links["editUrl"], "Ann")
+    vic = open_url(browser, links["viewUrl"], "Vic")
+    for page in (ann, vic):
+        wait_connected(page)
+
+    vic.keyboard.press("c")
+    vic.mouse.click(400, 300)
+    vic.locator(".toast", has_text="turned off for view-only links").wait_for()
+    assert vic.locator(".comment-card").is_hidden()
+
+    ann.get_by_role("button", name="Comments").click()
+    ann.get_by_label("View-only links may comment").check()
+    vic.wait_for_function("() => window.syncboard.comments.viewersMayComment()")
+    vic.mouse.click(400, 300)
+    vic.keyboard.type("a question from the audience")
+    vic.keyboard.press("Enter")
+    ann.locator(".comments-panel .thread-item", has_text="a question from the audience").wait_for()
+    assert ann.locator(".comment-pin").count() == 1
+    assert vic.evaluate("window.syncboard.connectionState()") == "connected"
