@@ -1,6 +1,7 @@
 """HTTP endpoints for board export and import, and image files.
 
-- ``GET  /api/boards/<id>/export.(json|svg|png)`` (``?scale=``, ``?background=``, ``?region=``)
+- ``GET  /api/boards/<id>/export.(json|svg|png)`` (``?scale=``, ``?background=``, ``?region=``,
+  ``?comments=1``: open comment threads as pins)
 - ``POST /api/boards/<id>/import``: a JSON export form, applied through the CRDT path
   (``BoardRegistry.apply_update``), so connected clients see the elements at once
 - ``POST /api/boards/<id>/files``: image upload (raw body or one multipart file); PNG, JPEG,
@@ -122,7 +123,8 @@ class ExportHandler(_BoardEndpoint):
             options = ExportOptions(background=parse_background(self.get_argument("background",
                                                                                   None)),
                                     region=parse_region(self.get_argument("region", None)),
-                                    scale=parse_scale(self.get_argument("scale", None)))
+                                    scale=parse_scale(self.get_argument("scale", None)),
+                                    comments=self.get_argument("comments", "") == "1")
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
