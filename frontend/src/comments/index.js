@@ -3,6 +3,7 @@
  * thread cards, and the comments panel, wired for the board page by `installComments`.
  */
 import { h, toast } from '../ui/dom.js';
+import { ICONS } from '../ui/icons.js';
 import { Comments, pinPoint } from '../doc/comments.js';
 import { createCommentTool } from './tool.js';
 import { createThreadView } from './thread.js';
@@ -14,8 +15,9 @@ import { createCommentsPanel } from './panel.js';
  *          tolerance: () => number, requestFrame: () => void, setTool: (name: string) => void}} page
  *   viewer: a view-only link (it writes comments only while meta.commentsForViewers is on)
  * @returns {{tool: import('../tools/tool.js').Tool, comments: Comments, elements: HTMLElement[],
- *            button: HTMLElement, reposition: () => void, close: () => void}}
- *   close: the board can no longer be reached (no more writes)
+ *            toolButton: HTMLElement, button: HTMLElement, reposition: () => void, close: () => void}}
+ *   toolButton picks the comment tool, button opens the panel; close: the board can no longer
+ *   be reached (no more writes)
  */
 export function installComments(page) {
   let closed = false;
@@ -60,9 +62,14 @@ export function installComments(page) {
   const button = h('button.meeting-button', {
     type: 'button', title: 'Comments', 'aria-label': 'Comments', onclick: () => panel.toggle(),
   }, ['💬']);
+  const toolButton = h('button.meeting-button', {
+    type: 'button', title: 'Comment — C', 'aria-label': 'Comment tool', dataset: { tool: 'comment' },
+    html: ICONS.comment, onclick: () => page.setTool('comment'),
+  });
   return {
     tool,
     comments,
+    toolButton,
     button,
     elements: [view.pins, view.card, panel.el],
     reposition: view.reposition,

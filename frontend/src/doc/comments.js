@@ -51,6 +51,9 @@ export class Comments {
     this.meta = doc.getMap('meta');
     this._author = author;
     this.canWrite = canWrite;
+    /** `threads()` until the next change: pins are placed from it on every frame of a pan. */
+    this._threads = null;
+    this.map.observeDeep(() => { this._threads = null; });
   }
 
   /** Whether view-only links may write comments (meta.commentsForViewers). */
@@ -63,13 +66,15 @@ export class Comments {
     this._transact(() => this.meta.set('commentsForViewers', Boolean(on)));
   }
 
-  /** @returns {Thread[]} every readable thread, oldest first. */
+  /** @returns {Thread[]} every readable thread, oldest first (shared: do not change it). */
   threads() {
+    if (this._threads) return this._threads;
     const out = [];
     for (const [id, value] of this.map.entries()) {
       if (value instanceof Y.Map && ID_RE.test(id)) out.push(readThread(id, value));
     }
-    return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    this._threads = out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    return this._threads;
   }
 
   /** @returns {Thread | null} */

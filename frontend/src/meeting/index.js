@@ -4,6 +4,7 @@
  * document; `installMeeting` wires the parts into the board page.
  */
 import { h } from '../ui/dom.js';
+import { ICONS } from '../ui/icons.js';
 import { createLaserTool, LaserTrails } from './laser.js';
 import { createCursorChat } from './chat.js';
 import { createReactions } from './reactions.js';
@@ -15,7 +16,8 @@ import { paintViewports } from './viewports.js';
  *          presence: import('../presence.js').Presence, me: () => {name: string, color: string},
  *          following: () => number | null, follow: (clientId: number | null) => void,
  *          stopFollowing: () => void, requestOverlay: () => void, focusBoard: () => void,
- *          extraButtons?: HTMLElement[]}} page
+ *          setTool: (name: string) => void, extraButtons?: HTMLElement[]}} page
+ *   extraButtons join the meeting bar (bottom right)
  * @returns {{laserTool: import('../tools/tool.js').Tool, elements: HTMLElement[],
  *            onPresence: () => void, paint: (ctx: CanvasRenderingContext2D) => boolean,
  *            onCamera: () => void, trails: LaserTrails}}
@@ -47,8 +49,18 @@ export function installMeeting(page) {
   });
   const button = (label, title, onclick) => h('button.meeting-button', { type: 'button', title, 'aria-label': title, onclick }, [label]);
   const bar = h('div.meeting-bar.panel', {}, [
-    button('😀', 'Reactions', () => reactions.toggle()),
-    button('👥', 'People and viewports', () => people.toggle()),
+    h('button.meeting-button', {
+      type: 'button', title: 'Laser pointer — K', 'aria-label': 'Laser pointer', dataset: { tool: 'laser' },
+      html: ICONS.laser, onclick: () => page.setTool('laser'),
+    }),
+    button('😀', 'Reactions', () => {
+      people.el.hidden = true; // they open in the same place
+      reactions.toggle();
+    }),
+    button('👥', 'People and viewports', () => {
+      reactions.palette.hidden = true;
+      people.toggle();
+    }),
     ...(page.extraButtons ?? []),
   ]);
 

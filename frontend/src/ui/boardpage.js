@@ -148,7 +148,7 @@ export function mountBoardPage(root, boardId) {
   // ---- UI
   const toolbar = createToolbar({
     onTool: setTool, onUndo: () => board.undo(), onRedo: () => board.redo(),
-    tools: readOnly ? ['select', 'hand', 'laser', 'comment'] : null,
+    tools: readOnly ? ['select', 'hand'] : null,
   });
   const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
   const help = createHelp();
@@ -213,7 +213,7 @@ export function mountBoardPage(root, boardId) {
   });
   const meeting = installMeeting({
     stage, camera, presence, me: () => identity, following: () => following, follow, stopFollowing,
-    requestOverlay, focusBoard: takeFocus, extraButtons: [comments.button],
+    requestOverlay, focusBoard: takeFocus, setTool, extraButtons: [comments.toolButton, comments.button],
   });
   Object.assign(tools, { laser: meeting.laserTool, comment: comments.tool });
   root.querySelector('.board-page').append(...comments.elements, ...meeting.elements);
@@ -660,5 +660,6 @@ function boardAsJson(doc) {
   const elements = Object.entries(doc.getMap('elements').toJSON())
     .map(([id, fields]) => ({ id, ...fields }))
     .sort((a, b) => (a.z < b.z ? -1 : a.z > b.z ? 1 : 0));
-  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements };
+  const comments = Object.entries(doc.getMap('comments').toJSON()).map(([id, fields]) => ({ id, ...fields }));
+  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements, ...(comments.length ? { comments } : {}) };
 }

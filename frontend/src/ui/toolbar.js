@@ -6,7 +6,6 @@ import { TOOL_KEYS } from '../input/keys.js';
 const LABELS = {
   select: 'Select', hand: 'Hand (pan)', pen: 'Pen', rect: 'Rectangle', ellipse: 'Ellipse',
   line: 'Line', arrow: 'Arrow', text: 'Text', sticky: 'Sticky note', eraser: 'Eraser', image: 'Image',
-  laser: 'Laser pointer', comment: 'Comment',
 };
 
 /**
