@@ -60,8 +60,9 @@ export function installComments(page) {
   comments.meta.observe(refresh);
   refresh();
   const button = h('button.meeting-button', {
-    type: 'button', title: 'Comments', 'aria-label': 'Comments', onclick: () => panel.toggle(),
-  }, ['💬']);
+    type: 'button', title: 'Comments', 'aria-label': 'Comments', html: ICONS.comments,
+    onclick: () => panel.toggle(),
+  });
   const toolButton = h('button.meeting-button', {
     type: 'button', title: 'Comment — C', 'aria-label': 'Comment tool', dataset: { tool: 'comment' },
     html: ICONS.comment, onclick: () => page.setTool('comment'),

@@ -47,7 +47,7 @@ export function installMeeting(page) {
     },
     onToggle: requestOverlay,
   });
-  const button = (label, title, onclick) => h('button.meeting-button', { type: 'button', title, 'aria-label': title, onclick }, [label]);
+  const button = (label, title, onclick, html) => h('button.meeting-button', { type: 'button', title, 'aria-label': title, onclick, html }, html ? [] : [label]);
   const bar = h('div.meeting-bar.panel', {}, [
     h('button.meeting-button', {
       type: 'button', title: 'Laser pointer — K', 'aria-label': 'Laser pointer', dataset: { tool: 'laser' },
@@ -57,10 +57,10 @@ export function installMeeting(page) {
       people.el.hidden = true; // they open in the same place
       reactions.toggle();
     }),
-    button('👥', 'People and viewports', () => {
+    button('', 'People and viewports', () => {
       reactions.palette.hidden = true;
       people.toggle();
-    }),
+    }, ICONS.people),
     ...(page.extraButtons ?? []),
   ]);
 
