@@ -50,6 +50,8 @@ class FieldRule:
     choices: tuple[Any, ...] | None = None
     item_minimum: float | None = None
     item_maximum: float | None = None
+    item_kind: str | None = None
+    item_pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,8 @@ def _rule(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> FieldRule:
         pattern=re.compile(pattern) if pattern else None,
         choices=tuple(prop["enum"]) if "enum" in prop else None,
         item_minimum=items.get("minimum"), item_maximum=items.get("maximum"),
+        item_kind=items.get("type"),
+        item_pattern=re.compile(items["pattern"]) if "pattern" in items else None,
     )
 
 
@@ -319,7 +323,8 @@ def _read_field(rule: FieldRule, value: Any) -> Any:
     if rule.kind == "enum":
         return value if isinstance(value, str) and value in (rule.choices or ()) else rule.default
     if rule.kind == "array":
-        return _read_points(rule, value)
+        return _read_strings(rule, value) if rule.item_kind == "string" else \
+            _read_points(rule, value)
     if not isinstance(value, str):
         return rule.default
     if rule.pattern is not None:
@@ -342,6 +347,20 @@ def _read_points(rule: FieldRule, value: Any) -> list[float | int]:
             out.append(_number(min(max(py, low), high)))
             if len(out) >= 2 * pairs:
                 break
+    return out
+
+
+def _read_strings(rule: FieldRule, value: Any) -> list[str]:
+    """A list of strings (``groupIds``): only the first ``maxItems`` items are read (a hostile
+    list costs no more than a short one); of those, items of another type, not matching the item
+    pattern or repeating an earlier item are dropped."""
+    if not isinstance(value, list):
+        return []
+    out: list[str] = []
+    for item in value[:rule.max_items]:
+        if isinstance(item, str) and item not in out and \
+                (rule.item_pattern is None or rule.item_pattern.fullmatch(item)):
+            out.append(item)
     return out
 
 

@@ -37,6 +37,8 @@ export function hasPoints(type) {
  * @property {string} fileId
  * @property {boolean} arrowStart
  * @property {boolean} arrowEnd
+ * @property {string[]} groupIds group ids, innermost first (shared/BOARD.md, groups and locks)
+ * @property {boolean} locked
  * @property {{minX: number, minY: number, maxX: number, maxY: number}} bounds world AABB
  * @property {Record<string, any>} cache painter memo (paths, wrapped lines), dropped on change
  */
@@ -74,6 +76,8 @@ export function readElement(id, ymap) {
     fileId: typeof ymap.get('fileId') === 'string' ? ymap.get('fileId') : '',
     arrowStart: bool(ymap.get('arrowStart'), bool(d.arrowStart, false)),
     arrowEnd: bool(ymap.get('arrowEnd'), bool(d.arrowEnd, type === 'arrow')),
+    groupIds: readGroupIds(ymap.get('groupIds')),
+    locked: ymap.get('locked') === true,
     bounds: { minX: 0, minY: 0, maxX: 0, maxY: 0 },
     cache: {},
   };
@@ -170,6 +174,19 @@ function readPoints(raw) {
     const px = list[i];
     const py = list[i + 1];
     if (Number.isFinite(px) && Number.isFinite(py)) out.push(px, py);
+  }
+  return out;
+}
+
+/** Most group ids kept per element (the schema's maxItems of `groupIds`). */
+const MAX_GROUP_IDS = 32;
+
+/** `groupIds` as the tolerance rule reads it: of the first 32 items, the url-safe ids, no repeats. */
+function readGroupIds(raw) {
+  if (!Array.isArray(raw)) return [];
+  const out = [];
+  for (const item of raw.slice(0, MAX_GROUP_IDS)) {
+    if (typeof item === 'string' && ID_RE.test(item) && !out.includes(item)) out.push(item);
   }
   return out;
 }

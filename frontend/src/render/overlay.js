@@ -50,7 +50,7 @@ export function paintOverlay(ctx, input) {
   }
   if (showHandles && selection.size === 1) {
     const el = scene.byId.get([...selection][0]);
-    if (el) paintHandles(ctx, el, camera);
+    if (el && !el.locked) paintHandles(ctx, el, camera);
   }
   if (marquee) {
     const a = camera.toScreen(marquee.minX, marquee.minY);

@@ -51,8 +51,9 @@ export async function createBoard() {
  * Download the server exporter's rendering of a board (svg, png or json) as a file.
  * Fetched with the token header, then saved from a blob URL.
  */
-export async function downloadExport(boardId, format, token) {
-  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}`, {
+export async function downloadExport(boardId, format, token, query = {}) {
+  const search = new URLSearchParams(query).toString();
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${search ? `?${search}` : ''}`, {
     headers: authHeaders(token),
   });
   await ensureOk(response, 'export');

@@ -1,8 +1,9 @@
 /**
  * Rectangle and ellipse tools: drag out a box (shift: square, alt: from the centre); a plain click
  * places a default-sized shape. The shape is written live while dragging; then the select tool
- * takes over with the new shape selected.
+ * takes over with the new shape selected. With the board's grid on, corners land on it.
  */
+import { onGrid } from './transform.js';
 
 const DEFAULT_W = 160;
 const DEFAULT_H = 100;
@@ -36,7 +37,8 @@ export function createShapeTool(app, type) {
   return {
     name: type,
     cursor: 'crosshair',
-    onPointerDown(e) {
+    onPointerDown(event) {
+      const e = onGrid(app, event);
       const s = app.style;
       const id = app.board.create(type, {
         x: e.x, y: e.y, w: 0, h: 0, angle: 0, stroke: s.stroke, fill: s.fill,
@@ -46,11 +48,11 @@ export function createShapeTool(app, type) {
     },
     onPointerMove(e) {
       if (!drag) return;
-      app.board.update([[drag.id, boxFor(e)]]);
+      app.board.update([[drag.id, boxFor(onGrid(app, e))]]);
     },
     onPointerUp(e) {
       if (!drag) return;
-      const box = boxFor(e);
+      const box = boxFor(onGrid(app, e));
       if (box.w * app.camera.zoom < 4 && box.h * app.camera.zoom < 4) {
         app.board.update([[drag.id, { x: drag.x0 - DEFAULT_W / 2, y: drag.y0 - DEFAULT_H / 2, w: DEFAULT_W, h: DEFAULT_H }]]);
       } else {
