@@ -144,8 +144,8 @@ class Room:
                 self._send_step2(peer, frame.payload)
             elif peer.read_only:
                 if frame.payload == EMPTY_UPDATE:  # a viewer's step 2 is usually empty
-                    pass
-                elif self.document.viewers_may_comment():
+                    return
+                if self.document.viewers_may_comment():
                     self._apply_update(peer, frame.payload, comments_only=True)
                 else:
                     self._drop_viewer_edit(peer)
