@@ -61,10 +61,12 @@ export function createPeoplePanel({ presence, me, following, follow, jumpTo, onT
     list.replaceChildren(...rows);
   }
 
+  let lastPeers = [];
   return {
     el: panel,
     toggle() {
       panel.hidden = !panel.hidden;
+      render(lastPeers);
     },
     get showViewports() {
       return showViewports;
@@ -87,7 +89,8 @@ export function createPeoplePanel({ presence, me, following, follow, jumpTo, onT
         if (!presenter?.signals.summon && following() === summonedBy) follow(null);
         if (!presenter?.signals.summon || following() !== summonedBy) summonedBy = null;
       }
-      render(peers);
+      lastPeers = peers;
+      if (!panel.hidden) render(peers); // cursors change presence 25 times a second
     },
   };
 }
