@@ -5,6 +5,8 @@ Reads a pycrdt ``Doc`` into plain elements the way every renderer must (shared/B
 the schema range, an element that cannot be drawn is skipped and counted, unknown fields are
 kept. The reverse, ``build_import_update``, turns the JSON export form into one Yjs update (a
 ``Y.Map`` per element, ``Y.Array`` points, ``Y.Text`` text) on top of a board's current state.
+Comment threads (``doc.getMap("comments")``, issue 20) are read and written the same way: a
+``Y.Map`` per thread holding a ``Y.Array`` of message ``Y.Map``s whose ``text`` is a ``Y.Text``.
 
 Every default, range and cap comes from the schema file; none is repeated here.
 """
@@ -64,6 +66,8 @@ class BoardModel:
     color_pattern: re.Pattern[str]
     meta_rules: tuple[FieldRule, ...]
     type_rules: dict[str, tuple[FieldRule, ...]]
+    thread_rules: tuple[FieldRule, ...]
+    message_rules: tuple[FieldRule, ...]
     validator: jsonschema_rs.Draft202012Validator
 
     def rules_for(self, element_type: str) -> tuple[FieldRule, ...]:
@@ -80,10 +84,15 @@ class BoardContent:
     skipped: int = 0
     version: int = 1
     skipped_ids: list[str] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON export form: ``{"schemaVersion", "meta", "elements"}``."""
-        return {"schemaVersion": self.version, "meta": self.meta, "elements": self.elements}
+        """The JSON export form: ``{"schemaVersion", "meta", "elements"}``, and
+        ``"comments"`` when the board has any."""
+        out = {"schemaVersion": self.version, "meta": self.meta, "elements": self.elements}
+        if self.comments:
+            out["comments"] = self.comments
+        return out
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,10 @@ def load_model(path: Path = SCHEMA_PATH) -> BoardModel:
                 merged.update(branch["then"]["properties"])
         type_rules[element_type] = tuple(_rule(name, prop, defs) for name, prop in merged.items())
     meta_rules = tuple(_rule(name, prop, defs) for name, prop in defs["meta"]["properties"].items())
+    thread_rules = tuple(_rule(name, prop, defs) for name, prop in
+                         defs["thread"]["properties"].items() if name != "id")
+    message_rules = tuple(_rule(name, prop, defs) for name, prop in
+                          defs["message"]["properties"].items())
     return BoardModel(
         version=int(schema["version"]),
         element_types=types,
@@ -121,6 +134,8 @@ def load_model(path: Path = SCHEMA_PATH) -> BoardModel:
         color_pattern=re.compile(defs["color"]["pattern"]),
         meta_rules=meta_rules,
         type_rules=type_rules,
+        thread_rules=thread_rules,
+        message_rules=message_rules,
         validator=validator,
     )
 
@@ -141,7 +156,12 @@ def read_board(doc: Doc, model: BoardModel | None = None) -> BoardContent:
         else:
             elements.append(element)
     elements.sort(key=lambda e: (e["z"], e["id"]))
-    return BoardContent(meta, elements, len(skipped_ids), model.version, skipped_ids)
+    comments_map = _root_map(doc, "comments")
+    comments = [thread for key, value in _plain_map(comments_map).items()
+                if (thread := normalize_thread(key, value, model)) is not None]
+    comments.sort(key=lambda t: (t["createdAt"], t["id"]))
+    return BoardContent(meta, elements, len(skipped_ids), model.version, skipped_ids,
+                        comments)
 
 
 def read_update(update: bytes, model: BoardModel | None = None) -> BoardContent:
@@ -177,6 +197,33 @@ def normalize_element(element_id: str, raw: dict[str, Any],
         return None
     known = set(out)
     out.update((name, raw[name]) for name in sorted(raw) if name not in known)
+    return out
+
+
+def normalize_thread(thread_id: str, raw: Any,
+                     model: BoardModel | None = None) -> dict[str, Any] | None:
+    """One comment thread with defaults applied, values clamped and its messages read the
+    same way (a message that is not an object is skipped), or None if it is not an object
+    or its id is not url-safe. Unknown fields are kept."""
+    model = model or load_model()
+    if not isinstance(raw, dict) or not model.id_pattern.fullmatch(thread_id):
+        return None
+    out: dict[str, Any] = {"id": thread_id}
+    for rule in model.thread_rules:
+        if rule.name == "messages":
+            messages = raw.get("messages")
+            out["messages"] = [_read_fields(model.message_rules, m) for m in
+                               (messages if isinstance(messages, list) else [])
+                               if isinstance(m, dict)][:rule.max_items]
+        else:
+            out[rule.name] = _read_field(rule, raw.get(rule.name))
+    out.update((name, raw[name]) for name in sorted(raw) if name not in out)
+    return out
+
+
+def _read_fields(rules: tuple[FieldRule, ...], raw: dict[str, Any]) -> dict[str, Any]:
+    out = {rule.name: _read_field(rule, raw.get(rule.name)) for rule in rules}
+    out.update((name, raw[name]) for name in sorted(raw) if name not in out)
     return out
 
 
@@ -224,12 +271,15 @@ def build_import_update(data: dict[str, Any], base_update: bytes | None = None) 
     before = doc.get_state()
     meta = doc.get("meta", type=Map)
     elements = doc.get("elements", type=Map)
+    comments = doc.get("comments", type=Map)
     with doc.transaction():
         for name, value in data.get("meta", {}).items():
             meta[name] = value
         meta["schemaVersion"] = model.version
         for element in data["elements"]:
             elements[element["id"]] = Map(_y_fields(element))
+        for thread in data.get("comments", []):
+            comments[thread["id"]] = Map(_y_thread(thread))
     return doc.get_update(before)
 
 
@@ -353,6 +403,15 @@ def _plain_map(ymap: Map | None) -> dict[str, Any]:
     if ymap is None or not len(ymap):
         return {}
     return json.loads(str(ymap), parse_constant=lambda _name: None)
+
+
+def _y_thread(thread: dict[str, Any]) -> dict[str, Any]:
+    fields = {name: value for name, value in thread.items() if name not in ("id", "messages")}
+    fields["messages"] = Array([
+        Map({name: Text(value) if name == "text" and isinstance(value, str) else value
+             for name, value in message.items()})
+        for message in thread.get("messages", [])])
+    return fields
 
 
 def _y_fields(element: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """HTTP endpoints for board export and import, and image files.
 
 - ``GET  /api/boards/<id>/export.(json|svg|png|pdf|bundle|excalidraw)`` (``?scale=``,
-  ``?background=``, ``?region=``, ``?pages=``)
+  ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins)
 - ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene or
   tldraw file (recognised by content), applied through the CRDT path
   (``BoardRegistry.apply_update``), so connected clients see the elements at once
@@ -118,7 +118,8 @@ class ExportHandler(_BoardEndpoint):
                                                                                   None)),
                                     region=parse_region(self.get_argument("region", None)),
                                     scale=parse_scale(self.get_argument("scale", None)),
-                                    pages=parse_pages(self.get_argument("pages", None)))
+                                    pages=parse_pages(self.get_argument("pages", None)),
+                                    comments=self.get_argument("comments", "") == "1")
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):

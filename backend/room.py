@@ -30,6 +30,7 @@ from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
+from .update_check import outside_comments
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -157,16 +158,14 @@ class Room:
             if frame.sync_type == SyncType.STEP1:
                 self._send_step2(peer, frame.payload)
             elif peer.read_only:
-                if frame.payload != EMPTY_UPDATE:  # a viewer's step 2 is usually empty
+                if frame.payload == EMPTY_UPDATE:  # a viewer's step 2 is usually empty
+                    return
+                if self.document.viewers_may_comment():
+                    self._apply_update(peer, frame.payload, comments_only=True)
+                else:
                     self._drop_viewer_edit(peer)
             else:  # STEP2 is treated as an update
-                summary = self.document.check(frame.payload)  # bounded: before pycrdt
-                if self.clock_owners is not None:
-                    self.clock_owners.admit(peer, summary, self.document.shape)
-                self._check_size_cap(frame.payload)
-                if self.document.apply_update(frame.payload, summary):
-                    self._accept_update(frame.payload)
-                    self._last_editor = peer
+                self._apply_update(peer, frame.payload)
                 if self.clock_owners is not None and frame.sync_type == SyncType.STEP2:
                     self.clock_owners.synced(peer)
         elif frame.message_type == MessageType.AWARENESS:
@@ -175,6 +174,23 @@ class Room:
             self._relay_presence(applied.changed)
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
+
+    def _apply_update(self, peer: Peer, update: bytes, comments_only: bool = False) -> None:
+        """Check, apply, store and relay one update of ``peer``. ``comments_only`` (a
+        view-only peer while meta.commentsForViewers is on): every struct and deletion must
+        lie in the comments map, else ``CloseConnection(4403)`` and nothing is applied."""
+        summary = self.document.check(update)  # bounded: before pycrdt
+        if comments_only:
+            outside = outside_comments(update, summary, self.document.shape)
+            if outside is not None:
+                raise CloseConnection(CloseCode.WS_4403_FORBIDDEN,
+                                      f"a view-only link may change comments only: {outside}")
+        if self.clock_owners is not None:
+            self.clock_owners.admit(peer, summary, self.document.shape)
+        self._check_size_cap(update)
+        if self.document.apply_update(update, summary):
+            self._accept_update(update)
+            self._last_editor = peer
 
     def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
         """Answer a step 1 with what ``peer`` lacks, in one frame however large. The whole

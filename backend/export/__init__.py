@@ -56,13 +56,15 @@ class ExportError(ValueError):
 @dataclass(frozen=True)
 class ExportOptions:
     """Options of one export. ``scale`` applies to PNG only (pixels per board unit),
-    ``pages`` to PDF only (``content`` or ``frames``)."""
+    ``pages`` to PDF only (``content`` or ``frames``); ``comments`` draws open comment
+    threads as pins (SVG and PNG)."""
 
     background: str | None = None
     region: tuple[float, float, float, float] | None = None
     scale: float = 1.0
     margin: float = 32.0
     pages: str = "content"
+    comments: bool = False
 
 
 @dataclass
@@ -111,8 +113,8 @@ async def export_file(content: BoardContent, fmt: str, pool: RasterPool,
 
 def _svg(content: BoardContent, options: ExportOptions,
          images: Mapping[str, tuple[str, bytes]] | None) -> str:
-    return render_svg(content, SvgOptions(options.background, options.region, options.margin),
-                      images)
+    return render_svg(content, SvgOptions(options.background, options.region, options.margin,
+                                          options.comments), images)
 
 
 def parse_background(value: str | None) -> str | None:

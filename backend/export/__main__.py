@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = ExportOptions(
             background="transparent" if args.transparent else parse_background(args.background),
             region=parse_region(args.region), scale=parse_scale(args.scale),
-            pages=parse_pages(args.pages))
+            pages=parse_pages(args.pages),
+            comments=args.comments)
     except ExportError as exc:
         parser.error(str(exc))
     if args.out is not None and (args.all or args.space or len(args.board) != 1):
@@ -126,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scale", metavar="N", help="PNG pixels per board unit (default: 1)")
     parser.add_argument("--pages", choices=PAGE_MODES,
                         help="PDF: one page fitted to the content (default) or one per frame")
+    parser.add_argument("--comments", action="store_true",
+                        help="SVG/PNG: draw open comment threads as pins")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -241,6 +244,8 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["background"] = options.background
     if options.region:
         query["region"] = ",".join(map(str, options.region))
+    if options.comments:
+        query["comments"] = "1"
     url = (f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}/export.{fmt}?"
            + urllib.parse.urlencode(query))
     return await asyncio.to_thread(_http_get, url, board_id, token)

@@ -37,11 +37,13 @@ class SvgOptions:
 
     ``background``: a schema colour, ``transparent``, or None for the board's own background.
     ``region``: ``(x, y, w, h)`` in board units, or None to fit the content plus ``margin``.
+    ``comments``: draw a pin for each open comment thread (issue 20) on top.
     """
 
     background: str | None = None
     region: tuple[float, float, float, float] | None = None
     margin: float = 32.0
+    comments: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def render_svg(board: BoardContent, options: SvgOptions = SvgOptions(),
         draw = _DRAW.get(element["type"])
         if draw is not None:  # a schema type this exporter does not draw yet is left out
             draw(_group(root, element), element, images)
+    if options.comments:
+        _draw_comment_pins(root, board)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
@@ -258,6 +262,40 @@ def _draw_image(group: ET.Element, e: dict, images: Mapping[str, tuple[str, byte
 _DRAW = {"rect": _draw_rect, "ellipse": _draw_ellipse, "stroke": _draw_stroke,
          "line": _draw_line, "arrow": _draw_arrow, "text": _draw_text, "sticky": _draw_sticky,
          "image": _draw_image}
+
+
+def comment_pin(thread: dict, elements: Mapping[str, dict]) -> tuple[float, float]:
+    """Where a thread's pin is (as the browser places it, frontend/src/doc/comments.js): on its
+    element's anchor, turned with the element, or at its own point when it has none."""
+    element = elements.get(thread["elementId"]) if thread["elementId"] else None
+    if element is None:
+        return thread["x"], thread["y"]
+    f = element_frame(element)
+    px, py = f.x + thread["anchorX"] * f.w, f.y + thread["anchorY"] * f.h
+    cx, cy, angle = f.x + f.w / 2, f.y + f.h / 2, element["angle"]
+    cos, sin = math.cos(angle), math.sin(angle)
+    return cx + (px - cx) * cos - (py - cy) * sin, cy + (px - cx) * sin + (py - cy) * cos
+
+
+def _draw_comment_pins(root: ET.Element, board: BoardContent) -> None:
+    """A numbered pin (messages not deleted) per open thread, its text as a tooltip."""
+    by_id = {element["id"]: element for element in board.elements}
+    for thread in board.comments:
+        if thread["resolved"]:
+            continue
+        x, y = comment_pin(thread, by_id)
+        live = [m for m in thread["messages"] if not m["deleted"]]
+        group = ET.SubElement(root, "g", {"data-role": "comment", "data-id": thread["id"]})
+        if live:
+            ET.SubElement(group, "title").text = _xml_safe(
+                f"{live[0]['author']}: {live[0]['text']}"[:500])
+        ET.SubElement(group, "path", {
+            "d": f"M{_num(x)} {_num(y)} l0 -12 a12 12 0 1 1 12 12 z",
+            "fill": "#4f6df5", "stroke": "#ffffff", "stroke-width": "2"})
+        label = ET.SubElement(group, "text", {
+            "x": _num(x + 12), "y": _num(y - 8), "font-family": FONT_FAMILY, "font-size": "12",
+            "font-weight": "700", "fill": "#ffffff", "text-anchor": "middle"})
+        label.text = str(len(live))
 
 
 def _text_block(group: ET.Element, e: dict, lines: list[str], x: float, y: float,

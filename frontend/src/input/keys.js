@@ -11,6 +11,9 @@ export const TOOL_KEYS = [
   ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''],
 ];
 
+/** Meeting tools (their buttons are in the meeting bar, not the tool bar) and their keys. */
+export const MEETING_TOOL_KEYS = [['laser', 'K', ''], ['comment', 'C', '']];
+
 /** Shortcuts other than tools, for the help overlay: [keys, description]. */
 export const ACTION_HELP = [
   ['Ctrl/⌘ Z', 'Undo your last change'],
@@ -34,6 +37,9 @@ export const ACTION_HELP = [
   ['Ctrl/⌘ 0', 'Zoom to 100%'],
   ['+  /  -', 'Zoom in / out'],
   ['Double-click', 'Edit text or note'],
+  ['K', 'Laser pointer (press and drag)'],
+  ['C', 'Comment: click an element or the board'],
+  ['/', 'Cursor chat (Enter keeps it, Escape withdraws it)'],
   ['?', 'This help'],
 ];
 
@@ -78,7 +84,7 @@ export function attachKeys(actions) {
       const [dx, dy] = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key];
       actions.nudge(dx, dy);
     } else {
-      const tool = TOOL_KEYS.find(([, letter, digit]) => lower === letter.toLowerCase() || (digit && key === digit));
+      const tool = [...TOOL_KEYS, ...MEETING_TOOL_KEYS].find(([, letter, digit]) => lower === letter.toLowerCase() || (digit && key === digit));
       if (tool && !event.altKey) actions.setTool(tool[0]);
       else handled = false;
     }

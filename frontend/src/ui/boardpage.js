@@ -43,6 +43,8 @@ import { installArrange } from './arrange.js';
 import { regroupCopies } from '../doc/groups.js';
 import { h, toast } from './dom.js';
 import { createRefusalNotice } from './refusal.js';
+import { installMeeting } from '../meeting/index.js';
+import { installComments } from '../comments/index.js';
 
 const VIEW_PUBLISH_MS = 100;
 const FRAME_SAMPLES = 240;
@@ -168,11 +170,7 @@ export function mountBoardPage(root, boardId) {
       requestFrame();
     },
     onHelp: () => help.toggle(),
-    onFollow: (clientId) => {
-      following = clientId;
-      updateParticipants();
-      followPeer();
-    },
+    onFollow: follow,
     onRename: renameBoard,
     onRenameMe: renameMe,
     onRetry: () => conn.retryNow(),
@@ -211,9 +209,20 @@ export function mountBoardPage(root, boardId) {
   });
   const presence = new Presence(conn.awareness, identity, () => {
     requestOverlay();
+    meeting.onPresence();
     updateParticipants();
     followPeer();
   });
+  const comments = installComments({
+    doc, scene, camera, author: () => identity.name, viewer: tokenRole(token) === 'view',
+    tolerance: app.tolerance, requestFrame, setTool,
+  });
+  const meeting = installMeeting({
+    stage, camera, presence, me: () => identity, following: () => following, follow, stopFollowing,
+    requestOverlay, focusBoard: takeFocus, setTool, extraButtons: [comments.toolButton, comments.button],
+  });
+  Object.assign(tools, { laser: meeting.laserTool, comment: comments.tool });
+  root.querySelector('.board-page').append(...comments.elements, ...meeting.elements);
 
   // ---- input
   attachPointer(overlayCanvas, {
@@ -276,6 +285,7 @@ export function mountBoardPage(root, boardId) {
   });
   const interchange = installInterchange({
     stage, board, scene, boardId, token, selection, setSelection, image: (fileId) => images.get(fileId),
+    importComments: (threads) => comments.comments.importThreads(threads),
   });
   stage.append(interchange.el);
   window.addEventListener('beforeunload', (event) => {
@@ -324,7 +334,7 @@ export function mountBoardPage(root, boardId) {
   /** Debug and test handle: the live objects of this page. */
   window.syncboard = {
     doc, board, provider: conn.provider, local: conn.local, pending: conn.pending, awareness: conn.awareness,
-    scene, camera, presence, stats, selection, setTool, setSelection,
+    scene, camera, presence, stats, selection, setTool, setSelection, meeting, comments: comments.comments,
     connectionState: conn.state, flushLocal: conn.flushLocal,
     /** Resolves once the next frame has been painted. */
     painted: () => new Promise((resolve) => { requestFrame(); nextFrame.add(() => requestAnimationFrame(() => resolve())); }),
@@ -367,9 +377,12 @@ export function mountBoardPage(root, boardId) {
       arrange.paint(overlayCtx, devicePixelRatio || 1, tool === tools.select && !editor.editingId && !readOnly);
       stats.overlayPaints++;
       overlayDirty = false;
+      if (meeting.paint(overlayCtx)) requestOverlay(); // a laser trail is fading
     }
     if (cameraMoved || sceneChanged) {
       editor.reposition();
+      meeting.onCamera();
+      comments.reposition();
       zoom.setZoom(camera.zoom);
       publishView();
     }
@@ -403,7 +416,7 @@ export function mountBoardPage(root, boardId) {
   }
 
   function setTool(name) {
-    if (readOnly && name !== 'select' && name !== 'hand') return;
+    if (readOnly && !['select', 'hand', 'laser', 'comment'].includes(name)) return;
     editor.close();
     if (name === 'image') {
       imagePlacer.pick();
@@ -546,7 +559,7 @@ export function mountBoardPage(root, boardId) {
     }
     lastViewPublish = performance.now();
     const c = viewCenter();
-    presence.setView({ x: c.x, y: c.y, zoom: camera.zoom });
+    presence.setView({ x: c.x, y: c.y, zoom: camera.zoom, w: camera.width, h: camera.height });
   }
 
   function followPeer() {
@@ -561,6 +574,12 @@ export function mountBoardPage(root, boardId) {
       camera.centerOn(peer.view.x, peer.view.y, peer.view.zoom);
       requestFrame();
     }
+  }
+
+  function follow(clientId) {
+    following = clientId;
+    updateParticipants();
+    followPeer();
   }
 
   function stopFollowing() {
@@ -619,6 +638,7 @@ export function mountBoardPage(root, boardId) {
     }[why];
     readOnly = true;
     board.readOnly = true;
+    comments.close();
     editor.close();
     setTool('select');
     toolbar.limit(['select', 'hand']);
@@ -638,5 +658,6 @@ function boardAsJson(doc) {
   const elements = Object.entries(doc.getMap('elements').toJSON())
     .map(([id, fields]) => ({ id, ...fields }))
     .sort((a, b) => (a.z < b.z ? -1 : a.z > b.z ? 1 : 0));
-  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements };
+  const comments = Object.entries(doc.getMap('comments').toJSON()).map(([id, fields]) => ({ id, ...fields }));
+  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements, ...(comments.length ? { comments } : {}) };
 }

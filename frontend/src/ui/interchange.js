@@ -28,7 +28,8 @@ export const IMPORT_ACCEPT = 'application/json,.json,.excalidraw,.tldr';
  * @param {{stage: HTMLElement, board: import('../doc/board.js').Board,
  *          scene: import('../render/scene.js').Scene, boardId: string, token: string,
  *          selection: Set<string>, setSelection: (ids: Iterable<string>) => void,
- *          image: (fileId: string) => (CanvasImageSource | null)}} app
+ *          image: (fileId: string) => (CanvasImageSource | null),
+ *          importComments: (threads: object[]) => void}} app
  * @returns {{importFile: (file: File) => Promise<void>, openExport: () => void, el: HTMLElement}}
  */
 export function installInterchange(app) {
@@ -51,6 +52,7 @@ export function installInterchange(app) {
         answer.board.elements.forEach((el, index) => { el.z = keys[index]; });
       }
       app.board.importBoard(answer.board);
+      if (answer.board.comments) app.importComments(answer.board.comments);
       app.setSelection(answer.board.elements.map((el) => el.id));
       const count = answer.board.elements.length;
       const said = answer.kind === 'syncboard' ? `Imported ${count} element${count === 1 ? '' : 's'}`
