@@ -28,6 +28,8 @@ from .update_check import check_update
 SCHEMA_PATH = shared_file("board.schema.json")
 POINT_TYPES = frozenset({"stroke", "line", "arrow"})
 TEXT_TYPES = frozenset({"text", "sticky"})
+LABEL_TYPES = frozenset({"rect", "ellipse", "diamond", "line", "arrow"})
+"""Types whose ``label`` is a ``Y.Text`` in the document (schema version 2)."""
 
 _MAX_SAFE_INT = 2**53
 _NUMBER_TYPES = (int, float)  # exact types: bool is not a number here
@@ -344,6 +346,8 @@ def _y_fields(element: dict[str, Any]) -> dict[str, Any]:
             fields[name] = Array([float(v) for v in value])
         elif name == "text" and element_type in TEXT_TYPES:
             fields[name] = Text(value)  # whole string at once: pycrdt indexes are UTF-8 bytes
+        elif name == "label" and element_type in LABEL_TYPES:
+            fields[name] = Text(value)
         else:
             fields[name] = value
     return fields
