@@ -11,7 +11,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from backend.board_model import build_import_update, load_model, read_update, validate_board_json
+from backend.board_model import (
+    BoardContent,
+    build_import_update,
+    load_model,
+    normalize_element,
+    read_update,
+    validate_board_json,
+)
 from backend.export import export_board
 from backend.export.svg import render_svg
 from backend.resources import shared_file
@@ -100,7 +107,6 @@ def test_a_version_1_file_is_read_unchanged_with_every_new_field_at_its_default(
 
 def test_hostile_schema_2_values_fall_back_and_stay_inert_in_svg():
     model = load_model()
-    from backend.board_model import normalize_element
     raw = {"type": "arrow", "x": 0, "y": 0, "points": [0, 0, 10, 0],
            "startBindId": "<script>", "endBindId": "x" * 65, "startAnchorX": 1e300,
            "endAnchorY": -5, "routing": "javascript:", "strokeStyle": "url(#x)",
@@ -111,7 +117,6 @@ def test_hostile_schema_2_values_fall_back_and_stay_inert_in_svg():
     assert (element["routing"], element["strokeStyle"]) == ("straight", "solid")
     frame = normalize_element("f", {"type": "frame", "name": "<b>" * 100}, model)
     assert len(frame["name"]) == 200 and frame["w"] == 400
-    from backend.board_model import BoardContent
     svg = render_svg(BoardContent(meta={}, elements=[frame, element]))
     root = ET.fromstring(svg.split("\n", 1)[1])
     assert not [n for n in root.iter() if n.tag.split("}")[-1] in ("script", "b", "foreignObject")]

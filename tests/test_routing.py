@@ -19,7 +19,7 @@ def stored_points(arrow: dict) -> list[tuple[float, float]]:
 
 
 def test_the_bind_gap_is_the_one_the_fixtures_were_derived_with():
-    assert BIND_GAP == FIXTURES["bindGap"]
+    assert FIXTURES["bindGap"] == BIND_GAP
 
 
 @pytest.mark.parametrize("case", FIXTURES["cases"], ids=lambda c: c["name"][:60])
