@@ -1,6 +1,7 @@
 """HTTP endpoints for board export and import, and image files.
 
-- ``GET  /api/boards/<id>/export.(json|svg|png)`` (``?scale=``, ``?background=``, ``?region=``)
+- ``GET  /api/boards/<id>/export.(json|svg|png)`` (``?scale=``, ``?background=``, ``?region=``,
+  ``?frame=<element id>``: that frame alone, 404 if the board has no such frame)
 - ``POST /api/boards/<id>/import``: a JSON export form, applied through the CRDT path
   (``BoardRegistry.apply_update``), so connected clients see the elements at once
 - ``POST /api/boards/<id>/files``: image upload (raw body or one multipart file); PNG, JPEG,
@@ -34,10 +35,12 @@ from .export import (
     MEDIA_TYPES,
     ExportError,
     ExportOptions,
+    FrameNotFound,
     Images,
     export_file,
     load_images,
     parse_background,
+    parse_frame,
     parse_region,
     parse_scale,
 )
@@ -122,7 +125,8 @@ class ExportHandler(_BoardEndpoint):
             options = ExportOptions(background=parse_background(self.get_argument("background",
                                                                                   None)),
                                     region=parse_region(self.get_argument("region", None)),
-                                    scale=parse_scale(self.get_argument("scale", None)))
+                                    scale=parse_scale(self.get_argument("scale", None)),
+                                    frame=parse_frame(self.get_argument("frame", None)))
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
@@ -144,6 +148,8 @@ class ExportHandler(_BoardEndpoint):
             return
         except RasterError as exc:
             raise HTTPError(422, str(exc)) from None
+        except FrameNotFound as exc:
+            raise HTTPError(404, str(exc)) from None
         if images.skipped:
             file_id, reason = next(iter(images.skipped.items()))
             self.set_header("X-Skipped-Images",

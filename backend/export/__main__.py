@@ -35,10 +35,12 @@ from . import (
     FORMATS,
     ExportError,
     ExportOptions,
+    FrameNotFound,
     Images,
     export_file,
     load_images,
     parse_background,
+    parse_frame,
     parse_region,
     parse_scale,
     read_stored_board,
@@ -59,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = ExportOptions(
             background="transparent" if args.transparent else parse_background(args.background),
-            region=parse_region(args.region), scale=parse_scale(args.scale))
+            region=parse_region(args.region), scale=parse_scale(args.scale),
+            frame=parse_frame(args.frame))
     except ExportError as exc:
         parser.error(str(exc))
     if args.out is not None and (args.all or len(args.board) != 1):
@@ -102,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--region", metavar="X,Y,W,H",
                         help="export this area (board units) instead of fitting the content")
     parser.add_argument("--scale", metavar="N", help="PNG pixels per board unit (default: 1)")
+    parser.add_argument("--frame", metavar="ID",
+                        help="export one frame (element id) and what it holds, framed by its box")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -177,7 +182,7 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
     try:
         return await export_file(content, args.format, raster, options, images.found,
                                  settings.max_export_pixels)
-    except RasterError as exc:
+    except (RasterError, FrameNotFound) as exc:
         raise BoardFailed(f"board {board_id!r}: {exc}") from None
 
 
@@ -190,6 +195,8 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["background"] = options.background
     if options.region:
         query["region"] = ",".join(map(str, options.region))
+    if options.frame:
+        query["frame"] = options.frame
     url = (f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}/export.{fmt}?"
            + urllib.parse.urlencode(query))
     return await asyncio.to_thread(_http_get, url, board_id, token)

@@ -25,7 +25,7 @@ function stored(fields) {
 }
 
 test('the schema gives every type, the sticky defaults and the points cap', () => {
-  assert.deepEqual(ELEMENT_TYPES, ['stroke', 'rect', 'ellipse', 'line', 'arrow', 'text', 'sticky', 'image']);
+  assert.deepEqual(ELEMENT_TYPES, ['stroke', 'rect', 'ellipse', 'line', 'arrow', 'text', 'sticky', 'image', 'diamond', 'frame']);
   assert.equal(elementDefaults('sticky').fill, '#fff3a3');
   assert.equal(elementDefaults('sticky').w, 200);
   assert.equal(elementDefaults('arrow').arrowEnd, true);

@@ -7,8 +7,8 @@
 /** Tools and their keys, in toolbar order. */
 export const TOOL_KEYS = [
   ['select', 'V', '1'], ['hand', 'H', '2'], ['pen', 'P', '3'], ['rect', 'R', '4'],
-  ['ellipse', 'O', '5'], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
-  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''],
+  ['ellipse', 'O', '5'], ['diamond', 'D', ''], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
+  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['frame', 'F', ''], ['image', 'I', ''],
 ];
 
 /** Shortcuts other than tools, for the help overlay: [keys, description]. */
@@ -28,7 +28,7 @@ export const ACTION_HELP = [
   ['Shift 1', 'Zoom to fit'],
   ['Ctrl/⌘ 0', 'Zoom to 100%'],
   ['+  /  -', 'Zoom in / out'],
-  ['Double-click', 'Edit text or note'],
+  ['Double-click', 'Edit text or note; label a shape or arrow'],
   ['?', 'This help'],
 ];
 

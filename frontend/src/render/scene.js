@@ -2,9 +2,12 @@
  * Scene: plain, validated copies of the board's elements in paint order (z, id), refreshed once per
  * frame from the ids the document observer marked dirty. Painters and hit tests read the scene,
  * never the Y.Doc. `version` is the change counter painters memoize on.
+ * Connectors (lines, arrows) are routed here (render/routing.js): their El carries the drawn
+ * points, and a change to an element re-routes the connectors bound to it.
  */
 import * as Y from 'yjs';
-import { readElement } from './element.js';
+import { readElement, computeBounds } from './element.js';
+import { routeArrow } from './routing.js';
 import { compareZ } from '../doc/zorder.js';
 
 export class Scene {
@@ -22,6 +25,10 @@ export class Scene {
     this.version = 0;
     this._dirtyIds = new Set();
     this._orderDirty = true;
+    /** connector id -> the ids its two ends are bound to */
+    this._bindsOf = new Map();
+    /** element id -> ids of the connectors bound to it */
+    this._boundTo = new Map();
     for (const id of elements.keys()) this._dirtyIds.add(id);
     elements.observeDeep((events) => this._onEvents(events));
   }
@@ -36,9 +43,14 @@ export class Scene {
    */
   refresh() {
     if (this._dirtyIds.size === 0) return false;
+    for (const id of [...this._dirtyIds]) {
+      for (const connector of this._boundTo.get(id) ?? []) this._dirtyIds.add(connector);
+    }
+    const connectors = [];
     for (const id of this._dirtyIds) {
       const prev = this.byId.get(id);
       const el = readElement(id, this._elements.get(id));
+      this._indexBindings(id, el);
       if (el === null) {
         if (prev) {
           this.byId.delete(id);
@@ -48,8 +60,10 @@ export class Scene {
       }
       if (!prev || prev.z !== el.z) this._orderDirty = true;
       this.byId.set(id, el);
+      if (el.type === 'arrow' || el.type === 'line') connectors.push(el);
     }
     this._dirtyIds.clear();
+    for (const el of connectors) routeElement(el, this.byId);
     if (this._orderDirty) {
       this.ordered = [...this.byId.values()].sort(compareZ);
       this._orderDirty = false;
@@ -58,6 +72,24 @@ export class Scene {
     }
     this.version++;
     return true;
+  }
+
+  /** Ids of the connectors whose start or end is bound to element `id`. */
+  connectorsOf(id) {
+    return this._boundTo.get(id) ?? new Set();
+  }
+
+  _indexBindings(id, el) {
+    for (const target of this._bindsOf.get(id) ?? []) this._boundTo.get(target)?.delete(id);
+    this._bindsOf.delete(id);
+    if (!el || (el.type !== 'arrow' && el.type !== 'line')) return;
+    const targets = [el.startBindId, el.endBindId].filter(Boolean);
+    if (targets.length === 0) return;
+    this._bindsOf.set(id, targets);
+    for (const target of targets) {
+      if (!this._boundTo.has(target)) this._boundTo.set(target, new Set());
+      this._boundTo.get(target).add(id);
+    }
   }
 
   /** Elements whose bounds intersect `rect`, in paint order. */
@@ -99,4 +131,30 @@ export class Scene {
     }
     this._onDirty();
   }
+}
+
+/** Replace a connector's geometry by its route (world points, no rotation), if it has one. */
+function routeElement(el, byId) {
+  const route = routeArrow(el, (id) => byId.get(id));
+  if (!route) return;
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const [x, y] of route) {
+    minX = Math.min(minX, x);
+    minY = Math.min(minY, y);
+    maxX = Math.max(maxX, x);
+    maxY = Math.max(maxY, y);
+  }
+  el.storedX = el.x;
+  el.storedY = el.y;
+  el.x = minX;
+  el.y = minY;
+  el.w = maxX - minX;
+  el.h = maxY - minY;
+  el.angle = 0;
+  el.points = route.flatMap(([x, y]) => [x - minX, y - minY]);
+  el.routed = true;
+  el.bounds = computeBounds(el);
 }

@@ -28,6 +28,8 @@ import { createLineTool } from '../tools/line.js';
 import { createTextTool } from '../tools/text.js';
 import { createEraserTool } from '../tools/eraser.js';
 import { createHandTool } from '../tools/hand.js';
+import { createAttachments } from '../tools/attach.js';
+import { createFramesPanel, frameView } from './frames.js';
 import { loadIdentity, rememberBoard, rememberBoardTitle, saveIdentity } from './identity.js';
 import { createToolbar } from './toolbar.js';
 import { createStylePanel, STICKY_COLORS } from './stylepanel.js';
@@ -69,6 +71,8 @@ export function mountBoardPage(root, boardId) {
     stickyFill: elementDefaults('sticky').fill ?? STICKY_COLORS[0],
     arrowStart: elementDefaults('arrow').arrowStart ?? false,
     arrowEnd: elementDefaults('arrow').arrowEnd ?? true,
+    strokeStyle: rectDefaults.strokeStyle ?? 'solid',
+    routing: elementDefaults('arrow').routing ?? 'straight',
   };
   const stats = { paints: 0, overlayPaints: 0, lastPaintMs: 0, drawn: 0, skipped: 0, frameMs: [] };
   let rafId = 0;
@@ -129,12 +133,16 @@ export function mountBoardPage(root, boardId) {
     },
     tolerance: () => 6 / camera.zoom,
   };
+  app.attach = createAttachments(app);
+  board.beforeRemove = (ids) => app.attach.detachFrom(ids);
   const tools = {
     select: createSelectTool(app),
     hand: createHandTool(app),
     pen: createPenTool(app),
     rect: createShapeTool(app, 'rect'),
     ellipse: createShapeTool(app, 'ellipse'),
+    diamond: createShapeTool(app, 'diamond'),
+    frame: createShapeTool(app, 'frame'),
     line: createLineTool(app, 'line'),
     arrow: createLineTool(app, 'arrow'),
     text: createTextTool(app, 'text'),
@@ -150,6 +158,13 @@ export function mountBoardPage(root, boardId) {
   });
   const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
   const help = createHelp();
+  const framesPanel = createFramesPanel({
+    onPick: (f) => {
+      camera.fit(frameView(f), 0);
+      stopFollowing();
+      requestFrame();
+    },
+  });
   const topbar = createTopbar({
     boardId,
     readOnly,
@@ -185,7 +200,7 @@ export function mountBoardPage(root, boardId) {
     unsentUpdate: () => conn.unsentUpdate(),
     boardJson: () => boardAsJson(doc),
   });
-  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el]));
+  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el, framesPanel.el]));
   applyTheme();
   topbar.setTheme(isDark());
 
@@ -357,6 +372,7 @@ export function mountBoardPage(root, boardId) {
       publishView();
     }
     if (sceneChanged) updateStylePanel();
+    if (sceneChanged) framesPanel.update(scene);
     paintedCamera = camera.version;
     stats.frameMs.push(performance.now() - started);
     if (stats.frameMs.length > FRAME_SAMPLES) stats.frameMs.shift();
@@ -430,7 +446,8 @@ export function mountBoardPage(root, boardId) {
     const current = first
       ? { ...style, stroke: first.stroke, fill: first.fill, strokeWidth: first.strokeWidth, opacity: first.opacity,
         fontSize: first.fontSize, align: first.align, arrowStart: first.arrowStart, arrowEnd: first.arrowEnd,
-        stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill }
+        stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill,
+        strokeStyle: first.strokeStyle, routing: first.routing }
       : style;
     const arrowheads = current.arrowStart ? (current.arrowEnd ? 'both' : 'start') : current.arrowEnd ? 'end' : 'none';
     const shown = { ...current, arrowheads };
@@ -460,6 +477,7 @@ export function mountBoardPage(root, boardId) {
           delete p.arrowStart;
           delete p.arrowEnd;
         }
+        if (el.type !== 'arrow' && el.type !== 'line') delete p.routing;
         // A text element's box follows its content (a sticky note wraps inside its own box).
         if (el.type === 'text' && 'fontSize' in p) Object.assign(p, measureText(measureCtx, el.text || ' ', p.fontSize));
         patches.push([id, p]);
