@@ -20,8 +20,10 @@ from backend.board_model import (
     validate_board_json,
 )
 from backend.export import export_board
+from backend.export.__main__ import main
 from backend.export.svg import render_svg
 from backend.resources import shared_file
+from tests.export_helpers import load_import_script
 
 FIXTURES = json.loads(shared_file("fixtures/routing.json").read_text(encoding="utf-8"))
 SVG = "{http://www.w3.org/2000/svg}"
@@ -139,3 +141,20 @@ def test_svg_draws_labels_diamonds_stroke_styles_and_frames():
     assert arrow.find(f"{SVG}path[@data-role='arrowhead-end']").get("stroke-dasharray") is None
     name = group(svg, "frame1").find(f"{SVG}text[@data-role='frame-name']")
     assert name.text == 'Slide <1> & "intro"'
+
+
+def test_the_export_script_exports_one_frame_and_names_a_missing_one(tmp_path, capsys):
+    source = tmp_path / "board.json"
+    source.write_text(json.dumps(every_v2_field_board()))
+    url = f"sqlite+aiosqlite:///{tmp_path}/boards.db"
+    assert load_import_script().main([str(source), "--board", "diagram", "--db", url]) == 0
+    out = tmp_path / "frame.svg"
+    assert main(["--db", url, "--board", "diagram", "--format", "svg", "--frame", "frame1",
+                 "--out", str(out)]) == 0
+    root = ET.fromstring(out.read_text().split("\n", 1)[1])
+    assert root.get("viewBox") == "-50 -50 700 400"
+    assert {g.get("data-id") for g in root.iter(SVG + "g")} == {"frame1", "box1", "dia1",
+                                                                "arrow1"}
+    assert main(["--db", url, "--board", "diagram", "--format", "svg", "--frame", "nope",
+                 "--out", str(tmp_path / "x.svg")]) == 1
+    assert "no frame 'nope'" in capsys.readouterr().err
