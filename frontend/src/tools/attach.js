@@ -71,8 +71,16 @@ export function createAttachments(app) {
   return {
     bindFields,
 
-    /** The element an end at (x, y) would bind to (for highlighting), or null. */
+    /** The element an end at (x, y) would bind to, or null. */
     targetAt,
+
+    /** Show (on the overlay) which shape an end dragged to (x, y) would bind to; null clears. */
+    hint(x, y, excludeId) {
+      const id = x === null ? null : targetAt(x, y, excludeId)?.id ?? null;
+      if (app.overlayState.bindTarget === id) return;
+      app.overlayState.bindTarget = id;
+      app.requestOverlay();
+    },
 
     /** Free one end of a connector before it is dragged, leaving it where it is drawn. */
     freeEnd(id, end) {
@@ -82,6 +90,7 @@ export function createAttachments(app) {
 
     /** Bind (or leave free) the end of connector `id` just dropped at (x, y). */
     dropEnd(id, end, x, y) {
+      this.hint(null);
       board.update([[id, bindFields(end, x, y, id)]]);
     },
 

@@ -50,6 +50,7 @@ export function createLineTool(app, type) {
       if (!drag) return;
       const { points, box } = geometry(e);
       app.board.setPoints(drag.id, points, box);
+      app.attach?.hint(box.x + points[2], box.y + points[3], drag.id);
     },
     onPointerUp(e) {
       if (!drag) return;
@@ -68,6 +69,7 @@ export function createLineTool(app, type) {
     },
     onExit() {
       drag = null;
+      app.attach?.hint(null);
     },
   };
 }

@@ -92,6 +92,7 @@ export function createSelectTool(app) {
         resize(app, state, e);
       } else if (state.kind === 'endpoint') {
         moveEndpoint(app, state, e);
+        app.attach?.hint(e.x, e.y, state.el.id);
       } else if (state.kind === 'rotating') {
         let angle = state.el.angle + Math.atan2(e.y - state.c.y, e.x - state.c.x) - state.start;
         if (e.shift) angle = Math.round(angle / ROTATE_SNAP) * ROTATE_SNAP;

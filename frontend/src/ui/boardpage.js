@@ -103,7 +103,7 @@ export function mountBoardPage(root, boardId) {
   });
   const selection = new Set();
   const measureCtx = document.createElement('canvas').getContext('2d');
-  const overlayState = { marquee: null, eraserTrail: [] };
+  const overlayState = { marquee: null, eraserTrail: [], bindTarget: null };
   let following = null;
   /** Where the pointer is on the board (world units), null while it is elsewhere. */
   let pointerWorld = null;
@@ -360,7 +360,7 @@ export function mountBoardPage(root, boardId) {
     if (overlayDirty) {
       paintOverlay(overlayCtx, {
         scene, camera, dpr: devicePixelRatio || 1, selection,
-        marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail,
+        marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail, bindTarget: overlayState.bindTarget,
         peers: presence.others(), showHandles: tool === tools.select && !editor.editingId && !readOnly,
       });
       stats.overlayPaints++;
