@@ -187,6 +187,17 @@ def normalize_meta(raw: dict[str, Any], model: BoardModel | None = None) -> dict
     return out
 
 
+def upgrade_export(data: dict[str, Any], model: BoardModel | None = None) -> dict[str, Any]:
+    """A valid JSON export form written by an older schema version, as this version exports the
+    same board: meta and every element read through today's tolerance rules, so a field added
+    since takes its default and nothing else changes (shared/BOARD.md, "Migration from
+    version 1"). Elements that cannot be drawn are left out, as export leaves them out."""
+    model = model or load_model()
+    elements = (normalize_element(e["id"], e, model) for e in data["elements"])
+    return {"schemaVersion": model.version, "meta": normalize_meta(data.get("meta", {}), model),
+            "elements": [e for e in elements if e is not None]}
+
+
 def validate_board_json(data: Any, model: BoardModel | None = None) -> list[Violation]:
     """Schema violations of an import file (empty list = valid), first by document order.
 

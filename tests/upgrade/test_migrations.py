@@ -48,6 +48,7 @@ from tests.upgrade.fixture_data import (
     create_pg_database,
     drop_pg_database,
     expected_everything,
+    expected_export,
     psql,
     restore_pg_dump,
     stored_everything,
@@ -354,7 +355,7 @@ async def _check_upgraded_server(url: str, tmp_path: Path) -> None:
             for role in ("edit", "view"):
                 response = await client.fetch(
                     export, headers={"Authorization": f"Bearer {board['tokens'][role]}"})
-                assert json.loads(response.body) == board["export"]
+                assert json.loads(response.body) == expected_export(board_id)
             for revoked in board["tokens"]["revoked"]:
                 with pytest.raises(HTTPClientError) as refused:
                     await client.fetch(export, headers={"Authorization": f"Bearer {revoked}"})
