@@ -70,11 +70,18 @@ FILL_JS = """async () => {
   const spokes = [];
   for (let k = 0; k < 50; k++) {
     const a = (k / 50) * 2 * Math.PI;
-    spokes.push({ type: 'rect', x: -2940 + 380 * Math.cos(a) - 20, y: 40 + 380 * Math.sin(a) - 15, w: 40, h: 30 });
+    spokes.push({ type: 'rect', x: -2960 + 380 * Math.cos(a), y: 25 + 380 * Math.sin(a),
+      w: 40, h: 30 });
   }
   const spokeIds = board.createMany(spokes);
-  board.createMany(spokeIds.map((id) => ({ type: 'arrow', x: -2940, y: 40, points: [0, 0, 10, 10],
-    startBindId: hub, endBindId: id })));
+  // Stored points as drawn at creation (what a frontend that ignores bindings shows).
+  board.createMany(spokeIds.map((id, k) => {
+    const a = (k / 50) * 2 * Math.PI;
+    const [sx, sy] = [-2940 + 70 * Math.cos(a), 40 + 70 * Math.sin(a)];
+    const [ex, ey] = [-2940 + 360 * Math.cos(a), 40 + 360 * Math.sin(a)];
+    return { type: 'arrow', x: sx, y: sy, points: [0, 0, ex - sx, ey - sy], startBindId: hub,
+      endBindId: id };
+  }));
 }"""
 
 PAN_JS = """async (steps) => {
@@ -102,6 +109,10 @@ def drag_frames(page, world_x: float, world_y: float, steps: int = 60) -> list[f
         page.evaluate("window.syncboard.painted()")
     times = page.evaluate("[...window.syncboard.stats.frameMs]")
     page.mouse.up()
+    moved = page.evaluate(f"""() => window.syncboard.scene.ordered.some((e) => e.type === 'rect'
+        && Math.abs(e.x + e.w / 2 - {world_x} - {3 * steps}) < 1
+        && Math.abs(e.y + e.h / 2 - {world_y} - {2 * steps}) < 1)""")
+    assert moved, "the dragged box did not move with the mouse"
     return times
 
 
@@ -118,7 +129,7 @@ def run_once(server: ServerProcess, browser) -> dict[str, float]:
     page = ctx.new_page()
     started = time.perf_counter()
     page.goto(f"{server.base_url}/b/{board_id}")
-    page.wait_for_function("() => window.syncboard?.board.elements.size >= 10152", timeout=120000)
+    page.wait_for_function("() => window.syncboard?.board.elements.size >= 10102", timeout=120000)
     page.evaluate("window.syncboard.painted()")
     load_s = time.perf_counter() - started
     page.keyboard.press("Shift+!")

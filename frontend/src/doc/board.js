@@ -12,6 +12,14 @@ import { elementDefaults, MAX_POINT_NUMBERS, SCHEMA_VERSION } from './schema.js'
 /** Types whose `label` is a Y.Text (schema 2), as render/element.js reads them. */
 const LABEL_TYPES = new Set(['rect', 'ellipse', 'diamond', 'line', 'arrow']);
 
+/**
+ * Schema-2 fields left out of a new element while they hold their default (readers apply the
+ * default to a missing field): with them a 10,000-element board's document grew by about half.
+ */
+const SPARSE_FIELDS = new Set(['strokeStyle', 'frameId', 'startBindId', 'startAnchorX', 'startAnchorY',
+  'endBindId', 'endAnchorX', 'endAnchorY', 'routing']);
+const SPARSE_LABEL_FIELDS = new Set(['fontSize', 'align']);
+
 /** Transaction origin of every local edit; the UndoManager tracks only this origin. */
 export const LOCAL_ORIGIN = 'syncboard-local';
 
@@ -288,9 +296,12 @@ export class Board {
 
   _buildElement(type, fields, z) {
     const element = new Y.Map();
-    const values = { ...elementDefaults(type), ...fields, type, z, createdBy: this._currentUser() };
+    const defaults = elementDefaults(type);
+    const values = { ...defaults, ...fields, type, z, createdBy: this._currentUser() };
     for (const [key, value] of Object.entries(values)) {
       if (key === 'id' || value === undefined) continue;
+      const sparse = SPARSE_FIELDS.has(key) || (LABEL_TYPES.has(type) && SPARSE_LABEL_FIELDS.has(key));
+      if (sparse && value === defaults[key]) continue;
       if (key === 'points') {
         const points = new Y.Array();
         points.push(Array.from(value).slice(0, MAX_POINT_NUMBERS));

@@ -164,6 +164,11 @@ export function mountBoardPage(root, boardId) {
       stopFollowing();
       requestFrame();
     },
+    onRename: readOnly ? null : (f) => {
+      const name = prompt('Frame name', f.name);
+      if (name !== null) board.update([[f.id, { name: name.trim().slice(0, 200) }]]);
+    },
+    onExport: (f) => downloadExport(boardId, 'svg', token, { frame: f.id }).catch((error) => toast(error.message, 'error')),
   });
   const topbar = createTopbar({
     boardId,

@@ -1,15 +1,18 @@
 /**
  * The Frames navigator: a list of the board's frames (top to bottom, then left to right, as
- * slides are read); a click zooms the view to that frame. Hidden while the board has none.
+ * slides are read); a click zooms the view to that frame, the buttons beside it rename it or
+ * download it alone as SVG. Hidden while the board has none.
  */
 import { h } from './dom.js';
 
 const FIT_PADDING_PX = 24;
 
 /**
- * @param {{onPick: (frame: {id: string, x: number, y: number, w: number, h: number}) => void}} handlers
+ * @typedef {{id: string, name: string, x: number, y: number, w: number, h: number}} FrameInfo
+ * @param {{onPick: (frame: FrameInfo) => void, onRename: ((frame: FrameInfo) => void) | null,
+ *          onExport: (frame: FrameInfo) => void}} handlers `onRename` null: a view-only board
  */
-export function createFramesPanel({ onPick }) {
+export function createFramesPanel({ onPick, onRename, onExport }) {
   const list = h('div.frames-list');
   const el = h('nav.frames-panel.panel', { 'aria-label': 'Frames', hidden: true }, [h('h3', {}, ['Frames']), list]);
   let shown = '';
@@ -23,10 +26,18 @@ export function createFramesPanel({ onPick }) {
       if (key === shown) return;
       shown = key;
       el.hidden = frames.length === 0;
-      list.replaceChildren(...frames.map((frame) => h('button', {
-        type: 'button', title: `Zoom to ${frame.name || 'frame'}`, dataset: { frameId: frame.id },
-        onclick: () => onPick(frame),
-      }, [frame.name || 'Untitled frame'])));
+      list.replaceChildren(...frames.map((frame) => h('div.frame-row', { dataset: { frameId: frame.id } }, [
+        h('button.frame-name', {
+          type: 'button', title: `Zoom to ${frame.name || 'frame'}`, onclick: () => onPick(frame),
+        }, [frame.name || 'Untitled frame']),
+        onRename && h('button.frame-rename', {
+          type: 'button', title: 'Rename frame', 'aria-label': 'Rename frame', onclick: () => onRename(frame),
+        }, ['✎']),
+        h('button.frame-export', {
+          type: 'button', title: 'Download this frame as SVG', 'aria-label': 'Download frame as SVG',
+          onclick: () => onExport(frame),
+        }, ['⤓']),
+      ])));
     },
   };
 }
