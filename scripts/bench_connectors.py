@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
 from project_venv import use_project_venv  # noqa: E402  (stdlib only)
 
-use_project_venv("requirements.txt")  # before any third-party import
+use_project_venv("requirements.txt", "requirements-dev.txt")  # playwright is a dev dependency
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
