@@ -107,3 +107,20 @@ test('moving a connector alone unbinds it where it is drawn; moving a frame move
   app.attach.settle([a]); // its centre (650, 50) is now outside the frame
   assert.equal(board.get(a).get('frameId'), '');
 });
+
+test('a target removed without unbinding (an undo, an older client) is repaired where it was drawn', () => {
+  const { board, scene } = setup();
+  scene.onOrphaned = (patches) => board.repairConnectors(patches);
+  const a = board.create('rect', { x: 0, y: 0, w: 100, h: 100 });
+  const b = board.create('rect', { x: 300, y: 0, w: 100, h: 100 });
+  const arrow = board.create('arrow', { x: 0, y: 0, points: [0, 0, 10, 10], startBindId: a, endBindId: b });
+  board.update([[b, { y: 200 }]]);
+  const before = drawn(scene, arrow);
+  const undoSteps = board.undoManager.undoStack.length;
+  board.elements.delete(b); // what an older client's delete or an undo does: no unbinding
+  scene.refresh(); // sees the target gone, writes the repair
+  assert.equal(board.get(arrow).get('endBindId'), '');
+  assert.equal(board.get(arrow).get('startBindId'), a);
+  near(drawn(scene, arrow), before);
+  assert.equal(board.undoManager.undoStack.length, undoSteps); // not this user's edit to undo
+});

@@ -26,6 +26,9 @@ export const LOCAL_ORIGIN = 'syncboard-local';
 /** Origin of automatic writes (meta initialisation) that undo must not revert. */
 const INIT_ORIGIN = 'syncboard-init';
 
+/** Origin of repairs this client makes for everyone (an orphaned connector): never undone. */
+const REPAIR_ORIGIN = 'syncboard-repair';
+
 /**
  * Undo steps are cut by gestures, never by time: inside `beginGesture()` / `endGesture()` every
  * write joins one step however long the gesture takes; outside one, each write is its own step.
@@ -188,6 +191,15 @@ export class Board {
    */
   patchConnectors(patches) {
     this.transact(() => this._patchConnectors(patches));
+  }
+
+  /**
+   * `patchConnectors` for a repair of what another change left behind (a connector whose
+   * target vanished): not this user's edit, so undo skips it. Nothing on a view-only board.
+   */
+  repairConnectors(patches) {
+    if (this.readOnly || patches.length === 0) return;
+    this.doc.transact(() => this._patchConnectors(patches), REPAIR_ORIGIN);
   }
 
   _patchConnectors(patches) {

@@ -29,6 +29,13 @@ export class Scene {
     this._bindsOf = new Map();
     /** element id -> ids of the connectors bound to it */
     this._boundTo = new Map();
+    /**
+     * Called after a refresh with connector patches ([id, {points, fields}]) for connectors
+     * whose target disappeared without them being unbound (an undo, an older client): they keep
+     * the ends they were drawn with. The page writes them (the renderer never writes).
+     * @type {((patches: Array<[string, {points: number[], fields: Record<string, any>}]>) => void) | null}
+     */
+    this.onOrphaned = null;
     for (const id of elements.keys()) this._dirtyIds.add(id);
     elements.observeDeep((events) => this._onEvents(events));
   }
@@ -45,6 +52,14 @@ export class Scene {
     if (this._dirtyIds.size === 0) return false;
     for (const id of [...this._dirtyIds]) {
       for (const connector of this._boundTo.get(id) ?? []) this._dirtyIds.add(connector);
+    }
+    const orphaned = new Map();
+    for (const id of this._dirtyIds) {
+      if (this._elements.get(id) instanceof Y.Map || !this.byId.has(id)) continue;
+      for (const connector of this._boundTo.get(id) ?? []) {
+        const prev = this.byId.get(connector);
+        if (prev?.routed) orphaned.set(connector, prev);
+      }
     }
     const connectors = [];
     for (const id of this._dirtyIds) {
@@ -71,6 +86,7 @@ export class Scene {
       this.ordered = this.ordered.map((el) => this.byId.get(el.id));
     }
     this.version++;
+    if (orphaned.size > 0 && this.onOrphaned) this.onOrphaned(orphanPatches(orphaned, this.byId));
     return true;
   }
 
@@ -157,4 +173,21 @@ function routeElement(el, byId) {
   el.points = route.flatMap(([x, y]) => [x - minX, y - minY]);
   el.routed = true;
   el.bounds = computeBounds(el);
+}
+
+/** Patches that leave connectors whose target is gone where they were last drawn, unbound. */
+function orphanPatches(orphaned, byId) {
+  const patches = [];
+  for (const [id, prev] of orphaned) {
+    const now = byId.get(id);
+    if (!now) continue;
+    const fields = {};
+    for (const end of ['start', 'end']) {
+      const target = now[`${end}BindId`];
+      if (target && !byId.has(target)) fields[`${end}BindId`] = '';
+    }
+    if (Object.keys(fields).length === 0) continue;
+    patches.push([id, { points: prev.points, fields: { x: prev.x, y: prev.y, w: prev.w, h: prev.h, angle: 0, ...fields } }]);
+  }
+  return patches;
 }

@@ -147,27 +147,14 @@ const PAINTERS = {
     ctx.stroke(memo(el, 'path', () => polyline(el.x, el.y, el.points)));
   },
   arrow(ctx, el) {
-    ctx.stroke(memo(el, 'path', () => polyline(el.x, el.y, el.points)));
-    const heads = memo(el, 'heads', () => {
-      const p = new Path2D();
-      const pts = el.points;
-      const n = pts.length;
-      const size = Math.max(10, el.strokeWidth * 4);
-      if (el.arrowEnd && n >= 4) {
-        arrowHead(p, el.x + pts[n - 4], el.y + pts[n - 3], el.x + pts[n - 2], el.y + pts[n - 1], size);
-      }
-      if (el.arrowStart && n >= 4) {
-        arrowHead(p, el.x + pts[2], el.y + pts[3], el.x + pts[0], el.y + pts[1], size);
-      }
-      return p;
-    });
-    if (el.strokeStyle === 'solid') {
-      ctx.stroke(heads);
+    if (el.strokeStyle === 'solid') { // one path, one stroke call: line and heads together
+      ctx.stroke(memo(el, 'path', () => arrowHeads(polyline(el.x, el.y, el.points), el)));
       return;
     }
+    ctx.stroke(memo(el, 'path', () => polyline(el.x, el.y, el.points)));
     ctx.save();
     ctx.setLineDash(NO_DASH); // arrowheads are always solid
-    ctx.stroke(heads);
+    ctx.stroke(memo(el, 'heads', () => arrowHeads(new Path2D(), el)));
     ctx.restore();
   },
   diamond(ctx, el, _resources, ink) {
@@ -315,6 +302,18 @@ function polyline(ox, oy, pts) {
     else p.lineTo(ox + pts[i], oy + pts[i + 1]);
   }
   return p;
+}
+
+/** Add an arrow's heads (as its arrowStart/arrowEnd say) to `path`; returns the path. */
+function arrowHeads(path, el) {
+  const pts = el.points;
+  const n = pts.length;
+  const size = Math.max(10, el.strokeWidth * 4);
+  if (el.arrowEnd && n >= 4) {
+    arrowHead(path, el.x + pts[n - 4], el.y + pts[n - 3], el.x + pts[n - 2], el.y + pts[n - 1], size);
+  }
+  if (el.arrowStart && n >= 4) arrowHead(path, el.x + pts[2], el.y + pts[3], el.x + pts[0], el.y + pts[1], size);
+  return path;
 }
 
 function arrowHead(path, fromX, fromY, toX, toY, size) {

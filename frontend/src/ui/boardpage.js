@@ -135,6 +135,7 @@ export function mountBoardPage(root, boardId) {
   };
   app.attach = createAttachments(app);
   board.beforeRemove = (ids) => app.attach.detachFrom(ids);
+  scene.onOrphaned = (patches) => board.repairConnectors(patches);
   const tools = {
     select: createSelectTool(app),
     hand: createHandTool(app),
