@@ -115,6 +115,12 @@ class Presence:
         """Removed ids whose clock is still remembered."""
         return len(self._gone)
 
+    def owner_of(self, client_id: int) -> Hashable | None:
+        """The peer whose presence uses ``client_id`` now (``REMOTE``: another process's),
+        or None."""
+        present = self._present.get(client_id)
+        return None if present is None else present.owner
+
     def apply(self, payload: bytes, peer: Hashable, now_ms: float | None = None) -> Applied:
         """Apply one awareness update from ``peer`` (at ``now_ms``, default: now).
 

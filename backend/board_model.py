@@ -50,6 +50,8 @@ class FieldRule:
     choices: tuple[Any, ...] | None = None
     item_minimum: float | None = None
     item_maximum: float | None = None
+    item_kind: str | None = None
+    item_pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,17 +189,6 @@ def normalize_meta(raw: dict[str, Any], model: BoardModel | None = None) -> dict
     return out
 
 
-def upgrade_export(data: dict[str, Any], model: BoardModel | None = None) -> dict[str, Any]:
-    """A valid JSON export form written by an older schema version, as this version exports the
-    same board: meta and every element read through today's tolerance rules, so a field added
-    since takes its default and nothing else changes (shared/BOARD.md, "Migration from
-    version 1"). Elements that cannot be drawn are left out, as export leaves them out."""
-    model = model or load_model()
-    elements = (normalize_element(e["id"], e, model) for e in data["elements"])
-    return {"schemaVersion": model.version, "meta": normalize_meta(data.get("meta", {}), model),
-            "elements": [e for e in elements if e is not None]}
-
-
 def validate_board_json(data: Any, model: BoardModel | None = None) -> list[Violation]:
     """Schema violations of an import file (empty list = valid), first by document order.
 
@@ -261,6 +252,8 @@ def _rule(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> FieldRule:
         pattern=re.compile(pattern) if pattern else None,
         choices=tuple(prop["enum"]) if "enum" in prop else None,
         item_minimum=items.get("minimum"), item_maximum=items.get("maximum"),
+        item_kind=items.get("type"),
+        item_pattern=re.compile(items["pattern"]) if "pattern" in items else None,
     )
 
 
@@ -282,7 +275,8 @@ def _read_field(rule: FieldRule, value: Any) -> Any:
     if rule.kind == "enum":
         return value if isinstance(value, str) and value in (rule.choices or ()) else rule.default
     if rule.kind == "array":
-        return _read_points(rule, value)
+        return _read_strings(rule, value) if rule.item_kind == "string" else \
+            _read_points(rule, value)
     if not isinstance(value, str):
         return rule.default
     if rule.pattern is not None:
@@ -305,6 +299,20 @@ def _read_points(rule: FieldRule, value: Any) -> list[float | int]:
             out.append(_number(min(max(py, low), high)))
             if len(out) >= 2 * pairs:
                 break
+    return out
+
+
+def _read_strings(rule: FieldRule, value: Any) -> list[str]:
+    """A list of strings (``groupIds``): only the first ``maxItems`` items are read (a hostile
+    list costs no more than a short one); of those, items of another type, not matching the item
+    pattern or repeating an earlier item are dropped."""
+    if not isinstance(value, list):
+        return []
+    out: list[str] = []
+    for item in value[:rule.max_items]:
+        if isinstance(item, str) and item not in out and \
+                (rule.item_pattern is None or rule.item_pattern.fullmatch(item)):
+            out.append(item)
     return out
 
 

@@ -234,10 +234,9 @@ class Settings:
         "boards).", check=_ws_path_problem)
     refuse_clock_squatting: bool = _option(
         False, "Close (1007) a connection whose update writes new clocks of a Yjs client id "
-        "another live connection writes, or deletes clocks nobody wrote yet (issue 18, clock "
-        "squatting). Off by default: after a server crash, clients that relay each other's "
-        "lost updates in their sync step 2 were refused in a loop under load (see "
-        "SECURITY.md).")
+        "that another live connection's presence uses (once that connection sent its sync "
+        "step 2), or deletes clocks nobody wrote yet (issue 18, clock squatting; "
+        "SECURITY.md). Off until the fault tests pass with it on under load.")
     behind_proxy: bool = _option(
         False, "Trust X-Forwarded-For / X-Real-Ip / X-Forwarded-Proto from a reverse proxy "
         "for client addresses and scheme.")

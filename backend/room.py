@@ -53,7 +53,7 @@ class Room:
         self.document = document
         self.presence = presence
         self.peers: set[Peer] = set()
-        self.clock_owners = ClockOwners() if refuse_clock_squatting else None
+        self.clock_owners = ClockOwners(presence.owner_of) if refuse_clock_squatting else None
         self.unload_task: asyncio.Task | None = None
         self._writer = writer
         self._broker = broker
@@ -151,6 +151,8 @@ class Room:
                 self._check_size_cap(frame.payload)
                 if self.document.apply_update(frame.payload, summary):
                     self._accept_update(frame.payload)
+                if self.clock_owners is not None and frame.sync_type == SyncType.STEP2:
+                    self.clock_owners.synced(peer)
         elif frame.message_type == MessageType.AWARENESS:
             applied = self.presence.apply(frame.payload, peer)
             self._warn_dropped_presence(peer, applied)

@@ -236,22 +236,29 @@ def test_counts_are_bounded():
 
 
 def test_clock_owners_refuse_squatting_and_allow_reconnects():
-    owners, board = ClockOwners(), TypeDepths()
-    alice, mallory = object(), object()
+    alice, mallory, bob = object(), object(), object()
+    presence = {7: alice}
+    owners, board = ClockOwners(presence.get), TypeDepths()
     first = check_update(y.Update().add(7, 0, [y.string_item("ab", parent="t")]).encode(),
                          board)
     owners.admit(alice, first, board)
     board.record(first)
     squat = check_update(y.Update().add(7, 2, [y.gc(100)]).encode(), board)
+    owners.admit(mallory, squat, board)  # alice has not sent her step 2 yet: a relay
+    owners.synced(alice)
     with pytest.raises(CloseConnection, match="clock squatting"):
         owners.admit(mallory, squat, board)
+    owners.admit(alice, squat, board)  # her own id
     resent = check_update(y.Update().add(7, 0, [y.string_item("ab", parent="t")]).encode(),
                           board)
     owners.admit(mallory, resent, board)  # clocks the board holds: harmless
+    unowned = check_update(y.Update().add(8, 0, [y.gc(5)]).encode(), board)
+    owners.admit(mallory, unowned, board)  # nobody's presence uses 8
     future_delete = check_update(y.Update().delete(7, 2, 50).encode(), board)
     with pytest.raises(CloseConnection, match="has written only 2"):
         owners.admit(alice, future_delete, board)
     owners.admit(alice, check_update(y.Update().delete(7, 0, 2).encode(), board), board)
-    owners.release(alice)
-    owners.admit(mallory, squat, board)  # alice left: her id may come back on any socket
-    assert owners.owned_by(mallory) == {7}
+    owners.synced(bob)
+    owners.release(alice)  # she left: the presence store forgets her ids too
+    del presence[7]
+    owners.admit(mallory, squat, board)  # her id may come back on any socket

@@ -46,9 +46,9 @@ from tests.upgrade.fixture_data import (
     TEST_HEAD,
     copy_sqlite_fixture,
     create_pg_database,
+    current_form,
     drop_pg_database,
     expected_everything,
-    expected_export,
     psql,
     restore_pg_dump,
     stored_everything,
@@ -355,7 +355,7 @@ async def _check_upgraded_server(url: str, tmp_path: Path) -> None:
             for role in ("edit", "view"):
                 response = await client.fetch(
                     export, headers={"Authorization": f"Bearer {board['tokens'][role]}"})
-                assert json.loads(response.body) == expected_export(board_id)
+                assert json.loads(response.body) == current_form(board["export"])
             for revoked in board["tokens"]["revoked"]:
                 with pytest.raises(HTTPClientError) as refused:
                     await client.fetch(export, headers={"Authorization": f"Bearer {revoked}"})

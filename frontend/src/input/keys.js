@@ -23,6 +23,11 @@ export const ACTION_HELP = [
   [']  /  [', 'Bring forward / send backward'],
   ['Ctrl/⌘ ]  /  [', 'Bring to front / send to back'],
   ['Arrow keys (Shift)', 'Nudge selection 1 px (10 px)'],
+  ['Ctrl/⌘ G  /  Ctrl/⌘ Shift G', 'Group / ungroup (double-click enters a group)'],
+  ['Ctrl/⌘ Shift L', 'Lock / unlock selection'],
+  ["Ctrl/⌘ '", 'Show / hide the grid'],
+  ['Alt while dragging', 'No snapping'],
+  ['Shift while resizing / rotating', 'Keep proportions / turn in 15° steps'],
   ['Space + drag, middle drag', 'Pan'],
   ['Wheel, Ctrl/⌘ + wheel, pinch', 'Zoom'],
   ['Shift 1', 'Zoom to fit'],
@@ -56,6 +61,9 @@ export function attachKeys(actions) {
     else if (mod && key === ']') actions.bringToFront();
     else if (mod && key === '[') actions.sendToBack();
     else if (mod && key === '0') actions.zoomReset();
+    else if (mod && lower === 'g') actions.arrange(event.shiftKey ? 'ungroup' : 'group');
+    else if (mod && event.shiftKey && lower === 'l') actions.arrange('lock');
+    else if (mod && key === "'") actions.arrange('grid');
     else if (mod) handled = false;
     else if (key === 'Delete' || key === 'Backspace') actions.deleteSelection();
     else if (key === 'Escape') actions.escape();

@@ -58,6 +58,8 @@ export function hasPoints(type) {
  * @property {boolean} routed whether `points` were derived by routing (render/routing.js)
  * @property {number} [storedX] a routed connector's stored x (its x is then its route's)
  * @property {number} [storedY]
+ * @property {string[]} groupIds group ids, innermost first (shared/BOARD.md, groups and locks)
+ * @property {boolean} locked
  * @property {{minX: number, minY: number, maxX: number, maxY: number}} bounds world AABB
  * @property {Record<string, any>} cache painter memo (paths, wrapped lines), dropped on change
  */
@@ -107,6 +109,8 @@ export function readElement(id, ymap) {
     endAnchorY: unit(ymap.get('endAnchorY')),
     routing: oneOf(ymap.get('routing'), ROUTINGS, 'straight'),
     routed: false,
+    groupIds: readGroupIds(ymap.get('groupIds')),
+    locked: ymap.get('locked') === true,
     bounds: { minX: 0, minY: 0, maxX: 0, maxY: 0 },
     cache: {},
   };
@@ -223,6 +227,19 @@ function refId(value) {
 /** A 0..1 anchor coordinate, clamped; 0.5 when missing or not finite. */
 function unit(value) {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0.5;
+}
+
+/** Most group ids kept per element (the schema's maxItems of `groupIds`). */
+const MAX_GROUP_IDS = 32;
+
+/** `groupIds` as the tolerance rule reads it: of the first 32 items, the url-safe ids, no repeats. */
+function readGroupIds(raw) {
+  if (!Array.isArray(raw)) return [];
+  const out = [];
+  for (const item of raw.slice(0, MAX_GROUP_IDS)) {
+    if (typeof item === 'string' && ID_RE.test(item) && !out.includes(item)) out.push(item);
+  }
+  return out;
 }
 
 function finite(value, fallback) {

@@ -51,7 +51,7 @@ export function paintOverlay(ctx, input) {
   }
   if (showHandles && selection.size === 1) {
     const el = scene.byId.get([...selection][0]);
-    if (el) paintHandles(ctx, el, camera);
+    if (el && !el.locked) paintHandles(ctx, el, camera);
   }
   const target = input.bindTarget ? scene.byId.get(input.bindTarget) : null;
   if (target) outline(ctx, cornersOf(target).map(toScreen), ACCENT, 3, []); // where an arrow end binds

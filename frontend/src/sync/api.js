@@ -51,16 +51,16 @@ export async function createBoard() {
  * Download the server exporter's rendering of a board (svg, png or json) as a file.
  * Fetched with the token header, then saved from a blob URL.
  */
-export async function downloadExport(boardId, format, token, { frame = null } = {}) {
-  const query = frame ? `?frame=${encodeURIComponent(frame)}` : '';
-  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${query}`, {
+export async function downloadExport(boardId, format, token, query = {}) {
+  const search = new URLSearchParams(query).toString();
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${search ? `?${search}` : ''}`, {
     headers: authHeaders(token),
   });
   await ensureOk(response, 'export');
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
   link.href = url;
-  link.download = frame ? `board-${boardId}-frame-${frame}.${format}` : `board-${boardId}.${format}`;
+  link.download = query.frame ? `board-${boardId}-frame-${query.frame}.${format}` : `board-${boardId}.${format}`;
   document.body.append(link);
   link.click();
   link.remove();

@@ -103,7 +103,9 @@ export function createAttachments(app) {
       scene.refresh();
       for (const id of [...origins.keys()]) {
         if (scene.byId.get(id)?.type !== 'frame') continue;
-        for (const el of heldBy(id)) if (!origins.has(el.id)) origins.set(el.id, { x: el.x, y: el.y });
+        for (const el of heldBy(id)) {
+          if (!origins.has(el.id) && !el.locked) origins.set(el.id, { x: el.x, y: el.y }); // locked stay
+        }
       }
       const patches = [];
       for (const id of origins.keys()) {

@@ -1,10 +1,12 @@
 /**
- * Rectangle, ellipse, diamond and frame tools: drag out a box (shift: square, alt: from the centre); a plain click
- * places a default-sized shape. The shape is written live while dragging; then the select tool
- * takes over with the new shape selected. A new shape joins the frame its centre is in; a new
- * frame adopts the free elements inside it (tools/attach.js).
+ * Rectangle, ellipse, diamond and frame tools: drag out a box (shift: square, alt: from the
+ * centre); a plain click places a default-sized shape. The shape is written live while dragging; then the select tool
+ * takes over with the new shape selected. With the board's grid on, corners land on it. A new
+ * shape joins the frame its centre is in; a new frame adopts the free elements inside it
+ * (tools/attach.js).
  */
 import { elementDefaults } from '../doc/schema.js';
+import { onGrid } from './transform.js';
 
 const DEFAULT_W = 160;
 const DEFAULT_H = 100;
@@ -41,7 +43,8 @@ export function createShapeTool(app, type) {
   return {
     name: type,
     cursor: 'crosshair',
-    onPointerDown(e) {
+    onPointerDown(event) {
+      const e = onGrid(app, event);
       const s = app.style;
       const id = app.board.create(type, frame
         ? { x: e.x, y: e.y, w: 0, h: 0, angle: 0 }
@@ -54,11 +57,11 @@ export function createShapeTool(app, type) {
     },
     onPointerMove(e) {
       if (!drag) return;
-      app.board.update([[drag.id, boxFor(e)]]);
+      app.board.update([[drag.id, boxFor(onGrid(app, e))]]);
     },
     onPointerUp(e) {
       if (!drag) return;
-      const box = boxFor(e);
+      const box = boxFor(onGrid(app, e));
       if (box.w * app.camera.zoom < 4 && box.h * app.camera.zoom < 4) {
         app.board.update([[drag.id, { x: drag.x0 - defaultW / 2, y: drag.y0 - defaultH / 2, w: defaultW, h: defaultH }]]);
       } else {

@@ -40,6 +40,8 @@ import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
 import { attachClipboard } from './clipboard.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
+import { installArrange } from './arrange.js';
+import { regroupCopies } from '../doc/groups.js';
 import { h, toast } from './dom.js';
 import { createRefusalNotice } from './refusal.js';
 
@@ -192,6 +194,7 @@ export function mountBoardPage(root, boardId) {
     onRename: renameBoard,
     onRenameMe: renameMe,
     onRetry: () => conn.retryNow(),
+    onGrid: () => runAction('grid'),
   });
   const zoom = createZoomControls({
     onZoom: (factor) => zoomBy(factor),
@@ -264,8 +267,9 @@ export function mountBoardPage(root, boardId) {
     bringToFront: () => runAction('front'), sendToBack: () => runAction('back'),
     zoomToFit, zoomReset: () => zoomTo(1), zoomBy,
     toggleHelp: () => help.toggle(),
+    arrange: (name) => runAction(name),
     nudge: (dx, dy) => {
-      board.update([...selection].map((id) => scene.byId.get(id)).filter(Boolean)
+      board.update([...selection].map((id) => scene.byId.get(id)).filter((el) => el && !el.locked)
         .map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
     },
   });
@@ -276,12 +280,16 @@ export function mountBoardPage(root, boardId) {
       setSelection([id]);
     },
   });
-  attachClipboard({
+  const clipboard = attachClipboard({
     board, scene, camera, boardId, selection, setSelection,
     pointer: () => pointerWorld,
     placeImage: (file, at) => imagePlacer.place(file, at),
     uploadFile: (blob) => uploadFile(boardId, blob, token),
     image: (fileId) => images.get(fileId),
+  });
+  const arrange = installArrange(app, {
+    stage, canvas: overlayCanvas, runAction, pasteLast: () => clipboard.pasteLast(), readOnly: () => readOnly,
+    exportRegion: (region) => downloadExport(boardId, 'svg', token, { region }).catch((error) => toast(error.message, 'error')),
   });
   window.addEventListener('beforeunload', (event) => {
     if (conn.pending.count > 0) {
@@ -369,6 +377,7 @@ export function mountBoardPage(root, boardId) {
         marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail, bindTarget: overlayState.bindTarget,
         peers: presence.others(), showHandles: tool === tools.select && !editor.editingId && !readOnly,
       });
+      arrange.paint(overlayCtx, devicePixelRatio || 1, tool === tools.select && !editor.editingId && !readOnly);
       stats.overlayPaints++;
       overlayDirty = false;
     }
@@ -457,7 +466,7 @@ export function mountBoardPage(root, boardId) {
       : style;
     const arrowheads = current.arrowStart ? (current.arrowEnd ? 'both' : 'start') : current.arrowEnd ? 'end' : 'none';
     const shown = { ...current, arrowheads };
-    stylePanel.update({ types: readOnly ? new Set() : types, style: shown, hasSelection: !readOnly && selected.length > 0 });
+    stylePanel.update({ types: readOnly ? new Set() : types, style: shown, hasSelection: !readOnly && selected.length > 0, count: selected.length });
   }
 
   function applyStyle(choice) {
@@ -494,12 +503,12 @@ export function mountBoardPage(root, boardId) {
   }
 
   function runAction(name) {
-    if (selection.size === 0) return;
+    if (arrange.run(name) || selection.size === 0) return;
     if (name === 'trash') {
       board.remove([...selection]);
       setSelection([]);
     } else if (name === 'duplicate') {
-      const items = scene.ordered.filter((el) => selection.has(el.id)).map((el) => duplicateOf(board.get(el.id)));
+      const items = regroupCopies(scene.ordered.filter((el) => selection.has(el.id)).map((el) => duplicateOf(board.get(el.id))));
       setSelection(board.createMany(items));
     } else {
       const how = { forward: 'forward', backward: 'backward', front: 'front', back: 'back' }[name];

@@ -17,6 +17,7 @@ import { drawElement, measureText } from '../render/shapes.js';
 import { fileUrl } from '../sync/api.js';
 import { isTextField } from '../input/keys.js';
 import { toast } from './dom.js';
+import { regroupCopies } from '../doc/groups.js';
 
 /** The clipboard type of syncboard content. */
 export const CLIPBOARD_TYPE = 'application/x-syncboard+json';
@@ -37,6 +38,7 @@ const MAX_PASTED = 10000;
  *          uploadFile: (blob: Blob) => Promise<string>,
  *          image: (fileId: string) => (CanvasImageSource | null)}} app
  *   uploadFile stores bytes on this board's server and resolves to their fileId.
+ * @returns {{pasteLast: () => void}} paste what this tab copied last (the context menu)
  */
 export function attachClipboard(app) {
   let pastedFromSameCopy = 0;
@@ -76,6 +78,8 @@ export function attachClipboard(app) {
     if (text.trim()) pasteText(text);
   });
 
+  return { pasteLast };
+
   /** Write the selection in every format; returns the syncboard payload's text. */
   function writeSelection(clipboard) {
     const ids = app.scene.ordered.filter((el) => app.selection.has(el.id)).map((el) => el.id);
@@ -102,16 +106,25 @@ export function attachClipboard(app) {
     const at = landingPoint(payload.board === app.boardId && raw === lastCopy ? box : null);
     const dx = at.x - (box.minX + box.maxX) / 2;
     const dy = at.y - (box.minY + box.maxY) / 2;
-    const items = source.filter((el) => el.type !== 'image' || el.available !== false).map((el) => {
+    const items = regroupCopies(source.filter((el) => el.type !== 'image' || el.available !== false).map((el) => {
       const { id: _id, z: _z, createdBy: _by, available: _a, ...fields } = el;
       return { ...fields, x: (Number(el.x) || 0) + dx, y: (Number(el.y) || 0) + dy };
-    });
+    }));
     app.board.beginGesture();
     try {
       app.setSelection(app.board.createMany(items));
     } finally {
       app.board.endGesture();
     }
+  }
+
+  /**
+   * Paste what this tab copied or cut last (the context menu's Paste: a page cannot read the
+   * system clipboard's syncboard content on request, only in a paste event).
+   */
+  function pasteLast() {
+    const payload = readPayload(lastCopy);
+    if (payload && !app.board.readOnly) pasteElements(payload, lastCopy);
   }
 
   function pasteText(text) {

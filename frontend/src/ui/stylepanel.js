@@ -5,6 +5,8 @@
  */
 import { h } from './dom.js';
 import { ICONS } from './icons.js';
+import { ALIGN_ACTIONS } from '../doc/align.js';
+import { ALIGN_ICONS } from './arrange.js';
 import { createColorPicker } from './colorpicker.js';
 
 export const STROKE_COLORS = ['#1e1e1e', '#e03131', '#2f9e44', '#1971c2', '#f08c00', '#9c36b5'];
@@ -57,14 +59,18 @@ export function createStylePanel({ onStyle, onAction }) {
     action('backward', 'Send backward — ['), action('forward', 'Bring forward — ]'),
     action('duplicate', 'Duplicate — Ctrl D'), action('trash', 'Delete — Del'),
   ]));
+  rows.alignment = section('Align and distribute', h('div.choices', {}, ALIGN_ACTIONS.map(([name, title]) => h('button.tool.small', {
+    type: 'button', title, 'aria-label': title, html: ALIGN_ICONS[name], dataset: { action: name }, onclick: () => onAction(name),
+  }))));
   const el = h('aside.stylepanel.panel', { 'aria-label': 'Style' }, Object.values(rows));
   return {
     el,
     /**
      * Show the rows relevant to the active tool / selection and mark current values.
-     * @param {{types: Set<string>, style: Record<string, any>, hasSelection: boolean}} view
+     * @param {{types: Set<string>, style: Record<string, any>, hasSelection: boolean, count?: number}} view
+     *   count: how many elements are selected (align and distribute need two)
      */
-    update({ types, style, hasSelection }) {
+    update({ types, style, hasSelection, count = 0 }) {
       const any = (...t) => t.some((x) => types.has(x));
       rows.stroke.hidden = !any('stroke', 'rect', 'ellipse', 'diamond', 'line', 'arrow', 'text', 'frame');
       rows.fill.hidden = !any('rect', 'ellipse', 'diamond');
@@ -79,6 +85,7 @@ export function createStylePanel({ onStyle, onAction }) {
       pickers.stroke.update(style.stroke);
       pickers.fill.update(style.fill);
       rows.actions.hidden = !hasSelection;
+      rows.alignment.hidden = !hasSelection || count < 2;
       el.hidden = Object.values(rows).every((row) => row.hidden);
       for (const button of el.querySelectorAll('[data-key]')) {
         const current = style[button.dataset.key];

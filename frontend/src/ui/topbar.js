@@ -69,6 +69,7 @@ export function createTopbar(opts) {
     ...['svg', 'png', 'json'].map((format) => item('download', `Export ${format.toUpperCase()}`, () => opts.onExport(format))),
     opts.readOnly ? null : item('upload', 'Import JSON…', () => importInput.click()),
     opts.canShareView ? item('eye', 'Copy view-only link', () => opts.onShare('view')) : null,
+    opts.readOnly || !opts.onGrid ? null : item('fit', "Show / hide grid (Ctrl ')", () => opts.onGrid()),
   ]);
   const menuButton = h('button.tool', {
     type: 'button', title: 'Export / import', 'aria-label': 'Export or import', html: ICONS.download,
