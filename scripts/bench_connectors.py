@@ -102,6 +102,7 @@ def drag_frames(page, world_x: float, world_y: float, steps: int = 60) -> list[f
     page.evaluate("window.syncboard.painted()")
     s = page.evaluate(f"window.syncboard.camera.toScreen({world_x}, {world_y})")
     page.mouse.move(s["x"], s["y"])
+    page.keyboard.down("Alt")  # no snapping to other elements (it would change where the box ends)
     page.mouse.down()
     page.evaluate("window.syncboard.stats.frameMs.length = 0")
     for step in range(1, steps + 1):
@@ -109,6 +110,7 @@ def drag_frames(page, world_x: float, world_y: float, steps: int = 60) -> list[f
         page.evaluate("window.syncboard.painted()")
     times = page.evaluate("[...window.syncboard.stats.frameMs]")
     page.mouse.up()
+    page.keyboard.up("Alt")
     moved = page.evaluate(f"""() => window.syncboard.scene.ordered.some((e) => e.type === 'rect'
         && Math.abs(e.x + e.w / 2 - {world_x} - {3 * steps}) < 1
         && Math.abs(e.y + e.h / 2 - {world_y} - {2 * steps}) < 1)""")

@@ -124,3 +124,17 @@ test('a target removed without unbinding (an undo, an older client) is repaired 
   near(drawn(scene, arrow), before);
   assert.equal(board.undoManager.undoStack.length, undoSteps); // not this user's edit to undo
 });
+
+test('copies of bound shapes and their connector stay bound to each other; other targets let go', () => {
+  const { board, scene, app } = setup();
+  const a = board.create('rect', { x: 0, y: 0, w: 100, h: 100 });
+  const b = board.create('rect', { x: 300, y: 0, w: 100, h: 100 });
+  const arrow = board.create('arrow', { x: 50, y: 50, points: [0, 0, 300, 0], startBindId: a, endBindId: b });
+  scene.refresh();
+  const copy = (id) => ({ ...board.get(id).toJSON(), y: board.get(id).get('y') + 500, z: undefined });
+  const ids = board.createMany([copy(a), copy(arrow)]);
+  app.attach.copied([a, arrow], ids);
+  assert.equal(board.get(ids[1]).get('startBindId'), ids[0]);
+  assert.equal(board.get(ids[1]).get('endBindId'), ''); // b was not copied
+  near(drawn(scene, ids[1]), [[104, 550], [350, 550]]);
+});

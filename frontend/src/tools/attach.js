@@ -152,6 +152,30 @@ export function createAttachments(app) {
       if (patches.length > 0) board.update(patches);
     },
 
+    /**
+     * Copies `newIds` of `sourceIds` (same order) were just created (paste, duplicate): a copied
+     * connector stays bound to the copies of its targets and comes loose from targets not
+     * copied (drawn at its copied stored points); copies join the frame they landed in (a
+     * copied frame's content: the frame's copy, which lies on top).
+     */
+    copied(sourceIds, newIds) {
+      scene.refresh();
+      const copyOf = new Map(sourceIds.map((id, i) => [id, newIds[i]]));
+      const patches = [];
+      for (const id of newIds) {
+        const el = scene.byId.get(id);
+        if (!el) continue;
+        const fields = {};
+        for (const end of ENDS) {
+          const target = el[`${end}BindId`];
+          if (target) fields[`${end}BindId`] = copyOf.get(target) ?? '';
+        }
+        if (Object.keys(fields).length > 0) patches.push([id, fields]);
+      }
+      if (patches.length > 0) board.update(patches);
+      this.settle(newIds);
+    },
+
     /** For Board.beforeRemove: connectors bound to removed elements keep their drawn ends. */
     detachFrom(ids) {
       scene.refresh();

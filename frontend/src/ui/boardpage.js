@@ -281,7 +281,7 @@ export function mountBoardPage(root, boardId) {
     },
   });
   const clipboard = attachClipboard({
-    board, scene, camera, boardId, selection, setSelection,
+    board, scene, camera, boardId, selection, setSelection, attach: app.attach,
     pointer: () => pointerWorld,
     placeImage: (file, at) => imagePlacer.place(file, at),
     uploadFile: (blob) => uploadFile(boardId, blob, token),
@@ -508,8 +508,13 @@ export function mountBoardPage(root, boardId) {
       board.remove([...selection]);
       setSelection([]);
     } else if (name === 'duplicate') {
-      const items = regroupCopies(scene.ordered.filter((el) => selection.has(el.id)).map((el) => duplicateOf(board.get(el.id))));
-      setSelection(board.createMany(items));
+      const sources = scene.ordered.filter((el) => selection.has(el.id));
+      const items = regroupCopies(sources.map((el) => duplicateOf(board.get(el.id))));
+      board.beginGesture(); // one undo step: the copies and their bindings
+      const ids = board.createMany(items);
+      app.attach.copied(sources.map((el) => el.id), ids);
+      board.endGesture();
+      setSelection(ids);
     } else {
       const how = { forward: 'forward', backward: 'backward', front: 'front', back: 'back' }[name];
       board.setZ(reorder(scene.ordered, selection, how));

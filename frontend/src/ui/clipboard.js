@@ -36,7 +36,8 @@ const MAX_PASTED = 10000;
  *          pointer: () => ({x: number, y: number} | null),
  *          placeImage: (file: File, at: {x: number, y: number}) => void,
  *          uploadFile: (blob: Blob) => Promise<string>,
- *          image: (fileId: string) => (CanvasImageSource | null)}} app
+ *          image: (fileId: string) => (CanvasImageSource | null),
+ *          attach?: ReturnType<typeof import('../tools/attach.js').createAttachments>}} app
  *   uploadFile stores bytes on this board's server and resolves to their fileId.
  * @returns {{pasteLast: () => void}} paste what this tab copied last (the context menu)
  */
@@ -106,13 +107,16 @@ export function attachClipboard(app) {
     const at = landingPoint(payload.board === app.boardId && raw === lastCopy ? box : null);
     const dx = at.x - (box.minX + box.maxX) / 2;
     const dy = at.y - (box.minY + box.maxY) / 2;
-    const items = regroupCopies(source.filter((el) => el.type !== 'image' || el.available !== false).map((el) => {
+    const kept = source.filter((el) => el.type !== 'image' || el.available !== false);
+    const items = regroupCopies(kept.map((el) => {
       const { id: _id, z: _z, createdBy: _by, available: _a, ...fields } = el;
       return { ...fields, x: (Number(el.x) || 0) + dx, y: (Number(el.y) || 0) + dy };
     }));
     app.board.beginGesture();
     try {
-      app.setSelection(app.board.createMany(items));
+      const ids = app.board.createMany(items);
+      app.attach?.copied(kept.map((el) => el.id), ids); // connectors bound to the copies
+      app.setSelection(ids);
     } finally {
       app.board.endGesture();
     }
