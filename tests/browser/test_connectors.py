@@ -1,4 +1,5 @@
-"""Connectors bound to shapes, labels, diamonds, stroke styles, the colour picker and frames, with
+"""Connectors bound to shapes (also when duplicated), labels, diamonds, stroke styles, the colour
+picker and frames, with
 real input in two browser contexts, checked in both documents, against the Python routing
 (backend/export/routing.py) and in the exported SVG."""
 
@@ -227,4 +228,20 @@ def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open
         urllib.request.urlopen(f"{server.base_url}/api/boards/{board_id}/export.svg?frame=nope",
                                timeout=10)
     assert missing.value.code == 404
+
+    # An arrow from the rect to the ellipse; duplicating everything binds the copy to the copies.
+    page.keyboard.press("Shift+!")
+    page.keyboard.press("a")
+    drag(page, [screen(page, 440, 370), screen(page, 950, 330)])
+    arrow = next(i for i, e in elements(page).items() if e["type"] == "arrow")
+    assert (elements(page)[arrow]["startBindId"], elements(page)[arrow]["endBindId"]) == \
+        (rect, ellipse)
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+d")
+    wait_element_count(page, 8)
+    doc = elements(page)
+    copy = next(i for i, e in doc.items() if e["type"] == "arrow" and i != arrow)
+    ends = (doc[copy]["startBindId"], doc[copy]["endBindId"])
+    assert doc[ends[0]]["type"] == "rect" and doc[ends[1]]["type"] == "ellipse"
+    assert not {rect, ellipse} & set(ends)
     assert page.errors == []
