@@ -1,7 +1,6 @@
 """Connectors bound to shapes (also when duplicated), labels, diamonds, stroke styles, the colour
-picker and frames, with
-real input in two browser contexts, checked in both documents, against the Python routing
-(backend/export/routing.py) and in the exported SVG."""
+picker and frames, with real input in two browser contexts, checked in both documents, against
+the Python routing (backend/export/routing.py) and in the exported SVG."""
 
 from __future__ import annotations
 
