@@ -47,7 +47,10 @@ from .http_server import (
 )
 from .registry import BoardRegistry
 from .resources import frontend_dist
+from .space_handlers import space_routes
+from .space_indexer import SpaceIndexer
 from .store import Store, UpdateWriter, open_store
+from .store.spaces import SpaceStore
 from .ws_handler import BoardSocket
 
 log = logging.getLogger(__name__)
@@ -71,12 +74,14 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         Rule(_WebSocketUpgrade(ws_pattern), BoardSocket, socket_kwargs),
         (r"/healthz", HealthHandler, board),
         (r"/metrics", metrics.MetricsHandler),
+        *space_routes(registry, SpaceStore(registry.store.engine)),  # /api/boards included
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
         *export_routes(registry, registry.store, settings, raster),
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
+        (r"/s/([^/]+)", AppPageHandler, page),
         (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/static/(.*)", _StaticFiles, {"path": str(FRONTEND_DIST)}),
     ]
@@ -139,6 +144,7 @@ class SyncboardServer:
         self.port: int | None = None
         self._http: GuardedHTTPServer | None = None
         self.files: FileSweeper | None = None
+        self.spaces: SpaceIndexer | None = None
         self.raster = RasterPool.from_settings(settings)
 
     async def start(self) -> None:
@@ -181,6 +187,8 @@ class SyncboardServer:
             self.files = FileSweeper(self.store, self.registry, s.file_grace_s,
                                      s.file_sweep_interval_s)
             self.files.start()
+        self.spaces = SpaceIndexer(SpaceStore(self.store.engine), self.registry, self.raster, s)
+        self.spaces.start()
         metrics.watch(self)
 
     @property
@@ -196,6 +204,8 @@ class SyncboardServer:
         metrics.unwatch(self)
         if self.files is not None:
             self.files.stop()
+        if self.spaces is not None:
+            await self.spaces.stop()
         if self._http is not None:
             self._http.stop()
         if self.registry is not None:

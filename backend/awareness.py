@@ -138,6 +138,18 @@ class Presence:
         return self._apply(_split_entries(payload, self.limits), REMOTE,
                            time.time() * 1000)
 
+    def user_name_of(self, peer: Hashable) -> str:
+        """The ``user.name`` one of ``peer``'s presence states shows ("" if none does)."""
+        for client_id in self._ids_by_peer.get(peer, ()):
+            present = self._present.get(client_id)
+            try:
+                user = json.loads(present.state).get("user") if present else None
+            except ValueError:
+                continue
+            if isinstance(user, dict) and isinstance(user.get("name"), str) and user["name"]:
+                return user["name"][:40]
+        return ""
+
     def remove_peer(self, peer: Hashable) -> list[int]:
         """Forget ``peer``; remove the states it brought. Returns the removed client ids."""
         ids = self._ids_by_peer.pop(peer, set())

@@ -252,6 +252,19 @@ class Settings:
         1, "Processes serving the same port on this machine (forked at start). More than 1 "
         "needs --broker; SQLite is shared through its WAL, PostgreSQL scales further.",
         minimum=1)
+    # Team spaces (issue 22): indexing, thumbnails and trash, all off the sync path.
+    space_index_interval_s: float = _option(
+        1.0, "Seconds between the space indexer's looks for changed space boards (their "
+        "titles, search text and last editor are read then).", minimum=0.05)
+    thumbnail_quiet_s: float = _option(
+        2.0, "A space board's thumbnail is rendered again once the board has not changed for "
+        "this long (rendered in a --png-workers process, like PNG exports).", minimum=0)
+    thumbnail_width_px: int = _option(
+        320, "Width of the box a board's thumbnail fits in (its height: 5/8 of it).",
+        minimum=16)
+    space_trash_days: float = _option(
+        30.0, "Days a board deleted from a space stays in the space's trash (restorable) "
+        "before it is deleted for good.", minimum=0)
 
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""

@@ -64,6 +64,8 @@ class Room:
         self._flush_scheduled = False
         self._joiner_frame: tuple[bytes, bytes] | None = None  # (full update, framed step 2)
         self._presence_warned: set[Peer] = set()
+        self._last_editor: Peer | None = None  # the peer whose update was accepted last
+        self._last_editor_name = ""
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -76,6 +78,9 @@ class Room:
         """Remove ``peer`` and broadcast the removal of the presence it brought."""
         self.peers.discard(peer)
         self._presence_warned.discard(peer)
+        if peer is self._last_editor:  # its name goes with its presence: keep it
+            self._last_editor_name = self.last_editor_name
+            self._last_editor = None
         if self.clock_owners is not None:
             self.clock_owners.release(peer)
         self._relay_presence(self.presence.remove_peer(peer))
@@ -124,6 +129,16 @@ class Room:
                 self._relay_awareness.extend(changed)
                 self._schedule_flush()
 
+    @property
+    def last_editor_name(self) -> str:
+        """The presence name of whoever made the last accepted edit here ("" if unknown),
+        read when asked (the space indexer), not on the sync path."""
+        if self._last_editor is not None:
+            name = self.presence.user_name_of(self._last_editor)
+            if name:
+                return name
+        return self._last_editor_name
+
     def expire_presence(self) -> None:
         """Drop presence not renewed within the timeout and broadcast its removal."""
         self._relay_presence(self.presence.expire())
@@ -151,6 +166,7 @@ class Room:
                 self._check_size_cap(frame.payload)
                 if self.document.apply_update(frame.payload, summary):
                     self._accept_update(frame.payload)
+                    self._last_editor = peer
                 if self.clock_owners is not None and frame.sync_type == SyncType.STEP2:
                     self.clock_owners.synced(peer)
         elif frame.message_type == MessageType.AWARENESS:

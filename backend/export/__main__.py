@@ -10,6 +10,8 @@ Examples::
     scripts/export_board.py --server http://127.0.0.1:8000 --board b1 --token VIEW_TOKEN \\
         --format png --out b1.png
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 --out -
+    scripts/export_board.py --server http://127.0.0.1:8000 --space SPACE_ID \\
+        --token SPACE_TOKEN --out-dir backup/
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from . import (
     read_stored_board,
 )
 from .raster_pool import RasterError, RasterPool
+from .space_export import SpaceExportFailed, space_from_server, space_from_store, write_manifest
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -65,13 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             frame=parse_frame(args.frame))
     except ExportError as exc:
         parser.error(str(exc))
-    if args.out is not None and (args.all or len(args.board) != 1):
+    if args.out is not None and (args.all or args.space or len(args.board) != 1):
         parser.error("--out takes one board; use --out-dir for several")
     if args.all and args.server:
         parser.error("--all needs --db (the server has no board listing)")
     try:
         return asyncio.run(_run(args, options))
-    except (StoreError, BoardFailed) as exc:
+    except (StoreError, BoardFailed, SpaceExportFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -93,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--board", metavar="ID", action="append", default=[],
                        help="board to export (repeatable)")
     which.add_argument("--all", action="store_true", help="every board in the database")
+    which.add_argument("--space", metavar="ID",
+                       help="every board of a team space (outside its trash), plus a manifest "
+                            "space-<id>.json; with --server, --token is a token of the space")
     parser.add_argument("--format", choices=FORMATS, default="json", help="default: json")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--out", metavar="FILE", help="output file for one board; - for stdout")
@@ -120,6 +126,10 @@ async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
         store = await _open_existing(args.db)
         raster = RasterPool.from_settings(settings)
         try:
+            if args.space:
+                listing = await space_from_store(store, args.space)
+                return await _export_space(listing, args, lambda entry: _from_store(
+                    store, entry.board_id, args, options, raster, settings))
             board_ids = [b.board_id for b in await store.list_boards()] if args.all \
                 else args.board
             return await _export_all(board_ids, args, lambda b: _from_store(
@@ -127,9 +137,29 @@ async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
         finally:
             await raster.close()
             await store.close()
+    if args.space:
+        listing = await asyncio.to_thread(space_from_server, args.server, args.space,
+                                          args.token)
+        return await _export_space(listing, args, lambda entry: _from_server(
+            args.server, entry.board_id, args.format, options, entry.token))
     return await _export_all(args.board, args,
                              lambda b: _from_server(args.server, b, args.format, options,
                                                     args.token))
+
+
+async def _export_space(listing, args: argparse.Namespace, fetch) -> int:
+    """Export every board of a space (``_export_all``, progress bar included), then write
+    its manifest naming the file of each board that was written."""
+    entries = {entry.board_id: entry for entry in listing.boards}
+    written: dict[str, str] = {}
+
+    async def fetch_and_note(board_id: str) -> bytes:
+        data = await fetch(entries[board_id])
+        written[board_id] = safe_filename(board_id, args.format)
+        return data
+    status = await _export_all(list(entries), args, fetch_and_note)
+    write_manifest(listing, written, Path(args.out_dir))
+    return status
 
 
 async def _export_all(board_ids: list[str], args: argparse.Namespace,
