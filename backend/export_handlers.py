@@ -1,7 +1,8 @@
 """HTTP endpoints for board export and import, and image files.
 
 - ``GET  /api/boards/<id>/export.(json|svg|png|pdf|bundle|excalidraw)`` (``?scale=``,
-  ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins)
+  ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins,
+  ``?frame=<element id>``: that frame alone, 404 if the board has no such frame)
 - ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene or
   tldraw file (recognised by content), applied through the CRDT path
   (``BoardRegistry.apply_update``), so connected clients see the elements at once
@@ -36,11 +37,13 @@ from .export import (
     MEDIA_TYPES,
     ExportError,
     ExportOptions,
+    FrameNotFound,
     Images,
     export_file,
     load_files,
     load_images,
     parse_background,
+    parse_frame,
     parse_pages,
     parse_region,
     parse_scale,
@@ -119,7 +122,8 @@ class ExportHandler(_BoardEndpoint):
                                     region=parse_region(self.get_argument("region", None)),
                                     scale=parse_scale(self.get_argument("scale", None)),
                                     pages=parse_pages(self.get_argument("pages", None)),
-                                    comments=self.get_argument("comments", "") == "1")
+                                    comments=self.get_argument("comments", "") == "1",
+                                    frame=parse_frame(self.get_argument("frame", None)))
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
@@ -144,6 +148,8 @@ class ExportHandler(_BoardEndpoint):
             return
         except RasterError as exc:
             raise HTTPError(422, str(exc)) from None
+        except FrameNotFound as exc:
+            raise HTTPError(404, str(exc)) from None
         if images.skipped:
             file_id, reason = next(iter(images.skipped.items()))
             self.set_header("X-Skipped-Images",

@@ -30,7 +30,7 @@ def board_doc(elements: dict, meta: dict | None = None) -> Doc:
 def test_defaults_and_limits_come_from_the_schema_file():
     schema = json.loads(SCHEMA_PATH.read_text())
     model = load_model()
-    assert model.version == schema["version"] == 1
+    assert model.version == schema["version"] == 2
     assert model.element_types == tuple(
         schema["$defs"]["element"]["properties"]["type"]["enum"])
     sticky = {rule.name: rule for rule in model.rules_for("sticky")}

@@ -17,7 +17,7 @@ import asyncio
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..board_model import BoardContent, load_model, read_board
 from ..document import BoardDocument
@@ -25,6 +25,8 @@ from ..image_header import ImageHeaderError, ImageTooLarge, check_image
 from ..store import Store
 from .bundle import render_bundle
 from .excalidraw import render_excalidraw
+from .frames import FrameNotFound as FrameNotFound
+from .frames import frame_content
 from .json_export import render_json
 from .pdf import PAGE_MODES, render_pdf
 from .png import MAX_PIXELS, render_png
@@ -65,6 +67,8 @@ class ExportOptions:
     margin: float = 32.0
     pages: str = "content"
     comments: bool = False
+    frame: str | None = None
+    """Export only this frame and what it holds, framed by its box (unless ``region``)."""
 
 
 @dataclass
@@ -79,7 +83,9 @@ class Images:
 def export_board(content: BoardContent, fmt: str, options: ExportOptions = ExportOptions(),
                  images: Mapping[str, tuple[str, bytes]] | None = None) -> bytes:
     """The board in any format but PNG (pure Python, no worker needed; PNG needs a worker:
-    ``export_file``). Raises ``ExportError`` for another format."""
+    ``export_file``). Raises ``ExportError`` for another format, ``FrameNotFound`` for an
+    ``options.frame`` the board does not have."""
+    content, options = _select_frame(content, options)
     if fmt == "json":
         return render_json(content)
     if fmt == "bundle":
@@ -101,11 +107,13 @@ async def export_file(content: BoardContent, fmt: str, pool: RasterPool,
                       max_pixels: int = MAX_PIXELS) -> bytes:
     """The board in ``fmt`` (``json``, ``svg`` or ``png``); PNG is rasterised in ``pool``
     within ``max_pixels``, the rest in a thread. Raises ``ExportError`` for an unknown format,
-    ``RasterError`` when the PNG cannot be rendered (``RasterBusy``: the queue is full)."""
+    ``FrameNotFound`` for an ``options.frame`` the board lacks, ``RasterError`` when the PNG
+    cannot be rendered (``RasterBusy``: the queue is full)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if fmt != "png":
         return await asyncio.to_thread(export_board, content, fmt, options, images)
+    content, options = _select_frame(content, options)
     svg = await asyncio.to_thread(_svg, content, options, images)
     view = Box(*options.region) if options.region else fit_view(content, options.margin)
     return await render_png(svg, view.w, view.h, options.scale, pool, max_pixels)
@@ -115,6 +123,23 @@ def _svg(content: BoardContent, options: ExportOptions,
          images: Mapping[str, tuple[str, bytes]] | None) -> str:
     return render_svg(content, SvgOptions(options.background, options.region, options.margin,
                                           options.comments), images)
+
+
+def parse_frame(value: str | None) -> str | None:
+    """A frame option: an element id, or None (the whole board)."""
+    if value is None or value == "":
+        return None
+    if not load_model().id_pattern.fullmatch(value):
+        raise ExportError(f"frame {value[:80]!r} is not an element id")
+    return value
+
+
+def _select_frame(content: BoardContent, options: ExportOptions
+                  ) -> tuple[BoardContent, ExportOptions]:
+    if options.frame is None:
+        return content, options
+    held, box = frame_content(content, options.frame)
+    return held, replace(options, frame=None, region=options.region or box)
 
 
 def parse_background(value: str | None) -> str | None:

@@ -46,11 +46,13 @@ from . import (
     PAGE_MODES,
     ExportError,
     ExportOptions,
+    FrameNotFound,
     Images,
     export_file,
     load_files,
     load_images,
     parse_background,
+    parse_frame,
     parse_pages,
     parse_region,
     parse_scale,
@@ -75,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             background="transparent" if args.transparent else parse_background(args.background),
             region=parse_region(args.region), scale=parse_scale(args.scale),
             pages=parse_pages(args.pages),
-            comments=args.comments)
+            comments=args.comments,
+            frame=parse_frame(args.frame))
     except ExportError as exc:
         parser.error(str(exc))
     if args.out is not None and (args.all or args.space or len(args.board) != 1):
@@ -129,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="PDF: one page fitted to the content (default) or one per frame")
     parser.add_argument("--comments", action="store_true",
                         help="SVG/PNG: draw open comment threads as pins")
+    parser.add_argument("--frame", metavar="ID",
+                        help="export one frame (element id) and what it holds, framed by its box")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -231,7 +236,7 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
     try:
         return await export_file(content, args.format, raster, options, images.found,
                                  settings.max_export_pixels)
-    except RasterError as exc:
+    except (RasterError, FrameNotFound) as exc:
         raise BoardFailed(f"board {board_id!r}: {exc}") from None
 
 
@@ -246,6 +251,8 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["region"] = ",".join(map(str, options.region))
     if options.comments:
         query["comments"] = "1"
+    if options.frame:
+        query["frame"] = options.frame
     url = (f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}/export.{fmt}?"
            + urllib.parse.urlencode(query))
     return await asyncio.to_thread(_http_get, url, board_id, token)

@@ -7,8 +7,8 @@
 /** Tools and their keys, in toolbar order. */
 export const TOOL_KEYS = [
   ['select', 'V', '1'], ['hand', 'H', '2'], ['pen', 'P', '3'], ['rect', 'R', '4'],
-  ['ellipse', 'O', '5'], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
-  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''],
+  ['ellipse', 'O', '5'], ['diamond', 'D', ''], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
+  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['frame', 'F', ''], ['image', 'I', ''],
 ];
 
 /** Meeting tools (their buttons are in the meeting bar, not the tool bar) and their keys. */
@@ -36,7 +36,7 @@ export const ACTION_HELP = [
   ['Shift 1', 'Zoom to fit'],
   ['Ctrl/⌘ 0', 'Zoom to 100%'],
   ['+  /  -', 'Zoom in / out'],
-  ['Double-click', 'Edit text or note'],
+  ['Double-click', 'Edit text or note; label a shape or arrow'],
   ['K', 'Laser pointer (press and drag)'],
   ['C', 'Comment: click an element or the board'],
   ['/', 'Cursor chat (Enter keeps it, Escape withdraws it)'],

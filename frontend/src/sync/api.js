@@ -69,7 +69,9 @@ export async function fetchExport(boardId, format, token, query = {}) {
  * Fetched with the token header, then saved from a blob URL.
  */
 export async function downloadExport(boardId, format, token, query = {}) {
-  saveBlob(await fetchExport(boardId, format, token, query), `board-${boardId}.${EXPORT_EXTENSIONS[format] ?? format}`);
+  const extension = EXPORT_EXTENSIONS[format] ?? format;
+  const name = query.frame ? `board-${boardId}-frame-${query.frame}.${extension}` : `board-${boardId}.${extension}`;
+  saveBlob(await fetchExport(boardId, format, token, query), name);
 }
 
 /** Save a Blob as a download named `name`. */

@@ -9,7 +9,7 @@ import {
   pickAt, clickIds, marqueeIds, leaveGroup, enterGroup, moveSnapper, snapResizePointer, endSnap,
   grabSelectionHandle, dragSelectionHandle,
 } from './transform.js';
-import { frameOf, hasPoints, pointBox } from '../render/element.js';
+import { frameOf, hasPoints, pointBox, LABEL_TYPES } from '../render/element.js';
 import { handlesFor, lineEnds, rotateAbout, HANDLE_EDGES, HANDLE_PX } from '../render/handles.js';
 
 const ROTATE_SNAP = Math.PI / 12;
@@ -55,6 +55,7 @@ export function createSelectTool(app) {
         const { el, handle } = grabbed;
         const frame = frameOf(el);
         if (handle === 'p0' || handle === 'p1') {
+          app.attach?.freeEnd(el.id, handle === 'p0' ? 'start' : 'end');
           const ends = lineEnds(el);
           state = { kind: 'endpoint', el, fixed: ends[handle === 'p0' ? 1 : 0], moving: handle };
         } else if (handle === 'rotate') {
@@ -93,6 +94,7 @@ export function createSelectTool(app) {
         const dx = e.x - state.startX;
         const dy = e.y - state.startY;
         if (!state.moved && Math.hypot(dx, dy) * app.camera.zoom < 2) return;
+        if (!state.moved) app.attach?.onMoveStart(state.origins);
         state.moved = true;
         const d = state.snap(dx, dy, e);
         app.board.update([...state.origins].map(([id, o]) => [id, { x: o.x + d.dx, y: o.y + d.dy }]));
@@ -109,6 +111,7 @@ export function createSelectTool(app) {
         dragSelectionHandle(app, state, e);
       } else if (state.kind === 'endpoint') {
         moveEndpoint(app, state, e);
+        app.attach?.hint(e.x, e.y, state.el.id);
       } else if (state.kind === 'rotating') {
         let angle = state.el.angle + Math.atan2(e.y - state.c.y, e.x - state.c.x) - state.start;
         if (e.shift) angle = Math.round(angle / ROTATE_SNAP) * ROTATE_SNAP;
@@ -116,9 +119,11 @@ export function createSelectTool(app) {
         app.board.update([[state.el.id, { angle }]]);
       }
     },
-    onPointerUp() {
+    onPointerUp(e) {
       if (state.kind === 'marquee') app.overlayState.marquee = null;
       endSnap(app);
+      if (state.kind === 'endpoint') app.attach?.dropEnd(state.el.id, state.moving === 'p0' ? 'start' : 'end', e.x, e.y);
+      if (state.kind === 'moving' && state.moved) app.attach?.settle(state.origins.keys());
       state = { kind: 'idle' };
       app.requestOverlay();
     },
@@ -126,6 +131,9 @@ export function createSelectTool(app) {
       if (enterGroup(app, e)) return;
       const hit = topElementAt(app.scene, e.x, e.y, app.tolerance());
       if (hit && (hit.type === 'text' || hit.type === 'sticky')) app.editText(hit.id);
+      // A label goes in a shape when double-clicking anywhere inside it, even a transparent one.
+      const shape = hit && LABEL_TYPES.has(hit.type) ? hit : hit ? null : app.attach?.targetAt(e.x, e.y, null);
+      if (shape && LABEL_TYPES.has(shape.type)) app.editText(shape.id, { field: 'label' });
     },
     onExit() {
       app.overlayState.marquee = null;

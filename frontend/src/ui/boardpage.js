@@ -28,6 +28,8 @@ import { createLineTool } from '../tools/line.js';
 import { createTextTool } from '../tools/text.js';
 import { createEraserTool } from '../tools/eraser.js';
 import { createHandTool } from '../tools/hand.js';
+import { createAttachments } from '../tools/attach.js';
+import { createFramesPanel, frameView } from './frames.js';
 import { loadIdentity, rememberBoard, rememberBoardTitle, saveIdentity } from './identity.js';
 import { createToolbar } from './toolbar.js';
 import { createStylePanel, STICKY_COLORS } from './stylepanel.js';
@@ -74,6 +76,8 @@ export function mountBoardPage(root, boardId) {
     stickyFill: elementDefaults('sticky').fill ?? STICKY_COLORS[0],
     arrowStart: elementDefaults('arrow').arrowStart ?? false,
     arrowEnd: elementDefaults('arrow').arrowEnd ?? true,
+    strokeStyle: rectDefaults.strokeStyle ?? 'solid',
+    routing: elementDefaults('arrow').routing ?? 'straight',
   };
   const stats = { paints: 0, overlayPaints: 0, lastPaintMs: 0, drawn: 0, skipped: 0, frameMs: [] };
   let rafId = 0;
@@ -104,7 +108,7 @@ export function mountBoardPage(root, boardId) {
   });
   const selection = new Set();
   const measureCtx = document.createElement('canvas').getContext('2d');
-  const overlayState = { marquee: null, eraserTrail: [] };
+  const overlayState = { marquee: null, eraserTrail: [], bindTarget: null };
   let following = null;
   /** Where the pointer is on the board (world units), null while it is elsewhere. */
   let pointerWorld = null;
@@ -134,12 +138,17 @@ export function mountBoardPage(root, boardId) {
     },
     tolerance: () => 6 / camera.zoom,
   };
+  app.attach = createAttachments(app);
+  board.beforeRemove = (ids) => app.attach.detachFrom(ids);
+  scene.onOrphaned = (patches) => board.repairConnectors(patches);
   const tools = {
     select: createSelectTool(app),
     hand: createHandTool(app),
     pen: createPenTool(app),
     rect: createShapeTool(app, 'rect'),
     ellipse: createShapeTool(app, 'ellipse'),
+    diamond: createShapeTool(app, 'diamond'),
+    frame: createShapeTool(app, 'frame'),
     line: createLineTool(app, 'line'),
     arrow: createLineTool(app, 'arrow'),
     text: createTextTool(app, 'text'),
@@ -155,6 +164,18 @@ export function mountBoardPage(root, boardId) {
   });
   const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
   const help = createHelp();
+  const framesPanel = createFramesPanel({
+    onPick: (f) => {
+      camera.fit(frameView(f), 0);
+      stopFollowing();
+      requestFrame();
+    },
+    onRename: readOnly ? null : (f) => {
+      const name = prompt('Frame name', f.name);
+      if (name !== null) board.update([[f.id, { name: name.trim().slice(0, 200) }]]);
+    },
+    onExport: (f) => downloadExport(boardId, 'svg', token, { frame: f.id }).catch((error) => toast(error.message, 'error')),
+  });
   const topbar = createTopbar({
     boardId,
     readOnly,
@@ -189,7 +210,7 @@ export function mountBoardPage(root, boardId) {
     unsentUpdate: () => conn.unsentUpdate(),
     boardJson: () => boardAsJson(doc),
   });
-  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el]));
+  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el, framesPanel.el]));
   applyTheme();
   topbar.setTheme(isDark());
 
@@ -272,7 +293,7 @@ export function mountBoardPage(root, boardId) {
     },
   });
   const clipboard = attachClipboard({
-    board, scene, camera, boardId, selection, setSelection,
+    board, scene, camera, boardId, selection, setSelection, attach: app.attach,
     pointer: () => pointerWorld,
     placeImage: (file, at) => imagePlacer.place(file, at),
     uploadFile: (blob) => uploadFile(boardId, blob, token),
@@ -371,7 +392,7 @@ export function mountBoardPage(root, boardId) {
     if (overlayDirty) {
       paintOverlay(overlayCtx, {
         scene, camera, dpr: devicePixelRatio || 1, selection,
-        marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail,
+        marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail, bindTarget: overlayState.bindTarget,
         peers: presence.others(), showHandles: tool === tools.select && !editor.editingId && !readOnly,
       });
       arrange.paint(overlayCtx, devicePixelRatio || 1, tool === tools.select && !editor.editingId && !readOnly);
@@ -387,6 +408,7 @@ export function mountBoardPage(root, boardId) {
       publishView();
     }
     if (sceneChanged) updateStylePanel();
+    if (sceneChanged) framesPanel.update(scene);
     paintedCamera = camera.version;
     stats.frameMs.push(performance.now() - started);
     if (stats.frameMs.length > FRAME_SAMPLES) stats.frameMs.shift();
@@ -460,7 +482,8 @@ export function mountBoardPage(root, boardId) {
     const current = first
       ? { ...style, stroke: first.stroke, fill: first.fill, strokeWidth: first.strokeWidth, opacity: first.opacity,
         fontSize: first.fontSize, align: first.align, arrowStart: first.arrowStart, arrowEnd: first.arrowEnd,
-        stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill }
+        stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill,
+        strokeStyle: first.strokeStyle, routing: first.routing }
       : style;
     const arrowheads = current.arrowStart ? (current.arrowEnd ? 'both' : 'start') : current.arrowEnd ? 'end' : 'none';
     const shown = { ...current, arrowheads };
@@ -490,6 +513,7 @@ export function mountBoardPage(root, boardId) {
           delete p.arrowStart;
           delete p.arrowEnd;
         }
+        if (el.type !== 'arrow' && el.type !== 'line') delete p.routing;
         // A text element's box follows its content (a sticky note wraps inside its own box).
         if (el.type === 'text' && 'fontSize' in p) Object.assign(p, measureText(measureCtx, el.text || ' ', p.fontSize));
         patches.push([id, p]);
@@ -505,8 +529,13 @@ export function mountBoardPage(root, boardId) {
       board.remove([...selection]);
       setSelection([]);
     } else if (name === 'duplicate') {
-      const items = regroupCopies(scene.ordered.filter((el) => selection.has(el.id)).map((el) => duplicateOf(board.get(el.id))));
-      setSelection(board.createMany(items));
+      const sources = scene.ordered.filter((el) => selection.has(el.id));
+      const items = regroupCopies(sources.map((el) => duplicateOf(board.get(el.id))));
+      board.beginGesture(); // one undo step: the copies and their bindings
+      const ids = board.createMany(items);
+      app.attach.copied(sources.map((el) => el.id), ids);
+      board.endGesture();
+      setSelection(ids);
     } else {
       const how = { forward: 'forward', backward: 'backward', front: 'front', back: 'back' }[name];
       board.setZ(reorder(scene.ordered, selection, how));

@@ -39,7 +39,8 @@ const FOREIGN_SCENE = /^\s*\{\s*"type"\s*:\s*"excalidraw(\/clipboard)?"/;
  *          placeImage: (file: File, at: {x: number, y: number}) => void,
  *          uploadFile: (blob: Blob) => Promise<string>,
  *          image: (fileId: string) => (CanvasImageSource | null),
- *          importFile?: (file: Blob) => void}} app
+ *          importFile?: (file: Blob) => void,
+ *          attach?: ReturnType<typeof import('../tools/attach.js').createAttachments>}} app
  *   uploadFile stores bytes on this board's server and resolves to their fileId; importFile
  *   imports a board file (ui/interchange.js): Excalidraw puts its copies on the clipboard as
  *   scene JSON in text/plain, which is pasted through it.
@@ -115,13 +116,16 @@ export function attachClipboard(app) {
     const at = landingPoint(payload.board === app.boardId && raw === lastCopy ? box : null);
     const dx = at.x - (box.minX + box.maxX) / 2;
     const dy = at.y - (box.minY + box.maxY) / 2;
-    const items = regroupCopies(source.filter((el) => el.type !== 'image' || el.available !== false).map((el) => {
+    const kept = source.filter((el) => el.type !== 'image' || el.available !== false);
+    const items = regroupCopies(kept.map((el) => {
       const { id: _id, z: _z, createdBy: _by, available: _a, ...fields } = el;
       return { ...fields, x: (Number(el.x) || 0) + dx, y: (Number(el.y) || 0) + dy };
     }));
     app.board.beginGesture();
     try {
-      app.setSelection(app.board.createMany(items));
+      const ids = app.board.createMany(items);
+      app.attach?.copied(kept.map((el) => el.id), ids); // connectors bound to the copies
+      app.setSelection(ids);
     } finally {
       app.board.endGesture();
     }

@@ -9,6 +9,8 @@ export const ICONS = {
   pen: svg('<path d="M4 20c3-1 5-6 8-9s6-5 7-4-1 4-4 7-8 5-9 8"/><path d="M15 5l4 4"/>'),
   rect: svg('<rect x="4" y="6" width="16" height="12" rx="2"/>'),
   ellipse: svg('<ellipse cx="12" cy="12" rx="8.5" ry="6.5"/>'),
+  diamond: svg('<path d="M12 3.5l8.5 8.5-8.5 8.5L3.5 12z"/>'),
+  frame: svg('<path d="M7 3v18M17 3v18M3 7h18M3 17h18"/>'),
   line: svg('<path d="M5 19L19 5"/>'),
   arrow: svg('<path d="M5 19L19 5M10 5h9v9"/>'),
   text: svg('<path d="M5 6V4h14v2M12 4v16M9 20h6"/>'),

@@ -1,11 +1,13 @@
 /**
- * Style panel: stroke colour, fill, stroke width, opacity and font size for new elements and for
- * the selection; z-order, duplicate and delete buttons when something is selected.
+ * Style panel: stroke colour, fill (palette plus a colour picker), stroke width and style, connector
+ * routing, opacity, font size and alignment (of text and labels) for new elements and for the
+ * selection; z-order, duplicate and delete buttons when something is selected.
  */
 import { h } from './dom.js';
 import { ICONS } from './icons.js';
 import { ALIGN_ACTIONS } from '../doc/align.js';
 import { ALIGN_ICONS } from './arrange.js';
+import { createColorPicker } from './colorpicker.js';
 
 export const STROKE_COLORS = ['#1e1e1e', '#e03131', '#2f9e44', '#1971c2', '#f08c00', '#9c36b5'];
 export const FILL_COLORS = ['transparent', '#ffc9c9', '#b2f2bb', '#a5d8ff', '#ffec99', '#eebefa'];
@@ -14,6 +16,8 @@ const WIDTHS = [[1, 'Thin'], [2, 'Medium'], [4, 'Bold'], [8, 'Extra bold']];
 const FONT_SIZES = [[16, 'S'], [20, 'M'], [28, 'L'], [40, 'XL']];
 const ALIGNS = [['left', 'Left'], ['center', 'Centre'], ['right', 'Right']];
 const ARROWHEADS = [['end', '→'], ['both', '↔'], ['none', '—']];
+const STROKE_STYLES = [['solid', 'Solid'], ['dashed', 'Dashed'], ['dotted', 'Dotted']];
+const ROUTINGS = [['straight', 'Straight'], ['elbow', 'Elbow']];
 
 /**
  * @param {{onStyle: (patch: Record<string, any>) => void, onAction: (name: string) => void}} handlers
@@ -34,8 +38,14 @@ export function createStylePanel({ onStyle, onAction }) {
     type: 'range', min: '10', max: '100', step: '5', 'aria-label': 'Opacity',
     oninput: (event) => onStyle({ opacity: Number(event.target.value) / 100 }),
   });
-  rows.stroke = section('Stroke', swatches('stroke', STROKE_COLORS));
-  rows.fill = section('Fill', swatches('fill', FILL_COLORS));
+  const pickers = {
+    stroke: createColorPicker({ key: 'stroke', label: 'Stroke', onPick: (c) => onStyle({ stroke: c }) }),
+    fill: createColorPicker({ key: 'fill', label: 'Fill', onPick: (c) => onStyle({ fill: c }) }),
+  };
+  rows.stroke = section('Stroke', swatches('stroke', STROKE_COLORS), pickers.stroke.el);
+  rows.fill = section('Fill', swatches('fill', FILL_COLORS), pickers.fill.el);
+  rows.strokeStyle = section('Stroke style', choices('strokeStyle', STROKE_STYLES));
+  rows.routing = section('Routing', choices('routing', ROUTINGS));
   rows.stickyFill = section('Note colour', swatches('stickyFill', STICKY_COLORS));
   rows.strokeWidth = section('Stroke width', choices('strokeWidth', WIDTHS));
   rows.fontSize = section('Font size', choices('fontSize', FONT_SIZES));
@@ -62,14 +72,18 @@ export function createStylePanel({ onStyle, onAction }) {
      */
     update({ types, style, hasSelection, count = 0 }) {
       const any = (...t) => t.some((x) => types.has(x));
-      rows.stroke.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow', 'text');
-      rows.fill.hidden = !any('rect', 'ellipse');
+      rows.stroke.hidden = !any('stroke', 'rect', 'ellipse', 'diamond', 'line', 'arrow', 'text', 'frame');
+      rows.fill.hidden = !any('rect', 'ellipse', 'diamond');
+      rows.strokeStyle.hidden = !any('stroke', 'rect', 'ellipse', 'diamond', 'line', 'arrow');
+      rows.routing.hidden = !any('line', 'arrow');
       rows.stickyFill.hidden = !any('sticky');
-      rows.strokeWidth.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow');
-      rows.fontSize.hidden = !any('text', 'sticky');
-      rows.align.hidden = !any('text', 'sticky');
+      rows.strokeWidth.hidden = !any('stroke', 'rect', 'ellipse', 'diamond', 'line', 'arrow');
+      rows.fontSize.hidden = !any('text', 'sticky', 'rect', 'ellipse', 'diamond', 'line', 'arrow');
+      rows.align.hidden = !any('text', 'sticky', 'rect', 'ellipse', 'diamond');
       rows.arrowheads.hidden = !any('arrow');
-      rows.opacity.hidden = !any('stroke', 'rect', 'ellipse', 'line', 'arrow', 'text', 'sticky', 'image');
+      rows.opacity.hidden = !any('stroke', 'rect', 'ellipse', 'diamond', 'line', 'arrow', 'text', 'sticky', 'image');
+      pickers.stroke.update(style.stroke);
+      pickers.fill.update(style.fill);
       rows.actions.hidden = !hasSelection;
       rows.alignment.hidden = !hasSelection || count < 2;
       el.hidden = Object.values(rows).every((row) => row.hidden);
@@ -82,6 +96,6 @@ export function createStylePanel({ onStyle, onAction }) {
   };
 }
 
-function section(title, body) {
-  return h('section.style-row', {}, [h('h3', {}, [title]), body]);
+function section(title, ...body) {
+  return h('section.style-row', {}, [h('h3', {}, [title]), ...body]);
 }
