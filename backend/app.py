@@ -48,6 +48,7 @@ from .http_server import (
 from .registry import BoardRegistry
 from .resources import frontend_dist
 from .store import Store, UpdateWriter, open_store
+from .store.history import Retention
 from .ws_handler import BoardSocket
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,12 @@ def creation_limits(settings: Settings) -> CreationLimits:
         AddressRate(settings.upload_bytes_per_min, settings.upload_burst_bytes))
 
 
+def retention_policy(settings: Settings) -> Retention:
+    """The history thinning policy from ``settings`` (``--history-keep-*``)."""
+    return Retention(settings.history_keep_all_s, settings.history_keep_hourly_s,
+                     settings.history_keep_daily_s)
+
+
 class _StaticFiles(SecureHeaders, StaticFileHandler):
     """The browser app's files, with the security headers of every response."""
 
@@ -148,7 +155,8 @@ class SyncboardServer:
         self.writer = UpdateWriter(self.store, flush_delay_ms=s.flush_delay_ms,
                                    retry_max_s=s.write_retry_max_s,
                                    compact_after_updates=s.compact_after_updates,
-                                   compact_after_bytes=s.compact_after_bytes)
+                                   compact_after_bytes=s.compact_after_bytes,
+                                   retention=retention_policy(s))
         self.writer.start()
         self.broker = RedisBroker(s.broker, self.store, s.broker_stream_maxlen) if s.broker \
             else LocalBroker()

@@ -253,6 +253,20 @@ class Settings:
         1, "Processes serving the same port on this machine (forked at start). More than 1 "
         "needs --broker; SQLite is shared through its WAL, PostgreSQL scales further.",
         minimum=1)
+    # Version history (issue 14; README "Version history").
+    history_interval_s: float = _option(
+        300.0, "At most one automatic version of a board per this many seconds while it is "
+        "edited (plus one when an edited board unloads). 0 turns automatic versions off; "
+        "named, before-restore and before-import versions are always recorded.", minimum=0)
+    history_keep_all_s: float = _option(
+        86400.0, "Keep every automatic version younger than this many seconds.", minimum=0)
+    history_keep_hourly_s: float = _option(
+        30 * 86400.0, "Up to this age (seconds), keep the newest automatic version of each "
+        "hour; older ones, the newest of each day. Named versions are never dropped.",
+        minimum=0)
+    history_keep_daily_s: float = _option(
+        0.0, "Up to this age (seconds), keep the newest automatic version of each day; older "
+        "automatic versions are dropped. 0: keep one per day forever.", minimum=0)
 
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""

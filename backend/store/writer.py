@@ -7,6 +7,10 @@ transaction. A failed commit is logged at ERROR,
 the batch stays pending (nothing dropped) and is retried with exponential backoff up to
 ``write_retry_max_s``; ``degraded`` is true until a commit succeeds again. After a commit, a
 board whose log passed the thresholds is compacted by a separate task, one board at a time.
+
+Versions (``record_version``) are recorded in the same group commit as the updates queued
+with them; after a commit that recorded a version of a board, the same separate task thins
+that board's history (``Store.thin_history``) with the retention policy and clock given.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import metrics
-from .store import LogSize, Store
+from .history import Retention, VersionInfo
+from .store import LogSize, Store, VersionRequest
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +34,15 @@ class UpdateWriter:
     """Per-board write queues in front of a ``Store``, committed in groups."""
 
     def __init__(self, store: Store, *, flush_delay_ms: float, retry_max_s: float,
-                 compact_after_updates: int, compact_after_bytes: int) -> None:
+                 compact_after_updates: int, compact_after_bytes: int,
+                 retention: Retention | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``retention``: thin each board's history after a version of it is recorded (None:
+        never thin). ``clock``: the time thinning judges ages by (tests inject one)."""
         self.store = store
+        self._retention = retention
+        self._clock = clock
+        self._versions: list[tuple[VersionRequest, asyncio.Future]] = []
         self._flush_delay_s = flush_delay_ms / 1000
         self._retry_max_s = retry_max_s
         self._compact_after_updates = compact_after_updates
@@ -41,8 +54,8 @@ class UpdateWriter:
         self._committed = asyncio.Condition()
         self._appended_total = 0
         self._committed_total = 0
-        self._compact_queue: asyncio.Queue[str] = asyncio.Queue()
-        self._compact_scheduled: set[str] = set()
+        self._compact_queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._compact_scheduled: set[tuple[str, str]] = set()
         self._tasks: list[asyncio.Task] = []
         self.last_error: str | None = None
         self.commits = 0
@@ -72,6 +85,17 @@ class UpdateWriter:
         self._pending.setdefault(board_id, []).append(update)
         self._appended_total += 1
         self._wake.set()
+
+    def record_version(self, request: VersionRequest) -> asyncio.Future[VersionInfo | None]:
+        """Record a version with the next group commit; the future resolves to the version
+        made once it is committed (None: an ``auto`` version another process made within
+        the interval), retried like updates while the database fails."""
+        future = asyncio.get_running_loop().create_future()
+        self._versions.append((request, future))
+        self._appended_total += 1
+        self._hurry.set()  # a person waits for it
+        self._wake.set()
+        return future
 
     def ensure_board(self, board_id: str) -> None:
         """Have ``board_id``'s row created with the next group commit if it has none.
@@ -122,15 +146,18 @@ class UpdateWriter:
             self._hurry.clear()
             batch, self._pending = self._pending, {}
             new_boards, self._new_boards = self._new_boards, set()
+            versions, self._versions = self._versions, []
             count = sum(len(v) for v in batch.values())
-            if not count and not new_boards:
+            if not count and not new_boards and not versions:
                 continue
             started = time.perf_counter()
             try:
-                sizes = await self.store.append_updates(batch, new_boards)
-            except (SQLAlchemyError, OSError) as exc:
+                sizes = await self.store.append_updates(batch, new_boards,
+                                                        [request for request, _f in versions])
+            except (SQLAlchemyError, OSError, ValueError) as exc:
                 metrics.COMMIT_FAILURES.inc()
                 self._requeue(batch)
+                self._versions[:0] = versions
                 self._appended_total -= len(new_boards & self._new_boards)  # asked again
                 self._new_boards |= new_boards
                 self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -149,9 +176,15 @@ class UpdateWriter:
             log.debug("committed %d updates for %d boards in %.1f ms", count, len(batch),
                       (time.perf_counter() - started) * 1000)
             async with self._committed:
-                self._committed_total += count + len(new_boards)
+                self._committed_total += count + len(new_boards) + len(versions)
                 self._committed.notify_all()
+            for request, future in versions:
+                if not future.done():
+                    future.set_result(request.recorded)
             self._schedule_compactions(sizes)
+            if self._retention is not None:
+                for request, _future in versions:
+                    self._schedule(("thin", request.board_id))
 
     def _requeue(self, batch: dict[str, list[bytes]]) -> None:
         for board_id, board_updates in batch.items():
@@ -159,16 +192,37 @@ class UpdateWriter:
 
     def _schedule_compactions(self, sizes: dict[str, LogSize]) -> None:
         for board_id, size in sizes.items():
-            if board_id in self._compact_scheduled:
-                continue
             if size.updates >= self._compact_after_updates or \
                     size.bytes >= self._compact_after_bytes:
-                self._compact_scheduled.add(board_id)
-                self._compact_queue.put_nowait(board_id)
+                self._schedule(("compact", board_id))
+
+    def _schedule(self, job: tuple[str, str]) -> None:
+        if job not in self._compact_scheduled:
+            self._compact_scheduled.add(job)
+            self._compact_queue.put_nowait(job)
+
+    async def _thin(self, board_id: str) -> None:
+        assert self._retention is not None
+        try:
+            dropped = await self.store.thin_history(board_id, self._clock(), self._retention)
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            log.error("thinning the history of board %s failed (it stays as it is): %s",
+                      board_id, exc)
+        else:
+            if dropped:
+                log.info("thinned the history of board %s: %d versions folded into their "
+                         "successors", board_id, dropped)
 
     async def _compact_loop(self) -> None:
         while True:
-            board_id = await self._compact_queue.get()
+            job = await self._compact_queue.get()
+            kind, board_id = job
+            if kind == "thin":
+                try:
+                    await self._thin(board_id)
+                finally:
+                    self._compact_scheduled.discard(job)
+                continue
             try:
                 result = await self.store.compact(board_id)
             except (SQLAlchemyError, OSError, ValueError) as exc:
@@ -181,5 +235,5 @@ class UpdateWriter:
                 log.info("compacted board %s: %d log rows into a %d-byte snapshot",
                          board_id, result.merged_updates, result.snapshot_bytes)
             finally:
-                self._compact_scheduled.discard(board_id)
+                self._compact_scheduled.discard(job)
 
