@@ -49,6 +49,7 @@ from .registry import BoardRegistry
 from .resources import frontend_dist
 from .store import Store, UpdateWriter, open_store
 from .store.history import Retention
+from .version_handlers import version_routes
 from .ws_handler import BoardSocket
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
         *export_routes(registry, registry.store, settings, raster),
+        *version_routes(registry, settings, raster),
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
         (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),

@@ -29,6 +29,7 @@ from .access import Role
 from .board_model import build_import_update, read_update, validate_board_json
 from .board_names import content_disposition
 from .config import Settings
+from .document import EMPTY_UPDATE
 from .errors import BoardTooLarge
 from .export import (
     MEDIA_TYPES,
@@ -116,8 +117,15 @@ class _BoardEndpoint(JsonHandler):
 class ExportHandler(_BoardEndpoint):
     """``GET /api/boards/<id>/export.<fmt>``: the board as JSON, SVG or PNG."""
 
+    role = Role.VIEW
+    """The token role needed (version exports need edit)."""
+
+    async def export_state(self, board_id: str) -> bytes:
+        """The board state to export, as one update (the live board here)."""
+        return await self.registry.snapshot(board_id)
+
     async def get(self, board_id: str, fmt: str) -> None:
-        await self.existing_board(board_id, Role.VIEW)
+        await self.existing_board(board_id, self.role)
         try:
             options = ExportOptions(background=parse_background(self.get_argument("background",
                                                                                   None)),
@@ -130,7 +138,7 @@ class ExportHandler(_BoardEndpoint):
         # resvg, which holds it throughout, runs in a RasterPool process.
         loop = IOLoop.current()
         content = await loop.run_in_executor(None, read_update,
-                                             await self.registry.snapshot(board_id))
+                                             await self.export_state(board_id))
         images = await load_images(self.store, content, self.max_image_pixels) \
             if fmt != "json" else Images()
         assert self.raster is not None
@@ -203,6 +211,8 @@ class ImportHandler(CappedBody, _BoardEndpoint):
             self.finish({"id": board_id, "elements": len(data["elements"]), "checked": True})
             return
         await self.store.create_board(board_id)
+        if snapshot != EMPTY_UPDATE:  # what the import overwrites stays in the history
+            await self.registry.take_version(board_id, "before-import", "before an import")
         try:
             await self.registry.apply_update(board_id, update)  # runs the update pre-check
         except BoardTooLarge as exc:

@@ -23,6 +23,7 @@ from .peer import Peer
 from .protocol import CloseCode
 from .room import Room
 from .store import Store, UpdateWriter
+from .store.history import VersionInfo
 from .store.loads import LoadBatcher
 from .versioning import VersionKeeper
 
@@ -201,6 +202,14 @@ class BoardRegistry:
         room = await self.acquire(board_id)
         try:
             room.apply_server_update(update)
+        finally:
+            self.release_if_idle(room)
+
+    async def take_version(self, board_id: str, kind: str, label: str = "") -> VersionInfo:
+        """Record a version of the board now (loading it if needed); committed on return."""
+        room = await self.acquire(board_id)
+        try:
+            return await self.versions.take(room, kind, label)
         finally:
             self.release_if_idle(room)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from .store import Store, UpdateWriter, VersionRequest
-from .store.history import VersionInfo
+from .store.history import VersionInfo, rebuild_state
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -125,3 +125,13 @@ class VersionKeeper:
         if info is not None:
             log.info("board %s: automatic version %d (%d elements)", room.board_id, info.id,
                      info.elements)
+
+
+async def load_version_state(store: Store, board_id: str, version_id: int) -> bytes | None:
+    """The whole board at ``version_id`` as one update, or None if the board has no such
+    version. Rebuilt in a thread (a checkpoint plus up to 49 deltas). Raises ``ValueError``
+    for a row pycrdt cannot decode."""
+    chain = await store.load_version(board_id, version_id)
+    if not chain:
+        return None
+    return await asyncio.get_running_loop().run_in_executor(None, rebuild_state, chain)
