@@ -37,6 +37,7 @@ import { createZoomControls } from './zoom.js';
 import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
 import { attachClipboard } from './clipboard.js';
+import { attachHistory } from './history.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { h, toast } from './dom.js';
 import { createRefusalNotice } from './refusal.js';
@@ -186,6 +187,10 @@ export function mountBoardPage(root, boardId) {
     boardJson: () => boardAsJson(doc),
   });
   root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el]));
+  if (!readOnly) {
+    attachHistory({ page: root.querySelector('.board-page'), stage, board, camera, boardId, token,
+      image: (fileId) => images.get(fileId), ink: () => (isDark() ? darkColor : undefined) });
+  }
   applyTheme();
   topbar.setTheme(isDark());
 
