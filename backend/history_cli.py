@@ -30,7 +30,7 @@ from sqlalchemy.exc import ArgumentError
 
 from .board_names import board_name_problem
 from .cli_args import ArgumentParser
-from .document import BoardDocument
+from .document import EMPTY_STATE_VECTOR, BoardDocument
 from .restore import build_restore_update
 from .store import Store, StoreError, open_store
 from .store.history import MAX_LABEL_CHARS, VersionInfo
@@ -142,7 +142,9 @@ async def _in_db(args) -> list[str]:
             raise HistoryFailed(f"board {args.board!r}: no version {args.version}")
         before = await store.record_version(args.board, document, "before-restore",
                                             f"before restoring version {args.version}")
-        update, changed = build_restore_update(document.full_update(), state, args.elements)
+        since = document.missing_since(
+            await store.version_state_vector(args.board, args.version) or EMPTY_STATE_VECTOR)
+        update, changed = build_restore_update(state, since, args.elements)
         await store.append_updates({args.board: [update]})
         return [_restored(args.version, before, changed)]
     except ValueError as exc:

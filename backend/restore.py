@@ -1,11 +1,12 @@
 """build_restore_update: the one Yjs update that turns a live board back into a past version.
 
-Made on top of the live state, so applied through the CRDT path it merges with whatever
-others change meanwhile: elements deleted since the version come back (as new maps with the
-version's fields: a deleted Yjs item cannot be revived), elements added since are deleted,
-and every field that changed is set back (a field added since is removed). Untouched fields
-and elements are not written, so a concurrent edit of something the restore does not change
-survives. With ``element_ids`` only those elements are restored (meta and the rest stay).
+Made on top of the live state (rebuilt from the version and what changed since), so applied
+through the CRDT path it merges with whatever others change meanwhile: elements deleted since
+the version come back (as new maps with the version's fields: a deleted Yjs item cannot be
+revived), elements added since are deleted, and every field that changed is set back (a field
+added since is removed). Untouched fields and elements are not written, so a concurrent edit
+of something the restore does not change survives. With ``element_ids`` only those elements
+are restored (meta and the rest stay).
 
 Shared types are copied by structure (``Y.Text`` as its string, ``Y.Array`` and ``Y.Map``
 recursively), so fields this code does not know keep their types.
@@ -24,43 +25,64 @@ ROOT_MAPS = ("meta", "elements", "comments")
 _ELEMENTS = "elements"
 
 
-def build_restore_update(live: bytes, version: bytes,
+def build_restore_update(version: bytes, since: bytes,
                          element_ids: Iterable[str] | None = None) -> tuple[bytes, int]:
-    """``(update, changed)``: the update written on top of ``live`` (the board's current
-    state) that restores ``version`` (its state then), and how many elements it changes.
+    """``(update, changed)``: the update that restores ``version`` (the board's state then)
+    on top of the live board, and how many elements it changes.
 
-    ``element_ids``: restore only these elements (an id absent from both is ignored).
-    Raises ``ValueError`` if either state cannot be decoded."""
+    ``since`` is what the live board holds beyond the version (the live document encoded
+    against the version's state vector, ``BoardDocument.missing_since``): applied to a copy of
+    the version it gives the live state, and the elements it touches are the only ones
+    compared, so restoring a 10,000-element board after a few changes reads a few elements,
+    not two whole boards. ``element_ids``: restore only these elements (an id absent from
+    both is ignored). Raises ``ValueError`` if either update cannot be decoded."""
     target = Doc()
     target.apply_update(version)
     doc = Doc()
-    doc.apply_update(live)
+    doc.apply_update(version)
+    touched: set[str] = set()
+    elements = doc.get(_ELEMENTS, type=Map)
+    subscription = elements.observe_deep(lambda events: _note_touched(events, touched))
+    doc.apply_update(since)  # now the live state
+    elements.unobserve(subscription)
+    keys = touched if element_ids is None else touched & set(element_ids)
     before = doc.get_state()
     changed = 0
     with doc.transaction():
+        changed = _sync_map(elements, _root(target, _ELEMENTS), keys)
         if element_ids is None:
             for name in ROOT_MAPS:
-                want = _root(target, name)
-                if want is None and _root(doc, name) is None:
+                if name == _ELEMENTS or (_root(target, name) is None and _root(doc, name) is None):
                     continue
-                have = doc.get(name, type=Map)
-                count = _sync_map(have, want, None)
-                changed += count if name == _ELEMENTS else 0
-        else:
-            have = doc.get(_ELEMENTS, type=Map)
-            changed = _sync_map(have, _root(target, _ELEMENTS), set(element_ids))
+                _sync_map(doc.get(name, type=Map), _root(target, name), None)
     return doc.get_update(before), changed
 
 
+def _note_touched(events, touched: set[str]) -> None:
+    """The element ids a batch of deep events of ``elements`` changed."""
+    for event in events:
+        path = list(event.path)
+        if path:
+            touched.add(path[0])
+        else:
+            touched.update(event.keys)
+
+
 def _sync_map(have: Map, want: Map | None, only: set[str] | None) -> int:
-    """Make ``have`` equal ``want`` (keys in ``only``, if given); return the keys changed."""
-    want_plain = _plain(want)
-    have_plain = _plain(have)
-    keys = set(want_plain) | set(have_plain)
-    if only is not None:
-        keys &= only
+    """Make ``have`` equal ``want`` (only the keys in ``only``, if given, read one by one);
+    return how many keys changed."""
+    if only is None:
+        want_plain, have_plain = _plain(want), _plain(have)
+        keys = set(want_plain) | set(have_plain)
+    else:
+        keys = only
+        want_plain = {key: _plain_value(want[key]) for key in keys
+                      if want is not None and key in want}
+        have_plain = {key: _plain_value(have[key]) for key in keys if key in have}
     changed = 0
     for key in sorted(keys):
+        if key not in want_plain and key not in have_plain:
+            continue
         if key not in want_plain:
             del have[key]
             changed += 1
@@ -103,6 +125,17 @@ def _plain(ymap: Map | None) -> dict[str, Any]:
     if ymap is None or not len(ymap):
         return {}
     return json.loads(str(ymap), parse_constant=lambda _name: None)
+
+
+def _plain_value(value: Any) -> Any:
+    """Plain JSON of one map value (a shared type through pycrdt's JSON encoding)."""
+    if isinstance(value, Map):
+        return _plain(value)
+    if isinstance(value, Text):
+        return str(value)
+    if isinstance(value, Array):
+        return json.loads(str(value), parse_constant=lambda _name: None)
+    return value
 
 
 def _root(doc: Doc, name: str) -> Map | None:

@@ -34,6 +34,7 @@ from tornado.web import HTTPError
 from .access import Role
 from .board_names import MAX_BOARD_NAME_CHARS
 from .config import Settings
+from .document import EMPTY_STATE_VECTOR
 from .errors import BoardTooLarge
 from .export.raster_pool import RasterPool
 from .export_handlers import ExportHandler, _BoardEndpoint
@@ -166,8 +167,11 @@ class VersionRestoreHandler(_BoardEndpoint):
         try:
             before = await registry.versions.take(room, "before-restore",
                                                   f"before restoring version {vid}")
+            # What the board holds beyond the version: small after a few changes.
+            since = room.document.missing_since(
+                await self.store.version_state_vector(board_id, vid) or EMPTY_STATE_VECTOR)
             update, changed = await IOLoop.current().run_in_executor(
-                None, build_restore_update, room.document.full_update(), state, element_ids)
+                None, build_restore_update, state, since, element_ids)
             try:
                 room.apply_server_update(update)  # others' edits meanwhile merge with it
             except BoardTooLarge as exc:

@@ -199,16 +199,19 @@ async def load_chain(conn: AsyncConnection, board_id: str, version_id: int) -> l
         .order_by(versions.c.id))).scalars())
 
 
+async def state_vector_of(conn: AsyncConnection, board_id: str,
+                          version_id: int) -> bytes | None:
+    """The state vector of a version (what a restore diffs the live board against)."""
+    return (await conn.execute(select(versions.c.state_vector).where(
+        versions.c.board_id == board_id, versions.c.id == version_id))).scalar_one_or_none()
+
+
 def rebuild_state(chain: Sequence[bytes]) -> bytes:
-    """The whole board at a version, as one update, from ``load_chain``'s rows.
+    """The whole board at a version, as one update, from ``load_chain``'s rows (merged
+    without integrating them into a document: measured faster for a 10,000-element board).
 
     Raises ``ValueError`` if a row cannot be decoded."""
-    if len(chain) == 1:
-        return chain[0]
-    doc = Doc()
-    for data in chain:
-        doc.apply_update(data)
-    return doc.get_update()
+    return chain[0] if len(chain) == 1 else merge_updates(*chain)
 
 
 async def thin_versions(conn: AsyncConnection, board_id: str, now: float,

@@ -296,6 +296,11 @@ class Store:
         async with self.engine.connect() as conn:
             return await history.load_chain(conn, board_id, version_id)
 
+    async def version_state_vector(self, board_id: str, version_id: int) -> bytes | None:
+        """The state vector of a version, or None if there is no such version."""
+        async with self.engine.connect() as conn:
+            return await history.state_vector_of(conn, board_id, version_id)
+
     async def record_version(self, board_id: str, document: BoardDocument, kind: str,
                              label: str = "", authors: Sequence[str] = (),
                              now: float | None = None) -> VersionInfo:
