@@ -42,7 +42,7 @@ from pycrdt import Array, Map  # noqa: E402
 from backend.cli_args import ArgumentParser  # noqa: E402
 from backend.document import BoardDocument  # noqa: E402
 from backend.store import open_store  # noqa: E402
-from backend.store.history import CHECKPOINT_EVERY, Retention  # noqa: E402
+from backend.store.history import Retention  # noqa: E402
 from tests.server_process import free_port  # noqa: E402
 
 STROKE_EVERY_S = 2.0
@@ -146,10 +146,12 @@ async def _big_board(db: Path, args) -> None:
     await store.compact("big")
     await store.close()
     with sqlite3.connect(db) as connection:
-        costs = [size for (size,) in connection.execute(
-            "SELECT length(data) + length(state_vector) FROM board_versions ORDER BY id")]
+        rows = connection.execute("SELECT length(data) + length(state_vector), checkpoint "
+                                  "FROM board_versions ORDER BY id").fetchall()
     board = len(document.full_update())
-    deltas = [c for i, c in enumerate(costs) if i % CHECKPOINT_EVERY]
+    costs = [size for size, _checkpoint in rows]
+    deltas = [size for size, checkpoint in rows if not checkpoint]
+    checkpoints = [size for size, checkpoint in rows if checkpoint]
     print(f"## {args.elements:,}-element board, {args.versions} versions "
           f"(built in {time.perf_counter() - started:.0f} s)\n")
     print("| what | bytes | of the board |")
@@ -157,8 +159,8 @@ async def _big_board(db: Path, args) -> None:
     print(f"| the board (one update) | {board:,} | 1 |")
     print(f"| one version, median (a delta) | {int(statistics.median(deltas)):,} | "
           f"1/{board / statistics.median(deltas):,.0f} |")
-    print(f"| one checkpoint (every {CHECKPOINT_EVERY}th version) | {costs[0]:,} | "
-          f"{costs[0] / board:.2f} |")
+    print(f"| one checkpoint ({len(checkpoints)} of the {len(rows)} versions) | "
+          f"{checkpoints[0]:,} | {checkpoints[0] / board:.2f} |")
     print(f"| all {args.versions} versions | {sum(costs):,} | {sum(costs) / board:.1f} |\n")
 
 
@@ -175,14 +177,15 @@ def _over_http(db: Path, args) -> None:
         listed = json.loads(_get(f"{base}/versions")[1])["versions"]
         newest = listed[0]["id"]
         oldest = newest - args.versions + 1
-        far = max(v for v in range(oldest, newest + 1)
-                  if (v - oldest) % CHECKPOINT_EVERY == CHECKPOINT_EVERY - 1)
+        with sqlite3.connect(db) as connection:
+            far, chain = connection.execute("SELECT id, chain FROM board_versions "
+                                            "ORDER BY chain DESC, id LIMIT 1").fetchone()
         rows = [("list versions (newest 50)", f"{base}/versions", "GET"),
                 ("list versions, a page from the middle",
                  f"{base}/versions?before={oldest + args.versions // 2}", "GET"),
                 (f"preview the newest (export.json of {newest})",
                  f"{base}/versions/{newest}/export.json", "GET"),
-                (f"preview {far} ({CHECKPOINT_EVERY - 1} deltas after its checkpoint)",
+                (f"preview {far} ({chain} deltas after its checkpoint)",
                  f"{base}/versions/{far}/export.json", "GET"),
                 (f"preview the oldest ({oldest}, a checkpoint)",
                  f"{base}/versions/{oldest}/export.json", "GET"),

@@ -1,11 +1,13 @@
 """Version history in the store: record, list, rebuild and thin a board's versions.
 
 A version is a moment whose exact board state can be rebuilt. Rows of ``board_versions``
-(``schema.versions``) form one chain per board in ``id`` order: every ``CHECKPOINT_EVERY``-th
-row is a checkpoint (the whole board, as a Yjs update), the rows between hold only what changed
-since the previous row: the document encoded against that row's state vector (new structs
-plus the delete set), which for a big board edited a little is a few hundred bytes, not a copy.
-Rebuilding version ``v`` applies its latest checkpoint and the rows after it up to ``v``.
+(``schema.versions``) form one chain per board in ``id`` order. A checkpoint row holds the whole
+board (as a Yjs update); the rows after it hold only what changed since the previous row: the
+document encoded against that row's state vector (new structs plus the delete set), which for
+a big board edited a little is a few kilobytes, not a copy. A new checkpoint is written once
+the deltas since the last one add up to its size, or after ``MAX_CHAIN`` deltas: a version
+then costs at most about twice its delta, and rebuilding one (its latest checkpoint merged
+with the rows after it up to the version) reads at most about two boards' worth of bytes.
 
 Thinning drops a version by folding its row into the next one (``merge_updates``: Yjs
 updates merge like sets, so the next row then holds everything since the row before the
@@ -28,15 +30,15 @@ from pycrdt import Doc, Map, merge_updates
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..document import EMPTY_STATE_VECTOR, BoardDocument
+from ..document import BoardDocument
 from .schema import boards, versions
 
 KINDS = ("auto", "named", "before-restore", "before-import")
 """What made a version: the interval timer or an unload, a person, a restore, an import."""
 THINNED_KINDS = frozenset({"auto", "before-restore", "before-import"})
 """Kinds the retention policy may drop (``named`` versions are kept for ever)."""
-CHECKPOINT_EVERY = 50
-"""A whole-board row after this many deltas: rebuilding a version applies at most 50 rows."""
+MAX_CHAIN = 500
+"""Deltas after a checkpoint at most (bounds the rows one rebuild reads)."""
 MAX_LABEL_CHARS = 200
 MAX_AUTHORS = 50
 MAX_AUTHOR_CHARS = 100
@@ -127,23 +129,26 @@ async def record_version(conn: AsyncConnection, board_id: str, document: BoardDo
     chain on a stale head. Returns None, recording nothing, for an ``auto`` version when the
     head is younger than ``min_interval_s`` (another process made it)."""
     head = (await conn.execute(
-        select(versions.c.id, versions.c.created_at, versions.c.chain, versions.c.state_vector)
+        select(versions.c.id, versions.c.created_at, versions.c.chain, versions.c.chain_bytes,
+               versions.c.base_bytes, versions.c.state_vector)
         .where(versions.c.board_id == board_id).order_by(versions.c.id.desc()).limit(1)
     )).one_or_none()
     if kind == "auto" and head is not None and now - head.created_at < min_interval_s:
         return None
-    checkpoint = head is None or head.chain + 1 >= CHECKPOINT_EVERY
     state_vector = document.state_vector()
-    if checkpoint or head.state_vector == EMPTY_STATE_VECTOR:
+    data = document.missing_since(head.state_vector) if head is not None else b""
+    checkpoint = head is None or head.chain + 1 > MAX_CHAIN or \
+        head.chain_bytes + len(data) > head.base_bytes
+    if checkpoint:
         data = document.full_update()
-    else:
-        data = document.missing_since(head.state_vector)
+    chain_bytes = 0 if checkpoint else head.chain_bytes + len(data)
     names = clean_authors(authors)
     row = {"board_id": board_id, "created_at": now, "kind": kind,
            "label": label[:MAX_LABEL_CHARS], "elements": count_elements(document.doc),
            "authors": json.dumps(names), "checkpoint": int(checkpoint),
-           "chain": 0 if checkpoint else head.chain + 1, "state_vector": state_vector,
-           "data": data}
+           "chain": 0 if checkpoint else head.chain + 1, "chain_bytes": chain_bytes,
+           "base_bytes": len(data) if checkpoint else head.base_bytes,
+           "state_vector": state_vector, "data": data}
     version_id = (await conn.execute(insert(versions).values(**row)
                                      .returning(versions.c.id))).scalar_one()
     return VersionInfo(version_id, board_id, now, kind, row["label"], row["elements"], names)
@@ -247,9 +252,11 @@ async def thin_versions(conn: AsyncConnection, board_id: str, now: float,
             data = _whole(p.data for p in parts[first:])
         else:
             data = merge_updates(*[p.data for p in parts])
-        await conn.execute(update(versions).where(versions.c.id == target).values(
-            data=data, checkpoint=int(checkpoint),
-            authors=json.dumps(await _merged_authors(conn, ids))))
+        fields = {"data": data, "checkpoint": int(checkpoint),
+                  "authors": json.dumps(await _merged_authors(conn, ids))}
+        if checkpoint:
+            fields |= {"chain": 0, "chain_bytes": 0, "base_bytes": len(data)}
+        await conn.execute(update(versions).where(versions.c.id == target).values(**fields))
     dropped_ids = sorted(dropped)
     for start in range(0, len(dropped_ids), _FOLD_CHUNK):
         await conn.execute(delete(versions).where(

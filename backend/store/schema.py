@@ -108,6 +108,8 @@ versions = Table(
     Column("authors", Text, nullable=False),
     Column("checkpoint", Integer, nullable=False),
     Column("chain", Integer, nullable=False),
+    Column("chain_bytes", BigInteger, nullable=False),
+    Column("base_bytes", BigInteger, nullable=False),
     Column("state_vector", LargeBinary, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Index("ix_board_versions_board_id", "board_id", "id"),
@@ -115,6 +117,7 @@ versions = Table(
 )
 """A board's history (``history.py``). A ``checkpoint`` row's ``data`` is the whole board at
 that moment; any other row's is a Yjs update encoded against the previous row's
-``state_vector``, so a version is its latest checkpoint plus the rows after it, applied in
-``id`` order. ``chain`` counts the deltas since that checkpoint; ``authors`` is a JSON list of
-the names seen editing since the previous version."""
+``state_vector``, so a version is its latest checkpoint plus the rows after it, merged in
+``id`` order. ``chain`` counts the deltas since that checkpoint and ``chain_bytes`` their
+bytes, ``base_bytes`` is the checkpoint's size (they decide when the next one is due);
+``authors`` is a JSON list of the names seen editing since the previous version."""

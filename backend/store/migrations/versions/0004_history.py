@@ -34,6 +34,8 @@ def upgrade() -> None:
         sa.Column("authors", sa.Text(), nullable=False),
         sa.Column("checkpoint", sa.Integer(), nullable=False),
         sa.Column("chain", sa.Integer(), nullable=False),
+        sa.Column("chain_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("base_bytes", sa.BigInteger(), nullable=False),
         sa.Column("state_vector", sa.LargeBinary(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sqlite_autoincrement=True,
