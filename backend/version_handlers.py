@@ -19,7 +19,8 @@ link never sees past states, which may hold deleted content).
   ``{"restored", "before", "changed"}``
 
 Errors as the other endpoints: 400 bad body or parameter, 401/403 token, 404 unknown board or
-version, 413 when the restore would pass ``--max-board-bytes``.
+version, 413 when the restore would pass ``--max-board-bytes``, 429 (``Retry-After``) past
+``SAVES_PER_MIN`` saves and restores per address (not for the admin token).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
 from .access import Role
+from .address_limits import AddressRate
 from .board_names import MAX_BOARD_NAME_CHARS
 from .config import Settings
 from .document import EMPTY_STATE_VECTOR
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+SAVES_PER_MIN = 20
+SAVES_BURST = 20
+"""Versions one address may have recorded over HTTP (saves and restores): each is a row, at
+times a whole-board checkpoint, so an edit token must not fill the database with them."""
 MAX_RESTORE_IDS = 10_000
 """Most element ids one partial restore may name."""
 _POSTED_KINDS = ("named", "before-restore", "before-import")
@@ -56,20 +62,33 @@ def version_routes(registry: BoardRegistry, settings: Settings, raster: RasterPo
     """Tornado URL specs of the history endpoints (exports rendered as ``export.*`` are, PNG
     in ``raster``, with the same limits)."""
     boards = {"registry": registry, "store": registry.store}
+    saving = {**boards, "saves": AddressRate(SAVES_PER_MIN, SAVES_BURST)}
     exports = {**boards, "raster": raster, "max_image_pixels": settings.max_image_pixels,
                "max_export_pixels": settings.max_export_pixels}
     board = r"/api/boards/([^/]+)/versions"
     return [
-        (board, VersionsHandler, boards),
+        (board, VersionsHandler, saving),
         (board + r"/at/([0-9.]+)", VersionAtHandler, boards),
         (board + r"/([0-9]+)", VersionHandler, boards),
         (board + r"/([0-9]+)/update", VersionUpdateHandler, boards),
         (board + r"/([0-9]+)/export\.(json|svg|png)", VersionExportHandler, exports),
-        (board + r"/([0-9]+)/restore", VersionRestoreHandler, boards),
+        (board + r"/([0-9]+)/restore", VersionRestoreHandler, saving),
     ]
 
 
-class VersionsHandler(_BoardEndpoint):
+class _SavingEndpoint(_BoardEndpoint):
+    """An endpoint that records versions, charged to the caller's address (429 past it)."""
+
+    def initialize(self, registry: BoardRegistry, store, saves: AddressRate) -> None:
+        super().initialize(registry, store)
+        self.saves = saves
+
+    def spend_save(self) -> None:
+        if not self.access.is_admin(self.bearer_token()):
+            self.spend_creation(self.saves, 1, "saved versions")
+
+
+class VersionsHandler(_SavingEndpoint):
     """``GET`` (list, paginated) and ``POST`` (save a version) on ``.../versions``."""
 
     async def get(self, board_id: str) -> None:
@@ -92,6 +111,7 @@ class VersionsHandler(_BoardEndpoint):
                                  "characters")
         if kind not in _POSTED_KINDS:
             raise HTTPError(400, f"kind must be one of {', '.join(_POSTED_KINDS)}")
+        self.spend_save()
         info = await self.registry.take_version(board_id, kind, label.strip())
         self.set_status(201)
         self.finish(info.to_json())
@@ -146,7 +166,7 @@ class VersionExportHandler(ExportHandler):
         return await _state_or_404(self, board_id, self._version_id)
 
 
-class VersionRestoreHandler(_BoardEndpoint):
+class VersionRestoreHandler(_SavingEndpoint):
     """``POST .../versions/<vid>/restore``: the live board becomes that version (or just the
     named elements), for everyone connected, after a ``before-restore`` version."""
 
@@ -162,6 +182,7 @@ class VersionRestoreHandler(_BoardEndpoint):
                                  "element id strings")
         vid = int(version_id)
         state = await _state_or_404(self, board_id, vid)
+        self.spend_save()
         registry = self.registry
         room = await registry.acquire(board_id)
         try:

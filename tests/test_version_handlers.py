@@ -9,6 +9,7 @@ import json
 import pytest
 from pycrdt import Array, Map, Text
 
+from backend.version_handlers import SAVES_BURST
 from tests.export_helpers import base_url, fetch, fetch_json
 from tests.yclient import state_vector
 
@@ -263,3 +264,16 @@ async def test_listing_is_paginated_newest_first_with_authors_and_versions_go_wi
     assert (await fetch(f"{base}/api/boards/paged", method="DELETE")).code == 204
     assert await server.store.list_versions("paged", 10) == []
     assert await server.store.history_bytes("paged") == 0
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_saving_versions_is_rate_limited_per_address(sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    await yclient(server, "spam")  # the board exists once someone opened it
+    for i in range(SAVES_BURST):
+        await _save(base, "spam", f"v{i}")
+    response = await fetch(f"{base}/api/boards/spam/versions", method="POST",
+                           body=json.dumps({"label": "one too many"}))
+    assert response.code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert len(await server.store.list_versions("spam", 100)) == SAVES_BURST
