@@ -118,6 +118,6 @@ versions = Table(
 """A board's history (``history.py``). A ``checkpoint`` row's ``data`` is the whole board at
 that moment; any other row's is a Yjs update encoded against the previous row's
 ``state_vector``, so a version is its latest checkpoint plus the rows after it, merged in
-``id`` order. ``chain`` counts the deltas since that checkpoint and ``chain_bytes`` their
-bytes, ``base_bytes`` is the checkpoint's size (they decide when the next one is due);
-``authors`` is a JSON list of the names seen editing since the previous version."""
+``id`` order (``data`` is deflated). ``chain`` counts the deltas since that checkpoint and
+``chain_bytes`` their bytes, ``base_bytes`` is the checkpoint's size (they decide when the next
+one is due); ``authors`` is a JSON list of the names seen editing since the previous version."""
