@@ -119,7 +119,7 @@ def test_thinning_plan_keeps_24_hours_then_hourly_then_daily_and_never_named_or_
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_the_writer_records_versions_in_its_group_commit_and_thins_on_its_clock(tmp_path):
+async def test_the_writer_records_versions_after_their_updates_and_thins_on_its_clock(tmp_path):
     store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/w.db")
     await store.create_board("b")
     document = BoardDocument()
@@ -139,7 +139,7 @@ async def test_the_writer_records_versions_in_its_group_commit_and_thins_on_its_
         info = await writer.record_version(VersionRequest("b", document, "named", "mine",
                                                           ("Bo",)))
         assert info is not None and info.kind == "named" and info.authors == ["Bo"]
-        assert (await store.load_updates("b"))[-1] == update  # in the same commit
+        assert (await store.load_updates("b"))[-1] == update  # committed before it
 
         async def versions() -> int:
             return len(await store.list_versions("b", 1000))

@@ -69,9 +69,9 @@ class CompactionResult:
 
 @dataclass
 class VersionRequest:
-    """A version to record with the next group commit (``UpdateWriter.record_version``):
-    ``document`` is encoded inside the commit's transaction; ``recorded`` is set to the
-    version made (None: an ``auto`` version another process made within ``min_interval_s``)."""
+    """A version for the writer to record (``UpdateWriter.record_version``): ``document`` is
+    encoded inside the recording transaction; ``recorded`` is set to the version made (None:
+    an ``auto`` version another process made within ``min_interval_s``)."""
 
     board_id: str
     document: BoardDocument

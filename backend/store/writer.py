@@ -8,9 +8,10 @@ the batch stays pending (nothing dropped) and is retried with exponential backof
 ``write_retry_max_s``; ``degraded`` is true until a commit succeeds again. After a commit, a
 board whose log passed the thresholds is compacted by a separate task, one board at a time.
 
-Versions (``record_version``) are recorded in the same group commit as the updates queued
-with them; after a commit that recorded a version of a board, the same separate task thins
-that board's history (``Store.thin_history``) with the retention policy and clock given.
+Versions (``record_version``) are recorded by the same commit task, in a transaction right
+after the updates queued with them (so a version that cannot be written never holds the log
+back); after a version of a board is recorded, the compaction task thins that board's history
+(``Store.thin_history``) with the retention policy and clock given.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class UpdateWriter:
         self._tasks = []
 
     async def _commit_loop(self) -> None:
-        backoff_s = 0.05
+        backoff_s = version_backoff_s = 0.05
         while True:
             await self._wake.wait()
             if not self._hurry.is_set():
@@ -152,9 +153,8 @@ class UpdateWriter:
                 continue
             started = time.perf_counter()
             try:
-                sizes = await self.store.append_updates(batch, new_boards,
-                                                        [request for request, _f in versions])
-            except (SQLAlchemyError, OSError, ValueError) as exc:
+                sizes = await self.store.append_updates(batch, new_boards)
+            except (SQLAlchemyError, OSError) as exc:
                 metrics.COMMIT_FAILURES.inc()
                 self._requeue(batch)
                 self._versions[:0] = versions
@@ -176,15 +176,38 @@ class UpdateWriter:
             log.debug("committed %d updates for %d boards in %.1f ms", count, len(batch),
                       (time.perf_counter() - started) * 1000)
             async with self._committed:
-                self._committed_total += count + len(new_boards) + len(versions)
+                self._committed_total += count + len(new_boards)
                 self._committed.notify_all()
-            for request, future in versions:
-                if not future.done():
-                    future.set_result(request.recorded)
             self._schedule_compactions(sizes)
+            if versions and not await self._commit_versions(versions):
+                await asyncio.sleep(version_backoff_s)
+                version_backoff_s = min(version_backoff_s * 2, self._retry_max_s)
+                self._wake.set()
+            elif versions:
+                version_backoff_s = 0.05
+
+    async def _commit_versions(self, versions: list[tuple[VersionRequest, asyncio.Future]]
+                               ) -> bool:
+        """Record ``versions`` in a transaction of their own, right after the updates queued
+        with them: a version that cannot be written (retried like updates) never holds the
+        log back. False if it failed (they are queued again)."""
+        try:
+            await self.store.append_updates({}, (), [request for request, _f in versions])
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            metrics.COMMIT_FAILURES.inc()
+            self._versions[:0] = versions
+            log.error("recording %d versions failed, retrying after the next updates: %s",
+                      len(versions), f"{type(exc).__name__}: {exc}".splitlines()[0])
+            return False
+        async with self._committed:
+            self._committed_total += len(versions)
+            self._committed.notify_all()
+        for request, future in versions:
+            if not future.done():
+                future.set_result(request.recorded)
             if self._retention is not None:
-                for request, _future in versions:
-                    self._schedule(("thin", request.board_id))
+                self._schedule(("thin", request.board_id))
+        return True
 
     def _requeue(self, batch: dict[str, list[bytes]]) -> None:
         for board_id, board_updates in batch.items():
