@@ -34,7 +34,7 @@ from .document import EMPTY_STATE_VECTOR, BoardDocument
 from .restore import build_restore_update
 from .store import Store, StoreError, open_store
 from .store.history import MAX_LABEL_CHARS, VersionInfo
-from .versioning import load_version_state
+from .versioning import load_version_updates
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -137,7 +137,7 @@ async def _in_db(args) -> list[str]:
         if args.command == "save":
             info = await store.record_version(args.board, document, "named", args.label.strip())
             return [describe(info.to_json())]
-        state = await load_version_state(store, args.board, args.version)
+        state = await load_version_updates(store, args.board, args.version)
         if state is None:
             raise HistoryFailed(f"board {args.board!r}: no version {args.version}")
         before = await store.record_version(args.board, document, "before-restore",

@@ -15,7 +15,7 @@ recursively), so fields this code does not know keep their types.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
@@ -25,10 +25,11 @@ ROOT_MAPS = ("meta", "elements", "comments")
 _ELEMENTS = "elements"
 
 
-def build_restore_update(version: bytes, since: bytes,
+def build_restore_update(version: Sequence[bytes], since: bytes,
                          element_ids: Iterable[str] | None = None) -> tuple[bytes, int]:
-    """``(update, changed)``: the update that restores ``version`` (the board's state then)
-    on top of the live board, and how many elements it changes.
+    """``(update, changed)``: the update that restores ``version`` (the board's state then,
+    as updates applied in order: a checkpoint and the deltas after it) on top of the live
+    board, and how many elements it changes.
 
     ``since`` is what the live board holds beyond the version (the live document encoded
     against the version's state vector, ``BoardDocument.missing_since``): applied to a copy of
@@ -36,10 +37,10 @@ def build_restore_update(version: bytes, since: bytes,
     compared, so restoring a 10,000-element board after a few changes reads a few elements,
     not two whole boards. ``element_ids``: restore only these elements (an id absent from
     both is ignored). Raises ``ValueError`` if either update cannot be decoded."""
-    target = Doc()
-    target.apply_update(version)
-    doc = Doc()
-    doc.apply_update(version)
+    target, doc = Doc(), Doc()
+    for update in version:
+        target.apply_update(update)
+        doc.apply_update(update)
     touched: set[str] = set()
     elements = doc.get(_ELEMENTS, type=Map)
     subscription = elements.observe_deep(lambda events: _note_touched(events, touched))

@@ -43,7 +43,7 @@ from .export_handlers import ExportHandler, _BoardEndpoint
 from .registry import BoardRegistry
 from .restore import build_restore_update
 from .store.history import MAX_LABEL_CHARS
-from .versioning import load_version_state
+from .versioning import load_version_state, load_version_updates
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,13 @@ class VersionRestoreHandler(_SavingEndpoint):
             raise HTTPError(400, f"elements must be a list of at most {MAX_RESTORE_IDS} "
                                  "element id strings")
         vid = int(version_id)
-        state = await _state_or_404(self, board_id, vid)
+        try:
+            state = await load_version_updates(self.store, board_id, vid)
+        except ValueError as exc:
+            log.error("board %s: version %d cannot be read: %s", board_id, vid, exc)
+            raise HTTPError(500, "this version cannot be read (see the server log)") from None
+        if state is None:
+            raise HTTPError(404, "no such version")
         self.spend_save()
         registry = self.registry
         room = await registry.acquire(board_id)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from .store import Store, UpdateWriter, VersionRequest
-from .store.history import VersionInfo, rebuild_state
+from .store.history import VersionInfo, chain_updates, rebuild_state
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -135,3 +135,14 @@ async def load_version_state(store: Store, board_id: str, version_id: int) -> by
     if not chain:
         return None
     return await asyncio.get_running_loop().run_in_executor(None, rebuild_state, chain)
+
+
+async def load_version_updates(store: Store, board_id: str,
+                               version_id: int) -> list[bytes] | None:
+    """The updates that give ``version_id`` applied in order (a checkpoint and the deltas
+    after it: what a restore applies, without merging them first), or None. Raises
+    ``ValueError`` for a row that cannot be read."""
+    chain = await store.load_version(board_id, version_id)
+    if not chain:
+        return None
+    return await asyncio.get_running_loop().run_in_executor(None, chain_updates, chain)
