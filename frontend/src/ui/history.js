@@ -124,6 +124,7 @@ export function attachHistory({ page, stage, board, camera, boardId, token, imag
       const update = await versionUpdate(boardId, token, version.id);
       const doc = new Y.Doc();
       Y.applyUpdate(doc, update);
+      preview?.doc.destroy(); // another version was being previewed
       preview = { version, doc, scene: new Scene(doc.getMap('elements'), requestPaint), selection: new Set() };
       preview.scene.refresh();
       bannerText.textContent = `Previewing ${new Date(version.created_at * 1000).toLocaleString()} (version ${version.id}), read-only. Click elements to select them.`;
