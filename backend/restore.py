@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, merge_updates
 
 ROOT_MAPS = ("meta", "elements", "comments")
 """Root maps a whole-board restore makes equal to the version's."""
@@ -37,6 +37,8 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
     compared, so restoring a 10,000-element board after a few changes reads a few elements,
     not two whole boards. ``element_ids``: restore only these elements (an id absent from
     both is ignored). Raises ``ValueError`` if either update cannot be decoded."""
+    if len(version) > 2:  # one apply of the merged deltas, not hundreds of small ones
+        version = [version[0], merge_updates(*version[1:])]
     target, doc = Doc(), Doc()
     for update in version:
         target.apply_update(update)

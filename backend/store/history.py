@@ -23,6 +23,7 @@ connection, as ``store.py`` (``Store`` calls them).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import zlib
@@ -46,6 +47,7 @@ MAX_LABEL_CHARS = 200
 MAX_AUTHORS = 50
 MAX_AUTHOR_CHARS = 100
 _FOLD_CHUNK = 200
+_PACK_INLINE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ async def record_version(conn: AsyncConnection, board_id: str, document: BoardDo
            "authors": json.dumps(names), "checkpoint": int(checkpoint),
            "chain": 0 if checkpoint else head.chain + 1, "chain_bytes": chain_bytes,
            "base_bytes": len(data) if checkpoint else head.base_bytes,
-           "state_vector": state_vector, "data": _pack(data)}
+           "state_vector": state_vector, "data": await _pack_off_loop(data)}
     version_id = (await conn.execute(insert(versions).values(**row)
                                      .returning(versions.c.id))).scalar_one()
     return VersionInfo(version_id, board_id, now, kind, row["label"], row["elements"], names)
@@ -310,6 +312,13 @@ def clean_authors(names: Sequence[str]) -> list[str]:
 
 def _pack(update: bytes) -> bytes:
     return zlib.compress(update, 1)
+
+
+async def _pack_off_loop(update: bytes) -> bytes:
+    """``_pack`` in a thread for a big update (a checkpoint of a big board: tens of ms)."""
+    if len(update) < _PACK_INLINE_BYTES:
+        return _pack(update)
+    return await asyncio.get_running_loop().run_in_executor(None, _pack, update)
 
 
 def _unpack(data: bytes) -> bytes:
