@@ -196,4 +196,6 @@ async def test_automatic_versions_come_at_most_once_per_interval_while_editing(s
     times = sorted(v.created_at for v in versions)
     assert all(b - a >= interval_s for a, b in itertools.pairwise(times))
     assert all(v.kind == "auto" for v in versions)
+    await client.wait_for(lambda: state_vector(server.registry.rooms["interval"].document.doc)
+                          == state_vector(client.doc), what="the server to have every edit")
     assert len(_export(await server.registry.snapshot("interval"))["elements"]) == n
