@@ -52,6 +52,9 @@ class VersionKeeper:
         self.writer = writer
         self.interval_s = interval_s
         self._edits: dict[str, _Edits] = {}
+        # When this process last asked for a version of a loaded board: the database's newest
+        # version may not be committed yet when the next edit starts the next timer.
+        self._asked_at: dict[str, float] = {}
 
     def edited(self, room: Room, peer: Peer | None) -> None:
         """``room``'s board changed (by ``peer``, or by the server when None)."""
@@ -81,12 +84,14 @@ class VersionKeeper:
     def unloading(self, room: Room) -> asyncio.Future[VersionInfo | None] | None:
         """Queue the automatic version of a board about to unload (or a server about to
         stop) if it changed since its last one; the writer's next flush commits it."""
-        if room.board_id not in self._edits:
-            return None
-        return self.writer.record_version(self._request(room, "auto", "", 0.0))
+        future = self.writer.record_version(self._request(room, "auto", "", 0.0)) \
+            if room.board_id in self._edits else None
+        self._asked_at.pop(room.board_id, None)  # committed before the room is dropped
+        return future
 
     def forget(self, board_id: str) -> None:
         """Drop what is known about a deleted board."""
+        self._asked_at.pop(board_id, None)
         edits = self._edits.pop(board_id, None)
         if edits is not None and edits.timer is not None:
             edits.timer.cancel()
@@ -105,6 +110,7 @@ class VersionKeeper:
                 edits.timer is not asyncio.current_task():
             edits.timer.cancel()
         authors = tuple(edits.authors) if edits is not None else ()
+        self._asked_at[room.board_id] = time.time()
         return VersionRequest(room.board_id, room.document, kind, label, authors, min_interval_s)
 
     async def _auto_version(self, room: Room) -> None:
@@ -114,7 +120,9 @@ class VersionKeeper:
             log.error("board %s: cannot read its last version (%s); the next automatic "
                       "version waits a whole interval", room.board_id, exc)
             head = []
-        due = (head[0].created_at if head else time.time()) + self.interval_s
+        last = max(head[0].created_at if head else 0.0,
+                   self._asked_at.get(room.board_id, 0.0)) or time.time()
+        due = last + self.interval_s
         await asyncio.sleep(max(0.0, due - time.time()))
         edits = self._edits.get(room.board_id)
         if edits is None or edits.timer is not asyncio.current_task():

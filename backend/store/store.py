@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import bindparam, delete, event, func, insert, select, update
@@ -79,6 +79,9 @@ class VersionRequest:
     label: str = ""
     authors: tuple[str, ...] = ()
     min_interval_s: float = 0.0
+    requested_at: float = field(default_factory=time.time)
+    """The version's ``created_at``: the moment its state was asked for (a commit may come
+    later, by a varying delay; the interval between versions is kept between requests)."""
     recorded: VersionInfo | None = None
 
 
@@ -202,7 +205,7 @@ class Store:
                     await history.lock_board(conn, request.board_id)
                     request.recorded = await history.record_version(
                         conn, request.board_id, request.document, request.kind, request.label,
-                        request.authors, now, request.min_interval_s)
+                        request.authors, request.requested_at, request.min_interval_s)
         return {board_id: found.get(board_id) or LogSize(*appended[board_id])
                 for board_id in appended}
 
