@@ -50,7 +50,9 @@ from .resources import frontend_dist
 from .space_handlers import space_routes
 from .space_indexer import SpaceIndexer
 from .store import Store, UpdateWriter, open_store
+from .store.history import Retention
 from .store.spaces import SpaceStore
+from .version_handlers import version_routes
 from .ws_handler import BoardSocket
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
         *export_routes(registry, registry.store, settings, raster),
+        *version_routes(registry, settings, raster),
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
         (r"/s/([^/]+)", AppPageHandler, page),
@@ -114,6 +117,12 @@ def creation_limits(settings: Settings) -> CreationLimits:
     return CreationLimits(
         AddressRate(settings.create_boards_per_min, settings.create_boards_burst),
         AddressRate(settings.upload_bytes_per_min, settings.upload_burst_bytes))
+
+
+def retention_policy(settings: Settings) -> Retention:
+    """The history thinning policy from ``settings`` (``--history-keep-*``)."""
+    return Retention(settings.history_keep_all_s, settings.history_keep_hourly_s,
+                     settings.history_keep_daily_s)
 
 
 class _StaticFiles(SecureHeaders, StaticFileHandler):
@@ -154,7 +163,8 @@ class SyncboardServer:
         self.writer = UpdateWriter(self.store, flush_delay_ms=s.flush_delay_ms,
                                    retry_max_s=s.write_retry_max_s,
                                    compact_after_updates=s.compact_after_updates,
-                                   compact_after_bytes=s.compact_after_bytes)
+                                   compact_after_bytes=s.compact_after_bytes,
+                                   retention=retention_policy(s))
         self.writer.start()
         self.broker = RedisBroker(s.broker, self.store, s.broker_stream_maxlen) if s.broker \
             else LocalBroker()

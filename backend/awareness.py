@@ -171,6 +171,16 @@ class Presence:
             del self._gone[client_id]
         return stale
 
+    def names_of(self, peer: Hashable) -> list[str]:
+        """The ``user.name`` strings of the states ``peer`` brought (version authors); states
+        are JSON objects (checked on arrival), a missing or odd name is left out."""
+        names = []
+        for client_id in self._ids_by_peer.get(peer, ()):
+            user = json.loads(self._present[client_id].state).get("user")
+            if isinstance(user, dict) and isinstance(user.get("name"), str):
+                names.append(user["name"])
+        return names
+
     def encode(self, client_ids: Iterable[int]) -> bytes:
         """Encode the current entries of ``client_ids`` (removed ones as ``null``; ids
         forgotten meanwhile are left out)."""

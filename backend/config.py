@@ -265,6 +265,20 @@ class Settings:
     space_trash_days: float = _option(
         30.0, "Days a board deleted from a space stays in the space's trash (restorable) "
         "before it is deleted for good.", minimum=0)
+    # Version history (issue 14; README "Version history").
+    history_interval_s: float = _option(
+        300.0, "At most one automatic version of a board per this many seconds while it is "
+        "edited (plus one when an edited board unloads). 0 turns automatic versions off; "
+        "named, before-restore and before-import versions are always recorded.", minimum=0)
+    history_keep_all_s: float = _option(
+        86400.0, "Keep every automatic version younger than this many seconds.", minimum=0)
+    history_keep_hourly_s: float = _option(
+        30 * 86400.0, "Up to this age (seconds), keep the newest automatic version of each "
+        "hour; older ones, the newest of each day. Named versions are never dropped.",
+        minimum=0)
+    history_keep_daily_s: float = _option(
+        0.0, "Up to this age (seconds), keep the newest automatic version of each day; older "
+        "automatic versions are dropped. 0: keep one per day forever.", minimum=0)
 
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""

@@ -30,6 +30,7 @@ from .access import Role
 from .board_model import build_import_update, read_update
 from .board_names import content_disposition
 from .config import Settings
+from .document import EMPTY_UPDATE
 from .errors import BoardTooLarge
 from .export import (
     CARRY_ALL_FILES,
@@ -114,8 +115,15 @@ class ExportHandler(_BoardEndpoint):
     """``GET /api/boards/<id>/export.<fmt>``: the board as JSON, SVG, PNG, PDF, a bundle
     (images included) or an Excalidraw scene."""
 
+    role = Role.VIEW
+    """The token role needed (version exports need edit)."""
+
+    async def export_state(self, board_id: str) -> bytes:
+        """The board state to export, as one update (the live board here)."""
+        return await self.registry.snapshot(board_id)
+
     async def get(self, board_id: str, fmt: str) -> None:
-        await self.existing_board(board_id, Role.VIEW)
+        await self.existing_board(board_id, self.role)
         try:
             options = ExportOptions(background=parse_background(self.get_argument("background",
                                                                                   None)),
@@ -131,7 +139,7 @@ class ExportHandler(_BoardEndpoint):
         # resvg, which holds it throughout, runs in a RasterPool process.
         loop = IOLoop.current()
         content = await loop.run_in_executor(None, read_update,
-                                             await self.registry.snapshot(board_id))
+                                             await self.export_state(board_id))
         if fmt in CARRY_ALL_FILES:
             images = Images(found=await load_files(self.store, content))
         else:
@@ -236,6 +244,8 @@ class ImportHandler(CappedBody, _BoardEndpoint):
             self.finish({**answer, "board": incoming.board})
             return
         await self.store.create_board(board_id)
+        if snapshot != EMPTY_UPDATE:  # what the import overwrites stays in the history
+            await self.registry.take_version(board_id, "before-import", "before an import")
         try:
             await self.registry.apply_update(board_id, update)  # runs the update pre-check
         except BoardTooLarge as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pycrdt import (
@@ -56,6 +57,7 @@ class Room:
         self.peers: set[Peer] = set()
         self.clock_owners = ClockOwners(presence.owner_of) if refuse_clock_squatting else None
         self.unload_task: asyncio.Task | None = None
+        self.on_edit: Callable[[Room, Peer | None], None] | None = None  # version history
         self._writer = writer
         self._broker = broker
         self._relay_updates: list[bytes] = []
@@ -189,7 +191,7 @@ class Room:
             self.clock_owners.admit(peer, summary, self.document.shape)
         self._check_size_cap(update)
         if self.document.apply_update(update, summary):
-            self._accept_update(update)
+            self._accept_update(update, peer)
             self._last_editor = peer
 
     def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
@@ -247,7 +249,9 @@ class Room:
                 f"board is {self.size_estimate} bytes; {size} more would pass the "
                 f"{self.max_board_bytes}-byte cap (delete something first)")
 
-    def _accept_update(self, update: bytes) -> None:
+    def _accept_update(self, update: bytes, peer: Peer | None = None) -> None:
+        if self.on_edit is not None:
+            self.on_edit(self, peer)
         self._joiner_frame = None
         self.size_estimate += len(update)
         self._writer.append(self.board_id, update)

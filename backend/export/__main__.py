@@ -18,6 +18,8 @@ Examples::
         --out-dir backup/
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
         --format pdf --pages frames --out b1.pdf
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
+        --at 2026-12-01T10:00:00Z --out b1-then.json
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ..board_model import BoardContent, read_update
 from ..board_names import board_name_problem, safe_filename
 from ..cli_args import ArgumentParser
 from ..config import Settings, load_settings
+from ..history_cli import format_time, parse_time
 from ..store import Store, StoreError, open_store
+from ..versioning import load_version_state
 from . import (
     CARRY_ALL_FILES,
     EXTENSIONS,
@@ -85,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--out takes one board; use --out-dir for several")
     if args.all and args.server:
         parser.error("--all needs --db (the server has no board listing)")
+    if args.all and (args.version is not None or args.at is not None):
+        parser.error("--version and --at take one board at a time (--board)")
     try:
         return asyncio.run(_run(args, options))
     except (StoreError, BoardFailed, SpaceExportFailed) as exc:
@@ -135,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--frame", metavar="ID",
                         help="export one frame (element id) and what it holds, framed by its box")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    past = parser.add_mutually_exclusive_group()
+    past.add_argument("--version", metavar="VID", type=int,
+                      help="export this version of the board (scripts/history.py list shows "
+                           "them; with --server an edit token is needed)")
+    past.add_argument("--at", metavar="TIME", type=parse_time,
+                      help="export the newest version made at or before TIME "
+                           "(2026-12-01T10:00:00Z, or Unix seconds)")
     return parser
 
 
@@ -165,7 +179,7 @@ async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
             args.server, entry.board_id, args.format, options, entry.token))
     return await _export_all(args.board, args,
                              lambda b: _from_server(args.server, b, args.format, options,
-                                                    args.token))
+                                                    args.token, args))
 
 
 async def _export_space(listing, args: argparse.Namespace, fetch) -> int:
@@ -220,7 +234,10 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
     try:
-        content = await read_stored_board(store, board_id)
+        if args.version is not None or args.at is not None:
+            content = await _read_stored_version(store, board_id, args)
+        else:
+            content = await read_stored_board(store, board_id)
     except ValueError as exc:
         raise BoardFailed(f"board {board_id!r}: stored data cannot be decoded: {exc}") from None
     if content is None:
@@ -240,10 +257,36 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
         raise BoardFailed(f"board {board_id!r}: {exc}") from None
 
 
+async def _read_stored_version(store: Store, board_id: str,
+                               args: argparse.Namespace) -> BoardContent | None:
+    """``--version`` / ``--at`` of a board read from the database (None: no such board).
+    Raises ``BoardFailed`` when the board has no such version."""
+    if await store.board_info(board_id) is None:
+        return None
+    info = await store.get_version(board_id, args.version) if args.version is not None \
+        else await store.version_at(board_id, args.at)
+    state = await load_version_state(store, board_id, info.id) if info is not None else None
+    if state is None:
+        raise BoardFailed(f"board {board_id!r}: {_no_version(args)}")
+    return read_update(state)
+
+
+def _no_version(args: argparse.Namespace) -> str:
+    return f"no version {args.version}" if args.version is not None else \
+        f"no version at or before {format_time(args.at)}"
+
+
 async def _from_server(server: str, board_id: str, fmt: str, options: ExportOptions,
-                       token: str | None) -> bytes:
+                       token: str | None, args: argparse.Namespace) -> bytes:
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
+    board_url = f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}"
+    if args.at is not None:
+        found = await asyncio.to_thread(_http_get, f"{board_url}/versions/at/{args.at}",
+                                        board_id, token, _no_version(args))
+        board_url += f"/versions/{json.loads(found)['id']}"
+    elif args.version is not None:
+        board_url += f"/versions/{args.version}"
     query: dict[str, object] = {"scale": options.scale, "pages": options.pages}
     if options.background:
         query["background"] = options.background
@@ -253,22 +296,21 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["comments"] = "1"
     if options.frame:
         query["frame"] = options.frame
-    url = (f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}/export.{fmt}?"
-           + urllib.parse.urlencode(query))
-    return await asyncio.to_thread(_http_get, url, board_id, token)
+    url = f"{board_url}/export.{fmt}?" + urllib.parse.urlencode(query)
+    missing = "no such board" if args.version is None else \
+        f"no such board or no version {args.version}"
+    return await asyncio.to_thread(_http_get, url, board_id, token, missing)
 
 
-def _http_get(url: str, board_id: str, token: str | None) -> bytes:
+def _http_get(url: str, board_id: str, token: str | None,
+              missing: str = "no such board") -> bytes:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
                                     timeout=HTTP_TIMEOUT_S) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            reason = "no such board"
-        else:
-            reason = f"server answered {exc.code}: {_error_detail(exc)}"
+        reason = missing if exc.code == 404 else f"server answered {exc.code}: {_error_detail(exc)}"
         raise BoardFailed(f"board {board_id!r}: {reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise BoardFailed(f"board {board_id!r}: cannot reach {url}: {exc}") from None

@@ -138,3 +138,31 @@ thumbnails = Table(
 )
 """A small PNG of a board rendered from the exporter, of the content stored at
 ``source_updated_at`` (boards.updated_at)."""
+
+versions = Table(
+    "board_versions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("elements", Integer, nullable=False),
+    Column("authors", Text, nullable=False),
+    Column("checkpoint", Integer, nullable=False),
+    Column("chain", Integer, nullable=False),
+    Column("chain_bytes", BigInteger, nullable=False),
+    Column("base_bytes", BigInteger, nullable=False),
+    Column("state_vector", LargeBinary, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_board_versions_board_id", "board_id", "id"),
+    sqlite_autoincrement=True,
+)
+"""A board's history (``history.py``). A ``checkpoint`` row's ``data`` is the whole board at
+that moment; any other row's is a Yjs update encoded against the previous row's
+``state_vector``, so a version is its latest checkpoint plus the rows after it, merged in
+``id`` order (``data`` is deflated). ``chain`` counts the deltas since that checkpoint and
+``chain_bytes`` their bytes, ``base_bytes`` is the checkpoint's size (they decide when the next
+one is due); ``authors`` is a JSON list of the names seen editing since the previous version."""

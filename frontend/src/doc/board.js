@@ -8,6 +8,7 @@ import * as Y from 'yjs';
 import { newId } from './ids.js';
 import { keyBetween, keysAbove } from './zorder.js';
 import { elementDefaults, MAX_POINT_NUMBERS, SCHEMA_VERSION } from './schema.js';
+import { restoreInto } from './restore.js';
 
 /** Types whose `label` is a Y.Text (schema 2), as render/element.js reads them. */
 const LABEL_TYPES = new Set(['rect', 'ellipse', 'diamond', 'line', 'arrow']);
@@ -289,6 +290,18 @@ export class Board {
         this.elements.set(id, element);
       }
     });
+  }
+
+  /**
+   * Make the board (or only the elements `ids`) what it was in `version` (a Y.Doc of a past
+   * version): one transaction, so one undo step. Returns how many elements changed.
+   */
+  restoreVersion(version, ids = null) {
+    let changed = 0;
+    this.transact(() => {
+      changed = restoreInto(this.doc, version, ids);
+    });
+    return changed;
   }
 
   /** Set the board's title in `meta`. */

@@ -40,6 +40,7 @@ import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
 import { attachClipboard } from './clipboard.js';
 import { installInterchange, IMPORT_ACCEPT } from './interchange.js';
+import { attachHistory } from './history.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
 import { installArrange } from './arrange.js';
 import { regroupCopies } from '../doc/groups.js';
@@ -211,6 +212,10 @@ export function mountBoardPage(root, boardId) {
     boardJson: () => boardAsJson(doc),
   });
   root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el, framesPanel.el]));
+  if (!readOnly) {
+    attachHistory({ page: root.querySelector('.board-page'), stage, board, camera, boardId, token,
+      image: (fileId) => images.get(fileId), ink: () => (isDark() ? darkColor : undefined) });
+  }
   applyTheme();
   topbar.setTheme(isDark());
 
