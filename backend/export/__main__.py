@@ -176,7 +176,7 @@ async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
         listing = await asyncio.to_thread(space_from_server, args.server, args.space,
                                           args.token)
         return await _export_space(listing, args, lambda entry: _from_server(
-            args.server, entry.board_id, args.format, options, entry.token))
+            args.server, entry.board_id, args.format, options, entry.token, args))
     return await _export_all(args.board, args,
                              lambda b: _from_server(args.server, b, args.format, options,
                                                     args.token, args))
