@@ -32,6 +32,7 @@ from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
 
 if TYPE_CHECKING:
+    from .events.feed import BoardFeed
     from .peer import Peer
     from .store import UpdateWriter
 
@@ -64,6 +65,7 @@ class Room:
         self._flush_scheduled = False
         self._joiner_frame: tuple[bytes, bytes] | None = None  # (full update, framed step 2)
         self._presence_warned: set[Peer] = set()
+        self.feed: BoardFeed | None = None  # the change feed (backend/events), when on
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -115,6 +117,8 @@ class Room:
         """
         if kind is RemoteKind.UPDATE:
             if self.document.apply_update(payload):
+                if self.feed is not None:
+                    self.feed.remote_update(payload)
                 self._joiner_frame = None
                 self._relay_updates.append(payload)
                 self._schedule_flush()
@@ -150,7 +154,7 @@ class Room:
                     self.clock_owners.admit(peer, summary, self.document.shape)
                 self._check_size_cap(frame.payload)
                 if self.document.apply_update(frame.payload, summary):
-                    self._accept_update(frame.payload)
+                    self._accept_update(frame.payload, peer)
         elif frame.message_type == MessageType.AWARENESS:
             applied = self.presence.apply(frame.payload, peer)
             self._warn_dropped_presence(peer, applied)
@@ -213,7 +217,9 @@ class Room:
                 f"board is {self.size_estimate} bytes; {size} more would pass the "
                 f"{self.max_board_bytes}-byte cap (delete something first)")
 
-    def _accept_update(self, update: bytes) -> None:
+    def _accept_update(self, update: bytes, peer: Peer | None = None) -> None:
+        if self.feed is not None:
+            self.feed.local_update(update, peer)
         self._joiner_frame = None
         self.size_estimate += len(update)
         self._writer.append(self.board_id, update)
@@ -224,6 +230,8 @@ class Room:
     def _relay_presence(self, client_ids: list[int]) -> None:
         """Relay presence changes made here (by a peer, a disconnect or an expiry)."""
         self._publish_awareness = self._publish_awareness or bool(client_ids)
+        if client_ids and self.feed is not None:
+            self.feed.presence_changed(client_ids)
         if client_ids:
             self._relay_awareness.extend(client_ids)
             self._schedule_flush()

@@ -1,0 +1,106 @@
+"""Element changes of one batch, in the board's own terms (pure, no I/O).
+
+A ``ChangeSet`` is filled from pycrdt's deep events on the ``elements`` map of a board's
+shadow document (``BoardFeed`` applies one batch of updates in one transaction, so the events
+compare the state before the batch with the state after it). ``describe`` then reads the
+touched elements once, in export form (``board_model.normalize_element``: defaults applied,
+values clamped), and says what was created, which fields of which element changed, and what
+was deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycrdt import Map, MapEvent
+
+from ..board_model import BoardModel, normalize_element
+
+
+@dataclass
+class ChangeSet:
+    """Element ids touched by a batch: added or replaced, deleted, and changed fields."""
+
+    added: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    fields: dict[str, set[str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.deleted or self.fields)
+
+    def collect(self, events: list[Any]) -> None:
+        """Record one transaction's deep events of the ``elements`` map (call it from the
+        ``observe_deep`` callback: the events are only readable there)."""
+        for event in events:
+            path = event.path
+            if not path:  # the elements map itself: an element added, replaced or deleted
+                if not isinstance(event, MapEvent):
+                    continue
+                for key, change in event.keys.items():
+                    if change["action"] == "delete":
+                        self.deleted.add(key)
+                        self.added.discard(key)
+                        self.fields.pop(key, None)
+                    else:
+                        self.added.add(key)
+                        self.deleted.discard(key)
+            elif len(path) == 1 and isinstance(event, MapEvent):  # fields of one element
+                self.fields.setdefault(str(path[0]), set()).update(event.keys)
+            else:  # inside a field (a label's text, a stroke's points): that field changed
+                self.fields.setdefault(str(path[0]), set()).add(str(path[1]))
+
+
+@dataclass
+class Described:
+    """A batch in the board's terms: ``created`` elements (export form), ``updated``
+    entries ``{"id", "type", "frameId", "fields"}`` and ``deleted`` ids."""
+
+    created: list[dict[str, Any]]
+    updated: list[dict[str, Any]]
+    deleted: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def describe(changes: ChangeSet, elements: Map, model: BoardModel,
+             known: dict[str, tuple[str, str]]) -> Described:
+    """Read the elements ``changes`` touched from ``elements`` (after the batch).
+
+    ``known`` maps each element id reported so far to its (type, frameId); it is updated
+    here, so that a later filter can still place a deleted element. An element that cannot
+    be drawn (unknown type, no points) is not reported; one that becomes drawable is created.
+    """
+    created: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
+    deleted: list[str] = []
+    for element_id in sorted(changes.deleted):
+        if known.pop(element_id, None) is not None:
+            deleted.append(element_id)
+    for element_id in sorted(changes.added | changes.fields.keys()):
+        element = read_element(elements, element_id, model)
+        if element is None:
+            if known.pop(element_id, None) is not None:
+                deleted.append(element_id)
+            continue
+        was_known = element_id in known
+        known[element_id] = (element["type"], str(element.get("frameId", "")))
+        if element_id in changes.added or not was_known:
+            created.append(element)
+            continue
+        names = sorted(changes.fields[element_id])
+        updated.append({"id": element_id, "type": element["type"],
+                        "frameId": element.get("frameId", ""),
+                        "fields": {name: element.get(name) for name in names}})
+    return Described(created, updated, deleted)
+
+
+def read_element(elements: Map, element_id: str, model: BoardModel) -> dict[str, Any] | None:
+    """One element in export form, or None if it is missing or cannot be drawn."""
+    value = elements.get(element_id)
+    if not isinstance(value, Map):
+        return None
+    raw = json.loads(str(value), parse_constant=lambda _name: None)
+    return normalize_element(element_id, raw, model)
