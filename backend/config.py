@@ -290,6 +290,9 @@ class Settings:
     webhook_retry_max_s: float = _option(
         600.0, "How long a failing delivery is retried (exponential backoff from 1 s, at most "
         "60 s apart); then it is given up and the hook is paused.", minimum=0)
+    webhook_backoff_s: float = _option(
+        1.0, "First pause between retries of a failing delivery; it doubles each attempt, "
+        "up to 60 s.", minimum=0.01)
     webhook_queue_events: int = _option(
         1000, "Events one hook may have waiting; past it the oldest are dropped (and logged "
         "in its delivery log).", minimum=1)

@@ -16,6 +16,8 @@ from .feed import BoardFeed
 from .hub import EventHub
 from .hub_redis import RedisEventHub
 from .sse import FeedClients, event_routes
+from .webhooks.dispatcher import WebhookDispatcher
+from .webhooks.handlers import webhook_routes
 
 
 class EventsService:
@@ -29,20 +31,24 @@ class EventsService:
         else:
             self.hub = EventHub(settings.events_backlog_events, settings.events_backlog_s)
         self.clients = FeedClients(settings.events_max_clients)
+        self.webhooks = WebhookDispatcher(settings, store, self.hub)
 
     async def start(self, registry: BoardRegistry) -> None:
         """Connect the hub, give rooms loaded from now on a feed, start the webhooks."""
         await self.hub.start()
         window_s = self.settings.events_window_ms / 1000
         registry.feed_factory = lambda room: self._feed(room, window_s)
+        await self.webhooks.start()
 
     async def close(self) -> None:
         """Stop the webhooks and the hub (after the registry published its last batches)."""
+        await self.webhooks.close()
         await self.hub.close()
 
     def routes(self, registry: BoardRegistry) -> list:
         """The feed and webhook routes."""
-        return [*event_routes(registry, self.hub, self.clients)]
+        return [*event_routes(registry, self.hub, self.clients),
+                *webhook_routes(registry, self.webhooks)]
 
     def board_event(self, board_id: str, event_type: str, **fields: Any) -> None:
         """Publish ``board.created`` / ``board.deleted`` (from the HTTP handlers)."""

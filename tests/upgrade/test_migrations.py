@@ -71,7 +71,7 @@ def pg_empty_db():
     drop_pg_database(name)
 
 
-HEAD = "0003_file_sweeper"  # update when a revision is added
+HEAD = "0005_webhooks"  # update when a revision is added
 LONG_NAME = "r" * MAX_BOARD_NAME_CHARS  # longer than the baseline's VARCHAR(64)
 
 
