@@ -41,7 +41,7 @@ async def test_two_processes_on_redis_give_one_event_per_change(cluster):
     await writer_a.put("last", Map({"type": "rect", "w": 5, "h": 5, "z": "z9"}))
     for reader in readers:
         await reader.wait_for(lambda r=reader: "last" in created_ids(r), what="the last one")
-        assert created_ids(reader) == expected + ["last"]
+        assert created_ids(reader) == [*expected, "last"]
         updates = [u for e in reader.of_type("elements.changed") for u in e["updated"]]
         assert updates == [{"id": "e0", "type": "rect", "frameId": "", "fields": {"x": 9}}]
     # both processes numbered the same events alike

@@ -68,6 +68,8 @@ class HooksHandler(_HookApi):
             await self.dispatcher.policy.check(url)
         except RefusedAddress as exc:
             raise HTTPError(422, f"webhook URL refused: {exc}") from None
+        # a board opened for the first time has no row until its first group commit
+        await self.registry.store.create_board(board_id)
         engine = self.registry.store.engine
         if len(await hook_store.load_hooks(engine, board_id)) >= hook_store.MAX_HOOKS_PER_BOARD:
             raise HTTPError(409, f"a board has at most {hook_store.MAX_HOOKS_PER_BOARD} hooks")
