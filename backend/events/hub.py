@@ -72,6 +72,10 @@ class Backlog:
         self._events.append(event)
         self.head = event.seq
         self.trim()
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake every reader waiting in ``wait``."""
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
         self._waiter = None

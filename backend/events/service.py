@@ -42,6 +42,7 @@ class EventsService:
 
     async def close(self) -> None:
         """Stop the webhooks and the hub (after the registry published its last batches)."""
+        self.clients.end_all()
         await self.webhooks.close()
         await self.hub.close()
 

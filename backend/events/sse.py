@@ -30,7 +30,7 @@ from ..access import Role
 from ..http_handlers import JsonHandler
 from ..registry import BoardRegistry
 from . import event_metrics as metrics
-from .hub import Event, EventHub
+from .hub import Backlog, Event, EventHub
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,12 @@ class FeedClients:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.open = 0
+        self.handlers: set[_FeedHandler] = set()
+
+    def end_all(self) -> None:
+        """Make every open stream end (server shutdown); their readers reconnect later."""
+        for handler in self.handlers:
+            handler.end()
 
 
 def event_routes(registry: BoardRegistry, hub: EventHub, clients: FeedClients) -> list:
@@ -62,6 +68,7 @@ class _FeedHandler(JsonHandler):
         self.hub = hub
         self.clients = clients
         self._gone = False
+        self._backlog: Backlog | None = None
 
     def bearer_token(self) -> str | None:
         """The bearer token, else ``?token=`` (``EventSource`` sends no headers)."""
@@ -69,6 +76,12 @@ class _FeedHandler(JsonHandler):
 
     def on_connection_close(self) -> None:
         self._gone = True
+
+    def end(self) -> None:
+        """End this stream at its next turn (the server is shutting down)."""
+        self._gone = True
+        if self._backlog is not None:
+            self._backlog.wake()
 
     async def stream(self, board_id: str | None) -> None:
         """Write events of ``board_id`` (None: all boards) until the client goes away or
@@ -78,15 +91,17 @@ class _FeedHandler(JsonHandler):
             raise HTTPError(503, f"this server holds its limit of {self.clients.limit} "
                                  "change-feed connections")
         self.clients.open += 1
+        self.clients.handlers.add(self)
         try:
             await self._stream(board_id)
         except StreamClosedError:
             pass
         finally:
             self.clients.open -= 1
+            self.clients.handlers.discard(self)
 
     async def _stream(self, board_id: str | None) -> None:
-        backlog = self.hub.all if board_id is None else self.hub.board(board_id)
+        backlog = self._backlog = self.hub.all if board_id is None else self.hub.board(board_id)
         self.set_header("Content-Type", "text/event-stream; charset=utf-8")
         self.set_header("X-Accel-Buffering", "no")  # nginx: do not buffer the stream
         cursor = _last_event_id(self.request.headers.get("Last-Event-ID")
