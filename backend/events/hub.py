@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -107,8 +106,9 @@ class Backlog:
         """Return when an event is appended, or after ``timeout_s``."""
         if self._waiter is None or self._waiter.done():
             self._waiter = asyncio.get_running_loop().create_future()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._waiter), timeout_s)
+        # asyncio.wait, not wait_for: it never cancels the shared future, and (unlike
+        # wait_for in Python 3.11) never swallows a cancellation that races a wake-up.
+        await asyncio.wait([self._waiter], timeout=timeout_s)
 
 
 def now_ms() -> int:
