@@ -2,11 +2,13 @@
 
 Each board's feed is reported by the process that received the change (``feed.py``); that
 process appends the event with one Lua script, which numbers it and appends it to two Redis
-streams at once: ``syncboard:events:board:<id>`` (for resumes) and ``syncboard:events:all``
-(live, and the all-boards feed). The stream entry id is ``<seq>-0``, so the seq is Redis's
-own, increasing for every process alike. Every process reads the all-boards stream from
-where it started and mirrors each entry into the in-memory backlogs of ``hub.py``: a feed
-reader on any process sees every event once, in the same order.
+streams at once: ``syncboard:events:<deployment>:board:<id>`` (for resumes) and
+``syncboard:events:<deployment>:all`` (live, and the all-boards feed). ``<deployment>`` is a
+hash of the database URL: processes sharing a database share their events, and two
+deployments on one Redis never see each other's. The stream entry id is ``<seq>-0``, so the
+seq is Redis's own, increasing for every process alike. Every process reads the all-boards
+stream from where it started and mirrors each entry into the in-memory backlogs of
+``hub.py``: a feed reader on any process sees every event once, in the same order.
 
 A resume the mirror cannot answer (an id older than this process's start, or a reader that
 moved between processes) is read from the board's stream with XRANGE. Each stream keeps its
@@ -83,9 +85,10 @@ return seq
 class RedisEventHub(EventHub):
     """An ``EventHub`` whose events go through Redis; see the module docstring."""
 
-    def __init__(self, url: str, backlog_events: int, backlog_s: float) -> None:
+    def __init__(self, url: str, deployment: str, backlog_events: int, backlog_s: float) -> None:
         super().__init__(backlog_events, backlog_s)
         self.url = url
+        self._prefix = f"{KEY_PREFIX}{deployment}:"
         self._redis: Redis | None = None
         self._script: Any = None
         self._outbox: deque[tuple[str, str, str]] = deque()
@@ -99,7 +102,7 @@ class RedisEventHub(EventHub):
         self._redis = Redis.from_url(self.url, socket_timeout=READ_BLOCK_MS / 1000 + 10,
                                      socket_connect_timeout=5)
         self._script = self._redis.register_script(_PUBLISH)
-        last = await self._redis.xrevrange(_all_key(), count=1)
+        last = await self._redis.xrevrange(self._all_key(), count=1)
         self._last_id = last[0][0] if last else b"0-0"
         self._tasks = [asyncio.create_task(self._read_forever(), name="syncboard-events-read"),
                        asyncio.create_task(self._publish_forever(),
@@ -133,8 +136,8 @@ class RedisEventHub(EventHub):
         events = await super().read(board_id, after)
         if events is not None or self._redis is None:
             return events
-        stream, floor_key = (_all_key(), _floor_key(_all_key())) if board_id is None else \
-            (_board_key(board_id), _floor_key(_board_key(board_id)))
+        stream = self._all_key() if board_id is None else self._board_key(board_id)
+        floor_key = _floor_key(stream)
         try:
             floor = int(await self._redis.get(floor_key) or 0)
             if after < max(floor, now_ms() - int(self.backlog_s * 1000)):
@@ -153,11 +156,11 @@ class RedisEventHub(EventHub):
             self._outbox_ready.clear()
             while self._outbox:
                 board_id, event_type, body = self._outbox[0]
-                board_key = _board_key(board_id)
+                board_key = self._board_key(board_id)
                 try:
                     await self._script(
-                        keys=[board_key, _floor_key(board_key), _all_key(),
-                              _floor_key(_all_key())],
+                        keys=[board_key, _floor_key(board_key), self._all_key(),
+                              _floor_key(self._all_key())],
                         args=[body, int(self.backlog_s * 1000), self.backlog_events,
                               self.backlog_events * ALL_BOARDS_FACTOR, board_id, event_type])
                 except (RedisError, OSError) as exc:
@@ -174,7 +177,7 @@ class RedisEventHub(EventHub):
         assert self._redis is not None
         while True:
             try:
-                answer = await self._redis.xread({_all_key(): self._last_id},
+                answer = await self._redis.xread({self._all_key(): self._last_id},
                                                  count=READ_COUNT, block=READ_BLOCK_MS)
             except (RedisError, OSError) as exc:
                 log.warning("events: lost Redis at %s (%s); feed readers resume from Redis",
@@ -188,6 +191,12 @@ class RedisEventHub(EventHub):
                 for entry_id, fields in entries:
                     self._last_id = entry_id
                     self._mirror(entry_id, fields)
+
+    def _board_key(self, board_id: str) -> str:
+        return f"{self._prefix}board:{board_id}"
+
+    def _all_key(self) -> str:
+        return f"{self._prefix}all"
 
     def _mirror(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
         board_id = fields[b"b"].decode()
@@ -215,14 +224,6 @@ def _event(entry_id: bytes, fields: dict[bytes, bytes], board_id: str | None) ->
     seq = int(entry_id.split(b"-", 1)[0])
     board = fields[b"b"].decode() if b"b" in fields else board_id or ""
     return Event(seq, board, fields[b"t"].decode(), fields[b"d"].decode(), now_ms())
-
-
-def _board_key(board_id: str) -> str:
-    return f"{KEY_PREFIX}board:{board_id}"
-
-
-def _all_key() -> str:
-    return f"{KEY_PREFIX}all"
 
 
 def _floor_key(stream: str) -> str:

@@ -6,6 +6,7 @@ It picks the hub (in-process, or Redis with ``--broker``), gives every loaded ro
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from ..config import Settings
@@ -26,12 +27,13 @@ class EventsService:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         if settings.broker:
-            self.hub: EventHub = RedisEventHub(settings.broker, settings.events_backlog_events,
+            self.hub: EventHub = RedisEventHub(settings.broker, deployment(settings),
+                                               settings.events_backlog_events,
                                                settings.events_backlog_s)
         else:
             self.hub = EventHub(settings.events_backlog_events, settings.events_backlog_s)
         self.clients = FeedClients(settings.events_max_clients)
-        self.webhooks = WebhookDispatcher(settings, store, self.hub)
+        self.webhooks = WebhookDispatcher(settings, store, self.hub, deployment(settings))
 
     async def start(self, registry: BoardRegistry) -> None:
         """Connect the hub, give rooms loaded from now on a feed, start the webhooks."""
@@ -58,3 +60,9 @@ class EventsService:
     def _feed(self, room: Room, window_s: float) -> BoardFeed:
         return BoardFeed(room.board_id, room.document.full_update(), room.presence,
                          self.hub, window_s)
+
+
+def deployment(settings: Settings) -> str:
+    """Processes sharing a database are one deployment: a short hash of its URL names their
+    Redis keys (never the URL itself, which may hold a password)."""
+    return hashlib.sha256(settings.db.encode()).hexdigest()[:12]

@@ -7,7 +7,7 @@ match; deleted ids always pass, the element being gone). The dispatcher reads th
 feed reader does, so the sync path never waits for a hook.
 
 With ``--broker redis`` every process sees every event, so only one delivers: the holder of
-a Redis lease (``syncboard:events:webhooks:leader``, renewed every ``LEASE_RENEW_S``). It
+a Redis lease (``syncboard:events:<deployment>:webhooks``, renewed every ``LEASE_RENEW_S``). It
 reloads the hooks from the database every ``RELOAD_S`` (others may have been created on
 another process).
 """
@@ -38,7 +38,6 @@ from .hook_store import Hook
 
 log = logging.getLogger(__name__)
 
-LEADER_KEY = "syncboard:events:webhooks:leader"
 LEASE_MS = 10_000
 LEASE_RENEW_S = 3.0
 RELOAD_S = 10.0
@@ -48,8 +47,10 @@ MAX_EVENTS_PER_TURN = 100
 class WebhookDispatcher:
     """Every hook of this server and the task that feeds them."""
 
-    def __init__(self, settings: Settings, store: Store, hub: EventHub) -> None:
+    def __init__(self, settings: Settings, store: Store, hub: EventHub,
+                 deployment: str) -> None:
         self.settings = settings
+        self._leader_key = f"syncboard:events:{deployment}:webhooks"
         self.policy = AddressPolicy(settings.webhook_allow_host)
         self._engine = store.engine
         self._hub = hub
@@ -95,8 +96,8 @@ class WebhookDispatcher:
         self._workers.clear()
         if self._redis is not None:
             with contextlib.suppress(RedisError, OSError):
-                if await self._redis.get(LEADER_KEY) == self._me.encode():
-                    await self._redis.delete(LEADER_KEY)
+                if await self._redis.get(self._leader_key) == self._me.encode():
+                    await self._redis.delete(self._leader_key)
                 await self._redis.aclose()
         self._client.close()
 
@@ -183,9 +184,9 @@ class WebhookDispatcher:
         ticks = 0
         while True:
             try:
-                taken = await self._redis.set(LEADER_KEY, self._me, nx=True, px=LEASE_MS)
-                if not taken and await self._redis.get(LEADER_KEY) == self._me.encode():
-                    await self._redis.pexpire(LEADER_KEY, LEASE_MS)
+                taken = await self._redis.set(self._leader_key, self._me, nx=True, px=LEASE_MS)
+                if not taken and await self._redis.get(self._leader_key) == self._me.encode():
+                    await self._redis.pexpire(self._leader_key, LEASE_MS)
                     taken = True
                 if bool(taken) != self.leading:
                     log.info("webhooks: this process %s delivering them",
