@@ -3,6 +3,9 @@ SSE reader of tests/sse_reader.py."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 from pycrdt import Array, Map
 
@@ -179,3 +182,17 @@ async def test_tokens_board_created_and_deleted_and_the_feed_of_all_boards(sb_se
     assert everything.of_type("board.deleted")[0]["board"] == board_id
     for reader in (everything, refused, nobody, viewer):
         reader.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_an_unloaded_boards_feed_and_shadow_document_are_freed(sb_server, yclient):
+    server = await sb_server(events_window_ms=WINDOW_MS, idle_unload_s=0.05)
+    client = await yclient(server, "feed-unload")
+    reader = await open_feed(server, "feed-unload")
+    feed = weakref.ref(server.registry.rooms["feed-unload"].feed)
+    await client.put("u1", Map({"type": "rect", "w": 5, "h": 5, "z": "a0"}))
+    client.close()  # the board unloads: its last batch is published first
+    await reader.wait_for(lambda: "feed-unload" not in server.registry.rooms, what="unload")
+    await reader.wait_for(lambda: changes(reader), what="the last batch")
+    gc.collect()
+    assert feed() is None  # pycrdt's observer held the feed only weakly
