@@ -138,6 +138,27 @@ async def test_a_failing_hook_is_paused_says_why_and_resumes(sb_server, yclient)
 
 
 @pytest.mark.gen_test(timeout=90)
+async def test_an_answer_over_the_size_cap_fails_the_delivery(sb_server, yclient):
+    receiver = WebhookReceiver(answer_bytes=100_000).start()
+    server = await sb_server(**FAST, webhook_retry_max_s=0.2, webhook_max_response_bytes=1024)
+    client = await yclient(server, "hook-big-answer")
+    _, hook = await add_hook(server, "hook-big-answer", receiver.url)
+    await draw(client, "x1")
+    url = f"{base_url(server)}/api/boards/hook-big-answer/webhooks/{hook['id']}"
+    deadline = time.monotonic() + 30
+    while not (await fetch_json(url))[1]["paused"]:
+        assert time.monotonic() < deadline, "the hook was never paused"
+        await asyncio.sleep(0.05)
+    _, log = await fetch_json(url + "/deliveries")
+    assert log["deliveries"][0]["status"] == "given_up"
+    assert log["deliveries"][0]["responseStatus"] is None  # no answer was accepted
+    assert receiver.received  # the receiver did answer, too much
+    # the client drops the connection once the body passes the cap
+    assert "HTTPStreamClosedError" in log["deliveries"][0]["lastError"]
+    receiver.stop()
+
+
+@pytest.mark.gen_test(timeout=90)
 async def test_refused_addresses_at_creation_and_at_delivery(sb_server, yclient):
     receiver = WebhookReceiver().start()
     # no --webhook-allow-host: the loopback receiver is an internal address

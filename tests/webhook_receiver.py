@@ -37,6 +37,7 @@ class WebhookReceiver:
     fail_first: int = 0
     always_fail: bool = False
     hold_s: float = 0.0
+    answer_bytes: int = 2  # size of a successful answer's body
     received: list[Received] = field(default_factory=list)
     in_flight: int = 0
     release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -76,6 +77,6 @@ class _Handler(RequestHandler):
             receiver.received.append(Received(self.request.body, dict(self.request.headers),
                                               status))
             self.set_status(status)
-            self.finish("no" if failing else "ok")
+            self.finish("no" if failing else "k" * receiver.answer_bytes)
         finally:
             receiver.in_flight -= 1
