@@ -1,11 +1,11 @@
 """Element changes of one batch, in the board's own terms (pure, no I/O).
 
 A ``ChangeSet`` is filled from pycrdt's deep events on the ``elements`` map of a board's
-shadow document (``BoardFeed`` applies one batch of updates in one transaction, so the events
-compare the state before the batch with the state after it). ``describe`` then reads the
-touched elements once, in export form (``board_model.normalize_element``: defaults applied,
-values clamped), and says what was created, which fields of which element changed, and what
-was deleted.
+shadow document, over one batch of updates (``BoardFeed``): an element added and then changed
+in the same batch stays "added", one deleted at the end is "deleted". ``describe``
+then reads the touched elements once, after the batch, in export form
+(``board_model.normalize_element``: defaults applied, values clamped), and says what was
+created, which fields of which element changed, and what was deleted.
 """
 
 from __future__ import annotations
@@ -65,35 +65,28 @@ class Described:
         return bool(self.created or self.updated or self.deleted)
 
 
-def describe(changes: ChangeSet, elements: Map, model: BoardModel,
-             known: dict[str, tuple[str, str]]) -> Described:
+def describe(changes: ChangeSet, elements: Map, model: BoardModel) -> Described:
     """Read the elements ``changes`` touched from ``elements`` (after the batch).
 
-    ``known`` maps each element id reported so far to its (type, frameId); it is updated
-    here, so that a later filter can still place a deleted element. An element that cannot
-    be drawn (unknown type, no points) is not reported; one that becomes drawable is created.
+    An element added in the batch is created (in full), one only changed is updated (its
+    changed fields); an element that cannot be drawn (unknown type, no points) is not
+    reported, and one changed into that state is reported deleted.
     """
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
-    deleted: list[str] = []
-    for element_id in sorted(changes.deleted):
-        if known.pop(element_id, None) is not None:
-            deleted.append(element_id)
+    deleted = sorted(changes.deleted)
     for element_id in sorted(changes.added | changes.fields.keys()):
         element = read_element(elements, element_id, model)
         if element is None:
-            if known.pop(element_id, None) is not None:
+            if element_id not in changes.added:
                 deleted.append(element_id)
-            continue
-        was_known = element_id in known
-        known[element_id] = (element["type"], str(element.get("frameId", "")))
-        if element_id in changes.added or not was_known:
+        elif element_id in changes.added:
             created.append(element)
-            continue
-        names = sorted(changes.fields[element_id])
-        updated.append({"id": element_id, "type": element["type"],
-                        "frameId": element.get("frameId", ""),
-                        "fields": {name: element.get(name) for name in names}})
+        else:
+            names = sorted(changes.fields[element_id])
+            updated.append({"id": element_id, "type": element["type"],
+                            "frameId": element.get("frameId", ""),
+                            "fields": {name: element.get(name) for name in names}})
     return Described(created, updated, deleted)
 
 
