@@ -266,8 +266,9 @@ class Settings:
         600.0, "How long events are kept for Last-Event-ID resumes; a client asking for an "
         "older one gets a 'reset' event.", minimum=1)
     events_backlog_events: int = _option(
-        1000, "Events kept per board for resumes (the feed over all boards keeps ten times "
-        "this); older ones are dropped even within --events-backlog-s.", minimum=1)
+        256, "Events kept per board for resumes (the feed over all boards keeps 40 times "
+        "this); older ones are dropped even within --events-backlog-s. Memory: about 0.5 KB "
+        "per event of a few elements.", minimum=1)
     events_max_clients: int = _option(
         1000, "Open change-feed (Server-Sent Events) connections per process (503 beyond).",
         minimum=1)

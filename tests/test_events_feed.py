@@ -3,12 +3,14 @@ SSE reader of tests/sse_reader.py."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 
 import pytest
 from pycrdt import Array, Map
 
+from backend.events import sse
 from tests.export_helpers import base_url, fetch, fetch_json
 from tests.sse_reader import SseReader
 
@@ -156,6 +158,22 @@ async def test_presence_joins_leaves_and_authors_are_reported_by_name(sb_server,
             reader.of_type("presence.joined")[0]["time"]), "board": "feed-presence",
          "type": "presence.joined", "name": "Ada"}]
     assert [e["name"] for e in reader.of_type("presence.left")] == ["Ada"]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_rotated_links_end_a_boards_stream(sb_server, monkeypatch):
+    monkeypatch.setattr(sse, "ACCESS_RECHECK_S", 0.0)
+    monkeypatch.setattr(sse, "HEARTBEAT_S", 0.05)  # wake often, so the check comes soon
+    server = await sb_server(auth="token", events_window_ms=WINDOW_MS)
+    _, links = await fetch_json(f"{base_url(server)}/api/boards", method="POST", body=b"")
+    viewer = await open_feed(server, links["id"], token=links["viewToken"])
+    rotated = await fetch(f"{base_url(server)}/api/boards/{links['id']}/rotate", method="POST",
+                          body=b"", headers={"Authorization": f"Bearer {links['editToken']}"})
+    assert rotated.code == 200
+    await asyncio.wait_for(viewer.ended.wait(), 20)
+    again = await SseReader(feed_url(server, links["id"]), token=links["viewToken"]).open()
+    assert again.status == 403
+    again.close()
 
 
 @pytest.mark.gen_test(timeout=60)

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import event_metrics as metrics
 
-ALL_BOARDS_FACTOR = 10
+ALL_BOARDS_FACTOR = 40
 """The feed over all boards keeps this many times ``--events-backlog-events``."""
 
 

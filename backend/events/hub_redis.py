@@ -12,7 +12,7 @@ stream from where it started and mirrors each entry into the in-memory backlogs 
 
 A resume the mirror cannot answer (an id older than this process's start, or a reader that
 moved between processes) is read from the board's stream with XRANGE. Each stream keeps its
-events for ``--events-backlog-s`` and at most ``--events-backlog-events`` (ten times that
+events for ``--events-backlog-s`` and at most ``--events-backlog-events`` (40 times that
 for all boards); trimming records the last dropped seq in ``...:floor``, so a resume below
 it, or below the retention, is answered with a reset. When the reader loses Redis, the
 mirror's floors are raised past their heads: readers then go to Redis, which is exact.

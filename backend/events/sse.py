@@ -14,19 +14,21 @@ backlog (``hub.py``); if that event is no longer kept it gets a ``reset`` event 
 ``id`` is where the stream goes on from: re-read ``export.json``, then carry on). Without an
 id the stream starts with the next event, after a ``ready`` event carrying the current
 ``id`` (so a client that saw nothing yet can still resume). A comment line every
-``HEARTBEAT_S`` keeps proxies from closing an idle stream.
+``HEARTBEAT_S`` keeps proxies from closing an idle stream. A board's stream re-checks its
+token every ``ACCESS_RECHECK_S`` and ends once the board's links were rotated.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
 
-from ..access import Role
+from ..access import AccessDenied, Role
 from ..http_handlers import JsonHandler
 from ..registry import BoardRegistry
 from . import event_metrics as metrics
@@ -35,6 +37,9 @@ from .hub import Backlog, Event, EventHub
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
+ACCESS_RECHECK_S = 15.0
+"""A board's stream re-checks its token this often: rotated links end it (as they close
+WebSockets with 4403)."""
 MAX_EVENTS_PER_WRITE = 100
 RETRY_MS = 2000
 
@@ -111,7 +116,12 @@ class _FeedHandler(JsonHandler):
             cursor = backlog.head
             self.write(_frame(cursor, "ready", json.dumps({"board": board_id, "seq": cursor})))
         await self.flush()
+        checked_at = time.monotonic()
         while not self._gone:
+            if board_id is not None and time.monotonic() - checked_at >= ACCESS_RECHECK_S:
+                checked_at = time.monotonic()
+                if not await self._still_allowed(board_id):
+                    return  # links rotated: the client's reconnect gets its 403
             events = await self.hub.read(board_id, cursor)
             if events is None:
                 metrics.FEED_RESETS.inc()
@@ -134,6 +144,14 @@ class _FeedHandler(JsonHandler):
             await self.flush()  # waits while the client reads slowly: it falls behind
             if board_id is not None and _deleted(events[:MAX_EVENTS_PER_WRITE]):
                 return
+
+
+    async def _still_allowed(self, board_id: str) -> bool:
+        try:
+            await self.access.authorize(board_id, self.bearer_token(), Role.VIEW)
+        except AccessDenied:
+            return False
+        return True
 
 
 class BoardEventsHandler(_FeedHandler):
