@@ -214,3 +214,28 @@ async def test_an_unloaded_boards_feed_and_shadow_document_are_freed(sb_server, 
     await reader.wait_for(lambda: changes(reader), what="the last batch")
     gc.collect()
     assert feed() is None  # pycrdt's observer held the feed only weakly
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_an_unfollowed_board_keeps_no_shadow_copy_and_old_ids_reset(sb_server, yclient):
+    server = await sb_server(events_window_ms=WINDOW_MS, events_backlog_s=1)
+    client = await yclient(server, "feed-sleep")
+    feed = server.registry.rooms["feed-sleep"].feed
+    assert not feed.following  # nobody reads this board: no second copy of it
+    reader = await open_feed(server, "feed-sleep")
+    assert feed.following  # the reader woke it
+    await client.put("a1", Map({"type": "rect", "w": 5, "h": 5, "z": "a1"}))
+    await reader.wait_for(lambda: changes(reader))
+    last_seen = reader.events[-1][0]
+    reader.close()
+    for i in range(200):  # a second after the reader left, the next change puts it to sleep
+        await client.put(f"s{i}", Map({"type": "rect", "w": 5, "h": 5, "z": f"s{i}"}))
+        if not feed.following:
+            break
+        await asyncio.sleep(0.05)
+    assert not feed.following
+    back = await open_feed(server, "feed-sleep", last_event_id=last_seen)
+    assert back.events[0][1] == "reset"  # changes went unreported: it must re-read
+    await client.put("b1", Map({"type": "rect", "w": 5, "h": 5, "z": "b1"}))
+    await back.wait_for(lambda: changes(back))
+    assert [c["id"] for e in changes(back) for c in e["created"]] == ["b1"]

@@ -15,9 +15,14 @@ processes (``--broker redis``) are applied silently, so a feed reader on any pro
 change once. ``authors`` are the presence names of the peers that sent the batch's updates.
 Presence joins and leaves are reported for this process's peers only, for the same reason.
 
-The shadow copy costs a second copy of every loaded board's document in memory, a second
-apply of every update and a read of each touched element (BENCHMARKS.md, "Change feed");
-``--events-window-ms 0`` turns it off.
+The shadow copy costs a second copy of the board's document in memory, a second apply of
+every update and a read of each touched element (BENCHMARKS.md, "Change feed"), so a feed
+only follows a board someone wants: a feed reader of the board or of all boards (now, or
+within ``--events-backlog-s`` after the last one left, so that it can resume), a webhook
+that could match, or any reader at all with ``--broker`` (readers on other processes are not
+counted). Otherwise it drops the shadow copy, costs one check per update, and tells the hub,
+which makes older ids reset; a new reader wakes it (the copy is taken from the room then).
+``--events-window-ms 0`` turns the feed off altogether.
 """
 
 from __future__ import annotations
@@ -49,6 +54,13 @@ class Publisher(Protocol):
     def publish(self, board_id: str, event_type: str, fields: dict[str, Any]) -> None:
         """Number and keep one event."""
 
+    def wanted(self, board_id: str) -> bool:
+        """Whether anyone follows ``board_id`` (a reader now or within the backlog time, a
+        webhook, another process)."""
+
+    def skipped(self, board_id: str) -> None:
+        """Changes of ``board_id`` go unreported from now on (resumes from before reset)."""
+
 
 class PresenceView(Protocol):
     """What the feed reads from a board's presence (``awareness.Presence``)."""
@@ -63,20 +75,18 @@ class PresenceView(Protocol):
 class BoardFeed:
     """Batches one board's changes into events; see the module docstring."""
 
-    def __init__(self, board_id: str, full_update: bytes, presence: PresenceView,
+    def __init__(self, board_id: str, snapshot: Callable[[], bytes], presence: PresenceView,
                  publisher: Publisher, window_s: float, model: BoardModel | None = None) -> None:
+        """``snapshot()``: the room's whole document now (the shadow copy starts from it)."""
         self.board_id = board_id
         self.window_s = window_s
+        self._snapshot = snapshot
         self._presence = presence
         self._publisher = publisher
         self._model = model or load_model()
-        self._doc = Doc()
-        self._doc.apply_update(full_update)
-        self._elements = self._doc.get("elements", type=Map)
+        self._doc: Doc | None = None
+        self._elements: Map | None = None
         self._collecting: ChangeSet | None = None
-        # pycrdt keeps an observer callback alive as long as the document: the callback
-        # holds the feed only weakly, so an unloaded board's feed and document can be freed.
-        self._elements.observe_deep(_weak_callback(self._on_events))
         self._runs: list[tuple[bool, list[bytes]]] = []
         self._authors: set[Hashable] = set()
         self._presence_ids: set[int] = set()
@@ -84,11 +94,28 @@ class BoardFeed:
         self._timer: asyncio.TimerHandle | None = None
         self._busy: asyncio.Task | None = None
         self.closed = False
+        if publisher.wanted(board_id):
+            self.wake()
+
+    @property
+    def following(self) -> bool:
+        """Whether the feed holds a shadow copy and reports changes (someone wants them)."""
+        return self._doc is not None
+
+    def wake(self) -> None:
+        """Start reporting (a reader or hook appeared): copy the room's document now."""
+        if self._doc is not None or self.closed:
+            return
+        self._doc = Doc()
+        self._doc.apply_update(self._snapshot())
+        self._elements = self._doc.get("elements", type=Map)
+        # pycrdt keeps an observer callback alive as long as the document: the callback
+        # holds the feed only weakly, so an unloaded board's feed and document can be freed.
+        self._elements.observe_deep(_weak_callback(self._on_events))
 
     def local_update(self, update: bytes, peer: Hashable | None = None) -> None:
         """An update this process accepted (``peer``: who sent it; None for the server)."""
-        self._add(True, update)
-        if peer is not None:
+        if self._add(True, update) and peer is not None:
             self._authors.add(peer)
 
     def remote_update(self, update: bytes) -> None:
@@ -97,7 +124,7 @@ class BoardFeed:
 
     def presence_changed(self, client_ids: list[int]) -> None:
         """Presence of ``client_ids`` changed here (a peer's awareness, a leave, an expiry)."""
-        if client_ids:
+        if client_ids and self._doc is not None:
             self._presence_ids.update(client_ids)
             self._schedule()
 
@@ -106,19 +133,36 @@ class BoardFeed:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self.closed:
+        if not self.closed and self._doc is not None:
             self._publish_presence()
             self._flush_all()
         self.closed = True
 
-    def _add(self, local: bool, update: bytes) -> None:
-        if self.closed:
-            return
+    def _add(self, local: bool, update: bytes) -> bool:
+        """Queue ``update`` for the next batch; False when nobody follows the board."""
+        if self.closed or self._doc is None:
+            return False
+        if not self._publisher.wanted(self.board_id):
+            self._sleep()
+            return False
         if self._runs and self._runs[-1][0] == local:
             self._runs[-1][1].append(update)
         else:
             self._runs.append((local, [update]))
         self._schedule()
+        return True
+
+    def _sleep(self) -> None:
+        """Nobody follows any more: report what is pending, free the shadow copy, and tell
+        the hub that changes go unreported from now on (older ids must reset)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._publish_presence()
+        self._flush_all()
+        self._doc = self._elements = None
+        self._names.clear()
+        self._publisher.skipped(self.board_id)
 
     def _schedule(self) -> None:
         if self._timer is None and not self.closed:
@@ -126,6 +170,8 @@ class BoardFeed:
 
     def _tick(self) -> None:
         self._timer = None
+        if self._doc is None:
+            return
         if self._busy is not None and not self._busy.done():
             self._schedule()  # the previous batch is still being published in slices
             return
@@ -143,6 +189,8 @@ class BoardFeed:
     def _apply_batch(self) -> tuple[Described, list[str]]:
         runs, self._runs = self._runs, []
         authors = self._author_names()
+        if self._doc is None or self._elements is None:
+            return Described([], [], []), authors
         started = time.perf_counter()
         reported = ChangeSet()
         for local, updates in runs:

@@ -19,6 +19,7 @@ import asyncio
 import bisect
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,11 @@ class Backlog:
     def raise_floor(self, floor: int) -> None:
         """Treat everything up to ``floor`` as possibly lost (``hub_redis``: Redis was away)."""
         self._floor = max(self._floor, floor)
+
+    def skip(self) -> None:
+        """Changes went unreported from now: every id before now must reset, new readers
+        start here."""
+        self._floor = self.head = self.next_seq(now_ms())
 
     def next_seq(self, at_ms: int) -> int:
         """The seq of an event published now (``at_ms``)."""
@@ -139,6 +145,37 @@ class EventHub:
         self._boards: dict[str, Backlog] = {}
         self.all = Backlog(backlog_events * ALL_BOARDS_FACTOR, backlog_s, self.started_ms)
         self._sweeper: asyncio.Task | None = None
+        self._readers: dict[str | None, int] = {}  # board id (None: all boards) -> readers
+        self._left_at: dict[str | None, float] = {}
+        self.always_wanted = False  # --broker (readers elsewhere), --webhook (every board)
+        self.hooked: set[str] = set()  # boards with a webhook
+        self.on_wanted: Callable[[str | None], None] = lambda _board_id: None
+
+    def attach(self, board_id: str | None) -> None:
+        """A feed reader of ``board_id`` (None: all boards) connected: feeds must follow."""
+        self._readers[board_id] = self._readers.get(board_id, 0) + 1
+        self.on_wanted(board_id)
+
+    def detach(self, board_id: str | None) -> None:
+        """A feed reader left; its board stays followed for the backlog time (resumes)."""
+        self._readers[board_id] -= 1
+        if not self._readers[board_id]:
+            del self._readers[board_id]
+        self._left_at[board_id] = time.monotonic()
+
+    def wanted(self, board_id: str) -> bool:
+        """Whether a feed must report ``board_id``'s changes (see ``feed.py``)."""
+        if self.always_wanted or board_id in self.hooked:
+            return True
+        for key in (board_id, None):
+            if key in self._readers or \
+                    time.monotonic() - self._left_at.get(key, -1e18) < self.backlog_s:
+                return True
+        return False
+
+    def skipped(self, board_id: str) -> None:
+        """``board_id``'s changes go unreported from now on."""
+        self.board(board_id).skip()
 
     async def start(self) -> None:
         """Start forgetting idle backlogs (every retention period)."""
@@ -183,3 +220,7 @@ class EventHub:
                 backlog.trim()
                 if backlog.idle and backlog.head < backlog.floor:
                     del self._boards[board_id]
+            now = time.monotonic()
+            for key, left_at in list(self._left_at.items()):
+                if now - left_at >= self.backlog_s:
+                    del self._left_at[key]

@@ -39,6 +39,8 @@ class EventsService:
         """Connect the hub, give rooms loaded from now on a feed, start the webhooks."""
         await self.hub.start()
         window_s = self.settings.events_window_ms / 1000
+        self.hub.always_wanted = bool(self.settings.broker or self.settings.webhook)
+        self.hub.on_wanted = lambda board_id: self._wake(registry, board_id)
         registry.feed_factory = lambda room: self._feed(room, window_s)
         await self.webhooks.start()
 
@@ -58,8 +60,18 @@ class EventsService:
         self.hub.publish(board_id, event_type, fields)
 
     def _feed(self, room: Room, window_s: float) -> BoardFeed:
-        return BoardFeed(room.board_id, room.document.full_update(), room.presence,
-                         self.hub, window_s)
+        return BoardFeed(room.board_id, room.document.full_update, room.presence, self.hub,
+                         window_s)
+
+    @staticmethod
+    def _wake(registry: BoardRegistry, board_id: str | None) -> None:
+        """A reader or hook appeared for ``board_id`` (None: all boards): loaded boards'
+        feeds start following."""
+        rooms = registry.rooms.values() if board_id is None else \
+            [room for room in [registry.rooms.get(board_id)] if room is not None]
+        for room in rooms:
+            if room.feed is not None:
+                room.feed.wake()
 
 
 def deployment(settings: Settings) -> str:

@@ -97,11 +97,13 @@ class _FeedHandler(JsonHandler):
                                  "change-feed connections")
         self.clients.open += 1
         self.clients.handlers.add(self)
+        self.hub.attach(board_id)
         try:
             await self._stream(board_id)
         except StreamClosedError:
             pass
         finally:
+            self.hub.detach(board_id)
             self.clients.open -= 1
             self.clients.handlers.discard(self)
 

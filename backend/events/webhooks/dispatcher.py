@@ -102,13 +102,17 @@ class WebhookDispatcher:
         self._client.close()
 
     def add(self, hook: Hook) -> None:
-        """A hook was created here."""
+        """A hook was created here: its board's feed follows from now on."""
         self._board_hooks.setdefault(hook.board_id or "", []).append(hook)
+        self._hub.hooked.add(hook.board_id or "")
+        self._hub.on_wanted(hook.board_id)
 
     async def remove(self, board_id: str, hook_id: str) -> None:
         """A hook was deleted here."""
         self._board_hooks[board_id] = [h for h in self._board_hooks.get(board_id, [])
                                        if h.id != hook_id]
+        if not self._board_hooks[board_id]:
+            self._hub.hooked.discard(board_id)
         worker = self._workers.pop(hook_id, None)
         if worker is not None:
             await worker.close()
@@ -178,6 +182,7 @@ class WebhookDispatcher:
                 hook = known.hook  # keep the live object (and a pause not yet stored)
             hooks.setdefault(hook.board_id or "", []).append(hook)
         self._board_hooks = hooks
+        self._hub.hooked = set(hooks)
 
     async def _lead_forever(self) -> None:
         assert self._redis is not None
