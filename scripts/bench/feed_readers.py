@@ -53,3 +53,20 @@ class FeedReaders:
                 time.sleep(0.1)
             except OSError:
                 return
+
+
+def feed_batch_samples(base_url: str) -> dict[str, float]:
+    """The server's own account of the feed's work (``syncboard_event_batch_seconds``: time
+    spent turning batches into events) and events published, from ``/metrics``."""
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    out = {"event_batch_s": 0.0, "event_batches": 0.0, "events_published": 0.0}
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name.startswith("syncboard_event_batch_seconds_sum"):
+            out["event_batch_s"] += float(value)
+        elif name.startswith("syncboard_event_batch_seconds_count"):
+            out["event_batches"] += float(value)
+        elif name.startswith("syncboard_events_published_total"):
+            out["events_published"] += float(value)
+    return out

@@ -32,7 +32,7 @@ use_project_venv("requirements.txt", "scripts/bench/requirements.txt")
 import report  # noqa: E402
 import stats  # noqa: E402
 from committed import count_elements  # noqa: E402
-from feed_readers import FeedReaders  # noqa: E402
+from feed_readers import FeedReaders, feed_batch_samples  # noqa: E402
 from profile_summary import top_frames  # noqa: E402
 from scenarios import SCENARIOS, Scenario, summarise  # noqa: E402
 from servers import (  # noqa: E402
@@ -155,6 +155,9 @@ def _drive(scenario: Scenario, server: RunningServer,
             samples |= readers.stop()
         samples["cpu_s"] = samples.pop("cpu_s_at_kill", None) or server.cpu_s()
         samples["cpu_s"] -= cpu_before
+        if server.spec.name == "syncboard" and server.proc.poll() is None:
+            samples |= feed_batch_samples(
+                server.ws_url.replace("ws://", "http://").rsplit("/ws", 1)[0])
         samples["peak_rss_bytes"] = sampler.stop()
         if scenario.kind == "persist":
             samples["kill_after_s"] = KILL_AFTER_S
