@@ -42,6 +42,9 @@ LEASE_MS = 10_000
 LEASE_RENEW_S = 3.0
 RELOAD_S = 10.0
 MAX_EVENTS_PER_TURN = 100
+SERVER_HOOK_RESUME_S = 60.0
+"""A paused server hook (``--webhook``) resumes by itself after this long (or after
+``--webhook-retry-max-s`` if longer); a board's hook waits for ``POST .../resume``."""
 
 
 class WebhookDispatcher:
@@ -126,7 +129,12 @@ class WebhookDispatcher:
     async def _pause(self, hook: Hook, reason: str) -> None:
         hook.paused_reason = reason
         metrics.WEBHOOK_PAUSES.inc()
-        if hook.board_id is not None:
+        if hook.board_id is None:  # a server hook has no resume endpoint: it retries later
+            resume_s = max(SERVER_HOOK_RESUME_S, self.settings.webhook_retry_max_s)
+            log.warning("webhook %s (--webhook %s): paused; events of the next %.0f s are not "
+                        "delivered to it", hook.id, hook.url, resume_s)
+            asyncio.get_running_loop().call_later(resume_s, _resume, hook)
+        else:
             try:
                 await hook_store.set_paused(self._engine, hook.id, reason)
             except SQLAlchemyError as exc:
@@ -207,6 +215,11 @@ class WebhookDispatcher:
                 except SQLAlchemyError as exc:
                     log.error("webhooks: cannot reload the hooks: %s", exc)
             await asyncio.sleep(LEASE_RENEW_S)
+
+
+def _resume(hook: Hook) -> None:
+    log.info("webhook %s (--webhook %s): resumed", hook.id, hook.url)
+    hook.paused_reason = None
 
 
 def _filtered(event: dict, filter_: dict[str, str]) -> str | None:
