@@ -14,6 +14,7 @@ from pycrdt import Map
 
 from backend.events.webhooks.address_policy import AddressPolicy
 from backend.events.webhooks.delivery import backoff_s
+from backend.events.webhooks.dispatcher import _filtered
 from backend.events.webhooks.signature import HEADER, sign, verify
 from tests.export_helpers import base_url, fetch, fetch_json
 from tests.webhook_receiver import WebhookReceiver
@@ -134,6 +135,37 @@ async def test_a_failing_hook_is_paused_says_why_and_resumes(sb_server, yclient)
     await draw(client, "note2", "sticky")
     await wait_until(lambda: receiver.delivered(), "a delivery after the resume")
     assert receiver.delivered()[0]["created"][0]["id"] == "note2"
+    receiver.stop()
+
+
+def test_a_filter_keeps_matching_elements_and_every_deletion():
+    event = {"seq": 5, "type": "elements.changed", "board": "b", "deleted": [],
+             "created": [{"id": "n1", "type": "sticky", "frameId": "F1"},
+                         {"id": "r1", "type": "rect", "frameId": "F1"}],
+             "updated": [{"id": "n2", "type": "sticky", "frameId": "", "fields": {"x": 1}}]}
+    kept = json.loads(_filtered(event, {"elementType": "sticky", "frameId": "F1"}))
+    assert [c["id"] for c in kept["created"]] == ["n1"] and kept["updated"] == []
+    assert _filtered({**event, "created": event["created"][1:]}, {"elementType": "sticky",
+                                                                   "frameId": "F1"}) is None
+    assert json.loads(_filtered({**event, "created": [], "updated": [], "deleted": ["x"]},
+                                {"frameId": "F1"}))["deleted"] == ["x"]
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_a_receiver_slower_than_the_timeout_fails_the_attempt(sb_server, yclient):
+    receiver = WebhookReceiver(hold_s=5.0).start()
+    server = await sb_server(**FAST, webhook_retry_max_s=0.2, webhook_timeout_s=0.2)
+    client = await yclient(server, "hook-timeout")
+    _, hook = await add_hook(server, "hook-timeout", receiver.url)
+    await draw(client, "t1")
+    url = f"{base_url(server)}/api/boards/hook-timeout/webhooks/{hook['id']}"
+    deadline = time.monotonic() + 30
+    while not (await fetch_json(url))[1]["paused"]:
+        assert time.monotonic() < deadline, "the hook was never paused"
+        await asyncio.sleep(0.05)
+    _, log = await fetch_json(url + "/deliveries")
+    assert log["deliveries"][0]["status"] == "given_up"
+    assert "Timeout" in log["deliveries"][0]["lastError"], log["deliveries"][0]
     receiver.stop()
 
 
