@@ -3,8 +3,8 @@
 Every event gets a ``seq`` per board (and one more in the feed over all boards). A seq is
 ``max(previous + 1, now in milliseconds)``: it only grows, also across restarts, so an id a
 client saw before a restart can never be mistaken for a newer event. A backlog keeps the last
-``--events-backlog-events`` events of a board for ``--events-backlog-s`` and knows its
-*floor*: below it, events may have been dropped (trimmed, older than the retention, or from
+``--events-backlog-events`` events of a board (at most ``BOARD_BACKLOG_MAX_BYTES`` of JSON)
+for ``--events-backlog-s`` and knows its *floor*: below it, events may have been dropped (trimmed, older than the retention, or from
 before this process started). A reader resuming after ``seq`` is answered exactly when
 ``seq >= floor``; otherwise it is told to reset (re-read the board's export).
 
@@ -27,6 +27,10 @@ from . import event_metrics as metrics
 
 ALL_BOARDS_FACTOR = 40
 """The feed over all boards keeps this many times ``--events-backlog-events``."""
+BOARD_BACKLOG_MAX_BYTES = 8 * 1024 * 1024
+ALL_BACKLOG_MAX_BYTES = 64 * 1024 * 1024
+"""Bytes of event JSON kept per board and for all boards: an import of a big board makes a
+few large events, and the count alone would not bound them."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,11 @@ class Event:
 class Backlog:
     """Events of one board (or of all boards) in seq order, bounded by count and age."""
 
-    def __init__(self, max_events: int, max_age_s: float, floor: int) -> None:
+    def __init__(self, max_events: int, max_age_s: float, floor: int,
+                 max_bytes: int = BOARD_BACKLOG_MAX_BYTES) -> None:
         self.max_events = max_events
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self.max_age_ms = int(max_age_s * 1000)
         self._seqs: list[int] = []
         self._events: list[Event] = []
@@ -75,6 +82,7 @@ class Backlog:
         """Keep ``event`` (its seq is above ``head``) and wake the readers."""
         self._seqs.append(event.seq)
         self._events.append(event)
+        self._bytes += len(event.data)
         self.head = event.seq
         self.trim()
         self.wake()
@@ -92,7 +100,12 @@ class Backlog:
         while old < len(self._events) and self._events[old].at_ms < cutoff:
             old += 1
         drop = max(len(self._events) - self.max_events, old)
+        kept_bytes = self._bytes - sum(len(e.data) for e in self._events[:drop])
+        while kept_bytes > self.max_bytes and drop < len(self._events) - 1:
+            kept_bytes -= len(self._events[drop].data)
+            drop += 1
         if drop > 0:
+            self._bytes = kept_bytes
             self._floor = max(self._floor, self._seqs[drop - 1])
             del self._seqs[:drop]
             del self._events[:drop]
@@ -143,7 +156,8 @@ class EventHub:
         self.backlog_s = backlog_s
         self.started_ms = now_ms()
         self._boards: dict[str, Backlog] = {}
-        self.all = Backlog(backlog_events * ALL_BOARDS_FACTOR, backlog_s, self.started_ms)
+        self.all = Backlog(backlog_events * ALL_BOARDS_FACTOR, backlog_s, self.started_ms,
+                           ALL_BACKLOG_MAX_BYTES)
         self._sweeper: asyncio.Task | None = None
         self._readers: dict[str | None, int] = {}  # board id (None: all boards) -> readers
         self._left_at: dict[str | None, float] = {}
