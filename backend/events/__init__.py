@@ -9,5 +9,7 @@ hub.py       EventHub: seq numbers, the bounded backlog for resumes, waiting rea
 hub_redis.py RedisEventHub: the same through Redis Streams, for several processes
 sse.py       GET /api/boards/<id>/events and GET /api/events (text/event-stream)
 webhooks/    per-board and server hooks: store, address checks, signed ordered delivery
+service.py   EventsService: picks the hub, gives rooms their feed, routes (wired in app.py)
+event_metrics.py  the Prometheus counters of all of the above
 ```
 """

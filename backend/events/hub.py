@@ -4,9 +4,10 @@ Every event gets a ``seq`` per board (and one more in the feed over all boards).
 ``max(previous + 1, now in milliseconds)``: it only grows, also across restarts, so an id a
 client saw before a restart can never be mistaken for a newer event. A backlog keeps the last
 ``--events-backlog-events`` events of a board (at most ``BOARD_BACKLOG_MAX_BYTES`` of JSON)
-for ``--events-backlog-s`` and knows its *floor*: below it, events may have been dropped (trimmed, older than the retention, or from
-before this process started). A reader resuming after ``seq`` is answered exactly when
-``seq >= floor``; otherwise it is told to reset (re-read the board's export).
+for ``--events-backlog-s`` and knows its *floor*: below it, events may have been dropped
+(trimmed, older than the retention, or from before this process started). A reader
+resuming after ``seq`` is answered exactly when ``seq >= floor``; otherwise it is told to
+reset (re-read the board's export).
 
 ``EventHub`` keeps everything in this process (the default, ``LocalBroker``);
 ``RedisEventHub`` (``hub_redis.py``) publishes through Redis and mirrors what every process
