@@ -16,7 +16,7 @@ from typing import Any
 
 from pycrdt import Map, MapEvent
 
-from ..board_model import BoardModel, normalize_element
+from ..board_model import BoardModel, normalize_element, normalize_fields
 
 
 @dataclass
@@ -76,24 +76,28 @@ def describe(changes: ChangeSet, elements: Map, model: BoardModel) -> Described:
     updated: list[dict[str, Any]] = []
     deleted = sorted(changes.deleted)
     for element_id in sorted(changes.added | changes.fields.keys()):
-        element = read_element(elements, element_id, model)
-        if element is None:
-            if element_id not in changes.added:
-                deleted.append(element_id)
-        elif element_id in changes.added:
-            created.append(element)
-        else:
-            names = sorted(changes.fields[element_id])
-            updated.append({"id": element_id, "type": element["type"],
-                            "frameId": element.get("frameId", ""),
-                            "fields": {name: element.get(name) for name in names}})
+        raw = _raw_element(elements, element_id)
+        if element_id in changes.added:
+            element = normalize_element(element_id, raw, model) if raw is not None else None
+            if element is not None:
+                created.append(element)
+            continue
+        names = sorted(changes.fields[element_id])
+        fields = normalize_fields(element_id, raw, [*names, "frameId"], model) \
+            if raw is not None else None
+        if fields is None:
+            deleted.append(element_id)
+            continue
+        updated.append({"id": element_id, "type": fields["type"],
+                        "frameId": fields["frameId"] or "",
+                        "fields": {name: fields[name] for name in names}})
     return Described(created, updated, deleted)
 
 
-def read_element(elements: Map, element_id: str, model: BoardModel) -> dict[str, Any] | None:
-    """One element in export form, or None if it is missing or cannot be drawn."""
+def _raw_element(elements: Map, element_id: str) -> dict[str, Any] | None:
+    """One element's plain values (pycrdt's own JSON), or None if it is missing or not a
+    Y.Map (a plain value is not an element, as in the browser)."""
     value = elements.get(element_id)
     if not isinstance(value, Map):
         return None
-    raw = json.loads(str(value), parse_constant=lambda _name: None)
-    return normalize_element(element_id, raw, model)
+    return json.loads(str(value), parse_constant=lambda _name: None)

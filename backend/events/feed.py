@@ -86,6 +86,7 @@ class BoardFeed:
         self._model = model or load_model()
         self._doc: Doc | None = None
         self._elements: Map | None = None
+        self._subscription: Any = None  # pycrdt drops an observer with its subscription
         self._collecting: ChangeSet | None = None
         self._runs: list[tuple[bool, list[bytes]]] = []
         self._authors: set[Hashable] = set()
@@ -111,7 +112,7 @@ class BoardFeed:
         self._elements = self._doc.get("elements", type=Map)
         # pycrdt keeps an observer callback alive as long as the document: the callback
         # holds the feed only weakly, so an unloaded board's feed and document can be freed.
-        self._elements.observe_deep(_weak_callback(self._on_events))
+        self._subscription = self._elements.observe_deep(_weak_callback(self._on_events))
 
     def local_update(self, update: bytes, peer: Hashable | None = None) -> None:
         """An update this process accepted (``peer``: who sent it; None for the server)."""
@@ -160,7 +161,7 @@ class BoardFeed:
             self._timer = None
         self._publish_presence()
         self._flush_all()
-        self._doc = self._elements = None
+        self._doc = self._elements = self._subscription = None
         self._names.clear()
         self._publisher.skipped(self.board_id)
 
