@@ -26,6 +26,7 @@ from .broker import Broker, LocalBroker
 from .broker_redis import RedisBroker
 from .config import Settings
 from .document import BoardDocument
+from .events.service import EventsService
 from .export.raster_pool import RasterPool
 from .export_handlers import export_routes
 from .file_sweeper import FileSweeper
@@ -61,9 +62,10 @@ FRONTEND_DIST = frontend_dist()
 
 
 def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
-             raster: RasterPool, creation: CreationLimits | None = None) -> Application:
+             raster: RasterPool, creation: CreationLimits | None = None,
+             events: EventsService | None = None) -> Application:
     """The Tornado application: WebSocket endpoint, JSON API, browser app (PNG exports
-    rendered in ``raster``)."""
+    rendered in ``raster``; change feed and webhooks from ``events``, when on)."""
     board = {"registry": registry}
     page = {"dist_dir": FRONTEND_DIST, "ws_path": settings.ws_path}
     socket_kwargs = {"registry": registry, "settings": settings, "signer": access.signer}
@@ -82,6 +84,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
         *export_routes(registry, registry.store, settings, raster),
         *version_routes(registry, settings, raster),
+        *(events.routes(registry) if events is not None else ()),
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
         (r"/s/([^/]+)", AppPageHandler, page),
@@ -95,6 +98,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         allowed_host_names(settings.allowed_hosts, settings.host, settings.behind_proxy),
         access=access,
         creation=creation or creation_limits(settings),
+        events=events,
         default_handler_class=NotFoundHandler,
         log_function=log_request,
         # Pings are sent by BoardRegistry (one sweep for all peers): Tornado's own ping
@@ -155,6 +159,7 @@ class SyncboardServer:
         self.files: FileSweeper | None = None
         self.spaces: SpaceIndexer | None = None
         self.raster = RasterPool.from_settings(settings)
+        self.events: EventsService | None = None
 
     async def start(self) -> None:
         """Open the database and start listening. Raises ``StoreError`` for a bad database."""
@@ -170,6 +175,9 @@ class SyncboardServer:
             else LocalBroker()
         self.registry = BoardRegistry(self.store, self.writer, self.broker, s)
         await self.broker.start(self.registry.receive_remote)
+        if s.events_window_ms > 0:
+            self.events = EventsService(s, self.store)
+            await self.events.start(self.registry)
         self.registry.start()
         # pycrdt's first Doc imports anyio's asyncio backend (measured: 66 ms of a 200-board
         # cold start); pay it now, not in the first client's board load.
@@ -188,7 +196,8 @@ class SyncboardServer:
                                 lambda address: admissions.by_address[address],
                                 lambda: admissions.total)
         self._http = GuardedHTTPServer(
-            make_app(s, self.registry, access, self.raster), xheaders=s.behind_proxy,
+            make_app(s, self.registry, access, self.raster, events=self.events),
+            xheaders=s.behind_proxy,
             ssl_options=_tls_context(s), guard=guard,
             idle_connection_timeout=s.header_timeout_s, body_timeout=s.body_timeout_s,
             max_body_size=SMALL_BODY_BYTES)
@@ -220,6 +229,8 @@ class SyncboardServer:
             self._http.stop()
         if self.registry is not None:
             await self.registry.close()
+        if self.events is not None:
+            await self.events.close()
         if self.broker is not None:
             await self.broker.close()
         if self.writer is not None:

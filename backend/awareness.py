@@ -121,6 +121,15 @@ class Presence:
         present = self._present.get(client_id)
         return None if present is None else present.owner
 
+    def state_of(self, client_id: int) -> bytes | None:
+        """The JSON state of ``client_id``, or None if it has none (the change feed asks)."""
+        present = self._present.get(client_id)
+        return present.state if present is not None else None
+
+    def ids_of(self, peer: Hashable) -> list[int]:
+        """The client ids ``peer`` brought (the change feed names a batch's authors)."""
+        return list(self._ids_by_peer.get(peer, ()))
+
     def apply(self, payload: bytes, peer: Hashable, now_ms: float | None = None) -> Applied:
         """Apply one awareness update from ``peer`` (at ``now_ms``, default: now).
 

@@ -25,10 +25,13 @@ MIB = 1024 * 1024
 
 def _option(default: Any, help: str, minimum: float | None = None,
             choices: Sequence[str] | None = None,
-            check: Callable[[Any], str | None] | None = None) -> Any:
-    """``check``: returns why a value is wrong (stops start-up), or None."""
+            check: Callable[[Any], str | None] | None = None,
+            repeatable: bool = False) -> Any:
+    """``check``: returns why a value is wrong (stops start-up), or None. ``repeatable``: the
+    flag may be given several times; the values are joined with spaces."""
     return field(default=default, metadata={"help": help, "minimum": minimum,
-                                            "choices": choices, "check": check})
+                                            "choices": choices, "check": check,
+                                            "repeatable": repeatable})
 
 
 def _ws_path_problem(path: str) -> str | None:
@@ -280,6 +283,47 @@ class Settings:
         0.0, "Up to this age (seconds), keep the newest automatic version of each day; older "
         "automatic versions are dropped. 0: keep one per day forever.", minimum=0)
 
+    # Change feed and webhooks (issue 17, backend/events/; see README "Events out of a board").
+    events_window_ms: int = _option(
+        500, "Changes of one board are collected for this long and published as one event "
+        "(a pen stroke is one event, not hundreds). 0 turns the change feed and webhooks off "
+        "(no shadow copy of each board is kept).", minimum=0)
+    events_backlog_s: float = _option(
+        600.0, "How long events are kept for Last-Event-ID resumes; a client asking for an "
+        "older one gets a 'reset' event.", minimum=1)
+    events_backlog_events: int = _option(
+        256, "Events kept per board for resumes (the feed over all boards keeps 40 times "
+        "this); older ones are dropped even within --events-backlog-s. Memory: about 0.5 KB "
+        "per event of a few elements.", minimum=1)
+    events_max_clients: int = _option(
+        1000, "Open change-feed (Server-Sent Events) connections per process (503 beyond).",
+        minimum=1)
+    webhook: str = _option(
+        "", "URL that receives every board's events as signed POSTs; repeat the flag for "
+        "several (the environment variable takes them separated by spaces).",
+        repeatable=True)
+    webhook_secret: str = _option(
+        "", "Key signing the deliveries to the --webhook URLs (HMAC-SHA256; see README). "
+        "Required with --webhook.")
+    webhook_allow_host: str = _option(
+        "", "Host names, addresses or networks (CIDR) webhooks may reach although they are "
+        "loopback, private or link-local (refused otherwise); comma-separated, repeatable.",
+        repeatable=True)
+    webhook_timeout_s: float = _option(
+        10.0, "Longest one webhook request may take (connect and response).", minimum=0.1)
+    webhook_max_response_bytes: int = _option(
+        65536, "Largest webhook response body read; a larger one fails the attempt.",
+        minimum=1)
+    webhook_retry_max_s: float = _option(
+        600.0, "How long a failing delivery is retried (exponential backoff from 1 s, at most "
+        "60 s apart); then it is given up and the hook is paused.", minimum=0)
+    webhook_backoff_s: float = _option(
+        1.0, "First pause between retries of a failing delivery; it doubles each attempt, "
+        "up to 60 s.", minimum=0.01)
+    webhook_queue_events: int = _option(
+        1000, "Events one hook may have waiting; past it the oldest are dropped (and logged "
+        "in its delivery log).", minimum=1)
+
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""
         return [f.name for f in dataclasses.fields(self)]
@@ -311,6 +355,8 @@ def load_settings(argv: Sequence[str] | None = None,
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
         raw = getattr(args, f.name)
+        if isinstance(raw, list):  # a repeatable flag
+            raw = " ".join(raw)
         source = flag_name(f.name)
         if raw is None and env_name(f.name) in environ:
             raw, source = environ[env_name(f.name)], env_name(f.name)
@@ -342,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 action="store_const", const="true", help=help_text)
         else:
             parser.add_argument(flag_name(f.name), dest=f.name, default=None,
+                                action="append" if meta.get("repeatable") else "store",
                                 metavar=f.name.upper(), help=help_text)
     return parser
 

@@ -96,6 +96,12 @@ class JsonHandler(SecureHeaders):
         if wait_s > 0:
             raise RateLimited(math.ceil(wait_s), f"too many {what} from your address")
 
+    def board_event(self, board_id: str, event_type: str) -> None:
+        """Publish ``board.created`` / ``board.deleted`` to the change feed, when it is on."""
+        events = self.application.settings.get("events")
+        if events is not None:
+            events.board_event(board_id, event_type)
+
     def board_links(self, board_id: str, generation: int) -> dict[str, str]:
         """``id``, ``editToken``, ``viewToken``, ``editUrl``, ``viewUrl`` of a board. A named
         board (``PUT /api/boards/<name>``) that is not an app board id has no page in the
@@ -146,6 +152,7 @@ class BoardsHandler(JsonHandler):
             self.spend_creation(self.creation.boards, 1, "new boards")
         board_id = new_board_id()
         await self.registry.store.create_board(board_id)
+        self.board_event(board_id, "board.created")
         self.set_status(201)
         self.finish(self.board_links(board_id, 0))
 
@@ -213,6 +220,7 @@ class BoardHandler(JsonHandler):
         generation = await self.registry.store.token_generation(board_id)
         if generation is None:
             await self.registry.store.create_board(board_id)
+            self.board_event(board_id, "board.created")
             generation = 0
             self.set_status(201)
         self.finish(self.board_links(board_id, generation))
@@ -222,6 +230,7 @@ class BoardHandler(JsonHandler):
         self.require_admin()
         if not await self.registry.delete(self.board_id_or_404(board_id)):
             raise HTTPError(404, "no such board")
+        self.board_event(board_id, "board.deleted")
         self.set_status(204)
         self.finish()
 

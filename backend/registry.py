@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .admission import Admission, AdmissionCounter, AdmissionRefused
 from .awareness import Presence, PresenceLimits
@@ -26,6 +28,9 @@ from .store import Store, UpdateWriter
 from .store.history import VersionInfo
 from .store.loads import LoadBatcher
 from .versioning import VersionKeeper
+
+if TYPE_CHECKING:
+    from .events.feed import BoardFeed
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,7 @@ class BoardRegistry:
         self._loads = LoadBatcher(store)
         self.versions = VersionKeeper(store, writer, settings.history_interval_s)
         self._closing = False
+        self.feed_factory: Callable[[Room], BoardFeed] | None = None  # set by app.py
 
     @property
     def rooms(self) -> dict[str, Room]:
@@ -159,6 +165,8 @@ class BoardRegistry:
     def _drop_deleted(self, board_id: str) -> None:
         room = self._rooms.pop(board_id, None)
         if room is not None:
+            if room.feed is not None:
+                room.feed.close()
             if room.unload_task is not None:
                 room.unload_task.cancel()
             for peer in list(room.peers):
@@ -234,6 +242,8 @@ class BoardRegistry:
                 room.unload_task = None
             for peer in list(room.peers):
                 peer.close(CloseCode.WS_1001_GOING_AWAY, "server shutting down")
+            if room.feed is not None:
+                room.feed.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -252,6 +262,8 @@ class BoardRegistry:
                     self.broker, self.settings.max_board_bytes, sum(map(len, stored)),
                     self.settings.relay_delay_ms / 1000, self.settings.refuse_clock_squatting)
         room.on_edit = self.versions.edited
+        if self.feed_factory is not None:
+            room.feed = self.feed_factory(room)
         self._rooms[board_id] = room
         for kind, payload in self._early_remote.pop(board_id, []):
             self.receive_remote(board_id, kind, payload)
@@ -282,6 +294,8 @@ class BoardRegistry:
             if not self.writer.has_pending(room.board_id):
                 break
         del self._rooms[room.board_id]
+        if room.feed is not None:
+            room.feed.close()
         self.broker.unsubscribe(room.board_id)
         room.unload_task = None
         self.unloads_total += 1

@@ -34,6 +34,7 @@ from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessa
 from .update_check import outside_comments
 
 if TYPE_CHECKING:
+    from .events.feed import BoardFeed
     from .peer import Peer
     from .store import UpdateWriter
 
@@ -69,6 +70,7 @@ class Room:
         self._presence_warned: set[Peer] = set()
         self._last_editor: Peer | None = None  # the peer whose update was accepted last
         self._last_editor_name = ""
+        self.feed: BoardFeed | None = None  # the change feed (backend/events), when on
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -123,6 +125,8 @@ class Room:
         """
         if kind is RemoteKind.UPDATE:
             if self.document.apply_update(payload):
+                if self.feed is not None:
+                    self.feed.remote_update(payload)
                 self._joiner_frame = None
                 self._relay_updates.append(payload)
                 self._schedule_flush()
@@ -252,6 +256,8 @@ class Room:
     def _accept_update(self, update: bytes, peer: Peer | None = None) -> None:
         if self.on_edit is not None:
             self.on_edit(self, peer)
+        if self.feed is not None:
+            self.feed.local_update(update, peer)
         self._joiner_frame = None
         self.size_estimate += len(update)
         self._writer.append(self.board_id, update)
@@ -262,6 +268,8 @@ class Room:
     def _relay_presence(self, client_ids: list[int]) -> None:
         """Relay presence changes made here (by a peer, a disconnect or an expiry)."""
         self._publish_awareness = self._publish_awareness or bool(client_ids)
+        if client_ids and self.feed is not None:
+            self.feed.presence_changed(client_ids)
         if client_ids:
             self._relay_awareness.extend(client_ids)
             self._schedule_flush()

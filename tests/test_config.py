@@ -51,3 +51,13 @@ def test_a_ws_path_that_cannot_be_a_prefix_stops_start_up(capsys):
     assert load_settings(["--ws-path", "/"], environ={}).ws_path == "/"
     assert load_settings([], environ={"SYNCBOARD_WS_PATH": "/yjs"}).ws_path == "/yjs"
     assert Settings().ws_path == "/ws"
+
+
+def test_a_repeatable_flag_collects_every_value_and_the_variable_takes_a_list():
+    settings = load_settings(["--webhook", "https://a.example/h", "--webhook=https://b.example/h",
+                              "--webhook-allow-host", "127.0.0.1"], environ={})
+    assert settings.webhook.split() == ["https://a.example/h", "https://b.example/h"]
+    assert settings.webhook_allow_host == "127.0.0.1"
+    from_env = load_settings([], environ={"SYNCBOARD_WEBHOOK": "https://a.example/h "
+                                                               "https://b.example/h"})
+    assert from_env.webhook.split() == ["https://a.example/h", "https://b.example/h"]

@@ -166,3 +166,41 @@ that moment; any other row's is a Yjs update encoded against the previous row's
 ``id`` order (``data`` is deflated). ``chain`` counts the deltas since that checkpoint and
 ``chain_bytes`` their bytes, ``base_bytes`` is the checkpoint's size (they decide when the next
 one is due); ``authors`` is a JSON list of the names seen editing since the previous version."""
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("filter", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("paused_at", Float, nullable=True),
+    Column("paused_reason", Text, nullable=True),
+    Index("ix_webhooks_board", "board_id"),
+)
+"""A board's webhooks (issue 17): URL, signing secret, event types and filter (JSON texts);
+``paused_at`` is set when deliveries kept failing."""
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("hook_id", String(32), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_webhook_deliveries_hook", "hook_id", "id"),
+    sqlite_autoincrement=True,
+)
+"""The delivery log of each hook (the last ``hook_store.LOG_KEPT`` kept): one row per event,
+updated after every attempt (``status``: retrying, delivered, given_up)."""

@@ -32,6 +32,7 @@ use_project_venv("requirements.txt", "scripts/bench/requirements.txt")
 import report  # noqa: E402
 import stats  # noqa: E402
 from committed import count_elements  # noqa: E402
+from feed_readers import FeedReaders, feed_batch_samples  # noqa: E402
 from profile_summary import top_frames  # noqa: E402
 from scenarios import SCENARIOS, Scenario, summarise  # noqa: E402
 from servers import (  # noqa: E402
@@ -95,7 +96,8 @@ def _run_once(scenario: Scenario, server_name: str, run_index: int, args: argpar
               stamp: str) -> dict:
     record: dict = {"scenario": scenario.name, "server": server_name, "run": run_index}
     with tempfile.TemporaryDirectory(prefix=f"bench-{server_name}-") as work_dir:
-        spec = ServerSpec(server_name, Path(work_dir), dict(scenario.syncboard_options),
+        spec = ServerSpec(server_name, Path(work_dir),
+                          dict(scenario.syncboard_options) | args.syncboard_options,
                           scenario.node_persistence)
         try:
             server = RunningServer(spec)
@@ -127,6 +129,12 @@ def _drive(scenario: Scenario, server: RunningServer,
                      "board-prefix": f"{scenario.name.lower()}-{int(time.time() * 1000)}"}
     command = ["node", str(BENCH_DIR / "loadgen.mjs"), "--url", server.ws_url,
                "--mode", scenario.kind]
+    readers = None
+    if args.feed_readers and server.spec.name == "syncboard":
+        boards = int(loadgen_args.get("boards", "1"))
+        readers = FeedReaders(server.ws_url.replace("ws://", "http://").rsplit("/ws", 1)[0],
+                              [f"{loadgen_args['board-prefix']}-{i}" for i in range(boards)])
+        readers.start()
     for key, value in loadgen_args.items():
         command += [f"--{key}", value]
     timeout_s = args.duration_s + 6 * args.quiet_max_s + args.connect_timeout_s + 120
@@ -143,8 +151,13 @@ def _drive(scenario: Scenario, server: RunningServer,
             loadgen.wait()
         finally:
             watchdog.cancel()
+        if readers is not None:
+            samples |= readers.stop()
         samples["cpu_s"] = samples.pop("cpu_s_at_kill", None) or server.cpu_s()
         samples["cpu_s"] -= cpu_before
+        if server.spec.name == "syncboard" and server.proc.poll() is None:
+            samples |= feed_batch_samples(
+                server.ws_url.replace("ws://", "http://").rsplit("/ws", 1)[0])
         samples["peak_rss_bytes"] = sampler.stop()
         if scenario.kind == "persist":
             samples["kill_after_s"] = KILL_AFTER_S
@@ -241,7 +254,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--py-spy", action="store_true",
                         help="profile the Python servers with py-spy (results/*.pyspy.txt)")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument("--syncboard-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra syncboard option, e.g. events_window_ms=0 (repeatable)")
+    parser.add_argument("--feed-readers", action="store_true",
+                        help="syncboard: one change-feed reader per board (feed_readers.py)")
     args = parser.parse_args(argv)
+    args.syncboard_options = dict(option.split("=", 1) for option in args.syncboard_option)
     args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
     args.scenarios = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
     unknown = [n for n in args.servers if n not in SERVER_NAMES] + \

@@ -1,7 +1,7 @@
 """Team spaces: spaces, which boards they hold (with a trash), thumbnails, full-text search.
 
 Revision ID: 0006_spaces
-Revises: 0004_history
+Revises: 0005_webhooks
 Create Date: 2026-12-02
 
 New tables only (``spaces``, ``space_boards``, ``board_thumbnails``, see ``schema.py``) plus
@@ -18,7 +18,7 @@ from alembic import op
 from backend.store.search import create_search_index, drop_search_index
 
 revision = "0006_spaces"
-down_revision = "0004_history"
+down_revision = "0005_webhooks"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,103 @@
+"""Element changes of one batch, in the board's own terms (pure, no I/O).
+
+A ``ChangeSet`` is filled from pycrdt's deep events on the ``elements`` map of a board's
+shadow document, over one batch of updates (``BoardFeed``): an element added and then changed
+in the same batch stays "added", one deleted at the end is "deleted". ``describe``
+then reads the touched elements once, after the batch, in export form
+(``board_model.normalize_element``: defaults applied, values clamped), and says what was
+created, which fields of which element changed, and what was deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycrdt import Map, MapEvent
+
+from ..board_model import BoardModel, normalize_element, normalize_fields
+
+
+@dataclass
+class ChangeSet:
+    """Element ids touched by a batch: added or replaced, deleted, and changed fields."""
+
+    added: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    fields: dict[str, set[str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.deleted or self.fields)
+
+    def collect(self, events: list[Any]) -> None:
+        """Record one transaction's deep events of the ``elements`` map (call it from the
+        ``observe_deep`` callback: the events are only readable there)."""
+        for event in events:
+            path = event.path
+            if not path:  # the elements map itself: an element added, replaced or deleted
+                if not isinstance(event, MapEvent):
+                    continue
+                for key, change in event.keys.items():
+                    if change["action"] == "delete":
+                        self.deleted.add(key)
+                        self.added.discard(key)
+                        self.fields.pop(key, None)
+                    else:
+                        self.added.add(key)
+                        self.deleted.discard(key)
+            elif len(path) == 1 and isinstance(event, MapEvent):  # fields of one element
+                self.fields.setdefault(str(path[0]), set()).update(event.keys)
+            else:  # inside a field (a label's text, a stroke's points): that field changed
+                self.fields.setdefault(str(path[0]), set()).add(str(path[1]))
+
+
+@dataclass
+class Described:
+    """A batch in the board's terms: ``created`` elements (export form), ``updated``
+    entries ``{"id", "type", "frameId", "fields"}`` and ``deleted`` ids."""
+
+    created: list[dict[str, Any]]
+    updated: list[dict[str, Any]]
+    deleted: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def describe(changes: ChangeSet, elements: Map, model: BoardModel) -> Described:
+    """Read the elements ``changes`` touched from ``elements`` (after the batch).
+
+    An element added in the batch is created (in full), one only changed is updated (its
+    changed fields); an element that cannot be drawn (unknown type, no points) is not
+    reported, and one changed into that state is reported deleted.
+    """
+    created: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
+    deleted = sorted(changes.deleted)
+    for element_id in sorted(changes.added | changes.fields.keys()):
+        raw = _raw_element(elements, element_id)
+        if element_id in changes.added:
+            element = normalize_element(element_id, raw, model) if raw is not None else None
+            if element is not None:
+                created.append(element)
+            continue
+        names = sorted(changes.fields[element_id])
+        fields = normalize_fields(element_id, raw, [*names, "frameId"], model) \
+            if raw is not None else None
+        if fields is None:
+            deleted.append(element_id)
+            continue
+        updated.append({"id": element_id, "type": fields["type"],
+                        "frameId": fields["frameId"] or "",
+                        "fields": {name: fields[name] for name in names}})
+    return Described(created, updated, deleted)
+
+
+def _raw_element(elements: Map, element_id: str) -> dict[str, Any] | None:
+    """One element's plain values (pycrdt's own JSON), or None if it is missing or not a
+    Y.Map (a plain value is not an element, as in the browser)."""
+    value = elements.get(element_id)
+    if not isinstance(value, Map):
+        return None
+    return json.loads(str(value), parse_constant=lambda _name: None)

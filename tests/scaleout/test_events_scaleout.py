@@ -1,0 +1,75 @@
+"""The change feed and webhooks across two processes on one Redis: a reader on either
+process sees each change once, in the same order, and can resume on the other process; a
+server webhook gets each event once (one process holds the delivery lease)."""
+
+from __future__ import annotations
+
+import pytest
+from pycrdt import Map
+
+from tests.scaleout.conftest import board_name
+from tests.sse_reader import SseReader
+from tests.webhook_receiver import WebhookReceiver
+from tests.yclient import YClient
+
+
+def created_ids(events: list[dict]) -> list[str]:
+    return [c["id"] for e in events if e.get("type") == "elements.changed"
+            for c in e["created"]]
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_two_processes_on_redis_give_one_event_per_change_and_one_delivery(cluster):
+    receiver = WebhookReceiver().start()
+    a, b = cluster(2, events_window_ms=100, webhook=receiver.url, webhook_secret="k",
+                   webhook_allow_host="127.0.0.1")
+    board = board_name("events-two")
+    writer_a = await YClient(f"{a.ws_url}/{board}").sync()
+    writer_b = await YClient(f"{b.ws_url}/{board}").sync()
+    readers = [await SseReader(f"{server.base_url}/api/boards/{board}/events").open()
+               for server in (a, b)]
+    for reader in readers:
+        await reader.wait_for(lambda r=reader: r.of_type("ready"))
+
+    def seen(reader: SseReader) -> list[str]:
+        return created_ids(reader.of_type("elements.changed"))
+
+    def delivered() -> list[dict]:
+        return [e for e in receiver.delivered() if e.get("board") == board]
+    expected = []
+    for i in range(6):
+        writer = writer_a if i % 2 == 0 else writer_b
+        await writer.put(f"e{i}", Map({"type": "rect", "w": 5, "h": 5, "z": f"a{i}"}))
+        expected.append(f"e{i}")
+        for reader in readers:  # one change at a time: the order is then known
+            await reader.wait_for(lambda r=reader, n=i + 1: len(seen(r)) >= n,
+                                  what=f"change {i}")
+    await writer_b.edit(lambda doc: doc.get("elements", type=Map)["e0"].__setitem__("x", 9))
+    for reader in readers:
+        await reader.wait_for(lambda r=reader: any(
+            e["updated"] for e in r.of_type("elements.changed")), what="the move")
+    # once more changes could have come in, nothing was reported twice
+    await writer_a.put("last", Map({"type": "rect", "w": 5, "h": 5, "z": "z9"}))
+    for reader in readers:
+        await reader.wait_for(lambda r=reader: "last" in seen(r), what="the last one")
+        assert seen(reader) == [*expected, "last"]
+        updates = [u for e in reader.of_type("elements.changed") for u in e["updated"]]
+        assert updates == [{"id": "e0", "type": "rect", "frameId": "", "fields": {"x": 9}}]
+    # both processes numbered the same events alike
+    assert [s for s, *_ in readers[0].events[1:]] == [s for s, *_ in readers[1].events[1:]]
+    # a reader that moves from a to b resumes exactly
+    middle = readers[0].events[3][0]
+    moved = await SseReader(f"{b.base_url}/api/boards/{board}/events",
+                            last_event_id=middle).open()
+    await moved.wait_for(lambda: "last" in seen(moved))
+    assert [s for s, *_ in moved.events] == [s for s, *_ in readers[0].events[4:]]
+    # the server webhook got every event once, in order, from one process or the other
+    await readers[0].wait_for(lambda: "last" in created_ids(delivered()), what="deliveries")
+    assert created_ids(delivered()) == [*expected, "last"]
+    assert [e["seq"] for e in delivered()] == [data["seq"] for data in
+                                                readers[0].of_type("elements.changed")]
+    for client in (writer_a, writer_b):
+        client.close()
+    for reader in [*readers, moved]:
+        reader.close()
+    receiver.stop()
