@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,14 +180,23 @@ def _follow_events(loadgen: subprocess.Popen, server: RunningServer, samples: di
 
 def _start_py_spy(server: RunningServer, scenario: Scenario, run_index: int,
                   stamp: str) -> tuple[subprocess.Popen, Path] | None:
-    if server.spec.name == "node":
+    if server.spec.name in ("node", "floor"):
         return None
     path = RESULTS_DIR / f"{stamp}-{scenario.name}-{server.spec.name}-{run_index}.pyspy.txt"
-    py_spy = Path(sys.executable).parent / "py-spy"
-    proc = subprocess.Popen([str(py_spy), "record", "--pid", str(server.proc.pid), "--rate", "100",
+    py_spy = _py_spy_path()
+    proc = subprocess.Popen([py_spy, "record", "--pid", str(server.proc.pid), "--rate", "100",
                              "--format", "raw", "--output", str(path), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, path
+
+
+def _py_spy_path() -> str:
+    """py-spy of the project venv (``scripts/bench/setup``), else the first on the PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--py-spy: no py-spy in the venv or on the PATH (scripts/bench/setup)")
+    return found
 
 
 def _stop_py_spy(proc: subprocess.Popen, path: Path) -> dict:
