@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -47,6 +48,7 @@ from servers import (  # noqa: E402
 from backend.cli_args import ArgumentParser  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
+CHARTS_DIR = REPO_DIR / "docs" / "bench"  # a PNG per scenario, embedded in BENCHMARKS.md
 SETTLE_AFTER_CONNECT_S = 2.0
 KILL_AFTER_S = 1.0  # P1: SIGKILL the server this long after the last update was sent
 
@@ -84,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     out_path = RESULTS_DIR / f"{stamp}.json"
     out_path.write_text(json.dumps({"command": command, "started": started.isoformat(),
                                     "rows": rows, "runs": raw}, indent=1))
-    markdown = _section(command, started, args, rows)
+    charts_dir = RESULTS_DIR if args.no_write else CHARTS_DIR
+    images = report.chart_images({"rows": rows, "runs": raw}, charts_dir, stamp, REPO_DIR)
+    markdown = _section(command, started, args, rows, images)
     print(markdown)
     if not args.no_write:
         report.write_section(REPO_DIR / "BENCHMARKS.md", markdown)
@@ -104,9 +108,12 @@ def _run_once(scenario: Scenario, server_name: str, run_index: int, args: argpar
             return record | {"error": str(exc), "row": None}
         profiler = _start_py_spy(server, scenario, run_index, stamp) if args.py_spy else None
         try:
+            load_before = os.getloadavg()[0]
             result, samples = _drive(scenario, server, args)
+            # the machine's 1-minute load average, mean of before and after the run
+            load = (load_before + os.getloadavg()[0]) / 2
             record |= {"loadgen": result, "server_samples": samples,
-                       "row": summarise(scenario, result, samples)}
+                       "row": summarise(scenario, result, samples) | {"load_avg": load}}
         except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
             record |= {"error": f"{type(exc).__name__}: {exc}", "row": None,
                        "server_log_tail": server.log_path.read_text()[-2000:]}
@@ -221,16 +228,20 @@ def _short(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict]) -> str:
+def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict],
+             images: str) -> str:
     scenario_lines = "\n".join(f"- **{name}**: {SCENARIOS[name].title}" for name in args.scenarios)
     targets = report.targets(rows)
     return "\n\n".join(part for part in (
         f"Measured {started:%Y-%m-%d %H:%M} UTC with:\n\n```\n{command}\n```",
         "Machine: 2 cores **shared with other developers running tests at the same time**, so "
-        "absolute figures are noisy; servers ran one at a time, each on a fresh database. "
+        "absolute figures are noisy (the Load column: the machine's 1-minute load average "
+        "during the run, median of the runs); servers ran one at a time, each on a fresh "
+        "database. "
         f"Median of {args.runs} run(s). See `scripts/bench/README.md` for what each column means.",
         scenario_lines,
         report.tables(rows),
+        images,
         "Targets of issue 6 (syncboard against the Node reference server):\n\n" + targets
         if targets else "",
     ) if part)
