@@ -129,6 +129,49 @@ def targets(rows: list[dict]) -> str:
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+def round_two_targets(rows: list[dict]) -> str:
+    """Issue 16's targets (syncboard at or below the Node reference server) and syncboard's
+    ratio to the transport floor in every scenario, as two tables."""
+    by_key = {(row["scenario"], row["server"]): row for row in rows if row["runs"] > 0}
+    lines = ["| Target | syncboard | Node | Ratio | Met |", "|---|---|---|---|---|"]
+    for name, metric, label in (("S1", "cpu_us_per_delivery", "CPU µs/delivery"),
+                                ("S2", "cpu_us_per_delivery", "CPU µs/delivery"),
+                                ("S1", "p99_ms", "p99 ms"), ("S2", "p99_ms", "p99 ms"),
+                                ("C1", "kib_per_connection", "KiB/connection")):
+        ours, node = by_key.get((name, "syncboard")), by_key.get((name, "node"))
+        if ours is None or node is None:
+            continue
+        ratio = _ratio(ours.get(metric), node.get(metric))
+        lines.append(_target_line(f"{name} {label} ≤ Node's", _num(ours.get(metric)),
+                                  _num(node.get(metric)), ratio,
+                                  ratio is not None and ratio <= 1))
+    floor_lines = ["| Scenario | Figure | syncboard | floor | syncboard / floor |",
+                   "|---|---|---|---|---|"]
+    for name in dict.fromkeys(row["scenario"] for row in rows):
+        ours, floor = by_key.get((name, "syncboard")), by_key.get((name, "floor"))
+        if ours is None or floor is None:
+            continue
+        for metric, label in _FLOOR_FIGURES[SCENARIOS[name].kind]:
+            ratio = _ratio(ours.get(metric), floor.get(metric))
+            floor_lines.append(f"| {name} | {label} | {_num(ours.get(metric))} | "
+                               f"{_num(floor.get(metric))} | "
+                               f"{'' if ratio is None else f'{ratio:.2f}'} |")
+    parts = [table for table in ("\n".join(lines), "\n".join(floor_lines))
+             if table.count("\n") > 1]
+    return "\n\n".join(parts)
+
+
+# What the transport floor can be compared on, as (metric, label): it keeps no document, so
+# joins and P1's read-back have no floor figure of their own.
+_FLOOR_FIGURES = {
+    "edit": (("cpu_us_per_delivery", "CPU µs/delivery"), ("p50_ms", "p50 ms"),
+             ("p99_ms", "p99 ms"), ("peak_rss_mib", "Peak RSS MiB")),
+    "join": (("server_cpu_s", "Server CPU s"), ("peak_rss_mib", "Peak RSS MiB")),
+    "idle": (("kib_per_connection", "KiB/connection"), ("server_cpu_s", "Server CPU s")),
+    "persist": (("server_cpu_s", "Server CPU s"), ("peak_rss_mib", "Peak RSS MiB")),
+}
+
+
 def chart_images(results: dict, out_dir: Path, stamp: str, relative_to: Path) -> str:
     """Draw a PNG per scenario of ``results`` (``charts.draw_run``) into ``out_dir``; return
     the markdown embedding them, paths relative to ``relative_to`` (BENCHMARKS.md's folder)."""

@@ -232,6 +232,7 @@ def _section(command: str, started: datetime, args: argparse.Namespace, rows: li
              images: str) -> str:
     scenario_lines = "\n".join(f"- **{name}**: {SCENARIOS[name].title}" for name in args.scenarios)
     targets = report.targets(rows)
+    round_two = report.round_two_targets(rows)
     return "\n\n".join(part for part in (
         f"Measured {started:%Y-%m-%d %H:%M} UTC with:\n\n```\n{command}\n```",
         "Machine: 2 cores **shared with other developers running tests at the same time**, so "
@@ -244,6 +245,8 @@ def _section(command: str, started: datetime, args: argparse.Namespace, rows: li
         images,
         "Targets of issue 6 (syncboard against the Node reference server):\n\n" + targets
         if targets else "",
+        "Targets of issue 16, and syncboard against the transport floor:\n\n" + round_two
+        if round_two else "",
     ) if part)
 
 
