@@ -57,8 +57,16 @@ class AccessDenied(Exception):
 class TokenSigner:
     """Issues and verifies board tokens under one secret."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, noun: str = "board") -> None:
+        """``noun``: what the tokens name, for refusal reasons ("token is for another ...")."""
         self._secret = secret
+        self._noun = noun
+
+    def derive(self, purpose: str, noun: str) -> TokenSigner:
+        """A signer for another kind of token (``purpose``, e.g. ``"space"``) under a key
+        derived from this one: its tokens never verify as this signer's, nor the reverse."""
+        key = hmac.new(self._secret, f"syncboard {purpose} tokens".encode(), hashlib.sha256)
+        return TokenSigner(key.digest(), noun)
 
     def issue(self, board_id: str, role: Role, generation: int) -> str:
         """A token granting ``role`` on ``board_id`` until the board's links are rotated."""
@@ -79,12 +87,12 @@ class TokenSigner:
         if not hmac.compare_digest(mac.encode(), self._mac(f"{token_board}.{role_gen}").encode()):
             raise AccessDenied(401, "invalid token signature")
         if token_board != token_claim_name(board_id):
-            raise AccessDenied(403, "token is for another board")
+            raise AccessDenied(403, f"token is for another {self._noun}")
         generation = int(role_gen[1:])
         if current_generation is None:
-            raise AccessDenied(403, "board no longer exists")
+            raise AccessDenied(403, f"{self._noun} no longer exists")
         if generation != current_generation:
-            raise AccessDenied(403, "token revoked (the board's links were rotated)")
+            raise AccessDenied(403, f"token revoked (the {self._noun}'s links were rotated)")
         return Grant(board_id, Role(role_gen[0]), generation)
 
     def _mac(self, claim: str) -> str:

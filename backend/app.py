@@ -47,7 +47,12 @@ from .http_server import (
 )
 from .registry import BoardRegistry
 from .resources import frontend_dist
+from .space_handlers import space_routes
+from .space_indexer import SpaceIndexer
 from .store import Store, UpdateWriter, open_store
+from .store.history import Retention
+from .store.spaces import SpaceStore
+from .version_handlers import version_routes
 from .ws_handler import BoardSocket
 
 log = logging.getLogger(__name__)
@@ -71,12 +76,15 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         Rule(_WebSocketUpgrade(ws_pattern), BoardSocket, socket_kwargs),
         (r"/healthz", HealthHandler, board),
         (r"/metrics", metrics.MetricsHandler),
+        *space_routes(registry, SpaceStore(registry.store.engine)),  # /api/boards included
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
         *export_routes(registry, registry.store, settings, raster),
+        *version_routes(registry, settings, raster),
         (r"/", AppPageHandler, page),
         (r"/b/([^/]+)", AppPageHandler, page),
+        (r"/s/([^/]+)", AppPageHandler, page),
         (r"/sw.js", ServiceWorkerHandler, {"dist_dir": FRONTEND_DIST}),
         (r"/static/(.*)", _StaticFiles, {"path": str(FRONTEND_DIST)}),
     ]
@@ -111,6 +119,12 @@ def creation_limits(settings: Settings) -> CreationLimits:
         AddressRate(settings.upload_bytes_per_min, settings.upload_burst_bytes))
 
 
+def retention_policy(settings: Settings) -> Retention:
+    """The history thinning policy from ``settings`` (``--history-keep-*``)."""
+    return Retention(settings.history_keep_all_s, settings.history_keep_hourly_s,
+                     settings.history_keep_daily_s)
+
+
 class _StaticFiles(SecureHeaders, StaticFileHandler):
     """The browser app's files, with the security headers of every response."""
 
@@ -139,6 +153,7 @@ class SyncboardServer:
         self.port: int | None = None
         self._http: GuardedHTTPServer | None = None
         self.files: FileSweeper | None = None
+        self.spaces: SpaceIndexer | None = None
         self.raster = RasterPool.from_settings(settings)
 
     async def start(self) -> None:
@@ -148,7 +163,8 @@ class SyncboardServer:
         self.writer = UpdateWriter(self.store, flush_delay_ms=s.flush_delay_ms,
                                    retry_max_s=s.write_retry_max_s,
                                    compact_after_updates=s.compact_after_updates,
-                                   compact_after_bytes=s.compact_after_bytes)
+                                   compact_after_bytes=s.compact_after_bytes,
+                                   retention=retention_policy(s))
         self.writer.start()
         self.broker = RedisBroker(s.broker, self.store, s.broker_stream_maxlen) if s.broker \
             else LocalBroker()
@@ -181,6 +197,8 @@ class SyncboardServer:
             self.files = FileSweeper(self.store, self.registry, s.file_grace_s,
                                      s.file_sweep_interval_s)
             self.files.start()
+        self.spaces = SpaceIndexer(SpaceStore(self.store.engine), self.registry, self.raster, s)
+        self.spaces.start()
         metrics.watch(self)
 
     @property
@@ -196,6 +214,8 @@ class SyncboardServer:
         metrics.unwatch(self)
         if self.files is not None:
             self.files.stop()
+        if self.spaces is not None:
+            await self.spaces.stop()
         if self._http is not None:
             self._http.stop()
         if self.registry is not None:

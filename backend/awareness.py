@@ -115,6 +115,12 @@ class Presence:
         """Removed ids whose clock is still remembered."""
         return len(self._gone)
 
+    def owner_of(self, client_id: int) -> Hashable | None:
+        """The peer whose presence uses ``client_id`` now (``REMOTE``: another process's),
+        or None."""
+        present = self._present.get(client_id)
+        return None if present is None else present.owner
+
     def apply(self, payload: bytes, peer: Hashable, now_ms: float | None = None) -> Applied:
         """Apply one awareness update from ``peer`` (at ``now_ms``, default: now).
 
@@ -131,6 +137,18 @@ class Presence:
         broadcasts their removal). Raises ``CloseConnection(1007)`` if it is malformed."""
         return self._apply(_split_entries(payload, self.limits), REMOTE,
                            time.time() * 1000)
+
+    def user_name_of(self, peer: Hashable) -> str:
+        """The ``user.name`` one of ``peer``'s presence states shows ("" if none does)."""
+        for client_id in self._ids_by_peer.get(peer, ()):
+            present = self._present.get(client_id)
+            try:
+                user = json.loads(present.state).get("user") if present else None
+            except ValueError:
+                continue
+            if isinstance(user, dict) and isinstance(user.get("name"), str) and user["name"]:
+                return user["name"][:40]
+        return ""
 
     def remove_peer(self, peer: Hashable) -> list[int]:
         """Forget ``peer``; remove the states it brought. Returns the removed client ids."""
@@ -152,6 +170,16 @@ class Presence:
         for client_id in forgotten:
             del self._gone[client_id]
         return stale
+
+    def names_of(self, peer: Hashable) -> list[str]:
+        """The ``user.name`` strings of the states ``peer`` brought (version authors); states
+        are JSON objects (checked on arrival), a missing or odd name is left out."""
+        names = []
+        for client_id in self._ids_by_peer.get(peer, ()):
+            user = json.loads(self._present[client_id].state).get("user")
+            if isinstance(user, dict) and isinstance(user.get("name"), str):
+                names.append(user["name"])
+        return names
 
     def encode(self, client_ids: Iterable[int]) -> bytes:
         """Encode the current entries of ``client_ids`` (removed ones as ``null``; ids

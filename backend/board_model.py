@@ -5,6 +5,8 @@ Reads a pycrdt ``Doc`` into plain elements the way every renderer must (shared/B
 the schema range, an element that cannot be drawn is skipped and counted, unknown fields are
 kept. The reverse, ``build_import_update``, turns the JSON export form into one Yjs update (a
 ``Y.Map`` per element, ``Y.Array`` points, ``Y.Text`` text) on top of a board's current state.
+Comment threads (``doc.getMap("comments")``, issue 20) are read and written the same way: a
+``Y.Map`` per thread holding a ``Y.Array`` of message ``Y.Map``s whose ``text`` is a ``Y.Text``.
 
 Every default, range and cap comes from the schema file; none is repeated here.
 """
@@ -28,6 +30,8 @@ from .update_check import check_update
 SCHEMA_PATH = shared_file("board.schema.json")
 POINT_TYPES = frozenset({"stroke", "line", "arrow"})
 TEXT_TYPES = frozenset({"text", "sticky"})
+LABEL_TYPES = frozenset({"rect", "ellipse", "diamond", "arrow", "line"})
+"""Types whose ``label`` is a ``Y.Text`` in the document (a string in the export form)."""
 
 _MAX_SAFE_INT = 2**53
 _NUMBER_TYPES = (int, float)  # exact types: bool is not a number here
@@ -48,6 +52,8 @@ class FieldRule:
     choices: tuple[Any, ...] | None = None
     item_minimum: float | None = None
     item_maximum: float | None = None
+    item_kind: str | None = None
+    item_pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class BoardModel:
     color_pattern: re.Pattern[str]
     meta_rules: tuple[FieldRule, ...]
     type_rules: dict[str, tuple[FieldRule, ...]]
+    thread_rules: tuple[FieldRule, ...]
+    message_rules: tuple[FieldRule, ...]
     validator: jsonschema_rs.Draft202012Validator
 
     def rules_for(self, element_type: str) -> tuple[FieldRule, ...]:
@@ -76,10 +84,15 @@ class BoardContent:
     skipped: int = 0
     version: int = 1
     skipped_ids: list[str] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON export form: ``{"schemaVersion", "meta", "elements"}``."""
-        return {"schemaVersion": self.version, "meta": self.meta, "elements": self.elements}
+        """The JSON export form: ``{"schemaVersion", "meta", "elements"}``, and
+        ``"comments"`` when the board has any."""
+        out = {"schemaVersion": self.version, "meta": self.meta, "elements": self.elements}
+        if self.comments:
+            out["comments"] = self.comments
+        return out
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,10 @@ def load_model(path: Path = SCHEMA_PATH) -> BoardModel:
                 merged.update(branch["then"]["properties"])
         type_rules[element_type] = tuple(_rule(name, prop, defs) for name, prop in merged.items())
     meta_rules = tuple(_rule(name, prop, defs) for name, prop in defs["meta"]["properties"].items())
+    thread_rules = tuple(_rule(name, prop, defs) for name, prop in
+                         defs["thread"]["properties"].items() if name != "id")
+    message_rules = tuple(_rule(name, prop, defs) for name, prop in
+                          defs["message"]["properties"].items())
     return BoardModel(
         version=int(schema["version"]),
         element_types=types,
@@ -117,6 +134,8 @@ def load_model(path: Path = SCHEMA_PATH) -> BoardModel:
         color_pattern=re.compile(defs["color"]["pattern"]),
         meta_rules=meta_rules,
         type_rules=type_rules,
+        thread_rules=thread_rules,
+        message_rules=message_rules,
         validator=validator,
     )
 
@@ -137,7 +156,12 @@ def read_board(doc: Doc, model: BoardModel | None = None) -> BoardContent:
         else:
             elements.append(element)
     elements.sort(key=lambda e: (e["z"], e["id"]))
-    return BoardContent(meta, elements, len(skipped_ids), model.version, skipped_ids)
+    comments_map = _root_map(doc, "comments")
+    comments = [thread for key, value in _plain_map(comments_map).items()
+                if (thread := normalize_thread(key, value, model)) is not None]
+    comments.sort(key=lambda t: (t["createdAt"], t["id"]))
+    return BoardContent(meta, elements, len(skipped_ids), model.version, skipped_ids,
+                        comments)
 
 
 def read_update(update: bytes, model: BoardModel | None = None) -> BoardContent:
@@ -173,6 +197,33 @@ def normalize_element(element_id: str, raw: dict[str, Any],
         return None
     known = set(out)
     out.update((name, raw[name]) for name in sorted(raw) if name not in known)
+    return out
+
+
+def normalize_thread(thread_id: str, raw: Any,
+                     model: BoardModel | None = None) -> dict[str, Any] | None:
+    """One comment thread with defaults applied, values clamped and its messages read the
+    same way (a message that is not an object is skipped), or None if it is not an object
+    or its id is not url-safe. Unknown fields are kept."""
+    model = model or load_model()
+    if not isinstance(raw, dict) or not model.id_pattern.fullmatch(thread_id):
+        return None
+    out: dict[str, Any] = {"id": thread_id}
+    for rule in model.thread_rules:
+        if rule.name == "messages":
+            messages = raw.get("messages")
+            out["messages"] = [_read_fields(model.message_rules, m) for m in
+                               (messages if isinstance(messages, list) else [])
+                               if isinstance(m, dict)][:rule.max_items]
+        else:
+            out[rule.name] = _read_field(rule, raw.get(rule.name))
+    out.update((name, raw[name]) for name in sorted(raw) if name not in out)
+    return out
+
+
+def _read_fields(rules: tuple[FieldRule, ...], raw: dict[str, Any]) -> dict[str, Any]:
+    out = {rule.name: _read_field(rule, raw.get(rule.name)) for rule in rules}
+    out.update((name, raw[name]) for name in sorted(raw) if name not in out)
     return out
 
 
@@ -220,12 +271,15 @@ def build_import_update(data: dict[str, Any], base_update: bytes | None = None) 
     before = doc.get_state()
     meta = doc.get("meta", type=Map)
     elements = doc.get("elements", type=Map)
+    comments = doc.get("comments", type=Map)
     with doc.transaction():
         for name, value in data.get("meta", {}).items():
             meta[name] = value
         meta["schemaVersion"] = model.version
         for element in data["elements"]:
             elements[element["id"]] = Map(_y_fields(element))
+        for thread in data.get("comments", []):
+            comments[thread["id"]] = Map(_y_thread(thread))
     return doc.get_update(before)
 
 
@@ -248,6 +302,8 @@ def _rule(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> FieldRule:
         pattern=re.compile(pattern) if pattern else None,
         choices=tuple(prop["enum"]) if "enum" in prop else None,
         item_minimum=items.get("minimum"), item_maximum=items.get("maximum"),
+        item_kind=items.get("type"),
+        item_pattern=re.compile(items["pattern"]) if "pattern" in items else None,
     )
 
 
@@ -269,7 +325,8 @@ def _read_field(rule: FieldRule, value: Any) -> Any:
     if rule.kind == "enum":
         return value if isinstance(value, str) and value in (rule.choices or ()) else rule.default
     if rule.kind == "array":
-        return _read_points(rule, value)
+        return _read_strings(rule, value) if rule.item_kind == "string" else \
+            _read_points(rule, value)
     if not isinstance(value, str):
         return rule.default
     if rule.pattern is not None:
@@ -292,6 +349,20 @@ def _read_points(rule: FieldRule, value: Any) -> list[float | int]:
             out.append(_number(min(max(py, low), high)))
             if len(out) >= 2 * pairs:
                 break
+    return out
+
+
+def _read_strings(rule: FieldRule, value: Any) -> list[str]:
+    """A list of strings (``groupIds``): only the first ``maxItems`` items are read (a hostile
+    list costs no more than a short one); of those, items of another type, not matching the item
+    pattern or repeating an earlier item are dropped."""
+    if not isinstance(value, list):
+        return []
+    out: list[str] = []
+    for item in value[:rule.max_items]:
+        if isinstance(item, str) and item not in out and \
+                (rule.item_pattern is None or rule.item_pattern.fullmatch(item)):
+            out.append(item)
     return out
 
 
@@ -334,6 +405,15 @@ def _plain_map(ymap: Map | None) -> dict[str, Any]:
     return json.loads(str(ymap), parse_constant=lambda _name: None)
 
 
+def _y_thread(thread: dict[str, Any]) -> dict[str, Any]:
+    fields = {name: value for name, value in thread.items() if name not in ("id", "messages")}
+    fields["messages"] = Array([
+        Map({name: Text(value) if name == "text" and isinstance(value, str) else value
+             for name, value in message.items()})
+        for message in thread.get("messages", [])])
+    return fields
+
+
 def _y_fields(element: dict[str, Any]) -> dict[str, Any]:
     element_type = element["type"]
     fields: dict[str, Any] = {}
@@ -344,6 +424,8 @@ def _y_fields(element: dict[str, Any]) -> dict[str, Any]:
             fields[name] = Array([float(v) for v in value])
         elif name == "text" and element_type in TEXT_TYPES:
             fields[name] = Text(value)  # whole string at once: pycrdt indexes are UTF-8 bytes
+        elif name == "label" and element_type in LABEL_TYPES and isinstance(value, str):
+            fields[name] = Text(value)
         else:
             fields[name] = value
     return fields

@@ -6,18 +6,25 @@ range, a delete range) claiming another client's *next* clocks therefore makes t
 later edits vanish silently (issue 18, item 18: clock squatting). Rules, checked before the
 update is applied:
 
-- A client id's new clocks (past what the board holds) may come from one live peer only: the
-  first that sent them (first come). Re-sent clocks the board already holds are harmless
-  and accepted from anyone (a sync step 2 may carry other clients' structs).
-- When that peer leaves, the id is free again: a reconnecting client keeps its client id and
-  sends its offline edits in its sync step 2, and the server cannot tell it from anyone else.
+- A client id belongs to the live peer whose presence uses it (the presence store gives ids
+  to peers first come). Every stock provider announces its document's client id in its
+  presence, and only its author writes a client id's new clocks.
+- That ownership counts once the owner has sent its sync step 2 (its answer to the server's
+  step 1): from then on the board holds every struct the owner has of its own id, so new
+  clocks of that id from anyone else are a squat and are refused. Before it, another peer's
+  step 2 may legitimately bring the owner's structs (after a server crash lost them, every
+  reconnecting client resends what it relayed), so they are accepted.
+- Clocks the board already holds are harmless and accepted from anyone.
 - A delete range may only cover clocks the board holds or the same update brings: deleting
   clocks nobody has written yet would delete the owner's future edits on arrival.
+
+Not covered: a client id with no live owner (its client offline, or a script that sends no
+presence) can be squatted; its author's later edits of those clocks are then ignored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from .errors import CloseConnection
 from .protocol import CloseCode
@@ -25,25 +32,25 @@ from .update_check import TypeDepths, UpdateSummary
 
 
 class ClockOwners:
-    """First-come ownership of client ids among a board's live peers."""
+    """Client-id ownership among a board's live peers, from their presence."""
 
-    def __init__(self) -> None:
-        self._owner_by_id: dict[int, Hashable] = {}
-        self._ids_by_peer: dict[Hashable, set[int]] = {}
+    def __init__(self, presence_owner: Callable[[int], Hashable | None]) -> None:
+        self._presence_owner = presence_owner
+        self._synced: set[Hashable] = set()
+
+    def synced(self, peer: Hashable) -> None:
+        """``peer`` sent its sync step 2: its presence ids are protected from now on."""
+        self._synced.add(peer)
 
     def admit(self, peer: Hashable, summary: UpdateSummary, board: TypeDepths) -> None:
-        """Check an update from ``peer`` (before it is applied) and make ``peer`` the owner
-        of the client ids whose new clocks it writes.
+        """Check an update from ``peer`` before it is applied.
 
-        Raises ``CloseConnection(1007)`` if it writes new clocks of a client id another live
-        peer owns, or deletes clocks nobody wrote yet; nothing is claimed then."""
-        claims = []
+        Raises ``CloseConnection(1007)`` if it writes new clocks of a client id that another
+        synced live peer's presence uses, or deletes clocks nobody wrote yet."""
         for client, (_first, end) in summary.clocks.items():
             if end > board.end_clock(client):
-                owner = self._owner_by_id.get(client)
-                if owner is None:
-                    claims.append(client)
-                elif owner != peer:
+                owner = self._presence_owner(client)
+                if owner is not None and owner != peer and owner in self._synced:
                     raise CloseConnection(
                         CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                         f"update writes new clocks of client {client}, which another "
@@ -55,16 +62,7 @@ class ClockOwners:
                     CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                     f"delete range up to clock {end} of client {client}, which has written "
                     f"only {written} (clock squatting)")
-        for client in claims:
-            self._owner_by_id[client] = peer
-            self._ids_by_peer.setdefault(peer, set()).add(client)
 
     def release(self, peer: Hashable) -> None:
-        """Forget ``peer``'s client ids (it left)."""
-        for client in self._ids_by_peer.pop(peer, ()):
-            self._owner_by_id.pop(client, None)
-
-    def owned_by(self, peer: Hashable) -> set[int]:
-        """Client ids ``peer`` owns."""
-        return set(self._ids_by_peer.get(peer, ()))
-
+        """Forget ``peer`` (it left; its presence ids go with it)."""
+        self._synced.discard(peer)

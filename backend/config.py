@@ -234,10 +234,9 @@ class Settings:
         "boards).", check=_ws_path_problem)
     refuse_clock_squatting: bool = _option(
         False, "Close (1007) a connection whose update writes new clocks of a Yjs client id "
-        "another live connection writes, or deletes clocks nobody wrote yet (issue 18, clock "
-        "squatting). Off by default: after a server crash, clients that relay each other's "
-        "lost updates in their sync step 2 were refused in a loop under load (see "
-        "SECURITY.md).")
+        "that another live connection's presence uses (once that connection sent its sync "
+        "step 2), or deletes clocks nobody wrote yet (issue 18, clock squatting; "
+        "SECURITY.md). Off until the fault tests pass with it on under load.")
     behind_proxy: bool = _option(
         False, "Trust X-Forwarded-For / X-Real-Ip / X-Forwarded-Proto from a reverse proxy "
         "for client addresses and scheme.")
@@ -253,6 +252,33 @@ class Settings:
         1, "Processes serving the same port on this machine (forked at start). More than 1 "
         "needs --broker; SQLite is shared through its WAL, PostgreSQL scales further.",
         minimum=1)
+    # Team spaces (issue 22): indexing, thumbnails and trash, all off the sync path.
+    space_index_interval_s: float = _option(
+        1.0, "Seconds between the space indexer's looks for changed space boards (their "
+        "titles, search text and last editor are read then).", minimum=0.05)
+    thumbnail_quiet_s: float = _option(
+        2.0, "A space board's thumbnail is rendered again once the board has not changed for "
+        "this long (rendered in a --png-workers process, like PNG exports).", minimum=0)
+    thumbnail_width_px: int = _option(
+        320, "Width of the box a board's thumbnail fits in (its height: 5/8 of it).",
+        minimum=16)
+    space_trash_days: float = _option(
+        30.0, "Days a board deleted from a space stays in the space's trash (restorable) "
+        "before it is deleted for good.", minimum=0)
+    # Version history (issue 14; README "Version history").
+    history_interval_s: float = _option(
+        300.0, "At most one automatic version of a board per this many seconds while it is "
+        "edited (plus one when an edited board unloads). 0 turns automatic versions off; "
+        "named, before-restore and before-import versions are always recorded.", minimum=0)
+    history_keep_all_s: float = _option(
+        86400.0, "Keep every automatic version younger than this many seconds.", minimum=0)
+    history_keep_hourly_s: float = _option(
+        30 * 86400.0, "Up to this age (seconds), keep the newest automatic version of each "
+        "hour; older ones, the newest of each day. Named versions are never dropped.",
+        minimum=0)
+    history_keep_daily_s: float = _option(
+        0.0, "Up to this age (seconds), keep the newest automatic version of each day; older "
+        "automatic versions are dropped. 0: keep one per day forever.", minimum=0)
 
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""

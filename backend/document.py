@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Iterable
 
-from pycrdt import ContentAttribute, Doc, IdMap, IdSet, get_update, merge_updates
+from pycrdt import ContentAttribute, Doc, IdMap, IdSet, Map, get_update, merge_updates
 
 from . import metrics
 from .errors import CloseConnection
@@ -198,6 +198,14 @@ class BoardDocument:
         self.track([update])
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
+
+    def viewers_may_comment(self) -> bool:
+        """Whether ``meta.commentsForViewers`` is on: view-only links may then write
+        comments (issue 20)."""
+        try:
+            return self.doc.get("meta", type=Map).get("commentsForViewers") is True
+        except (TypeError, ValueError):  # a "meta" root of another type: off
+            return False
 
     def state_vector(self) -> bytes:
         """The encoded state vector (what sync step 1 carries)."""

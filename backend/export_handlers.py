@@ -1,7 +1,10 @@
 """HTTP endpoints for board export and import, and image files.
 
-- ``GET  /api/boards/<id>/export.(json|svg|png)`` (``?scale=``, ``?background=``, ``?region=``)
-- ``POST /api/boards/<id>/import``: a JSON export form, applied through the CRDT path
+- ``GET  /api/boards/<id>/export.(json|svg|png|pdf|bundle|excalidraw)`` (``?scale=``,
+  ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins,
+  ``?frame=<element id>``: that frame alone, 404 if the board has no such frame)
+- ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene or
+  tldraw file (recognised by content), applied through the CRDT path
   (``BoardRegistry.apply_update``), so connected clients see the elements at once
 - ``POST /api/boards/<id>/files``: image upload (raw body or one multipart file); PNG, JPEG,
   GIF and WebP only, recognised by their bytes, never by the declared type; returns ``fileId``
@@ -17,30 +20,37 @@ and PNG exports (``X-Skipped-Images`` says why). ``app.py`` mounts ``export_rout
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
-from typing import Any
 
 from tornado.ioloop import IOLoop
 from tornado.web import HTTPError, stream_request_body
 
 from .access import Role
-from .board_model import build_import_update, read_update, validate_board_json
+from .board_model import build_import_update, read_update
 from .board_names import content_disposition
 from .config import Settings
+from .document import EMPTY_UPDATE
 from .errors import BoardTooLarge
 from .export import (
+    CARRY_ALL_FILES,
+    EXTENSIONS,
     MEDIA_TYPES,
     ExportError,
     ExportOptions,
+    FrameNotFound,
     Images,
     export_file,
+    load_files,
     load_images,
     parse_background,
+    parse_frame,
+    parse_pages,
     parse_region,
     parse_scale,
 )
+from .export.incoming import read_import, restack
+from .export.mapping import FileLimits, ImportRefused, sniff_image_mime
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
@@ -51,9 +61,10 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
+_CUT_OFF_SLACK = 1024 * 1024
+"""Tornado's own body limit sits this far above the import cap, so the handler's 413 comes
+first."""
 _SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
-MAX_IMPORT_DEPTH = 64
-"""Deepest nesting of arrays and objects in an import file (a board needs 4)."""
 
 
 def export_routes(registry: BoardRegistry, store: Store, settings: Settings,
@@ -68,25 +79,12 @@ def export_routes(registry: BoardRegistry, store: Store, settings: Settings,
     exports = {**boards, "raster": raster, "max_image_pixels": settings.max_image_pixels,
                "max_export_pixels": settings.max_export_pixels}
     return [
-        (r"/api/boards/([^/]+)/export\.(json|svg|png)", ExportHandler, exports),
+        (r"/api/boards/([^/]+)/export\.(json|svg|png|pdf|bundle|excalidraw)", ExportHandler,
+         exports),
         (r"/api/boards/([^/]+)/import", ImportHandler, files),
         (r"/api/boards/([^/]+)/files", FileUploadHandler, files),
         (r"/api/files/([^/]+)", FileHandler, boards),
     ]
-
-
-def sniff_image_mime(data: bytes) -> str | None:
-    """The MIME type of PNG, JPEG, GIF or WebP bytes, from their signature; None otherwise
-    (SVG, HTML and everything else)."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 class _BoardEndpoint(JsonHandler):
@@ -114,15 +112,26 @@ class _BoardEndpoint(JsonHandler):
 
 
 class ExportHandler(_BoardEndpoint):
-    """``GET /api/boards/<id>/export.<fmt>``: the board as JSON, SVG or PNG."""
+    """``GET /api/boards/<id>/export.<fmt>``: the board as JSON, SVG, PNG, PDF, a bundle
+    (images included) or an Excalidraw scene."""
+
+    role = Role.VIEW
+    """The token role needed (version exports need edit)."""
+
+    async def export_state(self, board_id: str) -> bytes:
+        """The board state to export, as one update (the live board here)."""
+        return await self.registry.snapshot(board_id)
 
     async def get(self, board_id: str, fmt: str) -> None:
-        await self.existing_board(board_id, Role.VIEW)
+        await self.existing_board(board_id, self.role)
         try:
             options = ExportOptions(background=parse_background(self.get_argument("background",
                                                                                   None)),
                                     region=parse_region(self.get_argument("region", None)),
-                                    scale=parse_scale(self.get_argument("scale", None)))
+                                    scale=parse_scale(self.get_argument("scale", None)),
+                                    pages=parse_pages(self.get_argument("pages", None)),
+                                    comments=self.get_argument("comments", "") == "1",
+                                    frame=parse_frame(self.get_argument("frame", None)))
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
@@ -130,9 +139,12 @@ class ExportHandler(_BoardEndpoint):
         # resvg, which holds it throughout, runs in a RasterPool process.
         loop = IOLoop.current()
         content = await loop.run_in_executor(None, read_update,
-                                             await self.registry.snapshot(board_id))
-        images = await load_images(self.store, content, self.max_image_pixels) \
-            if fmt != "json" else Images()
+                                             await self.export_state(board_id))
+        if fmt in CARRY_ALL_FILES:
+            images = Images(found=await load_files(self.store, content))
+        else:
+            images = await load_images(self.store, content, self.max_image_pixels) \
+                if fmt != "json" else Images()
         assert self.raster is not None
         try:
             body = await export_file(content, fmt, self.raster, options, images.found,
@@ -144,12 +156,14 @@ class ExportHandler(_BoardEndpoint):
             return
         except RasterError as exc:
             raise HTTPError(422, str(exc)) from None
+        except FrameNotFound as exc:
+            raise HTTPError(404, str(exc)) from None
         if images.skipped:
             file_id, reason = next(iter(images.skipped.items()))
             self.set_header("X-Skipped-Images",
                             f"{len(images.skipped)} (first: {file_id[:12]}: {reason})")
         self.set_header("Content-Type", MEDIA_TYPES[fmt])
-        self.set_header("Content-Disposition", content_disposition(board_id, fmt))
+        self.set_header("Content-Disposition", content_disposition(board_id, EXTENSIONS[fmt]))
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("X-Skipped-Elements", str(content.skipped))
         if fmt == "svg":
@@ -159,50 +173,79 @@ class ExportHandler(_BoardEndpoint):
 
 @stream_request_body
 class ImportHandler(CappedBody, _BoardEndpoint):
-    """``POST /api/boards/<id>/import``: create or fill a board from a JSON export form.
+    """``POST /api/boards/<id>/import``: create or fill a board from a file: a syncboard JSON
+    export form, a bundle, an Excalidraw scene or a tldraw file, told apart by content.
 
-    Answers 400 with ``{"error", "detail", "path"}`` naming the first schema violation; nothing
-    is written then. On success: ``{"id", "elements"}``. With ``?check=1`` the file is only
-    checked (schema, nesting, board cap) and nothing is written: ``{"id", "elements",
-    "checked": true}``. The token is checked, and a body over
-    ``--max-import-bytes`` refused (413), before the body is read.
+    Answers 400 with ``{"error", "detail", "path"}`` naming the first problem (invalid JSON,
+    a schema violation, an embedded file that is not an accepted image, ...); nothing is
+    written then. On success: ``{"id", "elements", "kind", "report"}`` (``report``: one line
+    saying what was approximated). The embedded images are stored (as uploads are) before
+    the elements that name them. With ``?check=1`` the file is only checked (nothing
+    written); with ``?convert=1`` its images are stored and the board it makes is returned
+    as ``"board"`` (the browser app writes it through its own document, so the import is one
+    undo step for the person who made it), the board itself untouched. The token is checked,
+    and a body over ``--max-import-bytes`` refused (413), before the body is read.
     """
+
+    _received = 0
 
     async def prepare(self) -> None:
         super().prepare()
         self.start_body(self.max_import_bytes, self.body_timeout_s)
+        # A body sent without a length (chunked) is cut off here, with a 413 the client can
+        # read, rather than by Tornado's own limit, which only drops the connection.
+        self.request.connection.set_max_body_size(self.max_import_bytes + _CUT_OFF_SLACK)
         board_id = self.board_id_or_404(self.path_args[0])
         await self.require_board(board_id, Role.EDIT)  # a new board needs the admin token
 
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._received += len(chunk)
+        if self._received <= self.max_import_bytes:
+            super().data_received(chunk)
+            return
+        self._chunks = []
+        self.set_status(413)
+        # Tornado closes the connection once this is sent: the rest is never read.
+        self.finish({"error": "payload too large",
+                     "detail": f"import body over the {self.max_import_bytes}-byte cap "
+                               "(--max-import-bytes); nothing was written"})
+
     async def post(self, board_id: str) -> None:
-        self.take_body()
-        if len(self.request.body) > self.max_import_bytes:
-            raise HTTPError(413, f"import body over {self.max_import_bytes} bytes")
-        try:
-            data = json.loads(self.request.body, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            self._refuse("$", f"invalid JSON: {exc}")
+        body = self.take_body()
+        self.request.body = b""
+        limits = FileLimits(self.max_file_bytes, self.max_image_pixels)
+        loop = IOLoop.current()
+        try:  # parsing and mapping 64 MiB of JSON takes seconds: not on the event loop
+            incoming = await loop.run_in_executor(None, read_import, body, limits)
+        except ImportRefused as exc:
+            self._refuse(exc.path, exc.message)
             return
-        if _nesting_depth(data) > MAX_IMPORT_DEPTH:
-            self._refuse("$", f"nested deeper than {MAX_IMPORT_DEPTH} levels")
-            return
-        violations = validate_board_json(data)
-        if violations:
-            self._refuse(violations[0].path, violations[0].message)
-            return
+        finally:
+            del body
         snapshot = await self.registry.snapshot(board_id)
-        update = await IOLoop.current().run_in_executor(None, build_import_update, data,
-                                                        snapshot)
+        if self.get_query_argument("convert", "") != "1":  # the page re-keys on its own copy
+            await loop.run_in_executor(None, restack, incoming, snapshot)
+        update = await loop.run_in_executor(None, build_import_update, incoming.board,
+                                            snapshot)
         cap = self.registry.settings.max_board_bytes
         if len(snapshot) + len(update) > cap and update[:1] != b"\x00":
             raise HTTPError(413, f"import refused: the board would be {len(snapshot)} + "
                             f"{len(update)} bytes, over the {cap}-byte cap of --max-board-bytes")
+        answer = {"id": board_id, "elements": len(incoming.board["elements"]),
+                  "kind": incoming.kind, "report": incoming.report()}
         if self.get_query_argument("check", "") == "1":
-            # The browser app checks a file here, then writes it through its own document so
-            # that the import is one undo step for the person who made it.
-            self.finish({"id": board_id, "elements": len(data["elements"]), "checked": True})
+            self.finish({**answer, "checked": True})
+            return
+        for file_id, (mime, data) in incoming.files.items():
+            await self.store.save_file(file_id, mime, data)
+        if self.get_query_argument("convert", "") == "1":
+            self.finish({**answer, "board": incoming.board})
             return
         await self.store.create_board(board_id)
+        if snapshot != EMPTY_UPDATE:  # what the import overwrites stays in the history
+            await self.registry.take_version(board_id, "before-import", "before an import")
         try:
             await self.registry.apply_update(board_id, update)  # runs the update pre-check
         except BoardTooLarge as exc:
@@ -211,7 +254,7 @@ class ImportHandler(CappedBody, _BoardEndpoint):
             log.warning("board %s: import refused: %s", board_id, exc)
             self._refuse("$", str(exc))
             return
-        self.finish({"id": board_id, "elements": len(data["elements"])})
+        self.finish(answer)
 
     def _refuse(self, path: str, message: str) -> None:
         self.set_status(400)
@@ -264,21 +307,6 @@ class FileHandler(_BoardEndpoint):
         self.finish(data)
 
 
-def _nesting_depth(value: Any) -> int:
-    """How deep arrays and objects nest in parsed JSON (iterative: no recursion to exhaust)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item \
-            if isinstance(item, list) else None
-        if children is not None:
-            deepest = max(deepest, depth)
-            if depth > MAX_IMPORT_DEPTH:
-                break
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
 def _check_dimensions(data: bytes, max_pixels: int) -> None:
     """Refuse an image by the size its header declares, before anything decodes it: 413 past
     ``max_pixels``, 400 for a header that cannot be read."""
@@ -288,7 +316,3 @@ def _check_dimensions(data: bytes, max_pixels: int) -> None:
         raise HTTPError(413, str(exc)) from None
     except ImageHeaderError as exc:
         raise HTTPError(400, f"cannot read the image header: {exc}") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")

@@ -5,7 +5,7 @@ A few bytes can declare an image that decodes to gigabytes (a 38-byte WebP claim
 declared size here first (``check_image``) and never hand a too-large image to a decoder.
 Formats: PNG (IHDR), GIF (logical screen and every frame), JPEG (the first SOF segment before
 the scan) and WebP (``VP8 ``, ``VP8L`` and the ``VP8X`` canvas). The signatures are those of
-``export_handlers.sniff_image_mime``.
+``export.mapping.sniff_image_mime``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
-"""Command-line importer (``syncboard-import``, ``scripts/import_board.py``): a board from its
-JSON export form, through the CRDT path.
+"""Command-line importer (``syncboard-import``, ``scripts/import_board.py``): a board from a
+file, through the CRDT path.
 
-    syncboard-import FILE.json [--board ID] (--db URL | --server URL [--token T])
+    syncboard-import FILE [--board ID] (--db URL | --server URL [--token T])
 
-The file is validated against shared/board.schema.json first; a violation is reported with its
-JSON path (``$.elements[3].fill``) and nothing is written. The elements then become one Yjs
+The file may be a syncboard JSON export form, a syncboard bundle (the board and its images), an
+Excalidraw scene or a tldraw file: the kind is told from the content, whatever the file is
+called. It is mapped and validated against shared/board.schema.json first; a problem is reported
+with its JSON path (``$.elements[3].fill``) and nothing is written. Embedded images are stored
+(checked as uploads are) before the elements naming them. The elements then become one Yjs
 update made on top of the board's current state (``Y.Map`` per element, ``Y.Array`` points,
 ``Y.Text`` text): with ``--server`` a running server applies it to the live board, so connected
 clients see the elements at once; with ``--db`` it is appended to the board's stored log (use
@@ -28,10 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from .access import new_board_id
-from .board_model import build_import_update, validate_board_json
+from .board_model import build_import_update
 from .board_names import board_name_problem
 from .cli_args import ArgumentParser
 from .config import load_settings
+from .export.incoming import read_import, restack
+from .export.mapping import FileLimits, ImportRefused, Incoming
 from .store import StoreError, open_store
 from .store.store import merge_updates_into_snapshot
 from .update_check import TypeDepths, UpdateRefused, check_update
@@ -46,7 +51,8 @@ class ImportFailed(Exception):
 def main(argv: list[str] | None = None) -> int:
     """Run the importer; return the exit status."""
     parser = ArgumentParser(prog="syncboard-import", description=__doc__.split("\n\n")[2].strip())
-    parser.add_argument("file", metavar="FILE.json", help="a JSON export form; - for stdin")
+    parser.add_argument("file", metavar="FILE",
+                        help="a syncboard JSON or bundle, .excalidraw or .tldr file; - for stdin")
     parser.add_argument("--board", metavar="ID", help="board to create or fill (default: new)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", metavar="URL", help="write to the database directly")
@@ -62,38 +68,46 @@ def main(argv: list[str] | None = None) -> int:
     if args.board is not None and board_name_problem(args.board) is not None:
         parser.error(f"--board {args.board!r} is not a valid board name: "
                      f"{board_name_problem(args.board)}")
+    settings = load_settings([])
+    limits = FileLimits(settings.max_file_bytes, settings.max_image_pixels)
     try:
-        data = read_import_file(args.file)
+        raw = read_import_file(args.file)
         if args.server:
-            board_id, count = import_over_http(args.server, args.board, data, args.token)
+            board_id, report = import_over_http(args.server, args.board, raw, args.token)
         else:
-            board_id, count = asyncio.run(import_into_db(args.db, args.board, data,
-                                                         args.max_board_bytes))
+            incoming = parse_import(args.file, raw, limits)
+            board_id, _ = asyncio.run(import_into_db(args.db, args.board, incoming,
+                                                     args.max_board_bytes))
+            report = incoming.report()
     except (ImportFailed, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(board_id)
-    print(f"imported {count} elements into board {board_id}", file=sys.stderr)
+    print(f"board {board_id}: {report}", file=sys.stderr)
     return 0
 
 
-def read_import_file(name: str) -> dict[str, Any]:
-    """Parse and validate an import file. Raises ``ImportFailed`` naming the first violation."""
+def read_import_file(name: str) -> bytes:
+    """The bytes of an import file (``-``: stdin). Raises ``ImportFailed`` if unreadable."""
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        data = json.loads(text, parse_constant=_refuse_constant)
+        if name == "-":  # a text stream without .buffer (a test's StringIO) is read as text
+            stdin = getattr(sys.stdin, "buffer", None)
+            return stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+        return Path(name).read_bytes()
     except OSError as exc:
         raise ImportFailed(f"cannot read {name}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ImportFailed(f"{name}: invalid JSON: {exc}") from None
-    violations = validate_board_json(data)
-    if violations:
-        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        raise ImportFailed(f"{name}: {violations[0]}{more}; nothing was written")
-    return data
 
 
-async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
+def parse_import(name: str, raw: bytes, limits: FileLimits) -> Incoming:
+    """The board and images of an import file, of any kind. Raises ``ImportFailed`` naming
+    the first problem."""
+    try:
+        return read_import(raw, limits)
+    except ImportRefused as exc:
+        raise ImportFailed(f"{name}: {exc}; nothing was written") from None
+
+
+async def import_into_db(url: str, board_id: str | None, data: dict[str, Any] | Incoming,
                          max_board_bytes: int) -> tuple[str, int]:
     """Append the import update to the board's log in the database. Raises ``ImportFailed``
     if the board would pass ``max_board_bytes`` (the cap the server applies to live edits
@@ -102,6 +116,9 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
     store = await open_store(url)
     try:
         base = merge_updates_into_snapshot(await store.load_updates(board_id))
+        incoming = data if isinstance(data, Incoming) else Incoming("syncboard", data)
+        restack(incoming, base)  # a foreign drawing goes on top of what the board holds
+        data = incoming.board
         update = build_import_update(data, base)
         if len(base) + len(update) > max_board_bytes:
             raise ImportFailed(f"board {board_id!r}: the import would make it {len(base)} + "
@@ -114,6 +131,8 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
             check_update(update, shape)
         except UpdateRefused as exc:
             raise ImportFailed(f"{board_id!r}: refused: {exc}; nothing was written") from None
+        for file_id, (mime, content) in incoming.files.items():
+            await store.save_file(file_id, mime, content)
         await store.create_board(board_id)
         await store.append_updates({board_id: [update]})
     except ValueError as exc:
@@ -123,10 +142,11 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any],
     return board_id, len(data["elements"])
 
 
-def import_over_http(server: str, board_id: str | None, data: dict[str, Any],
-                     token: str | None = None) -> tuple[str, int]:
-    """POST the file to a running server (creating the board first when no id is given, and
-    then using the new board's edit token)."""
+def import_over_http(server: str, board_id: str | None, raw: bytes,
+                     token: str | None = None) -> tuple[str, str]:
+    """POST the file's bytes to a running server, which tells its kind and maps it (creating
+    the board first when no id is given, and then using the new board's edit token).
+    Returns the board id and the server's one-line report."""
     base = server.rstrip("/")
     if board_id is None:
         created = _post_json(f"{base}/api/boards", b"", "new board", token)
@@ -135,8 +155,8 @@ def import_over_http(server: str, board_id: str | None, data: dict[str, Any],
         if "editToken" in created:
             print(f"edit link: {created['editUrl']}", file=sys.stderr)
     answer = _post_json(f"{base}/api/boards/{urllib.parse.quote(board_id, safe='')}/import",
-                        json.dumps(data).encode("utf-8"), f"board {board_id!r}", token)
-    return board_id, answer["elements"]
+                        raw, f"board {board_id!r}", token)
+    return board_id, answer.get("report") or f"{answer['elements']} elements imported"
 
 
 def _post_json(url: str, body: bytes, what: str, token: str | None) -> dict[str, Any]:
@@ -155,7 +175,3 @@ def _post_json(url: str, body: bytes, what: str, token: str | None) -> dict[str,
         raise ImportFailed(f"{what}: server answered {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise ImportFailed(f"{what}: cannot reach {url}: {exc}") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")

@@ -23,7 +23,9 @@ from .peer import Peer
 from .protocol import CloseCode
 from .room import Room
 from .store import Store, UpdateWriter
+from .store.history import VersionInfo
 from .store.loads import LoadBatcher
+from .versioning import VersionKeeper
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class BoardRegistry:
                                    settings.min_read_bytes_per_s, settings.read_window_s)
         self.receive_budget = ReceiveBudget(settings.max_step2_bytes_total)
         self._loads = LoadBatcher(store)
+        self.versions = VersionKeeper(store, writer, settings.history_interval_s)
         self._closing = False
 
     @property
@@ -149,6 +152,7 @@ class BoardRegistry:
         and from the store."""
         self.broker.publish(board_id, RemoteKind.DELETE, b"")
         self._drop_deleted(board_id)
+        self.versions.forget(board_id)
         await self.writer.flush()
         return await self.store.delete_board(board_id)
 
@@ -201,6 +205,14 @@ class BoardRegistry:
         finally:
             self.release_if_idle(room)
 
+    async def take_version(self, board_id: str, kind: str, label: str = "") -> VersionInfo:
+        """Record a version of the board now (loading it if needed); committed on return."""
+        room = await self.acquire(board_id)
+        try:
+            return await self.versions.take(room, kind, label)
+        finally:
+            self.release_if_idle(room)
+
     async def snapshot(self, board_id: str) -> bytes:
         """The whole current board as one update: from memory if loaded, else the store."""
         room = self._rooms.get(board_id)
@@ -216,6 +228,7 @@ class BoardRegistry:
         self._closing = True
         tasks = list(self._sweepers)
         for room in list(self._rooms.values()):
+            self.versions.unloading(room)  # committed by the caller's writer flush
             if room.unload_task is not None:
                 tasks.append(room.unload_task)
                 room.unload_task = None
@@ -224,6 +237,7 @@ class BoardRegistry:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.versions.close()
 
     async def _load(self, board_id: str) -> Room:
         started = time.perf_counter()
@@ -237,6 +251,7 @@ class BoardRegistry:
                     self.writer,
                     self.broker, self.settings.max_board_bytes, sum(map(len, stored)),
                     self.settings.relay_delay_ms / 1000, self.settings.refuse_clock_squatting)
+        room.on_edit = self.versions.edited
         self._rooms[board_id] = room
         for kind, payload in self._early_remote.pop(board_id, []):
             self.receive_remote(board_id, kind, payload)
@@ -259,6 +274,7 @@ class BoardRegistry:
         await self._unload_now(room)
 
     async def _unload_now(self, room: Room) -> None:
+        self.versions.unloading(room)  # an edited board's last version, in the next commit
         while True:
             await self.writer.flush()
             if room.peers or self._rooms.get(room.board_id) is not room:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pycrdt import (
@@ -30,6 +31,7 @@ from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
+from .update_check import outside_comments
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -53,8 +55,9 @@ class Room:
         self.document = document
         self.presence = presence
         self.peers: set[Peer] = set()
-        self.clock_owners = ClockOwners() if refuse_clock_squatting else None
+        self.clock_owners = ClockOwners(presence.owner_of) if refuse_clock_squatting else None
         self.unload_task: asyncio.Task | None = None
+        self.on_edit: Callable[[Room, Peer | None], None] | None = None  # version history
         self._writer = writer
         self._broker = broker
         self._relay_updates: list[bytes] = []
@@ -64,6 +67,8 @@ class Room:
         self._flush_scheduled = False
         self._joiner_frame: tuple[bytes, bytes] | None = None  # (full update, framed step 2)
         self._presence_warned: set[Peer] = set()
+        self._last_editor: Peer | None = None  # the peer whose update was accepted last
+        self._last_editor_name = ""
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -76,6 +81,9 @@ class Room:
         """Remove ``peer`` and broadcast the removal of the presence it brought."""
         self.peers.discard(peer)
         self._presence_warned.discard(peer)
+        if peer is self._last_editor:  # its name goes with its presence: keep it
+            self._last_editor_name = self.last_editor_name
+            self._last_editor = None
         if self.clock_owners is not None:
             self.clock_owners.release(peer)
         self._relay_presence(self.presence.remove_peer(peer))
@@ -124,6 +132,16 @@ class Room:
                 self._relay_awareness.extend(changed)
                 self._schedule_flush()
 
+    @property
+    def last_editor_name(self) -> str:
+        """The presence name of whoever made the last accepted edit here ("" if unknown),
+        read when asked (the space indexer), not on the sync path."""
+        if self._last_editor is not None:
+            name = self.presence.user_name_of(self._last_editor)
+            if name:
+                return name
+        return self._last_editor_name
+
     def expire_presence(self) -> None:
         """Drop presence not renewed within the timeout and broadcast its removal."""
         self._relay_presence(self.presence.expire())
@@ -142,21 +160,39 @@ class Room:
             if frame.sync_type == SyncType.STEP1:
                 self._send_step2(peer, frame.payload)
             elif peer.read_only:
-                if frame.payload != EMPTY_UPDATE:  # a viewer's step 2 is usually empty
+                if frame.payload == EMPTY_UPDATE:  # a viewer's step 2 is usually empty
+                    return
+                if self.document.viewers_may_comment():
+                    self._apply_update(peer, frame.payload, comments_only=True)
+                else:
                     self._drop_viewer_edit(peer)
             else:  # STEP2 is treated as an update
-                summary = self.document.check(frame.payload)  # bounded: before pycrdt
-                if self.clock_owners is not None:
-                    self.clock_owners.admit(peer, summary, self.document.shape)
-                self._check_size_cap(frame.payload)
-                if self.document.apply_update(frame.payload, summary):
-                    self._accept_update(frame.payload)
+                self._apply_update(peer, frame.payload)
+                if self.clock_owners is not None and frame.sync_type == SyncType.STEP2:
+                    self.clock_owners.synced(peer)
         elif frame.message_type == MessageType.AWARENESS:
             applied = self.presence.apply(frame.payload, peer)
             self._warn_dropped_presence(peer, applied)
             self._relay_presence(applied.changed)
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
+
+    def _apply_update(self, peer: Peer, update: bytes, comments_only: bool = False) -> None:
+        """Check, apply, store and relay one update of ``peer``. ``comments_only`` (a
+        view-only peer while meta.commentsForViewers is on): every struct and deletion must
+        lie in the comments map, else ``CloseConnection(4403)`` and nothing is applied."""
+        summary = self.document.check(update)  # bounded: before pycrdt
+        if comments_only:
+            outside = outside_comments(update, summary, self.document.shape)
+            if outside is not None:
+                raise CloseConnection(CloseCode.WS_4403_FORBIDDEN,
+                                      f"a view-only link may change comments only: {outside}")
+        if self.clock_owners is not None:
+            self.clock_owners.admit(peer, summary, self.document.shape)
+        self._check_size_cap(update)
+        if self.document.apply_update(update, summary):
+            self._accept_update(update, peer)
+            self._last_editor = peer
 
     def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
         """Answer a step 1 with what ``peer`` lacks, in one frame however large. The whole
@@ -213,7 +249,9 @@ class Room:
                 f"board is {self.size_estimate} bytes; {size} more would pass the "
                 f"{self.max_board_bytes}-byte cap (delete something first)")
 
-    def _accept_update(self, update: bytes) -> None:
+    def _accept_update(self, update: bytes, peer: Peer | None = None) -> None:
+        if self.on_edit is not None:
+            self.on_edit(self, peer)
         self._joiner_frame = None
         self.size_estimate += len(update)
         self._writer.append(self.board_id, update)

@@ -20,6 +20,11 @@ It follows Yjs ``UpdateDecoderV1`` / ``readItemContent`` and lib0 ``readAny`` an
 everything valid Yjs can hold (every content type, XmlHook, subdocuments, GC and skips,
 pending structs). ``TypeDepths`` carries the nesting depth of a board's shared types from one
 update to the next, so a type cannot be nested one level per update either.
+
+The same walk tells which root type each struct lives under, as far as the comments map
+(issue 20) is concerned: a depth carries the ``IN_COMMENTS`` bit when the chain of parents
+and origins ends at the root ``"comments"``. ``outside_comments`` uses it to admit an update
+from a view-only link only if every struct it adds and every item it deletes lies there.
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ MAX_MERGE_COPY_BYTES = 64 * 1024 * 1024
 update typed onto a text copies that text once; the default board cap is 64 MiB)."""
 ANY_VALUE_COPY_BYTES = 48
 """Estimated bytes copied per ``Any``/JSON value when yrs merges a chain (measured)."""
+
+IN_COMMENTS = 1 << 16
+"""Bit set in the depth of a struct whose parent type lies in the root ``comments`` map."""
+COMMENTS_ROOT = b"comments"
+_DEPTH_MASK = IN_COMMENTS - 1
 
 _ID = tuple[int, int]
 _ROOT = 0  # parent depth of a root type's children is 1: see _parent_depth
@@ -75,6 +85,8 @@ class UpdateSummary:
     runs: list[tuple[int, int, int, int]] = field(default_factory=list)
     tails: dict[int, tuple[int, int, _ID | None, int]] = field(default_factory=dict)
     structs: int = 0
+    delete_set_at: int = 0
+    """Where the delete set starts in the update (``outside_comments`` reads it again)."""
 
 
 class TypeDepths:
@@ -110,6 +122,17 @@ class TypeDepths:
         if index < 0 or clock >= ends[index]:
             return _UNKNOWN
         return depths[index]
+
+    def run_at(self, client: int, clock: int) -> tuple[int, int] | None:
+        """(end clock, parent depth) of the board's run holding ``(client, clock)``, or None."""
+        runs = self._runs.get(client)
+        if runs is None:
+            return None
+        starts, ends, depths = runs
+        index = bisect_right(starts, clock) - 1
+        if index < 0 or clock >= ends[index]:
+            return None
+        return ends[index], depths[index]
 
     def record(self, summary: UpdateSummary) -> None:
         """Remember the structs of an update that was applied."""
@@ -158,6 +181,7 @@ def check_update(update: bytes, depths: TypeDepths | None = None) -> UpdateSumma
     try:
         depths = depths or TypeDepths()
         summary, links = _read_structs(reader, update, depths)
+        summary.delete_set_at = reader.pos
         _read_delete_set(reader, summary)
     except IndexError:
         raise UpdateRefused("update ends in the middle of a value") from None
@@ -378,9 +402,12 @@ def _read_structs(reader: _Reader, update: bytes,
             reader.pos = pos
             origin = reader.id(own, client) if info & 0x80 else None
             right = reader.id(own, client) if info & 0x40 else None
+            root = 1
             if origin is None and right is None:
                 if uint() == 1:
-                    reader.skip_bytes()  # the root type's name
+                    start, end = reader.skip_bytes()  # the root type's name
+                    if data[start:end] == COMMENTS_ROOT:
+                        root = 1 | IN_COMMENTS
                     mode, target = _BY_ROOT, None
                 else:
                     mode, target = _BY_PARENT, reader.id(own, client)
@@ -407,7 +434,7 @@ def _read_structs(reader: _Reader, update: bytes,
             chain_right = right
             depth = None
             if mode == _BY_ROOT:
-                depth = 1
+                depth = root
             elif target[0] == client and target[1] < clock:  # an earlier struct of this run
                 holder = first_index + bisect_right(starts, target[1], 0, len(starts) - 1) - 1
                 holder_depth = resolved[holder] if holder >= first_index else None
@@ -434,7 +461,7 @@ def _check_type_depth(depth: int, client: int, clock: int) -> None:
     if depth == _UNKNOWN:
         raise UpdateRefused(f"shared type at client {client} clock {clock} in a parent this "
                             "board does not hold")
-    if depth + 1 > MAX_TYPE_DEPTH:
+    if (depth & _DEPTH_MASK if depth > 0 else depth) + 1 > MAX_TYPE_DEPTH:
         raise UpdateRefused(f"shared types nested deeper than {MAX_TYPE_DEPTH}")
 
 
@@ -502,6 +529,48 @@ def _skip_content(reader: _Reader, ref: int, update: bytes) -> tuple[int, int]:
 _FLOAT64_TAGS = b"\x7b" * 65536
 # bytes after the tag of Any types 120-127 whose size is fixed (-1: variable)
 _ANY_FIXED_SIZE = (0, 0, 8, 8, 4, -1, 0, 0)  # true false bigint float64 float32 int null undef
+
+
+def outside_comments(update: bytes, summary: UpdateSummary, depths: TypeDepths) -> str | None:
+    """Why ``update`` (checked: ``summary`` is ``check_update(update, depths)``) touches
+    something outside the root ``comments`` map, or None when every struct it adds has its
+    parent there and every range it deletes covers only items there (of the update or the
+    board). A struct whose parent is unknown (pending) or collected counts as outside.
+    """
+    for client, clock, _length, depth in summary.runs:
+        if depth <= 0 or not depth & IN_COMMENTS:
+            return f"struct at client {client} clock {clock} is not in the comments map"
+    own: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}  # client -> starts, runs
+    for client, clock, length, depth in summary.runs:  # each client's structs in clock order
+        starts, runs = own.setdefault(client, ([], []))
+        starts.append(clock)
+        runs.append((clock + length, depth))
+    reader = _Reader(update)
+    reader.pos = summary.delete_set_at
+    for _ in range(reader.uint()):
+        client = reader.uint()
+        for _ in range(reader.uint()):
+            clock = reader.uint()
+            end = clock + reader.uint()
+            while clock < end:
+                run = _run_at(own.get(client), clock) or depths.run_at(client, clock)
+                if run is None or run[1] <= 0 or not run[1] & IN_COMMENTS:
+                    return f"deletes client {client} clock {clock}, not in the comments map"
+                clock = run[0]
+    return None
+
+
+def _run_at(own: tuple[list[int], list[tuple[int, int]]] | None,
+            clock: int) -> tuple[int, int] | None:
+    """(end clock, depth) of the struct of one client's ``own`` (starts, (end, depth)) that
+    holds ``clock``, or None."""
+    if own is None:
+        return None
+    starts, runs = own
+    index = bisect_right(starts, clock) - 1
+    if index < 0 or clock >= runs[index][0]:
+        return None
+    return runs[index]
 
 
 def _read_delete_set(reader: _Reader, summary: UpdateSummary) -> None:

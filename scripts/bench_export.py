@@ -32,6 +32,8 @@ from pycrdt import Array, Doc, Map, Text  # noqa: E402
 from backend.board_model import build_import_update, read_update, validate_board_json  # noqa: E402
 from backend.cli_args import ArgumentParser  # noqa: E402
 from backend.export import ExportOptions, export_board, export_file  # noqa: E402
+from backend.export.incoming import read_import  # noqa: E402
+from backend.export.mapping import FileLimits  # noqa: E402
 from backend.export.raster_pool import RasterPool  # noqa: E402
 
 STROKE_POINTS = 40
@@ -93,12 +95,21 @@ def main() -> int:
         return loop.run_until_complete(export_file(content, "png", raster, png_options))
 
     png_bytes = png()
+    pdf_bytes = export_board(content, "pdf")
+    excalidraw_bytes = export_board(content, "excalidraw")
+    limits = FileLimits(10 << 20, 100_000_000)
     steps = [
         ("read snapshot -> elements", lambda: read_update(update), f"{len(update):,} B update"),
         ("JSON export", lambda: export_board(content, "json"), f"{len(json_bytes):,} B"),
         ("SVG export", lambda: export_board(content, "svg"), f"{len(svg_bytes):,} B"),
         ("PNG export (scale 0.05, about 1000 px wide)",
          png, f"{len(png_bytes):,} B"),
+        ("PDF export (one page fitted to the content)", lambda: export_board(content, "pdf"),
+         f"{len(pdf_bytes):,} B"),
+        ("Excalidraw export", lambda: export_board(content, "excalidraw"),
+         f"{len(excalidraw_bytes):,} B"),
+        ("import: read the Excalidraw export back (checks, mapping, validation)",
+         lambda: read_import(excalidraw_bytes, limits), ""),
         ("import: validate the JSON form", lambda: validate_board_json(content.to_json()), ""),
         ("import: JSON form -> update", lambda: build_import_update(content.to_json()), ""),
     ]

@@ -15,6 +15,7 @@ from backend.board_model import (
     read_update,
     validate_board_json,
 )
+from backend.export.json_export import render_json
 
 
 def board_doc(elements: dict, meta: dict | None = None) -> Doc:
@@ -29,7 +30,7 @@ def board_doc(elements: dict, meta: dict | None = None) -> Doc:
 def test_defaults_and_limits_come_from_the_schema_file():
     schema = json.loads(SCHEMA_PATH.read_text())
     model = load_model()
-    assert model.version == schema["version"] == 1
+    assert model.version == schema["version"] == 2
     assert model.element_types == tuple(
         schema["$defs"]["element"]["properties"]["type"]["enum"])
     sticky = {rule.name: rule for rule in model.rules_for("sticky")}
@@ -134,3 +135,49 @@ def test_import_on_top_of_a_board_replaces_same_ids_and_keeps_the_rest():
     by_id = {e["id"]: e for e in read_board(base).elements}
     assert set(by_id) == {"keep", "same"}
     assert by_id["same"]["type"] == "ellipse" and by_id["same"]["fill"] == "transparent"
+
+
+def comment_doc() -> Doc:
+    """A board with one element and two comment threads, one of them full of garbage."""
+    doc = board_doc({"r1": Map({"type": "rect", "x": 0, "y": 0, "w": 10, "h": 10, "z": "a0"})})
+    with doc.transaction():
+        comments = doc.get("comments", type=Map)
+        comments["t2"] = Map({"x": 5, "y": 6, "elementId": "r1", "anchorX": 7, "resolved": "no",
+                              "createdBy": "Ann", "createdAt": 2000, "extra": [1],
+                              "messages": Array([
+                                  Map({"id": "m1", "author": "Ann", "at": 2000,
+                                       "text": Text("<b>look</b>")}),
+                                  "not a message",
+                                  Map({"id": "m2", "author": "Bob", "text": Text(""),
+                                       "deleted": True, "edited": -5})])})
+        comments["t1"] = Map({"createdAt": 1000, "messages": "garbage"})
+        comments["bad id!"] = Map({"createdAt": 1})
+    return doc
+
+
+def test_comment_threads_read_tolerantly_in_creation_order():
+    board = read_board(comment_doc())
+    assert [t["id"] for t in board.comments] == ["t1", "t2"]
+    empty, full = board.comments
+    assert empty == {"id": "t1", "x": 0, "y": 0, "elementId": "", "anchorX": 0.5, "anchorY": 0.5,
+                     "resolved": False, "createdBy": "", "createdAt": 1000, "messages": []}
+    assert (full["anchorX"], full["resolved"], full["extra"]) == (1, False, [1])
+    assert full["messages"] == [
+        {"id": "m1", "author": "Ann", "at": 2000, "text": "<b>look</b>", "edited": 0,
+         "deleted": False},
+        {"id": "m2", "author": "Bob", "at": 0, "text": "", "edited": 0, "deleted": True}]
+    assert read_board(board_doc({})).to_json().keys() == {"schemaVersion", "meta", "elements"}
+    assert read_board(board_doc({})).meta["commentsForViewers"] is False
+
+
+def test_comments_survive_an_export_import_round_trip_identically():
+    board = read_board(comment_doc())
+    exported = board.to_json()
+    assert json.loads(render_json(board)) == exported
+    assert validate_board_json(exported) == []
+    update = build_import_update(exported)
+    assert read_update(update).to_json() == exported
+    doc = Doc()
+    doc.apply_update(update)
+    message = doc.get("comments", type=Map)["t2"]["messages"][0]
+    assert isinstance(message["text"], Text) and str(message["text"]) == "<b>look</b>"

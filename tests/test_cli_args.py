@@ -126,7 +126,8 @@ def _without_project_venv() -> dict[str, str]:
     return {**env, "PATH": os.pathsep.join(path)}
 
 
-@pytest.mark.parametrize("script", ["export_board.py", "import_board.py", "bench_export.py",
+@pytest.mark.parametrize("script", ["export_board.py", "import_board.py", "history.py",
+                                    "bench_export.py",
                                     "soak.py", "bench/run.py", "bench/scaleout.py", "serve"])
 def test_every_script_runs_as_typed_from_a_shell_without_the_venv(script):
     done = subprocess.run([f"./scripts/{script}", "--help"], cwd=ROOT, env=_without_project_venv(),

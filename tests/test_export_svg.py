@@ -120,3 +120,27 @@ def test_sticky_text_wraps_to_its_width_and_drops_lines_that_do_not_fit():
     spans = list(parse(export_board(read_board(doc), "svg")).iter(SVG + "tspan"))
     # (60 - 2 * 14 padding) / (10 * 1.25 line height) = 2 lines fit.
     assert len(spans) == 2
+
+
+def test_open_comment_threads_are_drawn_as_pins_only_with_the_comments_option():
+    doc = doc_with({"r1": Map({"type": "rect", "x": 100, "y": 100, "w": 200, "h": 100,
+                               "angle": 3.141592653589793, "z": "a0"})})
+    with doc.transaction():
+        threads = doc.get("comments", type=Map)
+        threads["t1"] = Map({"elementId": "r1", "anchorX": 0.25, "anchorY": 0.75, "x": 0,
+                             "createdAt": 1, "messages": Array([
+                                 Map({"author": "Ann", "text": Text("<script>x</script>")})])})
+        threads["t2"] = Map({"x": 40, "y": 50, "createdAt": 2, "messages": Array()})
+        threads["t3"] = Map({"x": 9, "y": 9, "resolved": True, "messages": Array()})
+    board = read_board(doc)
+    assert parse(render_svg(board)).findall(".//{*}g[@data-role='comment']") == []
+    svg = render_svg(board, SvgOptions(comments=True))
+    assert "<script>" not in svg
+    pins = parse(svg).findall(".//{*}g[@data-role='comment']")
+    assert [pin.get("data-id") for pin in pins] == ["t1", "t2"]
+    on_element, on_board = (pin.find("{*}path").get("d").split(" l")[0] for pin in pins)
+    assert on_element == "M250 125"  # the anchor (150, 175), turned half a turn with the rect
+    assert on_board == "M40 50"
+    assert pins[0].find("{*}title").text == "Ann: <script>x</script>"
+    assert [pin.find("{*}text").text for pin in pins] == ["1", "0"]
+    assert b"data-role=\"comment\"" in export_board(board, "svg", ExportOptions(comments=True))

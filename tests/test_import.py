@@ -25,7 +25,8 @@ async def test_import_reaches_a_connected_client_as_y_types_at_once(sb_server, y
     body = json.dumps(export_form(every_element_board(FILE_ID)))
     code, answer = await fetch_json(f"{base}/api/boards/import_live/import", method="POST",
                                     body=body)
-    assert code == 200 and answer == {"id": "import_live", "elements": 8}
+    assert code == 200 and answer == {"id": "import_live", "elements": 8, "kind": "syncboard",
+                                      "report": "8 elements imported from a syncboard JSON file"}
     await watcher.wait_for(lambda: len(watcher.elements) == 8, what="imported elements")
     sticky = watcher.elements["sticky1"]
     assert isinstance(sticky, Map) and isinstance(sticky["text"], Text)

@@ -46,7 +46,7 @@ async def test_db_import_creates_a_new_board_and_refills_it_by_id(tmp_path):
     assert code == 0, err
     board_id = out.decode().strip()
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", board_id)
-    assert "imported 8 elements" in err
+    assert "8 elements imported" in err
     content = await stored_board(url, board_id)
     assert [e["id"] for e in content.elements][:2] == ["rect1", "ellipse1"]
     code, _, err = await run_script("import_board.py", board_file(tmp_path, e0={"fill": "#00ff00"}),
@@ -69,7 +69,7 @@ def test_invalid_file_is_reported_with_its_path_and_nothing_is_written(tmp_path,
     assert not (tmp_path / "import.db").exists()
     monkeypatch.setattr("sys.stdin", io.StringIO("{oops"))
     assert importer.main(["-", "--db", url]) == 1
-    assert capsys.readouterr().err.startswith("error: -: invalid JSON")
+    assert capsys.readouterr().err.startswith("error: -: $: invalid JSON")
     assert importer.main([str(tmp_path / "none.json"), "--db", url]) == 1
     assert capsys.readouterr().err.startswith("error: cannot read")
     with pytest.raises(SystemExit) as exited:

@@ -75,7 +75,7 @@ def test_the_installed_commands_run_and_tell_their_version(installed, tmp_path):
     env = _outside_env()
     version = _run(str(installed / "syncboard"), "--version", cwd=tmp_path, env=env)
     assert version.strip() == f"syncboard {__version__}"
-    for command in ("syncboard-export", "syncboard-import"):
+    for command in ("syncboard-export", "syncboard-import", "syncboard-history"):
         assert "usage:" in _run(str(installed / command), "--help", cwd=tmp_path, env=env)
     db = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
     status = subprocess.run([str(installed / "syncboard"), "migrate", "--db", db], cwd=tmp_path,

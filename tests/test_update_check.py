@@ -20,6 +20,7 @@ from backend.update_check import (
     TypeDepths,
     UpdateRefused,
     check_update,
+    outside_comments,
 )
 from tests import yjs_updates as y
 
@@ -252,22 +253,73 @@ def test_counts_are_bounded():
 
 
 def test_clock_owners_refuse_squatting_and_allow_reconnects():
-    owners, board = ClockOwners(), TypeDepths()
-    alice, mallory = object(), object()
+    alice, mallory, bob = object(), object(), object()
+    presence = {7: alice}
+    owners, board = ClockOwners(presence.get), TypeDepths()
     first = check_update(y.Update().add(7, 0, [y.string_item("ab", parent="t")]).encode(),
                          board)
     owners.admit(alice, first, board)
     board.record(first)
     squat = check_update(y.Update().add(7, 2, [y.gc(100)]).encode(), board)
+    owners.admit(mallory, squat, board)  # alice has not sent her step 2 yet: a relay
+    owners.synced(alice)
     with pytest.raises(CloseConnection, match="clock squatting"):
         owners.admit(mallory, squat, board)
+    owners.admit(alice, squat, board)  # her own id
     resent = check_update(y.Update().add(7, 0, [y.string_item("ab", parent="t")]).encode(),
                           board)
     owners.admit(mallory, resent, board)  # clocks the board holds: harmless
+    unowned = check_update(y.Update().add(8, 0, [y.gc(5)]).encode(), board)
+    owners.admit(mallory, unowned, board)  # nobody's presence uses 8
     future_delete = check_update(y.Update().delete(7, 2, 50).encode(), board)
     with pytest.raises(CloseConnection, match="has written only 2"):
         owners.admit(alice, future_delete, board)
     owners.admit(alice, check_update(y.Update().delete(7, 0, 2).encode(), board), board)
-    owners.release(alice)
-    owners.admit(mallory, squat, board)  # alice left: her id may come back on any socket
-    assert owners.owned_by(mallory) == {7}
+    owners.synced(bob)
+    owners.release(alice)  # she left: the presence store forgets her ids too
+    del presence[7]
+    owners.admit(mallory, squat, board)  # her id may come back on any socket
+
+
+def test_outside_comments_tells_updates_confined_to_the_comments_map_from_others():
+    """Each update of a board built step by step is checked against the board so far: only
+    those whose structs and deletions all lie under the root ``comments`` pass."""
+    doc, shape = Doc(), TypeDepths()
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    elements, threads = doc.get("elements", type=Map), doc.get("comments", type=Map)
+    steps = {
+        "element": lambda: elements.__setitem__("e1", Map({"text": Text("x")})),
+        "thread": lambda: threads.__setitem__("t1", Map({"messages": Array([
+            Map({"text": Text("hi")})])})),
+        "reply": lambda: threads["t1"]["messages"].append(Map({"text": Text("yo")})),
+        "typing": lambda: threads["t1"]["messages"][0]["text"].insert(2, " there"),
+        "element text": lambda: elements["e1"]["text"].insert(1, "y"),
+        "delete message": lambda: threads["t1"]["messages"].pop(1),
+        "delete element": lambda: elements.pop("e1"),
+        "both": lambda: (threads.__setitem__("t2", Map()), elements.__setitem__("e2", 1)),
+    }
+    verdicts = {}
+    for name, step in steps.items():
+        before = len(updates)
+        with doc.transaction():
+            step()
+        [update] = updates[before:]
+        summary = check_update(update, shape)
+        verdicts[name] = outside_comments(update, summary, shape) is None
+        shape.record(summary)
+    assert verdicts == {"element": False, "thread": True, "reply": True, "typing": True,
+                        "element text": False, "delete message": True,
+                        "delete element": False, "both": False}
+
+
+def test_shared_types_in_comments_keep_the_nesting_limit():
+    doc = Doc()
+    node = doc.get("comments", type=Map)
+    for _ in range(MAX_TYPE_DEPTH - 1):
+        node["c"] = Map()
+        node = node["c"]
+    check_update(doc.get_update())
+    node["c"] = Map()
+    with pytest.raises(UpdateRefused, match="nested deeper"):
+        check_update(doc.get_update())

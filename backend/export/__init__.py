@@ -1,11 +1,13 @@
-"""Board export: one exporter (JSON, SVG, PNG) shared by the HTTP handlers and the scripts.
+"""Board export: one exporter (JSON, SVG, PNG, PDF, the self-contained bundle and Excalidraw
+scenes) shared by the HTTP handlers and the scripts.
 
 ``export_file(content, fmt, pool, options, images)`` turns a ``BoardContent`` (see
 ``backend.board_model``) into bytes, rasterising PNG in a ``RasterPool`` worker process
 (``export_board`` does JSON and SVG synchronously);
 ``read_stored_board`` reads a board straight from a ``Store`` (the server may be stopped);
-``load_images`` fetches the image bytes an SVG/PNG export embeds, leaving out any image whose
-header declares more than ``max_image_pixels`` (it is never decoded). ``python -m
+``load_images`` fetches the image bytes an SVG/PNG/PDF export embeds, leaving out any image whose
+header declares more than ``max_image_pixels`` (it is never decoded); ``load_files`` fetches
+every stored image a bundle or Excalidraw export carries. ``python -m
 backend.export`` is the command-line exporter (``scripts/export_board.py``).
 """
 
@@ -15,20 +17,32 @@ import asyncio
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..board_model import BoardContent, load_model, read_board
 from ..document import BoardDocument
 from ..image_header import ImageHeaderError, ImageTooLarge, check_image
 from ..store import Store
+from .bundle import render_bundle
+from .excalidraw import render_excalidraw
+from .frames import FrameNotFound as FrameNotFound
+from .frames import frame_content
 from .json_export import render_json
+from .pdf import PAGE_MODES, render_pdf
 from .png import MAX_PIXELS, render_png
 from .raster_pool import RasterPool
 from .svg import Box, SvgOptions, fit_view, render_svg
 
-FORMATS = ("json", "svg", "png")
+FORMATS = ("json", "svg", "png", "pdf", "bundle", "excalidraw")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "svg": "image/svg+xml",
-               "png": "image/png"}
+               "png": "image/png", "pdf": "application/pdf",
+               "bundle": "application/json; charset=utf-8",
+               "excalidraw": "application/json; charset=utf-8"}
+EXTENSIONS = {"json": "json", "svg": "svg", "png": "png", "pdf": "pdf",
+              "bundle": "syncboard.json", "excalidraw": "excalidraw"}
+"""File name extension of each format."""
+CARRY_ALL_FILES = frozenset({"bundle", "excalidraw"})
+"""Formats that carry every stored image of the board (``load_files``, not ``load_images``)."""
 MAX_SCALE = 16.0
 MAX_COORDINATE = 1e9
 """Board coordinates are clamped to +-1e9 (shared/board.schema.json ``coordinate``)."""
@@ -43,12 +57,18 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """Options of one export. ``scale`` applies to PNG only (pixels per board unit)."""
+    """Options of one export. ``scale`` applies to PNG only (pixels per board unit),
+    ``pages`` to PDF only (``content`` or ``frames``); ``comments`` draws open comment
+    threads as pins (SVG and PNG)."""
 
     background: str | None = None
     region: tuple[float, float, float, float] | None = None
     scale: float = 1.0
     margin: float = 32.0
+    pages: str = "content"
+    comments: bool = False
+    frame: str | None = None
+    """Export only this frame and what it holds, framed by its box (unless ``region``)."""
 
 
 @dataclass
@@ -62,12 +82,22 @@ class Images:
 
 def export_board(content: BoardContent, fmt: str, options: ExportOptions = ExportOptions(),
                  images: Mapping[str, tuple[str, bytes]] | None = None) -> bytes:
-    """The board as ``json`` or ``svg`` (pure Python, no worker needed; PNG needs a worker:
-    ``export_file``). Raises ``ExportError`` for another format."""
+    """The board in any format but PNG (pure Python, no worker needed; PNG needs a worker:
+    ``export_file``). Raises ``ExportError`` for another format, ``FrameNotFound`` for an
+    ``options.frame`` the board does not have."""
+    content, options = _select_frame(content, options)
     if fmt == "json":
         return render_json(content)
+    if fmt == "bundle":
+        return render_bundle(content, images or {})
+    if fmt == "excalidraw":
+        return render_excalidraw(content, images)
+    if fmt == "pdf":
+        return render_pdf(content, images, options.region, options.pages, options.background,
+                          options.margin)
     if fmt != "svg":
-        raise ExportError(f"format {fmt!r} is not json or svg (PNG: use export_file)")
+        raise ExportError(f"format {fmt!r} is not one of {', '.join(FORMATS)} "
+                          "(PNG: use export_file)")
     return _svg(content, options, images).encode("utf-8")
 
 
@@ -77,11 +107,13 @@ async def export_file(content: BoardContent, fmt: str, pool: RasterPool,
                       max_pixels: int = MAX_PIXELS) -> bytes:
     """The board in ``fmt`` (``json``, ``svg`` or ``png``); PNG is rasterised in ``pool``
     within ``max_pixels``, the rest in a thread. Raises ``ExportError`` for an unknown format,
-    ``RasterError`` when the PNG cannot be rendered (``RasterBusy``: the queue is full)."""
+    ``FrameNotFound`` for an ``options.frame`` the board lacks, ``RasterError`` when the PNG
+    cannot be rendered (``RasterBusy``: the queue is full)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if fmt != "png":
         return await asyncio.to_thread(export_board, content, fmt, options, images)
+    content, options = _select_frame(content, options)
     svg = await asyncio.to_thread(_svg, content, options, images)
     view = Box(*options.region) if options.region else fit_view(content, options.margin)
     return await render_png(svg, view.w, view.h, options.scale, pool, max_pixels)
@@ -89,8 +121,25 @@ async def export_file(content: BoardContent, fmt: str, pool: RasterPool,
 
 def _svg(content: BoardContent, options: ExportOptions,
          images: Mapping[str, tuple[str, bytes]] | None) -> str:
-    return render_svg(content, SvgOptions(options.background, options.region, options.margin),
-                      images)
+    return render_svg(content, SvgOptions(options.background, options.region, options.margin,
+                                          options.comments), images)
+
+
+def parse_frame(value: str | None) -> str | None:
+    """A frame option: an element id, or None (the whole board)."""
+    if value is None or value == "":
+        return None
+    if not load_model().id_pattern.fullmatch(value):
+        raise ExportError(f"frame {value[:80]!r} is not an element id")
+    return value
+
+
+def _select_frame(content: BoardContent, options: ExportOptions
+                  ) -> tuple[BoardContent, ExportOptions]:
+    if options.frame is None:
+        return content, options
+    held, box = frame_content(content, options.frame)
+    return held, replace(options, frame=None, region=options.region or box)
 
 
 def parse_background(value: str | None) -> str | None:
@@ -100,6 +149,16 @@ def parse_background(value: str | None) -> str | None:
     if not load_model().color_pattern.fullmatch(value):
         raise ExportError(f"background {value!r} is not a colour (#rgb, #rrggbb, #rrggbbaa or "
                           "transparent)")
+    return value
+
+
+def parse_pages(value: str | None) -> str:
+    """A PDF page mode: ``content`` (one page fitted to the content, the default) or
+    ``frames`` (one page per frame)."""
+    if value is None or value == "":
+        return "content"
+    if value not in PAGE_MODES:
+        raise ExportError(f"pages {value!r} must be one of {', '.join(PAGE_MODES)}")
     return value
 
 
@@ -168,3 +227,16 @@ async def load_images(store: Store, content: BoardContent, max_image_pixels: int
             continue
         images.found[file_id] = stored
     return images
+
+
+async def load_files(store: Store, content: BoardContent) -> dict[str, tuple[str, bytes]]:
+    """``fileId -> (mime, bytes)`` of every stored image the board's image elements name
+    (checked when they were uploaded; none is decoded)."""
+    found: dict[str, tuple[str, bytes]] = {}
+    for element in content.elements:
+        file_id = element.get("fileId") if element["type"] == "image" else None
+        if file_id and _FILE_ID.fullmatch(file_id) and file_id not in found:
+            stored = await store.load_file(file_id)
+            if stored is not None:
+                found[file_id] = stored
+    return found

@@ -1,8 +1,10 @@
 """Command-line exporter: ``python -m backend.export`` (also ``scripts/export_board.py``).
 
 Reads boards straight from the database (``--db URL``, works with the server stopped) or asks a
-running server (``--server URL``), and writes JSON, SVG or PNG files. Exit status 0 when every
-board was exported, 1 when one failed (one line on stderr naming it), 2 for bad usage.
+running server (``--server URL``), and writes JSON, SVG, PNG or PDF files, self-contained
+bundles (``--format bundle``: the board and its images, for backups) or Excalidraw scenes.
+Exit status 0 when every board was exported, 1 when one failed (one line on stderr naming
+it), 2 for bad usage.
 
 Examples::
 
@@ -10,6 +12,14 @@ Examples::
     scripts/export_board.py --server http://127.0.0.1:8000 --board b1 --token VIEW_TOKEN \\
         --format png --out b1.png
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 --out -
+    scripts/export_board.py --server http://127.0.0.1:8000 --space SPACE_ID \\
+        --token SPACE_TOKEN --out-dir backup/
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --all --format bundle \\
+        --out-dir backup/
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
+        --format pdf --pages frames --out b1.pdf
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
+        --at 2026-12-01T10:00:00Z --out b1-then.json
 """
 
 from __future__ import annotations
@@ -27,23 +37,34 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ..board_model import BoardContent, read_update
 from ..board_names import board_name_problem, safe_filename
 from ..cli_args import ArgumentParser
 from ..config import Settings, load_settings
+from ..history_cli import format_time, parse_time
 from ..store import Store, StoreError, open_store
+from ..versioning import load_version_state
 from . import (
+    CARRY_ALL_FILES,
+    EXTENSIONS,
     FORMATS,
+    PAGE_MODES,
     ExportError,
     ExportOptions,
+    FrameNotFound,
     Images,
     export_file,
+    load_files,
     load_images,
     parse_background,
+    parse_frame,
+    parse_pages,
     parse_region,
     parse_scale,
     read_stored_board,
 )
 from .raster_pool import RasterError, RasterPool
+from .space_export import SpaceExportFailed, space_from_server, space_from_store, write_manifest
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -59,16 +80,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = ExportOptions(
             background="transparent" if args.transparent else parse_background(args.background),
-            region=parse_region(args.region), scale=parse_scale(args.scale))
+            region=parse_region(args.region), scale=parse_scale(args.scale),
+            pages=parse_pages(args.pages),
+            comments=args.comments,
+            frame=parse_frame(args.frame))
     except ExportError as exc:
         parser.error(str(exc))
-    if args.out is not None and (args.all or len(args.board) != 1):
+    if args.out is not None and (args.all or args.space or len(args.board) != 1):
         parser.error("--out takes one board; use --out-dir for several")
     if args.all and args.server:
         parser.error("--all needs --db (the server has no board listing)")
+    if args.all and (args.version is not None or args.at is not None):
+        parser.error("--version and --at take one board at a time (--board)")
     try:
         return asyncio.run(_run(args, options))
-    except (StoreError, BoardFailed) as exc:
+    except (StoreError, BoardFailed, SpaceExportFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -76,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser behind ``--help``."""
     parser = ArgumentParser(  # ids and tokens may start with "-": see backend/cli_args.py
-        prog="export_board.py", description="Export syncboard boards as JSON, SVG or PNG.",
+        prog="export_board.py",
+        description="Export syncboard boards as JSON, SVG, PNG, PDF, bundle or Excalidraw.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:" + __doc__.split("::")[1])
     source = parser.add_mutually_exclusive_group(required=True)
@@ -90,7 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--board", metavar="ID", action="append", default=[],
                        help="board to export (repeatable)")
     which.add_argument("--all", action="store_true", help="every board in the database")
-    parser.add_argument("--format", choices=FORMATS, default="json", help="default: json")
+    which.add_argument("--space", metavar="ID",
+                       help="every board of a team space (outside its trash), plus a manifest "
+                            "space-<id>.json; with --server, --token is a token of the space")
+    parser.add_argument("--format", choices=FORMATS, default="json",
+                        help="default: json; bundle = the board and its images in one file "
+                             "(a backup import_board.py restores); excalidraw = a .excalidraw "
+                             "scene")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--out", metavar="FILE", help="output file for one board; - for stdout")
     out.add_argument("--out-dir", metavar="DIR", default=".",
@@ -102,7 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--region", metavar="X,Y,W,H",
                         help="export this area (board units) instead of fitting the content")
     parser.add_argument("--scale", metavar="N", help="PNG pixels per board unit (default: 1)")
+    parser.add_argument("--pages", choices=PAGE_MODES,
+                        help="PDF: one page fitted to the content (default) or one per frame")
+    parser.add_argument("--comments", action="store_true",
+                        help="SVG/PNG: draw open comment threads as pins")
+    parser.add_argument("--frame", metavar="ID",
+                        help="export one frame (element id) and what it holds, framed by its box")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    past = parser.add_mutually_exclusive_group()
+    past.add_argument("--version", metavar="VID", type=int,
+                      help="export this version of the board (scripts/history.py list shows "
+                           "them; with --server an edit token is needed)")
+    past.add_argument("--at", metavar="TIME", type=parse_time,
+                      help="export the newest version made at or before TIME "
+                           "(2026-12-01T10:00:00Z, or Unix seconds)")
     return parser
 
 
@@ -115,6 +161,10 @@ async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
         store = await _open_existing(args.db)
         raster = RasterPool.from_settings(settings)
         try:
+            if args.space:
+                listing = await space_from_store(store, args.space)
+                return await _export_space(listing, args, lambda entry: _from_store(
+                    store, entry.board_id, args, options, raster, settings))
             board_ids = [b.board_id for b in await store.list_boards()] if args.all \
                 else args.board
             return await _export_all(board_ids, args, lambda b: _from_store(
@@ -122,9 +172,29 @@ async def _run(args: argparse.Namespace, options: ExportOptions) -> int:
         finally:
             await raster.close()
             await store.close()
+    if args.space:
+        listing = await asyncio.to_thread(space_from_server, args.server, args.space,
+                                          args.token)
+        return await _export_space(listing, args, lambda entry: _from_server(
+            args.server, entry.board_id, args.format, options, entry.token))
     return await _export_all(args.board, args,
                              lambda b: _from_server(args.server, b, args.format, options,
-                                                    args.token))
+                                                    args.token, args))
+
+
+async def _export_space(listing, args: argparse.Namespace, fetch) -> int:
+    """Export every board of a space (``_export_all``, progress bar included), then write
+    its manifest naming the file of each board that was written."""
+    entries = {entry.board_id: entry for entry in listing.boards}
+    written: dict[str, str] = {}
+
+    async def fetch_and_note(board_id: str) -> bytes:
+        data = await fetch(entries[board_id])
+        written[board_id] = safe_filename(board_id, args.format)
+        return data
+    status = await _export_all(list(entries), args, fetch_and_note)
+    write_manifest(listing, written, Path(args.out_dir))
+    return status
 
 
 async def _export_all(board_ids: list[str], args: argparse.Namespace,
@@ -164,48 +234,83 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
     try:
-        content = await read_stored_board(store, board_id)
+        if args.version is not None or args.at is not None:
+            content = await _read_stored_version(store, board_id, args)
+        else:
+            content = await read_stored_board(store, board_id)
     except ValueError as exc:
         raise BoardFailed(f"board {board_id!r}: stored data cannot be decoded: {exc}") from None
     if content is None:
         raise BoardFailed(f"board {board_id!r}: no such board")
-    images = await load_images(store, content, settings.max_image_pixels) \
-        if args.format != "json" else Images()
+    if args.format in CARRY_ALL_FILES:
+        images = Images(found=await load_files(store, content))
+    else:
+        images = await load_images(store, content, settings.max_image_pixels) \
+            if args.format != "json" else Images()
     for file_id, reason in images.skipped.items():
         print(f"warning: board {board_id!r}: image {file_id} left out: {reason}",
               file=sys.stderr)
     try:
         return await export_file(content, args.format, raster, options, images.found,
                                  settings.max_export_pixels)
-    except RasterError as exc:
+    except (RasterError, FrameNotFound) as exc:
         raise BoardFailed(f"board {board_id!r}: {exc}") from None
 
 
+async def _read_stored_version(store: Store, board_id: str,
+                               args: argparse.Namespace) -> BoardContent | None:
+    """``--version`` / ``--at`` of a board read from the database (None: no such board).
+    Raises ``BoardFailed`` when the board has no such version."""
+    if await store.board_info(board_id) is None:
+        return None
+    info = await store.get_version(board_id, args.version) if args.version is not None \
+        else await store.version_at(board_id, args.at)
+    state = await load_version_state(store, board_id, info.id) if info is not None else None
+    if state is None:
+        raise BoardFailed(f"board {board_id!r}: {_no_version(args)}")
+    return read_update(state)
+
+
+def _no_version(args: argparse.Namespace) -> str:
+    return f"no version {args.version}" if args.version is not None else \
+        f"no version at or before {format_time(args.at)}"
+
+
 async def _from_server(server: str, board_id: str, fmt: str, options: ExportOptions,
-                       token: str | None) -> bytes:
+                       token: str | None, args: argparse.Namespace) -> bytes:
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
-    query = {"scale": options.scale}
+    board_url = f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}"
+    if args.at is not None:
+        found = await asyncio.to_thread(_http_get, f"{board_url}/versions/at/{args.at}",
+                                        board_id, token, _no_version(args))
+        board_url += f"/versions/{json.loads(found)['id']}"
+    elif args.version is not None:
+        board_url += f"/versions/{args.version}"
+    query: dict[str, object] = {"scale": options.scale, "pages": options.pages}
     if options.background:
         query["background"] = options.background
     if options.region:
         query["region"] = ",".join(map(str, options.region))
-    url = (f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}/export.{fmt}?"
-           + urllib.parse.urlencode(query))
-    return await asyncio.to_thread(_http_get, url, board_id, token)
+    if options.comments:
+        query["comments"] = "1"
+    if options.frame:
+        query["frame"] = options.frame
+    url = f"{board_url}/export.{fmt}?" + urllib.parse.urlencode(query)
+    missing = "no such board" if args.version is None else \
+        f"no such board or no version {args.version}"
+    return await asyncio.to_thread(_http_get, url, board_id, token, missing)
 
 
-def _http_get(url: str, board_id: str, token: str | None) -> bytes:
+def _http_get(url: str, board_id: str, token: str | None,
+              missing: str = "no such board") -> bytes:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
                                     timeout=HTTP_TIMEOUT_S) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            reason = "no such board"
-        else:
-            reason = f"server answered {exc.code}: {_error_detail(exc)}"
+        reason = missing if exc.code == 404 else f"server answered {exc.code}: {_error_detail(exc)}"
         raise BoardFailed(f"board {board_id!r}: {reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise BoardFailed(f"board {board_id!r}: cannot reach {url}: {exc}") from None
@@ -224,7 +329,7 @@ def _write(data: bytes, board_id: str, args: argparse.Namespace) -> None:
         sys.stdout.buffer.flush()
         return
     path = Path(args.out) if args.out else \
-        Path(args.out_dir) / safe_filename(board_id, args.format)
+        Path(args.out_dir) / safe_filename(board_id, EXTENSIONS[args.format])
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

@@ -18,6 +18,10 @@ def render_json(board: BoardContent) -> bytes:
 
     lines = ",\n".join("  " + dump(element) for element in board.elements)
     body = f"\n{lines}\n" if lines else ""
+    comments = ""
+    if board.comments:  # one thread per line, as elements
+        threads = ",\n".join("  " + dump(thread) for thread in board.comments)
+        comments = f',\n "comments": [\n{threads}\n]'
     text = (f'{{"schemaVersion": {dump(board.version)},\n "meta": {dump(board.meta)},\n'
-            f' "elements": [{body}]}}\n')
+            f' "elements": [{body}]{comments}}}\n')
     return text.encode("utf-8")

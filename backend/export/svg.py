@@ -4,7 +4,8 @@ Built with ``xml.etree.ElementTree``, so every string from the document reaches 
 escaped character data or attribute text, never as markup. Colours were already checked
 against the schema's strict pattern by ``board_model``; they are converted once more here to
 ``#rrggbb`` plus an opacity, and anything unexpected becomes ``none``. Geometry follows the
-browser painters (frontend/src/render/shapes.js) and shared/BOARD.md.
+browser painters (frontend/src/render/shapes.js) and shared/BOARD.md; connectors are drawn
+along their route (``routing.py``, the browser's ``render/routing.js``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from ..board_model import BoardContent
+from .routing import routed_elements
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT_FAMILY = "DejaVu Sans, Arial, Helvetica, sans-serif"
@@ -26,6 +28,13 @@ STICKY_PADDING = 14
 LINE_HEIGHT = 1.25
 AVERAGE_CHAR_WIDTH_EM = 0.55
 """Average advance of a character in DejaVu Sans, in em: text is wrapped without font metrics."""
+LABEL_TYPES = frozenset({"rect", "ellipse", "diamond", "line", "arrow"})
+LABEL_PADDING = 8
+"""Inset of a shape label's box; on a line or arrow, the padding of its background plate."""
+FRAME_STROKE_WIDTH = 1
+FRAME_NAME_SIZE = 14
+FRAME_NAME_GAP = 6
+FRAME_NAME_COLOR = "#868e96"
 
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _HEX = re.compile(r"#([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
@@ -37,11 +46,13 @@ class SvgOptions:
 
     ``background``: a schema colour, ``transparent``, or None for the board's own background.
     ``region``: ``(x, y, w, h)`` in board units, or None to fit the content plus ``margin``.
+    ``comments``: draw a pin for each open comment thread (issue 20) on top.
     """
 
     background: str | None = None
     region: tuple[float, float, float, float] | None = None
     margin: float = 32.0
+    comments: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,9 +85,16 @@ def render_svg(board: BoardContent, options: SvgOptions = SvgOptions(),
     title = board.meta.get("title")
     if title:
         ET.SubElement(root, "title").text = _xml_safe(title)
-    for element in board.elements:
+    for element in routed_elements(board.elements):
+        draw = _DRAW.get(element["type"])
+        if draw is None:  # a schema type this exporter does not draw is left out
+            continue
         group = _group(root, element)
-        _DRAW[element["type"]](group, element, images)
+        draw(group, element, images)
+        if element.get("label") and element["type"] in LABEL_TYPES:
+            _draw_label(group, element, background)
+    if options.comments:
+        _draw_comment_pins(root, board)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
@@ -108,7 +126,7 @@ def fit_view(board: BoardContent, margin: float) -> Box:
     """The content's bounding box plus ``margin`` on each side (a small square when empty)."""
     if not board.elements:
         return Box(-margin, -margin, 2 * margin, 2 * margin)
-    boxes = [element_bounds(e) for e in board.elements]
+    boxes = [element_bounds(e) for e in routed_elements(board.elements)]
     x0 = min(b.x for b in boxes) - margin
     y0 = min(b.y for b in boxes) - margin
     x1 = max(b.x + b.w for b in boxes) + margin
@@ -157,13 +175,27 @@ def _group(root: ET.Element, element: dict) -> ET.Element:
     return ET.SubElement(root, "g", attrs)
 
 
-def _stroke_attrs(element: dict) -> dict[str, str]:
+def _stroke_attrs(element: dict, dashes: bool = True) -> dict[str, str]:
     paint, alpha = _paint(element["stroke"])
     if paint == "none" or element["strokeWidth"] <= 0:
         return {"stroke": "none"}
-    return {"stroke": paint, "stroke-width": _num(element["strokeWidth"]),
-            "stroke-linecap": "round", "stroke-linejoin": "round",
-            **_alpha("stroke-opacity", alpha)}
+    attrs = {"stroke": paint, "stroke-width": _num(element["strokeWidth"]),
+             "stroke-linecap": "round", "stroke-linejoin": "round",
+             **_alpha("stroke-opacity", alpha)}
+    pattern = dash_pattern(element.get("strokeStyle", "solid"), element["strokeWidth"])
+    if dashes and pattern:
+        attrs["stroke-dasharray"] = " ".join(_num(v) for v in pattern)
+    return attrs
+
+
+def dash_pattern(style: str, stroke_width: float) -> tuple[float, float] | None:
+    """The dash and gap lengths of a ``strokeStyle`` (shared/board.schema.json), None if solid."""
+    width = max(1.0, stroke_width)
+    if style == "dashed":
+        return (4 * width, 3 * width)
+    if style == "dotted":
+        return (0.0, 2 * width)
+    return None
 
 
 def _fill_attrs(color: str) -> dict[str, str]:
@@ -218,7 +250,26 @@ def _draw_arrow(group: ET.Element, e: dict, images: Mapping) -> None:
                 (tx, ty),
                 (tx - size * math.cos(angle + spread), ty - size * math.sin(angle + spread))]
         ET.SubElement(group, "path", {"data-role": f"arrowhead-{role}", "d": _polyline(head),
-                                      "fill": "none", **_stroke_attrs(e)})
+                                      "fill": "none", **_stroke_attrs(e, dashes=False)})
+
+
+def _draw_diamond(group: ET.Element, e: dict, _images: Mapping) -> None:
+    x, y, w, h = e["x"], e["y"], e["w"], e["h"]
+    corners = [(x + w / 2, y), (x + w, y + h / 2), (x + w / 2, y + h), (x, y + h / 2)]
+    ET.SubElement(group, "polygon", {"points": " ".join(f"{_num(a)},{_num(b)}" for a, b in corners),
+                                     **_fill_attrs(e["fill"]), **_stroke_attrs(e)})
+
+
+def _draw_frame(group: ET.Element, e: dict, _images: Mapping) -> None:
+    ET.SubElement(group, "rect", {"x": _num(e["x"]), "y": _num(e["y"]), "width": _num(e["w"]),
+                                  "height": _num(e["h"]), **_fill_attrs(e["fill"]),
+                                  **_stroke_attrs({**e, "strokeWidth": FRAME_STROKE_WIDTH})})
+    if e["name"]:
+        title = ET.SubElement(group, "text", {
+            "data-role": "frame-name", "x": _num(e["x"]), "y": _num(e["y"] - FRAME_NAME_GAP),
+            "font-family": FONT_FAMILY, "font-size": _num(FRAME_NAME_SIZE),
+            **_fill_attrs(FRAME_NAME_COLOR)})
+        title.text = _xml_safe(e["name"])
 
 
 def _draw_text(group: ET.Element, e: dict, _images: Mapping) -> None:
@@ -256,16 +307,50 @@ def _draw_image(group: ET.Element, e: dict, images: Mapping[str, tuple[str, byte
 
 _DRAW = {"rect": _draw_rect, "ellipse": _draw_ellipse, "stroke": _draw_stroke,
          "line": _draw_line, "arrow": _draw_arrow, "text": _draw_text, "sticky": _draw_sticky,
-         "image": _draw_image}
+         "image": _draw_image, "diamond": _draw_diamond, "frame": _draw_frame}
+
+
+def comment_pin(thread: dict, elements: Mapping[str, dict]) -> tuple[float, float]:
+    """Where a thread's pin is (as the browser places it, frontend/src/doc/comments.js): on its
+    element's anchor, turned with the element, or at its own point when it has none."""
+    element = elements.get(thread["elementId"]) if thread["elementId"] else None
+    if element is None:
+        return thread["x"], thread["y"]
+    f = element_frame(element)
+    px, py = f.x + thread["anchorX"] * f.w, f.y + thread["anchorY"] * f.h
+    cx, cy, angle = f.x + f.w / 2, f.y + f.h / 2, element["angle"]
+    cos, sin = math.cos(angle), math.sin(angle)
+    return cx + (px - cx) * cos - (py - cy) * sin, cy + (px - cx) * sin + (py - cy) * cos
+
+
+def _draw_comment_pins(root: ET.Element, board: BoardContent) -> None:
+    """A numbered pin (messages not deleted) per open thread, its text as a tooltip."""
+    by_id = {element["id"]: element for element in board.elements}
+    for thread in board.comments:
+        if thread["resolved"]:
+            continue
+        x, y = comment_pin(thread, by_id)
+        live = [m for m in thread["messages"] if not m["deleted"]]
+        group = ET.SubElement(root, "g", {"data-role": "comment", "data-id": thread["id"]})
+        if live:
+            ET.SubElement(group, "title").text = _xml_safe(
+                f"{live[0]['author']}: {live[0]['text']}"[:500])
+        ET.SubElement(group, "path", {
+            "d": f"M{_num(x)} {_num(y)} l0 -12 a12 12 0 1 1 12 12 z",
+            "fill": "#4f6df5", "stroke": "#ffffff", "stroke-width": "2"})
+        label = ET.SubElement(group, "text", {
+            "x": _num(x + 12), "y": _num(y - 8), "font-family": FONT_FAMILY, "font-size": "12",
+            "font-weight": "700", "fill": "#ffffff", "text-anchor": "middle"})
+        label.text = str(len(live))
 
 
 def _text_block(group: ET.Element, e: dict, lines: list[str], x: float, y: float,
-                width: float) -> None:
+                width: float, role: str = "text") -> None:
     if not lines or not any(lines):
         return
     anchor = {"left": "start", "center": "middle", "right": "end"}[e["align"]]
     ax = x + width / 2 if e["align"] == "center" else x + width if e["align"] == "right" else x
-    text = ET.SubElement(group, "text", {
+    text = ET.SubElement(group, "text", {"data-role": role,
         "x": _num(ax), "y": _num(y), "font-family": FONT_FAMILY,
         "font-size": _num(e["fontSize"]), "text-anchor": anchor,
         "dominant-baseline": "text-before-edge", _XML_SPACE: "preserve",
@@ -322,3 +407,47 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def _xml_safe(text: str) -> str:
     """Drop characters XML 1.0 cannot hold (ElementTree would write them unescaped)."""
     return _XML_INVALID.sub("", text)
+
+
+def label_box(e: dict) -> Box:
+    """The box a shape's label is wrapped in (shared/BOARD.md, "Labels"): the frame inset by
+    LABEL_PADDING, shrunk to the inscribed box of an ellipse (1/sqrt 2) or a diamond (1/2)."""
+    scale = {"ellipse": math.sqrt(0.5), "diamond": 0.5}.get(e["type"], 1.0)
+    w = max(0.0, e["w"] * scale - 2 * LABEL_PADDING)
+    h = max(0.0, e["h"] * scale - 2 * LABEL_PADDING)
+    return Box(e["x"] + (e["w"] - w) / 2, e["y"] + (e["h"] - h) / 2, w, h)
+
+
+def polyline_middle(pts: list[tuple[float, float]]) -> tuple[float, float]:
+    """The point halfway along a polyline (where a line's or arrow's label sits)."""
+    lengths = [math.dist(a, b) for a, b in pairwise(pts)]
+    left = sum(lengths) / 2
+    for (a, b), length in zip(pairwise(pts), lengths, strict=True):
+        if left <= length and length > 0:
+            k = left / length
+            return (a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k)
+        left -= length
+    return pts[-1]
+
+
+def _draw_label(group: ET.Element, e: dict, background: str) -> None:
+    step = e["fontSize"] * LINE_HEIGHT
+    if e["type"] in ("line", "arrow"):
+        lines = wrap_text(e["label"], 0, e["fontSize"])
+        cx, cy = polyline_middle(_absolute(e))
+        width = max(map(len, lines)) * e["fontSize"] * AVERAGE_CHAR_WIDTH_EM
+        top = cy - len(lines) * step / 2
+        paint, alpha = _paint(background)
+        if paint != "none":
+            ET.SubElement(group, "rect", {
+                "data-role": "label-plate", "x": _num(cx - width / 2 - LABEL_PADDING / 2),
+                "y": _num(top - LABEL_PADDING / 2), "width": _num(width + LABEL_PADDING),
+                "height": _num(len(lines) * step + LABEL_PADDING), "fill": paint,
+                **_alpha("fill-opacity", alpha)})
+        _text_block(group, {**e, "align": "center"}, lines, cx - width / 2, top, width,
+                    role="label")
+        return
+    box = label_box(e)
+    lines = wrap_text(e["label"], box.w, e["fontSize"]) if box.w > 0 else []
+    top = e["y"] + e["h"] / 2 - len(lines) * step / 2
+    _text_block(group, e, lines, box.x, top, box.w, role="label")

@@ -6,10 +6,12 @@ from .store import (
     LogSize,
     Store,
     StoreError,
+    VersionRequest,
     make_engine,
     open_store,
 )
 from .writer import UpdateWriter
 
 __all__ = ["BoardInfo", "CompactionResult", "LogSize", "Store", "StoreError", "UpdateWriter",
+           "VersionRequest",
            "make_engine", "open_store"]

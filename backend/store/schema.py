@@ -93,3 +93,76 @@ file_orphans = Table(
     Column("since", Float, nullable=False),
 )
 """Files no board named at the last sweeps, and since when; deleted after the grace period."""
+
+# Team spaces (issue 22, revision 0006_spaces). The full-text index of board content is
+# dialect-specific and lives outside this metadata: see ``search.py``.
+SPACE_ID_CHARS = 22
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", String(SPACE_ID_CHARS), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("token_generation", Integer, nullable=False, default=0),
+)
+"""A named collection of boards with its own edit and view links; rotating them increments
+``token_generation`` (as for boards)."""
+
+space_boards = Table(
+    "space_boards",
+    metadata,
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("space_id", String(SPACE_ID_CHARS), ForeignKey("spaces.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("added_at", Float, nullable=False),
+    Column("deleted_at", Float, nullable=True),
+    Column("title", String(200), nullable=False, default=""),
+    Column("last_editor", String(40), nullable=False, default=""),
+    Column("indexed_at", Float, nullable=False, default=0.0),
+    Index("ix_space_boards_space", "space_id", "deleted_at"),
+)
+"""Which space a board belongs to (a board is in at most one). ``deleted_at`` is set while
+the board is in the space's trash; ``title`` and ``last_editor`` are what the indexer read
+from the board when its content was last indexed at ``indexed_at`` (boards.updated_at)."""
+
+thumbnails = Table(
+    "board_thumbnails",
+    metadata,
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("png", LargeBinary, nullable=False),
+    Column("source_updated_at", Float, nullable=False),
+    Column("rendered_at", Float, nullable=False),
+)
+"""A small PNG of a board rendered from the exporter, of the content stored at
+``source_updated_at`` (boards.updated_at)."""
+
+versions = Table(
+    "board_versions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("board_id", String(MAX_BOARD_NAME_CHARS), ForeignKey("boards.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("elements", Integer, nullable=False),
+    Column("authors", Text, nullable=False),
+    Column("checkpoint", Integer, nullable=False),
+    Column("chain", Integer, nullable=False),
+    Column("chain_bytes", BigInteger, nullable=False),
+    Column("base_bytes", BigInteger, nullable=False),
+    Column("state_vector", LargeBinary, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_board_versions_board_id", "board_id", "id"),
+    sqlite_autoincrement=True,
+)
+"""A board's history (``history.py``). A ``checkpoint`` row's ``data`` is the whole board at
+that moment; any other row's is a Yjs update encoded against the previous row's
+``state_vector``, so a version is its latest checkpoint plus the rows after it, merged in
+``id`` order (``data`` is deflated). ``chain`` counts the deltas since that checkpoint and
+``chain_bytes`` their bytes, ``base_bytes`` is the checkpoint's size (they decide when the next
+one is due); ``authors`` is a JSON list of the names seen editing since the previous version."""

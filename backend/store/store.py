@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import bindparam, delete, event, func, insert, select, update
@@ -24,6 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ..document import BoardDocument
+from . import history
+from .history import Retention, VersionInfo
 from .migrate import SchemaError, prepare_schema
 from .schema import boards, file_orphans, file_refs, files, snapshots, updates
 
@@ -63,6 +65,24 @@ class CompactionResult:
     merged_updates: int
     snapshot_bytes: int
     last_seq: int
+
+
+@dataclass
+class VersionRequest:
+    """A version for the writer to record (``UpdateWriter.record_version``): ``document`` is
+    encoded inside the recording transaction; ``recorded`` is set to the version made (None:
+    an ``auto`` version another process made within ``min_interval_s``)."""
+
+    board_id: str
+    document: BoardDocument
+    kind: str
+    label: str = ""
+    authors: tuple[str, ...] = ()
+    min_interval_s: float = 0.0
+    requested_at: float = field(default_factory=time.time)
+    """The version's ``created_at``: the moment its state was asked for (a commit may come
+    later, by a varying delay; the interval between versions is kept between requests)."""
+    recorded: VersionInfo | None = None
 
 
 class StoreError(RuntimeError):
@@ -143,9 +163,12 @@ class Store:
         return stored
 
     async def append_updates(self, batch: dict[str, Sequence[bytes]],
-                             new_boards: Iterable[str] = ()) -> dict[str, LogSize]:
+                             new_boards: Iterable[str] = (),
+                             versions: Sequence[VersionRequest] = ()) -> dict[str, LogSize]:
         """Append updates for several boards in one transaction; return the log size of each
-        board that got updates. Boards without a row get one, ``new_boards`` too.
+        board that got updates. Boards without a row get one, ``new_boards`` too, and so do
+        boards of ``versions``, which are recorded in the same transaction (each request's
+        ``recorded`` is set; it is only valid once this returns).
 
         The statements do not grow with the number of boards (one executemany for the
         counters, one read of the sizes, one insert of missing rows if any, one executemany
@@ -155,7 +178,7 @@ class Store:
         now = time.time()
         appended = {board_id: (len(data), sum(len(d) for d in data))
                     for board_id, data in batch.items() if data}
-        wanted = appended.keys() | set(new_boards)
+        wanted = appended.keys() | set(new_boards) | {v.board_id for v in versions}
         if not wanted:
             return {}
         async with self.engine.connect() as conn:
@@ -178,6 +201,11 @@ class Store:
                         {"board_id": board_id, "data": data, "created_at": now}
                         for board_id, board_updates in batch.items()
                         for data in board_updates])
+                for request in versions:
+                    await history.lock_board(conn, request.board_id)
+                    request.recorded = await history.record_version(
+                        conn, request.board_id, request.document, request.kind, request.label,
+                        request.authors, request.requested_at, request.min_interval_s)
         return {board_id: found.get(board_id) or LogSize(*appended[board_id])
                 for board_id in appended}
 
@@ -245,8 +273,66 @@ class Store:
                 await conn.execute(delete(updates).where(updates.c.board_id == board_id))
                 await conn.execute(delete(snapshots).where(snapshots.c.board_id == board_id))
                 await conn.execute(delete(file_refs).where(file_refs.c.board_id == board_id))
+                await history.delete_versions(conn, board_id)
                 result = await conn.execute(delete(boards).where(boards.c.id == board_id))
         return result.rowcount > 0
+
+    async def list_versions(self, board_id: str, limit: int,
+                            before_id: int | None = None) -> list[VersionInfo]:
+        """Up to ``limit`` versions of ``board_id``, newest first, older than ``before_id``."""
+        async with self.engine.connect() as conn:
+            return await history.list_versions(conn, board_id, limit, before_id)
+
+    async def get_version(self, board_id: str, version_id: int) -> VersionInfo | None:
+        """One version of ``board_id``, or None."""
+        async with self.engine.connect() as conn:
+            return await history.get_version(conn, board_id, version_id)
+
+    async def version_at(self, board_id: str, at: float) -> VersionInfo | None:
+        """The newest version of ``board_id`` made at or before ``at`` (Unix seconds)."""
+        async with self.engine.connect() as conn:
+            return await history.version_at(conn, board_id, at)
+
+    async def load_version(self, board_id: str, version_id: int) -> list[bytes]:
+        """The rows that rebuild a version (``history.rebuild_state``); [] if there is none.
+        Read in one transaction, so a thinning committing meanwhile cannot split it."""
+        async with self.engine.connect() as conn:
+            return await history.load_chain(conn, board_id, version_id)
+
+    async def version_state_vector(self, board_id: str, version_id: int) -> bytes | None:
+        """The state vector of a version, or None if there is no such version."""
+        async with self.engine.connect() as conn:
+            return await history.state_vector_of(conn, board_id, version_id)
+
+    async def record_version(self, board_id: str, document: BoardDocument, kind: str,
+                             label: str = "", authors: Sequence[str] = (),
+                             now: float | None = None) -> VersionInfo:
+        """Record a version in a transaction of its own (the scripts' ``--db`` mode; the
+        server records through ``UpdateWriter.record_version``). The board must exist."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                if not await history.lock_board(conn, board_id):
+                    raise KeyError(board_id)
+                info = await history.record_version(conn, board_id, document, kind, label,
+                                                    authors, time.time() if now is None else now)
+        assert info is not None  # only an auto version with an interval is ever skipped
+        return info
+
+    async def thin_history(self, board_id: str, now: float, policy: Retention) -> int:
+        """Apply the retention policy to one board's history in one transaction; return how
+        many versions were dropped."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                if not await history.lock_board(conn, board_id):
+                    return 0
+                return await history.thin_versions(conn, board_id, now, policy)
+
+    async def history_bytes(self, board_id: str | None = None) -> int:
+        """Bytes the history holds (one board, or all)."""
+        async with self.engine.connect() as conn:
+            return await history.history_bytes(conn, board_id)
 
     async def save_file(self, file_id: str, mime: str, data: bytes) -> None:
         """Store image bytes under their SHA-256 ``file_id`` (idempotent)."""

@@ -7,6 +7,11 @@ transaction. A failed commit is logged at ERROR,
 the batch stays pending (nothing dropped) and is retried with exponential backoff up to
 ``write_retry_max_s``; ``degraded`` is true until a commit succeeds again. After a commit, a
 board whose log passed the thresholds is compacted by a separate task, one board at a time.
+
+Versions (``record_version``) are recorded by the same commit task, in a transaction right
+after the updates queued with them (so a version that cannot be written never holds the log
+back); after a version of a board is recorded, the compaction task thins that board's history
+(``Store.thin_history``) with the retention policy and clock given.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import metrics
-from .store import LogSize, Store
+from .history import Retention, VersionInfo
+from .store import LogSize, Store, VersionRequest
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +35,15 @@ class UpdateWriter:
     """Per-board write queues in front of a ``Store``, committed in groups."""
 
     def __init__(self, store: Store, *, flush_delay_ms: float, retry_max_s: float,
-                 compact_after_updates: int, compact_after_bytes: int) -> None:
+                 compact_after_updates: int, compact_after_bytes: int,
+                 retention: Retention | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``retention``: thin each board's history after a version of it is recorded (None:
+        never thin). ``clock``: the time thinning judges ages by (tests inject one)."""
         self.store = store
+        self._retention = retention
+        self._clock = clock
+        self._versions: list[tuple[VersionRequest, asyncio.Future]] = []
         self._flush_delay_s = flush_delay_ms / 1000
         self._retry_max_s = retry_max_s
         self._compact_after_updates = compact_after_updates
@@ -41,8 +55,8 @@ class UpdateWriter:
         self._committed = asyncio.Condition()
         self._appended_total = 0
         self._committed_total = 0
-        self._compact_queue: asyncio.Queue[str] = asyncio.Queue()
-        self._compact_scheduled: set[str] = set()
+        self._compact_queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._compact_scheduled: set[tuple[str, str]] = set()
         self._tasks: list[asyncio.Task] = []
         self.last_error: str | None = None
         self.commits = 0
@@ -72,6 +86,17 @@ class UpdateWriter:
         self._pending.setdefault(board_id, []).append(update)
         self._appended_total += 1
         self._wake.set()
+
+    def record_version(self, request: VersionRequest) -> asyncio.Future[VersionInfo | None]:
+        """Record a version with the next group commit; the future resolves to the version
+        made once it is committed (None: an ``auto`` version another process made within
+        the interval), retried like updates while the database fails."""
+        future = asyncio.get_running_loop().create_future()
+        self._versions.append((request, future))
+        self._appended_total += 1
+        self._hurry.set()  # a person waits for it
+        self._wake.set()
+        return future
 
     def ensure_board(self, board_id: str) -> None:
         """Have ``board_id``'s row created with the next group commit if it has none.
@@ -112,7 +137,7 @@ class UpdateWriter:
         self._tasks = []
 
     async def _commit_loop(self) -> None:
-        backoff_s = 0.05
+        backoff_s = version_backoff_s = 0.05
         while True:
             await self._wake.wait()
             if not self._hurry.is_set():
@@ -122,8 +147,9 @@ class UpdateWriter:
             self._hurry.clear()
             batch, self._pending = self._pending, {}
             new_boards, self._new_boards = self._new_boards, set()
+            versions, self._versions = self._versions, []
             count = sum(len(v) for v in batch.values())
-            if not count and not new_boards:
+            if not count and not new_boards and not versions:
                 continue
             started = time.perf_counter()
             try:
@@ -131,6 +157,7 @@ class UpdateWriter:
             except (SQLAlchemyError, OSError) as exc:
                 metrics.COMMIT_FAILURES.inc()
                 self._requeue(batch)
+                self._versions[:0] = versions
                 self._appended_total -= len(new_boards & self._new_boards)  # asked again
                 self._new_boards |= new_boards
                 self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -152,6 +179,35 @@ class UpdateWriter:
                 self._committed_total += count + len(new_boards)
                 self._committed.notify_all()
             self._schedule_compactions(sizes)
+            if versions and not await self._commit_versions(versions):
+                await asyncio.sleep(version_backoff_s)
+                version_backoff_s = min(version_backoff_s * 2, self._retry_max_s)
+                self._wake.set()
+            elif versions:
+                version_backoff_s = 0.05
+
+    async def _commit_versions(self, versions: list[tuple[VersionRequest, asyncio.Future]]
+                               ) -> bool:
+        """Record ``versions`` in a transaction of their own, right after the updates queued
+        with them: a version that cannot be written (retried like updates) never holds the
+        log back. False if it failed (they are queued again)."""
+        try:
+            await self.store.append_updates({}, (), [request for request, _f in versions])
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            metrics.COMMIT_FAILURES.inc()
+            self._versions[:0] = versions
+            log.error("recording %d versions failed, retrying after the next updates: %s",
+                      len(versions), f"{type(exc).__name__}: {exc}".splitlines()[0])
+            return False
+        async with self._committed:
+            self._committed_total += len(versions)
+            self._committed.notify_all()
+        for request, future in versions:
+            if not future.done():
+                future.set_result(request.recorded)
+            if self._retention is not None:
+                self._schedule(("thin", request.board_id))
+        return True
 
     def _requeue(self, batch: dict[str, list[bytes]]) -> None:
         for board_id, board_updates in batch.items():
@@ -159,16 +215,37 @@ class UpdateWriter:
 
     def _schedule_compactions(self, sizes: dict[str, LogSize]) -> None:
         for board_id, size in sizes.items():
-            if board_id in self._compact_scheduled:
-                continue
             if size.updates >= self._compact_after_updates or \
                     size.bytes >= self._compact_after_bytes:
-                self._compact_scheduled.add(board_id)
-                self._compact_queue.put_nowait(board_id)
+                self._schedule(("compact", board_id))
+
+    def _schedule(self, job: tuple[str, str]) -> None:
+        if job not in self._compact_scheduled:
+            self._compact_scheduled.add(job)
+            self._compact_queue.put_nowait(job)
+
+    async def _thin(self, board_id: str) -> None:
+        assert self._retention is not None
+        try:
+            dropped = await self.store.thin_history(board_id, self._clock(), self._retention)
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            log.error("thinning the history of board %s failed (it stays as it is): %s",
+                      board_id, exc)
+        else:
+            if dropped:
+                log.info("thinned the history of board %s: %d versions folded into their "
+                         "successors", board_id, dropped)
 
     async def _compact_loop(self) -> None:
         while True:
-            board_id = await self._compact_queue.get()
+            job = await self._compact_queue.get()
+            kind, board_id = job
+            if kind == "thin":
+                try:
+                    await self._thin(board_id)
+                finally:
+                    self._compact_scheduled.discard(job)
+                continue
             try:
                 result = await self.store.compact(board_id)
             except (SQLAlchemyError, OSError, ValueError) as exc:
@@ -181,5 +258,5 @@ class UpdateWriter:
                 log.info("compacted board %s: %d log rows into a %d-byte snapshot",
                          board_id, result.merged_updates, result.snapshot_bytes)
             finally:
-                self._compact_scheduled.discard(board_id)
+                self._compact_scheduled.discard(job)
 

@@ -1,11 +1,14 @@
 /**
  * Presence: this user's awareness state (name, colour, cursor, selection, view) and the list of
  * other participants. Cursor updates are throttled; presence reaches only the overlay and the
- * participant list, never the document.
+ * participant list, never the document. Meeting signals (laser, cursor chat, reactions,
+ * "bring everyone to me", see meeting/signals.js) are extra top-level fields that stock Yjs
+ * clients and older pages ignore; the laser trail shares the cursor's throttle.
  */
+import { readSignals } from './meeting/signals.js';
 
 /** Send the cursor at most this often. */
-const CURSOR_INTERVAL_MS = 40;
+export const CURSOR_INTERVAL_MS = 40;
 /**
  * Bytes of element ids the published selection may hold: the server drops a presence state
  * over --presence-max-state-bytes (8 KiB by default), so a big selection is shown to others
@@ -20,7 +23,9 @@ export const SELECTION_BUDGET_BYTES = 6 * 1024;
  * @property {string} color
  * @property {{x: number, y: number} | null} cursor
  * @property {string[]} selection
- * @property {{x: number, y: number, zoom: number} | null} view center and zoom of their viewport
+ * @property {{x: number, y: number, zoom: number, w?: number, h?: number} | null} view center
+ *   and zoom of their viewport (w, h: its size in CSS pixels, from pages that publish it)
+ * @property {import('./meeting/signals.js').Signals} signals laser, chat, reaction, summon
  */
 
 export class Presence {
@@ -31,7 +36,8 @@ export class Presence {
    */
   constructor(awareness, user, onChange) {
     this.awareness = awareness;
-    this._pendingCursor = undefined;
+    /** Throttled fields (cursor, laser) waiting for the next flush. */
+    this._pending = new Map();
     this._cursorTimer = 0;
     this._lastCursorMs = 0;
     awareness.setLocalState({ user, cursor: null, selection: [], view: null });
@@ -45,7 +51,21 @@ export class Presence {
 
   /** Move this user's cursor (world coordinates, or null when it left the board). */
   setCursor(cursor) {
-    this._pendingCursor = cursor;
+    this._throttled('cursor', cursor);
+  }
+
+  /** Publish the laser trail (see meeting/laser.js), on the cursor's throttle. */
+  setLaser(laser) {
+    this._throttled('laser', laser);
+  }
+
+  /** Publish one unthrottled field (chat, reaction, summon: a few per second at most). */
+  setField(name, value) {
+    this.awareness.setLocalStateField(name, value);
+  }
+
+  _throttled(name, value) {
+    this._pending.set(name, value);
     const wait = this._lastCursorMs + CURSOR_INTERVAL_MS - performance.now();
     if (wait <= 0) this._flushCursor();
     else if (!this._cursorTimer) this._cursorTimer = setTimeout(() => this._flushCursor(), wait);
@@ -74,7 +94,9 @@ export class Presence {
     clearTimeout(this._cursorTimer);
     this._cursorTimer = 0;
     this._lastCursorMs = performance.now();
-    this.awareness.setLocalStateField('cursor', this._pendingCursor ?? null);
+    const fields = Object.fromEntries(this._pending);
+    this._pending.clear();
+    this.awareness.setLocalState({ ...this.awareness.getLocalState(), ...fields });
   }
 }
 
@@ -106,5 +128,6 @@ function toParticipant(clientId, state) {
     cursor: cursor && Number.isFinite(cursor.x) && Number.isFinite(cursor.y) ? cursor : null,
     selection: Array.isArray(state.selection) ? state.selection.filter((s) => typeof s === 'string') : [],
     view: view && Number.isFinite(view.x) && Number.isFinite(view.y) && Number.isFinite(view.zoom) ? view : null,
+    signals: readSignals(state),
   };
 }

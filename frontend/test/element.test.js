@@ -25,8 +25,9 @@ function stored(fields) {
 }
 
 test('the schema gives every type, the sticky defaults and the points cap', () => {
-  assert.deepEqual(ELEMENT_TYPES, ['stroke', 'rect', 'ellipse', 'line', 'arrow', 'text', 'sticky', 'image']);
+  assert.deepEqual(ELEMENT_TYPES, ['stroke', 'rect', 'ellipse', 'line', 'arrow', 'text', 'sticky', 'image', 'diamond', 'frame']);
   assert.equal(elementDefaults('sticky').fill, '#fff3a3');
+  assert.equal(elementDefaults('frame').name, 'Frame');
   assert.equal(elementDefaults('sticky').w, 200);
   assert.equal(elementDefaults('arrow').arrowEnd, true);
   assert.equal(MAX_POINT_NUMBERS, 2000);

@@ -28,7 +28,7 @@ def server(shared_server):
 def import_file(page, path) -> None:
     page.click("[aria-label='Export or import']")
     with page.expect_file_chooser() as chooser:
-        page.locator(".menu-item", has_text="Import JSON").click()
+        page.locator(".menu-item", has_text="Import file").click()
     chooser.value.set_files(str(path))
 
 
@@ -62,8 +62,10 @@ def test_an_import_is_one_undo_step_and_a_bad_file_is_explained(server, open_boa
     import_file(page, bad)
     toast = page.locator(".toast-error").last
     toast.wait_for()
-    assert toast.inner_text() == \
-        "This file is not a syncboard board: \"schemaVersion\" is a required property"
+    assert toast.inner_text() == (
+        "This file is not a syncboard board: expected a syncboard export (\"schemaVersion\"), "
+        "a syncboard bundle, an Excalidraw scene (\"type\": \"excalidraw\") or a tldraw file "
+        "(\"tldrawFileFormatVersion\")")
     wrong_fill = dict(exported, elements=[dict(exported["elements"][0], fill=12)])
     bad.write_text(json.dumps(wrong_fill))
     import_file(page, bad)

@@ -239,7 +239,7 @@ def test_import_json_from_the_menu_fills_the_board_live(server, open_board, tmp_
     target = open_board(server, new_board(server), "Bob")
     target.click("[aria-label='Export or import']")
     with target.expect_file_chooser() as chooser:
-        target.click("text=Import JSON…")
+        target.click("text=Import file (JSON, bundle, Excalidraw, tldraw)…")
     chooser.value.set_files(str(exported))
     wait_element_count(target, 2)
     assert sorted(e["type"] for e in elements(target).values()) == ["rect", "stroke"]

@@ -143,20 +143,26 @@ class Bystanders:
         await asyncio.sleep(0.05)
 
 
+SYNC_STEP1_EMPTY = b"\x00\x00\x01\x00"  # SYNC, STEP1, one byte: a state vector of 0 clients
+
+
 async def send_update(ws_url: str, update: bytes, board: str = FUZZED) -> int | None:
-    """Send ``update`` (as a sync update message) on a fresh connection, then an empty update;
+    """Send ``update`` (as a sync update message) on a fresh connection, then a sync step 1;
     return the close code, or None if the server handled both and kept the connection."""
     ws = await asyncio.wait_for(websocket_connect(f"{ws_url}/{board}"), REPLY_TIMEOUT_S)
     try:
         with contextlib.suppress(StreamClosedError, WebSocketClosedError):
             await ws.write_message(create_update_message(update), binary=True)
-            await ws.write_message(b"\x03", binary=True)  # query awareness: a reply = handled
+            # A sync step 1 (empty state vector): its step 2 answer means the update was
+            # handled (the server's own join frames are a step 1 and, once anyone shows
+            # presence, an awareness message, so neither can be mistaken for it).
+            await ws.write_message(SYNC_STEP1_EMPTY, binary=True)
         deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT_S
         while asyncio.get_running_loop().time() < deadline:
             message = await asyncio.wait_for(ws.read_message(), REPLY_TIMEOUT_S)
             if message is None:
                 return ws.close_code
-            if message[:1] == b"\x01":
+            if message[:2] == b"\x00\x01":
                 return None
         raise AssertionError("no answer to query-awareness")
     finally:
@@ -358,10 +364,12 @@ def test_item_18_clock_squatting_is_refused_and_the_victim_keeps_editing(target)
         await victim.sync()
         await watcher.sync()
         try:
-            await victim.put("v1", "first")
-            await watcher.wait_for(lambda: watcher.elements.get("v1") == "first",
-                                   REPLY_TIMEOUT_S)
             me = victim.doc.client_id
+            # As every stock provider does: its presence names its document's client id.
+            await victim.set_presence(me, 1, {"user": {"name": "victim"}})
+            await victim.put("v1", "first")
+            await watcher.wait_for(lambda: watcher.elements.get("v1") == "first"
+                                   and me in watcher.present(), REPLY_TIMEOUT_S)
             clock = _clock_of(victim.doc, me)
             codes = [
                 await send_update(server.ws_url, y.Update().add(me, clock, [y.gc(50)])

@@ -36,6 +36,7 @@ from backend.store.migrate import (
     schema_status,
 )
 from backend.store.schema import metadata
+from backend.store.search import is_search_table
 from tests.conftest import ROOT
 from tests.services import reachable
 from tests.upgrade.fixture_data import (
@@ -46,6 +47,7 @@ from tests.upgrade.fixture_data import (
     TEST_HEAD,
     copy_sqlite_fixture,
     create_pg_database,
+    current_form,
     drop_pg_database,
     expected_everything,
     psql,
@@ -71,7 +73,7 @@ def pg_empty_db():
     drop_pg_database(name)
 
 
-HEAD = "0003_file_sweeper"  # update when a revision is added
+HEAD = "0006_spaces"  # update when a revision is added
 LONG_NAME = "r" * MAX_BOARD_NAME_CHARS  # longer than the baseline's VARCHAR(64)
 
 
@@ -354,7 +356,7 @@ async def _check_upgraded_server(url: str, tmp_path: Path) -> None:
             for role in ("edit", "view"):
                 response = await client.fetch(
                     export, headers={"Authorization": f"Bearer {board['tokens'][role]}"})
-                assert json.loads(response.body) == board["export"]
+                assert json.loads(response.body) == current_form(board["export"])
             for revoked in board["tokens"]["revoked"]:
                 with pytest.raises(HTTPClientError) as refused:
                     await client.fetch(export, headers={"Authorization": f"Bearer {revoked}"})
@@ -409,12 +411,18 @@ async def _delete_board(url: str, board_id: str) -> None:
         await store.close()
 
 
+def _outside_search_index(name, type_, _parent) -> bool:
+    return not (type_ == "table" and is_search_table(name))
+
+
 async def _compare_with_schema_py(url: str) -> list:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            return await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+            # The full-text index is dialect-specific and made by its revision, not by
+            # schema.py (backend/store/search.py).
+            return await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(
+                sync, opts={"include_name": _outside_search_index}), metadata))
     finally:
         await engine.dispose()
 

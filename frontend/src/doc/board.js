@@ -8,12 +8,27 @@ import * as Y from 'yjs';
 import { newId } from './ids.js';
 import { keyBetween, keysAbove } from './zorder.js';
 import { elementDefaults, MAX_POINT_NUMBERS, SCHEMA_VERSION } from './schema.js';
+import { restoreInto } from './restore.js';
+
+/** Types whose `label` is a Y.Text (schema 2), as render/element.js reads them. */
+const LABEL_TYPES = new Set(['rect', 'ellipse', 'diamond', 'line', 'arrow']);
+
+/**
+ * Schema-2 fields left out of a new element while they hold their default (readers apply the
+ * default to a missing field): with them a 10,000-element board's document grew by about half.
+ */
+const SPARSE_FIELDS = new Set(['strokeStyle', 'frameId', 'startBindId', 'startAnchorX', 'startAnchorY',
+  'endBindId', 'endAnchorX', 'endAnchorY', 'routing']);
+const SPARSE_LABEL_FIELDS = new Set(['fontSize', 'align']);
 
 /** Transaction origin of every local edit; the UndoManager tracks only this origin. */
 export const LOCAL_ORIGIN = 'syncboard-local';
 
 /** Origin of automatic writes (meta initialisation) that undo must not revert. */
 const INIT_ORIGIN = 'syncboard-init';
+
+/** Origin of repairs this client makes for everyone (an orphaned connector): never undone. */
+const REPAIR_ORIGIN = 'syncboard-repair';
 
 /**
  * Undo steps are cut by gestures, never by time: inside `beginGesture()` / `endGesture()` every
@@ -36,6 +51,12 @@ export class Board {
     this._currentUser = currentUser;
     /** Open gestures (pointer drag, text-editing session, paste...); > 0 groups writes. */
     this._gestures = 0;
+    /**
+     * Called with the ids about to be removed, inside the removing transaction; returns
+     * connector patches (`patchConnectors`) so connectors bound to them keep their drawn ends.
+     * @type {((ids: string[]) => Array<[string, {points?: number[], fields: Record<string, any>}]>) | null}
+     */
+    this.beforeRemove = null;
     this.undoManager = new Y.UndoManager([this.elements, this.meta], {
       trackedOrigins: new Set([LOCAL_ORIGIN]),
       captureTimeout: UNDO_CAPTURE_MS,
@@ -110,7 +131,7 @@ export class Board {
   }
 
   /**
-   * Set plain fields on elements. Keys `points` and `text` are not accepted here.
+   * Set plain fields on elements. Keys `points`, `text` and `label` are not accepted here.
    * @param {Map<string, Record<string, any>> | Array<[string, Record<string, any>]>} patches
    */
   update(patches) {
@@ -119,7 +140,7 @@ export class Board {
         const element = this.elements.get(id);
         if (!(element instanceof Y.Map)) continue;
         for (const [key, value] of Object.entries(patch)) {
-          if (key === 'points' || key === 'text') continue;
+          if (key === 'points' || key === 'text' || key === 'label') continue;
           if (element.get(key) !== value) element.set(key, value);
         }
       }
@@ -166,11 +187,57 @@ export class Board {
   }
 
   /**
-   * Make an element's Y.Text equal `next` with the smallest edit (common prefix and suffix kept),
-   * so two people typing in one note keep both their edits.
+   * Replace connectors' stored points and set fields (bindings) in one write per connector:
+   * `patches` holds [id, {points, fields}], points absolute-free relative x, y pairs.
    */
-  setText(id, next) {
-    const text = this.elements.get(id)?.get('text');
+  patchConnectors(patches) {
+    this.transact(() => this._patchConnectors(patches));
+  }
+
+  /**
+   * `patchConnectors` for a repair of what another change left behind (a connector whose
+   * target vanished): not this user's edit, so undo skips it. Nothing on a view-only board.
+   */
+  repairConnectors(patches) {
+    if (this.readOnly || patches.length === 0) return;
+    this.doc.transact(() => this._patchConnectors(patches), REPAIR_ORIGIN);
+  }
+
+  _patchConnectors(patches) {
+    for (const [id, { points, fields }] of patches) {
+      const element = this.elements.get(id);
+      if (!(element instanceof Y.Map)) continue;
+      const stored = element.get('points');
+      if (points && stored instanceof Y.Array) {
+        stored.delete(0, stored.length);
+        stored.push(points.slice(0, MAX_POINT_NUMBERS));
+      }
+      for (const [key, value] of Object.entries(fields)) {
+        if (element.get(key) !== value) element.set(key, value);
+      }
+    }
+  }
+
+  /**
+   * Give an element an empty Y.Text `field` if it has none (a label on a board written before
+   * schema 2); returns whether it has one now.
+   */
+  ensureText(id, field) {
+    const element = this.elements.get(id);
+    if (!(element instanceof Y.Map)) return false;
+    if (element.get(field) instanceof Y.Text) return true;
+    if (this.readOnly) return false;
+    const previous = element.get(field);
+    this.transact(() => element.set(field, new Y.Text(typeof previous === 'string' ? previous : '')));
+    return true;
+  }
+
+  /**
+   * Make an element's Y.Text equal `next` with the smallest edit (common prefix and suffix kept),
+   * so two people typing in one note keep both their edits. `field`: `text` or `label`.
+   */
+  setText(id, next, field = 'text') {
+    const text = this.elements.get(id)?.get(field);
     if (!(text instanceof Y.Text)) return;
     const prev = text.toString();
     if (prev === next) return;
@@ -191,6 +258,7 @@ export class Board {
   /** Delete elements by id. */
   remove(ids) {
     this.transact(() => {
+      if (this.beforeRemove) this._patchConnectors(this.beforeRemove([...ids]));
       for (const id of ids) this.elements.delete(id);
     });
   }
@@ -224,6 +292,18 @@ export class Board {
     });
   }
 
+  /**
+   * Make the board (or only the elements `ids`) what it was in `version` (a Y.Doc of a past
+   * version): one transaction, so one undo step. Returns how many elements changed.
+   */
+  restoreVersion(version, ids = null) {
+    let changed = 0;
+    this.transact(() => {
+      changed = restoreInto(this.doc, version, ids);
+    });
+    return changed;
+  }
+
   /** Set the board's title in `meta`. */
   setTitle(title) {
     this.transact(() => this.meta.set('title', String(title).trim().slice(0, 120)));
@@ -241,15 +321,18 @@ export class Board {
 
   _buildElement(type, fields, z) {
     const element = new Y.Map();
-    const values = { ...elementDefaults(type), ...fields, type, z, createdBy: this._currentUser() };
+    const defaults = elementDefaults(type);
+    const values = { ...defaults, ...fields, type, z, createdBy: this._currentUser() };
     for (const [key, value] of Object.entries(values)) {
       if (key === 'id' || value === undefined) continue;
+      const sparse = SPARSE_FIELDS.has(key) || (LABEL_TYPES.has(type) && SPARSE_LABEL_FIELDS.has(key));
+      if (sparse && value === defaults[key]) continue;
       if (key === 'points') {
         const points = new Y.Array();
         points.push(Array.from(value).slice(0, MAX_POINT_NUMBERS));
         element.set('points', points);
-      } else if (key === 'text') {
-        element.set('text', new Y.Text(String(value)));
+      } else if (key === 'text' || (key === 'label' && LABEL_TYPES.has(type) && typeof value === 'string')) {
+        element.set(key, new Y.Text(String(value)));
       } else {
         element.set(key, value);
       }

@@ -7,9 +7,12 @@
 /** Tools and their keys, in toolbar order. */
 export const TOOL_KEYS = [
   ['select', 'V', '1'], ['hand', 'H', '2'], ['pen', 'P', '3'], ['rect', 'R', '4'],
-  ['ellipse', 'O', '5'], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
-  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['image', 'I', ''],
+  ['ellipse', 'O', '5'], ['diamond', 'D', ''], ['line', 'L', '6'], ['arrow', 'A', '7'], ['text', 'T', '8'],
+  ['sticky', 'N', '9'], ['eraser', 'E', '0'], ['frame', 'F', ''], ['image', 'I', ''],
 ];
+
+/** Meeting tools (their buttons are in the meeting bar, not the tool bar) and their keys. */
+export const MEETING_TOOL_KEYS = [['laser', 'K', ''], ['comment', 'C', '']];
 
 /** Shortcuts other than tools, for the help overlay: [keys, description]. */
 export const ACTION_HELP = [
@@ -23,12 +26,20 @@ export const ACTION_HELP = [
   [']  /  [', 'Bring forward / send backward'],
   ['Ctrl/⌘ ]  /  [', 'Bring to front / send to back'],
   ['Arrow keys (Shift)', 'Nudge selection 1 px (10 px)'],
+  ['Ctrl/⌘ G  /  Ctrl/⌘ Shift G', 'Group / ungroup (double-click enters a group)'],
+  ['Ctrl/⌘ Shift L', 'Lock / unlock selection'],
+  ["Ctrl/⌘ '", 'Show / hide the grid'],
+  ['Alt while dragging', 'No snapping'],
+  ['Shift while resizing / rotating', 'Keep proportions / turn in 15° steps'],
   ['Space + drag, middle drag', 'Pan'],
   ['Wheel, Ctrl/⌘ + wheel, pinch', 'Zoom'],
   ['Shift 1', 'Zoom to fit'],
   ['Ctrl/⌘ 0', 'Zoom to 100%'],
   ['+  /  -', 'Zoom in / out'],
-  ['Double-click', 'Edit text or note'],
+  ['Double-click', 'Edit text or note; label a shape or arrow'],
+  ['K', 'Laser pointer (press and drag)'],
+  ['C', 'Comment: click an element or the board'],
+  ['/', 'Cursor chat (Enter keeps it, Escape withdraws it)'],
   ['?', 'This help'],
 ];
 
@@ -56,6 +67,9 @@ export function attachKeys(actions) {
     else if (mod && key === ']') actions.bringToFront();
     else if (mod && key === '[') actions.sendToBack();
     else if (mod && key === '0') actions.zoomReset();
+    else if (mod && lower === 'g') actions.arrange(event.shiftKey ? 'ungroup' : 'group');
+    else if (mod && event.shiftKey && lower === 'l') actions.arrange('lock');
+    else if (mod && key === "'") actions.arrange('grid');
     else if (mod) handled = false;
     else if (key === 'Delete' || key === 'Backspace') actions.deleteSelection();
     else if (key === 'Escape') actions.escape();
@@ -70,7 +84,7 @@ export function attachKeys(actions) {
       const [dx, dy] = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key];
       actions.nudge(dx, dy);
     } else {
-      const tool = TOOL_KEYS.find(([, letter, digit]) => lower === letter.toLowerCase() || (digit && key === digit));
+      const tool = [...TOOL_KEYS, ...MEETING_TOOL_KEYS].find(([, letter, digit]) => lower === letter.toLowerCase() || (digit && key === digit));
       if (tool && !event.altKey) actions.setTool(tool[0]);
       else handled = false;
     }

@@ -24,7 +24,8 @@ export function paintStatic(ctx, { scene, camera, dpr, gridColor, meta, resource
   const started = performance.now();
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   const ink = resources.ink ?? ((color) => color);
-  ctx.fillStyle = ink(meta.background === 'transparent' ? '#ffffff' : meta.background);
+  const background = ink(meta.background === 'transparent' ? '#ffffff' : meta.background);
+  ctx.fillStyle = background;
   ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
   ctx.setTransform(dpr * camera.zoom, 0, 0, dpr * camera.zoom, -camera.x * camera.zoom * dpr,
     -camera.y * camera.zoom * dpr);
@@ -32,7 +33,7 @@ export function paintStatic(ctx, { scene, camera, dpr, gridColor, meta, resource
   if (meta.gridEnabled) paintGrid(ctx, view, camera.zoom, gridColor, meta.gridSize);
   let drawn = 0;
   let skipped = 0;
-  const detail = { ...resources, zoom: camera.zoom };
+  const detail = { ...resources, zoom: camera.zoom, background };
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
   for (const el of scene.visible(view)) {

@@ -9,6 +9,13 @@ import { elementDefaults, FIELD_LIMITS, ELEMENT_TYPES, MAX_POINT_NUMBERS, META_D
 const COLOR_RE = /^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{4}|#[0-9a-fA-F]{6}|#[0-9a-fA-F]{8}|transparent)$/;
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const POINT_TYPES = new Set(['stroke', 'line', 'arrow']);
+const ALIGNS = ['left', 'center', 'right'];
+const STROKE_STYLES = ['solid', 'dashed', 'dotted'];
+const ROUTINGS = ['straight', 'elbow'];
+const MAX_LABEL = 100000;
+
+/** Types that carry a `label` (a Y.Text drawn inside the shape or at the middle of the line). */
+export const LABEL_TYPES = new Set(['rect', 'ellipse', 'diamond', 'line', 'arrow']);
 
 /** Types whose geometry lives in `points`. */
 export function hasPoints(type) {
@@ -37,6 +44,22 @@ export function hasPoints(type) {
  * @property {string} fileId
  * @property {boolean} arrowStart
  * @property {boolean} arrowEnd
+ * @property {string} strokeStyle solid | dashed | dotted
+ * @property {string} frameId id of the frame holding it, '' for none
+ * @property {string} label rect, ellipse, diamond, line, arrow (schema 2)
+ * @property {string} name a frame's title
+ * @property {string} startBindId '' when the first point is free
+ * @property {number} startAnchorX
+ * @property {number} startAnchorY
+ * @property {string} endBindId
+ * @property {number} endAnchorX
+ * @property {number} endAnchorY
+ * @property {string} routing straight | elbow
+ * @property {boolean} routed whether `points` were derived by routing (render/routing.js)
+ * @property {number} [storedX] a routed connector's stored x (its x is then its route's)
+ * @property {number} [storedY]
+ * @property {string[]} groupIds group ids, innermost first (shared/BOARD.md, groups and locks)
+ * @property {boolean} locked
  * @property {{minX: number, minY: number, maxX: number, maxY: number}} bounds world AABB
  * @property {Record<string, any>} cache painter memo (paths, wrapped lines), dropped on change
  */
@@ -70,10 +93,24 @@ export function readElement(id, ymap) {
     points: [],
     text: '',
     fontSize: clamp(num('fontSize', 20), FIELD_LIMITS.fontSize),
-    align: ['left', 'center', 'right'].includes(ymap.get('align')) ? ymap.get('align') : 'left',
+    align: oneOf(ymap.get('align'), ALIGNS, oneOf(d.align, ALIGNS, 'left')),
     fileId: typeof ymap.get('fileId') === 'string' ? ymap.get('fileId') : '',
     arrowStart: bool(ymap.get('arrowStart'), bool(d.arrowStart, false)),
     arrowEnd: bool(ymap.get('arrowEnd'), bool(d.arrowEnd, type === 'arrow')),
+    strokeStyle: oneOf(ymap.get('strokeStyle'), STROKE_STYLES, 'solid'),
+    frameId: refId(ymap.get('frameId')),
+    label: '',
+    name: typeof ymap.get('name') === 'string' ? ymap.get('name').slice(0, 200) : (d.name ?? ''),
+    startBindId: refId(ymap.get('startBindId')),
+    startAnchorX: unit(ymap.get('startAnchorX')),
+    startAnchorY: unit(ymap.get('startAnchorY')),
+    endBindId: refId(ymap.get('endBindId')),
+    endAnchorX: unit(ymap.get('endAnchorX')),
+    endAnchorY: unit(ymap.get('endAnchorY')),
+    routing: oneOf(ymap.get('routing'), ROUTINGS, 'straight'),
+    routed: false,
+    groupIds: readGroupIds(ymap.get('groupIds')),
+    locked: ymap.get('locked') === true,
     bounds: { minX: 0, minY: 0, maxX: 0, maxY: 0 },
     cache: {},
   };
@@ -87,6 +124,9 @@ export function readElement(id, ymap) {
   const rawText = ymap.get('text');
   if (rawText instanceof Y.Text) el.text = rawText.toString();
   else if (typeof rawText === 'string') el.text = rawText;
+  const rawLabel = ymap.get('label');
+  if (rawLabel instanceof Y.Text) el.label = rawLabel.toString().slice(0, MAX_LABEL);
+  else if (typeof rawLabel === 'string') el.label = rawLabel.slice(0, MAX_LABEL);
   if (el.w < 0) {
     el.x += el.w;
     el.w = -el.w;
@@ -148,7 +188,8 @@ export function centerOf(el) {
   return { x: f.x + f.w / 2, y: f.y + f.h / 2 };
 }
 
-function computeBounds(el) {
+/** The world AABB of an element, padded for its stroke and arrowheads. */
+export function computeBounds(el) {
   const f = frameOf(el);
   const pad = el.strokeWidth / 2 + (el.type === 'arrow' ? el.strokeWidth * 3 + 8 : 1);
   const cx = f.x + f.w / 2;
@@ -170,6 +211,33 @@ function readPoints(raw) {
     const px = list[i];
     const py = list[i + 1];
     if (Number.isFinite(px) && Number.isFinite(py)) out.push(px, py);
+  }
+  return out;
+}
+
+function oneOf(value, choices, fallback) {
+  return choices.includes(value) ? value : fallback;
+}
+
+/** Another element's id, or '' (anything that is not an id). */
+function refId(value) {
+  return typeof value === 'string' && ID_RE.test(value) ? value : '';
+}
+
+/** A 0..1 anchor coordinate, clamped; 0.5 when missing or not finite. */
+function unit(value) {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0.5;
+}
+
+/** Most group ids kept per element (the schema's maxItems of `groupIds`). */
+const MAX_GROUP_IDS = 32;
+
+/** `groupIds` as the tolerance rule reads it: of the first 32 items, the url-safe ids, no repeats. */
+function readGroupIds(raw) {
+  if (!Array.isArray(raw)) return [];
+  const out = [];
+  for (const item of raw.slice(0, MAX_GROUP_IDS)) {
+    if (typeof item === 'string' && ID_RE.test(item) && !out.includes(item)) out.push(item);
   }
   return out;
 }

@@ -30,17 +30,18 @@ export function handlesFor(el, zoom) {
   return out;
 }
 
-/** Whether an element is a straight line or arrow, edited by its two end points. */
+/** Whether an element is a straight line or arrow (or a routed connector), edited by its ends. */
 export function isTwoPointLine(el) {
-  return (el.type === 'line' || el.type === 'arrow') && el.points.length === 4;
+  return (el.type === 'line' || el.type === 'arrow') && (el.points.length === 4 || el.routed);
 }
 
-/** The two end points of a line or arrow in world coordinates, as handles `p0` and `p1`. */
+/** The first and last points of a line or arrow in world coordinates, as handles `p0`, `p1`. */
 export function lineEnds(el) {
   const f = frameOf(el);
   const cx = f.x + f.w / 2;
   const cy = f.y + f.h / 2;
-  const [x0, y0, x1, y1] = el.points;
+  const n = el.points.length;
+  const [x0, y0, x1, y1] = [el.points[0], el.points[1], el.points[n - 2], el.points[n - 1]];
   return [
     { name: 'p0', ...rotateAbout(el.x + x0, el.y + y0, cx, cy, el.angle) },
     { name: 'p1', ...rotateAbout(el.x + x1, el.y + y1, cx, cy, el.angle) },

@@ -65,14 +65,22 @@ export function elementContains(el, px, py, tolerance) {
   if (hasPoints(el.type)) return nearPolyline(el, x, y, reach);
   const inside = x >= f.x - reach && x <= f.x + f.w + reach && y >= f.y - reach && y <= f.y + f.h + reach;
   if (!inside) return false;
-  if (el.type === 'rect' && el.fill === 'transparent') {
+  if ((el.type === 'rect' && el.fill === 'transparent' && !el.label) || el.type === 'frame') {
     return Math.min(x - f.x, f.x + f.w - x, y - f.y, f.y + f.h - y) <= reach;
+  }
+  if (el.type === 'diamond') {
+    const hw = Math.max(f.w / 2, 1e-6);
+    const hh = Math.max(f.h / 2, 1e-6);
+    const r = Math.abs(x - f.x - hw) / hw + Math.abs(y - f.y - hh) / hh;
+    const slack = reach / Math.min(hw, hh);
+    if (el.fill !== 'transparent' || el.label) return r <= 1 + slack;
+    return Math.abs(r - 1) <= slack;
   }
   if (el.type === 'ellipse') {
     const rx = Math.max(f.w / 2, 1e-6);
     const ry = Math.max(f.h / 2, 1e-6);
     const r = Math.hypot((x - f.x - rx) / rx, (y - f.y - ry) / ry);
-    if (el.fill !== 'transparent') return r <= 1 + reach / Math.min(rx, ry);
+    if (el.fill !== 'transparent' || el.label) return r <= 1 + reach / Math.min(rx, ry);
     return Math.abs(r - 1) * Math.min(rx, ry) <= reach;
   }
   return true;

@@ -19,7 +19,8 @@ const ACCENT = '#4f6df5';
  * @param {CanvasRenderingContext2D} ctx
  * @param {{scene: import('./scene.js').Scene, camera: import('../view/camera.js').Camera,
  *          dpr: number, selection: Set<string>, marquee: object | null, peers: Peer[],
- *          showHandles: boolean, eraserTrail: Array<{x: number, y: number}>}} input
+ *          showHandles: boolean, eraserTrail: Array<{x: number, y: number}>,
+ *          bindTarget?: string | null}} input  bindTarget: the shape a dragged arrow end would bind to
  */
 export function paintOverlay(ctx, input) {
   const { scene, camera, dpr, selection, marquee, peers, showHandles, eraserTrail } = input;
@@ -50,8 +51,10 @@ export function paintOverlay(ctx, input) {
   }
   if (showHandles && selection.size === 1) {
     const el = scene.byId.get([...selection][0]);
-    if (el) paintHandles(ctx, el, camera);
+    if (el && !el.locked) paintHandles(ctx, el, camera);
   }
+  const target = input.bindTarget ? scene.byId.get(input.bindTarget) : null;
+  if (target) outline(ctx, cornersOf(target).map(toScreen), ACCENT, 3, []); // where an arrow end binds
   if (marquee) {
     const a = camera.toScreen(marquee.minX, marquee.minY);
     const b = camera.toScreen(marquee.maxX, marquee.maxY);

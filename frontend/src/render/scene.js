@@ -2,9 +2,12 @@
  * Scene: plain, validated copies of the board's elements in paint order (z, id), refreshed once per
  * frame from the ids the document observer marked dirty. Painters and hit tests read the scene,
  * never the Y.Doc. `version` is the change counter painters memoize on.
+ * Connectors (lines, arrows) are routed here (render/routing.js): their El carries the drawn
+ * points, and a change to an element re-routes the connectors bound to it.
  */
 import * as Y from 'yjs';
-import { readElement } from './element.js';
+import { readElement, computeBounds } from './element.js';
+import { routeArrow } from './routing.js';
 import { compareZ } from '../doc/zorder.js';
 
 export class Scene {
@@ -22,6 +25,17 @@ export class Scene {
     this.version = 0;
     this._dirtyIds = new Set();
     this._orderDirty = true;
+    /** connector id -> the ids its two ends are bound to */
+    this._bindsOf = new Map();
+    /** element id -> ids of the connectors bound to it */
+    this._boundTo = new Map();
+    /**
+     * Called after a refresh with connector patches ([id, {points, fields}]) for connectors
+     * whose target disappeared without them being unbound (an undo, an older client): they keep
+     * the ends they were drawn with. The page writes them (the renderer never writes).
+     * @type {((patches: Array<[string, {points: number[], fields: Record<string, any>}]>) => void) | null}
+     */
+    this.onOrphaned = null;
     for (const id of elements.keys()) this._dirtyIds.add(id);
     elements.observeDeep((events) => this._onEvents(events));
   }
@@ -36,9 +50,22 @@ export class Scene {
    */
   refresh() {
     if (this._dirtyIds.size === 0) return false;
+    for (const id of [...this._dirtyIds]) {
+      for (const connector of this._boundTo.get(id) ?? []) this._dirtyIds.add(connector);
+    }
+    const orphaned = new Map();
+    for (const id of this._dirtyIds) {
+      if (this._elements.get(id) instanceof Y.Map || !this.byId.has(id)) continue;
+      for (const connector of this._boundTo.get(id) ?? []) {
+        const prev = this.byId.get(connector);
+        if (prev?.routed) orphaned.set(connector, prev);
+      }
+    }
+    const connectors = [];
     for (const id of this._dirtyIds) {
       const prev = this.byId.get(id);
       const el = readElement(id, this._elements.get(id));
+      this._indexBindings(id, el);
       if (el === null) {
         if (prev) {
           this.byId.delete(id);
@@ -48,8 +75,10 @@ export class Scene {
       }
       if (!prev || prev.z !== el.z) this._orderDirty = true;
       this.byId.set(id, el);
+      if (el.type === 'arrow' || el.type === 'line') connectors.push(el);
     }
     this._dirtyIds.clear();
+    for (const el of connectors) routeElement(el, this.byId);
     if (this._orderDirty) {
       this.ordered = [...this.byId.values()].sort(compareZ);
       this._orderDirty = false;
@@ -57,7 +86,26 @@ export class Scene {
       this.ordered = this.ordered.map((el) => this.byId.get(el.id));
     }
     this.version++;
+    if (orphaned.size > 0 && this.onOrphaned) this.onOrphaned(orphanPatches(orphaned, this.byId));
     return true;
+  }
+
+  /** Ids of the connectors whose start or end is bound to element `id`. */
+  connectorsOf(id) {
+    return this._boundTo.get(id) ?? new Set();
+  }
+
+  _indexBindings(id, el) {
+    for (const target of this._bindsOf.get(id) ?? []) this._boundTo.get(target)?.delete(id);
+    this._bindsOf.delete(id);
+    if (!el || (el.type !== 'arrow' && el.type !== 'line')) return;
+    const targets = [el.startBindId, el.endBindId].filter(Boolean);
+    if (targets.length === 0) return;
+    this._bindsOf.set(id, targets);
+    for (const target of targets) {
+      if (!this._boundTo.has(target)) this._boundTo.set(target, new Set());
+      this._boundTo.get(target).add(id);
+    }
   }
 
   /** Elements whose bounds intersect `rect`, in paint order. */
@@ -99,4 +147,47 @@ export class Scene {
     }
     this._onDirty();
   }
+}
+
+/** Replace a connector's geometry by its route (world points, no rotation), if it has one. */
+function routeElement(el, byId) {
+  const route = routeArrow(el, (id) => byId.get(id));
+  if (!route) return;
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const [x, y] of route) {
+    minX = Math.min(minX, x);
+    minY = Math.min(minY, y);
+    maxX = Math.max(maxX, x);
+    maxY = Math.max(maxY, y);
+  }
+  el.storedX = el.x;
+  el.storedY = el.y;
+  el.x = minX;
+  el.y = minY;
+  el.w = maxX - minX;
+  el.h = maxY - minY;
+  el.angle = 0;
+  el.points = route.flatMap(([x, y]) => [x - minX, y - minY]);
+  el.routed = true;
+  el.bounds = computeBounds(el);
+}
+
+/** Patches that leave connectors whose target is gone where they were last drawn, unbound. */
+function orphanPatches(orphaned, byId) {
+  const patches = [];
+  for (const [id, prev] of orphaned) {
+    const now = byId.get(id);
+    if (!now) continue;
+    const fields = {};
+    for (const end of ['start', 'end']) {
+      const target = now[`${end}BindId`];
+      if (target && !byId.has(target)) fields[`${end}BindId`] = '';
+    }
+    if (Object.keys(fields).length === 0) continue;
+    patches.push([id, { points: prev.points, fields: { x: prev.x, y: prev.y, w: prev.w, h: prev.h, angle: 0, ...fields } }]);
+  }
+  return patches;
 }

@@ -3,7 +3,8 @@
  * context already transformed to world coordinates. Paths and wrapped text lines are memoized on
  * `el.cache`, which is dropped whenever the element changes.
  */
-import { frameOf } from './element.js';
+import { frameOf, LABEL_TYPES } from './element.js';
+import { drawLabel } from './labels.js';
 
 export const FONT_FAMILY = 'ui-sans-serif, system-ui, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
 const STICKY_PADDING = 14;
@@ -12,6 +13,23 @@ const LINE_HEIGHT = 1.25;
 const MIN_READABLE_FONT_PX = 4;
 /** Below this zoom sticky notes are drawn without their (costly) shadow. */
 const SHADOW_MIN_ZOOM = 0.4;
+const NO_DASH = [];
+/** A frame's outline width and its name's size, gap above the frame and colour (board units). */
+const FRAME_STROKE_WIDTH = 1;
+const FRAME_NAME_SIZE = 14;
+const FRAME_NAME_GAP = 6;
+const FRAME_NAME_COLOR = '#868e96';
+
+/**
+ * The dash pattern of a `strokeStyle` (shared/board.schema.json): dashed 4w/3w, dotted 0/2w
+ * (round caps make the dots), w the stroke width but at least 1.
+ */
+export function dashPattern(style, strokeWidth) {
+  const w = Math.max(1, strokeWidth);
+  if (style === 'dashed') return [4 * w, 3 * w];
+  if (style === 'dotted') return [0, 2 * w];
+  return NO_DASH;
+}
 
 /**
  * Draw one element. Throws on a painter bug; the caller skips and counts it.
@@ -39,8 +57,17 @@ export function drawElement(ctx, el, resources) {
   ctx.lineWidth = el.strokeWidth;
   const ink = resources.ink ?? sameColor;
   ctx.strokeStyle = ink(el.stroke);
+  // setLineDash only when the pattern changes: most boards are all solid.
+  const dashKey = el.strokeStyle === 'solid' ? 'solid' : `${el.strokeStyle}:${el.strokeWidth}`;
+  if (resources.dashKey !== dashKey) {
+    ctx.setLineDash(dashPattern(el.strokeStyle, el.strokeWidth));
+    resources.dashKey = dashKey;
+  }
   try {
     painter(ctx, el, resources, ink);
+    if (el.label && LABEL_TYPES.has(el.type) && resources.editingId !== el.id) {
+      drawLabel(ctx, el, ink, resources.background ?? '#ffffff');
+    }
   } finally {
     if (el.angle) ctx.restore();
   }
@@ -120,19 +147,41 @@ const PAINTERS = {
     ctx.stroke(memo(el, 'path', () => polyline(el.x, el.y, el.points)));
   },
   arrow(ctx, el) {
-    ctx.stroke(memo(el, 'path', () => {
-      const p = polyline(el.x, el.y, el.points);
-      const pts = el.points;
-      const n = pts.length;
-      const size = Math.max(10, el.strokeWidth * 4);
-      if (el.arrowEnd && n >= 4) {
-        arrowHead(p, el.x + pts[n - 4], el.y + pts[n - 3], el.x + pts[n - 2], el.y + pts[n - 1], size);
-      }
-      if (el.arrowStart && n >= 4) {
-        arrowHead(p, el.x + pts[2], el.y + pts[3], el.x + pts[0], el.y + pts[1], size);
-      }
+    if (el.strokeStyle === 'solid') { // one path, one stroke call: line and heads together
+      ctx.stroke(memo(el, 'path', () => arrowHeads(polyline(el.x, el.y, el.points), el)));
+      return;
+    }
+    ctx.stroke(memo(el, 'path', () => polyline(el.x, el.y, el.points)));
+    ctx.save();
+    ctx.setLineDash(NO_DASH); // arrowheads are always solid
+    ctx.stroke(memo(el, 'heads', () => arrowHeads(new Path2D(), el)));
+    ctx.restore();
+  },
+  diamond(ctx, el, _resources, ink) {
+    const path = memo(el, 'path', () => {
+      const p = new Path2D();
+      p.moveTo(el.x + el.w / 2, el.y);
+      p.lineTo(el.x + el.w, el.y + el.h / 2);
+      p.lineTo(el.x + el.w / 2, el.y + el.h);
+      p.lineTo(el.x, el.y + el.h / 2);
+      p.closePath();
       return p;
-    }));
+    });
+    fillAndStroke(ctx, el, path, ink);
+  },
+  frame(ctx, el, _resources, ink) {
+    if (el.fill !== 'transparent') {
+      ctx.fillStyle = ink(el.fill);
+      ctx.fillRect(el.x, el.y, el.w, el.h);
+    }
+    ctx.lineWidth = FRAME_STROKE_WIDTH;
+    ctx.strokeRect(el.x, el.y, el.w, el.h);
+    if (!el.name) return;
+    ctx.fillStyle = ink(FRAME_NAME_COLOR);
+    ctx.font = `${FRAME_NAME_SIZE}px ${FONT_FAMILY}`;
+    ctx.textBaseline = 'alphabetic';
+    ctx.textAlign = 'left';
+    ctx.fillText(el.name, el.x, el.y - FRAME_NAME_GAP);
   },
   text(ctx, el, resources, ink) {
     if (resources.editingId === el.id) return;
@@ -253,6 +302,18 @@ function polyline(ox, oy, pts) {
     else p.lineTo(ox + pts[i], oy + pts[i + 1]);
   }
   return p;
+}
+
+/** Add an arrow's heads (as its arrowStart/arrowEnd say) to `path`; returns the path. */
+function arrowHeads(path, el) {
+  const pts = el.points;
+  const n = pts.length;
+  const size = Math.max(10, el.strokeWidth * 4);
+  if (el.arrowEnd && n >= 4) {
+    arrowHead(path, el.x + pts[n - 4], el.y + pts[n - 3], el.x + pts[n - 2], el.y + pts[n - 1], size);
+  }
+  if (el.arrowStart && n >= 4) arrowHead(path, el.x + pts[2], el.y + pts[3], el.x + pts[0], el.y + pts[1], size);
+  return path;
 }
 
 function arrowHead(path, fromX, fromY, toX, toY, size) {

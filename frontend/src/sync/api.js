@@ -47,46 +47,43 @@ export async function createBoard() {
   return body.editToken ? `${path}#t=${encodeURIComponent(body.editToken)}` : path;
 }
 
+/** File name extension of each export format (shared/BOARD.md, "Getting boards out"). */
+const EXPORT_EXTENSIONS = { bundle: 'syncboard.json', excalidraw: 'excalidraw' };
+
 /**
- * Download the server exporter's rendering of a board (svg, png or json) as a file.
- * Fetched with the token header, then saved from a blob URL.
+ * The server exporter's rendering of a board as a Blob: svg, png, pdf, json, bundle or
+ * excalidraw; `query` holds scale, background, region (x,y,w,h) and pages.
  */
-export async function downloadExport(boardId, format, token) {
-  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}`, {
+export async function fetchExport(boardId, format, token, query = {}) {
+  const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+  const suffix = params.size ? `?${params}` : '';
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${suffix}`, {
     headers: authHeaders(token),
   });
   await ensureOk(response, 'export');
-  const url = URL.createObjectURL(await response.blob());
+  return response.blob();
+}
+
+/**
+ * Download the server exporter's rendering of a board (see fetchExport) as a file.
+ * Fetched with the token header, then saved from a blob URL.
+ */
+export async function downloadExport(boardId, format, token, query = {}) {
+  const extension = EXPORT_EXTENSIONS[format] ?? format;
+  const name = query.frame ? `board-${boardId}-frame-${query.frame}.${extension}` : `board-${boardId}.${extension}`;
+  saveBlob(await fetchExport(boardId, format, token, query), name);
+}
+
+/** Save a Blob as a download named `name`. */
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = `board-${boardId}.${format}`;
+  link.download = name;
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** Import a board JSON document (the exporter's format) into a board. */
-/**
- * Have the server check an import file (schema, nesting, the board's size cap) without writing
- * anything. Throws an Error whose message says in words what is wrong with the file.
- */
-export async function checkBoardJson(boardId, text, token) {
-  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/import?check=1`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...SAME_SITE, ...authHeaders(token) },
-    body: text,
-  });
-  if (response.ok) return;
-  let body = {};
-  try {
-    body = await response.json();
-  } catch {
-    // not JSON: the status says enough
-  }
-  if (response.status === 400 && body.path) throw new Error(importErrorInWords(body.path, body.detail ?? ''));
-  if (response.status === 413) throw new Error('This file is too big for this board: it would pass the board\'s size limit.');
-  throw new Error(`The server could not check this file (HTTP ${response.status}${body.detail ? `: ${body.detail}` : ''}).`);
 }
 
 /**
@@ -101,6 +98,30 @@ export function importErrorInWords(path, detail) {
   }
   if (path === '$') return `This file is not a syncboard board: ${message}`;
   return `The file's “${path.replace(/^\$\.?/, '')}”: ${message}`;
+}
+
+/**
+ * Have the server read an import file of any kind (syncboard JSON or bundle, .excalidraw,
+ * .tldr: told apart by content) and store its images, without touching the board; resolves to
+ * `{board, kind, report, elements}`, the board in the export form for this page to write as one
+ * undo step. Throws an Error saying in words what is wrong with the file.
+ */
+export async function convertImport(boardId, file, token) {
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/import?convert=1`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...SAME_SITE, ...authHeaders(token) },
+    body: file,
+  });
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: the status says enough
+  }
+  if (response.ok) return body;
+  if (response.status === 400 && body.path) throw new Error(importErrorInWords(body.path, body.detail ?? ''));
+  if (response.status === 413) throw new Error(`This file is too big: ${body.detail ?? 'over the server\'s size limit'}.`);
+  throw new Error(`The server could not read this file (HTTP ${response.status}${body.detail ? `: ${body.detail}` : ''}).`);
 }
 
 /** Upload an image file; resolves to its fileId. */

@@ -1,5 +1,5 @@
 /**
- * Eraser: removes every element the pointer passes over. One drag is one undo step.
+ * Eraser: removes every unlocked element the pointer passes over. One drag is one undo step.
  */
 import { elementsAt } from '../render/hit.js';
 
@@ -20,7 +20,9 @@ export function createEraserTool(app) {
       for (let i = 1; i <= count; i++) {
         const x = from.x + ((p.x - from.x) * i) / count;
         const y = from.y + ((p.y - from.y) * i) / count;
-        for (const el of elementsAt(app.scene, x, y, step)) ids.add(el.id);
+        for (const el of elementsAt(app.scene, x, y, step)) {
+          if (!el.locked) ids.add(el.id); // a locked element stays until it is unlocked
+        }
       }
       last = p;
     }

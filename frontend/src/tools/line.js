@@ -1,6 +1,7 @@
 /**
  * Line and arrow tools: drag from start to end (shift snaps the angle to 15° steps). The element's
- * x, y is the top-left of its two points, which are stored relative to it.
+ * x, y is the top-left of its two points, which are stored relative to it. An end pressed or
+ * released on (or near) a shape binds to it (tools/attach.js); the routing is the style's.
  */
 
 const SNAP = Math.PI / 12;
@@ -39,6 +40,9 @@ export function createLineTool(app, type) {
         x: e.x, y: e.y, w: 0, h: 0, angle: 0, points: [0, 0, 0, 0], stroke: s.stroke,
         fill: 'transparent', strokeWidth: s.strokeWidth, opacity: s.opacity,
         ...(type === 'arrow' ? { arrowStart: s.arrowStart, arrowEnd: s.arrowEnd } : {}),
+        ...(s.strokeStyle ? { strokeStyle: s.strokeStyle } : {}),
+        ...(s.routing ? { routing: s.routing } : {}),
+        ...(app.attach?.bindFields('start', e.x, e.y) ?? {}),
       });
       drag = { id, x0: e.x, y0: e.y };
     },
@@ -46,6 +50,7 @@ export function createLineTool(app, type) {
       if (!drag) return;
       const { points, box } = geometry(e);
       app.board.setPoints(drag.id, points, box);
+      app.attach?.hint(box.x + points[2], box.y + points[3], drag.id);
     },
     onPointerUp(e) {
       if (!drag) return;
@@ -57,11 +62,14 @@ export function createLineTool(app, type) {
         return;
       }
       app.board.setPoints(id, points, box);
+      app.attach?.dropEnd(id, 'end', box.x + points[2], box.y + points[3]);
+      app.attach?.settle([id]);
       app.setTool('select');
       app.setSelection([id]);
     },
     onExit() {
       drag = null;
+      app.attach?.hint(null);
     },
   };
 }

@@ -1,10 +1,15 @@
 /**
  * Select tool: click (shift toggles), marquee, move, resize and rotate with handles, drag the ends
  * of a line or arrow, double-click to edit text.
- * A state machine: idle -> moving | marquee | resizing | rotating | endpoint -> idle.
+ * A state machine: idle -> moving | marquee | resizing | rotating | endpoint | multi -> idle.
+ * Groups, locks, snapping and the multi-selection handles (`multi`) come from ./transform.js.
  */
 import { topElementAt, elementsInRect } from '../render/hit.js';
-import { frameOf, hasPoints, pointBox } from '../render/element.js';
+import {
+  pickAt, clickIds, marqueeIds, leaveGroup, enterGroup, moveSnapper, snapResizePointer, endSnap,
+  grabSelectionHandle, dragSelectionHandle,
+} from './transform.js';
+import { frameOf, hasPoints, pointBox, LABEL_TYPES } from '../render/element.js';
 import { handlesFor, lineEnds, rotateAbout, HANDLE_EDGES, HANDLE_PX } from '../render/handles.js';
 
 const ROTATE_SNAP = Math.PI / 12;
@@ -17,7 +22,7 @@ export function createSelectTool(app) {
   function grabHandle(e) {
     if (app.selection.size !== 1) return null;
     const el = app.scene.byId.get([...app.selection][0]);
-    if (!el) return null;
+    if (!el || el.locked) return null;
     const reach = (HANDLE_PX / 2 + 4) / app.camera.zoom;
     for (const h of handlesFor(el, app.camera.zoom)) {
       if (Math.abs(h.x - e.x) <= reach && Math.abs(h.y - e.y) <= reach) return { el, handle: h.name };
@@ -29,9 +34,10 @@ export function createSelectTool(app) {
     const origins = new Map();
     for (const id of app.selection) {
       const el = app.scene.byId.get(id);
-      if (el) origins.set(id, { x: el.x, y: el.y });
+      if (el && !el.locked) origins.set(id, { x: el.x, y: el.y });
     }
-    state = { kind: 'moving', startX: e.x, startY: e.y, origins, moved: false };
+    const snap = moveSnapper(app, origins.keys());
+    state = { kind: 'moving', startX: e.x, startY: e.y, origins, moved: false, snap };
   }
 
   return {
@@ -39,11 +45,17 @@ export function createSelectTool(app) {
     cursor: 'default',
     onPointerDown(e) {
       // A view-only board is selected (to follow, export, inspect) but never moved or resized.
+      const multi = app.board.readOnly ? null : grabSelectionHandle(app, e);
+      if (multi) {
+        state = multi;
+        return;
+      }
       const grabbed = app.board.readOnly ? null : grabHandle(e);
       if (grabbed) {
         const { el, handle } = grabbed;
         const frame = frameOf(el);
         if (handle === 'p0' || handle === 'p1') {
+          app.attach?.freeEnd(el.id, handle === 'p0' ? 'start' : 'end');
           const ends = lineEnds(el);
           state = { kind: 'endpoint', el, fixed: ends[handle === 'p0' ? 1 : 0], moving: handle };
         } else if (handle === 'rotate') {
@@ -54,20 +66,25 @@ export function createSelectTool(app) {
         }
         return;
       }
-      const hit = topElementAt(app.scene, e.x, e.y, app.tolerance());
+      const hit = pickAt(app, e);
       if (hit) {
+        const ids = clickIds(app, hit);
         if (e.shift) {
           const next = new Set(app.selection);
-          if (next.has(hit.id)) next.delete(hit.id);
-          else next.add(hit.id);
+          const had = next.has(hit.id);
+          for (const id of ids) {
+            if (had) next.delete(id);
+            else next.add(id);
+          }
           app.setSelection(next);
-          if (!next.has(hit.id)) return;
+          if (had) return;
         } else if (!app.selection.has(hit.id)) {
-          app.setSelection([hit.id]);
+          app.setSelection(ids);
         }
         if (!app.board.readOnly) startMove(e);
         return;
       }
+      leaveGroup(app);
       const base = e.shift ? new Set(app.selection) : new Set();
       if (!e.shift) app.setSelection([]);
       state = { kind: 'marquee', startX: e.x, startY: e.y, base };
@@ -77,19 +94,24 @@ export function createSelectTool(app) {
         const dx = e.x - state.startX;
         const dy = e.y - state.startY;
         if (!state.moved && Math.hypot(dx, dy) * app.camera.zoom < 2) return;
+        if (!state.moved) app.attach?.onMoveStart(state.origins);
         state.moved = true;
-        app.board.update([...state.origins].map(([id, o]) => [id, { x: o.x + dx, y: o.y + dy }]));
+        const d = state.snap(dx, dy, e);
+        app.board.update([...state.origins].map(([id, o]) => [id, { x: o.x + d.dx, y: o.y + d.dy }]));
       } else if (state.kind === 'marquee') {
         const rect = {
           minX: Math.min(state.startX, e.x), minY: Math.min(state.startY, e.y),
           maxX: Math.max(state.startX, e.x), maxY: Math.max(state.startY, e.y),
         };
         app.overlayState.marquee = rect;
-        app.setSelection(new Set([...state.base, ...elementsInRect(app.scene, rect)]));
+        app.setSelection(new Set([...state.base, ...marqueeIds(app, elementsInRect(app.scene, rect))]));
       } else if (state.kind === 'resizing') {
-        resize(app, state, e);
+        resize(app, state, snapResizePointer(app, state, e));
+      } else if (state.kind === 'multi') {
+        dragSelectionHandle(app, state, e);
       } else if (state.kind === 'endpoint') {
         moveEndpoint(app, state, e);
+        app.attach?.hint(e.x, e.y, state.el.id);
       } else if (state.kind === 'rotating') {
         let angle = state.el.angle + Math.atan2(e.y - state.c.y, e.x - state.c.x) - state.start;
         if (e.shift) angle = Math.round(angle / ROTATE_SNAP) * ROTATE_SNAP;
@@ -97,14 +119,21 @@ export function createSelectTool(app) {
         app.board.update([[state.el.id, { angle }]]);
       }
     },
-    onPointerUp() {
+    onPointerUp(e) {
       if (state.kind === 'marquee') app.overlayState.marquee = null;
+      endSnap(app);
+      if (state.kind === 'endpoint') app.attach?.dropEnd(state.el.id, state.moving === 'p0' ? 'start' : 'end', e.x, e.y);
+      if (state.kind === 'moving' && state.moved) app.attach?.settle(state.origins.keys());
       state = { kind: 'idle' };
       app.requestOverlay();
     },
     onDoubleClick(e) {
+      if (enterGroup(app, e)) return;
       const hit = topElementAt(app.scene, e.x, e.y, app.tolerance());
       if (hit && (hit.type === 'text' || hit.type === 'sticky')) app.editText(hit.id);
+      // A label goes in a shape when double-clicking anywhere inside it, even a transparent one.
+      const shape = hit && LABEL_TYPES.has(hit.type) ? hit : hit ? null : app.attach?.targetAt(e.x, e.y, null);
+      if (shape && LABEL_TYPES.has(shape.type)) app.editText(shape.id, { field: 'label' });
     },
     onExit() {
       app.overlayState.marquee = null;

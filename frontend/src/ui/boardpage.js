@@ -8,7 +8,7 @@ import { Board } from '../doc/board.js';
 import { elementDefaults } from '../doc/schema.js';
 import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
-import { downloadExport, checkBoardJson, boardPageUrl, uploadFile } from '../sync/api.js';
+import { downloadExport, boardPageUrl, uploadFile } from '../sync/api.js';
 import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
@@ -28,6 +28,8 @@ import { createLineTool } from '../tools/line.js';
 import { createTextTool } from '../tools/text.js';
 import { createEraserTool } from '../tools/eraser.js';
 import { createHandTool } from '../tools/hand.js';
+import { createAttachments } from '../tools/attach.js';
+import { createFramesPanel, frameView } from './frames.js';
 import { loadIdentity, rememberBoard, rememberBoardTitle, saveIdentity } from './identity.js';
 import { createToolbar } from './toolbar.js';
 import { createStylePanel, STICKY_COLORS } from './stylepanel.js';
@@ -37,9 +39,15 @@ import { createZoomControls } from './zoom.js';
 import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
 import { attachClipboard } from './clipboard.js';
+import { installInterchange, IMPORT_ACCEPT } from './interchange.js';
+import { attachHistory } from './history.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
+import { installArrange } from './arrange.js';
+import { regroupCopies } from '../doc/groups.js';
 import { h, toast } from './dom.js';
 import { createRefusalNotice } from './refusal.js';
+import { installMeeting } from '../meeting/index.js';
+import { installComments } from '../comments/index.js';
 
 const VIEW_PUBLISH_MS = 100;
 const FRAME_SAMPLES = 240;
@@ -69,6 +77,8 @@ export function mountBoardPage(root, boardId) {
     stickyFill: elementDefaults('sticky').fill ?? STICKY_COLORS[0],
     arrowStart: elementDefaults('arrow').arrowStart ?? false,
     arrowEnd: elementDefaults('arrow').arrowEnd ?? true,
+    strokeStyle: rectDefaults.strokeStyle ?? 'solid',
+    routing: elementDefaults('arrow').routing ?? 'straight',
   };
   const stats = { paints: 0, overlayPaints: 0, lastPaintMs: 0, drawn: 0, skipped: 0, frameMs: [] };
   let rafId = 0;
@@ -99,7 +109,7 @@ export function mountBoardPage(root, boardId) {
   });
   const selection = new Set();
   const measureCtx = document.createElement('canvas').getContext('2d');
-  const overlayState = { marquee: null, eraserTrail: [] };
+  const overlayState = { marquee: null, eraserTrail: [], bindTarget: null };
   let following = null;
   /** Where the pointer is on the board (world units), null while it is elsewhere. */
   let pointerWorld = null;
@@ -129,12 +139,17 @@ export function mountBoardPage(root, boardId) {
     },
     tolerance: () => 6 / camera.zoom,
   };
+  app.attach = createAttachments(app);
+  board.beforeRemove = (ids) => app.attach.detachFrom(ids);
+  scene.onOrphaned = (patches) => board.repairConnectors(patches);
   const tools = {
     select: createSelectTool(app),
     hand: createHandTool(app),
     pen: createPenTool(app),
     rect: createShapeTool(app, 'rect'),
     ellipse: createShapeTool(app, 'ellipse'),
+    diamond: createShapeTool(app, 'diamond'),
+    frame: createShapeTool(app, 'frame'),
     line: createLineTool(app, 'line'),
     arrow: createLineTool(app, 'arrow'),
     text: createTextTool(app, 'text'),
@@ -150,27 +165,38 @@ export function mountBoardPage(root, boardId) {
   });
   const stylePanel = createStylePanel({ onStyle: applyStyle, onAction: runAction });
   const help = createHelp();
+  const framesPanel = createFramesPanel({
+    onPick: (f) => {
+      camera.fit(frameView(f), 0);
+      stopFollowing();
+      requestFrame();
+    },
+    onRename: readOnly ? null : (f) => {
+      const name = prompt('Frame name', f.name);
+      if (name !== null) board.update([[f.id, { name: name.trim().slice(0, 200) }]]);
+    },
+    onExport: (f) => downloadExport(boardId, 'svg', token, { frame: f.id }).catch((error) => toast(error.message, 'error')),
+  });
   const topbar = createTopbar({
     boardId,
     readOnly,
     canShareView: !readOnly && Boolean(rememberedToken(boardId, 'view')),
     onExport: (format) => downloadExport(boardId, format, token).catch((error) => toast(error.message, 'error')),
     onShare: shareLink,
-    onImport: importFile,
+    onImport: (file) => interchange.importFile(file),
+    onExportPanel: () => interchange.openExport(),
+    importAccept: IMPORT_ACCEPT,
     onTheme: () => {
       topbar.setTheme(toggleTheme());
       staticDirty = true;
       requestFrame();
     },
     onHelp: () => help.toggle(),
-    onFollow: (clientId) => {
-      following = clientId;
-      updateParticipants();
-      followPeer();
-    },
+    onFollow: follow,
     onRename: renameBoard,
     onRenameMe: renameMe,
     onRetry: () => conn.retryNow(),
+    onGrid: () => runAction('grid'),
   });
   const zoom = createZoomControls({
     onZoom: (factor) => zoomBy(factor),
@@ -185,7 +211,11 @@ export function mountBoardPage(root, boardId) {
     unsentUpdate: () => conn.unsentUpdate(),
     boardJson: () => boardAsJson(doc),
   });
-  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el]));
+  root.replaceChildren(h('div.board-page', {}, [stage, followFrame, topbar.el, toolbar.el, stylePanel.el, zoom.el, help.el, refusal.el, framesPanel.el]));
+  if (!readOnly) {
+    attachHistory({ page: root.querySelector('.board-page'), stage, board, camera, boardId, token,
+      image: (fileId) => images.get(fileId), ink: () => (isDark() ? darkColor : undefined) });
+  }
   applyTheme();
   topbar.setTheme(isDark());
 
@@ -205,9 +235,20 @@ export function mountBoardPage(root, boardId) {
   });
   const presence = new Presence(conn.awareness, identity, () => {
     requestOverlay();
+    meeting.onPresence();
     updateParticipants();
     followPeer();
   });
+  const comments = installComments({
+    doc, scene, camera, author: () => identity.name, viewer: tokenRole(token) === 'view',
+    tolerance: app.tolerance, requestFrame, setTool,
+  });
+  const meeting = installMeeting({
+    stage, camera, presence, me: () => identity, following: () => following, follow, stopFollowing,
+    requestOverlay, focusBoard: takeFocus, setTool, extraButtons: [comments.toolButton, comments.button],
+  });
+  Object.assign(tools, { laser: meeting.laserTool, comment: comments.tool });
+  root.querySelector('.board-page').append(...comments.elements, ...meeting.elements);
 
   // ---- input
   attachPointer(overlayCanvas, {
@@ -243,8 +284,9 @@ export function mountBoardPage(root, boardId) {
     bringToFront: () => runAction('front'), sendToBack: () => runAction('back'),
     zoomToFit, zoomReset: () => zoomTo(1), zoomBy,
     toggleHelp: () => help.toggle(),
+    arrange: (name) => runAction(name),
     nudge: (dx, dy) => {
-      board.update([...selection].map((id) => scene.byId.get(id)).filter(Boolean)
+      board.update([...selection].map((id) => scene.byId.get(id)).filter((el) => el && !el.locked)
         .map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
     },
   });
@@ -255,13 +297,23 @@ export function mountBoardPage(root, boardId) {
       setSelection([id]);
     },
   });
-  attachClipboard({
-    board, scene, camera, boardId, selection, setSelection,
+  const clipboard = attachClipboard({
+    board, scene, camera, boardId, selection, setSelection, attach: app.attach,
     pointer: () => pointerWorld,
     placeImage: (file, at) => imagePlacer.place(file, at),
     uploadFile: (blob) => uploadFile(boardId, blob, token),
     image: (fileId) => images.get(fileId),
+    importFile: (file) => interchange.importFile(file),
   });
+  const arrange = installArrange(app, {
+    stage, canvas: overlayCanvas, runAction, pasteLast: () => clipboard.pasteLast(), readOnly: () => readOnly,
+    exportRegion: (region) => downloadExport(boardId, 'svg', token, { region }).catch((error) => toast(error.message, 'error')),
+  });
+  const interchange = installInterchange({
+    stage, board, scene, boardId, token, selection, setSelection, image: (fileId) => images.get(fileId),
+    importComments: (threads) => comments.comments.importThreads(threads),
+  });
+  stage.append(interchange.el);
   window.addEventListener('beforeunload', (event) => {
     if (conn.pending.count > 0) {
       event.preventDefault();
@@ -308,7 +360,7 @@ export function mountBoardPage(root, boardId) {
   /** Debug and test handle: the live objects of this page. */
   window.syncboard = {
     doc, board, provider: conn.provider, local: conn.local, pending: conn.pending, awareness: conn.awareness,
-    scene, camera, presence, stats, selection, setTool, setSelection,
+    scene, camera, presence, stats, selection, setTool, setSelection, meeting, comments: comments.comments,
     connectionState: conn.state, flushLocal: conn.flushLocal,
     /** Resolves once the next frame has been painted. */
     painted: () => new Promise((resolve) => { requestFrame(); nextFrame.add(() => requestAnimationFrame(() => resolve())); }),
@@ -345,18 +397,23 @@ export function mountBoardPage(root, boardId) {
     if (overlayDirty) {
       paintOverlay(overlayCtx, {
         scene, camera, dpr: devicePixelRatio || 1, selection,
-        marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail,
+        marquee: overlayState.marquee, eraserTrail: overlayState.eraserTrail, bindTarget: overlayState.bindTarget,
         peers: presence.others(), showHandles: tool === tools.select && !editor.editingId && !readOnly,
       });
+      arrange.paint(overlayCtx, devicePixelRatio || 1, tool === tools.select && !editor.editingId && !readOnly);
       stats.overlayPaints++;
       overlayDirty = false;
+      if (meeting.paint(overlayCtx)) requestOverlay(); // a laser trail is fading
     }
     if (cameraMoved || sceneChanged) {
       editor.reposition();
+      meeting.onCamera();
+      comments.reposition();
       zoom.setZoom(camera.zoom);
       publishView();
     }
     if (sceneChanged) updateStylePanel();
+    if (sceneChanged) framesPanel.update(scene);
     paintedCamera = camera.version;
     stats.frameMs.push(performance.now() - started);
     if (stats.frameMs.length > FRAME_SAMPLES) stats.frameMs.shift();
@@ -386,7 +443,7 @@ export function mountBoardPage(root, boardId) {
   }
 
   function setTool(name) {
-    if (readOnly && name !== 'select' && name !== 'hand') return;
+    if (readOnly && !['select', 'hand', 'laser', 'comment'].includes(name)) return;
     editor.close();
     if (name === 'image') {
       imagePlacer.pick();
@@ -430,11 +487,12 @@ export function mountBoardPage(root, boardId) {
     const current = first
       ? { ...style, stroke: first.stroke, fill: first.fill, strokeWidth: first.strokeWidth, opacity: first.opacity,
         fontSize: first.fontSize, align: first.align, arrowStart: first.arrowStart, arrowEnd: first.arrowEnd,
-        stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill }
+        stickyFill: first.type === 'sticky' ? first.fill : style.stickyFill,
+        strokeStyle: first.strokeStyle, routing: first.routing }
       : style;
     const arrowheads = current.arrowStart ? (current.arrowEnd ? 'both' : 'start') : current.arrowEnd ? 'end' : 'none';
     const shown = { ...current, arrowheads };
-    stylePanel.update({ types: readOnly ? new Set() : types, style: shown, hasSelection: !readOnly && selected.length > 0 });
+    stylePanel.update({ types: readOnly ? new Set() : types, style: shown, hasSelection: !readOnly && selected.length > 0, count: selected.length });
   }
 
   function applyStyle(choice) {
@@ -460,6 +518,7 @@ export function mountBoardPage(root, boardId) {
           delete p.arrowStart;
           delete p.arrowEnd;
         }
+        if (el.type !== 'arrow' && el.type !== 'line') delete p.routing;
         // A text element's box follows its content (a sticky note wraps inside its own box).
         if (el.type === 'text' && 'fontSize' in p) Object.assign(p, measureText(measureCtx, el.text || ' ', p.fontSize));
         patches.push([id, p]);
@@ -470,13 +529,18 @@ export function mountBoardPage(root, boardId) {
   }
 
   function runAction(name) {
-    if (selection.size === 0) return;
+    if (arrange.run(name) || selection.size === 0) return;
     if (name === 'trash') {
       board.remove([...selection]);
       setSelection([]);
     } else if (name === 'duplicate') {
-      const items = scene.ordered.filter((el) => selection.has(el.id)).map((el) => duplicateOf(board.get(el.id)));
-      setSelection(board.createMany(items));
+      const sources = scene.ordered.filter((el) => selection.has(el.id));
+      const items = regroupCopies(sources.map((el) => duplicateOf(board.get(el.id))));
+      board.beginGesture(); // one undo step: the copies and their bindings
+      const ids = board.createMany(items);
+      app.attach.copied(sources.map((el) => el.id), ids);
+      board.endGesture();
+      setSelection(ids);
     } else {
       const how = { forward: 'forward', backward: 'backward', front: 'front', back: 'back' }[name];
       board.setZ(reorder(scene.ordered, selection, how));
@@ -529,7 +593,7 @@ export function mountBoardPage(root, boardId) {
     }
     lastViewPublish = performance.now();
     const c = viewCenter();
-    presence.setView({ x: c.x, y: c.y, zoom: camera.zoom });
+    presence.setView({ x: c.x, y: c.y, zoom: camera.zoom, w: camera.width, h: camera.height });
   }
 
   function followPeer() {
@@ -544,6 +608,12 @@ export function mountBoardPage(root, boardId) {
       camera.centerOn(peer.view.x, peer.view.y, peer.view.zoom);
       requestFrame();
     }
+  }
+
+  function follow(clientId) {
+    following = clientId;
+    updateParticipants();
+    followPeer();
   }
 
   function stopFollowing() {
@@ -581,25 +651,6 @@ export function mountBoardPage(root, boardId) {
     }
   }
 
-  /** Import a JSON export form: checked by the server, written as one undo step of this user. */
-  async function importFile(file) {
-    try {
-      const text = await file.text();
-      let data;
-      try {
-        data = JSON.parse(text);
-      } catch {
-        throw new Error('This file is not a syncboard board: it is not JSON.');
-      }
-      await checkBoardJson(boardId, text, token);
-      board.importBoard(data);
-      const count = data.elements.length;
-      toast(`Imported ${count} element${count === 1 ? '' : 's'} (Ctrl+Z undoes it)`);
-    } catch (error) {
-      toast(String(error.message || error), 'error');
-    }
-  }
-
   function renameMe() {
     const name = prompt('Your name on this board', identity.name);
     if (name === null || !name.trim()) return;
@@ -621,6 +672,7 @@ export function mountBoardPage(root, boardId) {
     }[why];
     readOnly = true;
     board.readOnly = true;
+    comments.close();
     editor.close();
     setTool('select');
     toolbar.limit(['select', 'hand']);
@@ -640,5 +692,6 @@ function boardAsJson(doc) {
   const elements = Object.entries(doc.getMap('elements').toJSON())
     .map(([id, fields]) => ({ id, ...fields }))
     .sort((a, b) => (a.z < b.z ? -1 : a.z > b.z ? 1 : 0));
-  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements };
+  const comments = Object.entries(doc.getMap('comments').toJSON()).map(([id, fields]) => ({ id, ...fields }));
+  return { schemaVersion: meta.schemaVersion ?? 1, meta, elements, ...(comments.length ? { comments } : {}) };
 }

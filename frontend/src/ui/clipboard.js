@@ -17,6 +17,7 @@ import { drawElement, measureText } from '../render/shapes.js';
 import { fileUrl } from '../sync/api.js';
 import { isTextField } from '../input/keys.js';
 import { toast } from './dom.js';
+import { regroupCopies } from '../doc/groups.js';
 
 /** The clipboard type of syncboard content. */
 export const CLIPBOARD_TYPE = 'application/x-syncboard+json';
@@ -27,6 +28,8 @@ const PASTE_OFFSET = 16;
 const PICTURE_MAX_PX = 1600;
 /** Most elements one paste may add (the server's caps apply anyway). */
 const MAX_PASTED = 10000;
+/** The start of what Excalidraw writes to the clipboard (or of a whole scene as text). */
+const FOREIGN_SCENE = /^\s*\{\s*"type"\s*:\s*"excalidraw(\/clipboard)?"/;
 
 /**
  * @param {{board: import('../doc/board.js').Board, scene: import('../render/scene.js').Scene,
@@ -35,8 +38,13 @@ const MAX_PASTED = 10000;
  *          pointer: () => ({x: number, y: number} | null),
  *          placeImage: (file: File, at: {x: number, y: number}) => void,
  *          uploadFile: (blob: Blob) => Promise<string>,
- *          image: (fileId: string) => (CanvasImageSource | null)}} app
- *   uploadFile stores bytes on this board's server and resolves to their fileId.
+ *          image: (fileId: string) => (CanvasImageSource | null),
+ *          importFile?: (file: Blob) => void,
+ *          attach?: ReturnType<typeof import('../tools/attach.js').createAttachments>}} app
+ *   uploadFile stores bytes on this board's server and resolves to their fileId; importFile
+ *   imports a board file (ui/interchange.js): Excalidraw puts its copies on the clipboard as
+ *   scene JSON in text/plain, which is pasted through it.
+ * @returns {{pasteLast: () => void}} paste what this tab copied last (the context menu)
  */
 export function attachClipboard(app) {
   let pastedFromSameCopy = 0;
@@ -73,8 +81,14 @@ export function attachClipboard(app) {
       return;
     }
     const text = data.getData('text/plain');
+    if (app.importFile && FOREIGN_SCENE.test(text.slice(0, 200))) {
+      app.importFile(new Blob([text], { type: 'application/json' })); // Excalidraw's copy
+      return;
+    }
     if (text.trim()) pasteText(text);
   });
+
+  return { pasteLast };
 
   /** Write the selection in every format; returns the syncboard payload's text. */
   function writeSelection(clipboard) {
@@ -102,16 +116,28 @@ export function attachClipboard(app) {
     const at = landingPoint(payload.board === app.boardId && raw === lastCopy ? box : null);
     const dx = at.x - (box.minX + box.maxX) / 2;
     const dy = at.y - (box.minY + box.maxY) / 2;
-    const items = source.filter((el) => el.type !== 'image' || el.available !== false).map((el) => {
+    const kept = source.filter((el) => el.type !== 'image' || el.available !== false);
+    const items = regroupCopies(kept.map((el) => {
       const { id: _id, z: _z, createdBy: _by, available: _a, ...fields } = el;
       return { ...fields, x: (Number(el.x) || 0) + dx, y: (Number(el.y) || 0) + dy };
-    });
+    }));
     app.board.beginGesture();
     try {
-      app.setSelection(app.board.createMany(items));
+      const ids = app.board.createMany(items);
+      app.attach?.copied(kept.map((el) => el.id), ids); // connectors bound to the copies
+      app.setSelection(ids);
     } finally {
       app.board.endGesture();
     }
+  }
+
+  /**
+   * Paste what this tab copied or cut last (the context menu's Paste: a page cannot read the
+   * system clipboard's syncboard content on request, only in a paste event).
+   */
+  function pasteLast() {
+    const payload = readPayload(lastCopy);
+    if (payload && !app.board.readOnly) pasteElements(payload, lastCopy);
   }
 
   function pasteText(text) {

@@ -3,6 +3,9 @@ import { createBoard, isBoardId } from '../sync/api.js';
 import { loadIdentity, saveIdentity, recentBoards, PALETTE } from './identity.js';
 import { applyTheme } from './theme.js';
 import { h, toast } from './dom.js';
+import { createSpaceButton, spacesCard } from './spacehome.js';
+import { parseSpaceLink } from '../sync/spaces.js';
+import { timeAgo } from './timeago.js';
 
 /** @param {HTMLElement} root */
 export function mountHomePage(root) {
@@ -40,8 +43,10 @@ export function mountHomePage(root) {
       const value = openInput.value.trim();
       const id = value.split('/b/').pop().split(/[?#]/)[0];
       const fragment = value.includes('#') ? value.slice(value.indexOf('#')) : '';
-      if (isBoardId(id)) location.assign(`/b/${encodeURIComponent(id)}${fragment}`);
-      else toast('That is not a board link', 'error');
+      const space = parseSpaceLink(value);
+      if (space) location.assign(`/s/${space.id}${fragment}`);
+      else if (isBoardId(id)) location.assign(`/b/${encodeURIComponent(id)}${fragment}`);
+      else toast('That is not a board or space link', 'error');
     },
   }, [openInput, h('button', { type: 'submit' }, ['Open'])]);
   const recent = recentBoards();
@@ -51,6 +56,7 @@ export function mountHomePage(root) {
       h('h1', {}, ['Draw together. Never lose work.']),
       h('p.lede', {}, ['A shared whiteboard that keeps every stroke through reconnects, restarts and offline edits.']),
       createButton,
+      createSpaceButton(),
       openForm,
     ]),
     h('section.home-card.panel', {}, [
@@ -68,15 +74,6 @@ export function mountHomePage(root) {
           h('span.muted', { title: new Date(b.openedAt).toLocaleString() }, [`opened ${timeAgo(b.openedAt)}`]),
         ]))),
     ]),
+    spacesCard(),
   ]));
-}
-
-/** "just now", "5 min ago", "3 h ago", "2 days ago", else the date. */
-function timeAgo(time) {
-  const s = Math.max(0, (Date.now() - time) / 1000);
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  if (s < 7 * 86400) return `${Math.floor(s / 86400)} day${s < 2 * 86400 ? '' : 's'} ago`;
-  return `on ${new Date(time).toLocaleDateString()}`;
 }

@@ -1,5 +1,6 @@
 /**
- * In-place text editing of a text element or sticky note: a <textarea> laid over the element.
+ * In-place text editing of a text element or sticky note, or of a shape's or connector's label
+ * (field `label`, laid over the label's box from render/labels.js): a <textarea> over the element.
  * Each keystroke becomes a minimal Y.Text edit (Board.setText), and remote edits to the same text
  * are merged into the textarea with the caret kept in place, so two people can type in one note.
  *
@@ -10,6 +11,7 @@
  */
 import { LOCAL_ORIGIN } from '../doc/board.js';
 import { measureText, FONT_FAMILY } from '../render/shapes.js';
+import { isConnector, labelBox, polylineMiddle } from '../render/labels.js';
 import { h } from './dom.js';
 import { isDark } from './theme.js';
 import { darkColor } from '../render/palette.js';
@@ -31,6 +33,8 @@ export class TextEditor {
     /** Id of the element being edited, or null. */
     this.editingId = null;
     this._removeIfEmpty = false;
+    /** The Y.Text field being edited: `text` or `label`. */
+    this._field = 'text';
     this._unobserve = null;
     this.textarea.addEventListener('input', () => this._onInput());
     this.textarea.addEventListener('blur', () => this.close());
@@ -43,11 +47,13 @@ export class TextEditor {
     });
   }
 
-  /** Start editing element `id`. */
-  open(id, { removeIfEmpty = false } = {}) {
+  /** Start editing element `id` (its `field`: `text`, or `label` of a shape or connector). */
+  open(id, { removeIfEmpty = false, field = 'text' } = {}) {
     if (this.editingId) this.close();
     if (this._app.board.readOnly) return; // a viewer's typing could only be thrown away
-    const ytext = this._app.board.get(id)?.get('text');
+    if (field === 'label') this._app.board.ensureText(id, 'label');
+    this._field = field;
+    const ytext = this._app.board.get(id)?.get(field);
     if (!ytext || typeof ytext.observe !== 'function') return;
     this._app.scene.refresh();
     this._app.board.beginGesture();
@@ -91,6 +97,10 @@ export class TextEditor {
       this.close();
       return;
     }
+    if (this._field === 'label') {
+      this._placeOverLabel(el);
+      return;
+    }
     const { camera } = this._app;
     const zoom = camera.zoom;
     const s = camera.toScreen(el.x, el.y);
@@ -112,11 +122,46 @@ export class TextEditor {
     style.transformOrigin = `${(el.w * zoom) / 2}px ${(el.h * zoom) / 2}px`;
   }
 
+  /** Lay the textarea over where the label is drawn (its lines centred on the shape). */
+  _placeOverLabel(el) {
+    const { camera } = this._app;
+    const zoom = camera.zoom;
+    const lines = Math.max(1, this.textarea.value.split('\n').length);
+    const natural = measureText(this._measure, this.textarea.value || ' ', el.fontSize);
+    let box;
+    let origin;
+    if (isConnector(el)) {
+      const mid = polylineMiddle(el);
+      const w = Math.max(natural.w + el.fontSize, 60);
+      box = { x: mid.x - w / 2, y: mid.y - natural.h / 2, w, h: natural.h };
+      origin = { x: w / 2, y: natural.h / 2 };
+    } else {
+      const inner = labelBox(el);
+      const w = Math.max(inner.w, 40);
+      const hgt = Math.max(natural.h, lines * el.fontSize * 1.25) + 4;
+      box = { x: inner.x + (inner.w - w) / 2, y: el.y + el.h / 2 - hgt / 2, w, h: hgt };
+      origin = { x: el.x + el.w / 2 - box.x, y: el.y + el.h / 2 - box.y };
+    }
+    const s = camera.toScreen(box.x, box.y);
+    const style = this.textarea.style;
+    style.left = `${s.x}px`;
+    style.top = `${s.y}px`;
+    style.width = `${box.w * zoom}px`;
+    style.height = `${box.h * zoom}px`;
+    style.padding = '0px';
+    style.font = `${el.fontSize * zoom}px/${1.25} ${FONT_FAMILY}`;
+    style.color = isDark() ? darkColor(el.stroke) : el.stroke;
+    style.textAlign = isConnector(el) ? 'center' : el.align;
+    style.transform = el.angle ? `rotate(${el.angle}rad)` : '';
+    style.transformOrigin = `${origin.x * zoom}px ${origin.y * zoom}px`;
+  }
+
   _onInput() {
     const id = this.editingId;
     if (!id) return;
     const el = this._app.scene.byId.get(id);
-    this._app.board.setText(id, this.textarea.value);
+    this._app.board.setText(id, this.textarea.value, this._field);
+    if (this._field === 'label') this.reposition();
     if (el?.type === 'text') {
       const size = measureText(this._measure, this.textarea.value || ' ', el.fontSize);
       this._app.board.update([[id, { w: size.w, h: size.h }]]);
@@ -141,7 +186,7 @@ export class TextEditor {
         end = shiftForDelete(end, index, op.delete);
       }
     }
-    ta.value = this._app.board.get(this.editingId)?.get('text')?.toString() ?? ta.value;
+    ta.value = this._app.board.get(this.editingId)?.get(this._field)?.toString() ?? ta.value;
     ta.setSelectionRange(start, end);
     this.reposition();
   }

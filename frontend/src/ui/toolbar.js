@@ -4,7 +4,8 @@ import { ICONS } from './icons.js';
 import { TOOL_KEYS } from '../input/keys.js';
 
 const LABELS = {
-  select: 'Select', hand: 'Hand (pan)', pen: 'Pen', rect: 'Rectangle', ellipse: 'Ellipse',
+  select: 'Select', hand: 'Hand (pan)', pen: 'Pen', rect: 'Rectangle', ellipse: 'Ellipse', diamond: 'Diamond',
+  frame: 'Frame',
   line: 'Line', arrow: 'Arrow', text: 'Text', sticky: 'Sticky note', eraser: 'Eraser', image: 'Image',
 };
 

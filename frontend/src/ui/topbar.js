@@ -57,7 +57,7 @@ export function createTopbar(opts) {
   };
   const people = h('div.participants', { 'aria-label': 'Participants' });
   const importInput = h('input', {
-    type: 'file', accept: 'application/json,.json', hidden: true,
+    type: 'file', accept: opts.importAccept ?? 'application/json,.json', hidden: true,
     onchange: (event) => {
       const file = event.target.files?.[0];
       if (file) opts.onImport(file);
@@ -67,8 +67,10 @@ export function createTopbar(opts) {
   const item = (icon, label, onclick) => h('button.menu-item', { type: 'button', role: 'menuitem', html: ICONS[icon], onclick }, [label]);
   const menu = h('div.menu.panel', { hidden: true, role: 'menu' }, [
     ...['svg', 'png', 'json'].map((format) => item('download', `Export ${format.toUpperCase()}`, () => opts.onExport(format))),
-    opts.readOnly ? null : item('upload', 'Import JSON…', () => importInput.click()),
+    opts.onExportPanel ? item('download', 'Export selection, frame, PDF…', opts.onExportPanel) : null,
+    opts.readOnly ? null : item('upload', 'Import file (JSON, bundle, Excalidraw, tldraw)…', () => importInput.click()),
     opts.canShareView ? item('eye', 'Copy view-only link', () => opts.onShare('view')) : null,
+    opts.readOnly || !opts.onGrid ? null : item('fit', "Show / hide grid (Ctrl ')", () => opts.onGrid()),
   ]);
   const menuButton = h('button.tool', {
     type: 'button', title: 'Export / import', 'aria-label': 'Export or import', html: ICONS.download,

@@ -1,0 +1,242 @@
+"""Connector routing for the exporters (shared/BOARD.md, "Connectors").
+
+The points an arrow or line is drawn with, from its stored points, its per-end bindings and its
+targets' current geometry: the same function as ``frontend/src/render/routing.js``, checked
+against the same fixtures (``shared/fixtures/routing.json``), so an export draws an arrow where
+the browser does. Works on elements as ``board_model.normalize_element`` returns them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+BIND_GAP = 4.0
+"""Distance between a bound end and its target's outline, in board units."""
+BINDABLE_TYPES = frozenset({"rect", "ellipse", "diamond", "sticky", "text", "image"})
+CONNECTOR_TYPES = frozenset({"line", "arrow"})
+
+_CENTRE_ZONE = 0.25
+_EPS = 1e-9
+
+Point = tuple[float, float]
+Element = Mapping[str, Any]
+
+
+def route_points(arrow: Element, target_of: Callable[[str], Element | None]) -> list[Point] | None:
+    """The drawn points of a connector in board units, or None when its stored points stand
+    as they are (straight routing and no usable binding)."""
+    start = _bind_target(arrow, arrow.get("startBindId"), target_of)
+    end = _bind_target(arrow, arrow.get("endBindId"), target_of)
+    elbow = arrow.get("routing") == "elbow"
+    if start is None and end is None and not elbow:
+        return None
+    pts = _world_points(arrow)
+    if len(pts) < 2:
+        return None
+    n = len(pts)
+    a_s = _anchor_point(start, arrow.get("startAnchorX"), arrow.get("startAnchorY")) \
+        if start is not None else pts[0]
+    a_e = _anchor_point(end, arrow.get("endAnchorX"), arrow.get("endAnchorY")) \
+        if end is not None else pts[-1]
+    if not elbow:
+        out = list(pts)
+        if start is not None:
+            out[0] = _approach(start, pts[1] if n > 2 else a_e, a_s)
+        if end is not None:
+            out[-1] = _approach(end, pts[-2] if n > 2 else a_s, a_e)
+        return out
+    s, e = a_s, a_e
+    hs = he = None
+    if start is not None:
+        hs = _side_heading(start, arrow.get("startAnchorX"), arrow.get("startAnchorY"), a_e)
+        s = _exit_point(start, a_s, hs)
+    if end is not None:
+        he = _side_heading(end, arrow.get("endAnchorX"), arrow.get("endAnchorY"), a_s)
+        e = _exit_point(end, a_e, he)
+    if hs is None:
+        hs = _axis_of(e[0] - s[0], e[1] - s[1])
+    if he is None:
+        he = _axis_of(s[0] - e[0], s[1] - e[1])
+    return _simplify(_elbow_path(s, hs, e, he))
+
+
+def routed_elements(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The elements with each routed connector replaced by a copy drawn along its route
+    (``x, y`` the top-left of the route, ``points`` relative to it, ``angle`` 0)."""
+    by_id = {element["id"]: element for element in elements}
+    out = []
+    for element in elements:
+        if element["type"] in CONNECTOR_TYPES:
+            route = route_points(element, by_id.get)
+            if route is not None:
+                element = _along(element, route)
+        out.append(element)
+    return out
+
+
+def _along(element: dict[str, Any], route: list[Point]) -> dict[str, Any]:
+    x0 = min(x for x, _ in route)
+    y0 = min(y for _, y in route)
+    points = [v for x, y in route for v in (x - x0, y - y0)]
+    return {**element, "x": x0, "y": y0, "angle": 0, "points": points,
+            "w": max(x for x, _ in route) - x0, "h": max(y for _, y in route) - y0}
+
+
+def _bind_target(arrow: Element, target_id: Any, target_of: Callable[[str], Element | None]
+                 ) -> Element | None:
+    if not isinstance(target_id, str) or target_id == "" or target_id == arrow.get("id"):
+        return None
+    target = target_of(target_id)
+    if target is None or target.get("type") not in BINDABLE_TYPES:
+        return None
+    if not all(_finite(target.get(k)) for k in ("x", "y", "w", "h")):
+        return None
+    return target
+
+
+def _world_points(arrow: Element) -> list[Point]:
+    p = arrow["points"]
+    out = [(arrow["x"] + p[i], arrow["y"] + p[i + 1]) for i in range(0, len(p) - 1, 2)]
+    angle = arrow.get("angle") if _finite(arrow.get("angle")) else 0
+    if not angle or not out:
+        return out
+    cx = (min(x for x, _ in out) + max(x for x, _ in out)) / 2
+    cy = (min(y for _, y in out) + max(y for _, y in out)) / 2
+    return [_rotate(x, y, cx, cy, angle) for x, y in out]
+
+
+def _anchor_point(target: Element, ax: Any, ay: Any) -> Point:
+    u = _clamp01(ax) if _finite(ax) else 0.5
+    v = _clamp01(ay) if _finite(ay) else 0.5
+    cx, cy = target["x"] + target["w"] / 2, target["y"] + target["h"] / 2
+    return _rotate(target["x"] + u * target["w"], target["y"] + v * target["h"], cx, cy,
+                   target.get("angle") or 0)
+
+
+def _approach(target: Element, start: Point, anchor: Point) -> Point:
+    """Where the segment from ``start`` to ``anchor`` first meets the outline, BIND_GAP short."""
+    dx, dy = anchor[0] - start[0], anchor[1] - start[1]
+    length = math.hypot(dx, dy)
+    if length < _EPS:
+        return anchor
+    if _inside_local(target, *_to_local(target, *start)):
+        return anchor
+    hits = [t for t in _outline_hits(target, start, (dx, dy)) if -_EPS <= t <= 1 + _EPS]
+    if not hits:
+        return anchor
+    k = max(0.0, min(hits) - BIND_GAP / length)
+    return (start[0] + dx * k, start[1] + dy * k)
+
+
+def _exit_point(target: Element, anchor: Point, heading: Point) -> Point:
+    """Where a ray from ``anchor`` along ``heading`` leaves the outline, plus BIND_GAP."""
+    t = max([0.0, *_outline_hits(target, anchor, heading)])
+    return (anchor[0] + heading[0] * (t + BIND_GAP), anchor[1] + heading[1] * (t + BIND_GAP))
+
+
+def _side_heading(target: Element, ax: Any, ay: Any, toward: Point) -> Point:
+    dx = (_clamp01(ax) if _finite(ax) else 0.5) - 0.5
+    dy = (_clamp01(ay) if _finite(ay) else 0.5) - 0.5
+    if abs(dx) < _CENTRE_ZONE and abs(dy) < _CENTRE_ZONE:
+        cx, cy = target["x"] + target["w"] / 2, target["y"] + target["h"] / 2
+        return _axis_of(toward[0] - cx, toward[1] - cy)
+    local = (math.copysign(1, dx) if dx else 0.0, 0.0) if abs(dx) >= abs(dy) else \
+        (0.0, math.copysign(1, dy) if dy else 0.0)
+    return _axis_of(*_rotate(local[0], local[1], 0, 0, target.get("angle") or 0))
+
+
+def _axis_of(dx: float, dy: float) -> Point:
+    """The unit axis vector nearest to (dx, dy); ties and zero go horizontal."""
+    if abs(dx) >= abs(dy):
+        return (-1.0 if dx < 0 else 1.0, 0.0)
+    return (0.0, -1.0 if dy < 0 else 1.0)
+
+
+def _elbow_path(s: Point, hs: Point, e: Point, he: Point) -> list[Point]:
+    s_horizontal, e_horizontal = hs[0] != 0, he[0] != 0
+    if s_horizontal and e_horizontal:
+        mx = (s[0] + e[0]) / 2
+        return [s, (mx, s[1]), (mx, e[1]), e]
+    if not s_horizontal and not e_horizontal:
+        my = (s[1] + e[1]) / 2
+        return [s, (s[0], my), (e[0], my), e]
+    return [s, (e[0], s[1]), e] if s_horizontal else [s, (s[0], e[1]), e]
+
+
+def _simplify(pts: list[Point]) -> list[Point]:
+    """Drop repeated points and middle points on a straight run."""
+    out: list[Point] = []
+    for p in pts:
+        if out and abs(out[-1][0] - p[0]) < 1e-6 and abs(out[-1][1] - p[1]) < 1e-6:
+            continue
+        if len(out) >= 2:
+            a, last = out[-2], out[-1]
+            cross = (last[0] - a[0]) * (p[1] - a[1]) - (last[1] - a[1]) * (p[0] - a[0])
+            if abs(cross) < 1e-6:
+                out.pop()
+        out.append(p)
+    return out
+
+
+def _outline_hits(target: Element, p: Point, d: Point) -> list[float]:
+    """Parameters t where the line p + t*d crosses the target's outline."""
+    px, py = _to_local(target, *p)
+    dx, dy = _rotate(d[0], d[1], 0, 0, -(target.get("angle") or 0))
+    hw, hh = target["w"] / 2, target["h"] / 2
+    if target["type"] == "ellipse" and hw > _EPS and hh > _EPS:
+        a = dx * dx / (hw * hw) + dy * dy / (hh * hh)
+        b = 2 * (px * dx / (hw * hw) + py * dy / (hh * hh))
+        c = px * px / (hw * hw) + py * py / (hh * hh) - 1
+        disc = b * b - 4 * a * c
+        if a <= _EPS or disc < 0:
+            return []
+        root = math.sqrt(disc)
+        return [(-b - root) / (2 * a), (-b + root) / (2 * a)]
+    corners = ([(hw, 0), (0, hh), (-hw, 0), (0, -hh)] if target["type"] == "diamond"
+               else [(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)])
+    hits = []
+    for i in range(4):
+        ax, ay = corners[i]
+        bx, by = corners[(i + 1) % 4]
+        ex, ey = bx - ax, by - ay
+        denom = dx * ey - dy * ex
+        if abs(denom) < _EPS:
+            continue
+        t = ((ax - px) * ey - (ay - py) * ex) / denom
+        u = ((ax - px) * dy - (ay - py) * dx) / denom
+        if -_EPS <= u <= 1 + _EPS:
+            hits.append(t)
+    return hits
+
+
+def _to_local(target: Element, px: float, py: float) -> Point:
+    cx, cy = target["x"] + target["w"] / 2, target["y"] + target["h"] / 2
+    return _rotate(px - cx, py - cy, 0, 0, -(target.get("angle") or 0))
+
+
+def _inside_local(target: Element, lx: float, ly: float) -> bool:
+    hw, hh = target["w"] / 2, target["h"] / 2
+    if hw <= _EPS or hh <= _EPS:
+        return False
+    if target["type"] == "ellipse":
+        return lx * lx / (hw * hw) + ly * ly / (hh * hh) < 1 - 1e-9
+    if target["type"] == "diamond":
+        return abs(lx) / hw + abs(ly) / hh < 1 - 1e-9
+    return abs(lx) < hw and abs(ly) < hh
+
+
+def _rotate(x: float, y: float, cx: float, cy: float, angle: float) -> Point:
+    if not angle:
+        return (x, y)
+    cos, sin = math.cos(angle), math.sin(angle)
+    return (cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos)
+
+
+def _clamp01(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

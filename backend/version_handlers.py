@@ -1,0 +1,249 @@
+"""HTTP endpoints of a board's version history (edit token required for every one: a view
+link never sees past states, which may hold deleted content).
+
+- ``GET  /api/boards/<id>/versions`` (``?limit=`` 1-200, default 50; ``?before=<vid>``):
+  ``{"versions": [{"id", "created_at", "kind", "label", "elements", "authors"}], "next"}``,
+  newest first; ``next`` is the ``before`` of the next page, or null
+- ``POST /api/boards/<id>/versions`` ``{"label": "..."}`` (optional ``"kind"``: ``named``,
+  the default, or ``before-restore`` / ``before-import`` for a client that restores or
+  imports through its own document): 201 and the version
+- ``GET  /api/boards/<id>/versions/<vid>``: one version; ``GET .../versions/at/<unix
+  seconds>``: the newest version made at or before then
+- ``GET  /api/boards/<id>/versions/<vid>/update``: the whole board then, as one Yjs update
+  (``application/octet-stream``; the browser previews and restores from it)
+- ``GET  /api/boards/<id>/versions/<vid>/export.(json|svg|png)``: the board then, by the
+  exporter of ``export.*`` with the same options
+- ``POST /api/boards/<id>/versions/<vid>/restore`` (body empty, ``{}``, or
+  ``{"elements": [ids]}``): records a ``before-restore`` version, then applies the restore to
+  the live board through the CRDT path (``restore.build_restore_update``); answers
+  ``{"restored", "before", "changed"}``
+
+Errors as the other endpoints: 400 bad body or parameter, 401/403 token, 404 unknown board or
+version, 413 when the restore would pass ``--max-board-bytes``, 429 (``Retry-After``) past
+``SAVES_PER_MIN`` saves and restores per address (not for the admin token).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from tornado.ioloop import IOLoop
+from tornado.web import HTTPError
+
+from .access import Role
+from .address_limits import AddressRate
+from .board_names import MAX_BOARD_NAME_CHARS
+from .config import Settings
+from .document import EMPTY_STATE_VECTOR
+from .errors import BoardTooLarge
+from .export.raster_pool import RasterPool
+from .export_handlers import ExportHandler, _BoardEndpoint
+from .registry import BoardRegistry
+from .restore import build_restore_update
+from .store.history import MAX_LABEL_CHARS
+from .versioning import load_version_state, load_version_updates
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+SAVES_PER_MIN = 20
+SAVES_BURST = 20
+"""Versions one address may have recorded over HTTP (saves and restores): each is a row, at
+times a whole-board checkpoint, so an edit token must not fill the database with them."""
+MAX_RESTORE_IDS = 10_000
+"""Most element ids one partial restore may name."""
+_POSTED_KINDS = ("named", "before-restore", "before-import")
+
+
+def version_routes(registry: BoardRegistry, settings: Settings, raster: RasterPool) -> list:
+    """Tornado URL specs of the history endpoints (exports rendered as ``export.*`` are, PNG
+    in ``raster``, with the same limits)."""
+    boards = {"registry": registry, "store": registry.store}
+    saving = {**boards, "saves": AddressRate(SAVES_PER_MIN, SAVES_BURST)}
+    exports = {**boards, "raster": raster, "max_image_pixels": settings.max_image_pixels,
+               "max_export_pixels": settings.max_export_pixels}
+    board = r"/api/boards/([^/]+)/versions"
+    return [
+        (board, VersionsHandler, saving),
+        (board + r"/at/([0-9.]+)", VersionAtHandler, boards),
+        (board + r"/([0-9]+)", VersionHandler, boards),
+        (board + r"/([0-9]+)/update", VersionUpdateHandler, boards),
+        (board + r"/([0-9]+)/export\.(json|svg|png)", VersionExportHandler, exports),
+        (board + r"/([0-9]+)/restore", VersionRestoreHandler, saving),
+    ]
+
+
+class _SavingEndpoint(_BoardEndpoint):
+    """An endpoint that records versions, charged to the caller's address (429 past it)."""
+
+    def initialize(self, registry: BoardRegistry, store, saves: AddressRate) -> None:
+        super().initialize(registry, store)
+        self.saves = saves
+
+    def spend_save(self) -> None:
+        if not self.access.is_admin(self.bearer_token()):
+            self.spend_creation(self.saves, 1, "saved versions")
+
+
+class VersionsHandler(_SavingEndpoint):
+    """``GET`` (list, paginated) and ``POST`` (save a version) on ``.../versions``."""
+
+    async def get(self, board_id: str) -> None:
+        await self.existing_board(board_id, Role.EDIT)
+        limit = _int_argument(self, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
+        before = self.get_argument("before", None)
+        before_id = _int_argument(self, "before", 0, 1, 2**62) if before is not None else None
+        found = await self.store.list_versions(board_id, limit + 1, before_id)
+        page = found[:limit]
+        self.finish({"versions": [v.to_json() for v in page],
+                     "next": page[-1].id if len(found) > limit else None})
+
+    async def post(self, board_id: str) -> None:
+        await self.existing_board(board_id, Role.EDIT)
+        body = _json_body(self)
+        label = body.get("label", "")
+        kind = body.get("kind", "named")
+        if not isinstance(label, str) or len(label) > MAX_LABEL_CHARS:
+            raise HTTPError(400, f"label must be a string of at most {MAX_LABEL_CHARS} "
+                                 "characters")
+        if kind not in _POSTED_KINDS:
+            raise HTTPError(400, f"kind must be one of {', '.join(_POSTED_KINDS)}")
+        self.spend_save()
+        info = await self.registry.take_version(board_id, kind, label.strip())
+        self.set_status(201)
+        self.finish(info.to_json())
+
+
+class VersionHandler(_BoardEndpoint):
+    """``GET .../versions/<vid>``: one version's listing entry."""
+
+    async def get(self, board_id: str, version_id: str) -> None:
+        await self.existing_board(board_id, Role.EDIT)
+        info = await self.store.get_version(board_id, int(version_id))
+        if info is None:
+            raise HTTPError(404, "no such version")
+        self.finish(info.to_json())
+
+
+class VersionAtHandler(_BoardEndpoint):
+    """``GET .../versions/at/<unix seconds>``: the newest version made at or before then."""
+
+    async def get(self, board_id: str, at: str) -> None:
+        await self.existing_board(board_id, Role.EDIT)
+        try:
+            when = float(at)
+        except ValueError:
+            raise HTTPError(400, "the time must be Unix seconds") from None
+        info = await self.store.version_at(board_id, when)
+        if info is None:
+            raise HTTPError(404, "no version at or before that time")
+        self.finish(info.to_json())
+
+
+class VersionUpdateHandler(_BoardEndpoint):
+    """``GET .../versions/<vid>/update``: the board at that version as one Yjs update."""
+
+    async def get(self, board_id: str, version_id: str) -> None:
+        await self.existing_board(board_id, Role.EDIT)
+        state = await _state_or_404(self, board_id, int(version_id))
+        self.set_header("Content-Type", "application/octet-stream")
+        self.finish(state)
+
+
+class VersionExportHandler(ExportHandler):
+    """``GET .../versions/<vid>/export.<fmt>``: the board as it was, same options."""
+
+    role = Role.EDIT
+
+    async def get(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
+        self._version_id = int(version_id)
+        await super().get(board_id, fmt)
+
+    async def export_state(self, board_id: str) -> bytes:
+        return await _state_or_404(self, board_id, self._version_id)
+
+
+class VersionRestoreHandler(_SavingEndpoint):
+    """``POST .../versions/<vid>/restore``: the live board becomes that version (or just the
+    named elements), for everyone connected, after a ``before-restore`` version."""
+
+    async def post(self, board_id: str, version_id: str) -> None:
+        await self.existing_board(board_id, Role.EDIT)
+        body = _json_body(self)
+        element_ids = body.get("elements")
+        if element_ids is not None and (
+                not isinstance(element_ids, list) or len(element_ids) > MAX_RESTORE_IDS
+                or not all(isinstance(i, str) and 0 < len(i) <= MAX_BOARD_NAME_CHARS
+                           for i in element_ids)):
+            raise HTTPError(400, f"elements must be a list of at most {MAX_RESTORE_IDS} "
+                                 "element id strings")
+        vid = int(version_id)
+        try:
+            state = await load_version_updates(self.store, board_id, vid)
+        except ValueError as exc:
+            log.error("board %s: version %d cannot be read: %s", board_id, vid, exc)
+            raise HTTPError(500, "this version cannot be read (see the server log)") from None
+        if state is None:
+            raise HTTPError(404, "no such version")
+        self.spend_save()
+        registry = self.registry
+        room = await registry.acquire(board_id)
+        try:
+            before = await registry.versions.take(room, "before-restore",
+                                                  f"before restoring version {vid}")
+            # What the board holds beyond the version: small after a few changes.
+            since = room.document.missing_since(
+                await self.store.version_state_vector(board_id, vid) or EMPTY_STATE_VECTOR)
+            update, changed = await IOLoop.current().run_in_executor(
+                None, build_restore_update, state, since, element_ids)
+            try:
+                room.apply_server_update(update)  # others' edits meanwhile merge with it
+            except BoardTooLarge as exc:
+                raise HTTPError(413, f"restore refused: {exc}") from None
+            except ValueError as exc:
+                log.error("board %s: restore of version %d refused: %s", board_id, vid, exc)
+                raise HTTPError(422, f"restore refused: {exc}") from None
+        finally:
+            registry.release_if_idle(room)
+        log.info("board %s: restored version %d (%s, %d elements changed; before: version %d)",
+                 board_id, vid, "partial" if element_ids is not None else "whole board",
+                 changed, before.id)
+        self.finish({"restored": vid, "before": before.to_json(), "changed": changed})
+
+
+async def _state_or_404(handler: _BoardEndpoint, board_id: str, version_id: int) -> bytes:
+    try:
+        state = await load_version_state(handler.store, board_id, version_id)
+    except ValueError as exc:
+        log.error("board %s: version %d cannot be rebuilt: %s", board_id, version_id, exc)
+        raise HTTPError(500, "this version cannot be rebuilt (see the server log)") from None
+    if state is None:
+        raise HTTPError(404, "no such version")
+    return state
+
+
+def _json_body(handler: _BoardEndpoint) -> dict[str, Any]:
+    """The request body as a JSON object ({} when empty); 400 otherwise."""
+    if not handler.request.body.strip():
+        return {}
+    try:
+        body = json.loads(handler.request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise HTTPError(400, f"invalid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise HTTPError(400, "the body must be a JSON object")
+    return body
+
+
+def _int_argument(handler: _BoardEndpoint, name: str, default: int, low: int,
+                  high: int) -> int:
+    raw = handler.get_argument(name, None)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise HTTPError(400, f"?{name}= must be an integer from {low} to {high}")
+    return int(raw)
+

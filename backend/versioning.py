@@ -1,0 +1,156 @@
+"""VersionKeeper: when a loaded board gets a version, and who edited since the last one.
+
+The rooms tell the keeper about every accepted change (``edited``, cheap: a set lookup). The
+first change after a version starts a timer for the next automatic one, due
+``history_interval_s`` after the previous version (or after that change when the board has
+none), so a board being edited gets at most one automatic version per interval; a board that
+unloads (or a server that stops) after being edited gets one then. Named, before-restore and
+before-import versions are asked for with ``take`` and recorded at once. Every version goes
+through the writer's group commit (``UpdateWriter.record_version``); the store encodes it
+against the previous version inside that transaction (``store/history.py``).
+
+Authors are the presence names (``user.name``) of the peers that changed the board since
+the previous version, read once per peer per version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from .store import Store, UpdateWriter, VersionRequest
+from .store.history import VersionInfo, chain_updates, rebuild_state
+
+if TYPE_CHECKING:
+    from .peer import Peer
+    from .room import Room
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Edits:
+    """What happened to one board since its last version."""
+
+    authors: dict[str, None] = field(default_factory=dict)
+    peers: set[object] = field(default_factory=set)
+    timer: asyncio.Task | None = None
+
+
+class VersionKeeper:
+    """Automatic and requested versions of the boards loaded in this process."""
+
+    def __init__(self, store: Store, writer: UpdateWriter, interval_s: float) -> None:
+        """``interval_s``: at most one automatic version per board per this many seconds
+        (0: no automatic versions)."""
+        self.store = store
+        self.writer = writer
+        self.interval_s = interval_s
+        self._edits: dict[str, _Edits] = {}
+        # When this process last asked for a version of a loaded board: the database's newest
+        # version may not be committed yet when the next edit starts the next timer.
+        self._asked_at: dict[str, float] = {}
+
+    def edited(self, room: Room, peer: Peer | None) -> None:
+        """``room``'s board changed (by ``peer``, or by the server when None)."""
+        edits = self._edits.get(room.board_id)
+        if edits is None:
+            edits = self._edits[room.board_id] = _Edits()
+            if self.interval_s > 0:
+                edits.timer = asyncio.create_task(self._auto_version(room))
+        if peer is not None and peer not in edits.peers:
+            edits.peers.add(peer)
+            for name in room.presence.names_of(peer):
+                edits.authors.setdefault(name)
+
+    def is_edited(self, board_id: str) -> bool:
+        """Whether ``board_id`` changed since its last version was recorded here."""
+        return board_id in self._edits
+
+    async def take(self, room: Room, kind: str, label: str = "") -> VersionInfo:
+        """Record a version of ``room``'s board now (committed when this returns).
+
+        Raises ``SQLAlchemyError`` only through cancellation: the writer retries failed
+        commits until they succeed."""
+        info = await self.writer.record_version(self._request(room, kind, label, 0.0))
+        assert info is not None  # only an auto version with an interval is ever skipped
+        return info
+
+    def unloading(self, room: Room) -> asyncio.Future[VersionInfo | None] | None:
+        """Queue the automatic version of a board about to unload (or a server about to
+        stop) if it changed since its last one; the writer's next flush commits it."""
+        future = self.writer.record_version(self._request(room, "auto", "", 0.0)) \
+            if room.board_id in self._edits else None
+        self._asked_at.pop(room.board_id, None)  # committed before the room is dropped
+        return future
+
+    def forget(self, board_id: str) -> None:
+        """Drop what is known about a deleted board."""
+        self._asked_at.pop(board_id, None)
+        edits = self._edits.pop(board_id, None)
+        if edits is not None and edits.timer is not None:
+            edits.timer.cancel()
+
+    async def close(self) -> None:
+        """Cancel the timers (``unloading`` is asked for each room before)."""
+        timers = [e.timer for e in self._edits.values() if e.timer is not None]
+        for timer in timers:
+            timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
+
+    def _request(self, room: Room, kind: str, label: str,
+                 min_interval_s: float) -> VersionRequest:
+        edits = self._edits.pop(room.board_id, None)
+        if edits is not None and edits.timer is not None and \
+                edits.timer is not asyncio.current_task():
+            edits.timer.cancel()
+        authors = tuple(edits.authors) if edits is not None else ()
+        self._asked_at[room.board_id] = time.time()
+        return VersionRequest(room.board_id, room.document, kind, label, authors, min_interval_s)
+
+    async def _auto_version(self, room: Room) -> None:
+        try:
+            head = await self.store.list_versions(room.board_id, 1)
+        except SQLAlchemyError as exc:
+            log.error("board %s: cannot read its last version (%s); the next automatic "
+                      "version waits a whole interval", room.board_id, exc)
+            head = []
+        last = max(head[0].created_at if head else 0.0,
+                   self._asked_at.get(room.board_id, 0.0)) or time.time()
+        due = last + self.interval_s
+        await asyncio.sleep(max(0.0, due - time.time()))
+        edits = self._edits.get(room.board_id)
+        if edits is None or edits.timer is not asyncio.current_task():
+            return
+        # Another process sharing the database may have made one within the interval.
+        info = await self.writer.record_version(self._request(room, "auto", "",
+                                                              self.interval_s * 0.9))
+        if info is not None:
+            log.info("board %s: automatic version %d (%d elements)", room.board_id, info.id,
+                     info.elements)
+
+
+async def load_version_state(store: Store, board_id: str, version_id: int) -> bytes | None:
+    """The whole board at ``version_id`` as one update, or None if the board has no such
+    version. Rebuilt in a thread (a checkpoint plus up to 49 deltas). Raises ``ValueError``
+    for a row pycrdt cannot decode."""
+    chain = await store.load_version(board_id, version_id)
+    if not chain:
+        return None
+    return await asyncio.get_running_loop().run_in_executor(None, rebuild_state, chain)
+
+
+async def load_version_updates(store: Store, board_id: str,
+                               version_id: int) -> list[bytes] | None:
+    """The updates that give ``version_id`` applied in order (a checkpoint and the deltas
+    after it: what a restore applies, without merging them first), or None. Raises
+    ``ValueError`` for a row that cannot be read."""
+    chain = await store.load_version(board_id, version_id)
+    if not chain:
+        return None
+    return await asyncio.get_running_loop().run_in_executor(None, chain_updates, chain)

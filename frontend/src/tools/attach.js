@@ -1,0 +1,201 @@
+/**
+ * What moves with what (shared/BOARD.md, "Connectors" and "Frames"): which shape a connector end
+ * dropped at a point binds to, which ends come loose when a connector is moved without its
+ * targets or its target is deleted, and which frame holds an element. Tools call it at the
+ * moments that decide (an end dropped, a move started or ended, an element created); it writes
+ * through `app.board` only.
+ */
+import { anchorFor, distanceToTarget, isBindable } from '../render/routing.js';
+import { frameOf } from '../render/element.js';
+
+/** How far outside a shape (screen pixels) an end still binds to it. */
+const BIND_REACH_PX = 14;
+/** A point dropped this close to the centre (normalised, per axis) binds to the centre. */
+const CENTRE_SNAP = 0.3;
+const ENDS = ['start', 'end'];
+
+/**
+ * @param {import('./tool.js').ToolApp} app
+ */
+export function createAttachments(app) {
+  const { board, scene } = app;
+
+  /** The topmost bindable element at or near world (x, y), other than `excludeId`. */
+  function targetAt(x, y, excludeId) {
+    const reach = BIND_REACH_PX / app.camera.zoom;
+    for (let i = scene.ordered.length - 1; i >= 0; i--) {
+      const el = scene.ordered[i];
+      if (!el.known || el.id === excludeId || !isBindable(el.type)) continue;
+      const b = el.bounds;
+      if (x < b.minX - reach || x > b.maxX + reach || y < b.minY - reach || y > b.maxY + reach) continue;
+      if (distanceToTarget(el, x, y) <= reach) return el;
+    }
+    return null;
+  }
+
+  /** Binding fields of connector end `end` dropped at (x, y): bound to what is there, or free. */
+  function bindFields(end, x, y, excludeId = null) {
+    const target = targetAt(x, y, excludeId);
+    if (!target) return { [`${end}BindId`]: '' };
+    let { x: ax, y: ay } = anchorFor(target, x, y);
+    if (Math.abs(ax - 0.5) < CENTRE_SNAP && Math.abs(ay - 0.5) < CENTRE_SNAP) {
+      ax = 0.5;
+      ay = 0.5;
+    }
+    return { [`${end}BindId`]: target.id, [`${end}AnchorX`]: ax, [`${end}AnchorY`]: ay };
+  }
+
+  /** A connector's drawn geometry as stored fields (so unbinding leaves it where it is). */
+  function asDrawn(el, fields) {
+    return [el.id, { points: el.points, fields: { x: el.x, y: el.y, w: el.w, h: el.h, angle: 0, ...fields } }];
+  }
+
+  /** Elements a frame holds. */
+  function heldBy(frameId) {
+    return scene.ordered.filter((el) => el.frameId === frameId && el.id !== frameId);
+  }
+
+  /** The topmost frame whose box holds the centre of `el` (never `el` itself), or null. */
+  function frameAround(el) {
+    const f = frameOf(el);
+    const cx = f.x + f.w / 2;
+    const cy = f.y + f.h / 2;
+    for (let i = scene.ordered.length - 1; i >= 0; i--) {
+      const frame = scene.ordered[i];
+      if (frame.type !== 'frame' || frame.id === el.id) continue;
+      if (cx >= frame.x && cx <= frame.x + frame.w && cy >= frame.y && cy <= frame.y + frame.h) return frame;
+    }
+    return null;
+  }
+
+  return {
+    bindFields,
+
+    /** The element an end at (x, y) would bind to, or null. */
+    targetAt,
+
+    /** Show (on the overlay) which shape an end dragged to (x, y) would bind to; null clears. */
+    hint(x, y, excludeId) {
+      const id = x === null ? null : targetAt(x, y, excludeId)?.id ?? null;
+      if (app.overlayState.bindTarget === id) return;
+      app.overlayState.bindTarget = id;
+      app.requestOverlay();
+    },
+
+    /** Free one end of a connector before it is dragged, leaving it where it is drawn. */
+    freeEnd(id, end) {
+      const el = scene.byId.get(id);
+      if (el && el[`${end}BindId`]) board.patchConnectors([asDrawn(el, { [`${end}BindId`]: '' })]);
+    },
+
+    /** Bind (or leave free) the end of connector `id` just dropped at (x, y). */
+    dropEnd(id, end, x, y) {
+      this.hint(null);
+      board.update([[id, bindFields(end, x, y, id)]]);
+    },
+
+    /**
+     * A move of the elements in `origins` (id -> {x, y}) starts: the frames' content joins it,
+     * connectors moved without a target come loose from it, and routed connectors move by
+     * their stored origin (their drawn box is derived). Edits `origins` in place.
+     */
+    onMoveStart(origins) {
+      scene.refresh();
+      for (const id of [...origins.keys()]) {
+        if (scene.byId.get(id)?.type !== 'frame') continue;
+        for (const el of heldBy(id)) {
+          if (!origins.has(el.id) && !el.locked) origins.set(el.id, { x: el.x, y: el.y }); // locked stay
+        }
+      }
+      const patches = [];
+      for (const id of origins.keys()) {
+        const el = scene.byId.get(id);
+        if (!el || !el.routed) continue;
+        const loose = {};
+        for (const end of ENDS) {
+          const target = el[`${end}BindId`];
+          if (target && !origins.has(target)) loose[`${end}BindId`] = '';
+        }
+        if (Object.keys(loose).length > 0) {
+          patches.push(asDrawn(el, loose));
+          origins.set(id, { x: el.x, y: el.y });
+        } else {
+          origins.set(id, { x: el.storedX, y: el.storedY });
+        }
+      }
+      if (patches.length > 0) board.patchConnectors(patches);
+    },
+
+    /** Moved or created elements join the frame their centre is now in (or leave theirs). */
+    settle(ids) {
+      scene.refresh();
+      const patches = [];
+      for (const id of ids) {
+        const el = scene.byId.get(id);
+        if (!el || el.type === 'frame') continue;
+        const frameId = frameAround(el)?.id ?? '';
+        if (frameId !== el.frameId) patches.push([id, { frameId }]);
+      }
+      if (patches.length > 0) board.update(patches);
+    },
+
+    /** A new frame adopts the free elements whose centre it holds. */
+    adopt(frameId) {
+      scene.refresh();
+      const frame = scene.byId.get(frameId);
+      if (!frame) return;
+      const patches = [];
+      for (const el of scene.ordered) {
+        if (el.id === frameId || el.type === 'frame' || el.frameId) continue;
+        if (frameAround(el)?.id === frameId) patches.push([el.id, { frameId }]);
+      }
+      if (patches.length > 0) board.update(patches);
+    },
+
+    /**
+     * Copies `newIds` of `sourceIds` (same order) were just created (paste, duplicate): a copied
+     * connector stays bound to the copies of its targets and comes loose from targets not
+     * copied (drawn at its copied stored points); copies join the frame they landed in (a
+     * copied frame's content: the frame's copy, which lies on top).
+     */
+    copied(sourceIds, newIds) {
+      scene.refresh();
+      const copyOf = new Map(sourceIds.map((id, i) => [id, newIds[i]]));
+      const patches = [];
+      for (const id of newIds) {
+        const el = scene.byId.get(id);
+        if (!el) continue;
+        const fields = {};
+        for (const end of ENDS) {
+          const target = el[`${end}BindId`];
+          if (target) fields[`${end}BindId`] = copyOf.get(target) ?? '';
+        }
+        if (Object.keys(fields).length > 0) patches.push([id, fields]);
+      }
+      if (patches.length > 0) board.update(patches);
+      this.settle(newIds);
+    },
+
+    /** For Board.beforeRemove: connectors bound to removed elements keep their drawn ends. */
+    detachFrom(ids) {
+      scene.refresh();
+      const removed = new Set(ids);
+      const patches = [];
+      const seen = new Set();
+      for (const id of ids) {
+        for (const connectorId of scene.connectorsOf(id)) {
+          const el = scene.byId.get(connectorId);
+          if (!el || removed.has(connectorId) || seen.has(connectorId) || !el.routed) continue;
+          seen.add(connectorId);
+          const loose = {};
+          for (const end of ENDS) if (removed.has(el[`${end}BindId`])) loose[`${end}BindId`] = '';
+          patches.push(asDrawn(el, loose));
+        }
+        for (const el of heldBy(id)) {
+          if (!removed.has(el.id)) patches.push([el.id, { fields: { frameId: '' } }]);
+        }
+      }
+      return patches;
+    },
+  };
+}

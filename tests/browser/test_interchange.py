@@ -1,0 +1,116 @@
+"""Boards in and out from the page (frontend/src/ui/interchange.js, issue 15): an Excalidraw
+file dropped on the board (a colleague sees and edits it) and a tldraw file from the import
+menu, each one undo step; the selection exported at 2x to the clipboard as PNG and SVG and
+downloaded as PDF; an Excalidraw copy pasted with Ctrl+V."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import draw_rect, elements, new_board, wait_connected, wait_element_count
+
+pytestmark = pytest.mark.browser
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "interchange"
+
+
+@pytest.fixture
+def server(shared_server):
+    return shared_server
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base_url)
+    context.add_init_script(f"localStorage.setItem('syncboard:name', {json.dumps('Ann')});")
+    tab = context.new_page()
+    tab.goto(f"{server.base_url}/b/{new_board(server)}")
+    wait_connected(tab)
+    yield tab
+    context.close()
+
+
+def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, server,
+                                                                          open_board):
+    draw_rect(page, 300, 560, 360, 620)
+    wait_element_count(page, 1)
+    # A file dropped from the desktop: a drop event whose DataTransfer holds the file's bytes
+    # (Playwright cannot drag a file from outside the browser). Named .json: read by content.
+    transfer = page.evaluate_handle(
+        "(text) => { const d = new DataTransfer(); "
+        "d.items.add(new File([text], 'from-excalidraw.json', {type: 'application/json'})); "
+        "return d; }", (FIXTURES / "diagram.excalidraw").read_text())
+    page.dispatch_event(".stage", "drop", {"dataTransfer": transfer, "clientX": 640,
+                                           "clientY": 400})
+    wait_element_count(page, 10)
+    assert page.locator(".toast").last.inner_text() == (
+        "9 elements imported from an Excalidraw file, 1 arrowheads of other shapes drawn as "
+        "arrows, 1 cross-hatch fills drawn solid, 1 hachure fills drawn solid, 2 sketchy "
+        "outlines drawn clean, 2 texts set in the board's font (Ctrl+Z undoes it)")
+    imported = elements(page)
+    assert imported["RectBox1aaaaaaaaaaaaa"]["label"] == "Client"
+    drawn_first = next(el for el in imported.values() if el["type"] == "rect" and
+                       "label" not in el)
+    assert min(el["z"] for el in imported.values() if el is not drawn_first) > drawn_first["z"]
+    assert imported["Arrow1ccccccccccccccc"]["endBindId"] == "Ellipse1ddddddddddddd"
+    # A colleague on the same board sees it all and edits it: select all, nudge right.
+    colleague = open_board(server, page.url.split("/b/")[1].split("#")[0], "Bob")
+    wait_element_count(colleague, 10)
+    colleague.mouse.click(1100, 700)
+    colleague.keyboard.press("Control+a")
+    colleague.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => window.syncboard.board.elements.get('RectBox1aaaaaaaaaaaaa')"
+        ".get('x') > 0")
+
+    # The selection (the imported elements) at 2x, to the clipboard as PNG and as SVG.
+    page.click("[aria-label='Export or import']")
+    page.locator(".menu-item", has_text="Export selection").click()
+    assert page.locator("[aria-label='What to export']").input_value() == "selection"
+    page.select_option("[aria-label='Scale']", "2")
+    page.locator(".export-panel button", has_text="Copy as PNG").click()
+    page.locator(".toast", has_text="Copied as PNG").wait_for()
+    width, height = page.evaluate("""async () => {
+        const [item] = await navigator.clipboard.read();
+        const bitmap = await createImageBitmap(await item.getType('image/png'));
+        return [bitmap.width, bitmap.height]; }""")
+    # The frame (760 x 420) is the widest element; 16 units of margin each side; 2 px a unit.
+    assert 2 * (760 + 32) <= width <= 2 * (760 + 32 + 8) and height >= 2 * (420 + 32)
+    page.locator(".export-panel button", has_text="Copy as SVG").click()
+    page.locator(".toast", has_text="Copied as SVG").wait_for()
+    svg = page.evaluate("() => navigator.clipboard.readText()")
+    assert "<svg" in svg and 'data-id="RectBox1aaaaaaaaaaaaa"' in svg
+    page.select_option("[aria-label='Format']", "pdf")
+    with page.expect_download() as download:
+        page.locator(".export-panel button", has_text="Download").click()
+    assert download.value.suggested_filename.endswith("-selection.pdf")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    page.locator(".export-panel button", has_text="Close").click()
+
+    page.mouse.click(1100, 700)
+    page.keyboard.press("Control+z")  # the whole import, not the rectangle drawn before
+    wait_element_count(page, 1)
+    page.click("[aria-label='Export or import']")
+    with page.expect_file_chooser() as chooser:
+        page.locator(".menu-item", has_text="Import file").click()
+    chooser.value.set_files(str(FIXTURES / "diagram.tldr"))
+    wait_element_count(page, 11)
+    assert page.locator(".toast").last.inner_text().startswith(
+        "10 elements imported from a tldraw file")
+    assert elements(page)["note1"]["text"] == "A note"
+    page.mouse.click(1100, 700)
+    page.keyboard.press("Control+z")
+    wait_element_count(page, 1)
+
+    # Copied in Excalidraw: its clipboard holds the scene JSON as text (the set-up, as that app
+    # leaves it); Ctrl+V here imports it.
+    scene = json.loads((FIXTURES / "diagram.excalidraw").read_text())
+    copied = {"type": "excalidraw/clipboard", "elements": scene["elements"][6:7], "files": {}}
+    page.evaluate("(text) => navigator.clipboard.writeText(text)", json.dumps(copied))
+    page.mouse.click(1100, 700)
+    page.keyboard.press("Control+v")
+    wait_element_count(page, 2)
+    assert elements(page)["Diamond1fffffffffffff"]["type"] == "diamond"

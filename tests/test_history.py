@@ -1,0 +1,201 @@
+"""Version history in the store (``backend/store/history.py``) and when versions are made
+(``backend/versioning.py``): exact rebuilds across checkpoints, thinning by the retention
+policy on an injected clock, automatic versions per interval and at unload."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+from pycrdt import Array, Map, Text
+from sqlalchemy import func, select
+
+from backend.board_model import read_update
+from backend.document import BoardDocument
+from backend.store import UpdateWriter, VersionRequest, open_store
+from backend.store.history import Retention, rebuild_state, thinning_plan
+from backend.store.schema import versions
+from tests.yclient import state_vector
+
+HOUR = 3600.0
+DAY = 86400.0
+POLICY = Retention(keep_all_s=DAY, keep_hourly_s=30 * DAY, keep_daily_s=0)
+
+
+def _edit(document: BoardDocument, step: int) -> None:
+    """One step of drawing: a stroke, a note, a move, a recolour, a deletion, typing."""
+    doc = document.doc
+    elements = doc.get("elements", type=Map)
+    before = doc.get_state()
+    with doc.transaction():
+        elements[f"s{step}"] = Map({"type": "stroke", "x": float(step), "y": 0.0,
+                                    "z": f"a{step:04d}",
+                                    "points": Array([float(i) for i in range(40)])})
+        if step % 4 == 0:
+            elements[f"n{step}"] = Map({"type": "sticky", "text": Text(f"note {step}"),
+                                        "z": f"b{step:04d}"})
+        if step > 2:
+            del elements[f"s{step - 2}"]
+        if f"n{step - 4}" in elements:
+            elements[f"n{step - 4}"]["x"] = float(step)
+            elements[f"n{step - 4}"]["text"] += "!"
+        if step % 7 == 0:
+            doc.get("meta", type=Map)["background"] = f"#{step % 10}0{step % 10}0{step % 10}0"
+    document.apply_update(doc.get_update(before))  # what the room does: the cache is reset
+
+
+def _export(state: bytes) -> dict:
+    return read_update(state).to_json()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_every_version_rebuilds_exactly_across_checkpoints_and_thinning(tmp_path):
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/h.db")
+    await store.create_board("b")
+    document = BoardDocument()
+    expected: dict[int, dict] = {}
+    copies = 0  # what a whole copy per version would cost
+    steps = 57
+    start = 1_000_000.0
+    for step in range(steps):
+        _edit(document, step)
+        kind = "named" if step % 25 == 0 else "auto"
+        info = await store.record_version("b", document, kind, f"step {step}", ["Ann"],
+                                          now=start + step * 600)
+        expected[info.id] = _export(document.full_update())
+        copies += len(document.full_update())
+    for version_id, want in expected.items():
+        assert _export(rebuild_state(await store.load_version("b", version_id))) == want
+    # Deltas: far less than a whole copy per version; a checkpoint now and then.
+    assert await store.history_bytes("b") < copies / 2  # a small board: deltas are a third
+    async with store.engine.connect() as conn:
+        checkpoints = (await conn.execute(select(func.count()).where(
+            versions.c.checkpoint == 1))).scalar_one()
+    assert 1 < checkpoints < steps / 4
+    now = start + steps * 600 + 2 * DAY  # every version is past the keep-all window
+    dropped = await store.thin_history("b", now, POLICY)
+    left = await store.list_versions("b", 1000)
+    kept = {v.id for v in left}
+    assert dropped == steps - len(left) > 0
+    assert {i for i in expected if i - min(expected) in range(0, steps, 25)} <= kept  # named
+    hours = {}
+    for v in left:
+        if v.kind == "auto":
+            hours.setdefault(int(v.created_at // HOUR), []).append(v.id)
+    assert all(len(ids) == 1 for ids in hours.values())
+    for v in left:
+        assert _export(rebuild_state(await store.load_version("b", v.id))) == expected[v.id]
+    assert sum(len(v.authors) for v in left) == len(left)  # folded authors stay distinct
+    await store.close()
+
+
+def test_thinning_plan_keeps_24_hours_then_hourly_then_daily_and_never_named_or_the_head():
+    now = 100 * DAY
+    rows = []
+    vid = 0
+
+    def add(age_s: float, kind: str = "auto") -> int:
+        nonlocal vid
+        vid += 1
+        rows.append((vid, now - age_s, kind))
+        return vid
+
+    old_daily = [add(40 * DAY + h * HOUR) for h in (5, 3, 1)]  # one day, three versions
+    named = add(35 * DAY, "named")
+    hourly = [add(2 * DAY + m * 60) for m in (50, 40, 30)]  # within one hour
+    before_restore = add(3 * DAY, "before-restore")
+    recent = [add(h * HOUR) for h in (20, 10, 1)]
+    head = add(0)
+    dropped = set(thinning_plan(rows, now, POLICY))
+    kept = {r[0] for r in rows} - dropped
+    assert set(recent) | {head, named, before_restore} <= kept
+    assert len(kept & set(old_daily)) == 1 and old_daily[-1] in kept  # the newest that day
+    assert len(kept & set(hourly)) == 1 and hourly[-1] in kept
+    # keep_daily_s bounds the daily band: older automatic versions go, named ones stay.
+    bounded = set(thinning_plan(rows, now, Retention(DAY, 30 * DAY, 39 * DAY)))
+    assert set(old_daily) <= bounded and named not in bounded and head not in bounded
+    assert thinning_plan([(1, 0.0, "auto")], now, POLICY) == []  # a lone head stays
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_the_writer_records_versions_after_their_updates_and_thins_on_its_clock(tmp_path):
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/w.db")
+    await store.create_board("b")
+    document = BoardDocument()
+    start = 1_000_000.0
+    for step in range(30):  # 30 versions an hour apart, all more than 30 days old below
+        _edit(document, step)
+        await store.record_version("b", document, "auto", now=start + step * HOUR)
+    clock = [start + 60 * DAY]
+    writer = UpdateWriter(store, flush_delay_ms=5, retry_max_s=0.1,
+                          compact_after_updates=10_000, compact_after_bytes=1 << 30,
+                          retention=POLICY, clock=lambda: clock[0])
+    writer.start()
+    try:
+        _edit(document, 30)
+        update = document.full_update()
+        writer.append("b", update)
+        info = await writer.record_version(VersionRequest("b", document, "named", "mine",
+                                                          ("Bo",)))
+        assert info is not None and info.kind == "named" and info.authors == ["Bo"]
+        assert (await store.load_updates("b"))[-1] == update  # committed before it
+
+        async def versions() -> int:
+            return len(await store.list_versions("b", 1000))
+
+        while await versions() > 3:  # 30 hourly versions over two days -> one per day
+            await asyncio.sleep(0.01)
+        left = await store.list_versions("b", 1000)
+        assert [v.kind for v in left] == ["named", "auto", "auto"]
+        assert _export(rebuild_state(await store.load_version("b", info.id))) == \
+            _export(document.full_update())
+    finally:
+        await writer.close()
+        await store.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_an_edited_board_gets_one_automatic_version_when_it_unloads(sb_server, yclient):
+    server = await sb_server(history_interval_s=3600, idle_unload_s=0)
+    client = await yclient(server, "unload_version")
+    await client.set_presence(client.doc.client_id, 1, {"user": {"name": "Uma"}})
+    for i in range(5):
+        await client.put(f"e{i}", Map({"type": "rect", "z": f"a{i}"}))
+    await client.wait_for(lambda: "unload_version" in server.registry.rooms and state_vector(
+        server.registry.rooms["unload_version"].document.doc) == state_vector(client.doc))
+    assert await server.store.list_versions("unload_version", 10) == []  # interval not over
+    client.close()
+    await client.wait_for(lambda: "unload_version" not in server.registry.rooms,
+                          what="the idle unload")
+    versions = await server.store.list_versions("unload_version", 10)
+    assert [(v.kind, v.elements, v.authors) for v in versions] == [("auto", 5, ["Uma"])]
+    # Loaded again and left without an edit: no new version.
+    again = await yclient(server, "unload_version")
+    again.close()
+    await again.wait_for(lambda: "unload_version" not in server.registry.rooms)
+    assert len(await server.store.list_versions("unload_version", 10)) == 1
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_automatic_versions_come_at_most_once_per_interval_while_editing(sb_server,
+                                                                              yclient):
+    interval_s = 0.2
+    server = await sb_server(history_interval_s=interval_s)
+    client = await yclient(server, "interval")
+    n = 0
+
+    async def count() -> int:
+        return len(await server.store.list_versions("interval", 100))
+
+    while await count() < 3:
+        await client.put(f"e{n}", Map({"type": "rect", "z": f"a{n:05d}"}))
+        n += 1
+        await asyncio.sleep(0.01)  # pacing only
+    versions = await server.store.list_versions("interval", 100)
+    times = sorted(v.created_at for v in versions)
+    assert all(b - a >= interval_s for a, b in itertools.pairwise(times))
+    assert all(v.kind == "auto" for v in versions)
+    await client.wait_for(lambda: state_vector(server.registry.rooms["interval"].document.doc)
+                          == state_vector(client.doc), what="the server to have every edit")
+    assert len(_export(await server.registry.snapshot("interval"))["elements"]) == n

@@ -1,0 +1,279 @@
+"""Version history over HTTP: list, save, export and restore a past state, through the CRDT
+path to connected clients; edit token only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from pycrdt import Array, Map, Text
+
+from backend.version_handlers import SAVES_BURST
+from tests.export_helpers import base_url, fetch, fetch_json
+from tests.yclient import state_vector
+
+
+def _rect(x: float, fill: str = "#ffffff", z: str = "a0") -> Map:
+    return Map({"type": "rect", "x": x, "y": 10.0, "w": 40.0, "h": 30.0, "fill": fill, "z": z})
+
+
+def _sticky(text: str, z: str) -> Map:
+    return Map({"type": "sticky", "x": 0.0, "y": 0.0, "text": Text(text), "z": z})
+
+
+async def _server_caught_up(server, client, board: str) -> None:
+    """Wait until the server's copy of ``board`` holds everything ``client`` has."""
+    await client.wait_for(lambda: board in server.registry.rooms and state_vector(
+        server.registry.rooms[board].document.doc) == state_vector(client.doc),
+        what="the server to have the client's edits")
+
+
+async def _export(base: str, path: str) -> dict:
+    code, body = await fetch_json(f"{base}/api/boards/{path}/export.json")
+    assert code == 200, body
+    return body
+
+
+async def _save(base: str, board: str, label: str, **headers: str) -> dict:
+    code, body = await fetch_json(f"{base}/api/boards/{board}/versions", method="POST",
+                                  body=json.dumps({"label": label}), headers=headers)
+    assert code == 201, body
+    return body
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_restore_after_deletes_moves_and_recolours_gives_back_the_versions_export(
+        sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    alice = await yclient(server, "restore_exact")
+
+    def draw(doc) -> None:
+        elements = doc.get("elements", type=Map)
+        for i in range(6):
+            elements[f"r{i}"] = _rect(10.0 * i, z=f"a{i}")
+        elements["note"] = _sticky("keep me", "b0")
+        elements["pen"] = Map({"type": "stroke", "x": 1.0, "y": 2.0, "z": "c0",
+                               "points": Array([0.0, 0.0, 5.0, 8.0])})
+        doc.get("meta", type=Map)["title"] = "before"
+
+    await alice.edit(draw)
+    await _server_caught_up(server, alice, "restore_exact")
+    saved = await _save(base, "restore_exact", "good state")
+    assert saved["kind"] == "named" and saved["label"] == "good state"
+    assert saved["elements"] == 8
+    wanted = await _export(base, f"restore_exact/versions/{saved['id']}")
+
+    def vandalise(doc) -> None:
+        elements = doc.get("elements", type=Map)
+        for i in range(3):
+            del elements[f"r{i}"]
+        elements["r3"]["x"] = 500.0
+        elements["r4"]["fill"] = "#ff0000"
+        elements["r5"]["strokeStyle"] = "dashed"
+        elements["note"]["text"] += " (edited)"
+        elements["pen"]["points"].extend([9.0, 9.0])
+        elements["later"] = _rect(900.0, z="d0")
+        doc.get("meta", type=Map)["title"] = "after"
+
+    await alice.edit(vandalise)
+    await _server_caught_up(server, alice, "restore_exact")
+    assert (await _export(base, "restore_exact"))["elements"] != wanted["elements"]
+    code, answer = await fetch_json(
+        f"{base}/api/boards/restore_exact/versions/{saved['id']}/restore", method="POST",
+        body=b"")
+    assert code == 200, answer
+    assert answer["restored"] == saved["id"] and answer["before"]["kind"] == "before-restore"
+    assert answer["changed"] == 9  # 3 back, 5 set back, 1 gone
+    assert await _export(base, "restore_exact") == wanted
+    await alice.wait_for(lambda: "later" not in alice.elements and "r0" in alice.elements,
+                         what="the restore at the connected client")
+    assert alice.elements["r3"]["x"] == 30.0 and str(alice.elements["note"]["text"]) == "keep me"
+    # The state before the restore is a version too, and exports as it was.
+    before = await _export(base, f"restore_exact/versions/{answer['before']['id']}")
+    assert {e["id"] for e in before["elements"]} == {"r3", "r4", "r5", "note", "pen", "later"}
+    code, listed = await fetch_json(f"{base}/api/boards/restore_exact/versions")
+    assert [v["kind"] for v in listed["versions"]] == ["before-restore", "named"]
+    for fmt in ("svg", "png"):
+        response = await fetch(f"{base}/api/boards/restore_exact/versions/{saved['id']}"
+                               f"/export.{fmt}?scale=0.5")
+        assert response.code == 200 and response.body
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_partial_restore_brings_back_one_deleted_note_and_touches_nothing_else(
+        sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    alice = await yclient(server, "partial")
+
+    def draw(doc) -> None:
+        elements = doc.get("elements", type=Map)
+        elements["note"] = _sticky("the one", "a0")
+        elements["box"] = _rect(0.0, z="a1")
+
+    await alice.edit(draw)
+    await _server_caught_up(server, alice, "partial")
+    saved = await _save(base, "partial", "")
+    version_note = next(e for e in (await _export(
+        base, f"partial/versions/{saved['id']}"))["elements"] if e["id"] == "note")
+
+    def change(doc) -> None:
+        elements = doc.get("elements", type=Map)
+        del elements["note"]
+        elements["box"]["x"] = 300.0
+        elements["new"] = _rect(50.0, z="a2")
+
+    await alice.edit(change)
+    await _server_caught_up(server, alice, "partial")
+    code, answer = await fetch_json(f"{base}/api/boards/partial/versions/{saved['id']}/restore",
+                                    method="POST", body=json.dumps({"elements": ["note"]}))
+    assert code == 200 and answer["changed"] == 1, answer
+    now = {e["id"]: e for e in (await _export(base, "partial"))["elements"]}
+    assert now["note"] == version_note
+    assert now["box"]["x"] == 300.0 and "new" in now
+    await alice.wait_for(lambda: "note" in alice.elements, what="the note back at the client")
+    for bad in (b'{"elements": "note"}', b'{"elements": [1]}', b"[1]", b"{"):
+        code, _ = await fetch_json(f"{base}/api/boards/partial/versions/{saved['id']}/restore",
+                                   method="POST", body=bad)
+        assert code == 400, bad
+    code, _ = await fetch_json(f"{base}/api/boards/partial/versions/999/restore", method="POST",
+                               body=b"")
+    assert code == 404
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_restore_while_two_clients_keep_drawing_converges_and_keeps_their_new_work(
+        sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    alice = await yclient(server, "concurrent")
+    bob = await yclient(server, "concurrent")
+
+    def draw(doc) -> None:
+        elements = doc.get("elements", type=Map)
+        for i in range(20):
+            elements[f"v{i}"] = _rect(float(i), z=f"a{i:02d}")
+
+    await alice.edit(draw)
+    await _server_caught_up(server, alice, "concurrent")
+    saved = await _save(base, "concurrent", "base")
+
+    def delete_half(doc) -> None:
+        elements = doc.get("elements", type=Map)
+        for i in range(0, 20, 2):
+            del elements[f"v{i}"]
+        elements["v1"]["fill"] = "#000000"
+
+    await bob.edit(delete_half)
+    await _server_caught_up(server, bob, "concurrent")
+    stop = asyncio.Event()
+
+    async def keep_drawing(client, name: str) -> None:
+        count = 0
+        while not stop.is_set():
+            await client.put(f"{name}{count}", _rect(float(count), z=f"z{name}{count:04d}"))
+            count += 1
+            await asyncio.sleep(0.005)  # pacing only: nothing waits on it
+
+    drawers = [asyncio.create_task(keep_drawing(alice, "a")),
+               asyncio.create_task(keep_drawing(bob, "b"))]
+    await alice.wait_for(lambda: "b3" in alice.elements and "a3" in bob.elements)
+    code, answer = await fetch_json(
+        f"{base}/api/boards/concurrent/versions/{saved['id']}/restore", method="POST",
+        body=b"")
+    assert code == 200, answer
+    # Work done after the restore answered survives it.
+    await alice.put("after_a", _rect(1.0, z="zz1"))
+    await bob.put("after_b", _rect(2.0, z="zz2"))
+    stop.set()
+    await asyncio.gather(*drawers)
+    room = server.registry.rooms["concurrent"]
+
+    def server_elements() -> dict:
+        return json.loads(str(room.document.doc.get("elements", type=Map)))
+
+    await alice.wait_for(lambda: alice.snapshot() == bob.snapshot() == server_elements(),
+                         what="all three documents to agree")
+    final = alice.snapshot()
+    assert {f"v{i}" for i in range(20)} <= final.keys()
+    assert final["v1"]["fill"] == "#ffffff" and final["v0"]["x"] == 0.0
+    assert {"after_a", "after_b"} <= final.keys()
+    await server.writer.flush()
+    assert server_elements() == final
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_versions_need_an_edit_token_viewers_get_403_and_bad_tokens_401(sb_server,
+                                                                            yclient):
+    server = await sb_server(auth="token")
+    base = base_url(server)
+    code, links = await fetch_json(f"{base}/api/boards", method="POST", body=b"")
+    assert code == 201
+    board = links["id"]
+    edit = {"Authorization": f"Bearer {links['editToken']}"}
+    saved = await _save(base, board, "mine", **edit)
+    paths = [("GET", "versions"), ("POST", "versions"), ("GET", f"versions/{saved['id']}"),
+             ("GET", f"versions/{saved['id']}/update"),
+             ("GET", f"versions/{saved['id']}/export.json"),
+             ("GET", f"versions/{saved['id']}/export.svg"),
+             ("POST", f"versions/{saved['id']}/restore"), ("GET", "versions/at/9999999999")]
+    for token, expected in ((None, 401), ("bogus.e0.x", 401), (links["viewToken"], 403)):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        for method, path in paths:
+            response = await fetch(f"{base}/api/boards/{board}/{path}", method=method,
+                                   headers=headers, **({"body": b"{}"} if method == "POST"
+                                                       else {}))
+            assert response.code == expected, (token, method, path)
+    for method, path in paths:
+        response = await fetch(f"{base}/api/boards/{board}/{path}", method=method,
+                               headers=edit, **({"body": b"{}"} if method == "POST" else {}))
+        assert response.code in (200, 201), (method, path, response.body)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_listing_is_paginated_newest_first_with_authors_and_versions_go_with_the_board(
+        sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    alice = await yclient(server, "paged")
+    await alice.set_presence(alice.doc.client_id, 1, {"user": {"name": "Alice",
+                                                               "color": "#123456"}})
+    ids = []
+    for i in range(5):
+        await alice.put(f"e{i}", _rect(float(i), z=f"a{i}"))
+        await _server_caught_up(server, alice, "paged")
+        ids.append((await _save(base, "paged", f"v{i}"))["id"])
+    code, first = await fetch_json(f"{base}/api/boards/paged/versions?limit=2")
+    assert code == 200 and [v["id"] for v in first["versions"]] == ids[:-3:-1]
+    assert first["next"] == ids[3]
+    code, rest = await fetch_json(f"{base}/api/boards/paged/versions?limit=10"
+                                  f"&before={first['next']}")
+    assert [v["id"] for v in rest["versions"]] == ids[2::-1] and rest["next"] is None
+    assert rest["versions"][-1]["authors"] == ["Alice"]
+    assert [v["elements"] for v in rest["versions"]] == [3, 2, 1]
+    code, at = await fetch_json(f"{base}/api/boards/paged/versions/at/"
+                                f"{first['versions'][1]['created_at']}")
+    assert code == 200 and at["id"] == ids[3]
+    for query in ("limit=0", "limit=x", "before=-1"):
+        code, _ = await fetch_json(f"{base}/api/boards/paged/versions?{query}")
+        assert code == 400, query
+    alice.close()
+    assert await server.store.history_bytes("paged") > 0
+    assert (await fetch(f"{base}/api/boards/paged", method="DELETE")).code == 204
+    assert await server.store.list_versions("paged", 10) == []
+    assert await server.store.history_bytes("paged") == 0
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_saving_versions_is_rate_limited_per_address(sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    await yclient(server, "spam")  # the board exists once someone opened it
+    for i in range(SAVES_BURST):
+        await _save(base, "spam", f"v{i}")
+    response = await fetch(f"{base}/api/boards/spam/versions", method="POST",
+                           body=json.dumps({"label": "one too many"}))
+    assert response.code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert len(await server.store.list_versions("spam", 100)) == SAVES_BURST
