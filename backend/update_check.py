@@ -185,6 +185,8 @@ def check_update(update: bytes, depths: TypeDepths | None = None) -> UpdateSumma
         _read_delete_set(reader, summary)
     except IndexError:
         raise UpdateRefused("update ends in the middle of a value") from None
+    if reader.pos > len(update):  # a run of numbers skipped at once ran past the end
+        raise UpdateRefused("update ends in the middle of a value")
     if reader.pos != len(update):
         raise UpdateRefused(f"{len(update) - reader.pos} bytes after the end of the update")
     _resolve_depths(summary, links, depths)
@@ -228,11 +230,25 @@ class _Reader:
             raise UpdateRefused(f"{what} of {value} with {len(self.data) - self.pos} bytes left")
         return value
 
+    def id(self, own: bytes, own_client: int) -> _ID:
+        """An ID: two varUints (client, clock). An origin or parent nearly always belongs to
+        the client whose structs are being read: its client id (a random 32-bit number, five
+        bytes) is recognised by comparing its encoding ``own`` instead of decoding it."""
+        if self.data.startswith(own, self.pos):
+            self.pos += len(own)
+            return own_client, self.uint()
+        return self.uint(), self.uint()
+
     def skip_bytes(self) -> tuple[int, int]:
         """Skip a length-prefixed byte string; return its (start, end)."""
-        size = self.count("string length")
-        start = self.pos
-        self.pos += size
+        data, start = self.data, self.pos + 1
+        size = data[start - 1]
+        if size >= 0x80:  # a length of more than one byte: the general (and checked) path
+            size = self.count("string length")
+            start = self.pos
+        elif size > len(data) - start:
+            raise UpdateRefused(f"string length of {size} with {len(data) - start} bytes left")
+        self.pos = start + size
         return start, self.pos
 
     def skip_var_int(self) -> None:
@@ -259,7 +275,12 @@ class _Reader:
                 if size:
                     if len(stack) >= MAX_ANY_DEPTH:
                         raise UpdateRefused(f"Any value nested deeper than {MAX_ANY_DEPTH}")
-                    stack.append([size, tag == 118])
+                    pos = self.pos
+                    if tag == 117 and data[pos:pos + 9 * size:9] == _FLOAT64_TAGS[:size]:
+                        self.pos = pos + 9 * size  # numbers only (points): one slice compare
+                        values += size
+                    else:
+                        stack.append([size, tag == 118])
             elif tag == 119 or tag == 116:  # string, binary
                 self.skip_bytes()
             elif tag == 125:  # integer
@@ -330,7 +351,9 @@ def _read_structs(reader: _Reader, update: bytes,
     uint = reader.uint
     for _ in range(client_count):
         struct_count = reader.count("struct count")
+        client_at = reader.pos
         client = uint()
+        own = data[client_at:reader.pos]  # the client id as encoded (see _Reader.id)
         clock = uint()
         if client in summary.clocks:
             raise UpdateRefused(f"client {client} listed twice")
@@ -377,8 +400,8 @@ def _read_structs(reader: _Reader, update: bytes,
                 continue
             previous_gap = False
             reader.pos = pos
-            origin = (uint(), uint()) if info & 0x80 else None
-            right = (uint(), uint()) if info & 0x40 else None
+            origin = reader.id(own, client) if info & 0x80 else None
+            right = reader.id(own, client) if info & 0x40 else None
             root = 1
             if origin is None and right is None:
                 if uint() == 1:
@@ -387,7 +410,7 @@ def _read_structs(reader: _Reader, update: bytes,
                         root = 1 | IN_COMMENTS
                     mode, target = _BY_ROOT, None
                 else:
-                    mode, target = _BY_PARENT, (uint(), uint())
+                    mode, target = _BY_PARENT, reader.id(own, client)
                 if info & 0x20:
                     reader.skip_bytes()  # the map key
             else:

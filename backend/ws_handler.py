@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
+from tornado import httputil
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
@@ -148,6 +149,20 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         # peer's delayed ACK hold them back tens of milliseconds (measured: 30-35 ms median).
         self.set_nodelay(True)
         self.registry.join(room, self.peer)
+        self._release_handshake()
+
+    def _release_handshake(self) -> None:
+        """Drop what only the HTTP upgrade needed, kept otherwise for the connection's life.
+
+        The handshake's coroutines stay suspended under the frame loop and still reference
+        the request's header object, so it is emptied in place; the finished HTTP/1
+        connection (detached from the stream) and the response headers go, and ``ui`` (the
+        template helpers, closures over this handler) is dropped as Tornado's own
+        ``_break_cycles`` does at close. Logging keeps the method, URI and address."""
+        self.request.headers.clear()
+        self.request.connection = None
+        self._headers = httputil.HTTPHeaders()
+        self.ui = None  # type: ignore[assignment]
 
     def on_message(self, message: str | bytes) -> None:
         if self.room is None or self.peer is None:

@@ -79,10 +79,10 @@ class BatchReadingProtocol(WebSocketProtocol13):
         try:
             while not self.client_terminated:
                 if self._discard:
-                    chunk = await self.stream.read_bytes(min(self._discard, _LARGE_CHUNK),
-                                                         partial=True)
-                    self._wire_bytes_in += len(chunk)
-                    self._discard -= len(chunk)
+                    size = len(await self.stream.read_bytes(min(self._discard, _LARGE_CHUNK),
+                                                            partial=True))
+                    self._wire_bytes_in += size
+                    self._discard -= size
                     continue
                 if unread:
                     data, unread = pending, False
@@ -98,6 +98,7 @@ class BatchReadingProtocol(WebSocketProtocol13):
                     return  # aborted: the stream is closed
                 used, missing, large = handled
                 pending = data[used:]
+                data = chunk = b""  # an idle connection keeps no copy of what it last read
                 if large is not None:
                     pending = await self._receive_step2(pending, *large)
                     if pending is None:

@@ -129,6 +129,22 @@ def test_any_nested_past_the_limit_is_refused_and_at_the_limit_passes(kind):
     assert time.perf_counter() - started < 0.5
 
 
+def test_number_arrays_count_as_a_level_of_nesting_and_must_be_complete():
+    """Arrays of float64 only (stroke points) are skipped in one compare: the level they open
+    is still counted against the limit, and a run cut short is refused."""
+    numbers = y.any_array([b"\x7b" + bytes(8)] * 3)
+    at_limit = b"\x75\x01" * (MAX_ANY_DEPTH - 1) + numbers
+    check_update(y.Update().add(1, 0, [y.any_item([at_limit], parent="a")]).encode())
+    past = b"\x75\x01" * MAX_ANY_DEPTH + numbers
+    with pytest.raises(UpdateRefused, match="Any value nested deeper"):
+        check_update(y.Update().add(1, 0, [y.any_item([past], parent="a")]).encode())
+    whole = y.Update().add(1, 0, [y.any_item([numbers], parent="a")]).encode()
+    Doc().apply_update(whole)
+    cut = whole[:whole.index(numbers) + len(numbers) - 4]  # the last number lacks 4 bytes
+    with pytest.raises(UpdateRefused, match="ends in the middle"):
+        check_update(cut)
+
+
 def test_any_nested_in_a_subdocument_option_is_refused():
     opts = y.deep_any(MAX_ANY_DEPTH + 1)
     doc_item = y.Struct(y.DOC, y.var_string("guid") + opts, parent="docs", parent_sub="d")

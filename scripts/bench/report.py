@@ -1,13 +1,24 @@
-"""Markdown for the benchmark results, and the "Sync benchmarks" section of BENCHMARKS.md."""
+"""Markdown for the benchmark results, and the "Sync benchmarks" section of BENCHMARKS.md;
+charts of a run (``charts.py``).
+
+Run alone, it redraws the charts of a saved run:
+``.venv/bin/python scripts/bench/report.py scripts/bench/results/<time>.json [OUT_DIR]``
+(default ``docs/bench``) and prints the markdown that embeds them.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from pathlib import Path
 
+import charts
 from scenarios import SCENARIOS
 
 SECTION_TITLE = "## Sync benchmarks"
 
+_LOAD_COLUMN = ("Load", lambda r: _num(r.get("load_avg")))
 _EDIT_COLUMNS = (
     ("Delivered/expected", lambda r: f"{_int(r['delivered'])}/{_int(r['expected'])}"),
     ("p50 ms", lambda r: _num(r["p50_ms"])),
@@ -20,6 +31,7 @@ _EDIT_COLUMNS = (
     ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
     ("Loadgen CPU s", lambda r: _num(r["loadgen_cpu_s"])),
     ("Loadgen loop p99 ms", lambda r: _num(r["loadgen_loop_p99_ms"])),
+    _LOAD_COLUMN,
 )
 _JOIN_COLUMNS = (
     ("Join ms (median)", lambda r: _num(r["join_ms"])),
@@ -29,6 +41,7 @@ _JOIN_COLUMNS = (
     ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
     ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
     ("Loadgen CPU s", lambda r: _num(r["loadgen_cpu_s"])),
+    _LOAD_COLUMN,
 )
 _IDLE_COLUMNS = (
     ("Connections", lambda r: _int(r["connections"])),
@@ -41,6 +54,7 @@ _IDLE_COLUMNS = (
     ("Connect ms", lambda r: _num(r["connect_ms"], 0)),
     ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
     ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
+    _LOAD_COLUMN,
 )
 _PERSIST_COLUMNS = (
     ("Sent", lambda r: _int(r["sent"])),
@@ -51,6 +65,7 @@ _PERSIST_COLUMNS = (
     ("Server CPU s", lambda r: _num(r["server_cpu_s"])),
     ("Peak RSS MiB", lambda r: _num(r["peak_rss_mib"], 0)),
     ("Loadgen CPU s", lambda r: _num(r["loadgen_cpu_s"])),
+    _LOAD_COLUMN,
 )
 _COLUMNS = {"edit": _EDIT_COLUMNS, "join": _JOIN_COLUMNS, "idle": _IDLE_COLUMNS,
             "persist": _PERSIST_COLUMNS}
@@ -114,6 +129,59 @@ def targets(rows: list[dict]) -> str:
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+def round_two_targets(rows: list[dict]) -> str:
+    """Issue 16's targets (syncboard at or below the Node reference server) and syncboard's
+    ratio to the transport floor in every scenario, as two tables."""
+    by_key = {(row["scenario"], row["server"]): row for row in rows if row["runs"] > 0}
+    lines = ["| Target | syncboard | Node | Ratio | Met |", "|---|---|---|---|---|"]
+    for name, metric, label in (("S1", "cpu_us_per_delivery", "CPU µs/delivery"),
+                                ("S2", "cpu_us_per_delivery", "CPU µs/delivery"),
+                                ("S1", "p99_ms", "p99 ms"), ("S2", "p99_ms", "p99 ms"),
+                                ("C1", "kib_per_connection", "KiB/connection")):
+        ours, node = by_key.get((name, "syncboard")), by_key.get((name, "node"))
+        if ours is None or node is None:
+            continue
+        ratio = _ratio(ours.get(metric), node.get(metric))
+        lines.append(_target_line(f"{name} {label} ≤ Node's", _num(ours.get(metric)),
+                                  _num(node.get(metric)), ratio,
+                                  ratio is not None and ratio <= 1))
+    floor_lines = ["| Scenario | Figure | syncboard | floor | syncboard / floor |",
+                   "|---|---|---|---|---|"]
+    for name in dict.fromkeys(row["scenario"] for row in rows):
+        ours, floor = by_key.get((name, "syncboard")), by_key.get((name, "floor"))
+        if ours is None or floor is None:
+            continue
+        for metric, label in _FLOOR_FIGURES[SCENARIOS[name].kind]:
+            ratio = _ratio(ours.get(metric), floor.get(metric))
+            floor_lines.append(f"| {name} | {label} | {_num(ours.get(metric))} | "
+                               f"{_num(floor.get(metric))} | "
+                               f"{'' if ratio is None else f'{ratio:.2f}'} |")
+    parts = [table for table in ("\n".join(lines), "\n".join(floor_lines))
+             if table.count("\n") > 1]
+    return "\n\n".join(parts)
+
+
+# What the transport floor can be compared on, as (metric, label): it keeps no document, so
+# joins and P1's read-back have no floor figure of their own.
+_FLOOR_FIGURES = {
+    "edit": (("cpu_us_per_delivery", "CPU µs/delivery"), ("p50_ms", "p50 ms"),
+             ("p99_ms", "p99 ms"), ("peak_rss_mib", "Peak RSS MiB")),
+    "join": (("server_cpu_s", "Server CPU s"), ("peak_rss_mib", "Peak RSS MiB")),
+    "idle": (("kib_per_connection", "KiB/connection"), ("server_cpu_s", "Server CPU s")),
+    "persist": (("server_cpu_s", "Server CPU s"), ("peak_rss_mib", "Peak RSS MiB")),
+}
+
+
+def chart_images(results: dict, out_dir: Path, stamp: str, relative_to: Path) -> str:
+    """Draw a PNG per scenario of ``results`` (``charts.draw_run``) into ``out_dir``; return
+    the markdown embedding them, paths relative to ``relative_to`` (BENCHMARKS.md's folder)."""
+    lines = []
+    for name, path in charts.draw_run(results, out_dir, stamp):
+        link = Path(os.path.relpath(path, relative_to)).as_posix()
+        lines.append(f"![{name}: {SCENARIOS[name].title}]({link})")
+    return "\n\n".join(lines)
+
+
 def write_section(path: Path, body: str, title: str = SECTION_TITLE) -> None:
     """Replace (or append) the ``title`` section of ``path``; other sections stay."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
@@ -150,3 +218,11 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 def _int(value: float | None) -> str:
     return "n/a" if value is None else f"{round(value):,}"
+
+
+if __name__ == "__main__":
+    results_path = Path(sys.argv[1])
+    target = Path(sys.argv[2]) if len(sys.argv) > 2 else \
+        Path(__file__).resolve().parents[2] / "docs" / "bench"
+    print(chart_images(json.loads(results_path.read_text()), target, results_path.stem,
+                       Path.cwd()))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +49,7 @@ from servers import (  # noqa: E402
 from backend.cli_args import ArgumentParser  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
+CHARTS_DIR = REPO_DIR / "docs" / "bench"  # a PNG per scenario, embedded in BENCHMARKS.md
 SETTLE_AFTER_CONNECT_S = 2.0
 KILL_AFTER_S = 1.0  # P1: SIGKILL the server this long after the last update was sent
 
@@ -84,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     out_path = RESULTS_DIR / f"{stamp}.json"
     out_path.write_text(json.dumps({"command": command, "started": started.isoformat(),
                                     "rows": rows, "runs": raw}, indent=1))
-    markdown = _section(command, started, args, rows)
+    charts_dir = RESULTS_DIR if args.no_write else CHARTS_DIR
+    images = report.chart_images({"rows": rows, "runs": raw}, charts_dir, stamp, REPO_DIR)
+    markdown = _section(command, started, args, rows, images)
     print(markdown)
     if not args.no_write:
         report.write_section(REPO_DIR / "BENCHMARKS.md", markdown)
@@ -105,9 +110,12 @@ def _run_once(scenario: Scenario, server_name: str, run_index: int, args: argpar
             return record | {"error": str(exc), "row": None}
         profiler = _start_py_spy(server, scenario, run_index, stamp) if args.py_spy else None
         try:
+            load_before = os.getloadavg()[0]
             result, samples = _drive(scenario, server, args)
+            # the machine's 1-minute load average, mean of before and after the run
+            load = (load_before + os.getloadavg()[0]) / 2
             record |= {"loadgen": result, "server_samples": samples,
-                       "row": summarise(scenario, result, samples)}
+                       "row": summarise(scenario, result, samples) | {"load_avg": load}}
         except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
             record |= {"error": f"{type(exc).__name__}: {exc}", "row": None,
                        "server_log_tail": server.log_path.read_text()[-2000:]}
@@ -192,14 +200,23 @@ def _follow_events(loadgen: subprocess.Popen, server: RunningServer, samples: di
 
 def _start_py_spy(server: RunningServer, scenario: Scenario, run_index: int,
                   stamp: str) -> tuple[subprocess.Popen, Path] | None:
-    if server.spec.name == "node":
+    if server.spec.name in ("node", "floor"):
         return None
     path = RESULTS_DIR / f"{stamp}-{scenario.name}-{server.spec.name}-{run_index}.pyspy.txt"
-    py_spy = Path(sys.executable).parent / "py-spy"
-    proc = subprocess.Popen([str(py_spy), "record", "--pid", str(server.proc.pid), "--rate", "100",
+    py_spy = _py_spy_path()
+    proc = subprocess.Popen([py_spy, "record", "--pid", str(server.proc.pid), "--rate", "100",
                              "--format", "raw", "--output", str(path), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, path
+
+
+def _py_spy_path() -> str:
+    """py-spy of the project venv (``scripts/bench/setup``), else the first on the PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--py-spy: no py-spy in the venv or on the PATH (scripts/bench/setup)")
+    return found
 
 
 def _stop_py_spy(proc: subprocess.Popen, path: Path) -> dict:
@@ -224,18 +241,25 @@ def _short(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict]) -> str:
+def _section(command: str, started: datetime, args: argparse.Namespace, rows: list[dict],
+             images: str) -> str:
     scenario_lines = "\n".join(f"- **{name}**: {SCENARIOS[name].title}" for name in args.scenarios)
     targets = report.targets(rows)
+    round_two = report.round_two_targets(rows)
     return "\n\n".join(part for part in (
         f"Measured {started:%Y-%m-%d %H:%M} UTC with:\n\n```\n{command}\n```",
         "Machine: 2 cores **shared with other developers running tests at the same time**, so "
-        "absolute figures are noisy; servers ran one at a time, each on a fresh database. "
+        "absolute figures are noisy (the Load column: the machine's 1-minute load average "
+        "during the run, median of the runs); servers ran one at a time, each on a fresh "
+        "database. "
         f"Median of {args.runs} run(s). See `scripts/bench/README.md` for what each column means.",
         scenario_lines,
         report.tables(rows),
+        images,
         "Targets of issue 6 (syncboard against the Node reference server):\n\n" + targets
         if targets else "",
+        "Targets of issue 16, and syncboard against the transport floor:\n\n" + round_two
+        if round_two else "",
     ) if part)
 
 

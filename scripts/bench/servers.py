@@ -18,7 +18,8 @@ import psutil
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent.parent
 NODE_SERVER_JS = BENCH_DIR / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
-SERVER_NAMES = ("syncboard", "node", "pycrdt")
+FLOOR_SERVER_JS = BENCH_DIR / "floor_server.mjs"
+SERVER_NAMES = ("syncboard", "node", "pycrdt", "floor")
 # The competitors check no tokens and cap nothing per address, and every simulated client comes
 # from 127.0.0.1: syncboard runs without tokens and with room for C1's 5,000 connections from one
 # address. Its per-connection rate limits stay at their defaults.
@@ -140,6 +141,9 @@ def _command(spec: ServerSpec, port: int) -> tuple[list[str], dict[str, str]]:
         if spec.node_persistence:
             env["YPERSISTENCE"] = str(spec.work_dir / "leveldb")
         return ["node", str(NODE_SERVER_JS)], env
+    if spec.name == "floor":  # the transport floor: a relay that keeps nothing
+        env.update(HOST="127.0.0.1", PORT=str(port))
+        return ["node", str(FLOOR_SERVER_JS)], env
     if spec.name == "pycrdt":
         return [sys.executable, str(BENCH_DIR / "pycrdt_server.py"), "--port", str(port),
                 "--db", str(spec.work_dir / "pycrdt.db")], env
