@@ -53,7 +53,7 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
     imported = elements(page)
     assert imported["RectBox1aaaaaaaaaaaaa"]["label"] == "Client"
     drawn_first = next(el for el in imported.values() if el["type"] == "rect" and
-                       "label" not in el)
+                       not el.get("label"))  # the one drawn before the import
     assert min(el["z"] for el in imported.values() if el is not drawn_first) > drawn_first["z"]
     assert imported["Arrow1ccccccccccccccc"]["endBindId"] == "Ellipse1ddddddddddddd"
     # A colleague on the same board sees it all and edits it: select all, nudge right.
