@@ -178,6 +178,7 @@ class SyncboardServer:
         if s.events_window_ms > 0:
             self.events = EventsService(s, self.store)
             await self.events.start(self.registry)
+            self.registry.versions.on_saved = self.events.version_saved
         self.registry.start()
         # pycrdt's first Doc imports anyio's asyncio backend (measured: 66 ms of a 200-board
         # cold start); pay it now, not in the first client's board load.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,9 @@ class VersionKeeper:
         # When this process last asked for a version of a loaded board: the database's newest
         # version may not be committed yet when the next edit starts the next timer.
         self._asked_at: dict[str, float] = {}
+        self.on_saved: Callable[[VersionInfo], None] | None = None
+        """Called with every version this process records (the change feed's
+        ``version.saved``)."""
 
     def edited(self, room: Room, peer: Peer | None) -> None:
         """``room``'s board changed (by ``peer``, or by the server when None)."""
@@ -79,6 +83,7 @@ class VersionKeeper:
         commits until they succeed."""
         info = await self.writer.record_version(self._request(room, kind, label, 0.0))
         assert info is not None  # only an auto version with an interval is ever skipped
+        self._saved(info)
         return info
 
     def unloading(self, room: Room) -> asyncio.Future[VersionInfo | None] | None:
@@ -87,6 +92,10 @@ class VersionKeeper:
         future = self.writer.record_version(self._request(room, "auto", "", 0.0)) \
             if room.board_id in self._edits else None
         self._asked_at.pop(room.board_id, None)  # committed before the room is dropped
+        if future is not None:
+            future.add_done_callback(
+                lambda done: None if done.cancelled() or done.exception() is not None
+                else self._saved(done.result()))
         return future
 
     def forget(self, board_id: str) -> None:
@@ -133,6 +142,11 @@ class VersionKeeper:
         if info is not None:
             log.info("board %s: automatic version %d (%d elements)", room.board_id, info.id,
                      info.elements)
+            self._saved(info)
+
+    def _saved(self, info: VersionInfo | None) -> None:
+        if info is not None and self.on_saved is not None:
+            self.on_saved(info)
 
 
 async def load_version_state(store: Store, board_id: str, version_id: int) -> bytes | None:

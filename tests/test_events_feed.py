@@ -239,3 +239,28 @@ async def test_an_unfollowed_board_keeps_no_shadow_copy_and_old_ids_reset(sb_ser
     await client.put("b1", Map({"type": "rect", "w": 5, "h": 5, "z": "b1"}))
     await back.wait_for(lambda: changes(back))
     assert [c["id"] for e in changes(back) for c in e["created"]] == ["b1"]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_saved_and_restored_versions_are_reported(sb_server, yclient):
+    server = await sb_server(events_window_ms=WINDOW_MS)
+    client = await yclient(server, "feed-versions")
+    await client.put("r1", Map({"type": "rect", "w": 5, "h": 5, "z": "a0"}))
+    reader = await open_feed(server, "feed-versions")
+    code, saved = await fetch_json(f"{base_url(server)}/api/boards/feed-versions/versions",
+                                   method="POST", body=b'{"label": "before the retro"}')
+    assert code == 201, saved
+    await reader.wait_for(lambda: reader.of_type("version.saved"), what="version.saved")
+    event = reader.of_type("version.saved")[0]
+    assert event["board"] == "feed-versions"
+    assert event["version"] == {**saved, "authors": event["version"]["authors"]}
+    assert event["version"]["kind"] == "named" and event["version"]["label"] == "before the retro"
+    code, _ = await fetch_json(
+        f"{base_url(server)}/api/boards/feed-versions/versions/{saved['id']}/restore",
+        method="POST", body=b"")
+    assert code == 200
+    await reader.wait_for(lambda: len(reader.of_type("version.saved")) == 2,
+                          what="the before-restore version")
+    assert reader.of_type("version.saved")[1]["version"]["kind"] == "before-restore"
+    reader.close()
+    client.close()

@@ -13,6 +13,7 @@ from ..config import Settings
 from ..registry import BoardRegistry
 from ..room import Room
 from ..store import Store
+from ..store.history import VersionInfo
 from .feed import BoardFeed
 from .hub import EventHub
 from .hub_redis import RedisEventHub
@@ -58,6 +59,10 @@ class EventsService:
     def board_event(self, board_id: str, event_type: str, **fields: Any) -> None:
         """Publish ``board.created`` / ``board.deleted`` (from the HTTP handlers)."""
         self.hub.publish(board_id, event_type, fields)
+
+    def version_saved(self, info: VersionInfo) -> None:
+        """Publish ``version.saved`` (version history recorded ``info``)."""
+        self.hub.publish(info.board_id, "version.saved", {"version": info.to_json()})
 
     def _feed(self, room: Room, window_s: float) -> BoardFeed:
         return BoardFeed(room.board_id, room.document.full_update, room.presence, self.hub,

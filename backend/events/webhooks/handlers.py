@@ -23,7 +23,7 @@ from .address_policy import RefusedAddress
 from .dispatcher import WebhookDispatcher
 
 EVENT_TYPES = ("elements.changed", "board.created", "board.deleted", "presence.joined",
-               "presence.left")
+               "presence.left", "version.saved")
 FILTER_KEYS = ("frameId", "elementType")
 MAX_FILTER_CHARS = 200
 
