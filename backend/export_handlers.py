@@ -183,7 +183,8 @@ class ImportHandler(CappedBody, _BoardEndpoint):
     the elements that name them. With ``?check=1`` the file is only checked (nothing
     written); with ``?convert=1`` its images are stored and the board it makes is returned
     as ``"board"`` (the browser app writes it through its own document, so the import is one
-    undo step for the person who made it), the board itself untouched. The token is checked,
+    undo step for the person who made it), the board itself untouched but a before-import
+    version recorded. The token is checked,
     and a body over ``--max-import-bytes`` refused (413), before the body is read.
     """
 
@@ -241,6 +242,10 @@ class ImportHandler(CappedBody, _BoardEndpoint):
         for file_id, (mime, data) in incoming.files.items():
             await self.store.save_file(file_id, mime, data)
         if self.get_query_argument("convert", "") == "1":
+            # The page writes this board into its own document next: what it overwrites
+            # stays in the history, as for an import applied here.
+            if snapshot != EMPTY_UPDATE:
+                await self.registry.take_version(board_id, "before-import", "before an import")
             self.finish({**answer, "board": incoming.board})
             return
         await self.store.create_board(board_id)

@@ -277,3 +277,25 @@ async def test_saving_versions_is_rate_limited_per_address(sb_server, yclient):
                            body=json.dumps({"label": "one too many"}))
     assert response.code == 429 and int(response.headers["Retry-After"]) >= 1
     assert len(await server.store.list_versions("spam", 100)) == SAVES_BURST
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_every_import_records_what_it_overwrites_as_a_before_import_version(
+        sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    alice = await yclient(server, "import_history")
+    await alice.put("r0", _rect(0))
+    await _server_caught_up(server, alice, "import_history")
+    before = await _export(base, "import_history")
+    imported = {"schemaVersion": 2, "meta": {}, "elements": [
+        {"id": "n1", "type": "rect", "x": 50, "y": 50, "w": 10, "h": 10, "z": "b0"}]}
+    for query in ("", "?convert=1"):  # applied here / handed to the page to write itself
+        code, answer = await fetch_json(f"{base}/api/boards/import_history/import{query}",
+                                        method="POST", body=json.dumps(imported))
+        assert code == 200, answer
+    code, listed = await fetch_json(f"{base}/api/boards/import_history/versions")
+    assert [v["kind"] for v in listed["versions"]] == ["before-import", "before-import"]
+    first = listed["versions"][-1]["id"]
+    assert await _export(base, f"import_history/versions/{first}") == before
+    alice.close()
