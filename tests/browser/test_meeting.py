@@ -105,7 +105,9 @@ def test_laser_chat_reaction_viewports_and_bring_everyone_with_three_people(serv
     ann.keyboard.type("look <b>here</b>")
     ann.keyboard.press("Enter")
     for page in (bob, cat):
-        page.wait_for_function(f"() => {CHATS}.some((e) => !e.hidden)")
+        # The chat is shown as it is typed (presence on the cursor's throttle): wait for all of it.
+        page.wait_for_function(
+            f"() => {CHATS}.some((e) => !e.hidden && e.textContent === 'look <b>here</b>')")
         assert visible_chat(page) == ["look <b>here</b>"]
         assert page.locator(".cursor-chat b").count() == 0
 
