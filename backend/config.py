@@ -236,10 +236,10 @@ class Settings:
         "/static, /api, /healthz and /metrics keep working (only WebSocket upgrades are "
         "boards).", check=_ws_path_problem)
     refuse_clock_squatting: bool = _option(
-        False, "Close (1007) a connection whose update writes new clocks of a Yjs client id "
+        True, "Close (1007) a connection whose update writes new clocks of a Yjs client id "
         "that another live connection's presence uses (once that connection sent its sync "
         "step 2), or deletes clocks nobody wrote yet (issue 18, clock squatting; "
-        "SECURITY.md). Off until the fault tests pass with it on under load.")
+        "SECURITY.md). On by default; SYNCBOARD_REFUSE_CLOCK_SQUATTING=false turns it off.")
     behind_proxy: bool = _option(
         False, "Trust X-Forwarded-For / X-Real-Ip / X-Forwarded-Proto from a reverse proxy "
         "for client addresses and scheme.")
