@@ -165,6 +165,9 @@ def test_a_bigger_font_size_grows_the_text_box(server, open_board):
 
 def test_the_unsynced_count_counts_the_users_changes(server, open_board):
     page = open_board(server, new_board(server), "Ann")
+    # The page writes the new board's meta.schemaVersion once: let the server confirm it, so
+    # that only the user's changes below are counted.
+    wait_all_confirmed(page)
     page.context.set_offline(True)
     page.wait_for_function("() => window.syncboard.connectionState() === 'offline'")
     for y in (250, 350, 450):
