@@ -4,6 +4,8 @@ lifecycle, one undo step per gesture however slow, and text boxes that follow th
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from .conftest import (
@@ -100,6 +102,19 @@ def test_the_opacity_slider_does_not_keep_the_keyboard(server, open_board):
     wait_element_count(page, 0)
     page.keyboard.press("e")
     assert page.evaluate("document.querySelector('.board-page').dataset.tool") == "eraser"
+
+
+def test_arrow_keys_pressed_faster_than_frames_each_move_the_selection(server, open_board):
+    page = open_board(server, new_board(server), "Ann", controlled_clock=True)
+    draw_rect(page, 400, 300, 600, 400)  # selected afterwards
+    assert by_type(page)["rect"]["x"] == 400
+    # Hold the page's frames: every press lands before the canvas caught up with the last one.
+    page.clock.pause_at(time.time() + 1)
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowDown")
+    rect = by_type(page)["rect"]
+    assert (rect["x"], rect["y"]) == (403, 310)
 
 
 def test_shortcuts_still_fire_after_a_panel_button_was_clicked(server, open_board):

@@ -14,7 +14,7 @@ import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
 import { Scene } from '../render/scene.js';
 import { ImageCache } from '../render/images.js';
-import { readMeta } from '../render/element.js';
+import { readElement, readMeta } from '../render/element.js';
 import { paintStatic } from '../render/canvas.js';
 import { paintOverlay } from '../render/overlay.js';
 import { measureText } from '../render/shapes.js';
@@ -286,8 +286,11 @@ export function mountBoardPage(root, boardId) {
     toggleHelp: () => help.toggle(),
     arrange: (name) => runAction(name),
     nudge: (dx, dy) => {
-      board.update([...selection].map((id) => scene.byId.get(id)).filter((el) => el && !el.locked)
-        .map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
+      // From the document, not the scene: the scene catches up at the next frame, and a key
+      // repeated before it would move from the stale position (two presses moving by one).
+      const moved = [...selection].map((id) => readElement(id, board.get(id)))
+        .filter((el) => el && !el.locked);
+      board.update(moved.map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
     },
   });
   const imagePlacer = attachImages(stage, {
