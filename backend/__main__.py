@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -45,7 +46,13 @@ async def serve(argv: list[str], sockets: list[socket.socket] | None = None) -> 
           f"boards at {ws_server_url}/<board>; database {settings.db})", flush=True)
     await stop.wait()
     log.info("signal received: shutting down")
-    await server.stop()
+    if not await server.stop():
+        # Everything is committed; a stage left running must not keep the process alive
+        # (asyncio.run would wait for it when it cancels what is left).
+        log.error("exiting now, without waiting for the stages above")
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     return 0
 
 

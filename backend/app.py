@@ -48,6 +48,7 @@ from .http_server import (
 )
 from .registry import BoardRegistry
 from .resources import frontend_dist
+from .shutdown import bounded_stage
 from .space_handlers import space_routes
 from .space_indexer import SpaceIndexer
 from .store import Store, UpdateWriter, open_store
@@ -219,29 +220,35 @@ class SyncboardServer:
         scheme = "https" if self.settings.certfile else "http"
         return f"{scheme}://{host}:{self.port}"
 
-    async def stop(self) -> None:
-        """Stop accepting, close sockets with 1001, flush every queue, dispose the engine."""
+    async def stop(self) -> bool:
+        """Stop accepting, close sockets with 1001, flush every queue, dispose the engine.
+        Returns False when a non-durable stage overran its budget and was left running
+        (everything was committed all the same)."""
         metrics.unwatch(self)
+        finished = True
         if self.files is not None:
             self.files.stop()
         if self.spaces is not None:
-            await self.spaces.stop()
+            finished &= await bounded_stage("the space indexer", self.spaces.stop())
         if self._http is not None:
             self._http.stop()
         if self.registry is not None:
-            await self.registry.close()
+            await self.registry.close()  # every room's last flush: never cut short
         if self.events is not None:
-            await self.events.close()
+            finished &= await bounded_stage("the change feed and webhooks",
+                                            self.events.close())
         if self.broker is not None:
-            await self.broker.close()
+            finished &= await bounded_stage("the broker", self.broker.close())
         if self.writer is not None:
-            await self.writer.close()
+            await self.writer.close()  # commits everything queued: never cut short
         if self._http is not None:
-            await self._http.close_all_connections()
+            finished &= await bounded_stage("closing connections",
+                                            self._http.close_all_connections())
         if self.store is not None:
             await self.store.close()
-        await self.raster.close()
+        finished &= await bounded_stage("the PNG workers", self.raster.close())
         log.info("stopped")
+        return finished
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
