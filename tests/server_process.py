@@ -109,6 +109,8 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+            print(f"server on port {self.port} ignored SIGTERM for {timeout_s} s; its log "
+                  f"ends:\n{self.log()[-4000:]}", file=sys.stderr)
             raise
 
     def restart(self) -> None:
