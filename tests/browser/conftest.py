@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -32,17 +33,48 @@ DIST_INDEX = ROOT / "frontend" / "dist" / "index.html"
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
 
+class Chromium:
+    """The headless Chromium the browser tests share, launched again if it has died (a
+    browser crash then fails the test it happened in, not every later one)."""
+
+    def __init__(self, playwright) -> None:
+        self._playwright = playwright
+        self._browser = None
+        self.launches = 0
+
+    def live(self):
+        """The running browser, relaunched first when it is gone."""
+        if self._browser is None or not self._browser.is_connected():
+            if self._browser is not None:
+                print("Chromium died during an earlier test: launching it again",
+                      file=sys.stderr)
+            self._browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                             args=CHROMIUM_ARGS)
+            self.launches += 1
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None and self._browser.is_connected():
+            self._browser.close()
+
+
 @pytest.fixture(scope="package")  # not session: Playwright's sync API keeps an event loop
-def browser():                      # running, which breaks every later async test
+def chromium():                     # running, which breaks every later async test
     """One headless Chromium for the browser tests (each test opens its own contexts)."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium to run the browser tests")
     if not DIST_INDEX.exists():
         pytest.skip("frontend/dist is not built: run `cd frontend && npm ci && npm run build`")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        shared = Chromium(playwright)
+        yield shared
+        shared.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The shared Chromium, alive at the start of the test."""
+    return chromium.live()
 
 
 @pytest.fixture
