@@ -6,7 +6,7 @@ from __future__ import annotations
 from pycrdt import Array, Doc, Map, Text
 
 from backend.board_model import load_model, normalize_element, normalize_fields
-from backend.events.changes import ChangeSet, describe
+from backend.events.changes import ChangeSet, describe, kind_of
 
 SAMPLES = [
     {"type": "rect", "x": 1, "y": 2, "w": 30, "h": 40, "z": "a0", "stroke": "#ff0000"},
@@ -38,19 +38,25 @@ def test_describe_reports_created_updated_and_deleted_from_one_batch():
     shadow_elements.observe_deep(changes.collect)
     elements = source.get("elements", type=Map)
     elements["keep"] = Map({"type": "rect", "x": 0, "w": 5, "h": 5, "z": "a0"})
-    elements["gone"] = Map({"type": "rect", "z": "a1"})
+    elements["gone"] = Map({"type": "rect", "z": "a1", "frameId": "F1"})
+    elements["moved"] = Map({"type": "rect", "z": "a4", "frameId": "F1"})
     shadow.apply_update(source.get_update())
+    kinds = {key: kind_of(value) for key, value in shadow_elements.items()}
     state = source.get_state()
     with source.transaction():
         elements["keep"]["x"] = 50
         elements["new"] = Map({"type": "text", "text": Text("hello"), "z": "a2"})
         del elements["gone"]
+        elements["moved"]["frameId"] = "F2"
         elements["blank"] = Map({"type": "stroke", "points": Array([]), "z": "a3"})
     changes.added.clear()  # what the first apply reported is not part of this batch
     shadow.apply_update(source.get_update(state))
-    described = describe(changes, shadow_elements, load_model())
+    described = describe(changes, shadow_elements, load_model(), kinds)
     assert [e["id"] for e in described.created] == ["new"]
     assert described.created[0]["text"] == "hello"
-    assert described.updated == [{"id": "keep", "type": "rect", "frameId": "",
-                                  "fields": {"x": 50}}]
-    assert described.deleted == ["gone"]  # "blank" cannot be drawn: not reported
+    assert described.updated == [
+        {"id": "keep", "type": "rect", "frameId": "", "fields": {"x": 50}},
+        {"id": "moved", "type": "rect", "frameId": "F2", "fields": {"frameId": "F2"},
+         "fromFrameId": "F1"}]
+    # "blank" cannot be drawn: not reported; "gone" is described as it was before the batch
+    assert described.deleted == [{"id": "gone", "type": "rect", "frameId": "F1"}]

@@ -138,8 +138,9 @@ async def test_a_failing_hook_is_paused_says_why_and_resumes(sb_server, yclient)
     receiver.stop()
 
 
-def test_a_filter_keeps_matching_elements_and_every_deletion():
+def test_a_filter_keeps_matching_elements_deletions_and_departures():
     event = {"seq": 5, "type": "elements.changed", "board": "b", "deleted": [],
+             "deletedElements": [],
              "created": [{"id": "n1", "type": "sticky", "frameId": "F1"},
                          {"id": "r1", "type": "rect", "frameId": "F1"}],
              "updated": [{"id": "n2", "type": "sticky", "frameId": "", "fields": {"x": 1}}]}
@@ -147,8 +148,44 @@ def test_a_filter_keeps_matching_elements_and_every_deletion():
     assert [c["id"] for c in kept["created"]] == ["n1"] and kept["updated"] == []
     assert _filtered({**event, "created": event["created"][1:]}, {"elementType": "sticky",
                                                                    "frameId": "F1"}) is None
-    assert json.loads(_filtered({**event, "created": [], "updated": [], "deleted": ["x"]},
-                                {"frameId": "F1"}))["deleted"] == ["x"]
+    gone = {**event, "created": [], "updated": [], "deleted": ["x", "y"],
+            "deletedElements": [{"id": "x", "type": "rect", "frameId": "F1"},
+                                {"id": "y", "type": "rect", "frameId": "F2"}]}
+    narrowed = json.loads(_filtered(gone, {"frameId": "F1"}))
+    assert narrowed["deleted"] == ["x"] and [d["id"] for d in narrowed["deletedElements"]] == ["x"]
+    assert _filtered(gone, {"elementType": "sticky"}) is None
+    left = {**event, "created": [], "updated": [
+        {"id": "n3", "type": "sticky", "frameId": "F2", "fromFrameId": "F1", "fields": {}}]}
+    assert json.loads(_filtered(left, {"frameId": "F1"}))["updated"][0]["id"] == "n3"
+    older = {key: value for key, value in gone.items() if key != "deletedElements"}
+    assert json.loads(_filtered(older, {"frameId": "F1"}))["deleted"] == ["x", "y"]
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_a_frame_filter_hears_of_its_elements_deleted_or_moved_out_only(
+        sb_server, yclient):
+    receiver = WebhookReceiver().start()
+    server = await sb_server(**FAST)
+    client = await yclient(server, "hook-frame")
+    for key, frame in (("inside", "F1"), ("leaver", "F1"), ("outside", "F2")):
+        await client.put(key, Map({"type": "rect", "w": 5, "h": 5, "z": key,
+                                   "frameId": frame}))
+    witness = await yclient(server, "hook-frame")  # the server holds the three elements
+    await witness.wait_for(lambda: len(witness.elements) == 3, what="the three elements")
+    await add_hook(server, "hook-frame", receiver.url, filter={"frameId": "F1"})
+    await client.edit(lambda doc: doc.get("elements", type=Map).pop("outside"))  # not F1
+    await client.edit(lambda doc: doc.get("elements", type=Map).pop("inside"))
+    await wait_until(lambda: receiver.delivered(), "the deletion of an element of F1")
+    await client.edit(lambda doc: doc.get("elements", type=Map)["leaver"].__setitem__(
+        "frameId", "F2"))
+    await wait_until(lambda: len(receiver.delivered()) >= 2, "the element leaving F1")
+    first, second = receiver.delivered()[:2]
+    assert first["deleted"] == ["inside"]
+    assert first["deletedElements"] == [{"id": "inside", "type": "rect", "frameId": "F1"}]
+    assert second["updated"] == [{"id": "leaver", "type": "rect", "frameId": "F2",
+                                  "fromFrameId": "F1", "fields": {"frameId": "F2"}}]
+    assert second["deleted"] == []
+    receiver.stop()
 
 
 @pytest.mark.gen_test(timeout=90)

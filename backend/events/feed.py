@@ -39,7 +39,7 @@ from pycrdt import Doc, Map, merge_updates
 
 from ..board_model import BoardModel, load_model
 from . import event_metrics as metrics
-from .changes import ChangeSet, Described, describe
+from .changes import ChangeSet, Described, Kind, describe, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,8 @@ class BoardFeed:
         self._elements: Map | None = None
         self._subscription: Any = None  # pycrdt drops an observer with its subscription
         self._collecting: ChangeSet | None = None
+        self._touched: ChangeSet | None = None  # every run's changes, to keep _kinds current
+        self._kinds: dict[str, Kind] = {}  # each element's (type, frameId) before the batch
         self._runs: list[tuple[bool, list[bytes]]] = []
         self._authors: set[Hashable] = set()
         self._presence_ids: set[int] = set()
@@ -110,6 +112,8 @@ class BoardFeed:
         self._doc = Doc()
         self._doc.apply_update(self._snapshot())
         self._elements = self._doc.get("elements", type=Map)
+        self._kinds = {key: kind for key, value in self._elements.items()
+                       if (kind := kind_of(value)) is not None}
         # pycrdt keeps an observer callback alive as long as the document: the callback
         # holds the feed only weakly, so an unloaded board's feed and document can be freed.
         self._subscription = self._elements.observe_deep(_weak_callback(self._on_events))
@@ -163,6 +167,7 @@ class BoardFeed:
         self._flush_all()
         self._doc = self._elements = self._subscription = None
         self._names.clear()
+        self._kinds = {}
         self._publisher.skipped(self.board_id)
 
     def _schedule(self) -> None:
@@ -193,7 +198,7 @@ class BoardFeed:
         if self._doc is None or self._elements is None:
             return Described([], [], []), authors
         started = time.perf_counter()
-        reported = ChangeSet()
+        reported, self._touched = ChangeSet(), ChangeSet()
         for local, updates in runs:
             self._collecting = reported if local else None  # others report their own
             try:
@@ -206,7 +211,9 @@ class BoardFeed:
                           exc)
             finally:
                 self._collecting = None
-        described = describe(reported, self._elements, self._model)
+        described = describe(reported, self._elements, self._model, self._kinds)
+        self._remember_kinds(self._touched)
+        self._touched = None
         metrics.EVENT_BATCH_SECONDS.observe(time.perf_counter() - started)
         return described, authors
 
@@ -216,7 +223,22 @@ class BoardFeed:
                 await asyncio.sleep(0)  # one slice per loop turn
             self._publisher.publish(self.board_id, "elements.changed", fields)
 
+    def _remember_kinds(self, touched: ChangeSet) -> None:
+        """Bring ``_kinds`` up to date with the elements a batch touched (also through other
+        processes' updates, which are not reported here but may be deleted here later)."""
+        assert self._elements is not None
+        for element_id in touched.deleted:
+            self._kinds.pop(element_id, None)
+        for element_id in touched.added | touched.fields.keys():
+            kind = kind_of(self._elements.get(element_id))
+            if kind is None:
+                self._kinds.pop(element_id, None)
+            else:
+                self._kinds[element_id] = kind
+
     def _on_events(self, events: list[Any]) -> None:
+        if self._touched is not None:
+            self._touched.collect(events)
         if self._collecting is not None:
             self._collecting.collect(events)
 
@@ -245,16 +267,21 @@ class BoardFeed:
 
 def _slices(described: Described, authors: list[str]) -> list[dict[str, Any]]:
     """``elements.changed`` fields, at most ``MAX_CHANGES_PER_EVENT`` entries each (deleted
-    first, then created, then updated, each in id order)."""
+    first, then created, then updated, each in id order). ``deleted`` holds the ids,
+    ``deletedElements`` what each was (``{"id", "type", "frameId"}``)."""
     entries = ([("deleted", d) for d in described.deleted]
                + [("created", c) for c in described.created]
                + [("updated", u) for u in described.updated])
     out = []
     for start in range(0, len(entries), MAX_CHANGES_PER_EVENT):
         fields: dict[str, Any] = {"created": [], "updated": [], "deleted": [],
-                                  "authors": authors}
+                                  "deletedElements": [], "authors": authors}
         for key, entry in entries[start:start + MAX_CHANGES_PER_EVENT]:
-            fields[key].append(entry)
+            if key == "deleted":
+                fields["deleted"].append(entry["id"])
+                fields["deletedElements"].append(entry)
+            else:
+                fields[key].append(entry)
         out.append(fields)
     return out
 

@@ -2,9 +2,9 @@
 
 Server hooks (``--webhook``, signed with ``--webhook-secret``) get every board's events; a
 board's hooks (``POST /api/boards/<id>/webhooks``) get that board's, narrowed to their event
-types and their filter (``frameId``, ``elementType``: created and updated elements must
-match; deleted ids always pass, the element being gone). The dispatcher reads the hub like a
-feed reader does, so the sync path never waits for a hook.
+types and their filter (``frameId``, ``elementType``: created, updated and deleted elements
+must match, a deleted one by what it was, an element leaving the frame too). The
+dispatcher reads the hub like a feed reader does, so the sync path never waits for a hook.
 
 With ``--broker redis`` every process sees every event, so only one delivers: the holder of
 a Redis lease (``syncboard:events:<deployment>:webhooks``, renewed every ``LEASE_RENEW_S``). It
@@ -224,13 +224,21 @@ def _resume(hook: Hook) -> None:
 
 def _filtered(event: dict, filter_: dict[str, str]) -> str | None:
     """The ``elements.changed`` event narrowed to ``filter_`` as JSON, or None if nothing
-    is left."""
-    def matches(element: dict) -> bool:
-        return all(element.get("frameId" if key == "frameId" else "type", "") == value
+    is left. An element matches on its type and frame; one that left the filtered frame
+    (``fromFrameId``) still matches, and a deletion matches on what the element was
+    (``deletedElements``; an event without it, from an older process, keeps every id)."""
+    def matches(element: dict, frame_key: str = "frameId") -> bool:
+        return all(element.get(frame_key if key == "frameId" else "type", "") == value
                    for key, value in filter_.items())
     created = [e for e in event["created"] if matches(e)]
-    updated = [u for u in event["updated"] if matches(u)]
-    if not (created or updated or event["deleted"]):
+    updated = [u for u in event["updated"] if matches(u) or matches(u, "fromFrameId")]
+    if "deletedElements" in event:
+        gone = [d for d in event["deletedElements"] if matches(d)]
+        deleted = [d["id"] for d in gone]
+    else:
+        gone, deleted = [], event["deleted"]
+    if not (created or updated or deleted):
         return None
-    return json.dumps({**event, "created": created, "updated": updated},
+    return json.dumps({**event, "created": created, "updated": updated, "deleted": deleted,
+                       **({"deletedElements": gone} if "deletedElements" in event else {})},
                       ensure_ascii=False, separators=(", ", ": "))
