@@ -6,7 +6,7 @@ from __future__ import annotations
 from pycrdt import Array, Doc, Map, Text
 
 from backend.board_model import load_model, normalize_element, normalize_fields
-from backend.events.changes import ChangeSet, describe, kind_of
+from backend.events.changes import ChangeSet, describe, kinds_in
 
 SAMPLES = [
     {"type": "rect", "x": 1, "y": 2, "w": 30, "h": 40, "z": "a0", "stroke": "#ff0000"},
@@ -41,7 +41,8 @@ def test_describe_reports_created_updated_and_deleted_from_one_batch():
     elements["gone"] = Map({"type": "rect", "z": "a1", "frameId": "F1"})
     elements["moved"] = Map({"type": "rect", "z": "a4", "frameId": "F1"})
     shadow.apply_update(source.get_update())
-    kinds = {key: kind_of(value) for key, value in shadow_elements.items()}
+    kinds = kinds_in(shadow_elements)
+    assert kinds["moved"] == ("rect", "F1") and kinds["keep"] == ("rect", "")
     state = source.get_state()
     with source.transaction():
         elements["keep"]["x"] = 50

@@ -124,3 +124,13 @@ def _raw_element(elements: Map, element_id: str) -> dict[str, Any] | None:
     if not isinstance(value, Map):
         return None
     return json.loads(str(value), parse_constant=lambda _name: None)
+
+
+def kinds_in(elements: Map) -> dict[str, Kind]:
+    """Every element's kind, from one JSON read of the map: a feed starting to follow a
+    board pays it once (10,000 elements: about the cost of the shadow copy's own apply, a
+    third of reading the entries one by one)."""
+    raw = json.loads(str(elements), parse_constant=lambda _name: None) if len(elements) else {}
+    return {key: (value["type"] if isinstance(value.get("type"), str) else "",
+                  value["frameId"] if isinstance(value.get("frameId"), str) else "")
+            for key, value in raw.items() if isinstance(value, dict)}

@@ -39,7 +39,7 @@ from pycrdt import Doc, Map, merge_updates
 
 from ..board_model import BoardModel, load_model
 from . import event_metrics as metrics
-from .changes import ChangeSet, Described, Kind, describe, kind_of
+from .changes import ChangeSet, Described, Kind, describe, kind_of, kinds_in
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,7 @@ class BoardFeed:
         self._doc = Doc()
         self._doc.apply_update(self._snapshot())
         self._elements = self._doc.get("elements", type=Map)
-        self._kinds = {key: kind for key, value in self._elements.items()
-                       if (kind := kind_of(value)) is not None}
+        self._kinds = kinds_in(self._elements)
         # pycrdt keeps an observer callback alive as long as the document: the callback
         # holds the feed only weakly, so an unloaded board's feed and document can be freed.
         self._subscription = self._elements.observe_deep(_weak_callback(self._on_events))
