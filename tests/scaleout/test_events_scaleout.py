@@ -1,8 +1,12 @@
 """The change feed and webhooks across two processes on one Redis: a reader on either
 process sees each change once, in the same order, and can resume on the other process; a
-server webhook gets each event once (one process holds the delivery lease)."""
+server webhook gets each event once (one process holds the delivery lease), and when the
+holder of the lease is killed, the next one delivers what the dead one had not."""
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 import pytest
 from pycrdt import Map
@@ -11,6 +15,13 @@ from tests.scaleout.conftest import board_name
 from tests.sse_reader import SseReader
 from tests.webhook_receiver import WebhookReceiver
 from tests.yclient import YClient
+
+
+async def wait_until(predicate, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
 
 
 def created_ids(events: list[dict]) -> list[str]:
@@ -72,4 +83,37 @@ async def test_two_processes_on_redis_give_one_event_per_change_and_one_delivery
         client.close()
     for reader in [*readers, moved]:
         reader.close()
+    receiver.stop()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
+    receiver = WebhookReceiver().start()
+    a, b = cluster(2, events_window_ms=50, webhook=receiver.url, webhook_secret="k",
+                   webhook_allow_host="127.0.0.1")
+    board = board_name("events-handover")
+
+    def leading(server) -> bool:
+        return "this process is now delivering them" in server.log()
+    writer = await YClient(f"{a.ws_url}/{board}").sync()
+    await writer.put("before", Map({"type": "rect", "w": 5, "h": 5, "z": "a0"}))
+
+    def delivered_ids() -> list[str]:
+        return created_ids([e for e in receiver.delivered() if e.get("board") == board])
+    await wait_until(lambda: "before" in delivered_ids() and (leading(a) or leading(b)),
+                     20, "the first delivery, by the holder of the lease")
+    leader, survivor = (a, b) if leading(a) else (b, a)
+    leader.kill()  # its lease runs on for up to 10 s: nobody delivers meanwhile
+    writer.close()
+    writer = await YClient(f"{survivor.ws_url}/{board}").sync()
+    for key in ("gap1", "gap2"):
+        await writer.put(key, Map({"type": "rect", "w": 5, "h": 5, "z": key}))
+    await wait_until(lambda: "gap2" in delivered_ids(), 60,
+                     "the survivor delivering what came during the handover")
+    assert leading(survivor)
+    first_seen = list(dict.fromkeys(delivered_ids()))
+    assert first_seen == ["before", "gap1", "gap2"]  # "before" may come twice: at least once
+    seqs = [e["seq"] for e in receiver.delivered() if e.get("board") == board]
+    assert sorted(set(seqs)) == list(dict.fromkeys(seqs))  # in order, a repeat only of a run
+    writer.close()
     receiver.stop()

@@ -53,11 +53,13 @@ class DeliveryLimits:
 
 @dataclass(frozen=True)
 class Pending:
-    """One event waiting for a hook: its seq (in the board's feed), type and JSON body."""
+    """One event waiting for a hook: its seq (in the board's feed), type and JSON body, and
+    its place in the all-boards feed (``cursor``: where a new leader would resume)."""
 
     seq: int
     type: str
     body: bytes
+    cursor: int
 
 
 class HookWorker:
@@ -84,6 +86,10 @@ class HookWorker:
             log.warning("webhook %s: queue full, dropped event %d", self.hook.id, dropped.seq)
         self._queue.append(pending)
         self._ready.set()
+
+    def oldest_cursor(self) -> int | None:
+        """The all-boards cursor of the oldest event not delivered yet, if any."""
+        return self._queue[0].cursor if self._queue else None
 
     async def close(self) -> None:
         """Stop delivering (what is queued is not sent)."""

@@ -9,7 +9,12 @@ dispatcher reads the hub like a feed reader does, so the sync path never waits f
 With ``--broker redis`` every process sees every event, so only one delivers: the holder of
 a Redis lease (``syncboard:events:<deployment>:webhooks``, renewed every ``LEASE_RENEW_S``). It
 reloads the hooks from the database every ``RELOAD_S`` (others may have been created on
-another process).
+another process). With each renewal (and when it stops) the leader stores where a successor
+must resume (``...:webhooks:cursor``: before the oldest event not delivered yet), and a
+process that takes the lease over delivers again from there: when a leader dies, the events
+of the lease's last seconds are delivered by the next one, not lost. Deliveries are
+therefore at least once: the same event may come twice around a handover, with the same
+``Syncboard-Delivery`` header.
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class WebhookDispatcher:
                  deployment: str) -> None:
         self.settings = settings
         self._leader_key = f"syncboard:events:{deployment}:webhooks"
+        self._cursor_key = f"{self._leader_key}:cursor"
+        self._passed = 0  # the all-boards seq of the last event read
+        self._rewind_to: int | None = None  # set on taking the lease over
         self.policy = AddressPolicy(settings.webhook_allow_host)
         self._engine = store.engine
         self._hub = hub
@@ -100,6 +108,7 @@ class WebhookDispatcher:
         if self._redis is not None:
             with contextlib.suppress(RedisError, OSError):
                 if await self._redis.get(self._leader_key) == self._me.encode():
+                    await self._store_resume_point()
                     await self._redis.delete(self._leader_key)
                 await self._redis.aclose()
         self._client.close()
@@ -141,9 +150,12 @@ class WebhookDispatcher:
                 log.error("webhook %s: cannot store its pause: %s", hook.id, exc)
 
     async def _follow(self) -> None:
-        cursor = self._hub.all.head
+        cursor = self._passed = self._hub.all.head
         while True:
             events = await self._hub.read(None, cursor)
+            if self._rewind_to is not None:  # this process just took the lease over
+                cursor, self._rewind_to = min(cursor, self._rewind_to), None
+                continue
             if events is None:
                 log.warning("webhooks: fell behind the event backlog; events after %d are "
                             "not delivered", cursor)
@@ -153,7 +165,7 @@ class WebhookDispatcher:
                 await self._hub.all.wait(60)
                 continue
             for event in events[:MAX_EVENTS_PER_TURN]:
-                cursor = event.seq
+                cursor = self._passed = event.seq
                 if self.leading:
                     self._dispatch(event)
             await asyncio.sleep(0)
@@ -172,7 +184,7 @@ class WebhookDispatcher:
                 if body is None:
                     continue
             seq = json.loads(event.data)["seq"] if hook.board_id is not None else event.seq
-            self._worker(hook).offer(Pending(seq, event.type, body.encode()))
+            self._worker(hook).offer(Pending(seq, event.type, body.encode(), event.seq))
 
     def _worker(self, hook: Hook) -> HookWorker:
         worker = self._workers.get(hook.id)
@@ -192,6 +204,27 @@ class WebhookDispatcher:
         self._board_hooks = hooks
         self._hub.hooked = set(hooks)
 
+    def _resume_point(self) -> int:
+        """Where a successor must resume: just before the oldest event a hook has not been
+        given yet, else after the last event read."""
+        waiting = [c for w in self._workers.values() if (c := w.oldest_cursor()) is not None]
+        return min(waiting) - 1 if waiting else self._passed
+
+    async def _store_resume_point(self) -> None:
+        assert self._redis is not None
+        await self._redis.set(self._cursor_key, self._resume_point(),
+                              px=int(self.settings.events_backlog_s * 1000))
+
+    async def _take_over(self) -> None:
+        """This process got the lease: deliver again from where the last leader stopped."""
+        assert self._redis is not None
+        stored = await self._redis.get(self._cursor_key)
+        if stored is not None and int(stored) < self._passed:
+            log.info("webhooks: delivering again from event %s, where the last holder of "
+                     "the lease stopped", int(stored))
+            self._rewind_to = int(stored)
+            self._hub.all.wake()  # the follower may be waiting for a new event
+
     async def _lead_forever(self) -> None:
         assert self._redis is not None
         ticks = 0
@@ -201,10 +234,14 @@ class WebhookDispatcher:
                 if not taken and await self._redis.get(self._leader_key) == self._me.encode():
                     await self._redis.pexpire(self._leader_key, LEASE_MS)
                     taken = True
+                if taken and not self.leading:
+                    await self._take_over()
                 if bool(taken) != self.leading:
                     log.info("webhooks: this process %s delivering them",
                              "is now" if taken else "stopped")
                 self.leading = bool(taken)
+                if self.leading:
+                    await self._store_resume_point()
             except (RedisError, OSError) as exc:
                 log.warning("webhooks: cannot renew the delivery lease (%s)", exc)
                 self.leading = False
