@@ -5,7 +5,7 @@ No metric carries a board or hook id: label values stay few.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 _PREFIX = "syncboard"
 
@@ -15,6 +15,9 @@ EVENT_BATCH_SECONDS = Histogram(
     f"{_PREFIX}_event_batch_seconds",
     "Time to turn one board's batch of updates into events (shadow document apply and diff).",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+FEEDS_FOLLOWING = Gauge(f"{_PREFIX}_feeds_following",
+                        "Loaded boards whose change feed keeps a shadow copy (someone on any "
+                        "process follows them).")
 FEED_RESETS = Counter(f"{_PREFIX}_feed_resets",
                       "Reset events sent to change-feed readers that fell behind the backlog.")
 FEED_CLIENTS_REFUSED = Counter(f"{_PREFIX}_feed_clients_refused",

@@ -19,9 +19,10 @@ The shadow copy costs a second copy of the board's document in memory, a second 
 every update and a read of each touched element (BENCHMARKS.md, "Change feed"), so a feed
 only follows a board someone wants: a feed reader of the board or of all boards (now, or
 within ``--events-backlog-s`` after the last one left, so that it can resume), a webhook
-that could match, or any reader at all with ``--broker`` (readers on other processes are not
-counted). Otherwise it drops the shadow copy, costs one check per update, and tells the hub,
-which makes older ids reset; a new reader wakes it (the copy is taken from the room then).
+that could match, with ``--broker`` any of these on another process (``interest_redis``),
+or every board with ``--webhook``. Otherwise it drops the shadow copy, costs one check per
+update, and tells the hub, which makes older ids reset; a new reader wakes it (the copy is
+taken from the room then).
 ``--events-window-ms 0`` turns the feed off altogether.
 """
 
@@ -110,6 +111,7 @@ class BoardFeed:
         if self._doc is not None or self.closed:
             return
         self._doc = Doc()
+        metrics.FEEDS_FOLLOWING.inc()
         self._doc.apply_update(self._snapshot())
         self._elements = self._doc.get("elements", type=Map)
         self._kinds = kinds_in(self._elements)
@@ -140,6 +142,7 @@ class BoardFeed:
         if not self.closed and self._doc is not None:
             self._publish_presence()
             self._flush_all()
+            metrics.FEEDS_FOLLOWING.dec()
         self.closed = True
 
     def _add(self, local: bool, update: bytes) -> bool:
@@ -165,6 +168,7 @@ class BoardFeed:
         self._publish_presence()
         self._flush_all()
         self._doc = self._elements = self._subscription = None
+        metrics.FEEDS_FOLLOWING.dec()
         self._names.clear()
         self._kinds = {}
         self._publisher.skipped(self.board_id)

@@ -162,7 +162,7 @@ class EventHub:
         self._sweeper: asyncio.Task | None = None
         self._readers: dict[str | None, int] = {}  # board id (None: all boards) -> readers
         self._left_at: dict[str | None, float] = {}
-        self.always_wanted = False  # --broker (readers elsewhere), --webhook (every board)
+        self.always_wanted = False  # --webhook: a server hook wants every board
         self.hooked: set[str] = set()  # boards with a webhook
         self.on_wanted: Callable[[str | None], None] = lambda _board_id: None
 
@@ -186,7 +186,24 @@ class EventHub:
             if key in self._readers or \
                     time.monotonic() - self._left_at.get(key, -1e18) < self.backlog_s:
                 return True
+        return self.wanted_elsewhere(board_id)
+
+    def wanted_elsewhere(self, board_id: str) -> bool:
+        """Whether another process's readers or hooks want ``board_id`` (a single process:
+        never)."""
         return False
+
+    def locally_wanted(self) -> tuple[set[str], bool]:
+        """What this process's readers and hooks want: (board ids, whether all boards)."""
+        now = time.monotonic()
+        recent = {key for key, left_at in self._left_at.items()
+                  if now - left_at < self.backlog_s}
+        keys = set(self._readers) | recent
+        return {key for key in keys if key is not None} | self.hooked - {""}, None in keys
+
+    async def announce(self, board_id: str | None) -> None:
+        """Make ``board_id`` (None: all boards) wanted on every process now (a single
+        process: nothing to do, ``attach`` did it)."""
 
     def skipped(self, board_id: str) -> None:
         """``board_id``'s changes go unreported from now on."""

@@ -32,6 +32,7 @@ from redis.exceptions import RedisError
 from ..broker_redis import redacted
 from . import event_metrics as metrics
 from .hub import ALL_BOARDS_FACTOR, Backlog, Event, EventHub, body_json, now_ms
+from .interest_redis import RedisInterest
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class RedisEventHub(EventHub):
         self._outbox_ready = asyncio.Event()
         self._last_id = b"$"
         self._tasks: list[asyncio.Task] = []
+        self._interest: RedisInterest | None = None
 
     async def start(self) -> None:
         """Connect, note where the all-boards stream ends, start reading and publishing."""
@@ -107,12 +109,18 @@ class RedisEventHub(EventHub):
         self._tasks = [asyncio.create_task(self._read_forever(), name="syncboard-events-read"),
                        asyncio.create_task(self._publish_forever(),
                                            name="syncboard-events-publish")]
+        self._interest = RedisInterest(self._redis, f"{self._prefix}wanted",
+                                       self.locally_wanted,
+                                       lambda board_id: self.on_wanted(board_id))
+        await self._interest.start()
 
     async def close(self, timeout_s: float = 2.0) -> None:
         """Publish what is queued (for at most ``timeout_s``), stop, disconnect."""
         deadline = asyncio.get_running_loop().time() + timeout_s
         while self._outbox and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
+        if self._interest is not None:
+            await self._interest.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -120,6 +128,21 @@ class RedisEventHub(EventHub):
             with contextlib.suppress(RedisError, OSError):
                 await self._redis.aclose()
         await super().close()
+
+    def wanted_elsewhere(self, board_id: str) -> bool:
+        """Whether another process announced ``board_id`` lately (``interest_redis``)."""
+        return self._interest is not None and self._interest.wanted(board_id)
+
+    async def announce(self, board_id: str | None) -> None:
+        """Tell every process now that this one wants ``board_id`` (None: all boards)."""
+        if self._interest is not None:
+            await self._interest.announce(board_id)
+
+    def skipped(self, board_id: str) -> None:
+        """Nothing to mark: a board goes unfollowed only when no process has wanted it for
+        ``interest_redis.HOLD_S`` and every reader left over ``--events-backlog-s`` ago, so
+        every id that could still resume is past the retention already (and a raised mirror
+        floor would drop other processes' later events of the board from the mirror)."""
 
     def publish(self, board_id: str, event_type: str, fields: dict[str, Any]) -> None:
         """Queue one event for the publish task (never blocks); past ``OUTBOX_MAX_EVENTS``

@@ -40,7 +40,7 @@ class EventsService:
         """Connect the hub, give rooms loaded from now on a feed, start the webhooks."""
         await self.hub.start()
         window_s = self.settings.events_window_ms / 1000
-        self.hub.always_wanted = bool(self.settings.broker or self.settings.webhook)
+        self.hub.always_wanted = bool(self.settings.webhook)
         self.hub.on_wanted = lambda board_id: self._wake(registry, board_id)
         registry.feed_factory = lambda room: self._feed(room, window_s)
         await self.webhooks.start()

@@ -99,6 +99,7 @@ class _FeedHandler(JsonHandler):
         self.clients.handlers.add(self)
         self.hub.attach(board_id)
         try:
+            await self.hub.announce(board_id)  # other processes' feeds follow it from now
             await self._stream(board_id)
         except StreamClosedError:
             pass

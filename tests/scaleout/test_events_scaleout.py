@@ -117,3 +117,41 @@ async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
     assert sorted(set(seqs)) == list(dict.fromkeys(seqs))  # in order, a repeat only of a run
     writer.close()
     receiver.stop()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_board_is_followed_on_its_process_only_while_a_reader_elsewhere_wants_it(
+        cluster):
+    a, b = cluster(2, events_window_ms=50, events_backlog_s=1)
+    board = board_name("events-interest")
+    writer = await YClient(f"{a.ws_url}/{board}").sync()
+    await writer.put("quiet", Map({"type": "rect", "w": 5, "h": 5, "z": "a0"}))
+
+    def following() -> float:
+        return a.metric("syncboard_feeds_following")
+    assert following() == 0  # loaded on a, followed by nobody: no shadow copy
+    deadline = time.monotonic() + 20
+    while True:  # b knows the board once a has written its row (404 until then)
+        reader = await SseReader(f"{b.base_url}/api/boards/{board}/events").open()
+        if reader.status == 200:
+            break
+        reader.close()
+        assert reader.status == 404 and time.monotonic() < deadline, reader.status
+        await asyncio.sleep(0.05)
+    await reader.wait_for(lambda: reader.of_type("ready"))
+    await wait_until(lambda: following() == 1, 20, "a's feed following b's reader")
+    await writer.put("seen", Map({"type": "rect", "w": 5, "h": 5, "z": "a1"}))
+    await reader.wait_for(lambda: "seen" in created_ids(reader.of_type("elements.changed")),
+                          what="a change made on a, read on b")
+    assert created_ids(reader.of_type("elements.changed")) == ["seen"]
+    reader.close()
+    # b stops announcing a second after its reader left; a's hold runs out, and its feed
+    # lets the shadow copy go at the next change
+    deadline = time.monotonic() + 60
+    n = 0
+    while following() != 0:
+        assert time.monotonic() < deadline, "a kept following a board nobody reads"
+        n += 1
+        await writer.put(f"later{n}", Map({"type": "rect", "w": 5, "h": 5, "z": f"b{n}"}))
+        await asyncio.sleep(0.5)
+    writer.close()

@@ -113,11 +113,13 @@ class WebhookDispatcher:
                 await self._redis.aclose()
         self._client.close()
 
-    def add(self, hook: Hook) -> None:
-        """A hook was created here: its board's feed follows from now on."""
+    async def add(self, hook: Hook) -> None:
+        """A hook was created here: its board's feed follows from now on, on every
+        process."""
         self._board_hooks.setdefault(hook.board_id or "", []).append(hook)
         self._hub.hooked.add(hook.board_id or "")
         self._hub.on_wanted(hook.board_id)
+        await self._hub.announce(hook.board_id)
 
     async def remove(self, board_id: str, hook_id: str) -> None:
         """A hook was deleted here."""

@@ -74,7 +74,7 @@ class HooksHandler(_HookApi):
         if len(await hook_store.load_hooks(engine, board_id)) >= hook_store.MAX_HOOKS_PER_BOARD:
             raise HTTPError(409, f"a board has at most {hook_store.MAX_HOOKS_PER_BOARD} hooks")
         hook = await hook_store.create_hook(engine, board_id, url, types, filter_)
-        self.dispatcher.add(hook)
+        await self.dispatcher.add(hook)
         self.set_status(201)
         self.finish({**hook.public(), "secret": hook.secret})
 
