@@ -20,6 +20,7 @@ class RemoteKind(Enum):
     AWARENESS = "awareness"
     REVOKE = "revoke"  # payload: the new token generation in ASCII digits
     DELETE = "delete"  # payload: empty; the board was deleted
+    OWNED = "owned"  # payload: ASCII client ids, comma-separated (see clock_owners.py)
 
 
 Deliver = Callable[[str, RemoteKind, bytes], None]
@@ -28,6 +29,9 @@ Deliver = Callable[[str, RemoteKind, bytes], None]
 
 class Broker(Protocol):
     """What rooms and the registry need from a fan-out between processes."""
+
+    shared: bool
+    """Whether other processes hear what is published (rooms then tell them more)."""
 
     async def start(self, deliver: Deliver) -> None:
         """Connect; from now on call ``deliver`` for messages of subscribed boards."""
@@ -48,6 +52,9 @@ class Broker(Protocol):
 
 class LocalBroker:
     """The single-process broker: publishes go nowhere, nothing is ever delivered."""
+
+    shared = False
+    """Whether other processes hear what is published (they do not)."""
 
     async def start(self, deliver: Deliver) -> None:
         """Nothing to connect to."""

@@ -64,7 +64,7 @@ OUTAGE_LOG_EVERY_S = 10.0
 _ORIGIN, _KIND, _PAYLOAD = b"o", b"k", b"p"
 _RESYNC = b"r"  # kind of a marker asking readers to reload a board from the store
 _KIND_CODES = {RemoteKind.UPDATE: b"u", RemoteKind.AWARENESS: b"a", RemoteKind.REVOKE: b"v",
-               RemoteKind.DELETE: b"d"}
+               RemoteKind.DELETE: b"d", RemoteKind.OWNED: b"c"}
 _KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
 
@@ -83,6 +83,8 @@ class _Position:
 
 class RedisBroker:
     """A ``Broker`` on Redis Streams; see the module docstring for the guarantees."""
+
+    shared = True
 
     def __init__(self, url: str, store: Store, stream_maxlen: int = 10_000) -> None:
         self.url = url

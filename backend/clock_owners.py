@@ -18,6 +18,12 @@ update is applied:
 - A delete range may only cover clocks the board holds or the same update brings: deleting
   clocks nobody has written yet would delete the owner's future edits on arrival.
 
+- With several processes (``--broker``), a process whose peer synced announces that peer's
+  presence ids (``RemoteKind.OWNED``, after the step 2's update, on the same ordered stream);
+  on the other processes those ids, while another process's presence uses them, are
+  protected the same way. An id's protection there ends with that presence (removed or
+  expired).
+
 Not covered: a client id with no live owner (its client offline, or a script that sends no
 presence) can be squatted; its author's later edits of those clocks are then ignored.
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+from .awareness import REMOTE
 from .errors import CloseConnection
 from .protocol import CloseCode
 from .update_check import TypeDepths, UpdateSummary
@@ -37,6 +44,17 @@ class ClockOwners:
     def __init__(self, presence_owner: Callable[[int], Hashable | None]) -> None:
         self._presence_owner = presence_owner
         self._synced: set[Hashable] = set()
+        self._synced_elsewhere: set[int] = set()  # ids of other processes' synced peers
+
+    def synced_elsewhere(self, client_ids: list[int]) -> None:
+        """Another process says its peers using ``client_ids`` synced: protect the ones
+        whose presence here is that process's (others are ignored, which bounds the set)."""
+        self._synced_elsewhere.update(
+            client for client in client_ids if self._presence_owner(client) == REMOTE)
+
+    def gone(self, client_ids: list[int]) -> None:
+        """The presence of ``client_ids`` ended (removed or expired)."""
+        self._synced_elsewhere.difference_update(client_ids)
 
     def synced(self, peer: Hashable) -> None:
         """``peer`` sent its sync step 2: its presence ids are protected from now on."""
@@ -50,7 +68,9 @@ class ClockOwners:
         for client, (_first, end) in summary.clocks.items():
             if end > board.end_clock(client):
                 owner = self._presence_owner(client)
-                if owner is not None and owner != peer and owner in self._synced:
+                if owner is not None and owner != peer and (
+                        owner in self._synced or
+                        (owner == REMOTE and client in self._synced_elsewhere)):
                     raise CloseConnection(
                         CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                         f"update writes new clocks of client {client}, which another "

@@ -71,6 +71,8 @@ class Room:
         self._last_editor: Peer | None = None  # the peer whose update was accepted last
         self._last_editor_name = ""
         self.feed: BoardFeed | None = None  # the change feed (backend/events), when on
+        self._claimed: dict[Peer, set[int]] = {}  # synced peers' presence ids, announced
+        self._publish_owned: set[int] = set()  # to announce to other processes
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -88,6 +90,7 @@ class Room:
             self._last_editor = None
         if self.clock_owners is not None:
             self.clock_owners.release(peer)
+        self._claimed.pop(peer, None)
         self._relay_presence(self.presence.remove_peer(peer))
 
     def receive(self, peer: Peer, data: bytes) -> None:
@@ -130,9 +133,13 @@ class Room:
                 self._joiner_frame = None
                 self._relay_updates.append(payload)
                 self._schedule_flush()
+        elif kind is RemoteKind.OWNED:
+            if self.clock_owners is not None:
+                self.clock_owners.synced_elsewhere(_client_ids(payload))
         else:
             changed = self.presence.apply_remote(payload).changed
             if changed:
+                self._presence_ended(changed)
                 self._relay_awareness.extend(changed)
                 self._schedule_flush()
 
@@ -148,7 +155,27 @@ class Room:
 
     def expire_presence(self) -> None:
         """Drop presence not renewed within the timeout and broadcast its removal."""
-        self._relay_presence(self.presence.expire())
+        expired = self.presence.expire()
+        self._presence_ended(expired)
+        self._relay_presence(expired)
+
+    def _presence_ended(self, client_ids: list[int]) -> None:
+        """Other processes' ids among ``client_ids`` that lost their presence are no longer
+        protected from clock squatting here."""
+        if self.clock_owners is not None:
+            self.clock_owners.gone([i for i in client_ids if self.presence.state_of(i) is None])
+
+    def _claim(self, peer: Peer) -> None:
+        """Announce to other processes the presence ids of ``peer``, which synced, that
+        they have not heard of yet (clock squatting is refused there too)."""
+        if not self._broker.shared:
+            return
+        ids = set(self.presence.ids_of(peer))
+        new = ids - self._claimed.get(peer, set())
+        self._claimed[peer] = ids
+        if new:
+            self._publish_owned |= new
+            self._schedule_flush()
 
     def _dispatch(self, peer: Peer, data: bytes) -> None:
         metrics.count_received(data)
@@ -174,10 +201,13 @@ class Room:
                 self._apply_update(peer, frame.payload)
                 if self.clock_owners is not None and frame.sync_type == SyncType.STEP2:
                     self.clock_owners.synced(peer)
+                    self._claim(peer)
         elif frame.message_type == MessageType.AWARENESS:
             applied = self.presence.apply(frame.payload, peer)
             self._warn_dropped_presence(peer, applied)
             self._relay_presence(applied.changed)
+            if peer in self._claimed and applied.changed:
+                self._claim(peer)
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
 
@@ -304,6 +334,10 @@ class Room:
             if self._publish_awareness:
                 self._broker.publish(self.board_id, RemoteKind.AWARENESS, encoded)
         self._publish_awareness = False
+        if self._publish_owned:  # after the updates and presence it is about
+            owned, self._publish_owned = self._publish_owned, set()
+            self._broker.publish(self.board_id, RemoteKind.OWNED,
+                                 ",".join(map(str, sorted(owned))).encode())
         if not messages or not self.peers:
             return
         wire = websocket_frames(*messages)
@@ -323,6 +357,16 @@ def _message_of(wire: bytes) -> memoryview:
     """The message inside one server-to-client frame (``websocket_frames``), uncopied."""
     length = wire[1] & 0x7F
     return memoryview(wire)[2 if length < 126 else 4 if length == 126 else 10:]
+
+
+MAX_OWNED_IDS = 1000
+"""Client ids one ``RemoteKind.OWNED`` message may name (more are ignored)."""
+
+
+def _client_ids(payload: bytes) -> list[int]:
+    """The client ids of an ``OWNED`` payload (``b"12,34"``); malformed parts are skipped."""
+    return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
+            if part.isdigit() and len(part) <= 20]
 
 
 def _merged(updates: list[bytes]) -> bytes:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
+from backend.awareness import REMOTE
 from backend.clock_owners import ClockOwners
 from backend.errors import CloseConnection
 from backend.update_check import (
@@ -279,6 +280,24 @@ def test_clock_owners_refuse_squatting_and_allow_reconnects():
     owners.release(alice)  # she left: the presence store forgets her ids too
     del presence[7]
     owners.admit(mallory, squat, board)  # her id may come back on any socket
+
+
+def test_clock_owners_protect_ids_another_process_says_are_synced_while_its_presence_lasts():
+    mallory = object()
+    presence = {7: REMOTE}  # the presence of client 7 came from another process
+    owners, board = ClockOwners(presence.get), TypeDepths()
+    written = check_update(y.Update().add(7, 0, [y.string_item("ab", parent="t")]).encode(),
+                           board)
+    board.record(written)
+    squat = check_update(y.Update().add(7, 2, [y.gc(100)]).encode(), board)
+    owners.admit(mallory, squat, board)  # not announced as synced yet: may be a relay
+    owners.synced_elsewhere([7, 9])  # 9 has no presence from that process here: ignored
+    with pytest.raises(CloseConnection, match="clock squatting"):
+        owners.admit(mallory, squat, board)
+    owners.admit(mallory, check_update(y.Update().add(9, 0, [y.gc(3)]).encode(), board),
+                 board)
+    owners.gone([7])  # its presence was removed or expired on the other process
+    owners.admit(mallory, squat, board)
 
 
 def test_outside_comments_tells_updates_confined_to_the_comments_map_from_others():
