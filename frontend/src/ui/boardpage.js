@@ -146,6 +146,7 @@ export function mountBoardPage(root, boardId) {
   };
   app.attach = createAttachments(app);
   board.beforeRemove = (ids) => app.attach.detachFrom(ids);
+  board.removalOf = (ids) => app.attach.withContents(ids);
   scene.onOrphaned = (patches) => board.repairConnectors(patches);
   const tools = {
     select: createSelectTool(app),
