@@ -22,6 +22,7 @@ from fpdf import FPDF
 
 from ..board_model import BoardContent
 from ..resources import bundled_font
+from .routing import routed_elements
 from .svg import (
     LINE_HEIGHT,
     STICKY_PADDING,
@@ -63,13 +64,14 @@ def render_pdf(content: BoardContent, images: Mapping[str, tuple[str, bytes]] | 
     pdf.set_title(str(content.meta.get("title") or "board"))
     font = _font(pdf)
     fill = background or content.meta.get("background", "#ffffff")
+    drawn = routed_elements(content.elements)  # bound connectors along their route, as in SVG
     for view in views:
         scale = min(1.0, MAX_PAGE_PT / max(view.w, view.h))
         pdf.add_page(format=(view.w * scale, view.h * scale))
         painter = _Painter(pdf, view, scale, font, images)
         if _rgb(fill) is not None:
             painter.background(fill)
-        for element in content.elements:
+        for element in drawn:
             if _overlaps(element_bounds(element), view):
                 painter.element(element)
     return bytes(pdf.output())
