@@ -1,10 +1,11 @@
-"""The package build's one extra step: put the browser app and shared/*.json inside the package.
+"""The package build's one extra step: put the browser app and shared/ files inside the package.
 
 Everything else is in pyproject.toml. ``build_py`` (run for every wheel, ``pip install .`` and
 ``python -m build``) builds ``frontend/`` (``npm ci`` when node_modules is missing, then
-``npm run build``) and copies ``frontend/dist`` to ``backend/_frontend`` and ``shared/*.json``
-to ``backend/_shared`` in the build tree, where ``backend/resources.py`` finds them once
-installed. Without npm an existing ``frontend/dist`` is used; without either the build stops.
+``npm run build``) and copies ``frontend/dist`` to ``backend/_frontend``, and ``shared/*.json``
+and ``shared/fonts/`` (the bundled font and its licence) to ``backend/_shared``, in the build
+tree, where ``backend/resources.py`` finds them once installed. Without npm an existing
+``frontend/dist`` is used; without either the build stops.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 FRONTEND = ROOT / "frontend"
-SHARED_FILES = ("protocol.json", "board.schema.json")
+SHARED_FILES = ("protocol.json", "board.schema.json", "font-metrics.json")
 
 
 class BuildWithBrowserApp(build_py):
@@ -37,6 +38,8 @@ class BuildWithBrowserApp(build_py):
         (package / "_shared").mkdir(exist_ok=True)
         for name in SHARED_FILES:
             shutil.copyfile(ROOT / "shared" / name, package / "_shared" / name)
+        shutil.copytree(ROOT / "shared" / "fonts", package / "_shared" / "fonts",
+                        dirs_exist_ok=True)
 
 
 def _build_frontend() -> Path:

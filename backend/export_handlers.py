@@ -64,7 +64,10 @@ _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _CUT_OFF_SLACK = 1024 * 1024
 """Tornado's own body limit sits this far above the import cap, so the handler's 413 comes
 first."""
-_SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+_SANDBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+                "sandbox")
+"""An export opened in the browser runs nothing and loads nothing but its own data: URLs (the
+embedded font, images)."""
 
 
 def export_routes(registry: BoardRegistry, store: Store, settings: Settings,

@@ -1,4 +1,5 @@
 // Builds the browser whiteboard into dist/: app.js (one esbuild bundle), app.css, index.html, icons,
+// fonts/ (the board's font, from ../shared/fonts/),
 // and sw.js (the service worker, stamped with a hash of the build so a new build replaces it).
 // Usage: node build.mjs [--watch] [--dev]. The backend serves dist/index.html at / and /b/<id>,
 // and every file of dist/ under /static/.
@@ -26,8 +27,10 @@ const options = {
   logLevel: 'info',
 };
 
+/** static/ as it is, and the bundled font (with its licence) from ../shared/fonts/ as fonts/. */
 async function copyStatic() {
   await cp(join(rootDir, 'static'), outDir, { recursive: true });
+  await cp(join(rootDir, '..', 'shared', 'fonts'), join(outDir, 'fonts'), { recursive: true });
 }
 
 /** dist/sw.js: the service worker with BUILD = a hash of the files it caches. */

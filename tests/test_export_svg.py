@@ -9,7 +9,8 @@ from pycrdt import Array, Doc, Map, Text
 
 from backend.board_model import read_board
 from backend.export import ExportError, ExportOptions, export_board, parse_background
-from backend.export.svg import SvgOptions, render_svg, wrap_text
+from backend.export.svg import SvgOptions, render_svg
+from backend.export.text import text_width, wrap_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '"><script>alert(1)</script><svg onload="alert(2)'
@@ -42,7 +43,8 @@ def test_hostile_strings_come_out_as_text_never_as_markup():
     }, meta={"title": HOSTILE, "background": "</svg><script>"})
     root = parse(export_board(read_board(doc), "svg"))
     tags = {node.tag for node in root.iter()}
-    assert tags <= {SVG + t for t in ("svg", "title", "rect", "g", "text", "tspan", "clipPath")}
+    assert tags <= {SVG + t for t in ("svg", "title", "rect", "g", "text", "tspan", "clipPath",
+                                      "style")}
     assert root.find(SVG + "title").text == HOSTILE
     text = "".join(s.text or "" for s in root.iter(SVG + "tspan"))
     assert text.replace(" ", "") == HOSTILE.replace(" ", "")
@@ -113,8 +115,8 @@ def test_rotation_is_about_the_frame_centre_in_degrees():
 
 def test_sticky_text_wraps_to_its_width_and_drops_lines_that_do_not_fit():
     assert wrap_text("one two three", 0, 20) == ["one two three"]
-    assert wrap_text("aaaa bbbb", 4 * 0.55 * 10 + 0.1, 10) == ["aaaa", "bbbb"]
-    assert wrap_text("abcdefgh", 4 * 0.55 * 10 + 0.1, 10) == ["abcd", "efgh"]
+    assert wrap_text("aaaa bbbb", text_width("bbbb", 10) + 0.1, 10) == ["aaaa", "bbbb"]
+    assert wrap_text("abcdefgh", text_width("abcd", 10) + 0.1, 10) == ["abcd", "efgh"]
     doc = doc_with({"s": Map({"type": "sticky", "w": 100, "h": 60, "fontSize": 10, "z": "a0",
                               "text": Text("word " * 40)})})
     spans = list(parse(export_board(read_board(doc), "svg")).iter(SVG + "tspan"))

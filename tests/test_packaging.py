@@ -9,6 +9,7 @@ installing only from there also proves the exact pins satisfy pyproject's ranges
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -65,6 +66,8 @@ def test_the_wheel_serves_the_browser_app_from_outside_the_checkout(installed, t
         assert scripts, page
         assert len(_get(base + scripts[0])) > 10_000  # the bundled app, served from the wheel
         assert _get(f"{base}/healthz")
+        with urllib.request.urlopen(f"{base}/static/fonts/DejaVuSans.ttf", timeout=30) as font:
+            assert font.read() == (ROOT / "shared" / "fonts" / "DejaVuSans.ttf").read_bytes()
     finally:
         process.terminate()
         process.communicate(timeout=30)
@@ -82,6 +85,33 @@ def test_the_installed_commands_run_and_tell_their_version(installed, tmp_path):
                             env=env, capture_output=True, text=True, timeout=120)
     assert status.returncode == 0 and \
         f"upgraded from empty to {head_revision()}" in status.stdout, status.stderr
+
+
+def test_the_installed_exporter_wraps_labels_with_the_packaged_font_and_metrics(installed,
+                                                                               tmp_path):
+    """shared/font-metrics.json, shared/fonts/ (font and licence) ship inside the package: the
+    installed exporter breaks the shared fixtures' lines and embeds the font from there."""
+    script = (
+        "import json, sys\n"
+        "from backend.resources import bundled_font, shared_file\n"
+        "from backend.export.text import wrap_text\n"
+        "from backend.export.fontembed import font_face_css\n"
+        "cases = json.load(sys.stdin)['cases']\n"
+        "print(json.dumps({'font': str(bundled_font()),\n"
+        "  'licence': shared_file('fonts/LICENSE').read_text()[:40],\n"
+        "  'metrics': str(shared_file('font-metrics.json')),\n"
+        "  'lines': [wrap_text(c['text'], c['width'], c['fontSize']) for c in cases],\n"
+        "  'css': len(font_face_css('Hi'))}))\n")
+    fixtures = (ROOT / "shared" / "fixtures" / "wrapping.json").read_text("utf-8")
+    done = subprocess.run([str(installed / "python"), "-c", script], input=fixtures, cwd=tmp_path,
+                          env=_outside_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    venv = str(installed.parent)
+    assert got["font"].startswith(venv) and got["metrics"].startswith(venv), got
+    assert got["licence"].startswith("DejaVuSans.ttf is DejaVu Sans 2.37")
+    assert got["lines"] == [c["lines"] for c in json.loads(fixtures)["cases"]]
+    assert got["css"] > 1000
 
 
 def test_pyproject_ranges_admit_every_exact_pin():

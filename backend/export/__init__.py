@@ -114,15 +114,16 @@ async def export_file(content: BoardContent, fmt: str, pool: RasterPool,
     if fmt != "png":
         return await asyncio.to_thread(export_board, content, fmt, options, images)
     content, options = _select_frame(content, options)
-    svg = await asyncio.to_thread(_svg, content, options, images)
+    svg = await asyncio.to_thread(_svg, content, options, images, False)
     view = Box(*options.region) if options.region else fit_view(content, options.margin)
     return await render_png(svg, view.w, view.h, options.scale, pool, max_pixels)
 
 
 def _svg(content: BoardContent, options: ExportOptions,
-         images: Mapping[str, tuple[str, bytes]] | None) -> str:
+         images: Mapping[str, tuple[str, bytes]] | None, embed_font: bool = True) -> str:
+    """The SVG; ``embed_font`` off for the rasteriser, which loads the font file itself."""
     return render_svg(content, SvgOptions(options.background, options.region, options.margin,
-                                          options.comments), images)
+                                          options.comments, embed_font), images)
 
 
 def parse_frame(value: str | None) -> str | None:

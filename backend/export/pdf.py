@@ -21,6 +21,8 @@ from pathlib import Path
 from fpdf import FPDF
 
 from ..board_model import BoardContent
+from ..resources import bundled_font
+from .routing import routed_elements
 from .svg import (
     LINE_HEIGHT,
     STICKY_PADDING,
@@ -28,16 +30,17 @@ from .svg import (
     element_bounds,
     element_frame,
     fit_view,
-    wrap_text,
+    label_box,
+    polyline_middle,
 )
+from .text import text_width, wrap_text
 
 PAGE_MODES = ("content", "frames")
 MAX_PAGE_PT = 14_400.0
 """The largest page side PDF readers take (200 inches)."""
-FONT_PATHS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-              Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"))
-"""Where to find DejaVu Sans (the SVG export's font); without it, the PDF core font
-Helvetica is used and characters outside Latin-1 become ``?``."""
+FONT_PATHS = (bundled_font(), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+"""Where to find DejaVu Sans (the font text is broken into lines by, shipped in shared/fonts);
+without it, the PDF core font Helvetica is used and characters outside Latin-1 become ``?``."""
 _DASHES = {"dashed": (8.0, 6.0), "dotted": (1.0, 5.0)}
 _PAINTERS = {"rect": "_rect", "ellipse": "_ellipse", "diamond": "_diamond", "frame": "_frame",
              "stroke": "_stroke_type", "line": "_line", "arrow": "_arrow", "text": "_text",
@@ -61,13 +64,14 @@ def render_pdf(content: BoardContent, images: Mapping[str, tuple[str, bytes]] | 
     pdf.set_title(str(content.meta.get("title") or "board"))
     font = _font(pdf)
     fill = background or content.meta.get("background", "#ffffff")
+    drawn = routed_elements(content.elements)  # bound connectors along their route, as in SVG
     for view in views:
         scale = min(1.0, MAX_PAGE_PT / max(view.w, view.h))
         pdf.add_page(format=(view.w * scale, view.h * scale))
         painter = _Painter(pdf, view, scale, font, images)
         if _rgb(fill) is not None:
             painter.background(fill)
-        for element in content.elements:
+        for element in drawn:
             if _overlaps(element_bounds(element), view):
                 painter.element(element)
     return bytes(pdf.output())
@@ -251,12 +255,20 @@ class _Painter:
         label = e.get("label")
         if not isinstance(label, str) or not label:
             return
-        size = e.get("fontSize", 20) if isinstance(e.get("fontSize"), int | float) else 20
-        lines = label.split("\n")
-        frame = element_frame(e)
-        top = frame.y + (frame.h - len(lines) * size * LINE_HEIGHT) / 2
-        align = e.get("align") if e.get("align") in ("left", "center", "right") else "center"
-        self._lines(lines, frame.x, top, frame.w, size, align, e["stroke"])
+        size = e["fontSize"]
+        if e["type"] in ("line", "arrow"):  # one line per paragraph, centred on the middle
+            lines = wrap_text(label, 0, size)
+            p = e["points"]
+            cx, cy = polyline_middle([(e["x"] + p[i], e["y"] + p[i + 1])
+                                      for i in range(0, len(p) - 1, 2)])
+            width = max(text_width(line, size) for line in lines)
+            top = cy - len(lines) * size * LINE_HEIGHT / 2
+            self._lines(lines, cx - width / 2, top, width, size, "center", e["stroke"])
+            return
+        box = label_box(e)  # wrapped in the shape as the SVG and the browser do
+        lines = wrap_text(label, box.w, size) if box.w > 0 else []
+        top = e["y"] + e["h"] / 2 - len(lines) * size * LINE_HEIGHT / 2
+        self._lines(lines, box.x, top, box.w, size, e["align"], e["stroke"])
 
     def _lines(self, lines: list[str], x: float, y: float, width: float, size: float,
                align: str, colour: str) -> None:

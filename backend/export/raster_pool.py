@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from ..config import Settings
+from ..resources import bundled_font
 from .raster_worker import ANSWER, OK, READY, REQUEST
 
 _WORKER_SCRIPT = Path(__file__).resolve().with_name("raster_worker.py")
@@ -151,6 +152,7 @@ class _Worker:
     async def _start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, str(_WORKER_SCRIPT), str(self.memory_bytes),
+            str(bundled_font()),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         assert self.proc.stdout is not None
         try:

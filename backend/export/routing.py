@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from itertools import pairwise
 from typing import Any
 
 BIND_GAP = 4.0
 """Distance between a bound end and its target's outline, in board units."""
+ELBOW_STUB = 20.0
+"""How far an elbow may run straight out of a bound side before turning (to go around)."""
 BINDABLE_TYPES = frozenset({"rect", "ellipse", "diamond", "sticky", "text", "image"})
 CONNECTOR_TYPES = frozenset({"line", "arrow"})
 
@@ -59,7 +62,7 @@ def route_points(arrow: Element, target_of: Callable[[str], Element | None]) -> 
         hs = _axis_of(e[0] - s[0], e[1] - s[1])
     if he is None:
         he = _axis_of(s[0] - e[0], s[1] - e[1])
-    return _simplify(_elbow_path(s, hs, e, he))
+    return _elbow_route(s, hs, e, he, start, end)
 
 
 def routed_elements(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -152,6 +155,78 @@ def _axis_of(dx: float, dy: float) -> Point:
     if abs(dx) >= abs(dy):
         return (-1.0 if dx < 0 else 1.0, 0.0)
     return (0.0, -1.0 if dy < 0 else 1.0)
+
+
+def _elbow_route(s: Point, hs: Point, e: Point, he: Point, start: Element | None,
+                 end: Element | None) -> list[Point]:
+    """The elbow from exit point ``s`` (heading ``hs``) to ``e`` (``he``): the plain elbow when
+    it crosses no bound target, else the path that crosses them least, then has the fewest
+    points, then is shortest, of: the plain elbow, and the ones that first run ``ELBOW_STUB``
+    straight out of each bound side, turning at a corner, halfway, or around both targets
+    (first found wins a tie)."""
+    targets = [t for t in (start, end) if t is not None]
+    best = _simplify(_elbow_path(s, hs, e, he))
+    if not targets:
+        return best
+    boxes = [_bounds(t) for t in targets]
+    best_score = _elbow_score(best, targets, boxes)
+    if best_score[0] == 0:  # the plain elbow crosses nothing: it stays
+        return best
+    s1 = (s[0] + hs[0] * ELBOW_STUB, s[1] + hs[1] * ELBOW_STUB) if start is not None else s
+    e1 = (e[0] + he[0] * ELBOW_STUB, e[1] + he[1] * ELBOW_STUB) if end is not None else e
+    xs = [(s1[0] + e1[0]) / 2, min(b[0] for b in boxes) - ELBOW_STUB,
+          max(b[2] for b in boxes) + ELBOW_STUB]
+    ys = [(s1[1] + e1[1]) / 2, min(b[1] for b in boxes) - ELBOW_STUB,
+          max(b[3] for b in boxes) + ELBOW_STUB]
+    middles = [[s1, (e1[0], s1[1]), e1], [s1, (s1[0], e1[1]), e1]]
+    middles += [[s1, (x, s1[1]), (x, e1[1]), e1] for x in xs]
+    middles += [[s1, (s1[0], y), (e1[0], y), e1] for y in ys]
+    for middle in middles:
+        path = _simplify([s, *middle, e])
+        score = _elbow_score(path, targets, boxes)
+        if score < best_score:
+            best, best_score = path, score
+    return best
+
+
+def _elbow_score(path: list[Point], targets: list[Element],
+                 boxes: list[tuple[float, float, float, float]]) -> tuple[int, int, float]:
+    """(segments crossing a target, points, length): lower is better."""
+    crossings = sum(1 for a, b in pairwise(path) for t, box in zip(targets, boxes, strict=True)
+                    if _crosses(t, box, a, b))
+    length = sum(abs(b[0] - a[0]) + abs(b[1] - a[1]) for a, b in pairwise(path))
+    return (crossings, len(path), length)
+
+
+def _crosses(target: Element, box: tuple[float, float, float, float], a: Point,
+             b: Point) -> bool:
+    """Whether the segment a-b runs through the target's inside (touching it does not count);
+    ``box`` is the target's ``_bounds``, to skip segments that cannot reach it."""
+    if max(a[0], b[0]) <= box[0] or min(a[0], b[0]) >= box[2] or \
+            max(a[1], b[1]) <= box[1] or min(a[1], b[1]) >= box[3]:
+        return False
+    d = (b[0] - a[0], b[1] - a[1])
+    if abs(d[0]) < _EPS and abs(d[1]) < _EPS:
+        return False
+    cuts = sorted([0.0, 1.0, *(t for t in _outline_hits(target, a, d) if 0 < t < 1)])
+    for t0, t1 in pairwise(cuts):
+        if t1 - t0 > _EPS:
+            k = (t0 + t1) / 2
+            if _inside_local(target, *_to_local(target, a[0] + d[0] * k, a[1] + d[1] * k)):
+                return True
+    return False
+
+
+def _bounds(target: Element) -> tuple[float, float, float, float]:
+    """The axis-aligned box of the target's (rotated) frame: min x, min y, max x, max y."""
+    if not target.get("angle"):
+        return (target["x"], target["y"], target["x"] + target["w"], target["y"] + target["h"])
+    cx, cy = target["x"] + target["w"] / 2, target["y"] + target["h"] / 2
+    corners = [_rotate(x, y, cx, cy, target.get("angle") or 0)
+               for x in (target["x"], target["x"] + target["w"])
+               for y in (target["y"], target["y"] + target["h"])]
+    return (min(x for x, _ in corners), min(y for _, y in corners),
+            max(x for x, _ in corners), max(y for _, y in corners))
 
 
 def _elbow_path(s: Point, hs: Point, e: Point, he: Point) -> list[Point]:

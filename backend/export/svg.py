@@ -5,7 +5,9 @@ escaped character data or attribute text, never as markup. Colours were already 
 against the schema's strict pattern by ``board_model``; they are converted once more here to
 ``#rrggbb`` plus an opacity, and anything unexpected becomes ``none``. Geometry follows the
 browser painters (frontend/src/render/shapes.js) and shared/BOARD.md; connectors are drawn
-along their route (``routing.py``, the browser's ``render/routing.js``).
+along their route (``routing.py``, the browser's ``render/routing.js``). Text is broken into
+lines by the bundled font's advance widths (``text.py``, the browser's
+``render/textmetrics.js``) and drawn in that font, embedded as a subset (``fontembed.py``).
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from ..board_model import BoardContent
+from .fontembed import FONT_FAMILY as EMBEDDED_FAMILY
+from .fontembed import font_face_css
 from .routing import routed_elements
+from .text import text_width, wrap_text
 
 SVG_NS = "http://www.w3.org/2000/svg"
-FONT_FAMILY = "DejaVu Sans, Arial, Helvetica, sans-serif"
+FONT_FAMILY = f"{EMBEDDED_FAMILY}, sans-serif"
+TEXT_STYLE = "text{font-kerning:none;font-variant-ligatures:none}"
+"""Neither the browser nor the line breaking applies kerning or ligatures."""
 IMAGE_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 STICKY_PADDING = 14
 LINE_HEIGHT = 1.25
-AVERAGE_CHAR_WIDTH_EM = 0.55
-"""Average advance of a character in DejaVu Sans, in em: text is wrapped without font metrics."""
 LABEL_TYPES = frozenset({"rect", "ellipse", "diamond", "line", "arrow"})
 LABEL_PADDING = 8
 """Inset of a shape label's box; on a line or arrow, the padding of its background plate."""
@@ -47,12 +52,15 @@ class SvgOptions:
     ``background``: a schema colour, ``transparent``, or None for the board's own background.
     ``region``: ``(x, y, w, h)`` in board units, or None to fit the content plus ``margin``.
     ``comments``: draw a pin for each open comment thread (issue 20) on top.
+    ``embed_font``: carry the subset of the bundled font the text needs (off for the PNG
+    rasteriser, which is given the font file itself).
     """
 
     background: str | None = None
     region: tuple[float, float, float, float] | None = None
     margin: float = 32.0
     comments: bool = False
+    embed_font: bool = True
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ def render_svg(board: BoardContent, options: SvgOptions = SvgOptions(),
             _draw_label(group, element, background)
     if options.comments:
         _draw_comment_pins(root, board)
+    _add_font_style(root, options.embed_font)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
@@ -134,32 +143,25 @@ def fit_view(board: BoardContent, margin: float) -> Box:
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
-def wrap_text(text: str, width: float, font_size: float) -> list[str]:
-    """Split ``text`` into lines no wider than ``width`` (estimated; 0 = newlines only)."""
-    max_chars = int(width / (font_size * AVERAGE_CHAR_WIDTH_EM)) if width > 0 else 0
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        if max_chars <= 0:
-            lines.append(paragraph)
-            continue
-        line = ""
-        for word in re.split(r"(\s+)", paragraph):
-            if line and len(line + word) > max_chars:
-                lines.append(line.rstrip())
-                line = word.lstrip()
-            else:
-                line += word
-            while len(line) > max_chars:  # a word longer than the line is cut
-                lines.append(line[:max_chars])
-                line = line[max_chars:]
-        lines.append(line)
-    return lines
+def _add_font_style(root: ET.Element, embed_font: bool) -> None:
+    """A ``<style>`` first in the document when it draws any text: no kerning, and the
+    bundled font's subset for the characters drawn when ``embed_font``."""
+    chars = {char for node in root.iter() if node.tag in ("text", "tspan")
+             for char in node.text or ""}
+    if not chars:
+        return
+    css = TEXT_STYLE
+    if embed_font:
+        css = font_face_css("".join(sorted(chars))) + css
+    style = ET.Element("style")
+    style.text = css
+    root.insert(0, style)
 
 
 def _with_text_extent(frame: Box, element: dict) -> Box:
-    """A text element's frame grown to its estimated text size (its w, h may be 0)."""
+    """A text element's frame grown to its text's size (its w, h may be 0)."""
     lines = wrap_text(element["text"], 0, element["fontSize"])
-    width = max(map(len, lines)) * element["fontSize"] * AVERAGE_CHAR_WIDTH_EM
+    width = max(text_width(line, element["fontSize"]) for line in lines)
     height = len(lines) * element["fontSize"] * LINE_HEIGHT
     return Box(frame.x, frame.y, max(frame.w, width), max(frame.h, height))
 
@@ -279,7 +281,7 @@ def _draw_text(group: ET.Element, e: dict, _images: Mapping) -> None:
 def _draw_sticky(group: ET.Element, e: dict, _images: Mapping) -> None:
     box = {"x": _num(e["x"]), "y": _num(e["y"]), "width": _num(e["w"]), "height": _num(e["h"])}
     ET.SubElement(group, "rect", {**box, **_fill_attrs(e["fill"])})
-    # Wrapping estimates glyph widths, so the note clips its text as the browser does.
+    # The note clips its text as the browser does.
     # Element ids match [A-Za-z0-9_-]+, so the clip id is a safe XML id.
     clip = ET.SubElement(group, "clipPath", {"id": f"clip-{e['id']}"})
     ET.SubElement(clip, "rect", box)
@@ -435,7 +437,7 @@ def _draw_label(group: ET.Element, e: dict, background: str) -> None:
     if e["type"] in ("line", "arrow"):
         lines = wrap_text(e["label"], 0, e["fontSize"])
         cx, cy = polyline_middle(_absolute(e))
-        width = max(map(len, lines)) * e["fontSize"] * AVERAGE_CHAR_WIDTH_EM
+        width = max(text_width(line, e["fontSize"]) for line in lines)
         top = cy - len(lines) * step / 2
         paint, alpha = _paint(background)
         if paint != "none":

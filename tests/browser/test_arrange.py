@@ -154,7 +154,9 @@ def test_groups_with_two_people_nesting_enter_and_lock(server, open_board):
 
 
 def test_multi_resize_rotate_align_and_distribute(server, open_board):
-    page = open_board(server, new_board(server), "Ann")
+    board_id = new_board(server)
+    page = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")  # sees each transform arrive
     draw_rect(page, 400, 100, 500, 200)
     draw_rect(page, 600, 150, 700, 250)
     r1, r2 = ids_by_z(page)
@@ -170,6 +172,9 @@ def test_multi_resize_rotate_align_and_distribute(server, open_board):
                                           strict=True)), a
     assert all(near(u, v) for u, v in zip((b["x"], b["y"], b["w"], b["h"]), (700, 175, 150, 150),
                                           strict=True)), b
+    wait_all_confirmed(page)
+    bob.wait_for_function(f"() => window.syncboard.board.get('{r2}')?.get('w') === {b['w']}")
+    assert {i: elements(bob)[i] for i in (r1, r2)} == {r1: a, r2: b}
 
     # Rotate by the handle 26 px above the box (400,100)-(850,325) with Shift: 15° steps.
     cx, cy = 625, 212.5
@@ -181,6 +186,9 @@ def test_multi_resize_rotate_align_and_distribute(server, open_board):
         ox, oy = before["x"] + before["w"] / 2, before["y"] + before["h"] / 2
         expected = (cx - (oy - cy), cy + (ox - cx))  # the centre turned 90° about the box's
         assert near(el["x"] + el["w"] / 2, expected[0]) and near(el["y"] + el["h"] / 2, expected[1])
+    wait_all_confirmed(page)
+    bob.wait_for_function(f"() => window.syncboard.board.get('{r1}').get('angle') > 1.5")
+    assert {i: elements(bob)[i] for i in (r1, r2)} == {i: elements(page)[i] for i in (r1, r2)}
     page.keyboard.press("Control+z")  # the whole rotation is one undo step
     assert near(elements(page)[r1]["angle"], 0, 1e-9) and near(elements(page)[r2]["x"], 700)
 
@@ -197,7 +205,7 @@ def test_multi_resize_rotate_align_and_distribute(server, open_board):
     assert near(xs[0][0], 400) and near(xs[2][1], 1010) and near(elements(page)[r2]["x"], 675)
     page.click("[data-action='align-left']")
     assert all(near(e["x"], 400) for e in elements(page).values())
-    assert r3 in selection(page) and page.errors == []
+    assert r3 in selection(page) and page.errors == [] and bob.errors == []
 
 
 def test_snapping_guides_alt_grid_and_context_menu(server, open_board):

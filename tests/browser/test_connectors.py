@@ -4,6 +4,7 @@ the Python routing (backend/export/routing.py) and in the exported SVG."""
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.error
 import urllib.request
@@ -243,4 +244,56 @@ def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open
     ends = (doc[copy]["startBindId"], doc[copy]["endBindId"])
     assert doc[ends[0]]["type"] == "rect" and doc[ends[1]]["type"] == "ellipse"
     assert not {rect, ellipse} & set(ends)
+    assert page.errors == []
+
+
+RECORD_PAINTED_TEXT = """() => {
+  window.paintedText = [];
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+    window.paintedText.push({ text, font: this.font, y });
+    return fill.call(this, text, x, y, ...rest);
+  };
+}"""
+"""Test instrumentation: every string the page's canvases paint, with its font, in order."""
+
+
+def test_a_typed_label_breaks_into_the_same_lines_on_the_canvas_and_in_the_exports(
+        server, open_board):
+    """The label below breaks "WWW MMM WWW | MMM illicit lilt little" by the bundled font's
+    advances; the exporter's old estimate (0.55 em a character) broke it after "MMM"."""
+    board_id = new_board(server)
+    page = open_board(server, board_id, "Ann")
+    page.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    page.keyboard.press("r")
+    drag(page, [(400, 250), (640, 400)])  # 240 wide: the label wraps in 240 - 2 * 8
+    shape = next(iter(elements(page)))
+    page.evaluate("window.syncboard.setTool('select')")
+    page.mouse.dblclick(520, 325)
+    page.wait_for_selector("textarea.text-editor:not([hidden])")
+    page.keyboard.type("WWW MMM WWW MMM illicit lilt little")
+    page.evaluate(RECORD_PAINTED_TEXT)
+    page.keyboard.press("Escape")
+    wait_all_confirmed(page)
+    page.evaluate("window.syncboard.painted()")
+    painted = [t["text"] for t in page.evaluate("window.paintedText")
+               if t["font"] == '20px "DejaVu Sans", sans-serif']
+    assert painted == ["WWW MMM WWW", "MMM illicit lilt little"]
+    # The canvas drew in the bundled font, fetched from the server (not a fallback).
+    assert page.evaluate("document.fonts.check('20px \"DejaVu Sans\"')")
+    assert page.evaluate("""() => [...document.fonts].some((f) => f.family.includes('DejaVu Sans')
+                                       && f.status === 'loaded')""")
+
+    with urllib.request.urlopen(f"{server.base_url}/api/boards/{board_id}/export.svg",
+                                timeout=10) as response:
+        root = ET.fromstring(response.read())
+    group = next(g for g in root.iter(SVG + "g") if g.get("data-id") == shape)
+    label = next(t for t in group.iter(SVG + "text") if t.get("data-role") == "label")
+    assert [span.text for span in label.iter(SVG + "tspan")] == painted
+    assert "@font-face" in root.find(SVG + "style").text
+    with urllib.request.urlopen(f"{server.base_url}/api/boards/{board_id}/export.pdf",
+                                timeout=30) as response:
+        from pypdf import PdfReader
+        text = PdfReader(io.BytesIO(response.read())).pages[0].extract_text()
+    assert [line.strip() for line in text.splitlines() if line.strip()] == painted
     assert page.errors == []

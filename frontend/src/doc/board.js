@@ -57,6 +57,11 @@ export class Board {
      * @type {((ids: string[]) => Array<[string, {points?: number[], fields: Record<string, any>}]>) | null}
      */
     this.beforeRemove = null;
+    /**
+     * Set by the page: what removing `ids` removes (a frame takes the elements it holds).
+     * @type {((ids: string[]) => string[]) | null}
+     */
+    this.removalOf = null;
     this.undoManager = new Y.UndoManager([this.elements, this.meta], {
       trackedOrigins: new Set([LOCAL_ORIGIN]),
       captureTimeout: UNDO_CAPTURE_MS,
@@ -258,8 +263,9 @@ export class Board {
   /** Delete elements by id. */
   remove(ids) {
     this.transact(() => {
-      if (this.beforeRemove) this._patchConnectors(this.beforeRemove([...ids]));
-      for (const id of ids) this.elements.delete(id);
+      const all = this.removalOf ? this.removalOf([...ids]) : [...ids];
+      if (this.beforeRemove) this._patchConnectors(this.beforeRemove(all));
+      for (const id of all) this.elements.delete(id);
     });
   }
 

@@ -15,7 +15,7 @@ const SHELL_CACHE = `syncboard-shell-${BUILD}`;
 const FILES_CACHE = 'syncboard-files';
 /** Cache key of the page's HTML, the same for `/` and every `/b/<id>`. */
 const PAGE_KEY = '/__syncboard-page';
-const ASSETS = ['/static/app.js', '/static/app.css', '/static/favicon.svg'];
+const ASSETS = ['/static/app.js', '/static/app.css', '/static/favicon.svg', '/static/fonts/DejaVuSans.ttf'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {

@@ -2,9 +2,10 @@
  * Labels of shapes and connectors (shared/BOARD.md, "Labels"): where a label sits and how it is
  * painted. A shape's label is wrapped inside the shape and centred on it; a line's or arrow's
  * label sits halfway along its drawn points on a plate of the board background. The text editor
- * uses the same boxes, so typing happens where the label is drawn.
+ * uses the same boxes, so typing happens where the label is drawn. Lines break by the bundled
+ * font's advances (render/textmetrics.js), exactly where backend/export/svg.py breaks them.
  */
-import { FONT_FAMILY, wrapText } from './shapes.js';
+import { FONT_FAMILY, textWidth, wrapLines } from './textmetrics.js';
 
 /** Inset of a shape's label box; on a connector, the padding of the label's plate. */
 export const LABEL_PADDING = 8;
@@ -58,12 +59,13 @@ export function drawLabel(ctx, el, ink, background) {
   ctx.save();
   ctx.setLineDash([]);
   ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+  ctx.fontKerning = 'none';
   ctx.textBaseline = 'top';
   const step = el.fontSize * LINE_HEIGHT;
   if (isConnector(el)) {
     const lines = memoLines(el, () => el.label.split('\n'));
     const mid = polylineMiddle(el);
-    const width = Math.max(...lines.map((line) => ctx.measureText(line).width));
+    const width = Math.max(...lines.map((line) => textWidth(line, el.fontSize)));
     const top = mid.y - (lines.length * step) / 2;
     ctx.fillStyle = background;
     ctx.fillRect(mid.x - width / 2 - LABEL_PADDING / 2, top - LABEL_PADDING / 2, width + LABEL_PADDING,
@@ -73,7 +75,7 @@ export function drawLabel(ctx, el, ink, background) {
     lines.forEach((line, i) => ctx.fillText(line, mid.x, top + i * step));
   } else {
     const box = labelBox(el);
-    const lines = memoLines(el, () => (box.w > 0 ? wrapText(ctx, el.label, box.w) : []));
+    const lines = memoLines(el, () => (box.w > 0 ? wrapLines(el.label, box.w, el.fontSize) : []));
     const top = el.y + el.h / 2 - (lines.length * step) / 2;
     ctx.fillStyle = ink(el.stroke);
     ctx.textAlign = el.align;

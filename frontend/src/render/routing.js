@@ -12,6 +12,8 @@ export const BIND_GAP = 4;
 /** Element types an arrow end can bind to; their outline is their frame unless named here. */
 export const BINDABLE_TYPES = new Set(['rect', 'ellipse', 'diamond', 'sticky', 'text', 'image']);
 
+/** How far an elbow may run straight out of a bound side before turning (to go around). */
+const ELBOW_STUB = 20;
 /** An anchor this close to the centre (normalised, per axis) lets elbow routing pick the side. */
 const CENTRE_ZONE = 0.25;
 const EPS = 1e-9;
@@ -60,7 +62,7 @@ export function routeArrow(arrow, targetOf) {
   }
   if (!hs) hs = axisOf(e[0] - s[0], e[1] - s[1]);
   if (!he) he = axisOf(s[0] - e[0], s[1] - e[1]);
-  return simplify(elbowPath(s, hs, e, he));
+  return elbowRoute(s, hs, e, he, start, end);
 }
 
 /** Whether an element type can be an arrow end's target. */
@@ -175,6 +177,92 @@ function sideHeading(target, ax, ay, toward) {
 function axisOf(dx, dy) {
   if (Math.abs(dx) >= Math.abs(dy)) return [dx < 0 ? -1 : 1, 0];
   return [0, dy < 0 ? -1 : 1];
+}
+
+/**
+ * The elbow from exit point `s` (heading `hs`) to `e` (`he`): the plain elbow when it crosses
+ * no bound target, else the path that crosses them least, then has the fewest points, then is
+ * shortest, of: the plain elbow, and the ones that first run ELBOW_STUB straight out of each
+ * bound side, turning at a corner, halfway, or around both targets (first found wins a tie).
+ */
+function elbowRoute(s, hs, e, he, start, end) {
+  const targets = [start, end].filter(Boolean);
+  let best = simplify(elbowPath(s, hs, e, he));
+  if (targets.length === 0) return best;
+  const boxes = targets.map(bounds);
+  let bestScore = elbowScore(best, targets, boxes);
+  if (bestScore[0] === 0) return best; // the plain elbow crosses nothing: it stays
+  const s1 = start ? [s[0] + hs[0] * ELBOW_STUB, s[1] + hs[1] * ELBOW_STUB] : s;
+  const e1 = end ? [e[0] + he[0] * ELBOW_STUB, e[1] + he[1] * ELBOW_STUB] : e;
+  const xs = [(s1[0] + e1[0]) / 2, Math.min(...boxes.map((b) => b[0])) - ELBOW_STUB,
+    Math.max(...boxes.map((b) => b[2])) + ELBOW_STUB];
+  const ys = [(s1[1] + e1[1]) / 2, Math.min(...boxes.map((b) => b[1])) - ELBOW_STUB,
+    Math.max(...boxes.map((b) => b[3])) + ELBOW_STUB];
+  const middles = [[s1, [e1[0], s1[1]], e1], [s1, [s1[0], e1[1]], e1]];
+  for (const x of xs) middles.push([s1, [x, s1[1]], [x, e1[1]], e1]);
+  for (const y of ys) middles.push([s1, [s1[0], y], [e1[0], y], e1]);
+  for (const middle of middles) {
+    const path = simplify([s, ...middle, e]);
+    const score = elbowScore(path, targets, boxes);
+    if (lessScore(score, bestScore)) {
+      best = path;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** [segments crossing a target, points, length]: lower is better. */
+function elbowScore(path, targets, boxes) {
+  let crossings = 0;
+  let length = 0;
+  for (let i = 0; i + 1 < path.length; i++) {
+    const a = path[i];
+    const b = path[i + 1];
+    targets.forEach((t, j) => {
+      if (crosses(t, boxes[j], a, b)) crossings += 1;
+    });
+    length += Math.abs(b[0] - a[0]) + Math.abs(b[1] - a[1]);
+  }
+  return [crossings, path.length, length];
+}
+
+function lessScore(a, b) {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
+
+/**
+ * Whether the segment a-b runs through the target's inside (touching it does not count); `box`
+ * is the target's `bounds`, to skip segments that cannot reach it.
+ */
+function crosses(target, box, a, b) {
+  if (Math.max(a[0], b[0]) <= box[0] || Math.min(a[0], b[0]) >= box[2]
+    || Math.max(a[1], b[1]) <= box[1] || Math.min(a[1], b[1]) >= box[3]) return false;
+  const d = [b[0] - a[0], b[1] - a[1]];
+  if (Math.abs(d[0]) < EPS && Math.abs(d[1]) < EPS) return false;
+  const cuts = [0, 1, ...outlineHits(target, a, d).filter((t) => t > 0 && t < 1)].sort((p, q) => p - q);
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    if (cuts[i + 1] - cuts[i] > EPS) {
+      const k = (cuts[i] + cuts[i + 1]) / 2;
+      const [lx, ly] = toLocal(target, a[0] + d[0] * k, a[1] + d[1] * k);
+      if (insideLocal(target, lx, ly)) return true;
+    }
+  }
+  return false;
+}
+
+/** The axis-aligned box of the target's (rotated) frame: [min x, min y, max x, max y]. */
+function bounds(target) {
+  if (!target.angle) return [target.x, target.y, target.x + target.w, target.y + target.h];
+  const cx = target.x + target.w / 2;
+  const cy = target.y + target.h / 2;
+  const corners = [];
+  for (const x of [target.x, target.x + target.w]) {
+    for (const y of [target.y, target.y + target.h]) corners.push(rotate(x, y, cx, cy, target.angle || 0));
+  }
+  return [Math.min(...corners.map((c) => c[0])), Math.min(...corners.map((c) => c[1])),
+    Math.max(...corners.map((c) => c[0])), Math.max(...corners.map((c) => c[1]))];
 }
 
 function elbowPath(s, hs, e, he) {

@@ -1,12 +1,15 @@
 /**
  * Painters: one pure function per element type, drawing a plain El (render/element.js) on a 2D
  * context already transformed to world coordinates. Paths and wrapped text lines are memoized on
- * `el.cache`, which is dropped whenever the element changes.
+ * `el.cache`, which is dropped whenever the element changes. Text is drawn in the bundled font,
+ * without kerning, and broken into lines by its advance widths (render/textmetrics.js), so the
+ * exporters break it at the same places.
  */
 import { frameOf, LABEL_TYPES } from './element.js';
 import { drawLabel } from './labels.js';
+import { FONT_FAMILY, textWidth, wrapLines } from './textmetrics.js';
 
-export const FONT_FAMILY = 'ui-sans-serif, system-ui, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+export { FONT_FAMILY };
 const STICKY_PADDING = 14;
 const LINE_HEIGHT = 1.25;
 /** Below this on-screen font size text is drawn as grey bars (level of detail for big boards). */
@@ -74,43 +77,14 @@ export function drawElement(ctx, el, resources) {
   return true;
 }
 
-/** Split `text` into lines no wider than `maxWidth` (0 = no wrapping), at the given font. */
-export function wrapText(ctx, text, maxWidth) {
-  const out = [];
-  for (const paragraph of text.split('\n')) {
-    if (maxWidth <= 0) {
-      out.push(paragraph);
-      continue;
-    }
-    let line = '';
-    for (const word of paragraph.split(/(\s+)/)) {
-      const candidate = line + word;
-      if (line && ctx.measureText(candidate).width > maxWidth) {
-        out.push(line.trimEnd());
-        line = word.trimStart();
-        while (line && ctx.measureText(line).width > maxWidth && line.length > 1) {
-          let cut = line.length - 1;
-          while (cut > 1 && ctx.measureText(line.slice(0, cut)).width > maxWidth) cut--;
-          out.push(line.slice(0, cut));
-          line = line.slice(cut);
-        }
-      } else {
-        line = candidate;
-      }
-    }
-    out.push(line);
-  }
-  return out;
-}
-
-/** Measure a text element's natural size {w, h} at its font size. */
-export function measureText(ctx, text, fontSize) {
-  ctx.save();
-  ctx.font = `${fontSize}px ${FONT_FAMILY}`;
+/**
+ * A text element's natural size {w, h} at its font size, from the bundled font's advances
+ * (render/textmetrics.js), as the exporters measure it.
+ */
+export function measureText(text, fontSize) {
   let w = 0;
   const lines = text.split('\n');
-  for (const line of lines) w = Math.max(w, ctx.measureText(line).width);
-  ctx.restore();
+  for (const line of lines) w = Math.max(w, textWidth(line, fontSize));
   return { w: Math.ceil(w) + 4, h: Math.ceil(lines.length * fontSize * LINE_HEIGHT) };
 }
 
@@ -179,6 +153,7 @@ const PAINTERS = {
     if (!el.name) return;
     ctx.fillStyle = ink(FRAME_NAME_COLOR);
     ctx.font = `${FRAME_NAME_SIZE}px ${FONT_FAMILY}`;
+    ctx.fontKerning = 'none';
     ctx.textBaseline = 'alphabetic';
     ctx.textAlign = 'left';
     ctx.fillText(el.name, el.x, el.y - FRAME_NAME_GAP);
@@ -192,6 +167,7 @@ const PAINTERS = {
       return;
     }
     ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+    ctx.fontKerning = 'none';
     ctx.textBaseline = 'top';
     drawLines(ctx, lines, el.x, el.y, el.w, el.fontSize, el.align);
   },
@@ -214,8 +190,9 @@ const PAINTERS = {
       return;
     }
     ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+    ctx.fontKerning = 'none';
     ctx.textBaseline = 'top';
-    const lines = memo(el, 'lines', () => wrapText(ctx, el.text, inner));
+    const lines = memo(el, 'lines', () => wrapLines(el.text, inner, el.fontSize));
     ctx.save();
     ctx.beginPath();
     ctx.rect(el.x, el.y, el.w, el.h);

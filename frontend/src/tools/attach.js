@@ -1,7 +1,8 @@
 /**
  * What moves with what (shared/BOARD.md, "Connectors" and "Frames"): which shape a connector end
  * dropped at a point binds to, which ends come loose when a connector is moved without its
- * targets or its target is deleted, and which frame holds an element. Tools call it at the
+ * targets or its target is deleted, which frame holds an element (also after a frame is
+ * resized), and what a frame's deletion takes with it. Tools call it at the
  * moments that decide (an end dropped, a move started or ended, an element created); it writes
  * through `app.board` only.
  */
@@ -139,6 +140,43 @@ export function createAttachments(app) {
       if (patches.length > 0) board.update(patches);
     },
 
+    /**
+     * Frames `frameIds` were resized: free elements whose centre a resized frame now holds (as
+     * the topmost frame there) join it, and its members whose centre it no longer holds leave it
+     * for the frame they are now in, if any. Written in the resize's gesture: one undo step.
+     */
+    reframe(frameIds) {
+      scene.refresh();
+      const resized = new Set([...frameIds].filter((id) => scene.byId.get(id)?.type === 'frame'));
+      if (resized.size === 0) return;
+      const patches = [];
+      for (const el of scene.ordered) {
+        if (el.type === 'frame') continue;
+        const around = frameAround(el)?.id ?? '';
+        const free = !el.frameId || scene.byId.get(el.frameId)?.type !== 'frame';
+        const change = resized.has(el.frameId) ? around !== el.frameId : free && resized.has(around);
+        if (change) patches.push([el.id, { frameId: around }]);
+      }
+      if (patches.length > 0) board.update(patches);
+    },
+
+    /** Elements `ids` were resized or rotated: frames update what they hold, the rest settle. */
+    transformed(ids) {
+      const list = [...ids];
+      this.settle(list);
+      this.reframe(list);
+    },
+
+    /** For Board.removalOf: what deleting `ids` deletes, a frame's content with the frame. */
+    withContents(ids) {
+      scene.refresh();
+      const all = new Set(ids);
+      for (const id of ids) {
+        if (scene.byId.get(id)?.type === 'frame') for (const el of heldBy(id)) all.add(el.id);
+      }
+      return [...all];
+    },
+
     /** A new frame adopts the free elements whose centre it holds. */
     adopt(frameId) {
       scene.refresh();
@@ -190,9 +228,6 @@ export function createAttachments(app) {
           const loose = {};
           for (const end of ENDS) if (removed.has(el[`${end}BindId`])) loose[`${end}BindId`] = '';
           patches.push(asDrawn(el, loose));
-        }
-        for (const el of heldBy(id)) {
-          if (!removed.has(el.id)) patches.push([el.id, { fields: { frameId: '' } }]);
         }
       }
       return patches;

@@ -124,6 +124,8 @@ export function createSelectTool(app) {
       endSnap(app);
       if (state.kind === 'endpoint') app.attach?.dropEnd(state.el.id, state.moving === 'p0' ? 'start' : 'end', e.x, e.y);
       if (state.kind === 'moving' && state.moved) app.attach?.settle(state.origins.keys());
+      if (state.kind === 'resizing' || state.kind === 'rotating') app.attach?.transformed([state.el.id]);
+      if (state.kind === 'multi') app.attach?.transformed(state.origins.map((o) => o.id));
       state = { kind: 'idle' };
       app.requestOverlay();
     },

@@ -17,7 +17,7 @@ import { ImageCache } from '../render/images.js';
 import { readElement, readMeta } from '../render/element.js';
 import { paintStatic } from '../render/canvas.js';
 import { paintOverlay } from '../render/overlay.js';
-import { measureText } from '../render/shapes.js';
+import { FONT_FAMILY, measureText } from '../render/shapes.js';
 import { darkColor } from '../render/palette.js';
 import { attachPointer } from '../input/pointer.js';
 import { attachKeys } from '../input/keys.js';
@@ -107,8 +107,13 @@ export function mountBoardPage(root, boardId) {
     staticDirty = true;
     requestFrame();
   });
+  // Text is painted in the bundled font (app.css's @font-face), which loads on first use: once
+  // it has, everything is painted again. Line breaks never wait for it (render/textmetrics.js).
+  document.fonts?.load(`16px ${FONT_FAMILY}`).then(() => {
+    staticDirty = true;
+    requestFrame();
+  }, () => {});
   const selection = new Set();
-  const measureCtx = document.createElement('canvas').getContext('2d');
   const overlayState = { marquee: null, eraserTrail: [], bindTarget: null };
   let following = null;
   /** Where the pointer is on the board (world units), null while it is elsewhere. */
@@ -141,6 +146,7 @@ export function mountBoardPage(root, boardId) {
   };
   app.attach = createAttachments(app);
   board.beforeRemove = (ids) => app.attach.detachFrom(ids);
+  board.removalOf = (ids) => app.attach.withContents(ids);
   scene.onOrphaned = (patches) => board.repairConnectors(patches);
   const tools = {
     select: createSelectTool(app),
@@ -523,7 +529,7 @@ export function mountBoardPage(root, boardId) {
         }
         if (el.type !== 'arrow' && el.type !== 'line') delete p.routing;
         // A text element's box follows its content (a sticky note wraps inside its own box).
-        if (el.type === 'text' && 'fontSize' in p) Object.assign(p, measureText(measureCtx, el.text || ' ', p.fontSize));
+        if (el.type === 'text' && 'fontSize' in p) Object.assign(p, measureText(el.text || ' ', p.fontSize));
         patches.push([id, p]);
       }
       board.update(patches);

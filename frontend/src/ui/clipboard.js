@@ -143,8 +143,7 @@ export function attachClipboard(app) {
   function pasteText(text) {
     const clipped = text.slice(0, 20000);
     const fontSize = 20;
-    const ctx = document.createElement('canvas').getContext('2d');
-    const size = measureText(ctx, clipped, fontSize);
+    const size = measureText(clipped, fontSize);
     const at = landingPoint(null);
     const id = app.board.create('text', {
       x: at.x - size.w / 2, y: at.y - size.h / 2, w: size.w, h: size.h, angle: 0, text: clipped,

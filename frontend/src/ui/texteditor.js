@@ -26,7 +26,6 @@ export class TextEditor {
    */
   constructor(container, app) {
     this._app = app;
-    this._measure = document.createElement('canvas').getContext('2d');
     this.textarea = h('textarea.text-editor', { spellcheck: 'false', 'aria-label': 'Edit text' });
     this.textarea.hidden = true;
     container.append(this.textarea);
@@ -107,7 +106,7 @@ export class TextEditor {
     const style = this.textarea.style;
     const sticky = el.type === 'sticky';
     const pad = sticky ? STICKY_PADDING * zoom : 0;
-    const natural = measureText(this._measure, this.textarea.value || ' ', el.fontSize);
+    const natural = measureText(this.textarea.value || ' ', el.fontSize);
     const w = sticky ? el.w : Math.max(natural.w + el.fontSize, 40);
     const hgt = sticky ? el.h : natural.h + 4;
     style.left = `${s.x}px`;
@@ -127,7 +126,7 @@ export class TextEditor {
     const { camera } = this._app;
     const zoom = camera.zoom;
     const lines = Math.max(1, this.textarea.value.split('\n').length);
-    const natural = measureText(this._measure, this.textarea.value || ' ', el.fontSize);
+    const natural = measureText(this.textarea.value || ' ', el.fontSize);
     let box;
     let origin;
     if (isConnector(el)) {
@@ -163,7 +162,7 @@ export class TextEditor {
     this._app.board.setText(id, this.textarea.value, this._field);
     if (this._field === 'label') this.reposition();
     if (el?.type === 'text') {
-      const size = measureText(this._measure, this.textarea.value || ' ', el.fontSize);
+      const size = measureText(this.textarea.value || ' ', el.fontSize);
       this._app.board.update([[id, { w: size.w, h: size.h }]]);
     }
     this._app.requestFrame();

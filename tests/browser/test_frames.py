@@ -1,0 +1,153 @@
+"""Frames hold what lies in them (shared/BOARD.md, "Frames"): resizing a frame with the mouse
+takes in the free elements it now covers and lets go of those it no longer covers, as one undo
+step, while another person moves a member out at the same time; deleting a frame deletes its
+content with it (as Excalidraw and tldraw do), and one undo brings everything back. Checked in
+both browser contexts and in the frame's SVG export."""
+
+from __future__ import annotations
+
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from .conftest import drag, elements, new_board, wait_all_confirmed, wait_element_count
+
+pytestmark = pytest.mark.browser
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def server(shared_server):
+    """Every test here works on its own board, so they share one server."""
+    return shared_server
+
+
+def screen(page, x: float, y: float) -> tuple[float, float]:
+    s = page.evaluate("([x, y]) => window.syncboard.camera.toScreen(x, y)", [x, y])
+    return s["x"], s["y"]
+
+
+def by_center(page) -> dict[tuple[float, float], str]:
+    """Rectangles of the page's document by their centre (world units) -> id."""
+    return {(e["x"] + e["w"] / 2, e["y"] + e["h"] / 2): i for i, e in elements(page).items()
+            if e["type"] == "rect"}
+
+
+def frame_ids(page, ids) -> list[str]:
+    doc = elements(page)
+    return [doc[i].get("frameId", "") for i in ids]
+
+
+def wait_frame_ids(page, ids, expected) -> None:
+    page.wait_for_function(
+        """([ids, expected]) => ids.every((id, i) =>
+             (window.syncboard.board.get(id)?.get('frameId') ?? '') === expected[i])""",
+        arg=[list(ids), list(expected)])
+
+
+def frame_export_ids(server, board_id: str, frame: str) -> set[str]:
+    with urllib.request.urlopen(
+            f"{server.base_url}/api/boards/{board_id}/export.svg?frame={frame}",
+            timeout=10) as response:
+        root = ET.fromstring(response.read())
+    return {g.get("data-id") for g in root.iter(SVG + "g")}
+
+
+def draw(page, tool: str, a: tuple[float, float], b: tuple[float, float]) -> None:
+    page.keyboard.press(tool)
+    drag(page, [a, b])
+
+
+def test_resizing_a_frame_takes_in_and_lets_go_in_one_undo_step_while_a_member_moves_out(
+        server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
+    ann.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    draw(ann, "r", (350, 420), (450, 480))  # low in the frame: the resize leaves it out
+    draw(ann, "r", (350, 280), (450, 340))  # in the frame: Bob moves it out meanwhile
+    draw(ann, "r", (650, 300), (750, 360))  # right of the frame: the resize takes it in
+    draw(ann, "f", (300, 250), (600, 500))
+    ann.keyboard.press("Escape")
+    wait_all_confirmed(ann)
+    wait_element_count(bob, 4)
+    rects = by_center(ann)
+    low, moved, right = rects[(400, 450)], rects[(400, 310)], rects[(700, 330)]
+    frame = next(i for i, e in elements(ann).items() if e["type"] == "frame")
+    assert frame_ids(ann, [low, moved, right]) == [frame, frame, ""]
+
+    ann.mouse.click(300, 400)  # the frame's left edge selects it
+    ann.wait_for_function(f"() => window.syncboard.selection.has('{frame}')")
+    ann.mouse.move(600, 500)  # its bottom-right handle
+    ann.mouse.down()
+    ann.mouse.move(700, 460, steps=3)
+    # Bob drags a member out of the frame while Ann's resize is under way.
+    bob.evaluate("window.syncboard.setTool('select')")
+    bob.mouse.move(*screen(bob, 350, 310))  # the rectangle's left edge (it is not filled)
+    bob.mouse.down()
+    bob.keyboard.down("Alt")  # no snapping: the move is exact
+    bob.mouse.move(*screen(bob, 350, 200), steps=3)
+    bob.mouse.move(*screen(bob, 350, 150), steps=3)
+    bob.mouse.up()
+    bob.keyboard.up("Alt")
+    ann.wait_for_function(f"""() => {{ const m = window.syncboard.board.get('{moved}');
+                                      return m.get('y') === 120 && !m.get('frameId'); }}""")
+    ann.mouse.move(800, 420, steps=3)
+    ann.mouse.up()
+    for page in (ann, bob):
+        wait_all_confirmed(page)
+        wait_frame_ids(page, [low, moved, right], ["", "", frame])
+        f = elements(page)[frame]
+        assert (f["x"], f["y"], f["w"], f["h"]) == (300, 250, 500, 170)
+    assert frame_export_ids(server, board_id, frame) == {frame, right}
+
+    ann.keyboard.press("Control+z")  # one step: the size and the membership together
+    for page in (ann, bob):
+        page.wait_for_function(f"() => window.syncboard.board.get('{frame}').get('w') === 300")
+        wait_frame_ids(page, [low, moved, right], [frame, "", ""])
+        assert elements(page)[moved]["y"] == 120  # Bob's move is Bob's: Ann's undo keeps it
+    wait_all_confirmed(ann)
+    assert frame_export_ids(server, board_id, frame) == {frame, low}
+    assert ann.errors == [] and bob.errors == []
+
+
+def test_deleting_a_frame_deletes_its_content_and_one_undo_brings_it_all_back(
+        server, open_board):
+    board_id = new_board(server)
+    ann = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
+    ann.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    draw(ann, "r", (350, 300), (450, 360))  # in the frame
+    draw(ann, "r", (800, 300), (900, 360))  # outside it
+    draw(ann, "f", (300, 250), (600, 500))
+    ann.keyboard.press("Escape")
+    # From the outside box to the inside one, bound at both ends; its middle is outside the frame.
+    draw(ann, "a", (850, 330), (400, 330))
+    ann.keyboard.press("Escape")
+    wait_all_confirmed(ann)
+    doc = elements(ann)
+    rects = by_center(ann)
+    inside, outside = rects[(400, 330)], rects[(850, 330)]
+    frame = next(i for i, e in doc.items() if e["type"] == "frame")
+    arrow = next(i for i, e in doc.items() if e["type"] == "arrow")
+    assert doc[inside]["frameId"] == frame
+    assert doc[outside].get("frameId", "") == doc[arrow].get("frameId", "") == ""
+    assert (doc[arrow]["startBindId"], doc[arrow]["endBindId"]) == (outside, inside)
+    wait_element_count(bob, 4)
+
+    ann.mouse.click(300, 450)  # the frame's left edge
+    ann.wait_for_function(f"() => window.syncboard.selection.has('{frame}')")
+    ann.keyboard.press("Delete")
+    for page in (ann, bob):
+        wait_element_count(page, 2)
+        doc = elements(page)
+        assert set(doc) == {outside, arrow}
+        assert doc[arrow]["endBindId"] == "" and doc[arrow]["startBindId"] == outside
+    ann.keyboard.press("Control+z")
+    for page in (ann, bob):
+        wait_element_count(page, 4)
+        doc = elements(page)
+        assert doc[inside]["frameId"] == frame and doc[arrow]["endBindId"] == inside
+    assert ann.errors == [] and bob.errors == []
