@@ -2,7 +2,8 @@
 
 - ``GET  /api/boards/<id>/export.(json|svg|png|pdf|bundle|excalidraw)`` (``?scale=``,
   ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins,
-  ``?frame=<element id>``: that frame alone, 404 if the board has no such frame)
+  ``?frame=<element id>``: that frame and what it holds, ``?ids=<id>,<id>,...``: those elements
+  alone (a selection, at most 2,000); 404 if the board has no such frame or none of the ids)
 - ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene or
   tldraw file (recognised by content), applied through the CRDT path
   (``BoardRegistry.apply_update``), so connected clients see the elements at once
@@ -38,13 +39,14 @@ from .export import (
     MEDIA_TYPES,
     ExportError,
     ExportOptions,
-    FrameNotFound,
     Images,
+    NotOnBoard,
     export_file,
     load_files,
     load_images,
     parse_background,
     parse_frame,
+    parse_ids,
     parse_pages,
     parse_region,
     parse_scale,
@@ -131,7 +133,8 @@ class ExportHandler(_BoardEndpoint):
                                     scale=parse_scale(self.get_argument("scale", None)),
                                     pages=parse_pages(self.get_argument("pages", None)),
                                     comments=self.get_argument("comments", "") == "1",
-                                    frame=parse_frame(self.get_argument("frame", None)))
+                                    frame=parse_frame(self.get_argument("frame", None)),
+                                    ids=parse_ids(self.get_argument("ids", None)))
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
@@ -156,7 +159,7 @@ class ExportHandler(_BoardEndpoint):
             return
         except RasterError as exc:
             raise HTTPError(422, str(exc)) from None
-        except FrameNotFound as exc:
+        except NotOnBoard as exc:
             raise HTTPError(404, str(exc)) from None
         if images.skipped:
             file_id, reason = next(iter(images.skipped.items()))

@@ -35,7 +35,7 @@ def page(browser, server):
 
 def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, server,
                                                                           open_board):
-    draw_rect(page, 300, 560, 360, 620)
+    draw_rect(page, 600, 250, 660, 310)  # where the imported diagram will lie
     wait_element_count(page, 1)
     # A file dropped from the desktop: a drop event whose DataTransfer holds the file's bytes
     # (Playwright cannot drag a file from outside the browser). Named .json: read by content.
@@ -52,8 +52,9 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
         "outlines drawn clean, 2 texts set in the board's font (Ctrl+Z undoes it)")
     imported = elements(page)
     assert imported["RectBox1aaaaaaaaaaaaa"]["label"] == "Client"
-    drawn_first = next(el for el in imported.values() if el["type"] == "rect" and
-                       not el.get("label"))  # the one drawn before the import
+    first_id, drawn_first = next((key, el) for key, el in imported.items()
+                                 if el["type"] == "rect" and not el.get("label"))
+    # (the one drawn before the import)
     assert min(el["z"] for el in imported.values() if el is not drawn_first) > drawn_first["z"]
     assert imported["Arrow1ccccccccccccccc"]["endBindId"] == "Ellipse1ddddddddddddd"
     # A colleague on the same board sees it all and edits it: select all, nudge right.
@@ -83,6 +84,14 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
     page.locator(".toast", has_text="Copied as SVG").wait_for()
     svg = page.evaluate("() => navigator.clipboard.readText()")
     assert "<svg" in svg and 'data-id="RectBox1aaaaaaaaaaaaa"' in svg
+    # Only the selected elements (ids=), not the rectangle drawn first inside their box.
+    box = page.evaluate("""() => { const s = window.syncboard.scene;
+        const b = s.contentBounds([...window.syncboard.selection]);
+        return [b.minX, b.minY, b.maxX, b.maxY]; }""")
+    assert box[0] <= drawn_first["x"] and drawn_first["x"] + drawn_first["w"] <= box[2] and \
+        box[1] <= drawn_first["y"] and drawn_first["y"] + drawn_first["h"] <= box[3], \
+        (box, drawn_first)
+    assert f'data-id="{first_id}"' not in svg
     page.select_option("[aria-label='Format']", "pdf")
     with page.expect_download() as download:
         page.locator(".export-panel button", has_text="Download").click()

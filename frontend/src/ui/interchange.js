@@ -7,8 +7,9 @@
  *
  * The server does the reading (POST import?convert=1 stores the images and answers with the board
  * in the export form); this module writes it through the page's own document, so Ctrl+Z undoes
- * the whole import. A selection's PNG is drawn here, from the selected elements only; everything
- * else is the server exporter's rendering of the chosen region.
+ * the whole import. A selection's PNG is drawn here, from the selected elements only; its SVG and
+ * PDF are the server exporter's drawing of the selected elements alone (`ids=`), a frame's are
+ * of the frame and what it holds (`frame=`), so nothing else overlapping their box shows.
  */
 import { keysAbove } from '../doc/zorder.js';
 import { drawElement } from '../render/shapes.js';
@@ -18,6 +19,8 @@ import { h, toast } from './dom.js';
 /** Margin around a selection's exported picture, in board units. */
 const SELECTION_MARGIN = 16;
 const SCALES = [1, 2, 3];
+/** Most elements a selection's SVG or PDF names (the server's MAX_IDS, backend/export). */
+const MAX_EXPORT_IDS = 2000;
 const FORMATS = ['png', 'svg', 'pdf', 'json', 'bundle', 'excalidraw'];
 /** Formats that always hold the whole board. */
 const WHOLE_BOARD = new Set(['json', 'bundle', 'excalidraw']);
@@ -112,15 +115,21 @@ export function installInterchange(app) {
     }
   }
 
-  /** Query for the server exporter: region of the scope, scale, background. */
+  /** Query for the server exporter: the scope's elements (and a selection's box), scale,
+   * background. */
   function query(fmt) {
     const q = { background: transparent.checked ? 'transparent' : undefined };
     if (fmt === 'png') q.scale = scale.value;
     const frame = scope.value === 'frame' ? selectedFrame() : null;
-    if (frame) q.region = [frame.x, frame.y, Math.max(1, frame.w), Math.max(1, frame.h)].join(',');
+    if (frame) q.frame = frame.id;
     if (scope.value === 'selection') {
       const box = selectionBox();
-      if (box) q.region = [box.x, box.y, box.w, box.h].join(',');
+      if (!box) throw new Error('Nothing is selected');
+      if (app.selection.size > MAX_EXPORT_IDS) {
+        throw new Error(`A selection of more than ${MAX_EXPORT_IDS} elements cannot be exported as ${fmt.toUpperCase()}: export a frame or the board`);
+      }
+      q.ids = [...app.selection].join(',');
+      q.region = [box.x, box.y, box.w, box.h].join(',');
     }
     return q;
   }
