@@ -4,9 +4,10 @@
   ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins,
   ``?frame=<element id>``: that frame and what it holds, ``?ids=<id>,<id>,...``: those elements
   alone (a selection, at most 2,000); 404 if the board has no such frame or none of the ids)
-- ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene or
-  tldraw file (recognised by content), applied through the CRDT path
-  (``BoardRegistry.apply_update``), so connected clients see the elements at once
+- ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene
+  (also embedded in Excalidraw's PNG or SVG export) or tldraw file (recognised by content),
+  applied through the CRDT path (``BoardRegistry.apply_update``), so connected clients see
+  the elements at once; 413 for a scene that inflates past ``--max-import-bytes``
 - ``POST /api/boards/<id>/files``: image upload (raw body or one multipart file); PNG, JPEG,
   GIF and WebP only, recognised by their bytes, never by the declared type; returns ``fileId``
 - ``GET  /api/files/<fileId>``: the bytes, content-addressed, with ``nosniff``
@@ -52,7 +53,7 @@ from .export import (
     parse_scale,
 )
 from .export.incoming import read_import, restack
-from .export.mapping import FileLimits, ImportRefused, sniff_image_mime
+from .export.mapping import FileLimits, ImportRefused, ImportTooLarge, sniff_image_mime
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
@@ -219,10 +220,14 @@ class ImportHandler(CappedBody, _BoardEndpoint):
     async def post(self, board_id: str) -> None:
         body = self.take_body()
         self.request.body = b""
-        limits = FileLimits(self.max_file_bytes, self.max_image_pixels)
+        limits = FileLimits(self.max_file_bytes, self.max_image_pixels, self.max_import_bytes)
         loop = IOLoop.current()
         try:  # parsing and mapping 64 MiB of JSON takes seconds: not on the event loop
             incoming = await loop.run_in_executor(None, read_import, body, limits)
+        except ImportTooLarge as exc:
+            self.set_status(413)
+            self.finish({"error": "payload too large", "detail": str(exc), "path": exc.path})
+            return
         except ImportRefused as exc:
             self._refuse(exc.path, exc.message)
             return
