@@ -53,11 +53,18 @@ from .export import (
     parse_scale,
 )
 from .export.incoming import read_import, restack
-from .export.mapping import FileLimits, ImportRefused, ImportTooLarge, sniff_image_mime
+from .export.mapping import (
+    FileLimits,
+    ImportRefused,
+    ImportTooLarge,
+    Incoming,
+    sniff_image_mime,
+)
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
+from .memory import release_free_heap
 from .registry import BoardRegistry
 from .store import Store
 
@@ -67,6 +74,10 @@ _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _CUT_OFF_SLACK = 1024 * 1024
 """Tornado's own body limit sits this far above the import cap, so the handler's 413 comes
 first."""
+_TRIM_AFTER_BYTES = 1024 * 1024
+"""An import body at least this big is followed by ``release_free_heap`` (BENCHMARKS.md, "Import
+of hostile files": without it each big file's parse stayed resident, raising the next one's
+peak)."""
 _SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
@@ -218,12 +229,11 @@ class ImportHandler(CappedBody, _BoardEndpoint):
                                "(--max-import-bytes); nothing was written"})
 
     async def post(self, board_id: str) -> None:
-        body = self.take_body()
-        self.request.body = b""
+        body = self.take_body_buffer()  # emptied by read_import once decoded
         limits = FileLimits(self.max_file_bytes, self.max_image_pixels, self.max_import_bytes)
         loop = IOLoop.current()
         try:  # parsing and mapping 64 MiB of JSON takes seconds: not on the event loop
-            incoming = await loop.run_in_executor(None, read_import, body, limits)
+            incoming = await loop.run_in_executor(None, _read_import, body, limits)
         except ImportTooLarge as exc:
             self.set_status(413)
             self.finish({"error": "payload too large", "detail": str(exc), "path": exc.path})
@@ -318,6 +328,23 @@ class FileHandler(_BoardEndpoint):
         self.set_header("Cache-Control", "public, max-age=31536000, immutable")
         self.set_header("ETag", f'"{file_id}"')
         self.finish(data)
+
+
+def _read_import(body: bytearray, limits: FileLimits) -> Incoming:
+    """``read_import``, then, for a big body, the free heap handed back before the answer goes
+    out (what parsing it took would otherwise stay resident in the thread's arena). A refusal's
+    traceback is dropped first: its frames hold the parsed file."""
+    size = len(body)
+    try:
+        result: Incoming | ImportRefused = read_import(body, limits)
+    except ImportRefused as exc:
+        result = exc.with_traceback(None)
+        result.__context__ = None
+    if size >= _TRIM_AFTER_BYTES:
+        release_free_heap()
+    if isinstance(result, ImportRefused):
+        raise result
+    return result
 
 
 def _check_dimensions(data: bytes, max_pixels: int) -> None:

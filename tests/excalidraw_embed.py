@@ -14,6 +14,7 @@ string, ``payload-end``). No code was copied; the base image is a 4x4 PNG made b
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import struct
@@ -84,3 +85,18 @@ def scene_svg(scene: str, payload: str | None = None, version: int = 2) -> str:
             f'<!-- payload-version:{version} --><!-- payload-start -->{payload}'
             '<!-- payload-end --></metadata><defs><style class="style-fonts"></style></defs>'
             '<rect x="0" y="0" width="120" height="80" fill="#ffffff"/></svg>')
+
+
+@functools.cache
+def bomb(inflated_bytes: int) -> bytes:
+    """zlib data of ``inflated_bytes`` spaces (about 1/1000 the size), made a MiB at a time."""
+    deflater = zlib.compressobj(9)
+    piece = b" " * (1024 * 1024)
+    return b"".join([*(deflater.compress(piece) for _ in range(inflated_bytes // len(piece))),
+                     deflater.flush()])
+
+
+def bomb_wrapper(inflated_bytes: int) -> str:
+    """Excalidraw's wrapper around a decompression bomb."""
+    return json.dumps({"version": "1", "encoding": "bstring", "compressed": True,
+                       "encoded": bomb(inflated_bytes).decode("latin-1")}, ensure_ascii=False)

@@ -12,7 +12,6 @@ variants are built by the same helpers in the tests.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import zlib
 from pathlib import Path
@@ -24,6 +23,8 @@ from backend.export.incoming import read_import
 from backend.export.mapping import FileLimits, ImportRefused, ImportTooLarge
 from tests.excalidraw_embed import (
     base_png,
+    bomb,
+    bomb_wrapper,
     chunk,
     itxt,
     scene_png,
@@ -93,21 +94,6 @@ def test_import_script_reads_an_embedded_scene_whatever_the_file_is_called(tmp_p
     url = f"sqlite+aiosqlite:///{tmp_path}/embedded.db"
     assert load_import_script().main([str(tmp_path / "drawing.bin"), "--db", url,
                                       "--board", "b"]) == 0
-
-
-@functools.cache
-def bomb(inflated_bytes: int) -> bytes:
-    """zlib data of ``inflated_bytes`` spaces, made a piece at a time (about 1/1000 the
-    size)."""
-    deflater = zlib.compressobj(9)
-    piece = b" " * MIB
-    return b"".join([*(deflater.compress(piece) for _ in range(inflated_bytes // MIB)),
-                     deflater.flush()])
-
-
-def bomb_wrapper(inflated_bytes: int) -> str:
-    return json.dumps({"version": "1", "encoding": "bstring", "compressed": True,
-                       "encoded": bomb(inflated_bytes).decode("latin-1")}, ensure_ascii=False)
 
 
 def hostile_cases() -> list[tuple[str, bytes, int, str, str]]:

@@ -18,9 +18,9 @@ The format, as Excalidraw writes and reads it (``packages/excalidraw/data/image.
 
 Hostile input is bounded before the expensive step: at most ``MAX_PNG_CHUNKS`` chunks are
 walked (without copying image data), every chunk must lie inside the file, the wrapper's
-structure is checked before it is parsed, and zlib output stops at ``max_bytes`` (the import
-cap) + 1 byte, so a decompression bomb costs at most that much memory and is refused with
-``ImportTooLarge``. Pure: no I/O.
+structure is checked before it is parsed, and zlib output is counted a MiB at a time and
+kept only once it is known to fit ``max_bytes`` (the import cap), so a decompression bomb costs
+about a MiB of memory and is refused with ``ImportTooLarge``. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ SCENE_KEYWORD = b"application/vnd.excalidraw+json"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_CHUNKS = 20_000
 """Most chunks walked in one PNG (a 64 MiB image in libpng's 8 KiB IDAT chunks has 8,192)."""
+INFLATE_PIECE = 1024 * 1024
+"""zlib output is counted this many bytes at a time before any of it is kept."""
 _TEXT_CHUNKS = (b"iTXt", b"tEXt")
 _SVG_TYPE = b"<!-- payload-type:" + SCENE_KEYWORD + b" -->"
 _SVG_START = b"<!-- payload-start -->"
@@ -170,19 +172,25 @@ def _decoded(wrapper: dict[str, Any], path: str, max_bytes: int) -> bytes:
 
 
 def inflate_capped(data: bytes, max_bytes: int, path: str) -> bytes:
-    """zlib ``data`` inflated, producing at most ``max_bytes`` + 1 bytes before refusing with
-    ``ImportTooLarge``; ``ImportRefused`` for data that is not whole zlib data."""
-    inflater = zlib.decompressobj()
+    """zlib ``data`` inflated, once it is known to inflate to at most ``max_bytes`` (counted
+    first, ``INFLATE_PIECE`` at a time, so a decompression bomb costs one piece of memory and
+    is refused with ``ImportTooLarge``); ``ImportRefused`` for data that is not whole zlib
+    data."""
+    counter = zlib.decompressobj()
+    size, pending = 0, data
     try:
-        out = inflater.decompress(data, max_bytes + 1)
+        while not counter.eof:
+            piece = len(counter.decompress(pending, INFLATE_PIECE))
+            size += piece
+            if size > max_bytes:
+                raise ImportTooLarge(path, f"inflates past {max_bytes} bytes, the import cap "
+                                           "(--max-import-bytes); nothing was written")
+            if not pending and not piece and not counter.eof:  # no input left, no progress
+                raise ImportRefused(path, "zlib data is truncated")
+            pending = counter.unconsumed_tail
     except zlib.error as exc:
         raise ImportRefused(path, f"not zlib data: {exc}") from None
-    if len(out) > max_bytes or inflater.unconsumed_tail:
-        raise ImportTooLarge(path, f"inflates past {max_bytes} bytes, the import cap "
-                                   "(--max-import-bytes); nothing was written")
-    if not inflater.eof:
-        raise ImportRefused(path, "zlib data is truncated")
-    return out
+    return zlib.decompressobj().decompress(data, max_bytes)
 
 
 def _utf8(data: bytes, path: str) -> str:

@@ -19,22 +19,31 @@ from ..board_model import load_model, validate_board_json
 from .bundle import is_bundle, read_bundle
 from .embedded import embedded_scene
 from .excalidraw import is_excalidraw, read_excalidraw
-from .jsonread import check_structure, parse_json
+from .jsonread import check_structure, json_text, parse_json
 from .mapping import FileLimits, ImportRefused, Incoming, keys_above
 from .tldraw import is_tldraw, read_tldraw
 
 
-def read_import(raw: bytes | str, limits: FileLimits) -> Incoming:
+def read_import(raw: bytes | bytearray | str, limits: FileLimits) -> Incoming:
     """The board, images and approximations of an import file. Raises ``ImportRefused``
-    naming the JSON path and what is wrong (nothing has been written anywhere)."""
+    naming the JSON path and what is wrong (nothing has been written anywhere).
+
+    A ``bytearray`` is consumed: emptied once its text is decoded (or its embedded scene taken
+    out), so a big file is not held twice while it is parsed (BENCHMARKS.md, "Import of
+    hostile files")."""
     raw = raw.encode("utf-8") if isinstance(raw, str) else raw
     scene = embedded_scene(raw, limits.max_scene_bytes)
     embedded = scene is not None
-    raw = scene if scene is not None else raw
+    if scene is not None:
+        _consume(raw)
+        raw = scene
     del scene
     check_structure(raw)
-    data = parse_json(raw)
+    text = json_text(raw)
+    _consume(raw)
     del raw
+    data = parse_json(text)
+    del text
     if embedded and not is_excalidraw(data):
         raise ImportRefused("$", "the scene embedded in this PNG or SVG is not an Excalidraw "
                                  "scene (\"type\": \"excalidraw\" with \"elements\")")
@@ -58,10 +67,17 @@ def read_import(raw: bytes | str, limits: FileLimits) -> Incoming:
             f" (in the board made from {incoming.kind} content)"
         first = violations[0]
         path = "$.board" + first.path[1:] if incoming.kind == "bundle" else first.path
+        # The validator quotes the value it refuses first: its start and the message's end
+        # (what is wrong with it) are kept.
         message = first.message if len(first.message) <= 300 else \
-            first.message[:300] + "..."  # the validator quotes the value it refuses, whole
+            first.message[:200] + " ... " + first.message[-100:]
         raise ImportRefused(path, message + where)
     return incoming
+
+
+def _consume(raw: bytes | bytearray) -> None:
+    if isinstance(raw, bytearray):
+        raw.clear()
 
 
 FOREIGN_KINDS = frozenset({"excalidraw", "tldraw"})

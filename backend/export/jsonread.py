@@ -29,6 +29,15 @@ _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{},")
 
 
+def json_text(raw: bytes | bytearray) -> str:
+    """The text of a JSON file (UTF-8, or the UTF-16/32 ``json`` detects), decoded as
+    ``json.loads`` would. Raises ``ImportRefused`` for bytes that do not decode."""
+    try:
+        return raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ImportRefused("$", f"invalid JSON: {exc}") from None
+
+
 def parse_json(raw: bytes | str) -> Any:
     """Parsed JSON. Raises ``ImportRefused`` for bytes that are not JSON, NaN/Infinity, or
     nesting past what the parser takes without recursing too deep."""
