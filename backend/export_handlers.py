@@ -2,10 +2,12 @@
 
 - ``GET  /api/boards/<id>/export.(json|svg|png|pdf|bundle|excalidraw)`` (``?scale=``,
   ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins,
-  ``?frame=<element id>``: that frame alone, 404 if the board has no such frame)
-- ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene or
-  tldraw file (recognised by content), applied through the CRDT path
-  (``BoardRegistry.apply_update``), so connected clients see the elements at once
+  ``?frame=<element id>``: that frame and what it holds, ``?ids=<id>,<id>,...``: those elements
+  alone (a selection, at most 2,000); 404 if the board has no such frame or none of the ids)
+- ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene
+  (also embedded in Excalidraw's PNG or SVG export) or tldraw file (recognised by content),
+  applied through the CRDT path (``BoardRegistry.apply_update``), so connected clients see
+  the elements at once; 413 for a scene that inflates past ``--max-import-bytes``
 - ``POST /api/boards/<id>/files``: image upload (raw body or one multipart file); PNG, JPEG,
   GIF and WebP only, recognised by their bytes, never by the declared type; returns ``fileId``
 - ``GET  /api/files/<fileId>``: the bytes, content-addressed, with ``nosniff``
@@ -38,23 +40,31 @@ from .export import (
     MEDIA_TYPES,
     ExportError,
     ExportOptions,
-    FrameNotFound,
     Images,
+    NotOnBoard,
     export_file,
     load_files,
     load_images,
     parse_background,
     parse_frame,
+    parse_ids,
     parse_pages,
     parse_region,
     parse_scale,
 )
 from .export.incoming import read_import, restack
-from .export.mapping import FileLimits, ImportRefused, sniff_image_mime
+from .export.mapping import (
+    FileLimits,
+    ImportRefused,
+    ImportTooLarge,
+    Incoming,
+    sniff_image_mime,
+)
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
+from .memory import release_free_heap
 from .registry import BoardRegistry
 from .store import Store
 
@@ -64,6 +74,10 @@ _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _CUT_OFF_SLACK = 1024 * 1024
 """Tornado's own body limit sits this far above the import cap, so the handler's 413 comes
 first."""
+_TRIM_AFTER_BYTES = 1024 * 1024
+"""An import body at least this big is followed by ``release_free_heap`` (BENCHMARKS.md, "Import
+of hostile files": without it each big file's parse stayed resident, raising the next one's
+peak)."""
 _SANDBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
                 "sandbox")
 """An export opened in the browser runs nothing and loads nothing but its own data: URLs (the
@@ -134,7 +148,8 @@ class ExportHandler(_BoardEndpoint):
                                     scale=parse_scale(self.get_argument("scale", None)),
                                     pages=parse_pages(self.get_argument("pages", None)),
                                     comments=self.get_argument("comments", "") == "1",
-                                    frame=parse_frame(self.get_argument("frame", None)))
+                                    frame=parse_frame(self.get_argument("frame", None)),
+                                    ids=parse_ids(self.get_argument("ids", None)))
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
@@ -159,7 +174,7 @@ class ExportHandler(_BoardEndpoint):
             return
         except RasterError as exc:
             raise HTTPError(422, str(exc)) from None
-        except FrameNotFound as exc:
+        except NotOnBoard as exc:
             raise HTTPError(404, str(exc)) from None
         if images.skipped:
             file_id, reason = next(iter(images.skipped.items()))
@@ -217,12 +232,15 @@ class ImportHandler(CappedBody, _BoardEndpoint):
                                "(--max-import-bytes); nothing was written"})
 
     async def post(self, board_id: str) -> None:
-        body = self.take_body()
-        self.request.body = b""
-        limits = FileLimits(self.max_file_bytes, self.max_image_pixels)
+        body = self.take_body_buffer()  # emptied by read_import once decoded
+        limits = FileLimits(self.max_file_bytes, self.max_image_pixels, self.max_import_bytes)
         loop = IOLoop.current()
         try:  # parsing and mapping 64 MiB of JSON takes seconds: not on the event loop
-            incoming = await loop.run_in_executor(None, read_import, body, limits)
+            incoming = await loop.run_in_executor(None, _read_import, body, limits)
+        except ImportTooLarge as exc:
+            self.set_status(413)
+            self.finish({"error": "payload too large", "detail": str(exc), "path": exc.path})
+            return
         except ImportRefused as exc:
             self._refuse(exc.path, exc.message)
             return
@@ -313,6 +331,23 @@ class FileHandler(_BoardEndpoint):
         self.set_header("Cache-Control", "public, max-age=31536000, immutable")
         self.set_header("ETag", f'"{file_id}"')
         self.finish(data)
+
+
+def _read_import(body: bytearray, limits: FileLimits) -> Incoming:
+    """``read_import``, then, for a big body, the free heap handed back before the answer goes
+    out (what parsing it took would otherwise stay resident in the thread's arena). A refusal's
+    traceback is dropped first: its frames hold the parsed file."""
+    size = len(body)
+    try:
+        result: Incoming | ImportRefused = read_import(body, limits)
+    except ImportRefused as exc:
+        result = exc.with_traceback(None)
+        result.__context__ = None
+    if size >= _TRIM_AFTER_BYTES:
+        release_free_heap()
+    if isinstance(result, ImportRefused):
+        raise result
+    return result
 
 
 def _check_dimensions(data: bytes, max_pixels: int) -> None:

@@ -141,6 +141,13 @@ class CappedBody(RequestHandler):
     def data_received(self, chunk: bytes) -> None:
         self._chunks.append(chunk)
 
+    def take_body_buffer(self) -> bytearray:
+        """The whole body as one buffer its reader may empty (``read_import`` does), for an
+        endpoint that takes no form fields."""
+        body = bytearray().join(self._chunks)
+        self._chunks = []
+        return body
+
     def take_body(self) -> bytes:
         """The whole body, also parsed into ``request.files``/arguments when it is a form."""
         body = b"".join(self._chunks)

@@ -4,10 +4,11 @@ file, through the CRDT path.
     syncboard-import FILE [--board ID] (--db URL | --server URL [--token T])
 
 The file may be a syncboard JSON export form, a syncboard bundle (the board and its images), an
-Excalidraw scene or a tldraw file: the kind is told from the content, whatever the file is
-called. It is mapped and validated against shared/board.schema.json first; a problem is reported
-with its JSON path (``$.elements[3].fill``) and nothing is written. Embedded images are stored
-(checked as uploads are) before the elements naming them. The elements then become one Yjs
+Excalidraw scene (also inside an Excalidraw PNG or SVG export) or a tldraw file: the kind is
+told from the content, whatever the file is called. It is mapped and validated against
+shared/board.schema.json first; a problem is reported with its JSON path
+(``$.elements[3].fill``) and nothing is written. Embedded images are stored (checked as
+uploads are) before the elements naming them. The elements then become one Yjs
 update made on top of the board's current state (``Y.Map`` per element, ``Y.Array`` points,
 ``Y.Text`` text): with ``--server`` a running server applies it to the live board, so connected
 clients see the elements at once; with ``--db`` it is appended to the board's stored log (use
@@ -52,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the importer; return the exit status."""
     parser = ArgumentParser(prog="syncboard-import", description=__doc__.split("\n\n")[2].strip())
     parser.add_argument("file", metavar="FILE",
-                        help="a syncboard JSON or bundle, .excalidraw or .tldr file; - for stdin")
+                        help="a syncboard JSON or bundle, .excalidraw (also .excalidraw.png/.svg "
+                             "with the scene embedded) or .tldr file; - for stdin")
     parser.add_argument("--board", metavar="ID", help="board to create or fill (default: new)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", metavar="URL", help="write to the database directly")
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--board {args.board!r} is not a valid board name: "
                      f"{board_name_problem(args.board)}")
     settings = load_settings([])
-    limits = FileLimits(settings.max_file_bytes, settings.max_image_pixels)
+    limits = FileLimits(settings.max_file_bytes, settings.max_image_pixels,
+                        settings.max_import_bytes)
     try:
         raw = read_import_file(args.file)
         if args.server:

@@ -25,8 +25,8 @@ from ..image_header import ImageHeaderError, ImageTooLarge, check_image
 from ..store import Store
 from .bundle import render_bundle
 from .excalidraw import render_excalidraw
-from .frames import FrameNotFound as FrameNotFound
-from .frames import frame_content
+from .frames import NotOnBoard as NotOnBoard
+from .frames import frame_content, selected_content
 from .json_export import render_json
 from .pdf import PAGE_MODES, render_pdf
 from .png import MAX_PIXELS, render_png
@@ -48,6 +48,9 @@ MAX_COORDINATE = 1e9
 """Board coordinates are clamped to +-1e9 (shared/board.schema.json ``coordinate``)."""
 MIN_REGION_SIDE = 1.0
 MAX_REGION_SIDE = 2 * MAX_COORDINATE
+MAX_IDS = 2000
+"""Most element ids one selection export names (``ids=``: 2,000 ids of 21 characters fit in
+Tornado's 64 KiB request head)."""
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 
 
@@ -69,6 +72,13 @@ class ExportOptions:
     comments: bool = False
     frame: str | None = None
     """Export only this frame and what it holds, framed by its box (unless ``region``)."""
+    ids: frozenset[str] | None = None
+    """Export only these elements (a selection), fitted to them (unless ``region``)."""
+
+    def __post_init__(self) -> None:
+        if self.frame is not None and self.ids is not None:
+            raise ExportError("frame and ids exclude each other: export one frame or a "
+                              "selection")
 
 
 @dataclass
@@ -83,9 +93,10 @@ class Images:
 def export_board(content: BoardContent, fmt: str, options: ExportOptions = ExportOptions(),
                  images: Mapping[str, tuple[str, bytes]] | None = None) -> bytes:
     """The board in any format but PNG (pure Python, no worker needed; PNG needs a worker:
-    ``export_file``). Raises ``ExportError`` for another format, ``FrameNotFound`` for an
-    ``options.frame`` the board does not have."""
-    content, options = _select_frame(content, options)
+    ``export_file``). Raises ``ExportError`` for another format, ``NotOnBoard`` for an
+    ``options.frame`` the board does not have or ``options.ids`` naming none of its
+    elements."""
+    content, options = _select_part(content, options)
     if fmt == "json":
         return render_json(content)
     if fmt == "bundle":
@@ -107,13 +118,14 @@ async def export_file(content: BoardContent, fmt: str, pool: RasterPool,
                       max_pixels: int = MAX_PIXELS) -> bytes:
     """The board in ``fmt`` (``json``, ``svg`` or ``png``); PNG is rasterised in ``pool``
     within ``max_pixels``, the rest in a thread. Raises ``ExportError`` for an unknown format,
-    ``FrameNotFound`` for an ``options.frame`` the board lacks, ``RasterError`` when the PNG
+    ``NotOnBoard`` for an ``options.frame`` or ``options.ids`` the board lacks, ``RasterError``
+    when the PNG
     cannot be rendered (``RasterBusy``: the queue is full)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if fmt != "png":
         return await asyncio.to_thread(export_board, content, fmt, options, images)
-    content, options = _select_frame(content, options)
+    content, options = _select_part(content, options)
     svg = await asyncio.to_thread(_svg, content, options, images, False)
     view = Box(*options.region) if options.region else fit_view(content, options.margin)
     return await render_png(svg, view.w, view.h, options.scale, pool, max_pixels)
@@ -135,8 +147,27 @@ def parse_frame(value: str | None) -> str | None:
     return value
 
 
-def _select_frame(content: BoardContent, options: ExportOptions
-                  ) -> tuple[BoardContent, ExportOptions]:
+def parse_ids(value: str | None) -> frozenset[str] | None:
+    """A selection option: comma-separated element ids (at most ``MAX_IDS``), or None (the
+    whole board)."""
+    if value is None or value == "":
+        return None
+    parts = value.split(",", MAX_IDS)
+    if len(parts) > MAX_IDS:
+        raise ExportError(f"ids names more than {MAX_IDS} elements: export a frame or the "
+                          "board instead")
+    pattern = load_model().id_pattern
+    for part in parts:
+        if not pattern.fullmatch(part):
+            raise ExportError(f"ids: {part[:80]!r} is not an element id")
+    return frozenset(parts)
+
+
+def _select_part(content: BoardContent, options: ExportOptions
+                 ) -> tuple[BoardContent, ExportOptions]:
+    """The frame's or the selection's content alone, and the options to draw it with."""
+    if options.ids is not None:
+        return selected_content(content, options.ids), replace(options, ids=None)
     if options.frame is None:
         return content, options
     held, box = frame_content(content, options.frame)

@@ -19,6 +19,8 @@ Examples::
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
         --format pdf --pages frames --out b1.pdf
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
+        --format svg --ids shape1,arrow1,shape2 --out selection.svg
+    scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
         --at 2026-12-01T10:00:00Z --out b1-then.json
 """
 
@@ -51,13 +53,14 @@ from . import (
     PAGE_MODES,
     ExportError,
     ExportOptions,
-    FrameNotFound,
     Images,
+    NotOnBoard,
     export_file,
     load_files,
     load_images,
     parse_background,
     parse_frame,
+    parse_ids,
     parse_pages,
     parse_region,
     parse_scale,
@@ -83,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             region=parse_region(args.region), scale=parse_scale(args.scale),
             pages=parse_pages(args.pages),
             comments=args.comments,
-            frame=parse_frame(args.frame))
+            frame=parse_frame(args.frame), ids=parse_ids(args.ids))
     except ExportError as exc:
         parser.error(str(exc))
     if args.out is not None and (args.all or args.space or len(args.board) != 1):
@@ -139,8 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="PDF: one page fitted to the content (default) or one per frame")
     parser.add_argument("--comments", action="store_true",
                         help="SVG/PNG: draw open comment threads as pins")
-    parser.add_argument("--frame", metavar="ID",
-                        help="export one frame (element id) and what it holds, framed by its box")
+    part = parser.add_mutually_exclusive_group()
+    part.add_argument("--frame", metavar="ID",
+                      help="export one frame (element id) and what it holds, framed by its box")
+    part.add_argument("--ids", metavar="ID,ID,...",
+                      help="export only these elements (a selection; labels come with their "
+                           "shapes), fitted to them; other elements in their box are left out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     past = parser.add_mutually_exclusive_group()
     past.add_argument("--version", metavar="VID", type=int,
@@ -253,7 +260,7 @@ async def _from_store(store: Store, board_id: str, args: argparse.Namespace,
     try:
         return await export_file(content, args.format, raster, options, images.found,
                                  settings.max_export_pixels)
-    except (RasterError, FrameNotFound) as exc:
+    except (RasterError, NotOnBoard) as exc:
         raise BoardFailed(f"board {board_id!r}: {exc}") from None
 
 
@@ -296,6 +303,8 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["comments"] = "1"
     if options.frame:
         query["frame"] = options.frame
+    if options.ids:
+        query["ids"] = ",".join(sorted(options.ids))
     url = f"{board_url}/export.{fmt}?" + urllib.parse.urlencode(query)
     missing = "no such board" if args.version is None else \
         f"no such board or no version {args.version}"

@@ -40,13 +40,19 @@ class ImportRefused(ValueError):
         self.message = message
 
 
+class ImportTooLarge(ImportRefused):
+    """The file holds more than a size cap allows once unpacked (answered 413, not 400)."""
+
+
 @dataclass(frozen=True)
 class FileLimits:
     """Caps applied to embedded images (the server's ``--max-file-bytes`` and
-    ``--max-image-pixels``)."""
+    ``--max-image-pixels``) and to the scene inflated out of an Excalidraw PNG or SVG (the
+    import cap, ``--max-import-bytes``)."""
 
     max_file_bytes: int
     max_image_pixels: int
+    max_scene_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass

@@ -1,14 +1,18 @@
 """Boards in and out from the page (frontend/src/ui/interchange.js, issue 15): an Excalidraw
 file dropped on the board (a colleague sees and edits it) and a tldraw file from the import
 menu, each one undo step; the selection exported at 2x to the clipboard as PNG and SVG and
-downloaded as PDF; an Excalidraw copy pasted with Ctrl+V."""
+downloaded as PDF; an Excalidraw copy pasted with Ctrl+V; Excalidraw PNG and SVG exports with
+their scene embedded dropped on the board (imported, not placed as pictures)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
+
+from tests.excalidraw_embed import base_png
 
 from .conftest import draw_rect, elements, new_board, wait_connected, wait_element_count
 
@@ -35,7 +39,7 @@ def page(browser, server):
 
 def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, server,
                                                                           open_board):
-    draw_rect(page, 300, 560, 360, 620)
+    draw_rect(page, 600, 250, 660, 310)  # where the imported diagram will lie
     wait_element_count(page, 1)
     # A file dropped from the desktop: a drop event whose DataTransfer holds the file's bytes
     # (Playwright cannot drag a file from outside the browser). Named .json: read by content.
@@ -52,8 +56,9 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
         "outlines drawn clean, 2 texts set in the board's font (Ctrl+Z undoes it)")
     imported = elements(page)
     assert imported["RectBox1aaaaaaaaaaaaa"]["label"] == "Client"
-    drawn_first = next(el for el in imported.values() if el["type"] == "rect" and
-                       not el.get("label"))  # the one drawn before the import
+    first_id, drawn_first = next((key, el) for key, el in imported.items()
+                                 if el["type"] == "rect" and not el.get("label"))
+    # (the one drawn before the import)
     assert min(el["z"] for el in imported.values() if el is not drawn_first) > drawn_first["z"]
     assert imported["Arrow1ccccccccccccccc"]["endBindId"] == "Ellipse1ddddddddddddd"
     # A colleague on the same board sees it all and edits it: select all, nudge right.
@@ -83,6 +88,14 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
     page.locator(".toast", has_text="Copied as SVG").wait_for()
     svg = page.evaluate("() => navigator.clipboard.readText()")
     assert "<svg" in svg and 'data-id="RectBox1aaaaaaaaaaaaa"' in svg
+    # Only the selected elements (ids=), not the rectangle drawn first inside their box.
+    box = page.evaluate("""() => { const s = window.syncboard.scene;
+        const b = s.contentBounds([...window.syncboard.selection]);
+        return [b.minX, b.minY, b.maxX, b.maxY]; }""")
+    assert box[0] <= drawn_first["x"] and drawn_first["x"] + drawn_first["w"] <= box[2] and \
+        box[1] <= drawn_first["y"] and drawn_first["y"] + drawn_first["h"] <= box[3], \
+        (box, drawn_first)
+    assert f'data-id="{first_id}"' not in svg
     page.select_option("[aria-label='Format']", "pdf")
     with page.expect_download() as download:
         page.locator(".export-panel button", has_text="Download").click()
@@ -114,3 +127,39 @@ def test_dropped_and_menu_imports_undo_in_one_step_and_selection_exports(page, s
     page.keyboard.press("Control+v")
     wait_element_count(page, 2)
     assert elements(page)["Diamond1fffffffffffff"]["type"] == "diamond"
+
+
+def drop_file(page, data: bytes, name: str, mime: str) -> None:
+    """Drop a file with these bytes on the board (a drop event whose DataTransfer holds it)."""
+    transfer = page.evaluate_handle(
+        "([b64, name, mime]) => { const d = new DataTransfer(); "
+        "const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)); "
+        "d.items.add(new File([bytes], name, {type: mime})); return d; }",
+        [base64.b64encode(data).decode(), name, mime])
+    page.dispatch_event(".stage", "drop", {"dataTransfer": transfer, "clientX": 640,
+                                           "clientY": 400})
+
+
+def test_excalidraw_png_and_svg_with_a_scene_import_and_a_plain_png_is_placed(page):
+    drop_file(page, (FIXTURES / "diagram.excalidraw.png").read_bytes(), "diagram.excalidraw.png",
+              "image/png")
+    wait_element_count(page, 9)
+    assert page.locator(".toast").last.inner_text().startswith(
+        "9 elements imported from an Excalidraw file")
+    imported = elements(page)
+    assert imported["RectBox1aaaaaaaaaaaaa"]["label"] == "Client"
+    assert [el["type"] for el in imported.values()].count("image") == 1  # the diagram's own
+    page.mouse.click(1100, 700)
+    page.keyboard.press("Control+z")  # one undo step
+    wait_element_count(page, 0)
+
+    drop_file(page, (FIXTURES / "diagram.excalidraw.svg").read_bytes(), "diagram.svg",
+              "image/svg+xml")
+    wait_element_count(page, 9)
+    assert elements(page)["Arrow1ccccccccccccccc"]["endBindId"] == "Ellipse1ddddddddddddd"
+
+    drop_file(page, base_png(), "photo.png", "image/png")  # no scene: placed as a picture
+    wait_element_count(page, 10)
+    placed = [el for key, el in elements(page).items() if el["type"] == "image"
+              and key not in imported]
+    assert len(placed) == 1

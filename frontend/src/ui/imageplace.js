@@ -4,6 +4,7 @@
  */
 import { uploadFile } from '../sync/api.js';
 import { h, toast } from './dom.js';
+import { carriesScene } from './scenefile.js';
 
 /** Longest side of a newly placed image, in board units. */
 const MAX_IMAGE_SIDE = 640;
@@ -30,11 +31,14 @@ export function attachImages(stage, app) {
   });
   stage.append(input);
   stage.addEventListener('dragover', (event) => event.preventDefault());
-  stage.addEventListener('drop', (event) => {
+  stage.addEventListener('drop', async (event) => {
     event.preventDefault();
     const file = [...(event.dataTransfer?.files ?? [])].find((f) => f.type.startsWith('image/'));
+    if (!file) return;
     const rect = stage.getBoundingClientRect();
-    if (file) place(file, app.camera.toWorld(event.clientX - rect.left, event.clientY - rect.top));
+    const at = app.camera.toWorld(event.clientX - rect.left, event.clientY - rect.top);
+    if (await carriesScene(file)) return; // an Excalidraw export: ui/interchange.js imports it
+    place(file, at);
   });
 
   async function place(file, at) {

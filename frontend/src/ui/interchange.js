@@ -1,28 +1,34 @@
 /**
  * Boards in and out from the page (issue 15): import any file the server reads (syncboard JSON
- * or bundle, .excalidraw, .tldr: told apart by content) from the menu or by dropping it on the
- * board, as one undo step; and the export panel: the board, the selection or a frame, as PNG
- * (1×, 2×, 3×, with the background or transparent), SVG, PDF, JSON, bundle or Excalidraw, to a
- * file or, for PNG and SVG, to the clipboard.
+ * or bundle, .excalidraw, .excalidraw.png/.svg with the scene embedded, .tldr: told apart by
+ * content) from the menu or by dropping it on the board, as one undo step; and the export
+ * panel: the board, the selection or a frame, as PNG (1×, 2×, 3×, with the background or
+ * transparent), SVG, PDF, JSON, bundle or Excalidraw, to a file or, for PNG and SVG, to the
+ * clipboard.
  *
  * The server does the reading (POST import?convert=1 stores the images and answers with the board
  * in the export form); this module writes it through the page's own document, so Ctrl+Z undoes
- * the whole import. A selection's PNG is drawn here, from the selected elements only; everything
- * else is the server exporter's rendering of the chosen region.
+ * the whole import. A selection's PNG is drawn here, from the selected elements only; its SVG and
+ * PDF are the server exporter's drawing of the selected elements alone (`ids=`), a frame's are
+ * of the frame and what it holds (`frame=`), so nothing else overlapping their box shows.
  */
 import { keysAbove } from '../doc/zorder.js';
 import { drawElement } from '../render/shapes.js';
 import { convertImport, fetchExport, saveBlob } from '../sync/api.js';
 import { h, toast } from './dom.js';
+import { carriesScene } from './scenefile.js';
 
 /** Margin around a selection's exported picture, in board units. */
 const SELECTION_MARGIN = 16;
 const SCALES = [1, 2, 3];
+/** Most elements a selection's SVG or PDF names (the server's MAX_IDS, backend/export). */
+const MAX_EXPORT_IDS = 2000;
 const FORMATS = ['png', 'svg', 'pdf', 'json', 'bundle', 'excalidraw'];
 /** Formats that always hold the whole board. */
 const WHOLE_BOARD = new Set(['json', 'bundle', 'excalidraw']);
-/** What the import menu's file picker offers (any file is read by content anyway). */
-export const IMPORT_ACCEPT = 'application/json,.json,.excalidraw,.tldr';
+/** What the import menu's file picker offers (any file is read by content anyway; a PNG or
+ * SVG only when it carries an Excalidraw scene). */
+export const IMPORT_ACCEPT = 'application/json,.json,.excalidraw,.tldr,.png,.svg';
 
 /**
  * @param {{stage: HTMLElement, board: import('../doc/board.js').Board,
@@ -33,11 +39,17 @@ export const IMPORT_ACCEPT = 'application/json,.json,.excalidraw,.tldr';
  * @returns {{importFile: (file: File) => Promise<void>, openExport: () => void, el: HTMLElement}}
  */
 export function installInterchange(app) {
-  app.stage.addEventListener('drop', (event) => {
-    const file = [...(event.dataTransfer?.files ?? [])].find((f) => !f.type.startsWith('image/'));
-    if (!file) return; // images are placed by ui/imageplace.js
-    event.preventDefault();
-    importFile(file);
+  app.stage.addEventListener('drop', async (event) => {
+    const files = [...(event.dataTransfer?.files ?? [])];
+    const file = files.find((f) => !f.type.startsWith('image/'));
+    if (file) {
+      event.preventDefault();
+      importFile(file);
+      return;
+    }
+    // Images are placed by ui/imageplace.js, unless they carry an Excalidraw scene.
+    const picture = files.find((f) => f.type.startsWith('image/'));
+    if (picture && await carriesScene(picture)) importFile(picture);
   });
 
   /** Import a file of any kind the server reads, as one undo step of this user. */
@@ -112,15 +124,21 @@ export function installInterchange(app) {
     }
   }
 
-  /** Query for the server exporter: region of the scope, scale, background. */
+  /** Query for the server exporter: the scope's elements (and a selection's box), scale,
+   * background. */
   function query(fmt) {
     const q = { background: transparent.checked ? 'transparent' : undefined };
     if (fmt === 'png') q.scale = scale.value;
     const frame = scope.value === 'frame' ? selectedFrame() : null;
-    if (frame) q.region = [frame.x, frame.y, Math.max(1, frame.w), Math.max(1, frame.h)].join(',');
+    if (frame) q.frame = frame.id;
     if (scope.value === 'selection') {
       const box = selectionBox();
-      if (box) q.region = [box.x, box.y, box.w, box.h].join(',');
+      if (!box) throw new Error('Nothing is selected');
+      if (app.selection.size > MAX_EXPORT_IDS) {
+        throw new Error(`A selection of more than ${MAX_EXPORT_IDS} elements cannot be exported as ${fmt.toUpperCase()}: export a frame or the board`);
+      }
+      q.ids = [...app.selection].join(',');
+      q.region = [box.x, box.y, box.w, box.h].join(',');
     }
     return q;
   }
