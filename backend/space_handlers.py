@@ -11,7 +11,8 @@ endpoint checks the token here, on the server:
 - ``POST /api/boards`` ``{"space": id}`` with the space's edit token: a board in the space;
 - ``POST /api/spaces/<id>/boards`` ``{"board", "boardToken"}`` (space edit token, and the
   board's edit token in the body): add an existing board;
-- ``PATCH /api/spaces/<id>/boards/<board>`` ``{"title"}``: rename (through the CRDT, so
+- ``GET /api/spaces/<id>/boards/<board>`` (view): the space's name (the board page's link
+  back to its space); ``PATCH`` ``{"title"}``: rename (through the CRDT, so
   everyone on the board sees it); ``DELETE``: into the trash (the board's links are rotated,
   so every old link and open socket is refused); ``POST .../restore``, ``.../duplicate``,
   ``.../move`` ``{"space", "token"}`` (the other space's edit token), ``.../rotate``: new
@@ -291,7 +292,16 @@ class SpaceBoardsHandler(_SpaceEndpoint):
 
 
 class SpaceBoardHandler(_SpaceEndpoint):
-    """``PATCH /api/spaces/<id>/boards/<board>`` ``{"title"}``: rename; ``DELETE``: trash."""
+    """``GET /api/spaces/<id>/boards/<board>`` (view): the space's name, for the board page's
+    link back to its space; ``PATCH`` ``{"title"}``: rename; ``DELETE``: trash."""
+
+    async def get(self, space_id: str, board_id: str) -> None:
+        grant, _ = await self.space_board(space_id, board_id, Role.VIEW)
+        space = await self.spaces.space(space_id)
+        if space is None:  # deleted since the token check
+            raise HTTPError(404, "no such space")
+        self.finish({"id": board_id, "space": space_id, "spaceName": space.name,
+                     "role": grant.role.name.lower()})
 
     async def patch(self, space_id: str, board_id: str) -> None:
         await self.space_board(space_id, board_id, Role.EDIT)

@@ -110,6 +110,7 @@ async def test_every_space_endpoint_enforces_space_tokens_on_the_server(sb_serve
         ("GET", f"/api/spaces/{sid}/boards?trash=1", None),
         ("GET", f"/api/spaces/{sid}/boards/{bid}/thumbnail.png", None),
         ("GET", f"/api/spaces/{sid}/boards/{bid}/links", None),
+        ("GET", f"/api/spaces/{sid}/boards/{bid}", None),  # the board page's link back
     ]
     edit_endpoints = [
         ("PATCH", f"/api/spaces/{sid}", {"name": "Renamed"}),
@@ -153,6 +154,11 @@ async def test_every_space_endpoint_enforces_space_tokens_on_the_server(sb_serve
     # With the current tokens everything is allowed (the view token only reads).
     for method, path, body in view_endpoints[:3] + view_endpoints[4:]:
         assert (await call(server, method, path, rotated["viewToken"], body))[0] == 200
+    assert (await call(server, "GET", f"/api/spaces/{sid}/boards/{bid}",
+                       rotated["viewToken"]))[1] == {"id": bid, "space": sid,
+                                                     "spaceName": "Team", "role": "view"}
+    assert (await call(server, "GET", f"/api/spaces/{sid}/boards/{trashed['id']}",
+                       rotated["viewToken"]))[0] == 404  # in the trash: no way back shown
     for method, path, body in edit_endpoints[:-2]:  # the last move takes the board away
         code, answer = await call(server, method, path, rotated["editToken"], body)
         assert code in ((200, 201) if method == "POST" else (200,)), (method, path, answer)
