@@ -418,7 +418,7 @@ async def _search_plans(url: str, query: str, boards: int) -> dict[str, str]:
             await spaces.add_board(space_id, board_id, f"Board {n}")
             body = f"Board {n} unique{n}marker " + " ".join(rng.choices(words, k=400))
             info = await store.board_info(board_id)
-            await spaces.save_index(board_id, f"Board {n}", body, "", info.updated_at)
+            await spaces.save_index(board_id, f"Board {n}", body, info.updated_at)
         compiled = spaces.listing(space_id, query, "edited", False).compile(
             dialect=store.engine.dialect)
         values = tuple(compiled.params[key] for key in compiled.positiontup)

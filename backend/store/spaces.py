@@ -175,14 +175,12 @@ class SpaceStore:
                 .order_by(boards.c.updated_at).limit(limit))).all()
         return [(r.board_id, r.updated_at) for r in rows]
 
-    async def save_index(self, board_id: str, title: str, body: str, last_editor: str | None,
+    async def save_index(self, board_id: str, title: str, body: str,
                          indexed_at: float) -> None:
         """Record what the indexer read from ``board_id`` as it was at ``indexed_at``
-        (``boards.updated_at`` then): its title, searchable text and (when known) who edited
-        it last. Nothing is written if the board changed since (it is read again)."""
-        values: dict[str, object] = {"title": title[:200], "indexed_at": indexed_at}
-        if last_editor:
-            values["last_editor"] = last_editor[:40]
+        (``boards.updated_at`` then): its title and searchable text. Nothing is written if the
+        board changed since (it is read again)."""
+        values = {"title": title[:200], "indexed_at": indexed_at}
         unchanged = select(boards.c.updated_at).where(boards.c.id == board_id) \
             .scalar_subquery() == indexed_at
         async with self._write() as conn:
@@ -191,6 +189,25 @@ class SpaceStore:
                                          .values(**values))
             if changed.rowcount:
                 await search.write_text(conn, board_id, body)
+
+    async def record_editors(self, edits: list[tuple[str, str, float]]) -> None:
+        """For each ``(board_id, name, edited_at)``: ``name`` edited the board last, at
+        ``edited_at`` (wall clock), unless the board's stored edit is more recent (another
+        process, whose peer edited later, recorded first). Boards in no space are skipped
+        without a write transaction (rooms of loose boards are edited all the time)."""
+        column = space_boards.c
+        async with self.engine.connect() as conn:
+            in_spaces = set((await conn.execute(select(column.board_id).where(
+                column.board_id.in_([board_id for board_id, _, _ in edits])))).scalars())
+        edits = [edit for edit in edits if edit[0] in in_spaces]
+        if not edits:
+            return
+        async with self._write() as conn:
+            for board_id, name, edited_at in edits:
+                await conn.execute(update(space_boards)
+                                   .where(column.board_id == board_id,
+                                          column.last_edited_at < edited_at)
+                                   .values(last_editor=name[:40], last_edited_at=edited_at))
 
     async def boards_needing_thumbnails(self, quiet_before: float, limit: int
                                         ) -> list[tuple[str, float]]:
