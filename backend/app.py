@@ -46,6 +46,7 @@ from .http_server import (
     GuardedHTTPServer,
     raise_descriptor_limit,
 )
+from .live_peers import LivePeers, RedisLivePeers
 from .registry import BoardRegistry
 from .resources import frontend_dist
 from .shutdown import bounded_stage
@@ -64,9 +65,10 @@ FRONTEND_DIST = frontend_dist()
 
 def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
              raster: RasterPool, creation: CreationLimits | None = None,
-             events: EventsService | None = None) -> Application:
+             events: EventsService | None = None, live: LivePeers | None = None) -> Application:
     """The Tornado application: WebSocket endpoint, JSON API, browser app (PNG exports
-    rendered in ``raster``; change feed and webhooks from ``events``, when on)."""
+    rendered in ``raster``; change feed and webhooks from ``events``, when on; people on
+    boards counted by ``live``, this process's only by default)."""
     board = {"registry": registry}
     page = {"dist_dir": FRONTEND_DIST, "ws_path": settings.ws_path}
     socket_kwargs = {"registry": registry, "settings": settings, "signer": access.signer}
@@ -79,7 +81,8 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         Rule(_WebSocketUpgrade(ws_pattern), BoardSocket, socket_kwargs),
         (r"/healthz", HealthHandler, board),
         (r"/metrics", metrics.MetricsHandler),
-        *space_routes(registry, SpaceStore(registry.store.engine)),  # /api/boards included
+        # /api/boards included
+        *space_routes(registry, SpaceStore(registry.store.engine), live or LivePeers(registry)),
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
@@ -161,6 +164,7 @@ class SyncboardServer:
         self.spaces: SpaceIndexer | None = None
         self.raster = RasterPool.from_settings(settings)
         self.events: EventsService | None = None
+        self.live: LivePeers | None = None
 
     async def start(self) -> None:
         """Open the database and start listening. Raises ``StoreError`` for a bad database."""
@@ -176,6 +180,9 @@ class SyncboardServer:
             else LocalBroker()
         self.registry = BoardRegistry(self.store, self.writer, self.broker, s)
         await self.broker.start(self.registry.receive_remote)
+        self.live = RedisLivePeers(self.registry, s.broker, self.broker.origin.decode()) \
+            if isinstance(self.broker, RedisBroker) else LivePeers(self.registry)
+        self.live.start()
         if s.events_window_ms > 0:
             self.events = EventsService(s, self.store)
             await self.events.start(self.registry)
@@ -198,7 +205,7 @@ class SyncboardServer:
                                 lambda address: admissions.by_address[address],
                                 lambda: admissions.total)
         self._http = GuardedHTTPServer(
-            make_app(s, self.registry, access, self.raster, events=self.events),
+            make_app(s, self.registry, access, self.raster, events=self.events, live=self.live),
             xheaders=s.behind_proxy,
             ssl_options=_tls_context(s), guard=guard,
             idle_connection_timeout=s.header_timeout_s, body_timeout=s.body_timeout_s,
@@ -237,6 +244,8 @@ class SyncboardServer:
         if self.events is not None:
             finished &= await bounded_stage("the change feed and webhooks",
                                             self.events.close())
+        if self.live is not None:
+            finished &= await bounded_stage("the live peer counts", self.live.close())
         if self.broker is not None:
             finished &= await bounded_stage("the broker", self.broker.close())
         if self.writer is not None:

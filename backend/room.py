@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,7 @@ class Room:
         self._presence_warned: set[Peer] = set()
         self._last_editor: Peer | None = None  # the peer whose update was accepted last
         self._last_editor_name = ""
+        self.last_edit_at = 0.0  # when (wall clock) a peer's update was accepted last
         self.feed: BoardFeed | None = None  # the change feed (backend/events), when on
         self._claimed: dict[Peer, set[int]] = {}  # synced peers' presence ids, announced
         self._publish_owned: set[int] = set()  # to announce to other processes
@@ -227,6 +229,7 @@ class Room:
         if self.document.apply_update(update, summary):
             self._accept_update(update, peer)
             self._last_editor = peer
+            self.last_edit_at = time.time()
 
     def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
         """Answer a step 1 with what ``peer`` lacks, in one frame however large. The whole

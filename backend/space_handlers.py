@@ -11,7 +11,8 @@ endpoint checks the token here, on the server:
 - ``POST /api/boards`` ``{"space": id}`` with the space's edit token: a board in the space;
 - ``POST /api/spaces/<id>/boards`` ``{"board", "boardToken"}`` (space edit token, and the
   board's edit token in the body): add an existing board;
-- ``PATCH /api/spaces/<id>/boards/<board>`` ``{"title"}``: rename (through the CRDT, so
+- ``GET /api/spaces/<id>/boards/<board>`` (view): the space's name (the board page's link
+  back to its space); ``PATCH`` ``{"title"}``: rename (through the CRDT, so
   everyone on the board sees it); ``DELETE``: into the trash (the board's links are rotated,
   so every old link and open socket is refused); ``POST .../restore``, ``.../duplicate``,
   ``.../move`` ``{"space", "token"}`` (the other space's edit token), ``.../rotate``: new
@@ -36,6 +37,7 @@ from tornado.web import HTTPError
 from .access import AccessDenied, Grant, Role, TokenSigner, new_board_id
 from .board_model import read_update
 from .http_handlers import BoardsHandler, JsonHandler
+from .live_peers import LivePeers
 from .registry import BoardRegistry
 from .space_content import MAX_TITLE_CHARS, title_update
 from .store.spaces import SORTS, Membership, SpaceBoard, SpaceStore
@@ -45,10 +47,10 @@ MAX_SPACE_NAME_CHARS = 200
 DEFAULT_SPACE_NAME = "Team space"
 
 
-def space_routes(registry: BoardRegistry, spaces: SpaceStore) -> list:
+def space_routes(registry: BoardRegistry, spaces: SpaceStore, live: LivePeers) -> list:
     """Tornado URL specs of the space endpoints (``/api/boards`` included: it creates boards
-    inside a space when asked)."""
-    kwargs = {"registry": registry, "spaces": spaces}
+    inside a space when asked); listings count people on boards through ``live``."""
+    kwargs = {"registry": registry, "spaces": spaces, "live": live}
     space = r"/api/spaces/([^/]+)"
     board = space + r"/boards/([^/]+)"
     return [
@@ -72,9 +74,10 @@ def space_signer(board_signer: TokenSigner | None) -> TokenSigner | None:
 class _SpaceEndpoint(JsonHandler):
     """Base of the space endpoints: token checks, links, JSON bodies."""
 
-    def initialize(self, registry: BoardRegistry, spaces: SpaceStore) -> None:
+    def initialize(self, registry: BoardRegistry, spaces: SpaceStore, live: LivePeers) -> None:
         self.registry = registry
         self.spaces = spaces
+        self.live = live
 
     @property
     def space_signer(self) -> TokenSigner | None:
@@ -168,15 +171,15 @@ class _SpaceEndpoint(JsonHandler):
         await self.registry.writer.flush()
         await self.spaces.set_title(board_id, title)
 
-    def board_item(self, board: SpaceBoard) -> dict[str, Any]:
-        """One board of a listing. Its links are not in it (``.../links`` answers them):
-        signing two tokens for each of a thousand boards would double the answer's time."""
-        room = self.registry.rooms.get(board.board_id)
+    @staticmethod
+    def board_item(board: SpaceBoard, live: int) -> dict[str, Any]:
+        """One board of a listing, with ``live`` people on it (every process). Its links
+        are not in it (``.../links`` answers them): signing two tokens for each of a
+        thousand boards would double the answer's time."""
         return {
             "id": board.board_id, "title": board.title, "createdAt": board.created_at,
-            "updatedAt": board.updated_at, "lastEditor": board.last_editor,
-            "live": len(room.peers) if room else 0, "thumbnailAt": board.thumbnail_at,
-            "deletedAt": board.deleted_at,
+            "updatedAt": board.updated_at, "lastEditor": board.last_editor, "live": live,
+            "thumbnailAt": board.thumbnail_at, "deletedAt": board.deleted_at,
         }
 
 
@@ -184,8 +187,8 @@ class SpaceAwareBoardsHandler(_SpaceEndpoint, BoardsHandler):
     """``POST /api/boards``: as ``BoardsHandler``; with ``{"space": id}`` and that space's
     edit token the board is made inside the space (``{"title"}`` optional)."""
 
-    def initialize(self, registry: BoardRegistry, spaces: SpaceStore) -> None:
-        _SpaceEndpoint.initialize(self, registry, spaces)
+    def initialize(self, registry: BoardRegistry, spaces: SpaceStore, live: LivePeers) -> None:
+        _SpaceEndpoint.initialize(self, registry, spaces, live)
 
     async def post(self) -> None:
         body = self.json_body()
@@ -266,8 +269,10 @@ class SpaceBoardsHandler(_SpaceEndpoint):
         trash = self.get_argument("trash", "") in ("1", "true")
         started = time.perf_counter()
         boards = await self.spaces.list_boards(space_id, query, sort, trash)
+        live = await self.live.counts([board.board_id for board in boards])
         self.finish({"space": space_id, "role": grant.role.name.lower(),
-                     "boards": [self.board_item(board) for board in boards],
+                     "boards": [self.board_item(board, live.get(board.board_id, 0))
+                                for board in boards],
                      "queryMs": round((time.perf_counter() - started) * 1000, 2)})
 
     async def post(self, space_id: str) -> None:
@@ -291,7 +296,16 @@ class SpaceBoardsHandler(_SpaceEndpoint):
 
 
 class SpaceBoardHandler(_SpaceEndpoint):
-    """``PATCH /api/spaces/<id>/boards/<board>`` ``{"title"}``: rename; ``DELETE``: trash."""
+    """``GET /api/spaces/<id>/boards/<board>`` (view): the space's name, for the board page's
+    link back to its space; ``PATCH`` ``{"title"}``: rename; ``DELETE``: trash."""
+
+    async def get(self, space_id: str, board_id: str) -> None:
+        grant, _ = await self.space_board(space_id, board_id, Role.VIEW)
+        space = await self.spaces.space(space_id)
+        if space is None:  # deleted since the token check
+            raise HTTPError(404, "no such space")
+        self.finish({"id": board_id, "space": space_id, "spaceName": space.name,
+                     "role": grant.role.name.lower()})
 
     async def patch(self, space_id: str, board_id: str) -> None:
         await self.space_board(space_id, board_id, Role.EDIT)

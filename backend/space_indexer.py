@@ -4,13 +4,16 @@ current, and empties the trash, in the background (never on the sync path).
 Every ``--space-index-interval-s`` it asks the database for space boards whose
 ``boards.updated_at`` (set by the writer's group commit) is newer than what it last read, and
 for each reads the board from the store (which holds everything up to that time), extracts
-its title and searchable text in a thread (``space_content``) and stores them with the name of
-whoever edited last (``Room.last_editor_name``). Boards that have not changed for
-``--thumbnail-quiet-s`` and whose thumbnail is older than their content get a new one: the SVG
-exporter in a thread, rasterised in the server's ``RasterPool`` process (as PNG exports are).
-A board whose read is slow is read again only after ten times that read's duration (so
-indexing a huge board being edited costs at most a tenth of a core). Once a minute, boards
-in a trash for longer than ``--space-trash-days`` are deleted for good.
+its title and searchable text in a thread (``space_content``) and stores them. Who edited
+last is recorded by the process whose peer made the edit, for its own rooms
+(``Room.last_editor_name`` at ``Room.last_edit_at``): the latest edit wins whichever process
+records first, and a process that indexes a board edited elsewhere does not erase it. Boards
+that have not changed for ``--thumbnail-quiet-s`` and whose thumbnail is older than their
+content get a new one: the SVG exporter in a thread, rasterised in the server's
+``RasterPool`` process (as PNG exports are). A board whose read is slow is read again only
+after ten times that read's duration (so indexing a huge board being edited costs at most a
+tenth of a core). Once a minute, boards in a trash for longer than ``--space-trash-days``
+are deleted for good.
 
 Several processes may index one database: every step is idempotent, and a board that changes
 while it is read is simply read again at the next round (its ``indexed_at`` stays older).
@@ -55,6 +58,7 @@ class SpaceIndexer:
         self._task: asyncio.Task | None = None
         self._purged_at = 0.0
         self._next_index: dict[str, float] = {}  # board -> monotonic time of its next read
+        self._editors_recorded: dict[str, float] = {}  # board -> Room.last_edit_at stored
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run_forever())
@@ -67,6 +71,7 @@ class SpaceIndexer:
     async def run_once(self, now: float | None = None) -> None:
         """One round: index changed boards, render due thumbnails, purge an old trash."""
         now = time.time() if now is None else now
+        await self.record_editors()
         # Boards waiting out a slow read's pause are skipped: ask for that many more.
         changed = await self.spaces.boards_to_index(BOARDS_PER_ROUND + len(self._next_index))
         for board_id, updated_at in changed:
@@ -80,6 +85,22 @@ class SpaceIndexer:
             await self.purge_trash(now)
             soon = time.monotonic()
             self._next_index = {b: t for b, t in self._next_index.items() if t > soon}
+
+    async def record_editors(self) -> None:
+        """Store who edited each room of this process last, for rooms edited here since the
+        last time (a name not known yet, before its presence arrived, is tried again)."""
+        rooms = self.registry.rooms
+        self._editors_recorded = {board_id: at for board_id, at in
+                                  self._editors_recorded.items() if board_id in rooms}
+        edits = []
+        for board_id, room in rooms.items():
+            if room.last_edit_at > self._editors_recorded.get(board_id, 0.0):
+                name = room.last_editor_name
+                if name:
+                    edits.append((board_id, name, room.last_edit_at))
+        if edits:
+            await self.spaces.record_editors(edits)
+            self._editors_recorded.update((board_id, at) for board_id, _, at in edits)
 
     async def purge_trash(self, now: float) -> list[str]:
         """Delete for good the boards in a trash for longer than ``--space-trash-days``."""
@@ -116,9 +137,7 @@ class SpaceIndexer:
         else:
             self._next_index.pop(board_id, None)
         title, body = searchable_text(content)
-        room = self.registry.rooms.get(board_id)
-        await self.spaces.save_index(board_id, title, body,
-                                     room.last_editor_name if room else None, updated_at)
+        await self.spaces.save_index(board_id, title, body, updated_at)
         self.indexed_total += 1
 
     async def _render_thumbnail(self, board_id: str, updated_at: float) -> None:

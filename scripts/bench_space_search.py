@@ -76,7 +76,7 @@ async def _measure(server: SyncboardServer, boards: int, notes: int,
         body = "\n".join([f"Board {n}", f"unique{n}marker"] +
                          [" ".join(word(rng) for _ in range(8)) for _ in range(notes)])
         info = await server.store.board_info(board_id)
-        await spaces.save_index(board_id, f"Board {n}", body, "bench", info.updated_at)
+        await spaces.save_index(board_id, f"Board {n}", body, info.updated_at)
     setup_s = time.perf_counter() - started
     if server.store.dialect == "postgresql":
         # Autovacuum analyses tables this size on its own within a minute; without fresh

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 import urllib.parse
 import urllib.request
@@ -15,6 +16,8 @@ from pycrdt import Map, Text
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from backend.export.__main__ import main as export_main
+from backend.store.spaces import SpaceStore
+from backend.store.store import open_store
 from tests.services import reachable
 from tests.upgrade.fixture_data import create_pg_database, drop_pg_database
 from tests.yclient import YClient
@@ -107,6 +110,7 @@ async def test_every_space_endpoint_enforces_space_tokens_on_the_server(sb_serve
         ("GET", f"/api/spaces/{sid}/boards?trash=1", None),
         ("GET", f"/api/spaces/{sid}/boards/{bid}/thumbnail.png", None),
         ("GET", f"/api/spaces/{sid}/boards/{bid}/links", None),
+        ("GET", f"/api/spaces/{sid}/boards/{bid}", None),  # the board page's link back
     ]
     edit_endpoints = [
         ("PATCH", f"/api/spaces/{sid}", {"name": "Renamed"}),
@@ -150,6 +154,11 @@ async def test_every_space_endpoint_enforces_space_tokens_on_the_server(sb_serve
     # With the current tokens everything is allowed (the view token only reads).
     for method, path, body in view_endpoints[:3] + view_endpoints[4:]:
         assert (await call(server, method, path, rotated["viewToken"], body))[0] == 200
+    assert (await call(server, "GET", f"/api/spaces/{sid}/boards/{bid}",
+                       rotated["viewToken"]))[1] == {"id": bid, "space": sid,
+                                                     "spaceName": "Team", "role": "view"}
+    assert (await call(server, "GET", f"/api/spaces/{sid}/boards/{trashed['id']}",
+                       rotated["viewToken"]))[0] == 404  # in the trash: no way back shown
     for method, path, body in edit_endpoints[:-2]:  # the last move takes the board away
         code, answer = await call(server, method, path, rotated["editToken"], body)
         assert code in ((200, 201) if method == "POST" else (200,)), (method, path, answer)
@@ -372,6 +381,60 @@ def test_two_processes_on_postgresql_show_the_same_list(server_process, tmp_path
             if process is not None:
                 process.stop()
         drop_pg_database(name)
+
+
+@needs_pg
+def test_postgresql_search_of_one_board_reads_the_gin_index_not_every_row():
+    """The statement the server sends for a search, EXPLAINed with its bound parameters
+    (the plan asyncpg's first executions get) and as a generic plan (the one a prepared
+    statement may switch to): a search matching one board of 200 reads it from the GIN
+    index. With revision 0006's fastupdate, every row the indexer wrote sat in the index's
+    pending list and the planner scanned every board_text row instead (revision
+    0007_search_no_pending_list)."""
+    name, url = create_pg_database()
+    try:
+        plans = asyncio.run(_search_plans(url, "unique17marker", boards=200))
+    finally:
+        drop_pg_database(name)
+    for mode, plan in plans.items():
+        assert "Bitmap Index Scan on ix_board_text_tsv" in plan, (mode, plan)
+        assert "Seq Scan on board_text" not in plan, (mode, plan)
+
+
+async def _search_plans(url: str, query: str, boards: int) -> dict[str, str]:
+    """Index ``boards`` boards of 2-3 KB of random words (as the indexer stores them, no
+    VACUUM since), then EXPLAIN the listing of ``query``: {"custom"|"generic": plan}."""
+    store = await open_store(url)
+    try:
+        spaces = SpaceStore(store.engine)
+        space_id = "S" * 22
+        await spaces.create_space(space_id, "Plans")
+        rng = random.Random(5)
+        words = ["".join(rng.choice(("ka", "lo", "mi", "ra", "sta", "vo")) for _ in range(3))
+                 for _ in range(300)]
+        for n in range(boards):
+            board_id = f"plan-{n}"
+            await store.create_board(board_id)
+            await spaces.add_board(space_id, board_id, f"Board {n}")
+            body = f"Board {n} unique{n}marker " + " ".join(rng.choices(words, k=400))
+            info = await store.board_info(board_id)
+            await spaces.save_index(board_id, f"Board {n}", body, info.updated_at)
+        compiled = spaces.listing(space_id, query, "edited", False).compile(
+            dialect=store.engine.dialect)
+        values = tuple(compiled.params[key] for key in compiled.positiontup)
+        async with store.engine.connect() as conn:
+            await conn.exec_driver_sql("ANALYZE")
+            custom = await conn.exec_driver_sql(f"EXPLAIN {compiled}", values)
+            plans = {"custom": "\n".join(row[0] for row in custom)}
+            await conn.exec_driver_sql(f"PREPARE listing AS {compiled}")
+            await conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+            arguments = ", ".join(
+                f"'{value}'" if isinstance(value, str) else str(value) for value in values)
+            generic = await conn.exec_driver_sql(f"EXPLAIN EXECUTE listing({arguments})")
+            plans["generic"] = "\n".join(row[0] for row in generic)
+        return plans
+    finally:
+        await store.close()
 
 
 def _post(url: str, token: str | None, body: dict) -> dict:

@@ -121,11 +121,14 @@ space_boards = Table(
     Column("title", String(200), nullable=False, default=""),
     Column("last_editor", String(40), nullable=False, default=""),
     Column("indexed_at", Float, nullable=False, default=0.0),
+    Column("last_edited_at", Float, nullable=False, default=0.0),
     Index("ix_space_boards_space", "space_id", "deleted_at"),
 )
 """Which space a board belongs to (a board is in at most one). ``deleted_at`` is set while
-the board is in the space's trash; ``title`` and ``last_editor`` are what the indexer read
-from the board when its content was last indexed at ``indexed_at`` (boards.updated_at)."""
+the board is in the space's trash; ``title`` is what the indexer read from the board when its
+content was last indexed at ``indexed_at`` (boards.updated_at); ``last_editor`` edited it
+last, at ``last_edited_at`` (wall clock; written by the process that accepted the edit,
+revision 0008)."""
 
 thumbnails = Table(
     "board_thumbnails",

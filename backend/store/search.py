@@ -3,13 +3,15 @@
 Each space board's searchable text (its title, the text of notes and text elements, shape
 and arrow labels, frame names: ``space_content.searchable_text``) is kept in one row per
 board by the space indexer, off the sync path. The index is dialect-specific, so its tables
-are made by revision ``0006_spaces`` through ``create_search_index`` and are not part of
-``schema.metadata`` (``is_search_table`` lets schema comparisons skip them):
+are made by revisions ``0006_spaces`` and ``0007_search_no_pending_list`` and are not
+part of ``schema.metadata`` (``is_search_table`` lets schema comparisons skip them):
 
 - SQLite: the FTS5 virtual table ``board_text_fts(board_id UNINDEXED, body)`` with the
   ``unicode61`` tokenizer (diacritics folded), and its shadow tables ``board_text_fts_*``;
 - PostgreSQL: ``board_text(board_id, body, tsv)`` where ``tsv`` is a generated
-  ``to_tsvector('simple', body)`` column under a GIN index.
+  ``to_tsvector('simple', body)`` column under the GIN index ``ix_board_text_tsv``, with
+  ``fastupdate = off`` since revision 0007 (rows written go into the index at once, not into
+  a pending list every search reads whole until a VACUUM).
 
 A query is cut into words (letters and digits, at most ``MAX_TERMS`` of ``MAX_TERM_CHARS``);
 every word must match, each as a prefix, so "stick" finds "sticky". Words are passed as bound
@@ -22,7 +24,6 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import String, bindparam, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import TextualSelect
 
@@ -39,26 +40,6 @@ _PG_TABLE = "board_text"
 def is_search_table(name: str) -> bool:
     """Whether ``name`` is one of the full-text index's tables (not in ``schema.metadata``)."""
     return name in (_PG_TABLE, _SQLITE_TABLE) or name.startswith(_SQLITE_TABLE + "_")
-
-
-def create_search_index(conn: Connection) -> None:
-    """Make the index tables on ``conn``'s dialect (inside the migration's transaction)."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            f"CREATE VIRTUAL TABLE {_SQLITE_TABLE} USING fts5(board_id UNINDEXED, body, "
-            "tokenize = 'unicode61 remove_diacritics 2')")
-    else:
-        conn.exec_driver_sql(
-            f"CREATE TABLE {_PG_TABLE} (board_id VARCHAR(255) PRIMARY KEY "
-            "REFERENCES boards (id) ON DELETE CASCADE, body TEXT NOT NULL, "
-            "tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED)")
-        conn.exec_driver_sql(f"CREATE INDEX ix_{_PG_TABLE}_tsv ON {_PG_TABLE} USING GIN (tsv)")
-
-
-def drop_search_index(conn: Connection) -> None:
-    """Drop the index tables (downgrade)."""
-    table = _SQLITE_TABLE if conn.dialect.name == "sqlite" else _PG_TABLE
-    conn.exec_driver_sql(f"DROP TABLE {table}")
 
 
 def query_terms(query: str) -> list[str]:

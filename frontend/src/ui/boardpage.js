@@ -10,6 +10,7 @@ import { reorder } from '../doc/arrange.js';
 import { connectBoard } from '../sync/provider.js';
 import { downloadExport, boardPageUrl, uploadFile } from '../sync/api.js';
 import { boardToken, rememberedToken, tokenRole } from '../sync/access.js';
+import { boardSpace } from '../sync/spaces.js';
 import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
 import { Scene } from '../render/scene.js';
@@ -224,6 +225,8 @@ export function mountBoardPage(root, boardId) {
   }
   applyTheme();
   topbar.setTheme(isDark());
+  // Opened from a team space here: a link back to it (asked with the space's token, never the board's).
+  boardSpace(boardId).then((space) => { if (space) topbar.setSpace(space); });
 
   // ---- sync and presence (after the UI: their first callbacks update it)
   let connection = { state: 'connecting', detail: '', pending: 0 };

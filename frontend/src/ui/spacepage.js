@@ -7,7 +7,7 @@
  */
 import {
   boardLinks, createBoardInSpace, deleteBoard, duplicateBoard, forgetSpaceTokens, getSpace, listBoards,
-  moveBoard, parseSpaceLink, rememberSpace, renameBoard, renameSpace, restoreBoard, rotateBoard, rotateSpace, spaceToken,
+  moveBoard, parseSpaceLink, rememberBoardSpace, rememberSpace, renameBoard, renameSpace, restoreBoard, rotateBoard, rotateSpace, spaceToken,
   thumbnailUrl,
 } from '../sync/spaces.js';
 import { h, toast } from './dom.js';
@@ -156,6 +156,7 @@ export async function mountSpacePage(root, spaceId) {
   async function open(board) {
     try {
       const links = await boardLinks(spaceId, state.token, board.id);
+      rememberBoardSpace(board.id, spaceId);
       location.assign(links.editUrl || links.viewUrl);
     } catch (error) {
       toast(error.message, 'error');

@@ -1,5 +1,5 @@
 /**
- * The top bar: home link and board name, connection status with the unsynced-changes count,
+ * The top bar: home link, the space the board was opened from (a link back), board name, connection status with the unsynced-changes count,
  * participants (click one to follow their view), share, export/import, theme and help.
  */
 import { h } from './dom.js';
@@ -55,6 +55,7 @@ export function createTopbar(opts) {
     title.hidden = false;
     if (save && titleInput.value.trim() !== titleText) opts.onRename(titleInput.value);
   };
+  const spaceLink = h('a.board-space', { hidden: true });
   const people = h('div.participants', { 'aria-label': 'Participants' });
   const importInput = h('input', {
     type: 'file', accept: opts.importAccept ?? 'application/json,.json', hidden: true,
@@ -84,6 +85,7 @@ export function createTopbar(opts) {
   const el = h('header.topbar', {}, [
     h('div.topbar-left.panel', {}, [
       h('a.tool', { href: '/', title: 'All boards', 'aria-label': 'Home', html: ICONS.home }),
+      spaceLink,
       title,
       titleInput,
       opts.readOnly ? h('span.badge', { title: 'This link lets you watch, not change, the board' }, ['View only']) : null,
@@ -115,6 +117,13 @@ export function createTopbar(opts) {
       pendingText.hidden = pending === 0;
       pendingText.textContent = `${pending} unsynced`;
       pendingText.title = `${pending} change${pending === 1 ? '' : 's'} not yet confirmed by the server`;
+    },
+    /** Show a link back to the space `{id, name}` (its page finds the space token this browser keeps). */
+    setSpace(space) {
+      spaceLink.href = `/s/${encodeURIComponent(space.id)}`;
+      spaceLink.title = `Back to the space “${space.name}”`;
+      spaceLink.textContent = `← ${space.name || 'Team space'}`;
+      spaceLink.hidden = false;
     },
     setTheme(dark) {
       themeButton.innerHTML = dark ? ICONS.sun : ICONS.moon;

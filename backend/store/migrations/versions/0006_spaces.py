@@ -7,15 +7,15 @@ Create Date: 2026-12-02
 New tables only (``spaces``, ``space_boards``, ``board_thumbnails``, see ``schema.py``) plus
 the full-text index of board content, which is dialect-specific (``search.py``): an FTS5
 virtual table on SQLite, a table with a generated ``tsvector`` column and a GIN index on
-PostgreSQL. Nothing existing changes; the downgrade drops them (the boards stay).
+PostgreSQL (``0007_search_no_pending_list`` turns the index's fastupdate off; the statements
+here are this revision's own, so it makes what it always made). Nothing existing changes; the
+downgrade drops them (the boards stay).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-from backend.store.search import create_search_index, drop_search_index
 
 revision = "0006_spaces"
 down_revision = "0005_webhooks"
@@ -52,11 +52,19 @@ def upgrade() -> None:
         sa.Column("source_updated_at", sa.Float(), nullable=False),
         sa.Column("rendered_at", sa.Float(), nullable=False),
     )
-    create_search_index(op.get_bind())
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("CREATE VIRTUAL TABLE board_text_fts USING fts5(board_id UNINDEXED, body, "
+                   "tokenize = 'unicode61 remove_diacritics 2')")
+    else:
+        op.execute("CREATE TABLE board_text (board_id VARCHAR(255) PRIMARY KEY "
+                   "REFERENCES boards (id) ON DELETE CASCADE, body TEXT NOT NULL, "
+                   "tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED)")
+        op.execute("CREATE INDEX ix_board_text_tsv ON board_text USING GIN (tsv)")
 
 
 def downgrade() -> None:
-    drop_search_index(op.get_bind())
+    op.execute("DROP TABLE board_text_fts" if op.get_bind().dialect.name == "sqlite"
+               else "DROP TABLE board_text")
     op.drop_table("board_thumbnails")
     op.drop_index("ix_space_boards_space", "space_boards")
     op.drop_table("space_boards")
