@@ -4,10 +4,13 @@ The rooms tell the keeper about every accepted change (``edited``, cheap: a set 
 first change after a version starts a timer for the next automatic one, due
 ``history_interval_s`` after the previous version (or after that change when the board has
 none), so a board being edited gets at most one automatic version per interval; a board that
-unloads (or a server that stops) after being edited gets one then. Named, before-restore and
-before-import versions are asked for with ``take`` and recorded at once. Every version goes
-through the writer's group commit (``UpdateWriter.record_version``); the store encodes it
-against the previous version inside that transaction (``store/history.py``).
+unloads (or a server that stops) after being edited gets one then. With several processes
+sharing a database, the interval holds across them: a timer that finds another process's
+version younger than the interval records nothing and waits until an interval after it.
+Named, before-restore and before-import versions are asked for with ``take`` and recorded at
+once. Every version goes through the writer's group commit (``UpdateWriter.record_version``);
+the store encodes it against the previous version inside that transaction
+(``store/history.py``).
 
 Authors are the presence names (``user.name``) of the peers that changed the board since
 the previous version, read once per peer per version.
@@ -119,30 +122,67 @@ class VersionKeeper:
                 edits.timer is not asyncio.current_task():
             edits.timer.cancel()
         authors = tuple(edits.authors) if edits is not None else ()
-        self._asked_at[room.board_id] = time.time()
-        return VersionRequest(room.board_id, room.document, kind, label, authors, min_interval_s)
+        request = VersionRequest(room.board_id, room.document, kind, label, authors,
+                                 min_interval_s)
+        self._asked_at[room.board_id] = request.requested_at
+        return request
 
     async def _auto_version(self, room: Room) -> None:
+        """The timer of one edited board: sleep until a whole interval after its newest
+        version, then record one. If another process sharing the database recorded one
+        meanwhile (less than an interval before this request: checked in the recording
+        transaction, so two processes never both record within an interval), this board's
+        edits (and their authors) stay pending and the timer waits for a whole interval
+        after that version instead."""
+        board_id = room.board_id
+        while True:
+            await asyncio.sleep(max(0.0, await self._next_due(board_id) - time.time()))
+            edits = self._edits.get(board_id)
+            if edits is None or edits.timer is not asyncio.current_task():
+                return
+            asked_before = self._asked_at.get(board_id)
+            request = self._request(room, "auto", "", self.interval_s)
+            info = await self.writer.record_version(request)
+            if info is not None:
+                log.info("board %s: automatic version %d (%d elements)", board_id, info.id,
+                         info.elements)
+                self._saved(info)
+                return
+            self._skipped(board_id, edits, request.requested_at, asked_before)
+
+    async def _next_due(self, board_id: str) -> float:
+        """When the next automatic version of ``board_id`` is due: an interval after its
+        newest version (committed by any process, or asked for here and not yet committed),
+        or after now for a board with none."""
         try:
-            head = await self.store.list_versions(room.board_id, 1)
+            head = await self.store.list_versions(board_id, 1)
         except SQLAlchemyError as exc:
             log.error("board %s: cannot read its last version (%s); the next automatic "
-                      "version waits a whole interval", room.board_id, exc)
+                      "version waits a whole interval", board_id, exc)
             head = []
         last = max(head[0].created_at if head else 0.0,
-                   self._asked_at.get(room.board_id, 0.0)) or time.time()
-        due = last + self.interval_s
-        await asyncio.sleep(max(0.0, due - time.time()))
-        edits = self._edits.get(room.board_id)
-        if edits is None or edits.timer is not asyncio.current_task():
-            return
-        # Another process sharing the database may have made one within the interval.
-        info = await self.writer.record_version(self._request(room, "auto", "",
-                                                              self.interval_s * 0.9))
-        if info is not None:
-            log.info("board %s: automatic version %d (%d elements)", room.board_id, info.id,
-                     info.elements)
-            self._saved(info)
+                   self._asked_at.get(board_id, 0.0)) or time.time()
+        return last + self.interval_s
+
+    def _skipped(self, board_id: str, edits: _Edits, asked_at: float,
+                 asked_before: float | None) -> None:
+        """Another process's version made this one unnecessary: the request does not count
+        as a version here, and ``edits`` are pending again (merged with any made since the
+        request, whose timer, if one started, gives way to the running one)."""
+        if self._asked_at.get(board_id) == asked_at:
+            if asked_before is None:
+                del self._asked_at[board_id]
+            else:
+                self._asked_at[board_id] = asked_before
+        since = self._edits.get(board_id)
+        if since is not None:
+            if since.timer is not None:
+                since.timer.cancel()
+            edits.peers |= since.peers
+            for name in since.authors:
+                edits.authors.setdefault(name)
+        edits.timer = asyncio.current_task()
+        self._edits[board_id] = edits
 
     def _saved(self, info: VersionInfo | None) -> None:
         if info is not None and self.on_saved is not None:
