@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from .history_worker import HistoryWorker
 from .store import Store, UpdateWriter, VersionRequest
-from .store.history import VersionInfo, chain_updates, rebuild_state
+from .store.history import VersionInfo
+from .version_rows import chain_updates, rebuild_state
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -62,6 +64,8 @@ class VersionKeeper:
         self.on_saved: Callable[[VersionInfo], None] | None = None
         """Called with every version this process records (the change feed's
         ``version.saved``)."""
+        self.worker = HistoryWorker()
+        """Where previews and restores are computed, off the event loop."""
 
     def edited(self, room: Room, peer: Peer | None) -> None:
         """``room``'s board changed (by ``peer``, or by the server when None)."""
@@ -109,11 +113,13 @@ class VersionKeeper:
             edits.timer.cancel()
 
     async def close(self) -> None:
-        """Cancel the timers (``unloading`` is asked for each room before)."""
+        """Cancel the timers (``unloading`` is asked for each room before) and stop the
+        worker process."""
         timers = [e.timer for e in self._edits.values() if e.timer is not None]
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
+        self.worker.close()
 
     def _request(self, room: Room, kind: str, label: str,
                  min_interval_s: float) -> VersionRequest:

@@ -16,8 +16,9 @@ from backend.board_model import read_update
 from backend.document import BoardDocument
 from backend.restore import build_restore_update
 from backend.store import UpdateWriter, VersionRequest, open_store
-from backend.store.history import Retention, rebuild_state, thinning_plan
+from backend.store.history import Retention, thinning_plan
 from backend.store.schema import versions
+from backend.version_rows import rebuild_state
 from tests.yclient import state_vector
 
 HOUR = 3600.0
