@@ -61,6 +61,10 @@ class VersionKeeper:
         # When this process last asked for a version of a loaded board: the database's newest
         # version may not be committed yet when the next edit starts the next timer.
         self._asked_at: dict[str, float] = {}
+        # The timers whose automatic version is being committed (no longer in ``_edits``):
+        # one that finds another process's version puts its edits back, unless the board was
+        # unloaded or deleted meanwhile, which takes it out of here.
+        self._recording: dict[str, asyncio.Task] = {}
         self.on_saved: Callable[[VersionInfo], None] | None = None
         """Called with every version this process records (the change feed's
         ``version.saved``)."""
@@ -96,6 +100,7 @@ class VersionKeeper:
     def unloading(self, room: Room) -> asyncio.Future[VersionInfo | None] | None:
         """Queue the automatic version of a board about to unload (or a server about to
         stop) if it changed since its last one; the writer's next flush commits it."""
+        self._stop_recording(room.board_id)
         future = self.writer.record_version(self._request(room, "auto", "", 0.0)) \
             if room.board_id in self._edits else None
         self._asked_at.pop(room.board_id, None)  # committed before the room is dropped
@@ -107,6 +112,7 @@ class VersionKeeper:
 
     def forget(self, board_id: str) -> None:
         """Drop what is known about a deleted board."""
+        self._stop_recording(board_id)
         self._asked_at.pop(board_id, None)
         edits = self._edits.pop(board_id, None)
         if edits is not None and edits.timer is not None:
@@ -148,13 +154,27 @@ class VersionKeeper:
                 return
             asked_before = self._asked_at.get(board_id)
             request = self._request(room, "auto", "", self.interval_s)
-            info = await self.writer.record_version(request)
+            self._recording[board_id] = asyncio.current_task()
+            try:
+                info = await self.writer.record_version(request)
+            finally:
+                abandoned = self._recording.get(board_id) is not asyncio.current_task()
+                if not abandoned:
+                    del self._recording[board_id]
             if info is not None:
                 log.info("board %s: automatic version %d (%d elements)", board_id, info.id,
                          info.elements)
                 self._saved(info)
                 return
+            if abandoned:  # unloaded or deleted: nothing is pending any more
+                return
             self._skipped(board_id, edits, request.requested_at, asked_before)
+
+    def _stop_recording(self, board_id: str) -> None:
+        """Tell the timer of ``board_id`` whose version is being committed, if any, that the
+        board is going: if another process's version makes its own unnecessary, its edits
+        are not put back (the room's own last version, or the deletion, takes care)."""
+        self._recording.pop(board_id, None)
 
     async def _next_due(self, board_id: str) -> float:
         """When the next automatic version of ``board_id`` is due: an interval after its
