@@ -12,7 +12,8 @@ uploads are) before the elements naming them. The elements then become one Yjs
 update made on top of the board's current state (``Y.Map`` per element, ``Y.Array`` points,
 ``Y.Text`` text): with ``--server`` a running server applies it to the live board, so connected
 clients see the elements at once; with ``--db`` it is appended to the board's stored log (use
-this only while the server is stopped). Without ``--board`` a new board is created. Prints the
+this only while the server is stopped). Either way a board that held something gets a
+``before-import`` version of it first. Without ``--board`` a new board is created. Prints the
 board id (and, for a new board on a server with tokens, its edit link on stderr). ``-`` reads
 the file from stdin. Exit status 0 on success, 1 on failure, 2 for bad usage.
 
@@ -36,10 +37,10 @@ from .board_model import build_import_update
 from .board_names import board_name_problem
 from .cli_args import ArgumentParser
 from .config import load_settings
+from .document import EMPTY_UPDATE, BoardDocument
 from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, Incoming
 from .store import StoreError, open_store
-from .store.store import merge_updates_into_snapshot
 from .update_check import TypeDepths, UpdateRefused, check_update
 
 HTTP_TIMEOUT_S = 120.0
@@ -112,13 +113,16 @@ def parse_import(name: str, raw: bytes, limits: FileLimits) -> Incoming:
 
 async def import_into_db(url: str, board_id: str | None, data: dict[str, Any] | Incoming,
                          max_board_bytes: int) -> tuple[str, int]:
-    """Append the import update to the board's log in the database. Raises ``ImportFailed``
+    """Append the import update to the board's log in the database, after recording a
+    ``before-import`` version of what the board held (if anything). Raises ``ImportFailed``
     if the board would pass ``max_board_bytes`` (the cap the server applies to live edits
     and HTTP imports); nothing is written then."""
     board_id = board_id or new_board_id()
     store = await open_store(url)
     try:
-        base = merge_updates_into_snapshot(await store.load_updates(board_id))
+        current = BoardDocument.from_updates(await store.load_updates(board_id), board_id,
+                                             skip_undecodable=False)
+        base = current.full_update()
         incoming = data if isinstance(data, Incoming) else Incoming("syncboard", data)
         restack(incoming, base)  # a foreign drawing goes on top of what the board holds
         data = incoming.board
@@ -137,6 +141,8 @@ async def import_into_db(url: str, board_id: str | None, data: dict[str, Any] | 
         for file_id, (mime, content) in incoming.files.items():
             await store.save_file(file_id, mime, content)
         await store.create_board(board_id)
+        if base != EMPTY_UPDATE:  # what the import overwrites stays in the history
+            await store.record_version(board_id, current, "before-import", "before an import")
         await store.append_updates({board_id: [update]})
     except ValueError as exc:
         raise ImportFailed(f"board {board_id!r}: stored data cannot be decoded: {exc}") from None

@@ -33,36 +33,55 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
 
     ``since`` is what the live board holds beyond the version (the live document encoded
     against the version's state vector, ``BoardDocument.missing_since``): applied to a copy of
-    the version it gives the live state, and the elements it touches are the only ones
-    compared, so restoring a 10,000-element board after a few changes reads a few elements,
-    not two whole boards. ``element_ids``: restore only these elements (an id absent from
-    both is ignored). Raises ``ValueError`` if either update cannot be decoded."""
+    the version it gives the live state, and the keys it touches are the only ones compared,
+    so restoring a 10,000-element board after a few changes reads a few elements, not two
+    whole boards (and a version the live board still equals is not even read twice).
+    ``element_ids``: restore only these elements (an id absent from both is ignored). Raises
+    ``ValueError`` if either update cannot be decoded."""
     if len(version) > 2:  # one apply of the merged deltas, not hundreds of small ones
         version = [version[0], merge_updates(*version[1:])]
-    target, doc = Doc(), Doc()
+    doc = Doc()
+    for update in version:
+        doc.apply_update(update)
+    names = ROOT_MAPS if element_ids is None else (_ELEMENTS,)
+    touched: dict[str, set[str] | None] = {}
+    watched = []
+    for name in names:
+        root = doc.get(name, type=Map) if name == _ELEMENTS else _root(doc, name)
+        if root is None:  # not in the version: all of it goes, if the live board has it
+            touched[name] = None
+            continue
+        keys = touched[name] = set()
+        watched.append((root, root.observe_deep(_collector(keys))))
+    doc.apply_update(since)  # now the live state; only what it touched can differ
+    for root, subscription in watched:
+        root.unobserve(subscription)
+    if element_ids is not None:
+        touched[_ELEMENTS] &= set(element_ids)
+    work = {name: keys for name, keys in touched.items()
+            if keys or (keys is None and _root(doc, name) is not None)}
+    before = doc.get_state()
+    if not work:  # the live board holds the version already: its copy is not even built
+        return doc.get_update(before), 0
+    target = Doc()
     for update in version:
         target.apply_update(update)
-        doc.apply_update(update)
-    touched: set[str] = set()
-    elements = doc.get(_ELEMENTS, type=Map)
-    subscription = elements.observe_deep(lambda events: _note_touched(events, touched))
-    doc.apply_update(since)  # now the live state
-    elements.unobserve(subscription)
-    keys = touched if element_ids is None else touched & set(element_ids)
-    before = doc.get_state()
     changed = 0
-    with doc.transaction():
-        changed = _sync_map(elements, _root(target, _ELEMENTS), keys)
-        if element_ids is None:
-            for name in ROOT_MAPS:
-                if name == _ELEMENTS or (_root(target, name) is None and _root(doc, name) is None):
-                    continue
-                _sync_map(doc.get(name, type=Map), _root(target, name), None)
+    with doc.transaction(), target.transaction():  # one read transaction for the version
+        for name, keys in work.items():
+            count = _sync_map(doc.get(name, type=Map), _root(target, name), keys)
+            changed += count if name == _ELEMENTS else 0
     return doc.get_update(before), changed
 
 
+def _collector(touched: set[str]):
+    """A deep observer adding to ``touched`` (pycrdt passes an observer as many arguments
+    as it declares: this one takes just the events)."""
+    return lambda events: _note_touched(events, touched)
+
+
 def _note_touched(events, touched: set[str]) -> None:
-    """The element ids a batch of deep events of ``elements`` changed."""
+    """The keys (element ids, for ``elements``) a batch of deep events of a root changed."""
     for event in events:
         path = list(event.path)
         if path:
@@ -79,9 +98,14 @@ def _sync_map(have: Map, want: Map | None, only: set[str] | None) -> int:
         keys = set(want_plain) | set(have_plain)
     else:
         keys = only
-        want_plain = {key: _plain_value(want[key]) for key in keys
-                      if want is not None and key in want}
-        have_plain = {key: _plain_value(have[key]) for key in keys if key in have}
+        want_plain, have_plain = {}, {}
+        for key in keys:
+            value = want.get(key, _MISSING) if want is not None else _MISSING
+            if value is not _MISSING:
+                want_plain[key] = _plain_value(value)
+            value = have.get(key, _MISSING)
+            if value is not _MISSING:
+                have_plain[key] = _plain_value(value)
     changed = 0
     for key in sorted(keys):
         if key not in want_plain and key not in have_plain:
@@ -90,14 +114,14 @@ def _sync_map(have: Map, want: Map | None, only: set[str] | None) -> int:
             del have[key]
             changed += 1
         elif key not in have_plain:
-            have[key] = _copy(want[key])
+            have[key] = _copy(want[key], want_plain[key])
             changed += 1
         elif have_plain[key] != want_plain[key]:
             current, wanted = have[key], want[key]
             if isinstance(current, Map) and isinstance(wanted, Map):
                 _sync_fields(current, wanted, have_plain[key], want_plain[key])
             else:
-                have[key] = _copy(wanted)
+                have[key] = _copy(wanted, want_plain[key])
             changed += 1
     return changed
 
@@ -109,18 +133,30 @@ def _sync_fields(have: Map, want: Map, have_plain: dict[str, Any],
         del have[name]
     for name, value in want_plain.items():
         if have_plain.get(name, _MISSING) != value or name not in have_plain:
-            have[name] = _copy(want[name])
+            have[name] = _copy(want[name], value)
 
 
-def _copy(value: Any) -> Any:
-    """A fresh, unintegrated copy of a value read from another document."""
+def _copy(value: Any, plain: Any = None) -> Any:
+    """A fresh, unintegrated copy of a value read from another document (``plain``: its
+    plain JSON when known, which copies an array of numbers in one go)."""
     if isinstance(value, Text):
         return Text(str(value))
     if isinstance(value, Array):
+        if isinstance(plain, list) and all(_is_number(item) for item in plain):
+            return Array(plain)  # as pycrdt reads them back: no shared type, no string inside
         return Array([_copy(item) for item in value])
     if isinstance(value, Map):
-        return Map({key: _copy(item) for key, item in value.items()})
+        fields = plain if isinstance(plain, dict) else {}
+        return Map({key: _copy(item, fields.get(key)) for key, item in value.items()})
     return value
+
+
+def _is_number(item: Any) -> bool:
+    """A JSON number or boolean that pycrdt writes back as the value it read: a stored number
+    reads as a float, and an integral one (JSON ``2``) is written as a float again below
+    2**53 (pycrdt writes a bigger int as a big integer). Not null: ``_plain`` reads a
+    non-finite number as null."""
+    return isinstance(item, float) or (isinstance(item, int) and -_SAFE_INT < item < _SAFE_INT)
 
 
 def _plain(ymap: Map | None) -> dict[str, Any]:
@@ -152,3 +188,4 @@ def _root(doc: Doc, name: str) -> Map | None:
 
 
 _MISSING = object()
+_SAFE_INT = 2**53

@@ -25,6 +25,7 @@ version, 413 when the restore would pass ``--max-board-bytes``, 429 (``Retry-Aft
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -40,10 +41,10 @@ from .document import EMPTY_STATE_VECTOR
 from .errors import BoardTooLarge
 from .export.raster_pool import RasterPool
 from .export_handlers import ExportHandler, _BoardEndpoint
+from .history_worker import HistoryWorkerFailed
 from .registry import BoardRegistry
-from .restore import build_restore_update
 from .store.history import MAX_LABEL_CHARS
-from .versioning import load_version_state, load_version_updates
+from .version_rows import rebuild_state
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class VersionsHandler(_SavingEndpoint):
         before = self.get_argument("before", None)
         before_id = _int_argument(self, "before", 0, 1, 2**62) if before is not None else None
         found = await self.store.list_versions(board_id, limit + 1, before_id)
+        if found:  # a preview or a restore comes next: have their worker process ready
+            self.registry.versions.worker.warm_up()
         page = found[:limit]
         self.finish({"versions": [v.to_json() for v in page],
                      "next": page[-1].id if len(found) > limit else None})
@@ -181,24 +184,27 @@ class VersionRestoreHandler(_SavingEndpoint):
             raise HTTPError(400, f"elements must be a list of at most {MAX_RESTORE_IDS} "
                                  "element id strings")
         vid = int(version_id)
-        try:
-            state = await load_version_updates(self.store, board_id, vid)
-        except ValueError as exc:
-            log.error("board %s: version %d cannot be read: %s", board_id, vid, exc)
-            raise HTTPError(500, "this version cannot be read (see the server log)") from None
-        if state is None:
+        rows = await self.store.load_version(board_id, vid)
+        if not rows:
             raise HTTPError(404, "no such version")
         self.spend_save()
         registry = self.registry
         room = await registry.acquire(board_id)
         try:
-            before = await registry.versions.take(room, "before-restore",
-                                                  f"before restoring version {vid}")
-            # What the board holds beyond the version: small after a few changes.
+            # What the board holds beyond the version: small after a few changes. The restore
+            # is built in the worker process while the before-restore version is recorded;
+            # edits made meanwhile merge with it as any concurrent edit does.
             since = room.document.missing_since(
                 await self.store.version_state_vector(board_id, vid) or EMPTY_STATE_VECTOR)
-            update, changed = await IOLoop.current().run_in_executor(
-                None, build_restore_update, state, since, element_ids)
+            building = asyncio.ensure_future(
+                registry.versions.worker.restore(rows, since, element_ids))
+            try:
+                before = await registry.versions.take(room, "before-restore",
+                                                      f"before restoring version {vid}")
+            except BaseException:
+                building.cancel()
+                raise
+            update, changed = await _worker_answer(building, board_id, vid)
             try:
                 room.apply_server_update(update)  # others' edits meanwhile merge with it
             except BoardTooLarge as exc:
@@ -215,14 +221,29 @@ class VersionRestoreHandler(_SavingEndpoint):
 
 
 async def _state_or_404(handler: _BoardEndpoint, board_id: str, version_id: int) -> bytes:
+    """The whole board at a version as one update (a checkpoint alone is only inflated, in a
+    thread; deltas are merged in the worker process); 404 if there is no such version."""
+    rows = await handler.store.load_version(board_id, version_id)
+    if not rows:
+        raise HTTPError(404, "no such version")
+    if len(rows) == 1:  # zlib lets go of the GIL: a thread is enough
+        job = asyncio.ensure_future(
+            IOLoop.current().run_in_executor(None, rebuild_state, rows))
+    else:
+        job = asyncio.ensure_future(handler.registry.versions.worker.rebuild(rows))
+    return await _worker_answer(job, board_id, version_id)
+
+
+async def _worker_answer(job: asyncio.Future, board_id: str, version_id: int):
+    """The result of a rebuild or restore job: 500 for a version that cannot be read, 503 if
+    the worker process died."""
     try:
-        state = await load_version_state(handler.store, board_id, version_id)
+        return await job
     except ValueError as exc:
         log.error("board %s: version %d cannot be rebuilt: %s", board_id, version_id, exc)
         raise HTTPError(500, "this version cannot be rebuilt (see the server log)") from None
-    if state is None:
-        raise HTTPError(404, "no such version")
-    return state
+    except HistoryWorkerFailed as exc:
+        raise HTTPError(503, str(exc)) from None
 
 
 def _json_body(handler: _BoardEndpoint) -> dict[str, Any]:

@@ -4,10 +4,13 @@ The rooms tell the keeper about every accepted change (``edited``, cheap: a set 
 first change after a version starts a timer for the next automatic one, due
 ``history_interval_s`` after the previous version (or after that change when the board has
 none), so a board being edited gets at most one automatic version per interval; a board that
-unloads (or a server that stops) after being edited gets one then. Named, before-restore and
-before-import versions are asked for with ``take`` and recorded at once. Every version goes
-through the writer's group commit (``UpdateWriter.record_version``); the store encodes it
-against the previous version inside that transaction (``store/history.py``).
+unloads (or a server that stops) after being edited gets one then. With several processes
+sharing a database, the interval holds across them: a timer that finds another process's
+version younger than the interval records nothing and waits until an interval after it.
+Named, before-restore and before-import versions are asked for with ``take`` and recorded at
+once. Every version goes through the writer's group commit (``UpdateWriter.record_version``);
+the store encodes it against the previous version inside that transaction
+(``store/history.py``).
 
 Authors are the presence names (``user.name``) of the peers that changed the board since
 the previous version, read once per peer per version.
@@ -24,8 +27,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from .history_worker import HistoryWorker
 from .store import Store, UpdateWriter, VersionRequest
-from .store.history import VersionInfo, chain_updates, rebuild_state
+from .store.history import VersionInfo
+from .version_rows import chain_updates, rebuild_state
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -56,9 +61,15 @@ class VersionKeeper:
         # When this process last asked for a version of a loaded board: the database's newest
         # version may not be committed yet when the next edit starts the next timer.
         self._asked_at: dict[str, float] = {}
+        # The timers whose automatic version is being committed (no longer in ``_edits``):
+        # one that finds another process's version puts its edits back, unless the board was
+        # unloaded or deleted meanwhile, which takes it out of here.
+        self._recording: dict[str, asyncio.Task] = {}
         self.on_saved: Callable[[VersionInfo], None] | None = None
         """Called with every version this process records (the change feed's
         ``version.saved``)."""
+        self.worker = HistoryWorker()
+        """Where previews and restores are computed, off the event loop."""
 
     def edited(self, room: Room, peer: Peer | None) -> None:
         """``room``'s board changed (by ``peer``, or by the server when None)."""
@@ -89,6 +100,7 @@ class VersionKeeper:
     def unloading(self, room: Room) -> asyncio.Future[VersionInfo | None] | None:
         """Queue the automatic version of a board about to unload (or a server about to
         stop) if it changed since its last one; the writer's next flush commits it."""
+        self._stop_recording(room.board_id)
         future = self.writer.record_version(self._request(room, "auto", "", 0.0)) \
             if room.board_id in self._edits else None
         self._asked_at.pop(room.board_id, None)  # committed before the room is dropped
@@ -100,17 +112,20 @@ class VersionKeeper:
 
     def forget(self, board_id: str) -> None:
         """Drop what is known about a deleted board."""
+        self._stop_recording(board_id)
         self._asked_at.pop(board_id, None)
         edits = self._edits.pop(board_id, None)
         if edits is not None and edits.timer is not None:
             edits.timer.cancel()
 
     async def close(self) -> None:
-        """Cancel the timers (``unloading`` is asked for each room before)."""
+        """Cancel the timers (``unloading`` is asked for each room before) and stop the
+        worker process."""
         timers = [e.timer for e in self._edits.values() if e.timer is not None]
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
+        self.worker.close()
 
     def _request(self, room: Room, kind: str, label: str,
                  min_interval_s: float) -> VersionRequest:
@@ -119,30 +134,81 @@ class VersionKeeper:
                 edits.timer is not asyncio.current_task():
             edits.timer.cancel()
         authors = tuple(edits.authors) if edits is not None else ()
-        self._asked_at[room.board_id] = time.time()
-        return VersionRequest(room.board_id, room.document, kind, label, authors, min_interval_s)
+        request = VersionRequest(room.board_id, room.document, kind, label, authors,
+                                 min_interval_s)
+        self._asked_at[room.board_id] = request.requested_at
+        return request
 
     async def _auto_version(self, room: Room) -> None:
+        """The timer of one edited board: sleep until a whole interval after its newest
+        version, then record one. If another process sharing the database recorded one
+        meanwhile (less than an interval before this request: checked in the recording
+        transaction, so two processes never both record within an interval), this board's
+        edits (and their authors) stay pending and the timer waits for a whole interval
+        after that version instead."""
+        board_id = room.board_id
+        while True:
+            await asyncio.sleep(max(0.0, await self._next_due(board_id) - time.time()))
+            edits = self._edits.get(board_id)
+            if edits is None or edits.timer is not asyncio.current_task():
+                return
+            asked_before = self._asked_at.get(board_id)
+            request = self._request(room, "auto", "", self.interval_s)
+            self._recording[board_id] = asyncio.current_task()
+            try:
+                info = await self.writer.record_version(request)
+            finally:
+                abandoned = self._recording.get(board_id) is not asyncio.current_task()
+                if not abandoned:
+                    del self._recording[board_id]
+            if info is not None:
+                log.info("board %s: automatic version %d (%d elements)", board_id, info.id,
+                         info.elements)
+                self._saved(info)
+                return
+            if abandoned:  # unloaded or deleted: nothing is pending any more
+                return
+            self._skipped(board_id, edits, request.requested_at, asked_before)
+
+    def _stop_recording(self, board_id: str) -> None:
+        """Tell the timer of ``board_id`` whose version is being committed, if any, that the
+        board is going: if another process's version makes its own unnecessary, its edits
+        are not put back (the room's own last version, or the deletion, takes care)."""
+        self._recording.pop(board_id, None)
+
+    async def _next_due(self, board_id: str) -> float:
+        """When the next automatic version of ``board_id`` is due: an interval after its
+        newest version (committed by any process, or asked for here and not yet committed),
+        or after now for a board with none."""
         try:
-            head = await self.store.list_versions(room.board_id, 1)
+            head = await self.store.list_versions(board_id, 1)
         except SQLAlchemyError as exc:
             log.error("board %s: cannot read its last version (%s); the next automatic "
-                      "version waits a whole interval", room.board_id, exc)
+                      "version waits a whole interval", board_id, exc)
             head = []
         last = max(head[0].created_at if head else 0.0,
-                   self._asked_at.get(room.board_id, 0.0)) or time.time()
-        due = last + self.interval_s
-        await asyncio.sleep(max(0.0, due - time.time()))
-        edits = self._edits.get(room.board_id)
-        if edits is None or edits.timer is not asyncio.current_task():
-            return
-        # Another process sharing the database may have made one within the interval.
-        info = await self.writer.record_version(self._request(room, "auto", "",
-                                                              self.interval_s * 0.9))
-        if info is not None:
-            log.info("board %s: automatic version %d (%d elements)", room.board_id, info.id,
-                     info.elements)
-            self._saved(info)
+                   self._asked_at.get(board_id, 0.0)) or time.time()
+        return last + self.interval_s
+
+    def _skipped(self, board_id: str, edits: _Edits, asked_at: float,
+                 asked_before: float | None) -> None:
+        """Another process's version made this one unnecessary: the request does not count
+        as a version here, and ``edits`` are pending again (merged with any made since the
+        request, whose timer, if one started, gives way to the running one)."""
+        if self._asked_at.get(board_id) == asked_at:
+            if asked_before is None:
+                del self._asked_at[board_id]
+            else:
+                self._asked_at[board_id] = asked_before
+        since = self._edits.get(board_id)
+        if since is not None:
+            if since.timer is not None:
+                since.timer.cancel()
+            edits.peers |= since.peers
+            for name in since.authors:
+                edits.authors.setdefault(name)
+        edits.timer = asyncio.current_task()
+        self._edits[board_id] = edits
 
     def _saved(self, info: VersionInfo | None) -> None:
         if info is not None and self.on_saved is not None:

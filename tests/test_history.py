@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 
 import pytest
-from pycrdt import Array, Map, Text
+from pycrdt import Array, Doc, Map, Text
 from sqlalchemy import func, select
 
 from backend.board_model import read_update
 from backend.document import BoardDocument
+from backend.restore import build_restore_update
 from backend.store import UpdateWriter, VersionRequest, open_store
-from backend.store.history import Retention, rebuild_state, thinning_plan
+from backend.store.history import Retention, thinning_plan
 from backend.store.schema import versions
+from backend.version_rows import rebuild_state
 from tests.yclient import state_vector
 
 HOUR = 3600.0
@@ -199,3 +202,36 @@ async def test_automatic_versions_come_at_most_once_per_interval_while_editing(s
     await client.wait_for(lambda: state_vector(server.registry.rooms["interval"].document.doc)
                           == state_vector(client.doc), what="the server to have every edit")
     assert len(_export(await server.registry.snapshot("interval"))["elements"]) == n
+
+
+def test_restore_update_reads_only_what_changed_and_keeps_value_types():
+    """``build_restore_update`` on its own: a root added since the version goes, a deleted
+    element comes back with its shared types and its values' types, an untouched board gives
+    an empty update."""
+    version = Doc()
+    with version.transaction():
+        version.get("meta", type=Map)["title"] = "then"
+        version.get("elements", type=Map)["s1"] = Map({
+            "type": "stroke", "x": 1.0, "label": Text("a"),
+            "points": Array([0.5, 2.0, 7, True]), "tags": Array(["x", Text("y")])})
+    live = Doc()
+    live.apply_update(version.get_update())
+    vector = live.get_state()
+    with live.transaction():
+        del live.get("elements", type=Map)["s1"]
+        live.get("elements", type=Map)["s2"] = Map({"type": "rect", "x": 2.0})
+        live.get("comments", type=Map)["c1"] = Map({"text": "later"})
+    update, changed = build_restore_update([version.get_update()], live.get_update(vector))
+    assert changed == 2
+    live.apply_update(update)
+    assert json.loads(str(live.get("comments", type=Map))) == {}
+    assert str(live.get("meta", type=Map)) == str(version.get("meta", type=Map))
+    restored = live.get("elements", type=Map)
+    assert list(restored.keys()) == ["s1"]
+    element = restored["s1"]
+    assert isinstance(element["label"], Text) and str(element["label"]) == "a"
+    assert [type(v) for v in element["points"]] == [float, float, float, bool]
+    assert list(element["points"]) == [0.5, 2.0, 7.0, True]
+    assert [type(v) for v in element["tags"]] == [str, Text]
+    again, changed = build_restore_update([version.get_update()], b"\x00\x00")
+    assert changed == 0 and again == b"\x00\x00"

@@ -12,6 +12,7 @@ import pytest
 from backend.board_model import read_update
 from backend.store import open_store
 from backend.store.store import merge_updates_into_snapshot
+from backend.versioning import load_version_state
 from tests.export_helpers import (
     base_url,
     every_element_board,
@@ -39,21 +40,36 @@ async def stored_board(url: str, board_id: str):
         await store.close()
 
 
+async def stored_versions(url: str, board_id: str) -> list[tuple[str, object]]:
+    """``(kind, content)`` of each version of the board, newest first."""
+    store = await open_store(url)
+    try:
+        return [(v.kind, read_update(await load_version_state(store, board_id, v.id)))
+                for v in await store.list_versions(board_id, 100)]
+    finally:
+        await store.close()
+
+
 @pytest.mark.gen_test(timeout=60)
-async def test_db_import_creates_a_new_board_and_refills_it_by_id(tmp_path):
+async def test_db_import_creates_a_new_board_and_refills_it_keeping_what_it_overwrote(
+        tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path}/import.db"
     code, out, err = await run_script("import_board.py", board_file(tmp_path), "--db", url)
     assert code == 0, err
     board_id = out.decode().strip()
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", board_id)
     assert "8 elements imported" in err
-    content = await stored_board(url, board_id)
+    first = content = await stored_board(url, board_id)
     assert [e["id"] for e in content.elements][:2] == ["rect1", "ellipse1"]
+    assert await stored_versions(url, board_id) == []  # a new board overwrites nothing
     code, _, err = await run_script("import_board.py", board_file(tmp_path, e0={"fill": "#00ff00"}),
                                     "--db", url, "--board", board_id)
     assert code == 0, err
     content = await stored_board(url, board_id)
     assert len(content.elements) == 8 and content.elements[0]["fill"] == "#00ff00"
+    versions = await stored_versions(url, board_id)
+    assert [kind for kind, _ in versions] == ["before-import"]
+    assert versions[0][1].elements == first.elements  # the board as the refill found it
 
 
 def test_invalid_file_is_reported_with_its_path_and_nothing_is_written(tmp_path, capsys,

@@ -35,6 +35,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..document import BoardDocument
+from ..version_rows import chain_updates
 from .schema import boards, versions
 
 KINDS = ("auto", "named", "before-restore", "before-import")
@@ -216,21 +217,6 @@ async def state_vector_of(conn: AsyncConnection, board_id: str,
         versions.c.board_id == board_id, versions.c.id == version_id))).scalar_one_or_none()
 
 
-def chain_updates(chain: Sequence[bytes]) -> list[bytes]:
-    """``load_chain``'s rows as Yjs updates (applied in order, they give the version).
-    Raises ``ValueError`` for a row that is not deflated data."""
-    return [_unpack(data) for data in chain]
-
-
-def rebuild_state(chain: Sequence[bytes]) -> bytes:
-    """The whole board at a version, as one update, from ``load_chain``'s rows (merged
-    without integrating them into a document: measured faster for a 10,000-element board).
-
-    Raises ``ValueError`` if a row cannot be decoded."""
-    updates = chain_updates(chain)
-    return updates[0] if len(updates) == 1 else merge_updates(*updates)
-
-
 async def thin_versions(conn: AsyncConnection, board_id: str, now: float,
                         policy: Retention) -> int:
     """Drop the versions ``thinning_plan`` names, folding each into the next row; return how
@@ -321,14 +307,6 @@ async def _pack_off_loop(update: bytes) -> bytes:
     if len(update) < _PACK_INLINE_BYTES:
         return _pack(update)
     return await asyncio.get_running_loop().run_in_executor(None, _pack, update)
-
-
-def _unpack(data: bytes) -> bytes:
-    """Raises ``ValueError`` (``zlib.error`` is one) for a row that is not deflated data."""
-    try:
-        return zlib.decompress(data)
-    except zlib.error as exc:
-        raise ValueError(f"version row is not deflated: {exc}") from None
 
 
 def _fold(rows: list[bytes], whole: bool) -> bytes:

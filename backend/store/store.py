@@ -294,7 +294,7 @@ class Store:
             return await history.version_at(conn, board_id, at)
 
     async def load_version(self, board_id: str, version_id: int) -> list[bytes]:
-        """The rows that rebuild a version (``history.rebuild_state``); [] if there is none.
+        """The rows that rebuild a version (``version_rows.rebuild_state``); [] if there is none.
         Read in one transaction, so a thinning committing meanwhile cannot split it."""
         async with self.engine.connect() as conn:
             return await history.load_chain(conn, board_id, version_id)

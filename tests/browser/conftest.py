@@ -53,6 +53,14 @@ class Chromium:
             self.launches += 1
         return self._browser
 
+    def launch_blocking_popups(self):
+        """A browser of its own that blocks popups as a user's does (Playwright turns the
+        blocker off by default): ``window.open`` then works only during a click's user
+        activation. The caller closes it."""
+        return self._playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+            ignore_default_args=["--disable-popup-blocking"])
+
     def close(self) -> None:
         if self._browser is not None and self._browser.is_connected():
             self._browser.close()

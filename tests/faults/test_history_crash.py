@@ -21,7 +21,7 @@ from tornado.websocket import WebSocketClosedError
 
 from backend.board_model import read_update
 from backend.store import open_store
-from backend.store.history import rebuild_state
+from backend.version_rows import rebuild_state
 from tests.export_helpers import fetch_json
 from tests.faults.clients import wait_until
 from tests.yclient import YClient

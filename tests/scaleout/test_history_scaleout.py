@@ -81,3 +81,37 @@ async def test_restore_on_one_process_reaches_clients_drawing_on_the_other(clust
     assert code == 200 and len(exported["elements"]) == 10
     alice.close()
     bob.close()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_automatic_versions_keep_the_interval_across_processes(cluster):
+    """The second process records an automatic version while the first's timer runs: the
+    first records nothing then, and its next version comes one interval after the second's
+    (not an interval after its own skipped attempt: that left up to 1.9 intervals without
+    a version of a board edited all along)."""
+    interval_s = 6.0
+    first, second = cluster(2, history_interval_s=interval_s)
+    board = board_name("interval")
+    bob = await join(second, board)
+    await bob.put("b0", _rect(0.0, "a0"))  # the second process's timer: due in one interval
+    alice = await join(first, board)
+    await asyncio.sleep(interval_s / 2)  # pacing: the first's timer starts half an interval later
+    url = f"{first.base_url}/api/boards/{board}/versions"
+
+    async def versions() -> list[dict]:
+        code, listed = await fetch_json(url)
+        assert code == 200, listed
+        return listed["versions"]
+
+    n = 0
+    deadline = asyncio.get_running_loop().time() + 4 * interval_s
+    while len(await versions()) < 2 and asyncio.get_running_loop().time() < deadline:
+        await alice.put(f"a{n}", _rect(float(n), f"z{n:04d}"))  # edited all along
+        n += 1
+        await asyncio.sleep(0.2)  # pacing only
+    found = sorted(v["created_at"] for v in await versions())
+    assert len(found) >= 2, found
+    gap = found[1] - found[0]
+    assert interval_s <= gap <= 1.3 * interval_s, found
+    alice.close()
+    bob.close()

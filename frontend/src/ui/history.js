@@ -167,11 +167,23 @@ export function attachHistory({ page, stage, board, camera, boardId, token, imag
 
   async function copyToNewBoard() {
     if (!preview) return;
+    // The tab is opened now, during the click: opened once the copy's requests are done (seconds
+    // for a big board), it would be blocked as a popup. It waits on about:blank meanwhile.
+    const tab = window.open('', '_blank');
+    if (tab) {
+      tab.opener = null;
+      tab.document.title = 'Copying a version…';
+    }
     try {
       const path = await copyVersionToNewBoard(boardId, token, preview.version.id);
-      window.open(path, '_blank', 'noopener');
-      toast('Copied to a new board (opened in a new tab)');
+      if (tab && !tab.closed) {
+        tab.location.replace(path);
+        toast('Copied to a new board (opened in a new tab)');
+      } else {
+        window.location.assign(path); // no tab (refused, or closed since): the copy opens here
+      }
     } catch (error) {
+      tab?.close();
       toast(String(error.message || error), 'error');
     }
   }

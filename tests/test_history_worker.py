@@ -1,0 +1,52 @@
+"""HistoryWorker (``backend/history_worker.py``): rebuilds and restores computed in a real
+worker process give what the in-process functions give, and a worker that dies fails only
+the job it had."""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+import pytest
+from pycrdt import Doc, Map
+
+from backend.history_worker import HistoryWorker, HistoryWorkerFailed
+from backend.restore import build_restore_update
+from backend.version_rows import chain_updates, rebuild_state
+
+
+def _rows() -> tuple[list[bytes], bytes]:
+    """A checkpoint and one delta (deflated, as stored), and the change since them."""
+    doc = Doc()
+    elements = doc.get("elements", type=Map)
+    elements["a"] = Map({"type": "rect", "x": 1.0})
+    checkpoint = doc.get_update()
+    vector = doc.get_state()
+    elements["b"] = Map({"type": "rect", "x": 2.0})
+    delta = doc.get_update(vector)
+    vector = doc.get_state()
+    del elements["a"]
+    return [zlib.compress(checkpoint), zlib.compress(delta)], doc.get_update(vector)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_the_worker_computes_what_the_process_would_and_survives_a_death():
+    rows, since = _rows()
+    worker = HistoryWorker()
+    try:
+        assert await worker.rebuild(rows) == rebuild_state(rows)
+        update, changed = await worker.restore(rows, since, None)
+        assert changed == 1
+        live = Doc()
+        for part in [*chain_updates(rows), since, update]:
+            live.apply_update(part)
+        assert sorted(live.get("elements", type=Map).keys()) == ["a", "b"]
+        _, expected = build_restore_update(chain_updates(rows), since, None)
+        assert expected == changed
+        with pytest.raises(ValueError, match="not deflated"):
+            await worker.rebuild([b"not zlib", rows[1]])
+        with pytest.raises(HistoryWorkerFailed):
+            await worker._run(os._exit, 1)  # the worker process dies during a job
+        assert await worker.rebuild(rows) == rebuild_state(rows)  # a new one took over
+    finally:
+        worker.close()
