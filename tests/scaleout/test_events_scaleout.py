@@ -126,6 +126,9 @@ async def test_a_board_is_followed_on_its_process_only_while_a_reader_elsewhere_
     board = board_name("events-interest")
     writer = await YClient(f"{a.ws_url}/{board}").sync()
     await writer.put("quiet", Map({"type": "rect", "w": 5, "h": 5, "z": "a0"}))
+    witness = await YClient(f"{a.ws_url}/{board}").sync()  # a has applied "quiet": it is in
+    await witness.wait_for(lambda: "quiet" in witness.elements, what="the first element")
+    witness.close()  # the copy a's feed takes when it wakes, never reported as a change
 
     def following() -> float:
         return a.metric("syncboard_feeds_following")
