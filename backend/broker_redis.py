@@ -47,6 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import metrics
 from .broker import Deliver, RemoteKind
 from .store import Store
+from .task_stop import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +144,7 @@ class RedisBroker:
         if self._outbox:
             log.warning("broker: %d messages not published at shutdown (other processes "
                         "get them from the database when they resync)", len(self._outbox))
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=timeout_s)
+        await cancel_and_wait(self._tasks, timeout_s)
         self._tasks = []
         # Bounded: a half-dead connection must not hold up the shutdown (TimeoutError is an
         # OSError). The wake key expires by itself anyway.

@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .registry import BoardRegistry
+from .task_stop import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,7 @@ class RedisLivePeers(LivePeers):
     async def close(self) -> None:
         """Stop reporting and take this process's counts out at once (bounded)."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
         with contextlib.suppress(RedisError, OSError):
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.delete(self.key)

@@ -30,6 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..broker_redis import redacted
+from ..task_stop import cancel_and_wait
 from . import event_metrics as metrics
 from .hub import ALL_BOARDS_FACTOR, Backlog, Event, EventHub, body_json, now_ms
 from .interest_redis import RedisInterest
@@ -121,9 +122,7 @@ class RedisEventHub(EventHub):
             await asyncio.sleep(0.01)
         if self._interest is not None:
             await self._interest.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         if self._redis is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._redis.aclose()

@@ -34,6 +34,7 @@ from tornado.simple_httpclient import SimpleAsyncHTTPClient
 
 from ...config import Settings
 from ...store import Store
+from ...task_stop import cancel_and_wait
 from .. import event_metrics as metrics
 from ..hub import Event, EventHub
 from . import hook_store
@@ -99,9 +100,7 @@ class WebhookDispatcher:
 
     async def close(self) -> None:
         """Stop following and delivering; give up the lease."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         for worker in self._workers.values():
             await worker.close()
         self._workers.clear()
