@@ -52,14 +52,19 @@ const EXPORT_EXTENSIONS = { bundle: 'syncboard.json', excalidraw: 'excalidraw' }
 
 /**
  * The server exporter's rendering of a board as a Blob: svg, png, pdf, json, bundle or
- * excalidraw; `query` holds scale, background, region (x,y,w,h) and pages.
+ * excalidraw; `query` holds scale, background, region (x,y,w,h) and pages. With `ids`, only
+ * those elements (a selection of any size): posted as `{"ids": [...]}`, since a URL holds
+ * at most 2,000 of them.
  */
-export async function fetchExport(boardId, format, token, query = {}) {
+export async function fetchExport(boardId, format, token, query = {}, ids = null) {
   const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''));
   const suffix = params.size ? `?${params}` : '';
-  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${suffix}`, {
-    headers: authHeaders(token),
-  });
+  const init = ids ? {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...SAME_SITE, ...authHeaders(token) },
+    body: JSON.stringify({ ids: [...ids] }),
+  } : { headers: authHeaders(token) };
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${suffix}`, init);
   await ensureOk(response, 'export');
   return response.blob();
 }

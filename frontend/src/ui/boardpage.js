@@ -322,7 +322,7 @@ export function mountBoardPage(root, boardId) {
     exportRegion: (region) => downloadExport(boardId, 'svg', token, { region }).catch((error) => toast(error.message, 'error')),
   });
   const interchange = installInterchange({
-    stage, board, scene, boardId, token, selection, setSelection, image: (fileId) => images.get(fileId),
+    stage, board, scene, boardId, token, selection, setSelection,
     importComments: (threads) => comments.comments.importThreads(threads),
   });
   stage.append(interchange.el);
