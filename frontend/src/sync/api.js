@@ -70,13 +70,13 @@ export async function fetchExport(boardId, format, token, query = {}, ids = null
 }
 
 /**
- * Download the server exporter's rendering of a board (see fetchExport) as a file.
- * Fetched with the token header, then saved from a blob URL.
+ * Download the server exporter's rendering of a board (see fetchExport; `ids`: of those
+ * elements alone) as a file. Fetched with the token header, then saved from a blob URL.
  */
-export async function downloadExport(boardId, format, token, query = {}) {
+export async function downloadExport(boardId, format, token, query = {}, ids = null) {
   const extension = EXPORT_EXTENSIONS[format] ?? format;
-  const name = query.frame ? `board-${boardId}-frame-${query.frame}.${extension}` : `board-${boardId}.${extension}`;
-  saveBlob(await fetchExport(boardId, format, token, query), name);
+  const part = ids ? '-selection' : query.frame ? `-frame-${query.frame}` : '';
+  saveBlob(await fetchExport(boardId, format, token, query, ids), `board-${boardId}${part}.${extension}`);
 }
 
 /** Save a Blob as a download named `name`. */
