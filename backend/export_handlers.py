@@ -4,6 +4,9 @@
   ``?background=``, ``?region=``, ``?pages=``, ``?comments=1``: open comment threads as pins,
   ``?frame=<element id>``: that frame and what it holds, ``?ids=<id>,<id>,...``: those elements
   alone (a selection, at most 2,000); 404 if the board has no such frame or none of the ids)
+- ``POST /api/boards/<id>/export.<fmt>`` with ``{"ids": [...]}`` (``application/json``, at most
+  16 MiB): the same export of a selection of any size a board holds (200,000 ids), with the
+  same query options and token; 400 for a bad body, 413 past the byte or id cap
 - ``POST /api/boards/<id>/import``: a syncboard JSON export form, bundle, Excalidraw scene
   (also embedded in Excalidraw's PNG or SVG export) or tldraw file (recognised by content),
   applied through the CRDT path (``BoardRegistry.apply_update``), so connected clients see
@@ -61,6 +64,12 @@ from .export.mapping import (
     sniff_image_mime,
 )
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
+from .export.selection import (
+    SELECTION_BODY_BYTES,
+    SHAPE,
+    SelectionTooLarge,
+    parse_selection_body,
+)
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
@@ -94,7 +103,8 @@ def export_routes(registry: BoardRegistry, store: Store, settings: Settings,
              "body_timeout_s": settings.body_timeout_s,
              "max_image_pixels": settings.max_image_pixels}
     exports = {**boards, "raster": raster, "max_image_pixels": settings.max_image_pixels,
-               "max_export_pixels": settings.max_export_pixels}
+               "max_export_pixels": settings.max_export_pixels,
+               "body_timeout_s": settings.body_timeout_s}
     return [
         (r"/api/boards/([^/]+)/export\.(json|svg|png|pdf|bundle|excalidraw)", ExportHandler,
          exports),
@@ -128,12 +138,32 @@ class _BoardEndpoint(JsonHandler):
         return board_id
 
 
-class ExportHandler(_BoardEndpoint):
+@stream_request_body
+class ExportHandler(CappedBody, _BoardEndpoint):
     """``GET /api/boards/<id>/export.<fmt>``: the board as JSON, SVG, PNG, PDF, a bundle
-    (images included) or an Excalidraw scene."""
+    (images included) or an Excalidraw scene. ``POST`` the same, with the query's options, of
+    the selection its JSON body names, ``{"ids": [...]}``: up to ``MAX_POSTED_IDS`` ids, where
+    ``?ids=`` takes ``MAX_IDS``. The body says ``Content-Type: application/json`` (else 415),
+    is at most ``SELECTION_BODY_BYTES`` (else 413 by ``Content-Length`` before a byte is read)
+    and is read only once the token is checked; a bad body is 400, too many ids 413."""
 
     role = Role.VIEW
     """The token role needed (version exports need edit)."""
+
+    async def prepare(self) -> None:
+        super().prepare()  # refuses a body a foreign page could post (415)
+        if self.request.method != "POST":
+            return
+        self.start_body(SELECTION_BODY_BYTES, self.body_timeout_s)
+        media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise HTTPError(415, f"send the selection as Content-Type: application/json, "
+                                 f"{SHAPE}")
+        await self.existing_board(self.path_args[0], self.role)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self.request.method == "POST":  # a GET's body (at most 8 KiB) is not read
+            super().data_received(chunk)
 
     async def export_state(self, board_id: str) -> bytes:
         """The board state to export, as one update (the live board here)."""
@@ -142,6 +172,30 @@ class ExportHandler(_BoardEndpoint):
     async def get(self, board_id: str, fmt: str) -> None:
         await self.existing_board(board_id, self.role)
         try:
+            ids = parse_ids(self.get_argument("ids", None))
+        except ExportError as exc:
+            raise HTTPError(400, str(exc)) from None
+        await self.export(board_id, fmt, ids)
+
+    async def post(self, board_id: str, fmt: str) -> None:
+        if self.get_query_argument("ids", None) is not None:
+            raise HTTPError(400, f"a posted selection is named in the body, {SHAPE}, not by "
+                                 "?ids=")
+        body = self.take_body_buffer()
+        try:  # 16 MiB of ids take a moment to check: not on the event loop
+            ids = await IOLoop.current().run_in_executor(None, parse_selection_body, body)
+        except SelectionTooLarge as exc:
+            raise HTTPError(413, str(exc)) from None
+        except ExportError as exc:
+            raise HTTPError(400, str(exc)) from None
+        finally:
+            del body
+        await self.export(board_id, fmt, ids)
+
+    async def export(self, board_id: str, fmt: str, ids: frozenset[str] | None) -> None:
+        """Answer with the board (``ids``: only those elements) in ``fmt``, drawn with the
+        query's options."""
+        try:
             options = ExportOptions(background=parse_background(self.get_argument("background",
                                                                                   None)),
                                     region=parse_region(self.get_argument("region", None)),
@@ -149,7 +203,7 @@ class ExportHandler(_BoardEndpoint):
                                     pages=parse_pages(self.get_argument("pages", None)),
                                     comments=self.get_argument("comments", "") == "1",
                                     frame=parse_frame(self.get_argument("frame", None)),
-                                    ids=parse_ids(self.get_argument("ids", None)))
+                                    ids=ids)
         except ExportError as exc:
             raise HTTPError(400, str(exc)) from None
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):

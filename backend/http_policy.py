@@ -6,8 +6,8 @@
   page could send without a CORS preflight (no or a CORS-safelisted ``Content-Type``, no
   ``X-Requested-With``): 415, so ``--auth none`` boards cannot be overwritten from another site.
 - **Bodies**: the HTTP server reads at most ``SMALL_BODY_BYTES`` of any body (Tornado answers
-  400 beyond, before reading it); ``CappedBody`` handlers (import, upload) stream theirs, refuse
-  by ``Content-Length`` (413) and check the token before reading a byte.
+  400 beyond, before reading it); ``CappedBody`` handlers (import, upload, selection export)
+  stream theirs, refuse by ``Content-Length`` (413) and check the token before reading a byte.
 - **Headers**: ``SecureHeaders`` sends ``X-Content-Type-Options: nosniff`` everywhere, HSTS on
   HTTPS, and a ``Server`` header without the Tornado version.
 - **Logs**: ``SecureHeaders.log_exception`` never writes a query string's token (``redact_uri``).
@@ -28,8 +28,8 @@ from tornado.web import Application, HTTPError, RequestHandler
 log = logging.getLogger(__name__)
 
 SMALL_BODY_BYTES = 8 * 1024
-"""Largest body of a request to any endpoint but import and upload (board creation, rotation
-and the WebSocket upgrade take none)."""
+"""Largest body of a request to any endpoint but import, upload and selection export (board
+creation, rotation and the WebSocket upgrade take none)."""
 HSTS = "max-age=31536000"
 SERVER_HEADER = "syncboard"
 SAFELISTED_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded",

@@ -159,6 +159,7 @@ class VersionUpdateHandler(_BoardEndpoint):
 class VersionExportHandler(ExportHandler):
     """``GET .../versions/<vid>/export.<fmt>``: the board as it was, same options."""
 
+    SUPPORTED_METHODS = ("GET",)  # a version's selection export: ?ids= only (405 to a POST)
     role = Role.EDIT
 
     async def get(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]

@@ -1,5 +1,6 @@
-"""Export of a selection (``ids=``, ``--ids``) and of a frame (``frame=``): the SVG and PDF
-hold only those elements, however many others overlap their box (backend/export/frames.py).
+"""Export of a selection (``ids=``, ``--ids``, or posted as ``{"ids": [...]}``) and of a frame
+(``frame=``): the SVG, PNG and PDF hold only those elements, however many others overlap their
+box (backend/export/frames.py, backend/export/selection.py).
 
 The board: two labelled shapes joined by a labelled arrow bound at both ends, a frame holding
 one note, and unselected elements lying across the selection's box and inside the frame's box
@@ -8,15 +9,36 @@ pypdf (its text and its fill colours)."""
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import io
 import json
+import re
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 from pypdf import PdfReader
 
+from backend.app import SyncboardServer
+from backend.board_model import SCHEMA_PATH
+from backend.export import ExportError
 from backend.export.__main__ import main as export_main
-from tests.export_helpers import base_url, fetch, fetch_json, load_import_script
+from backend.export.selection import (
+    MAX_POSTED_IDS,
+    SELECTION_BODY_BYTES,
+    SelectionTooLarge,
+    parse_selection_body,
+)
+from tests.export_helpers import (
+    base_url,
+    decode_png,
+    fetch,
+    fetch_json,
+    load_import_script,
+    pixel,
+)
+from tests.test_import_hostile import MIB, peak_rss_mib, reset_peak
 
 SELECTED = {"shapeA", "shapeB", "arrowAB"}
 BOARD = {"schemaVersion": 2, "meta": {"title": "selection", "background": "#ffffff"},
@@ -149,3 +171,223 @@ def test_script_ids_option_exports_the_selection_only(tmp_path):
     assert export_main(["--db", url, "--board", "sel", "--format", "svg", "--ids", "gone",
                         "--out", str(tmp_path / "gone.svg")]) == 1
     assert not (tmp_path / "gone.svg").exists()
+
+
+# A selection posted as {"ids": [...]} (backend/export/selection.py): past the 2,000 ids a URL
+# holds. The board: a grid of COLUMNS x ROWS labelled squares, every sixth one left out of the
+# selection (blue, "U<n>"), the others selected (red, "S<n>").
+COLUMNS, ROWS, PITCH_X, PITCH_Y = 100, 60, 70, 40
+GRID = [{"id": f"{'u' if i % 6 == 5 else 's'}{i}", "type": "rect",
+         "x": PITCH_X * (i % COLUMNS), "y": PITCH_Y * (i // COLUMNS), "w": 60, "h": 30,
+         "z": "a0", "fill": "#0000ff" if i % 6 == 5 else "#ff0000", "stroke": "#000000",
+         "strokeWidth": 1, "label": f"{'U' if i % 6 == 5 else 'S'}{i}", "fontSize": 12}
+        for i in range(COLUMNS * ROWS)]
+CHOSEN = sorted(e["id"] for e in GRID if e["id"].startswith("s"))
+JSON = {"Content-Type": "application/json"}
+
+
+async def grid_url(sb_server, **options) -> tuple[SyncboardServer, str]:
+    """A server holding GRID as board ``grid``; the server and the board's API URL."""
+    server = await sb_server(**options)
+    base = base_url(server)
+    code, answer = await fetch_json(f"{base}/api/boards/grid/import", method="POST",
+                                    body=json.dumps({"schemaVersion": 2, "meta": {
+                                        "background": "#ffffff"}, "elements": GRID}),
+                                    headers=JSON)
+    assert code == 200, answer
+    return server, f"{base}/api/boards/grid"
+
+
+def posted(ids: list[str]) -> bytes:
+    return json.dumps({"ids": ids}).encode()
+
+
+@pytest.mark.gen_test(timeout=180)
+async def test_a_posted_selection_of_5000_elements_exports_exactly_those(sb_server):
+    _, url = await grid_url(sb_server)
+    assert len(CHOSEN) == 5000
+    refused = await fetch(f"{url}/export.svg?ids={','.join(CHOSEN)}")  # what a URL could say
+    assert refused.code == 400 and b"more than 2000 elements" in refused.body
+    svg = await fetch(f"{url}/export.svg", method="POST", body=posted(CHOSEN), headers=JSON)
+    assert svg.code == 200, svg.body[:300]
+    assert svg.headers["Content-Type"] == "image/svg+xml"
+    assert svg_ids(svg.body) == set(CHOSEN)
+    # Fitted to the selection with the 32-unit margin: its right-most column is selected.
+    x, _, w, _ = (float(v) for v in ET.fromstring(svg.body).get("viewBox").split())
+    assert -40 <= x <= -32 and 99 * PITCH_X + 60 + 64 <= w <= 99 * PITCH_X + 60 + 80
+
+    width, height = COLUMNS * PITCH_X, ROWS * PITCH_Y
+    png_answer = await fetch(f"{url}/export.png?scale=0.25&region=0,0,{width},{height}",
+                             method="POST", body=posted(CHOSEN), headers=JSON)
+    assert png_answer.code == 200, png_answer.body[:300]
+    png_width, png_height, rows = decode_png(png_answer.body)
+    assert (png_width, png_height) == (width // 4, height // 4)
+    for element in GRID:  # left of its label, clear of its round corners: fill or background
+        expected = (255, 0, 0, 255) if element["id"].startswith("s") else (255, 255, 255, 255)
+        at = (int(element["x"] + 6) // 4, int(element["y"] + 14) // 4)
+        assert pixel(rows, *at) == expected, (element["id"], at)
+
+    pdf = await fetch(f"{url}/export.pdf", method="POST", body=posted(CHOSEN), headers=JSON)
+    assert pdf.code == 200 and pdf.body.startswith(b"%PDF")
+    words, stream = pdf_page(pdf.body)
+    labels = set(re.findall(r"[SU]\d+", words))
+    assert labels == {e["label"] for e in GRID if e["id"].startswith("s")}
+    assert b"0 0 1 rg" not in stream  # no blue square
+    answer = await fetch(f"{url}/export.json", method="POST", body=posted(CHOSEN),
+                         headers=JSON)
+    assert sorted(e["id"] for e in json.loads(answer.body)["elements"]) == CHOSEN
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_posted_bodies_that_are_bad_too_many_or_too_big_are_refused_by_name(sb_server):
+    server, url = await grid_url(sb_server)
+    cases = [  # (body, query, status, what the detail says)
+        (b"", "", 400, "the body is not JSON"),
+        (b"not json", "", 400, "the body is not JSON"),
+        (b"\xff\xfe{}", "", 400, "not UTF-8"),
+        (b'{"ids": [1, 2]}', "", 400, "ids[0] is 1, not an element id string"),
+        (b'{"ids": ["s0", "<script>"]}', "", 400, "ids[1]: '<script>' is not an element id"),
+        (b'{"ids": []}', "", 400, "non-empty array"),
+        (b'{"ids": "s0,s1"}', "", 400, "non-empty array"),
+        (b'["s0"]', "", 400, 'the body must be {"ids"'),
+        (b'{"ids": ["s0"], "frame": "f"}', "", 400, "not with the keys 'frame'"),
+        (b'{"ids": [["s0"]]}', "", 400, "holds 3 [ and { brackets"),
+        (b"[" * 100_000 + b"]" * 100_000, "", 400, "holds 100000 [ and { brackets"),
+        (b'{"ids": [' + b"0," * 300_000 + b"0]}", "", 413,
+         "holds 300001 values, over the 200000"),
+        (posted([f"e{i}" for i in range(MAX_POSTED_IDS + 1)]), "", 413,
+         "holds 200001 values, over the 200000"),
+        (posted(["s0"]), "?ids=s0", 400, "not by ?ids="),
+        (posted(["s0"]), "?frame=s1", 400, "frame and ids exclude each other"),
+        (posted(["nope"]), "", 404, "none of the 1 selected elements"),
+        (posted(["s0"]), "?scale=99", 400, "at most 16"),
+    ]
+    for body, query, status, detail in cases:
+        answer = await fetch(f"{url}/export.svg{query}", method="POST", body=body, headers=JSON)
+        assert answer.code == status, (body[:40], answer.body)
+        assert detail in json.loads(answer.body)["detail"], (body[:40], answer.body)
+    # The byte cap: exactly SELECTION_BODY_BYTES is read; one more is refused by its
+    # Content-Length, before any of it is read, and the connection closed.
+    exact = posted(["s0"]) + b" " * (SELECTION_BODY_BYTES - len(posted(["s0"])))
+    answer = await fetch(f"{url}/export.svg", method="POST", body=exact, headers=JSON)
+    assert answer.code == 200 and svg_ids(answer.body) == {"s0"}
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(f"POST /api/boards/grid/export.svg HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 f"Content-Type: application/json\r\n"
+                 f"Content-Length: {SELECTION_BODY_BYTES + 1}\r\n\r\n".encode())
+    answered = await asyncio.wait_for(reader.read(), 10)  # until the server closes
+    writer.close()
+    assert answered.startswith(b"HTTP/1.1 413 "), answered[:200]
+    assert f"{SELECTION_BODY_BYTES}-byte cap".encode() in answered
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_posted_selection_takes_the_view_token_and_only_a_json_body(sb_server):
+    server = await sb_server(auth="token")
+    base = base_url(server)
+    code, links = await fetch_json(f"{base}/api/boards", method="POST", body=b"")
+    assert code == 201
+    board, view, edit = links["id"], links["viewToken"], links["editToken"]
+    code, _ = await fetch_json(f"{base}/api/boards/{board}/import", method="POST",
+                               body=json.dumps(BOARD),
+                               headers={**JSON, "Authorization": f"Bearer {edit}"})
+    assert code == 200
+    url = f"{base}/api/boards/{board}/export.svg"
+    body = posted(sorted(SELECTED))
+    for token, expected in ((None, 401), ("bogus.e0.x", 401), (view, 200), (edit, 200)):
+        headers = {**JSON, **({"Authorization": f"Bearer {token}"} if token else {})}
+        answer = await fetch(url, method="POST", body=body, headers=headers)
+        assert answer.code == expected, token
+        if expected == 200:
+            assert svg_ids(answer.body) == SELECTED
+    # What a foreign page can post without a preflight is refused, and so is any body not
+    # said to be JSON (even with the custom header).
+    for headers in ({"Content-Type": "text/plain"},
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                    {"Content-Type": "multipart/form-data; boundary=x"},
+                    {"Content-Type": "text/plain", "X-Requested-With": "syncboard"}):
+        answer = await fetch(url, method="POST", body=body,
+                             headers={**headers, "Authorization": f"Bearer {view}"})
+        assert answer.code == 415, headers
+        assert "application/json" in json.loads(answer.body)["detail"]
+    # The token is checked before the body is read: no token, a declared 10 MB never sent.
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(f"POST /api/boards/{board}/export.svg HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n".encode())
+    status = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 401 "), status
+    # A version's export takes ?ids= only.
+    answer = await fetch(f"{base}/api/boards/{board}/versions/1/export.svg", method="POST",
+                         body=body, headers={**JSON, "Authorization": f"Bearer {edit}"})
+    assert answer.code == 405
+
+
+def test_the_posted_selection_bound_is_a_whole_board_exactly():
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema["properties"]["elements"]["maxItems"] == MAX_POSTED_IDS
+    longest = [f"{i:064d}" for i in range(MAX_POSTED_IDS)]
+    assert len(parse_selection_body(posted(longest))) == MAX_POSTED_IDS
+    assert len(json.dumps({"ids": longest}, indent=4)) <= SELECTION_BODY_BYTES
+    with pytest.raises(SelectionTooLarge, match="holds 200001 values"):
+        parse_selection_body(posted([*longest, "one-more"]))
+    assert parse_selection_body(b' {"ids" : ["a", "a", "b-_9"]} ') == {"a", "b-_9"}
+    with pytest.raises(ExportError, match=r"holds 4 \[ and \{ brackets"):
+        parse_selection_body(b'{"ids": ["a"], "x": {"y": []}}')
+    # No element id holds a bracket, so one in a string is refused as well; a comma is read.
+    with pytest.raises(ExportError, match=r"holds 4 \[ and \{ brackets"):
+        parse_selection_body(b'{"ids": ["[{a}]"]}')
+    with pytest.raises(ExportError, match=r"ids\[0\]: 'a,b' is not an element id"):
+        parse_selection_body(b'{"ids": ["a,b"]}')
+
+
+SELECTION_RSS_BOUND_MIB = 100
+"""Most the server's peak RSS (VmHWM) may grow over its resident size before the first body,
+for any body below. Measured +71, +72 and +71 MiB in three runs, all but 3 of it the whole
+board's 200,000 ids (BENCHMARKS.md, "Selection export bodies")."""
+
+
+def post_selection(port: int, body: bytes) -> tuple[int, bytes]:
+    """POST ``body`` as a selection for board ``sel``'s SVG; status and answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("POST", "/api/boards/sel/export.svg", body=body,
+                     headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_the_worst_posted_bodies_keep_the_server_within_its_memory_bound(server_process):
+    server = server_process()
+    pid = server.proc.pid
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn.request("POST", "/api/boards/sel/import", body=json.dumps(BOARD), headers=JSON)
+    assert conn.getresponse().status == 200
+    conn.close()
+    room = SELECTION_BODY_BYTES - len(b'{"ids": [""]}')
+    cases = [  # (what, body, status)
+        ("a whole board's ids of 64 characters, indented",
+         json.dumps({"ids": [*(f"{i:064d}" for i in range(MAX_POSTED_IDS - 1)), "shapeA"]},
+                    indent=4).encode(), 200),
+        ("one id of 16 MiB", b'{"ids": ["' + b"a" * room + b'"]}', 400),
+        ("escaped quotes without an end", b'{"ids": ["' + b'\\"' * (room // 2) + b"]}", 400),
+        ("the most empty strings", b'{"ids": [' + b'"",' * (MAX_POSTED_IDS - 1) + b'""]}', 400),
+        ("the most numbers", b'{"ids": [' + b"1," * MAX_POSTED_IDS + b"1]}", 413),
+        ("8,388,608 empty arrays", b"[]" * (SELECTION_BODY_BYTES // 2), 400),
+    ]
+    before = reset_peak(pid)
+    peaks = []
+    for what, body, status in cases:
+        assert len(body) <= SELECTION_BODY_BYTES, what
+        started, resident = time.monotonic(), reset_peak(pid)
+        code, answer = post_selection(server.port, body)
+        peaks.append(peak_rss_mib(pid))
+        print(f"{what}: {len(body) / MIB:.1f} MiB -> {code} in "
+              f"{time.monotonic() - started:.2f} s, peak RSS {resident:.0f} -> "
+              f"{peaks[-1]:.0f} MiB (+{peaks[-1] - resident:.0f})")
+        assert code == status, (what, answer[:200])
+    growth = max(peaks) - before
+    print(f"peak RSS {before:.0f} MiB -> {max(peaks):.0f} MiB (+{growth:.0f} MiB)")
+    assert growth < SELECTION_RSS_BOUND_MIB

@@ -154,8 +154,8 @@ def parse_ids(value: str | None) -> frozenset[str] | None:
         return None
     parts = value.split(",", MAX_IDS)
     if len(parts) > MAX_IDS:
-        raise ExportError(f"ids names more than {MAX_IDS} elements: export a frame or the "
-                          "board instead")
+        raise ExportError(f"ids names more than {MAX_IDS} elements: POST a larger selection "
+                          'as {"ids": [...]} (over HTTP), or export a frame or the board')
     pattern = load_model().id_pattern
     for part in parts:
         if not pattern.fullmatch(part):

@@ -5,6 +5,7 @@ snapping with guides (Alt disables), the grid, and the context menu."""
 from __future__ import annotations
 
 import math
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -265,7 +266,8 @@ def test_snapping_guides_alt_grid_and_context_menu(server, open_board):
     page.mouse.click(470, 100, button="right")
     with page.expect_download() as download:
         page.click(".context-menu >> text=Export selection (SVG)")
-    assert "<svg" in download.value.path().read_text(encoding="utf-8")
+    svg = ET.fromstring(download.value.path().read_bytes())  # the selection alone, not what
+    assert {n.get("data-id") for n in svg.iter() if n.get("data-id")} == {r1}  # overlaps it
     page.mouse.click(470, 100, button="right")
     page.click(".context-menu >> text=Delete")
     wait_element_count(page, 4)

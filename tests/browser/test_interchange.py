@@ -1,20 +1,26 @@
 """Boards in and out from the page (frontend/src/ui/interchange.js, issue 15): an Excalidraw
 file dropped on the board (a colleague sees and edits it) and a tldraw file from the import
 menu, each one undo step; the selection exported at 2x to the clipboard as PNG and SVG and
-downloaded as PDF; an Excalidraw copy pasted with Ctrl+V; Excalidraw PNG and SVG exports with
-their scene embedded dropped on the board (imported, not placed as pictures)."""
+downloaded as PDF; a rubber-band selection of 2,500 elements downloaded as SVG, PNG and PDF,
+exactly those elements; an Excalidraw copy pasted with Ctrl+V; Excalidraw PNG and SVG exports
+with their scene embedded dropped on the board (imported, not placed as pictures)."""
 
 from __future__ import annotations
 
 import base64
+import io
 import json
+import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from tests.excalidraw_embed import base_png
+from tests.export_helpers import decode_png, pixel
 
-from .conftest import draw_rect, elements, new_board, wait_connected, wait_element_count
+from .conftest import drag, draw_rect, elements, new_board, wait_connected, wait_element_count
 
 pytestmark = pytest.mark.browser
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "interchange"
@@ -163,3 +169,77 @@ def test_excalidraw_png_and_svg_with_a_scene_import_and_a_plain_png_is_placed(pa
     placed = [el for key, el in elements(page).items() if el["type"] == "image"
               and key not in imported]
     assert len(placed) == 1
+
+
+SQUARES = 50
+"""A 50 x 50 grid of small squares: 2,500 selected, past the 2,000 ids a URL holds."""
+SQUARE_BOARD = {"schemaVersion": 2, "meta": {"background": "#ffffff"}, "elements": [
+    # Under the squares and reaching out of the rubber band: never selected.
+    {"id": "under", "type": "rect", "x": 300, "y": 300, "w": 700, "h": 40, "z": "a0",
+     "fill": "#ff00ff", "stroke": "#ff00ff", "strokeWidth": 1},
+    *({"id": f"sq{i}", "type": "rect", "x": 350 + 10 * (i % SQUARES),
+       "y": 150 + 10 * (i // SQUARES), "w": 6, "h": 6, "z": "a1", "fill": "#ff0000",
+       "stroke": "#ff0000", "strokeWidth": 1} for i in range(SQUARES * SQUARES))]}
+RED, WHITE = (255, 0, 0, 255), (255, 255, 255, 255)
+
+
+def screen(page, x: float, y: float) -> tuple[float, float]:
+    """The page point showing board point (x, y)."""
+    point = page.evaluate("([x, y]) => window.syncboard.camera.toScreen(x, y)", [x, y])
+    assert 0 < point["x"] < 1280 and 60 < point["y"] < 780, point  # on the board, in view
+    return point["x"], point["y"]
+
+
+def download_export(page, fmt: str) -> bytes:
+    """Choose ``fmt`` in the open export panel, press Download; the file's bytes."""
+    page.select_option("[aria-label='Format']", fmt)
+    with page.expect_download() as download:
+        page.locator(".export-panel button", has_text="Download").click()
+    assert download.value.suggested_filename.endswith(f"-selection.{fmt}")
+    return Path(download.value.path()).read_bytes()
+
+
+def test_a_rubber_band_selection_of_2500_elements_exports_exactly_itself(page, server):
+    board_id = page.url.split("/b/")[1].split("#")[0]
+    request = urllib.request.Request(  # seeded through the server, as a script would
+        f"{server.base_url}/api/boards/{board_id}/import", method="POST",
+        data=json.dumps(SQUARE_BOARD).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+    wait_element_count(page, SQUARES * SQUARES + 1, timeout_ms=60_000)
+    page.keyboard.press("v")
+    start, end = screen(page, 340, 140), screen(page, 860, 660)
+    drag(page, [start, ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2), end])
+    page.wait_for_function(f"() => window.syncboard.selection.size === {SQUARES * SQUARES}")
+    chosen = set(page.evaluate("[...window.syncboard.selection]"))
+    assert chosen == {f"sq{i}" for i in range(SQUARES * SQUARES)}
+
+    page.click("[aria-label='Export or import']")
+    page.locator(".menu-item", has_text="Export selection").click()
+    assert page.locator("[aria-label='What to export']").input_value() == "selection"
+    svg = ET.fromstring(download_export(page, "svg"))
+    assert {node.get("data-id") for node in svg.iter() if node.get("data-id")} == chosen
+
+    page.select_option("[aria-label='Scale']", "2")
+    with page.expect_request(lambda r: r.method == "POST" and "/export.png?" in r.url) as asked:
+        width, height, rows = decode_png(download_export(page, "png"))
+    assert "scale=2" in asked.value.url  # the server's PNG exporter, at the chosen scale
+    assert set(json.loads(asked.value.post_data)["ids"]) == chosen
+    min_x, min_y, max_x, max_y = page.evaluate("""() => { const s = window.syncboard;
+        const b = s.scene.contentBounds([...s.selection]);
+        return [b.minX, b.minY, b.maxX, b.maxY]; }""")
+    # The server's PNG of the page's box (16 units of margin) at 2 pixels a unit.
+    assert abs(width - 2 * (max_x - min_x + 32)) <= 1, (width, min_x, max_x)
+    assert abs(height - 2 * (max_y - min_y + 32)) <= 1, (height, min_y, max_y)
+
+    def at(x: float, y: float) -> tuple[int, int, int, int]:
+        return pixel(rows, int(2 * (x - min_x + 16)), int(2 * (y - min_y + 16)))
+
+    assert at(353, 313) == RED  # a square over the long rectangle
+    assert at(358, 318) == WHITE  # between squares, where the long rectangle is not drawn
+    assert at(353, 143) == WHITE  # the margin
+
+    reader = PdfReader(io.BytesIO(download_export(page, "pdf")))
+    assert len(reader.pages) == 1
+    stream = reader.pages[0].get_contents().get_data()
+    assert b"1 0 0 rg" in stream and b"1 0 1 rg" not in stream  # red squares, no magenta

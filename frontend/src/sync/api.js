@@ -52,26 +52,31 @@ const EXPORT_EXTENSIONS = { bundle: 'syncboard.json', excalidraw: 'excalidraw' }
 
 /**
  * The server exporter's rendering of a board as a Blob: svg, png, pdf, json, bundle or
- * excalidraw; `query` holds scale, background, region (x,y,w,h) and pages.
+ * excalidraw; `query` holds scale, background, region (x,y,w,h) and pages. With `ids`, only
+ * those elements (a selection of any size): posted as `{"ids": [...]}`, since a URL holds
+ * at most 2,000 of them.
  */
-export async function fetchExport(boardId, format, token, query = {}) {
+export async function fetchExport(boardId, format, token, query = {}, ids = null) {
   const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''));
   const suffix = params.size ? `?${params}` : '';
-  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${suffix}`, {
-    headers: authHeaders(token),
-  });
+  const init = ids ? {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...SAME_SITE, ...authHeaders(token) },
+    body: JSON.stringify({ ids: [...ids] }),
+  } : { headers: authHeaders(token) };
+  const response = await fetch(`/api/boards/${encodeURIComponent(boardId)}/export.${format}${suffix}`, init);
   await ensureOk(response, 'export');
   return response.blob();
 }
 
 /**
- * Download the server exporter's rendering of a board (see fetchExport) as a file.
- * Fetched with the token header, then saved from a blob URL.
+ * Download the server exporter's rendering of a board (see fetchExport; `ids`: of those
+ * elements alone) as a file. Fetched with the token header, then saved from a blob URL.
  */
-export async function downloadExport(boardId, format, token, query = {}) {
+export async function downloadExport(boardId, format, token, query = {}, ids = null) {
   const extension = EXPORT_EXTENSIONS[format] ?? format;
-  const name = query.frame ? `board-${boardId}-frame-${query.frame}.${extension}` : `board-${boardId}.${extension}`;
-  saveBlob(await fetchExport(boardId, format, token, query), name);
+  const part = ids ? '-selection' : query.frame ? `-frame-${query.frame}` : '';
+  saveBlob(await fetchExport(boardId, format, token, query, ids), `board-${boardId}${part}.${extension}`);
 }
 
 /** Save a Blob as a download named `name`. */

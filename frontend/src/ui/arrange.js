@@ -34,10 +34,11 @@ const EXPORT_MARGIN = 16;
 /**
  * @param {import('../tools/tool.js').ToolApp} app
  * @param {{stage: HTMLElement, canvas: HTMLElement, runAction: (name: string) => void,
- *          pasteLast: () => void, exportRegion: (region: string) => void,
+ *          pasteLast: () => void, exportSelection: (region: string, ids: string[]) => void,
  *          readOnly: () => boolean}} page
  *   runAction: the page's own actions (duplicate, trash, forward, backward, front, back);
- *   pasteLast: paste what this tab copied last; exportRegion: download an SVG of `x,y,w,h`
+ *   pasteLast: paste what this tab copied last; exportSelection: download an SVG of the elements
+ *   `ids` alone (the server exporter's, whatever else overlaps them), framed by `x,y,w,h`
  * @returns {{run: (name: string) => boolean, paint: (ctx: CanvasRenderingContext2D, dpr: number, showHandles: boolean) => void}}
  */
 export function installArrange(app, page) {
@@ -58,11 +59,12 @@ export function installArrange(app, page) {
     },
     grid: () => app.board.transact(() => app.board.meta.set('gridEnabled', !readMeta(app.board.meta).gridEnabled)),
     export: () => {
-      const box = unionBox(selected().map(boxOf));
+      const els = selected();
+      const box = unionBox(els.map(boxOf));
       if (!box) return;
       const region = [box.minX - EXPORT_MARGIN, box.minY - EXPORT_MARGIN,
         box.maxX - box.minX + 2 * EXPORT_MARGIN, box.maxY - box.minY + 2 * EXPORT_MARGIN];
-      page.exportRegion(region.map((v) => Math.round(v * 100) / 100).join(','));
+      page.exportSelection(region.map((v) => Math.round(v * 100) / 100).join(','), els.map((el) => el.id));
     },
   };
   for (const [name] of ALIGN_ACTIONS) {

@@ -319,10 +319,10 @@ export function mountBoardPage(root, boardId) {
   });
   const arrange = installArrange(app, {
     stage, canvas: overlayCanvas, runAction, pasteLast: () => clipboard.pasteLast(), readOnly: () => readOnly,
-    exportRegion: (region) => downloadExport(boardId, 'svg', token, { region }).catch((error) => toast(error.message, 'error')),
+    exportSelection: (region, ids) => downloadExport(boardId, 'svg', token, { region }, ids).catch((error) => toast(error.message, 'error')),
   });
   const interchange = installInterchange({
-    stage, board, scene, boardId, token, selection, setSelection, image: (fileId) => images.get(fileId),
+    stage, board, scene, boardId, token, selection, setSelection,
     importComments: (threads) => comments.comments.importThreads(threads),
   });
   stage.append(interchange.el);

@@ -8,12 +8,12 @@
  *
  * The server does the reading (POST import?convert=1 stores the images and answers with the board
  * in the export form); this module writes it through the page's own document, so Ctrl+Z undoes
- * the whole import. A selection's PNG is drawn here, from the selected elements only; its SVG and
- * PDF are the server exporter's drawing of the selected elements alone (`ids=`), a frame's are
- * of the frame and what it holds (`frame=`), so nothing else overlapping their box shows.
+ * the whole import. Every picture is the server exporter's drawing (PNG at the chosen scale, as
+ * for the board): a selection's of the selected elements alone, however many (their ids posted
+ * as `{"ids": [...]}`), a frame's of the frame and what it holds (`frame=`), so nothing else
+ * overlapping their box shows.
  */
 import { keysAbove } from '../doc/zorder.js';
-import { drawElement } from '../render/shapes.js';
 import { convertImport, fetchExport, saveBlob } from '../sync/api.js';
 import { h, toast } from './dom.js';
 import { carriesScene } from './scenefile.js';
@@ -21,8 +21,6 @@ import { carriesScene } from './scenefile.js';
 /** Margin around a selection's exported picture, in board units. */
 const SELECTION_MARGIN = 16;
 const SCALES = [1, 2, 3];
-/** Most elements a selection's SVG or PDF names (the server's MAX_IDS, backend/export). */
-const MAX_EXPORT_IDS = 2000;
 const FORMATS = ['png', 'svg', 'pdf', 'json', 'bundle', 'excalidraw'];
 /** Formats that always hold the whole board. */
 const WHOLE_BOARD = new Set(['json', 'bundle', 'excalidraw']);
@@ -34,7 +32,6 @@ export const IMPORT_ACCEPT = 'application/json,.json,.excalidraw,.tldr,.png,.svg
  * @param {{stage: HTMLElement, board: import('../doc/board.js').Board,
  *          scene: import('../render/scene.js').Scene, boardId: string, token: string,
  *          selection: Set<string>, setSelection: (ids: Iterable<string>) => void,
- *          image: (fileId: string) => (CanvasImageSource | null),
  *          importComments: (threads: object[]) => void}} app
  * @returns {{importFile: (file: File) => Promise<void>, openExport: () => void, el: HTMLElement}}
  */
@@ -124,8 +121,7 @@ export function installInterchange(app) {
     }
   }
 
-  /** Query for the server exporter: the scope's elements (and a selection's box), scale,
-   * background. */
+  /** Query for the server exporter: a frame, a selection's box, scale, background. */
   function query(fmt) {
     const q = { background: transparent.checked ? 'transparent' : undefined };
     if (fmt === 'png') q.scale = scale.value;
@@ -134,10 +130,6 @@ export function installInterchange(app) {
     if (scope.value === 'selection') {
       const box = selectionBox();
       if (!box) throw new Error('Nothing is selected');
-      if (app.selection.size > MAX_EXPORT_IDS) {
-        throw new Error(`A selection of more than ${MAX_EXPORT_IDS} elements cannot be exported as ${fmt.toUpperCase()}: export a frame or the board`);
-      }
-      q.ids = [...app.selection].join(',');
       q.region = [box.x, box.y, box.w, box.h].join(',');
     }
     return q;
@@ -150,9 +142,11 @@ export function installInterchange(app) {
       w: b.maxX - b.minX + 2 * SELECTION_MARGIN, h: b.maxY - b.minY + 2 * SELECTION_MARGIN };
   }
 
+  /** The server exporter's file; a selection's ids go in the request's body (any number). */
   async function picture(fmt) {
-    if (fmt === 'png' && scope.value === 'selection') return selectionPng();
-    return fetchExport(app.boardId, fmt, app.token, WHOLE_BOARD.has(fmt) ? {} : query(fmt));
+    if (WHOLE_BOARD.has(fmt)) return fetchExport(app.boardId, fmt, app.token);
+    const ids = scope.value === 'selection' ? app.selection : null;
+    return fetchExport(app.boardId, fmt, app.token, query(fmt), ids);
   }
 
   async function download() {
@@ -172,34 +166,6 @@ export function installInterchange(app) {
     const text = await (await picture('svg')).text();
     await navigator.clipboard.writeText(text);
     toast('Copied as SVG');
-  }
-
-  /** The selected elements only, drawn at the chosen scale, on the board's background or none. */
-  function selectionPng() {
-    const box = selectionBox();
-    if (!box) throw new Error('Nothing is selected');
-    const s = Number(scale.value);
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.max(1, Math.ceil(box.w * s));
-    canvas.height = Math.max(1, Math.ceil(box.h * s));
-    const ctx = canvas.getContext('2d');
-    if (!transparent.checked) {
-      ctx.fillStyle = String(app.board.meta.get('background') ?? '#ffffff');
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-    }
-    ctx.setTransform(s, 0, 0, s, -box.x * s, -box.y * s);
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    for (const element of app.scene.ordered) {
-      if (!app.selection.has(element.id)) continue;
-      try {
-        drawElement(ctx, element, { image: app.image, zoom: s, editingId: null });
-      } catch {
-        // An element that cannot be drawn is left out of the picture, as on the canvas.
-      }
-    }
-    return new Promise((resolve, reject) => canvas.toBlob(
-      (blob) => (blob ? resolve(blob) : reject(new Error('The picture could not be made'))), 'image/png'));
   }
 
   return { importFile, openExport, el };
