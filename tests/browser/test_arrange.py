@@ -5,6 +5,7 @@ snapping with guides (Alt disables), the grid, and the context menu."""
 from __future__ import annotations
 
 import math
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -103,13 +104,14 @@ def test_groups_with_two_people_nesting_enter_and_lock(server, open_board):
     ann.keyboard.press("Control+z")  # one step
     assert elements(ann)[r1]["groupIds"] == [*group, *outer]
     ann.keyboard.press("Control+Shift+g")
+    assert elements(ann)[r1]["groupIds"] == group and elements(ann)[r3]["groupIds"] == []
 
     # Lock r3: a click passes through it, a drag on it does not move it, a marquee selects it
     # and shows the badge; the context menu unlocks it.
     ann.mouse.click(900, 600)
     ann.mouse.click(450, 300)
     ann.keyboard.press("Control+Shift+l")
-    assert elements(ann)[r3]["locked"] is True
+    assert [elements(ann)[i]["locked"] for i in (r1, r2, r3)] == [False, False, True]
     ann.mouse.click(900, 600)
     ann.mouse.click(450, 300)
     assert selection(ann) == set()
@@ -152,6 +154,41 @@ def test_groups_with_two_people_nesting_enter_and_lock(server, open_board):
     assert mine[r2]["groupIds"] in (mine[r1]["groupIds"], mine[r3]["groupIds"])
     assert mine[r1]["groupIds"] != mine[r3]["groupIds"]
     assert ann.errors == [] and bob.errors == []
+
+
+def test_presses_before_the_next_frame_act_on_the_groups_the_board_has_now(server, open_board):
+    """The test above once failed on a loaded machine: its click right after an ungroup came
+    before the page's next frame, selected the old group from the scene and locked all of it.
+    Here the page's frames are held (Playwright's clock), so every press comes before one."""
+    page = open_board(server, new_board(server), "Ann", controlled_clock=True)
+    draw_rect(page, 400, 100, 500, 180)
+    draw_rect(page, 600, 100, 700, 180)
+    r1, r2 = ids_by_z(page)
+    drag(page, [(380, 80), (720, 200)])
+    page.keyboard.press("Control+g")
+    group = elements(page)[r1]["groupIds"]
+    assert len(group) == 1 and elements(page)[r2]["groupIds"] == group
+    page.clock.pause_at(time.time() + 1)
+
+    # Ungroup, then at once click r1 and lock it: r1 alone.
+    page.keyboard.press("Control+Shift+g")
+    assert page.evaluate("window.syncboard.scene.dirty")  # no frame has caught up since
+    page.mouse.click(900, 600)
+    page.mouse.click(450, 100)
+    assert selection(page) == {r1}
+    page.keyboard.press("Control+Shift+l")
+    assert [elements(page)[i]["locked"] for i in (r1, r2)] == [True, False]
+
+    # Undo the lock and the ungroup, then at once click r1 and ungroup: the group is back.
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    assert elements(page)[r1]["groupIds"] == group and page.evaluate("window.syncboard.scene.dirty")
+    page.mouse.click(900, 600)
+    page.mouse.click(450, 100)
+    assert selection(page) == {r1, r2}
+    page.keyboard.press("Control+Shift+g")
+    assert elements(page)[r1]["groupIds"] == [] and elements(page)[r2]["groupIds"] == []
+    assert page.errors == []
 
 
 def test_multi_resize_rotate_align_and_distribute(server, open_board):

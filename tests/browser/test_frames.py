@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import urllib.request
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .conftest import drag, elements, new_board, wait_all_confirmed, wait_element_count
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -60,12 +64,18 @@ def draw(page, tool: str, a: tuple[float, float], b: tuple[float, float]) -> Non
     drag(page, [a, b])
 
 
-def test_resizing_a_frame_takes_in_and_lets_go_in_one_undo_step_while_a_member_moves_out(
-        server, open_board):
+def open_ann_and_bob(server, open_board) -> tuple[str, Page, Page]:
+    """A new board open for Ann and Bob; Ann's view at 100 % (screen points are board points)."""
     board_id = new_board(server)
     ann = open_board(server, board_id, "Ann")
     bob = open_board(server, board_id, "Bob", color="#1971c2")
     ann.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    return board_id, ann, bob
+
+
+def test_resizing_a_frame_takes_in_and_lets_go_in_one_undo_step_while_a_member_moves_out(
+        server, open_board):
+    board_id, ann, bob = open_ann_and_bob(server, open_board)
     draw(ann, "r", (350, 420), (450, 480))  # low in the frame: the resize leaves it out
     draw(ann, "r", (350, 280), (450, 340))  # in the frame: Bob moves it out meanwhile
     draw(ann, "r", (650, 300), (750, 360))  # right of the frame: the resize takes it in
@@ -115,10 +125,7 @@ def test_resizing_a_frame_takes_in_and_lets_go_in_one_undo_step_while_a_member_m
 
 def test_deleting_a_frame_deletes_its_content_and_one_undo_brings_it_all_back(
         server, open_board):
-    board_id = new_board(server)
-    ann = open_board(server, board_id, "Ann")
-    bob = open_board(server, board_id, "Bob", color="#1971c2")
-    ann.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    _, ann, bob = open_ann_and_bob(server, open_board)
     draw(ann, "r", (350, 300), (450, 360))  # in the frame
     draw(ann, "r", (800, 300), (900, 360))  # outside it
     draw(ann, "f", (300, 250), (600, 500))

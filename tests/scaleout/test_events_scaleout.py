@@ -12,6 +12,7 @@ import pytest
 from pycrdt import Map
 
 from tests.scaleout.conftest import board_name
+from tests.server_process import ServerProcess
 from tests.sse_reader import SseReader
 from tests.webhook_receiver import WebhookReceiver
 from tests.yclient import YClient
@@ -29,11 +30,18 @@ def created_ids(events: list[dict]) -> list[str]:
             for c in e["created"]]
 
 
+def webhook_cluster(
+        cluster, events_window_ms: int) -> tuple[WebhookReceiver, ServerProcess, ServerProcess]:
+    """A started webhook receiver and two processes on one Redis that deliver to it."""
+    receiver = WebhookReceiver().start()
+    a, b = cluster(2, events_window_ms=events_window_ms, webhook=receiver.url,
+                   webhook_secret="k", webhook_allow_host="127.0.0.1")
+    return receiver, a, b
+
+
 @pytest.mark.gen_test(timeout=120)
 async def test_two_processes_on_redis_give_one_event_per_change_and_one_delivery(cluster):
-    receiver = WebhookReceiver().start()
-    a, b = cluster(2, events_window_ms=100, webhook=receiver.url, webhook_secret="k",
-                   webhook_allow_host="127.0.0.1")
+    receiver, a, b = webhook_cluster(cluster, events_window_ms=100)
     board = board_name("events-two")
     writer_a = await YClient(f"{a.ws_url}/{board}").sync()
     writer_b = await YClient(f"{b.ws_url}/{board}").sync()
@@ -88,9 +96,7 @@ async def test_two_processes_on_redis_give_one_event_per_change_and_one_delivery
 
 @pytest.mark.gen_test(timeout=120)
 async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
-    receiver = WebhookReceiver().start()
-    a, b = cluster(2, events_window_ms=50, webhook=receiver.url, webhook_secret="k",
-                   webhook_allow_host="127.0.0.1")
+    receiver, a, b = webhook_cluster(cluster, events_window_ms=50)
     board = board_name("events-handover")
 
     def leading(server) -> bool:

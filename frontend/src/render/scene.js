@@ -1,7 +1,10 @@
 /**
- * Scene: plain, validated copies of the board's elements in paint order (z, id), refreshed once per
- * frame from the ids the document observer marked dirty. Painters and hit tests read the scene,
- * never the Y.Doc. `version` is the change counter painters memoize on.
+ * Scene: plain, validated copies of the board's elements in paint order (z, id), re-read from the
+ * ids the document observer marked dirty: by the frame loop, or earlier by the first reader of
+ * `byId` or `ordered` after a change. Painters and hit tests read the scene, never the Y.Doc, and
+ * never see it behind the document: a click or a shortcut handled before the next frame (a fast
+ * hand, a busy machine) acts on the groups and locks the board has now, not on the last frame's.
+ * `version` is the change counter painters memoize on.
  * Connectors (lines, arrows) are routed here (render/routing.js): their El carries the drawn
  * points, and a change to an element re-routes the connectors bound to it.
  */
@@ -19,9 +22,9 @@ export class Scene {
     this._elements = elements;
     this._onDirty = onDirty;
     /** @type {Map<string, import('./element.js').El>} */
-    this.byId = new Map();
-    /** @type {import('./element.js').El[]} elements in paint order */
-    this.ordered = [];
+    this._byId = new Map();
+    /** @type {import('./element.js').El[]} */
+    this._ordered = [];
     this.version = 0;
     this._dirtyIds = new Set();
     this._orderDirty = true;
@@ -45,8 +48,21 @@ export class Scene {
     return this._dirtyIds.size > 0;
   }
 
+  /** @returns {Map<string, import('./element.js').El>} the elements by id, as the document holds them */
+  get byId() {
+    this.refresh();
+    return this._byId;
+  }
+
+  /** @returns {import('./element.js').El[]} the elements in paint order, as the document holds them */
+  get ordered() {
+    this.refresh();
+    return this._ordered;
+  }
+
   /**
-   * Re-read the dirty elements and re-sort if needed. Returns true when the scene changed.
+   * Re-read the dirty elements and re-sort if needed. Returns true when the scene changed (the
+   * frame loop compares `version` instead: a reader may have caught the scene up first).
    */
   refresh() {
     if (this._dirtyIds.size === 0) return false;
@@ -55,38 +71,38 @@ export class Scene {
     }
     const orphaned = new Map();
     for (const id of this._dirtyIds) {
-      if (this._elements.get(id) instanceof Y.Map || !this.byId.has(id)) continue;
+      if (this._elements.get(id) instanceof Y.Map || !this._byId.has(id)) continue;
       for (const connector of this._boundTo.get(id) ?? []) {
-        const prev = this.byId.get(connector);
+        const prev = this._byId.get(connector);
         if (prev?.routed) orphaned.set(connector, prev);
       }
     }
     const connectors = [];
     for (const id of this._dirtyIds) {
-      const prev = this.byId.get(id);
+      const prev = this._byId.get(id);
       const el = readElement(id, this._elements.get(id));
       this._indexBindings(id, el);
       if (el === null) {
         if (prev) {
-          this.byId.delete(id);
+          this._byId.delete(id);
           this._orderDirty = true;
         }
         continue;
       }
       if (!prev || prev.z !== el.z) this._orderDirty = true;
-      this.byId.set(id, el);
+      this._byId.set(id, el);
       if (el.type === 'arrow' || el.type === 'line') connectors.push(el);
     }
     this._dirtyIds.clear();
-    for (const el of connectors) routeElement(el, this.byId);
+    for (const el of connectors) routeElement(el, this._byId);
     if (this._orderDirty) {
-      this.ordered = [...this.byId.values()].sort(compareZ);
+      this._ordered = [...this._byId.values()].sort(compareZ);
       this._orderDirty = false;
     } else {
-      this.ordered = this.ordered.map((el) => this.byId.get(el.id));
+      this._ordered = this._ordered.map((el) => this._byId.get(el.id));
     }
     this.version++;
-    if (orphaned.size > 0 && this.onOrphaned) this.onOrphaned(orphanPatches(orphaned, this.byId));
+    if (orphaned.size > 0 && this.onOrphaned) this.onOrphaned(orphanPatches(orphaned, this._byId));
     return true;
   }
 

@@ -295,8 +295,8 @@ export function mountBoardPage(root, boardId) {
     toggleHelp: () => help.toggle(),
     arrange: (name) => runAction(name),
     nudge: (dx, dy) => {
-      // From the document, not the scene: the scene catches up at the next frame, and a key
-      // repeated before it would move from the stale position (two presses moving by one).
+      // The stored positions, from the document: a routed connector's scene copy carries its
+      // drawn route instead.
       const moved = [...selection].map((id) => readElement(id, board.get(id)))
         .filter((el) => el && !el.locked);
       board.update(moved.map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
@@ -386,10 +386,13 @@ export function mountBoardPage(root, boardId) {
       nextFrame.delete(fn);
       fn();
     }
-    const sceneChanged = scene.refresh();
+    scene.refresh();
+    // Since the last frame, not since the last refresh: an input handler that read the scene
+    // may have caught it up already (render/scene.js).
+    const sceneChanged = scene.version !== paintedScene;
     if (sceneChanged) pruneSelection();
     const cameraMoved = camera.version !== paintedCamera;
-    if (staticDirty || cameraMoved || scene.version !== paintedScene) {
+    if (staticDirty || cameraMoved || sceneChanged) {
       const result = paintStatic(staticCtx, {
         scene, camera, dpr: devicePixelRatio || 1,
         gridColor: 'rgba(120,120,140,0.35)', meta: readMeta(board.meta),
