@@ -62,6 +62,7 @@ def test_routed_geometry_moves_a_stale_arrow_onto_its_route_and_leaves_a_routed_
     geometry = [drawn["x"], drawn["y"], drawn["w"], drawn["h"], drawn["angle"], *drawn["points"]]
     assert geometry == pytest.approx([104, 50, 192, 0, 0, 0, 0, 192, 0])
     assert drawn["points"][:2] == [0, 0]  # x, y is the first routed point
+    assert normalize_element("arrow", drawn, model) == drawn  # as an import reads it back
     assert drawn | {k: stale[k] for k in ("x", "y", "w", "h", "angle", "points")} == stale
     assert stale["points"] == [0, 0, 300, 0] and stale["angle"] == 0.5  # not changed
     # Already on its route (as an import of an export holds it), or not routed at all:

@@ -22,6 +22,9 @@ from ..board_model import BoardModel, normalize_element, normalize_fields
 from ..export.routing import CONNECTOR_TYPES, routed_geometry
 from .bindings import CONNECTOR_FIELDS, GEOMETRY_FIELDS, TARGET_FIELDS, Bindings
 
+_TARGET_NAMES = sorted(TARGET_FIELDS - {"type"})
+"""What a route reads of its targets (``normalize_fields`` adds ``type``)."""
+
 
 @dataclass
 class ChangeSet:
@@ -165,7 +168,7 @@ def _with_routes(changes: ChangeSet, elements: Map, model: BoardModel, bindings:
     own = {entry["id"] for entry in updated if entry["type"] in CONNECTOR_TYPES and
            changes.fields[entry["id"]] & CONNECTOR_FIELDS}
     for connector_id in (own | bindings.bound_to(moved)) - changes.added:
-        connector = read(connector_id)
+        connector = read.element(connector_id)
         if connector is None:
             continue  # deleted or not drawable: reported as such above
         drawn = routed_geometry(connector, read, model)
@@ -181,17 +184,29 @@ def _with_routes(changes: ChangeSet, elements: Map, model: BoardModel, bindings:
 
 class _Reader:
     """Elements of the board after the batch in export form, each read at most once (None:
-    missing or not drawable); the created ones are already read."""
+    missing or not drawable); the created ones are already read. Called with an id it gives
+    a route's target: only the fields a route reads (``TARGET_FIELDS``, several times cheaper
+    for a shape); ``element`` gives a whole element."""
 
     def __init__(self, elements: Map, model: BoardModel,
                  created: list[dict[str, Any]]) -> None:
         self.elements = elements
         self.model = model
-        self.read: dict[str, dict[str, Any] | None] = {e["id"]: e for e in created}
+        self.whole: dict[str, dict[str, Any] | None] = {e["id"]: e for e in created}
+        self.targets: dict[str, dict[str, Any] | None] = dict(self.whole)
 
     def __call__(self, element_id: str) -> dict[str, Any] | None:
-        if element_id not in self.read:
+        if element_id not in self.targets:
             raw = _raw_element(self.elements, element_id)
-            self.read[element_id] = normalize_element(element_id, raw, self.model) \
+            self.targets[element_id] = normalize_fields(
+                element_id, raw, _TARGET_NAMES, self.model) if raw is not None else None
+        return self.targets[element_id]
+
+    def element(self, element_id: str) -> dict[str, Any] | None:
+        """The whole element ``element_id`` in export form."""
+        if element_id not in self.whole:
+            raw = _raw_element(self.elements, element_id)
+            self.whole[element_id] = normalize_element(element_id, raw, self.model) \
                 if raw is not None else None
-        return self.read[element_id]
+        return self.whole[element_id]
+

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from itertools import pairwise
 from typing import Any
 
-from ..board_model import BoardModel, normalize_element
+from ..board_model import BoardModel, normalize_values
 
 BIND_GAP = 4.0
 """Distance between a bound end and its target's outline, in board units."""
@@ -122,9 +122,9 @@ def routed_geometry(connector: dict[str, Any], target_of: Callable[[str], Elemen
     x0, y0 = route[0]
     points = [v for x, y in route for v in (x - x0, y - y0)]
     xs, ys = points[0::2], points[1::2]
-    drawn = {**connector, "x": x0, "y": y0, "w": max(xs) - min(xs), "h": max(ys) - min(ys),
-             "angle": 0, "points": points}
-    return normalize_element(connector["id"], drawn, model) or connector
+    drawn = {"x": x0, "y": y0, "w": max(xs) - min(xs), "h": max(ys) - min(ys), "angle": 0,
+             "points": points}
+    return {**connector, **normalize_values(connector["type"], drawn, model)}
 
 
 def _same_points(a: list[Point], b: list[Point]) -> bool:
