@@ -251,6 +251,18 @@ def normalize_fields(element_id: str, raw: dict[str, Any], names: list[str],
         for name in names}}
 
 
+def normalize_values(element_type: str, values: dict[str, Any],
+                     model: BoardModel | None = None) -> dict[str, Any]:
+    """``values`` for fields of an element of ``element_type`` (a known type), each read as
+    ``normalize_element`` reads it (clamped, defaulted, integral numbers as ``int``; a negative
+    ``w``/``h`` is clamped, not flipped): for fields computed from an element in export form,
+    such as a connector's routed geometry. A field the type does not have is kept as it is."""
+    model = model or load_model()
+    rules = {rule.name: rule for rule in model.rules_for(element_type)}
+    return {name: _read_field(rules[name], value) if name in rules else value
+            for name, value in values.items()}
+
+
 def normalize_meta(raw: dict[str, Any], model: BoardModel | None = None) -> dict[str, Any]:
     """Board settings with defaults applied; unknown settings kept."""
     model = model or load_model()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time exporting one large board per format (the "Export" section of BENCHMARKS.md).
 
-    scripts/bench_export.py [--elements 10000] [--repeat 3] [--seed 1]
+    scripts/bench_export.py [--elements 10000] [--repeat 3] [--seed 1] [--bind] [--only WORDS]
 
 Builds a board of ``--elements`` elements of every type in one pycrdt transaction (a third
 freehand strokes of 40 points, the rest rectangles, ellipses, lines, arrows, text, stickies and
@@ -14,6 +14,7 @@ server or database.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import statistics
 import sys
@@ -35,14 +36,17 @@ from backend.export import ExportOptions, export_board, export_file  # noqa: E40
 from backend.export.incoming import read_import  # noqa: E402
 from backend.export.mapping import FileLimits  # noqa: E402
 from backend.export.raster_pool import RasterPool  # noqa: E402
+from backend.export.routing import routed_elements, with_routed_geometry  # noqa: E402
 
 STROKE_POINTS = 40
 KINDS = ("stroke", "stroke", "stroke", "rect", "ellipse", "line", "arrow", "text", "sticky",
          "image")
 
 
-def build_board(count: int, seed: int) -> bytes:
-    """A board of ``count`` elements as one encoded update."""
+def build_board(count: int, seed: int, bind: bool = False) -> bytes:
+    """A board of ``count`` elements as one encoded update; with ``bind``, every line and arrow
+    is bound from the rectangle before it to the ellipse after the rectangle (a fifth of the
+    elements; every other one elbow), its stored points left where they were drawn."""
     rng = random.Random(seed)
     doc = Doc()
     elements = doc.get("elements", type=Map)
@@ -59,6 +63,10 @@ def build_board(count: int, seed: int) -> bytes:
             elif kind in ("line", "arrow"):
                 fields["points"] = Array([0.0, 0.0, rng.uniform(-200, 200),
                                           rng.uniform(-200, 200)])
+                rect = index - KINDS.index(kind) + KINDS.index("rect")
+                if bind and rect >= 0:
+                    fields.update(startBindId=f"el{rect:06d}", endBindId=f"el{rect + 1:06d}",
+                                  routing="elbow" if index // 10 % 2 else "straight")
             elif kind in ("text", "sticky"):
                 fields["text"] = Text(f"note {index}: some words to wrap in the box")
             elif kind == "image":
@@ -67,14 +75,15 @@ def build_board(count: int, seed: int) -> bytes:
     return doc.get_update()
 
 
-def timed(step: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Best and median wall-clock milliseconds of ``repeat`` runs."""
+def timed(step: Callable[[], object], repeat: int) -> tuple[float, float, object]:
+    """Best and median wall-clock milliseconds of ``repeat`` runs, and the last run's result."""
     runs = []
+    result: object = None
     for _ in range(repeat):
         started = time.perf_counter()
-        step()
+        result = step()
         runs.append((time.perf_counter() - started) * 1000)
-    return min(runs), statistics.median(runs)
+    return min(runs), statistics.median(runs), result
 
 
 def main() -> int:
@@ -82,11 +91,14 @@ def main() -> int:
     parser.add_argument("--elements", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bind", action="store_true",
+                        help="bind every line and arrow to the shapes beside it (routed)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated words: time only the steps whose name holds one "
+                             "(e.g. 'JSON,Excalidraw'); default: every step")
     args = parser.parse_args()
-    update = build_board(args.elements, args.seed)
+    update = build_board(args.elements, args.seed, args.bind)
     content = read_update(update)
-    json_bytes = export_board(content, "json")
-    svg_bytes = export_board(content, "svg")
     png_options = ExportOptions(scale=0.05)
     raster = RasterPool(workers=1, queue_jobs=0, timeout_s=600, memory_bytes=0)
     loop = asyncio.new_event_loop()
@@ -94,30 +106,40 @@ def main() -> int:
     def png() -> bytes:  # in the worker process the server uses (SVG, pipe, rasterise)
         return loop.run_until_complete(export_file(content, "png", raster, png_options))
 
-    png_bytes = png()
-    pdf_bytes = export_board(content, "pdf")
-    excalidraw_bytes = export_board(content, "excalidraw")
+    excalidraw = functools.cache(lambda: export_board(content, "excalidraw"))
     limits = FileLimits(10 << 20, 100_000_000)
+
+    def read_back() -> object:
+        return read_import(excalidraw(), limits)
+
     steps = [
-        ("read snapshot -> elements", lambda: read_update(update), f"{len(update):,} B update"),
-        ("JSON export", lambda: export_board(content, "json"), f"{len(json_bytes):,} B"),
-        ("SVG export", lambda: export_board(content, "svg"), f"{len(svg_bytes):,} B"),
-        ("PNG export (scale 0.05, about 1000 px wide)",
-         png, f"{len(png_bytes):,} B"),
-        ("PDF export (one page fitted to the content)", lambda: export_board(content, "pdf"),
-         f"{len(pdf_bytes):,} B"),
-        ("Excalidraw export", lambda: export_board(content, "excalidraw"),
-         f"{len(excalidraw_bytes):,} B"),
-        ("import: read the Excalidraw export back (checks, mapping, validation)",
-         lambda: read_import(excalidraw_bytes, limits), ""),
-        ("import: validate the JSON form", lambda: validate_board_json(content.to_json()), ""),
-        ("import: JSON form -> update", lambda: build_import_update(content.to_json()), ""),
+        ("read snapshot -> elements", lambda: read_update(update)),
+        ("route the connectors to draw them (SVG, PNG, PDF)",
+         lambda: routed_elements(content.elements)),
+        ("route the connectors for readers (JSON, bundle, Excalidraw)",
+         lambda: with_routed_geometry(content.elements)),
+        ("JSON export", lambda: export_board(content, "json")),
+        ("SVG export", lambda: export_board(content, "svg")),
+        ("PNG export (scale 0.05, about 1000 px wide)", png),
+        ("PDF export (one page fitted to the content)", lambda: export_board(content, "pdf")),
+        ("Excalidraw export", lambda: export_board(content, "excalidraw")),
+        ("import: read the Excalidraw export back (checks, mapping, validation)", read_back),
+        ("import: validate the JSON form", lambda: validate_board_json(content.to_json())),
+        ("import: JSON form -> update", lambda: build_import_update(content.to_json())),
     ]
-    print(f"{args.elements:,} elements, best / median of {args.repeat} runs\n")
+    words = [word.lower() for word in args.only.split(",") if word]
+    print(f"{args.elements:,} elements{', lines and arrows bound' if args.bind else ''}, "
+          f"best / median of {args.repeat} runs\n")
     print("| step | best ms | median ms | output |")
     print("| --- | ---: | ---: | --- |")
-    for name, step, size in steps:
-        best, median = timed(step, args.repeat)
+    for name, step in steps:
+        if words and not any(word in name.lower() for word in words):
+            continue
+        if step in (png, read_back):
+            step()  # an untimed first run: starts the raster worker, writes the file read back
+        best, median, result = timed(step, args.repeat)
+        size = f"{len(update):,} B update" if name.startswith("read snapshot") else \
+            f"{len(result):,} B" if isinstance(result, bytes) else ""
         print(f"| {name} | {best:,.0f} | {median:,.0f} | {size} |")
     loop.run_until_complete(raster.close())
     loop.close()

@@ -1,5 +1,5 @@
-"""Helpers for the export/import tests: HTTP calls,
-a known board with every element type, and PNG decoding."""
+"""Helpers for the export/import tests: HTTP calls, a known board with every element type, PNG
+decoding, and where an export draws lines and arrows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import asyncio
 import importlib.util
 import io
 import json
+import math
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,6 +21,7 @@ from backend.app import SyncboardServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARD_WRITER = ROOT / "tests" / "interop" / "board_writer.mjs"
+SVG_NS = "{http://www.w3.org/2000/svg}"
 
 # A 4x4 solid cyan PNG (made by pypng, decoded back in the tests).
 _buffer = io.BytesIO()
@@ -105,3 +108,40 @@ def load_import_script() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def drawn_points(element: dict[str, Any]) -> list[tuple[float, float]]:
+    """A line's or arrow's points in board units, from its exported ``x, y, angle, points``
+    (the angle turns them about their box's centre, shared/BOARD.md)."""
+    p = element["points"]
+    pts = [(element["x"] + p[i], element["y"] + p[i + 1]) for i in range(0, len(p) - 1, 2)]
+    if not element["angle"]:
+        return pts
+    cx = (min(x for x, _ in pts) + max(x for x, _ in pts)) / 2
+    cy = (min(y for _, y in pts) + max(y for _, y in pts)) / 2
+    cos, sin = math.cos(element["angle"]), math.sin(element["angle"])
+    return [(cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos)
+            for x, y in pts]
+
+
+def svg_arrow_paths(svg: bytes) -> dict[str, list[tuple[float, float]]]:
+    """Each arrow's drawn line in an exported SVG (its ``M x y L x y ...`` path), by id."""
+    root = ET.fromstring(svg.split(b"\n", 1)[1])
+    out = {}
+    for group in root.iter(SVG_NS + "g"):
+        if group.get("data-type") == "arrow":
+            path = group.find(SVG_NS + "path")
+            assert path is not None
+            out[group.get("data-id") or ""] = [
+                (float(x), float(y)) for x, y in
+                (part.split() for part in path.get("d", "").replace("M", "L").split("L")
+                 if part.strip())]
+    return out
+
+
+def assert_near(got: list[tuple[float, float]], want: list, tolerance: float,
+                what: str) -> None:
+    """Same number of points, each within ``tolerance`` on both axes."""
+    assert len(got) == len(want), (what, got, want)
+    for (x, y), (wx, wy) in zip(got, want, strict=True):
+        assert abs(x - wx) <= tolerance and abs(y - wy) <= tolerance, (what, got, want)

@@ -7,7 +7,14 @@ import json
 
 import pytest
 
-from backend.export.routing import BIND_GAP, route_points, routed_elements
+from backend.board_model import load_model, normalize_element
+from backend.export.routing import (
+    BIND_GAP,
+    route_points,
+    routed_elements,
+    routed_geometry,
+    with_routed_geometry,
+)
 from backend.resources import shared_file
 
 FIXTURES = json.loads(shared_file("fixtures/routing.json").read_text(encoding="utf-8"))
@@ -43,3 +50,26 @@ def test_a_routed_element_is_redrawn_along_its_route_and_others_are_untouched():
     absolute = stored_points(out_arrow)
     assert absolute == route_points(arrow, {"A": box}.get)
     assert arrow["points"] == [0, 0, 100, 0]  # the input element is not changed
+
+
+def test_routed_geometry_moves_a_stale_arrow_onto_its_route_and_leaves_a_routed_one_alone():
+    case = FIXTURES["cases"][0]  # both ends bound to box centres: (104, 50) -> (296, 50)
+    model = load_model()
+    targets = {tid: normalize_element(tid, {**t, "z": "a0"}, model)
+               for tid, t in case["targets"].items()}
+    stale = normalize_element("arrow", {**case["arrow"], "angle": 0.5, "z": "b0"}, model)
+    drawn = routed_geometry(stale, targets.get)
+    geometry = [drawn["x"], drawn["y"], drawn["w"], drawn["h"], drawn["angle"], *drawn["points"]]
+    assert geometry == pytest.approx([104, 50, 192, 0, 0, 0, 0, 192, 0])
+    assert drawn["points"][:2] == [0, 0]  # x, y is the first routed point
+    assert normalize_element("arrow", drawn, model) == drawn  # as an import reads it back
+    assert drawn | {k: stale[k] for k in ("x", "y", "w", "h", "angle", "points")} == stale
+    assert stale["points"] == [0, 0, 300, 0] and stale["angle"] == 0.5  # not changed
+    # Already on its route (as an import of an export holds it), or not routed at all:
+    # the same object, so export -> import -> export is identical.
+    assert routed_geometry(drawn, targets.get) is drawn
+    free = {**stale, "startBindId": "", "endBindId": ""}
+    assert routed_geometry(free, targets.get) is free
+    elements = [*targets.values(), stale]
+    out = with_routed_geometry(elements)
+    assert out[0] is elements[0] and out[1] is elements[1] and out[2] == drawn

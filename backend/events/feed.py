@@ -9,6 +9,8 @@ pycrdt's deep events of the ``elements`` map into one ``ChangeSet``: only the el
 batch touched are then read
 (``changes.describe``), and at most ``MAX_CHANGES_PER_EVENT`` of them per event, one event per
 event-loop turn, so a huge import never holds the loop for long.
+A line or arrow bound to an element the batch moved is reported too, with its geometry as drawn
+(``bindings`` keeps which connectors each element has bound to it).
 
 Each change is reported by the process whose peer made it: updates relayed from other
 processes (``--broker redis``) are applied silently, so a feed reader on any process sees each
@@ -40,6 +42,7 @@ from pycrdt import Doc, Map, merge_updates
 
 from ..board_model import BoardModel, load_model
 from . import event_metrics as metrics
+from .bindings import BINDING_FIELDS, Bindings
 from .changes import ChangeSet, Described, Kind, describe, kind_of, kinds_in
 
 log = logging.getLogger(__name__)
@@ -91,6 +94,7 @@ class BoardFeed:
         self._collecting: ChangeSet | None = None
         self._touched: ChangeSet | None = None  # every run's changes, to keep _kinds current
         self._kinds: dict[str, Kind] = {}  # each element's (type, frameId) before the batch
+        self._bindings = Bindings()  # which connectors are bound to which element, after it
         self._runs: list[tuple[bool, list[bytes]]] = []
         self._authors: set[Hashable] = set()
         self._presence_ids: set[int] = set()
@@ -114,7 +118,8 @@ class BoardFeed:
         metrics.FEEDS_FOLLOWING.inc()
         self._doc.apply_update(self._snapshot())
         self._elements = self._doc.get("elements", type=Map)
-        self._kinds = kinds_in(self._elements)
+        self._bindings = Bindings()
+        self._kinds = kinds_in(self._elements, self._bindings)
         # pycrdt keeps an observer callback alive as long as the document: the callback
         # holds the feed only weakly, so an unloaded board's feed and document can be freed.
         self._subscription = self._elements.observe_deep(_weak_callback(self._on_events))
@@ -171,6 +176,7 @@ class BoardFeed:
         metrics.FEEDS_FOLLOWING.dec()
         self._names.clear()
         self._kinds = {}
+        self._bindings = Bindings()
         self._publisher.skipped(self.board_id)
 
     def _schedule(self) -> None:
@@ -214,7 +220,8 @@ class BoardFeed:
                           exc)
             finally:
                 self._collecting = None
-        described = describe(reported, self._elements, self._model, self._kinds)
+        self._remember_bindings(self._touched)
+        described = describe(reported, self._elements, self._model, self._kinds, self._bindings)
         self._remember_kinds(self._touched)
         self._touched = None
         metrics.EVENT_BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -238,6 +245,16 @@ class BoardFeed:
                 self._kinds.pop(element_id, None)
             else:
                 self._kinds[element_id] = kind
+
+    def _remember_bindings(self, touched: ChangeSet) -> None:
+        """Bring ``_bindings`` up to date with the elements a batch touched, before the
+        batch is described (a connector bound in this batch follows a target moved in it)."""
+        assert self._elements is not None
+        for element_id in touched.deleted:
+            self._bindings.record(element_id, None)
+        for element_id in touched.added | {element_id for element_id, names in
+                                           touched.fields.items() if names & BINDING_FIELDS}:
+            self._bindings.record(element_id, self._elements.get(element_id))
 
     def _on_events(self, events: list[Any]) -> None:
         if self._touched is not None:

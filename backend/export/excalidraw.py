@@ -37,6 +37,7 @@ from .mapping import (
     text,
     z_key,
 )
+from .routing import with_routed_geometry
 
 SHAPES = {"rectangle": "rect", "ellipse": "ellipse", "diamond": "diamond"}
 LABELLED = frozenset({"rectangle", "ellipse", "diamond", "arrow", "line"})
@@ -84,8 +85,8 @@ def read_excalidraw(scene: dict[str, Any], limits: FileLimits,
 def render_excalidraw(content: BoardContent,
                       images: Mapping[str, tuple[str, bytes]] | None = None) -> bytes:
     """The board as an Excalidraw scene (UTF-8 JSON, one element per line), images embedded
-    as data URLs. Each piece goes through the C encoder (``indent`` would force the
-    pure-Python one)."""
+    as data URLs, lines and arrows with their points as drawn (as in the JSON export). Each
+    piece goes through the C encoder (``indent`` would force the pure-Python one)."""
     scene = _Writer(content, images or {}).scene()
 
     def dump(value: object) -> str:
@@ -296,17 +297,18 @@ class _Writer:
         self.files: dict[str, Any] = {}
 
     def scene(self) -> dict[str, Any]:
-        for element in self.content.elements:
+        elements = with_routed_geometry(self.content.elements)  # linear points as drawn
+        for element in elements:
             self._element(element)
-        for element in self.content.elements:
+        for element in elements:
             for end in ("start", "end"):
                 self._bind(element, end)
-        elements = list(self.out.values())
-        for n, element in enumerate(elements):
+        scene = list(self.out.values())
+        for n, element in enumerate(scene):
             element["index"] = z_key(n)
         meta = self.content.meta
         return {"type": "excalidraw", "version": 2, "source": "syncboard",
-                "elements": elements,
+                "elements": scene,
                 "appState": {"viewBackgroundColor": meta.get("background", "#ffffff"),
                              "gridSize": meta.get("gridSize", 20),
                              "gridModeEnabled": bool(meta.get("gridEnabled"))},

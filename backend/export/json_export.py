@@ -1,10 +1,13 @@
-"""JSON export: the board in the schema's export form, elements in paint order."""
+"""JSON export: the board in the schema's export form, elements in paint order, connectors
+with their geometry as drawn (``routing.with_routed_geometry``; shared/BOARD.md, "JSON export
+form")."""
 
 from __future__ import annotations
 
 import json
 
 from ..board_model import BoardContent
+from .routing import with_routed_geometry
 
 
 def render_json(board: BoardContent) -> bytes:
@@ -16,7 +19,7 @@ def render_json(board: BoardContent) -> bytes:
     def dump(value: object) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
-    lines = ",\n".join("  " + dump(element) for element in board.elements)
+    lines = ",\n".join("  " + dump(element) for element in with_routed_geometry(board.elements))
     body = f"\n{lines}\n" if lines else ""
     comments = ""
     if board.comments:  # one thread per line, as elements

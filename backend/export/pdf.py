@@ -55,8 +55,9 @@ def render_pdf(content: BoardContent, images: Mapping[str, tuple[str, bytes]] | 
     (the board's own)."""
     images = images or {}
     frames = [e for e in content.elements if e["type"] == "frame"] if pages == "frames" else []
+    drawn = routed_elements(content.elements)  # bound connectors along their route, as in SVG
     views = [Box(f["x"], f["y"], max(f["w"], 1), max(f["h"], 1)) for f in frames] or \
-        [Box(*region) if region else fit_view(content, margin)]
+        [Box(*region) if region else fit_view(content, margin, drawn)]
     pdf = FPDF(unit="pt")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
@@ -64,7 +65,6 @@ def render_pdf(content: BoardContent, images: Mapping[str, tuple[str, bytes]] | 
     pdf.set_title(str(content.meta.get("title") or "board"))
     font = _font(pdf)
     fill = background or content.meta.get("background", "#ffffff")
-    drawn = routed_elements(content.elements)  # bound connectors along their route, as in SVG
     for view in views:
         scale = min(1.0, MAX_PAGE_PT / max(view.w, view.h))
         pdf.add_page(format=(view.w * scale, view.h * scale))

@@ -4,6 +4,10 @@ The points an arrow or line is drawn with, from its stored points, its per-end b
 targets' current geometry: the same function as ``frontend/src/render/routing.js``, checked
 against the same fixtures (``shared/fixtures/routing.json``), so an export draws an arrow where
 the browser does. Works on elements as ``board_model.normalize_element`` returns them.
+
+``routed_elements`` gives the drawing exporters (SVG, PNG, PDF) each connector along its route;
+``with_routed_geometry`` and ``routed_geometry`` give readers that do not route (the JSON and
+Excalidraw exports, the change feed) a connector's geometry as drawn, in the export form.
 """
 
 from __future__ import annotations
@@ -13,12 +17,17 @@ from collections.abc import Callable, Mapping
 from itertools import pairwise
 from typing import Any
 
+from ..board_model import BoardModel, normalize_values
+
 BIND_GAP = 4.0
 """Distance between a bound end and its target's outline, in board units."""
 ELBOW_STUB = 20.0
 """How far an elbow may run straight out of a bound side before turning (to go around)."""
 BINDABLE_TYPES = frozenset({"rect", "ellipse", "diamond", "sticky", "text", "image"})
 CONNECTOR_TYPES = frozenset({"line", "arrow"})
+ROUTED_TOLERANCE = 1e-6
+"""How far, in board units, a stored point may lie from its routed place and still count as
+routed (``routed_geometry``): a route written to a file and read back differs by rounding."""
 
 _CENTRE_ZONE = 0.25
 _EPS = 1e-9
@@ -85,6 +94,43 @@ def _along(element: dict[str, Any], route: list[Point]) -> dict[str, Any]:
     points = [v for x, y in route for v in (x - x0, y - y0)]
     return {**element, "x": x0, "y": y0, "angle": 0, "points": points,
             "w": max(x for x, _ in route) - x0, "h": max(y for _, y in route) - y0}
+
+
+def with_routed_geometry(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The elements as a reader that does not route needs them (the JSON and Excalidraw
+    exports): each connector through ``routed_geometry`` against the elements given, every
+    other element the same object. One routing pass over the board, as the SVG's."""
+    by_id = {element["id"]: element for element in elements}
+    return [routed_geometry(e, by_id.get) if e["type"] in CONNECTOR_TYPES else e
+            for e in elements]
+
+
+def routed_geometry(connector: dict[str, Any], target_of: Callable[[str], Element | None],
+                    model: BoardModel | None = None) -> dict[str, Any]:
+    """A connector in export form whose ``x, y, w, h, angle, points`` are where the board draws
+    it now (shared/BOARD.md, "JSON export form").
+
+    The same object when it has no route (straight, no usable binding) or when its stored
+    points already are its route to within ``ROUTED_TOLERANCE``: a route exported, imported
+    and exported again comes out as it went in, byte for byte. Otherwise a copy: ``x, y`` its
+    first routed point, ``points`` relative to it (so they start at 0, 0, as Excalidraw's do),
+    ``w, h`` their box, ``angle`` 0, read through the schema's rules (clamped, integral
+    numbers as integers) as an import of it would be; bindings and anchors stay."""
+    route = route_points(connector, target_of)
+    if route is None or _same_points(route, _world_points(connector)):
+        return connector
+    x0, y0 = route[0]
+    points = [v for x, y in route for v in (x - x0, y - y0)]
+    xs, ys = points[0::2], points[1::2]
+    drawn = {"x": x0, "y": y0, "w": max(xs) - min(xs), "h": max(ys) - min(ys), "angle": 0,
+             "points": points}
+    return {**connector, **normalize_values(connector["type"], drawn, model)}
+
+
+def _same_points(a: list[Point], b: list[Point]) -> bool:
+    return len(a) == len(b) and all(
+        abs(ax - bx) <= ROUTED_TOLERANCE and abs(ay - by) <= ROUTED_TOLERANCE
+        for (ax, ay), (bx, by) in zip(a, b, strict=True))
 
 
 def _bind_target(arrow: Element, target_id: Any, target_of: Callable[[str], Element | None]

@@ -77,7 +77,8 @@ def render_svg(board: BoardContent, options: SvgOptions = SvgOptions(),
                images: Mapping[str, tuple[str, bytes]] | None = None) -> str:
     """The board as an SVG document (UTF-8 text with an XML declaration)."""
     images = images or {}
-    view = Box(*options.region) if options.region else fit_view(board, options.margin)
+    drawn = routed_elements(board.elements)  # once: for the view and for drawing
+    view = Box(*options.region) if options.region else fit_view(board, options.margin, drawn)
     root = ET.Element("svg", {
         "xmlns": SVG_NS, "version": "1.1",
         "width": _num(view.w), "height": _num(view.h),
@@ -93,7 +94,7 @@ def render_svg(board: BoardContent, options: SvgOptions = SvgOptions(),
     title = board.meta.get("title")
     if title:
         ET.SubElement(root, "title").text = _xml_safe(title)
-    for element in routed_elements(board.elements):
+    for element in drawn:
         draw = _DRAW.get(element["type"])
         if draw is None:  # a schema type this exporter does not draw is left out
             continue
@@ -131,11 +132,14 @@ def element_bounds(element: dict) -> Box:
     return Box(cx - half_w, cy - half_h, 2 * half_w, 2 * half_h)
 
 
-def fit_view(board: BoardContent, margin: float) -> Box:
-    """The content's bounding box plus ``margin`` on each side (a small square when empty)."""
+def fit_view(board: BoardContent, margin: float, drawn: list[dict] | None = None) -> Box:
+    """The content's bounding box plus ``margin`` on each side (a small square when empty).
+    ``drawn``: the board's elements as ``routed_elements`` gives them, when the caller has
+    them already (the board is then routed once)."""
     if not board.elements:
         return Box(-margin, -margin, 2 * margin, 2 * margin)
-    boxes = [element_bounds(e) for e in routed_elements(board.elements)]
+    boxes = [element_bounds(e) for e in
+             (routed_elements(board.elements) if drawn is None else drawn)]
     x0 = min(b.x for b in boxes) - margin
     y0 = min(b.y for b in boxes) - margin
     x1 = max(b.x + b.w for b in boxes) + margin
