@@ -31,7 +31,7 @@ from sqlalchemy.exc import ArgumentError
 from .board_names import board_name_problem
 from .cli_args import ArgumentParser
 from .document import EMPTY_STATE_VECTOR, BoardDocument
-from .restore import build_restore_update
+from .restore import build_restore_update, live_keys
 from .store import Store, StoreError, open_store
 from .store.history import MAX_LABEL_CHARS, VersionInfo
 from .versioning import load_version_updates
@@ -144,7 +144,8 @@ async def _in_db(args) -> list[str]:
                                             f"before restoring version {args.version}")
         since = document.missing_since(
             await store.version_state_vector(args.board, args.version) or EMPTY_STATE_VECTOR)
-        update, changed = build_restore_update(state, since, args.elements)
+        update, changed = build_restore_update(state, since, args.elements,
+                                               live_keys(document.doc))
         await store.append_updates({args.board: [update]})
         return [_restored(args.version, before, changed)]
     except ValueError as exc:

@@ -1,11 +1,12 @@
 """HistoryWorker: rebuilding versions and building restores in a worker process.
 
 Rebuilding a version of a 10,000-element board (a checkpoint merged with hundreds of deltas)
-and building a restore (two documents of the version, what changed since applied under an
-observer) take pycrdt from a few hundred milliseconds to seconds, and pycrdt holds the GIL all
-along: run in a thread, that time is taken from the event loop, and every board of the
-process stalls. Here it runs in one worker process (started with ``spawn``, so it shares no
-state with the server). The rows go to it deflated, as stored, and it inflates them itself.
+and building a restore (the version, what changed since applied under an observer, the
+changes set back) take pycrdt from a few hundred milliseconds to a second, and pycrdt holds
+the GIL all along: run in a thread, that time is taken from the event loop, and every board
+of the process stalls. Here it runs in one worker process (started with ``spawn``, so it
+shares no state with the server). The rows go to it deflated, as stored, and it inflates them
+itself.
 
 The worker starts at the first ``warm_up`` or job and stays for the next. A worker that dies
 (the OOM killer) fails the jobs it had; the next job starts a new one. Jobs queue in the
@@ -50,11 +51,12 @@ class HistoryWorker:
         return await self._run(rebuild_state, list(rows))
 
     async def restore(self, rows: Sequence[bytes], since: bytes,
-                      element_ids: Iterable[str] | None) -> tuple[bytes, int]:
-        """``restore.build_restore_update`` of the version ``rows`` rebuild, in the worker.
-        Raises as ``rebuild``."""
+                      element_ids: Iterable[str] | None,
+                      live_keys: dict[str, list[str]] | None = None) -> tuple[bytes, int]:
+        """``restore.build_restore_update`` of the version ``rows`` rebuild, in the worker
+        (``live_keys``: ``restore.live_keys`` of the live board). Raises as ``rebuild``."""
         ids = list(element_ids) if element_ids is not None else None
-        return await self._run(_restore, list(rows), since, ids)
+        return await self._run(_restore, list(rows), since, ids, live_keys)
 
     def close(self) -> None:
         """Stop the worker; jobs not started are cancelled (a running one is abandoned)."""
@@ -91,6 +93,6 @@ def _ready() -> None:
     """The warm-up job: importing this module in the worker is the point."""
 
 
-def _restore(rows: list[bytes], since: bytes,
-             element_ids: list[str] | None) -> tuple[bytes, int]:
-    return build_restore_update(chain_updates(rows), since, element_ids)
+def _restore(rows: list[bytes], since: bytes, element_ids: list[str] | None,
+             live_keys: dict[str, list[str]] | None) -> tuple[bytes, int]:
+    return build_restore_update(chain_updates(rows), since, element_ids, live_keys)

@@ -8,6 +8,17 @@ added since is removed). Untouched fields and elements are not written, so a con
 of something the restore does not change survives. With ``element_ids`` only those elements
 are restored (meta and the rest stay).
 
+What changed since is applied to the version in one transaction under a deep observer, and
+its events say, for every key of a restored root (an element, a meta field, a comment) and
+every field of an element, which value it held before that transaction: the version's. Those
+plain values (numbers, strings, JSON) are written back as the events give them, and the
+elements the live board no longer has are copied from the version before the change since is
+applied (``live`` names the live board's keys), so a whole-board restore after hundreds
+of moves, recolours, additions and deletions reads no element twice and builds one document.
+Only what the events cannot give (a change inside a text, an array or a nested map, a field
+or an element replaced by a shared type) is compared with a second copy of the version,
+built only then.
+
 Shared types are copied by structure (``Y.Text`` as its string, ``Y.Array`` and ``Y.Map``
 recursively), so fields this code does not know keep their types.
 """
@@ -15,10 +26,10 @@ recursively), so fields this code does not know keep their types.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text, merge_updates
+from pycrdt import Array, Doc, Map, MapEvent, Text, merge_updates
 
 ROOT_MAPS = ("meta", "elements", "comments")
 """Root maps a whole-board restore makes equal to the version's."""
@@ -26,68 +37,177 @@ _ELEMENTS = "elements"
 
 
 def build_restore_update(version: Sequence[bytes], since: bytes,
-                         element_ids: Iterable[str] | None = None) -> tuple[bytes, int]:
+                         element_ids: Iterable[str] | None = None,
+                         live: Mapping[str, Iterable[str]] | None = None,
+                         ) -> tuple[bytes, int]:
     """``(update, changed)``: the update that restores ``version`` (the board's state then,
     as updates applied in order: a checkpoint and the deltas after it) on top of the live
     board, and how many elements it changes.
 
     ``since`` is what the live board holds beyond the version (the live document encoded
-    against the version's state vector, ``BoardDocument.missing_since``): applied to a copy of
-    the version it gives the live state, and the keys it touches are the only ones compared,
-    so restoring a 10,000-element board after a few changes reads a few elements, not two
-    whole boards (and a version the live board still equals is not even read twice).
-    ``element_ids``: restore only these elements (an id absent from both is ignored). Raises
-    ``ValueError`` if either update cannot be decoded."""
+    against the version's state vector, ``BoardDocument.missing_since``): applied to the
+    version it gives the live state, and only the keys it touches are looked at.
+    ``element_ids``: restore only these elements (an id absent from both is ignored).
+    ``live``: the keys of each root map of the live board (``live_keys(doc)``, taken with
+    ``since``); the version's values of the keys missing there are copied before
+    ``since`` is applied. Without it those elements come from a second copy of the version.
+    Raises ``ValueError`` if either update cannot be decoded."""
     if len(version) > 2:  # one apply of the merged deltas, not hundreds of small ones
         version = [version[0], merge_updates(*version[1:])]
     doc = Doc()
     for update in version:
         doc.apply_update(update)
     names = ROOT_MAPS if element_ids is None else (_ELEMENTS,)
-    touched: dict[str, set[str] | None] = {}
-    watched = []
+    wanted = None if element_ids is None else set(element_ids)
+    missing = []  # restored roots the version does not have: all of it goes
+    changes: dict[str, _Changes] = {}
     for name in names:
         root = doc.get(name, type=Map) if name == _ELEMENTS else _root(doc, name)
-        if root is None:  # not in the version: all of it goes, if the live board has it
-            touched[name] = None
+        if root is None:
+            missing.append(name)
             continue
-        keys = touched[name] = set()
-        watched.append((root, root.observe_deep(_collector(keys))))
-    doc.apply_update(since)  # now the live state; only what it touched can differ
-    for root, subscription in watched:
-        root.unobserve(subscription)
-    if element_ids is not None:
-        touched[_ELEMENTS] &= set(element_ids)
-    work = {name: keys for name, keys in touched.items()
-            if keys or (keys is None and _root(doc, name) is not None)}
+        gone = set() if live is None else set(root.keys()).difference(live.get(name, ()))
+        changes[name] = _Changes(root, _copies(root, gone if wanted is None else gone & wanted))
+    watched = [(change.root, change.root.observe_deep(change.note))
+               for change in changes.values()]
+    doc.apply_update(since)  # now the live state, in one transaction: one batch of events
+    for observed, subscription in watched:
+        observed.unobserve(subscription)
     before = doc.get_state()
-    if not work:  # the live board holds the version already: its copy is not even built
-        return doc.get_update(before), 0
-    target = Doc()
-    for update in version:
-        target.apply_update(update)
     changed = 0
-    with doc.transaction(), target.transaction():  # one read transaction for the version
-        for name, keys in work.items():
-            count = _sync_map(doc.get(name, type=Map), _root(target, name), keys)
+    with doc.transaction():
+        rest: dict[str, set[str]] = {}
+        for name, change in changes.items():
+            count, left = change.set_back(wanted)
             changed += count if name == _ELEMENTS else 0
+            if left:
+                rest[name] = left
+        for name in missing:
+            root = _root(doc, name)
+            if root is not None:
+                _sync_map(root, None, None)
+        if rest:  # what the events could not tell: compared with a copy of the version
+            target = Doc()
+            for update in version:
+                target.apply_update(update)
+            with target.transaction():  # one read transaction for the version
+                for name, keys in rest.items():
+                    count = _sync_map(changes[name].root, _root(target, name), keys)
+                    changed += count if name == _ELEMENTS else 0
     return doc.get_update(before), changed
 
 
-def _collector(touched: set[str]):
-    """A deep observer adding to ``touched`` (pycrdt passes an observer as many arguments
-    as it declares: this one takes just the events)."""
-    return lambda events: _note_touched(events, touched)
+def live_keys(doc: Doc) -> dict[str, list[str]]:
+    """The keys of each restored root map of the live board ``doc``, for
+    ``build_restore_update`` (read with ``since``, in the same event-loop turn)."""
+    roots = ((name, _root(doc, name)) for name in ROOT_MAPS)
+    return {name: list(root.keys()) for name, root in roots if root is not None}
 
 
-def _note_touched(events, touched: set[str]) -> None:
-    """The keys (element ids, for ``elements``) a batch of deep events of a root changed."""
-    for event in events:
-        path = list(event.path)
-        if path:
-            touched.add(path[0])
+class _Changes:
+    """What ``since`` changed in one root map, as its deep observer saw it, and the version's
+    values of the keys the live board no longer has (``copies``)."""
+
+    def __init__(self, root: Map, copies: dict[str, Any]) -> None:
+        self.root = root
+        self.copies = copies
+        self.entries: dict[str, dict[str, Any]] = {}
+        """Key -> how its own entry changed: ``{"action", "oldValue", "newValue"}``."""
+        self.fields: dict[str, tuple[Map, dict[str, dict[str, Any]]]] = {}
+        """Key of a map value (an element) -> that map and how its entries changed."""
+        self.deep: set[str] = set()
+        """Keys with a change further down (in a text, an array, a nested map)."""
+
+    def note(self, events) -> None:
+        """The deep observer: one batch of events (pycrdt passes as many arguments as an
+        observer declares: this one takes just the events)."""
+        for event in events:
+            path = list(event.path)
+            if not path:
+                self.entries.update(event.keys)
+            elif len(path) == 1 and isinstance(event, MapEvent):
+                self.fields.setdefault(path[0], (event.target, {}))[1].update(event.keys)
+            else:
+                self.deep.add(path[0])
+
+    def set_back(self, wanted: set[str] | None) -> tuple[int, set[str]]:
+        """Write back the version's values the events give (only the keys in ``wanted``, if
+        given); return how many keys changed, and the keys left to compare with a copy of
+        the version."""
+        keys = self.entries.keys() | self.fields.keys() | self.deep
+        if wanted is not None:
+            keys &= wanted
+        changed, rest = 0, set()
+        for key in sorted(keys):
+            entry = self.entries.get(key)
+            if entry is not None:  # the key's own value changed: it decides
+                done = self._set_entry(key, entry)
+            elif key in self.deep:
+                done = None
+            else:
+                element, fields = self.fields[key]
+                done = _set_fields(element, fields)
+            if done is None:
+                rest.add(key)
+            elif done:
+                changed += 1
+        return changed, rest
+
+    def _set_entry(self, key: str, entry: dict[str, Any]) -> bool | None:
+        """Set ``key`` of the root back: True if written, False if it holds the version's
+        value already, None if neither the event nor ``copies`` has that value."""
+        if entry["action"] == "add":
+            del self.root[key]
+            return True
+        old = entry["oldValue"]
+        if isinstance(old, _PLAIN):
+            if entry["action"] == "update" and _same(old, entry["newValue"]):
+                return False
+            self.root[key] = old
+            return True
+        if entry["action"] == "delete" and key in self.copies:
+            self.root[key] = self.copies.pop(key)
+            return True
+        return None
+
+
+def _set_fields(element: Map, fields: dict[str, dict[str, Any]]) -> bool | None:
+    """Set the changed fields of one element back (all or none): True if any was written,
+    False if all hold the version's values, None if a field held a shared type."""
+    writes = []
+    for name, entry in fields.items():
+        if entry["action"] == "add":
+            writes.append((name, _MISSING))
+            continue
+        old = entry["oldValue"]
+        if not isinstance(old, _PLAIN):
+            return None
+        if entry["action"] != "update" or not _same(old, entry["newValue"]):
+            writes.append((name, old))
+    for name, value in writes:
+        if value is _MISSING:
+            del element[name]
         else:
-            touched.update(event.keys)
+            element[name] = value
+    return bool(writes)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a plain value read from an event equals the value that replaced it (of the
+    same type: ``True`` does not stand for ``1.0``)."""
+    return type(old) is type(new) and old == new
+
+
+def _copies(root: Map, keys: set[str]) -> dict[str, Any]:
+    """Fresh, unintegrated copies of the values of ``keys`` in ``root`` (one transaction)."""
+    if not keys:
+        return {}
+    with root.doc.transaction():
+        copies = {}
+        for key in keys:
+            value = root[key]
+            copies[key] = _copy(value, _plain_value(value))
+        return copies
 
 
 def _sync_map(have: Map, want: Map | None, only: set[str] | None) -> int:
@@ -189,3 +309,6 @@ def _root(doc: Doc, name: str) -> Map | None:
 
 _MISSING = object()
 _SAFE_INT = 2**53
+_PLAIN = (type(None), bool, int, float, str, bytes, list, dict)
+"""What pycrdt reads a plain (``Any``) value as; it writes each back as the same value. A
+value of any other type (a shared type, a subdocument) cannot be written back as read."""

@@ -43,6 +43,7 @@ from .export.raster_pool import RasterPool
 from .export_handlers import ExportHandler, _BoardEndpoint
 from .history_worker import HistoryWorkerFailed
 from .registry import BoardRegistry
+from .restore import live_keys
 from .store.history import MAX_LABEL_CHARS
 from .version_rows import rebuild_state
 
@@ -195,10 +196,10 @@ class VersionRestoreHandler(_SavingEndpoint):
             # What the board holds beyond the version: small after a few changes. The restore
             # is built in the worker process while the before-restore version is recorded;
             # edits made meanwhile merge with it as any concurrent edit does.
-            since = room.document.missing_since(
-                await self.store.version_state_vector(board_id, vid) or EMPTY_STATE_VECTOR)
-            building = asyncio.ensure_future(
-                registry.versions.worker.restore(rows, since, element_ids))
+            vector = await self.store.version_state_vector(board_id, vid) or EMPTY_STATE_VECTOR
+            since = room.document.missing_since(vector)  # and the live keys, in the same turn
+            building = asyncio.ensure_future(registry.versions.worker.restore(
+                rows, since, element_ids, live_keys(room.document.doc)))
             try:
                 before = await registry.versions.take(room, "before-restore",
                                                       f"before restoring version {vid}")

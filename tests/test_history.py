@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from backend.board_model import read_update
 from backend.document import BoardDocument
-from backend.restore import build_restore_update
+from backend.restore import ROOT_MAPS, build_restore_update, live_keys
 from backend.store import UpdateWriter, VersionRequest, open_store
 from backend.store.history import Retention, thinning_plan
 from backend.store.schema import versions
@@ -235,3 +235,73 @@ def test_restore_update_reads_only_what_changed_and_keeps_value_types():
     assert [type(v) for v in element["tags"]] == [str, Text]
     again, changed = build_restore_update([version.get_update()], b"\x00\x00")
     assert changed == 0 and again == b"\x00\x00"
+
+
+def test_restore_from_the_change_events_gives_what_comparing_with_the_version_gives():
+    """With the live board's keys (``live_keys``), a restore writes the version's plain values
+    back from the change events and copies the deleted elements before the change since is
+    applied; it gives what comparing with a second copy of the version gives, value types,
+    count and partial restores included (a value set and set back is not a change)."""
+    version = Doc()
+    with version.transaction():
+        meta = version.get("meta", type=Map)
+        meta["title"], meta["grid"] = "then", True
+        elements = version.get("elements", type=Map)
+        for i in range(6):
+            elements[f"r{i}"] = Map({"type": "rect", "x": float(i), "fill": "#ffffff",
+                                     "z": f"a{i}"})
+        elements["pen"] = Map({"type": "stroke", "x": 1.0, "points": Array([0.5, 2.0, 7.0])})
+        elements["note"] = Map({"type": "sticky", "text": Text("keep"), "z": "b0"})
+        elements["gone"] = Map({"type": "stroke", "label": Text("a"), "style": {"w": 2},
+                                "points": Array([1.0, True]), "tags": Array(["x", Text("y")])})
+        version.get("comments", type=Map)["c1"] = Map({"text": "hi", "resolved": False})
+    live = Doc()
+    live.apply_update(version.get_update())
+    vector = live.get_state()
+    with live.transaction():
+        elements = live.get("elements", type=Map)
+        elements["r0"]["x"] = 500.0
+        elements["r1"]["fill"] = "#ff0000"
+        elements["r2"]["dash"] = "dashed"
+        del elements["r3"]["fill"]
+        elements["r4"]["x"] = 9.0
+        elements["r4"]["x"] = 4.0  # and back: not a change
+        elements["r5"] = Map({"type": "rect", "x": 5.0, "fill": "#000000", "z": "a5"})
+        elements["note"]["text"] += " (edited)"
+        elements["pen"]["points"].extend([9.0])
+        del elements["gone"]
+        elements["later"] = Map({"type": "rect", "x": 0.0, "z": "c0"})
+        meta = live.get("meta", type=Map)
+        meta["title"], meta["theme"] = "now", "dark"
+        del meta["grid"]
+        comments = live.get("comments", type=Map)
+        del comments["c1"]
+        comments["c2"] = Map({"text": "later"})
+    since = live.get_update(vector)
+
+    def restored(update: bytes) -> Doc:
+        doc = Doc()
+        for part in (version.get_update(), since, update):
+            doc.apply_update(part)
+        return doc
+
+    def plain(doc: Doc, name: str) -> dict:
+        return json.loads(str(doc.get(name, type=Map)))
+
+    for keys in (None, live_keys(live)):
+        update, changed = build_restore_update([version.get_update()], since, None, keys)
+        assert changed == 9  # r0-r3, r5, note, pen, gone, later
+        doc = restored(update)
+        assert all(plain(doc, name) == plain(version, name) for name in ROOT_MAPS)
+        gone = doc.get("elements", type=Map)["gone"]
+        assert isinstance(gone["label"], Text) and gone["style"] == {"w": 2.0}
+        assert [type(v) for v in gone["points"]] == [float, bool]
+        assert [type(v) for v in gone["tags"]] == [str, Text]
+        update, changed = build_restore_update([version.get_update()], since,
+                                               ["gone", "r0", "r4", "absent"], keys)
+        assert changed == 2
+        doc = restored(update)
+        now = plain(doc, "elements")
+        assert now["gone"] == plain(version, "elements")["gone"] and now["r0"]["x"] == 0.0
+        assert now["r1"]["fill"] == "#ff0000" and "later" in now
+        assert plain(doc, "meta")["title"] == "now"
