@@ -52,8 +52,8 @@ def image_element(file_id: str) -> dict:
             "fileId": file_id}
 
 
-def post(port: int, body: bytes) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+def post(port: int, body: bytes, timeout_s: float = 120) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
     try:
         conn.request("POST", "/api/boards/hostile/import", body=body,
                      headers={"Content-Type": "application/json"})
@@ -182,3 +182,21 @@ def test_hostile_files_are_refused_by_name_and_memory_stays_bounded(server_proce
     growth = max(peaks) - before
     print(f"peak RSS {before:.0f} MiB -> {max(peaks):.0f} MiB (+{growth:.0f} MiB)")
     assert growth < RSS_GROWTH_BOUND_MIB
+
+
+UNCLOSED_QUOTES_ANSWER_S = 30.0
+"""Longest the answer to an 800 KB file of quotes that never close a string may take: a few
+milliseconds are its cost; before the structure check's string pattern was made linear, each
+quote started a scan to the end of the file (quadratic, with the GIL held: minutes)."""
+
+
+def test_a_file_of_quotes_that_never_close_is_refused_at_once(server_process):
+    server = server_process()
+    escaped = b'\\"' * 400_000  # every quote after the first is escaped: no string ever ends
+    for body in (b'"' + escaped, b'"' + escaped + b"\\"):
+        started = time.monotonic()
+        code, answer = post(server.port, body, timeout_s=UNCLOSED_QUOTES_ANSWER_S)
+        print(f"{len(body)} bytes -> {code} in {time.monotonic() - started:.3f} s")
+        assert (code, answer.get("path")) == (400, "$"), answer
+        assert "invalid JSON" in answer["detail"], answer
+    assert server.health()["status"] == "ok"

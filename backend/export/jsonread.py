@@ -25,7 +25,11 @@ MAX_VALUES = 2_000_000
 once parsed and, inside a schema violation, up to about 100 more while the validator prints
 it; this bounds the worst 64 MiB body to about 350 MiB of memory (BENCHMARKS.md). A board of
 100,000 shapes or 1,000 strokes of 1,000 points fits."""
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.?)*+"?', re.DOTALL)
+"""A JSON string, or an unterminated one up to the end of the file. It matches at every quote,
+so each match consumes what it scanned: linear time. (Requiring the closing quote made a file
+of ``"\\"\\"\\"...`` scan to its end from every quote: quadratic, hours for a megabyte, with
+the GIL held. In a valid file every string closes, so both match the same strings.)"""
 _NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{},")
 
 
