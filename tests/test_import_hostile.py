@@ -227,3 +227,19 @@ def test_a_file_with_half_a_million_violations_is_refused_by_its_first_one(serve
           f"+{growth:.0f} MiB: {answer.get('detail', '')[:70]}")
     assert (code, answer.get("path")) == (400, "$.elements[0].angle"), answer
     assert growth < MANY_VIOLATIONS_GROWTH_MIB
+
+
+def test_five_million_strings_are_cut_out_of_a_file_in_bounded_memory(server_process):
+    """The structure check cuts strings out a window at a time: over the whole 14 MiB file at
+    once, ``re.sub`` held every piece between two strings (+839 MiB) before the file was
+    refused for its values."""
+    server = server_process()
+    pid = server.proc.pid
+    body = b'{"schemaVersion": 2, "meta": {}, "elements": [' + b'"",' * 5_000_000 + b'""]}'
+    resident = reset_peak(pid)
+    code, answer = post(server.port, body)
+    growth = peak_rss_mib(pid) - resident
+    print(f"{len(body) / MIB:.1f} MiB -> {code}, peak RSS +{growth:.0f} MiB: {answer['detail']}")
+    assert (code, answer.get("path")) == (400, "$"), answer
+    assert "over the 2000000 limit" in answer["detail"], answer
+    assert growth < RSS_GROWTH_BOUND_MIB
