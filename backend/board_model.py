@@ -25,7 +25,7 @@ import jsonschema_rs
 from pycrdt import Array, Doc, Map, Text
 
 from .resources import shared_file
-from .schema_probe import Layout, layout_of, violations
+from .schema_probe import Layout, first_errors, layout_of, violations
 from .update_check import check_update
 
 SCHEMA_PATH = shared_file("board.schema.json")
@@ -280,11 +280,12 @@ def validate_board_json(data: Any, model: BoardModel | None = None) -> list[Viol
     model = model or load_model()
     # jsonschema-rs (Rust): 10,000 elements validate in about 0.1 s, not 20 s in pure Python,
     # and in place. Its errors copy the value at fault, so a refused file's are looked for on
-    # a slimmed copy (backend/schema_probe.py); the whole file only if that finds none.
+    # a slimmed copy (backend/schema_probe.py); the whole file only if that finds none. Only
+    # the first part of a long list holding violations has its errors made.
     found: list[tuple[list, str]] = []
     if not model.validator.is_valid(data):
         found = violations(data, model.validator, model.layout, model.version) or \
-            [(list(e.instance_path), e.message) for e in model.validator.iter_errors(data)]
+            first_errors(data, model.validator)
     found.sort(key=lambda item: [(0, p, "") if isinstance(p, int) else (1, 0, p)
                                  for p in item[0]])
     violations_found = [Violation(_json_path(path), message) for path, message in found]

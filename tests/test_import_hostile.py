@@ -52,8 +52,8 @@ def image_element(file_id: str) -> dict:
             "fileId": file_id}
 
 
-def post(port: int, body: bytes) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+def post(port: int, body: bytes, timeout_s: float = 120) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
     try:
         conn.request("POST", "/api/boards/hostile/import", body=body,
                      headers={"Content-Type": "application/json"})
@@ -181,4 +181,65 @@ def test_hostile_files_are_refused_by_name_and_memory_stays_bounded(server_proce
     conn.close()
     growth = max(peaks) - before
     print(f"peak RSS {before:.0f} MiB -> {max(peaks):.0f} MiB (+{growth:.0f} MiB)")
+    assert growth < RSS_GROWTH_BOUND_MIB
+
+
+UNCLOSED_QUOTES_ANSWER_S = 30.0
+"""Longest the answer to an 800 KB file of quotes that never close a string may take: a few
+milliseconds are its cost; before the structure check's string pattern was made linear, each
+quote started a scan to the end of the file (quadratic, with the GIL held: minutes)."""
+
+
+def test_a_file_of_quotes_that_never_close_is_refused_at_once(server_process):
+    server = server_process()
+    escaped = b'\\"' * 400_000  # every quote after the first is escaped: no string ever ends
+    for body in (b'"' + escaped, b'"' + escaped + b"\\"):
+        started = time.monotonic()
+        code, answer = post(server.port, body, timeout_s=UNCLOSED_QUOTES_ANSWER_S)
+        print(f"{len(body)} bytes -> {code} in {time.monotonic() - started:.3f} s")
+        assert (code, answer.get("path")) == (400, "$"), answer
+        assert "invalid JSON" in answer["detail"], answer
+    assert server.health()["status"] == "ok"
+
+
+MANY_VIOLATIONS_GROWTH_MIB = 600
+"""Most the server's peak RSS may grow for the 8 MiB file of 480,000 violations below.
+Measured: +295 MiB in 3.9 s (the parsed file and its slimmed copy; a valid file of as many
+elements costs more, being imported); +1,051 MiB in 64.9 s when jsonschema-rs made all its
+errors in one call."""
+
+
+def test_a_file_with_half_a_million_violations_is_refused_by_its_first_one(server_process):
+    """60,000 rectangles with eight wrong fields each: only the errors of the first part of
+    the elements list that holds any are made (backend/schema_probe.py, ``first_errors``)."""
+    server = server_process()
+    pid = server.proc.pid
+    wrong = "".join(f', "{name}": ""' for name in
+                    ("x", "y", "w", "h", "angle", "strokeWidth", "opacity", "roughness"))
+    body = ('{"schemaVersion": 2, "meta": {}, "elements": ['
+            + ",".join(f'{{"id": "e{i}", "type": "rect", "z": "a0"{wrong}}}'
+                       for i in range(60_000)) + "]}").encode()
+    resident = reset_peak(pid)
+    started = time.monotonic()
+    code, answer = post(server.port, body)
+    growth = peak_rss_mib(pid) - resident
+    print(f"{len(body) / MIB:.1f} MiB -> {code} in {time.monotonic() - started:.2f} s, peak RSS "
+          f"+{growth:.0f} MiB: {answer.get('detail', '')[:70]}")
+    assert (code, answer.get("path")) == (400, "$.elements[0].angle"), answer
+    assert growth < MANY_VIOLATIONS_GROWTH_MIB
+
+
+def test_five_million_strings_are_cut_out_of_a_file_in_bounded_memory(server_process):
+    """The structure check cuts strings out a window at a time: over the whole 14 MiB file at
+    once, ``re.sub`` held every piece between two strings (+839 MiB) before the file was
+    refused for its values."""
+    server = server_process()
+    pid = server.proc.pid
+    body = b'{"schemaVersion": 2, "meta": {}, "elements": [' + b'"",' * 5_000_000 + b'""]}'
+    resident = reset_peak(pid)
+    code, answer = post(server.port, body)
+    growth = peak_rss_mib(pid) - resident
+    print(f"{len(body) / MIB:.1f} MiB -> {code}, peak RSS +{growth:.0f} MiB: {answer['detail']}")
+    assert (code, answer.get("path")) == (400, "$"), answer
+    assert "over the 2000000 limit" in answer["detail"], answer
     assert growth < RSS_GROWTH_BOUND_MIB

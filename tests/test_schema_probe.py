@@ -9,6 +9,7 @@ import resource
 import pytest
 
 from backend.board_model import _json_path, load_model, validate_board_json
+from backend.schema_probe import CHUNK_ITEMS
 
 VALID = {"schemaVersion": 2, "meta": {"title": "t"}, "elements": [
     {"id": "r1", "type": "rect", "x": 0, "y": 0, "w": 10, "h": 10, "z": "a0"},
@@ -75,3 +76,38 @@ def test_a_root_error_beside_two_million_numbers_copies_none_of_them():
     assert [v.path for v in found] == ["$"]
     assert "'x' was unexpected" in found[0].message
     assert grown_mib < 20  # jsonschema-rs's own error copied the whole file: +213 MiB
+
+
+def many_rects(count: int) -> list[dict]:
+    return [{"id": f"r{i}", "type": "rect", "x": 0, "y": 0, "w": 10, "h": 10, "z": "a0"}
+            for i in range(count)]
+
+
+def test_a_long_list_is_searched_in_parts_and_its_first_violations_are_named():
+    board = broken(lambda b: b.update(elements=many_rects(3 * CHUNK_ITEMS)))
+    board["elements"][CHUNK_ITEMS + 7].update(fill="#zz", w="wide")
+    board["elements"][2 * CHUNK_ITEMS + 1].update(fill="#zz")  # in a later part: not named
+    board["meta"]["background"] = 5  # outside the lists: named too
+    found = validate_board_json(board)
+    first = f"$.elements[{CHUNK_ITEMS + 7}]"
+    assert [v.path for v in found] == [f"{first}.fill", f"{first}.w", "$.meta.background"]
+    assert [v.path for v in found] == full_paths(board)[:2] + full_paths(board)[3:]
+    threads = broken(lambda b: b.update(comments=[
+        {**copy.deepcopy(b["comments"][0]), "id": f"c{i}"} for i in range(CHUNK_ITEMS + 5)]))
+    threads["comments"][CHUNK_ITEMS + 2]["messages"][0]["author"] = 5
+    threads["elements"][0].update(fill="#zz")  # a short list is checked whole
+    first = f"$.comments[{CHUNK_ITEMS + 2}].messages[0].author"
+    assert [v.path for v in validate_board_json(threads)] == full_paths(threads) == [
+        first, "$.elements[0].fill"]
+
+
+def test_a_hundred_thousand_wrong_fields_make_the_errors_of_one_part_only():
+    board = broken(lambda b: b.update(elements=many_rects(20_000)))
+    for element in board["elements"]:
+        element.update(x="a", y="a", w="a", h="a", angle="a")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    found = validate_board_json(board)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert found[0].path == "$.elements[0].angle"
+    assert len(found) == 5 * CHUNK_ITEMS
+    assert grown_mib < 40  # all 100,000 errors at once: +232 MiB (this part: +12)

@@ -1,7 +1,8 @@
 """The change feed and webhooks across two processes on one Redis: a reader on either
 process sees each change once, in the same order, and can resume on the other process; a
 server webhook gets each event once (one process holds the delivery lease), and when the
-holder of the lease is killed, the next one delivers what the dead one had not."""
+holder of the lease is killed (or stopped while deliveries wait for a retry), the next one
+delivers what the old one had not."""
 
 from __future__ import annotations
 
@@ -121,6 +122,36 @@ async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
     assert first_seen == ["before", "gap1", "gap2"]  # "before" may come twice: at least once
     seqs = [e["seq"] for e in receiver.delivered() if e.get("board") == board]
     assert sorted(set(seqs)) == list(dict.fromkeys(seqs))  # in order, a repeat only of a run
+    writer.close()
+    receiver.stop()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_leader_stopped_while_a_delivery_waits_to_be_retried_hands_it_over(cluster):
+    receiver = WebhookReceiver(always_fail=True).start()
+    # The first retry comes 30 s after the first attempt: the leader stops before it.
+    a, b = cluster(2, events_window_ms=50, webhook=receiver.url, webhook_secret="k",
+                   webhook_allow_host="127.0.0.1", webhook_backoff_s=30)
+    board = board_name("events-stop-handover")
+
+    def leading(server) -> bool:
+        return "this process is now delivering them" in server.log()
+
+    def attempted() -> list[str]:
+        return created_ids([r.event for r in receiver.received if r.event.get("board") == board])
+
+    def delivered() -> list[str]:
+        return created_ids([e for e in receiver.delivered() if e.get("board") == board])
+    await wait_until(lambda: leading(a) or leading(b), 20, "a holder of the lease")
+    leader, survivor = (a, b) if leading(a) else (b, a)
+    writer = await YClient(f"{survivor.ws_url}/{board}").sync()
+    await writer.put("held", Map({"type": "rect", "w": 5, "h": 5, "z": "a0"}))
+    await wait_until(lambda: "held" in attempted(), 20, "the leader's first attempt (500)")
+    receiver.always_fail = False
+    assert await asyncio.to_thread(leader.stop) == 0  # SIGTERM: its retry is still waiting
+    await wait_until(lambda: "held" in delivered(), 60,
+                     "the next holder of the lease delivering what the leader still had")
+    assert leading(survivor)
     writer.close()
     receiver.stop()
 

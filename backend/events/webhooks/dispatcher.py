@@ -99,17 +99,18 @@ class WebhookDispatcher:
             self._tasks.append(asyncio.create_task(self._lead_forever()))
 
     async def close(self) -> None:
-        """Stop following and delivering; give up the lease."""
+        """Stop following and delivering; give up the lease, leaving a successor the resume
+        point before what the hooks still had waiting (their queues outlive their tasks)."""
         await cancel_and_wait(self._tasks)
         for worker in self._workers.values():
             await worker.close()
-        self._workers.clear()
         if self._redis is not None:
             with contextlib.suppress(RedisError, OSError):
                 if await self._redis.get(self._leader_key) == self._me.encode():
                     await self._store_resume_point()
                     await self._redis.delete(self._leader_key)
                 await self._redis.aclose()
+        self._workers.clear()
         self._client.close()
 
     async def add(self, hook: Hook) -> None:
