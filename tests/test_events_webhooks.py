@@ -11,10 +11,12 @@ import time
 
 import pytest
 from pycrdt import Map
+from tornado.httpclient import AsyncHTTPClient
 
 from backend.events.webhooks.address_policy import AddressPolicy
-from backend.events.webhooks.delivery import backoff_s
+from backend.events.webhooks.delivery import DeliveryLimits, HookWorker, Pending, backoff_s
 from backend.events.webhooks.dispatcher import _filtered
+from backend.events.webhooks.hook_store import Hook
 from backend.events.webhooks.signature import HEADER, sign, verify
 from tests.export_helpers import base_url, fetch, fetch_json
 from tests.webhook_receiver import WebhookReceiver
@@ -66,6 +68,33 @@ def test_address_policy_refuses_internal_ranges_unless_allowed():
     assert allowed.address_problem("x", "192.168.1.1") is not None
     assert policy.url_problem("ftp://example.com/") is not None
     assert policy.url_problem("http://user:pw@example.com/") is not None
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_full_queue_drops_the_oldest_waiting_event_never_the_one_in_flight():
+    receiver = WebhookReceiver(hold_s=30).start()  # holds each request until released
+    client = AsyncHTTPClient(force_instance=True)
+
+    async def never_paused(_hook: Hook, _reason: str) -> None:
+        raise AssertionError("no delivery fails here")
+    worker = HookWorker(Hook("h1", None, receiver.url, "secret"), client,
+                        DeliveryLimits(timeout_s=30, retry_max_s=60, queue_events=2), None,
+                        never_paused)
+
+    def event(n: int) -> Pending:
+        return Pending(n, "elements.changed", json.dumps({"n": n}).encode(), cursor=100 + n)
+    worker.offer(event(1))
+    await wait_until(lambda: receiver.in_flight == 1, "event 1 in flight")
+    for n in (2, 3, 4):  # the queue holds two: event 2 is dropped, 3 and 4 wait
+        worker.offer(event(n))
+    assert worker.oldest_cursor() == 101  # a successor would resume before event 1
+    receiver.release.set()
+    await wait_until(lambda: len(receiver.delivered()) >= 3, "three deliveries")
+    assert [e["n"] for e in receiver.delivered()] == [1, 3, 4]
+    await wait_until(lambda: worker.oldest_cursor() is None, "nothing left waiting")
+    await worker.close()
+    client.close()
+    receiver.stop()
 
 
 @pytest.mark.gen_test(timeout=90)

@@ -1,7 +1,8 @@
 """HookWorker: one hook's deliveries, one at a time and in order, retried with backoff.
 
-An event waits in the hook's queue (at most ``--webhook-queue-events``; past it the oldest
-is dropped and logged) until the previous one is delivered or given up. A delivery is a
+An event waits in the hook's queue (at most ``--webhook-queue-events`` besides the one being
+delivered; past it the oldest waiting is dropped and logged) until the previous one is
+delivered or given up. A delivery is a
 signed POST of the event's JSON (``signature.py``) with ``--webhook-timeout-s``; a 2xx answer
 delivers it, anything else (another status, a refused address, a timeout, a response over
 ``--webhook-max-response-bytes``) is retried after ``backoff_s(attempt)`` for at most
@@ -73,6 +74,7 @@ class HookWorker:
         self._engine = engine  # None for a server hook: no delivery log in the database
         self._pause = pause
         self._queue: deque[Pending] = deque()
+        self._current: Pending | None = None  # being delivered (or retried)
         self._ready = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"syncboard-webhook-{hook.id}")
 
@@ -89,6 +91,8 @@ class HookWorker:
 
     def oldest_cursor(self) -> int | None:
         """The all-boards cursor of the oldest event not delivered yet, if any."""
+        if self._current is not None:
+            return self._current.cursor
         return self._queue[0].cursor if self._queue else None
 
     async def close(self) -> None:
@@ -101,9 +105,9 @@ class HookWorker:
             await self._ready.wait()
             self._ready.clear()
             while self._queue and self.hook.paused_reason is None:
-                await self._deliver(self._queue[0])
-                if self._queue:
-                    self._queue.popleft()
+                self._current = self._queue.popleft()
+                await self._deliver(self._current)
+                self._current = None  # kept when cancelled: a successor resumes before it
 
     async def _deliver(self, pending: Pending) -> None:
         started = time.monotonic()
