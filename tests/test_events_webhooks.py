@@ -19,6 +19,7 @@ from backend.events.webhooks.dispatcher import _filtered
 from backend.events.webhooks.hook_store import Hook
 from backend.events.webhooks.signature import HEADER, sign, verify
 from tests.export_helpers import base_url, fetch, fetch_json
+from tests.services import redis_problem
 from tests.webhook_receiver import WebhookReceiver
 
 FAST = {"events_window_ms": 50, "webhook_allow_host": "127.0.0.1", "webhook_backoff_s": 0.05}
@@ -95,6 +96,26 @@ async def test_a_full_queue_drops_the_oldest_waiting_event_never_the_one_in_flig
     await worker.close()
     client.close()
     receiver.stop()
+
+
+@pytest.mark.skipif(redis_problem() is not None, reason=str(redis_problem()))
+@pytest.mark.gen_test(timeout=60)
+async def test_a_new_lease_holder_keeps_the_old_resume_point_until_its_replay_begins(sb_server):
+    """White-box: the lease tick that takes over stores the resume point before the follower
+    has replayed anything; it must still be where the last holder stopped."""
+    server = await sb_server(broker="redis://127.0.0.1:6379/0", events_window_ms=50)
+    dispatcher = server.events.webhooks
+    await wait_until(lambda: dispatcher.leading, "the lease")
+    for _ in range(3):  # board.created events in the all-boards feed
+        status, _links = await fetch_json(f"{base_url(server)}/api/boards", method="POST",
+                                          body=b"")
+        assert status == 201
+    await wait_until(lambda: dispatcher._passed >= server.events.hub.all.head > 0,
+                     "the follower at the feed's head")
+    last_holder_stopped_at = server.events.hub.all.head - 2
+    await dispatcher._redis.set(dispatcher._cursor_key, last_holder_stopped_at)
+    await dispatcher._take_over()
+    assert dispatcher._resume_point() == last_holder_stopped_at
 
 
 @pytest.mark.gen_test(timeout=90)

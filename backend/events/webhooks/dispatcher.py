@@ -157,6 +157,7 @@ class WebhookDispatcher:
             events = await self._hub.read(None, cursor)
             if self._rewind_to is not None:  # this process just took the lease over
                 cursor, self._rewind_to = min(cursor, self._rewind_to), None
+                self._passed = cursor  # the resume point goes back with it
                 continue
             if events is None:
                 log.warning("webhooks: fell behind the event backlog; events after %d are "
@@ -208,9 +209,11 @@ class WebhookDispatcher:
 
     def _resume_point(self) -> int:
         """Where a successor must resume: just before the oldest event a hook has not been
-        given yet, else after the last event read."""
+        given yet, else after the last event read; while a take-over's replay has not begun,
+        where the last holder of the lease stopped."""
         waiting = [c for w in self._workers.values() if (c := w.oldest_cursor()) is not None]
-        return min(waiting) - 1 if waiting else self._passed
+        point = min(waiting) - 1 if waiting else self._passed
+        return point if self._rewind_to is None else min(point, self._rewind_to)
 
     async def _store_resume_point(self) -> None:
         assert self._redis is not None
