@@ -189,6 +189,7 @@ def test_two_people_type_in_one_label_and_shapes_take_styles_and_colours(server,
 def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open_board):
     board_id = new_board(server)
     page = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
     page.keyboard.press("r")
     drag(page, [(350, 300), (450, 360)])
     page.keyboard.press("o")
@@ -207,20 +208,45 @@ def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open
     assert (doc[frame]["x"], doc[frame]["y"]) == (340, 290)
     assert (doc[rect]["x"], doc[rect]["y"]) == (390, 340)
     assert (doc[ellipse]["x"], doc[ellipse]["y"]) == (900, 300)
+    wait_all_confirmed(page)
+    bob.wait_for_function(f"() => window.syncboard.board.get('{frame}')?.get('x') === 340")
 
+    # While Ann renames the frame, Bob draws a diamond into it and drags the rect out of it
+    # (Alt: no snapping, the move is exact).
     page.once("dialog", lambda dialog: dialog.accept("Intro slide"))
     page.locator(".frames-panel .frame-rename").click()
-    page.wait_for_function(
-        f"() => window.syncboard.board.get('{frame}').get('name') === 'Intro slide'")
+    bob.keyboard.press("d")
+    drag(bob, [screen(bob, 520, 320), screen(bob, 600, 400)])
+    bob.mouse.move(*screen(bob, 390, 370))  # the rect's left edge (it is not filled)
+    bob.mouse.down()
+    bob.keyboard.down("Alt")
+    bob.mouse.move(*screen(bob, 390, 500), steps=3)
+    bob.mouse.move(*screen(bob, 390, 620), steps=3)
+    bob.mouse.up()
+    bob.keyboard.up("Alt")
+    diamond = next(i for i, e in elements(bob).items() if e["type"] == "diamond")
+    for p in (page, bob):
+        wait_all_confirmed(p)
+    for p in (page, bob):
+        p.wait_for_function(
+            f"""() => {{ const d = window.syncboard.board;
+                 return d.get('{frame}').get('name') === 'Intro slide'
+                     && d.get('{diamond}')?.get('frameId') === '{frame}'
+                     && d.get('{rect}').get('y') === 590 && !d.get('{rect}').get('frameId'); }}""")
+    assert elements(page) == elements(bob)
+    assert [elements(page)[diamond][k] for k in ("x", "y", "w", "h")] == [520, 320, 80, 80]
+    shown = [{frame} | {i for i, e in elements(p).items() if e.get("frameId") == frame}
+             for p in (page, bob)]
+    assert shown == [{frame, diamond}] * 2
+
     page.locator(".frames-panel .frame-name", has_text="Intro slide").click()
     view = page.evaluate("window.syncboard.camera.viewRect()")
     assert view["minX"] <= 340 and view["maxX"] >= 640 and view["maxX"] < 900
-    wait_all_confirmed(page)
     with page.expect_download() as download:
         page.locator(".frames-panel .frame-export").click()
     root = ET.fromstring(Path(download.value.path()).read_bytes())
     ids = {g.get("data-id") for g in root.iter(SVG + "g")}
-    assert ids == {frame, rect}
+    assert ids == shown[0]  # exactly what both pages hold in the frame: Bob's diamond, no rect
     assert root.get("viewBox") == "340 290 300 250"
     name = next(t for t in root.iter(SVG + "text") if t.get("data-role") == "frame-name")
     assert name.text == "Intro slide"
@@ -232,19 +258,21 @@ def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open
     # An arrow from the rect to the ellipse; duplicating everything binds the copy to the copies.
     page.keyboard.press("Shift+!")
     page.keyboard.press("a")
-    drag(page, [screen(page, 440, 370), screen(page, 950, 330)])
+    drag(page, [screen(page, 440, 620), screen(page, 950, 330)])
     arrow = next(i for i, e in elements(page).items() if e["type"] == "arrow")
     assert (elements(page)[arrow]["startBindId"], elements(page)[arrow]["endBindId"]) == \
         (rect, ellipse)
     page.keyboard.press("Control+a")
     page.keyboard.press("Control+d")
-    wait_element_count(page, 8)
+    wait_element_count(page, 10)
     doc = elements(page)
     copy = next(i for i, e in doc.items() if e["type"] == "arrow" and i != arrow)
     ends = (doc[copy]["startBindId"], doc[copy]["endBindId"])
     assert doc[ends[0]]["type"] == "rect" and doc[ends[1]]["type"] == "ellipse"
     assert not {rect, ellipse} & set(ends)
-    assert page.errors == []
+    wait_all_confirmed(page)
+    wait_element_count(bob, 10)
+    assert page.errors == [] and bob.errors == []
 
 
 RECORD_PAINTED_TEXT = """() => {
