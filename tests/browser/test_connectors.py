@@ -284,14 +284,17 @@ RECORD_PAINTED_TEXT = """() => {
   };
 }"""
 """Test instrumentation: every string the page's canvases paint, with its font, in order."""
+LABEL_FONT = '20px "DejaVu Sans", sans-serif'
 
 
 def test_a_typed_label_breaks_into_the_same_lines_on_the_canvas_and_in_the_exports(
         server, open_board):
     """The label below breaks "WWW MMM WWW | MMM illicit lilt little" by the bundled font's
-    advances; the exporter's old estimate (0.55 em a character) broke it after "MMM"."""
+    advances; the exporter's old estimate (0.55 em a character) broke it after "MMM". Bob's
+    page, which receives the label as Ann types it, breaks it into the same lines."""
     board_id = new_board(server)
     page = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
     page.wait_for_function("() => window.syncboard.camera.zoom === 1")
     page.keyboard.press("r")
     drag(page, [(400, 250), (640, 400)])  # 240 wide: the label wraps in 240 - 2 * 8
@@ -305,8 +308,17 @@ def test_a_typed_label_breaks_into_the_same_lines_on_the_canvas_and_in_the_expor
     wait_all_confirmed(page)
     page.evaluate("window.syncboard.painted()")
     painted = [t["text"] for t in page.evaluate("window.paintedText")
-               if t["font"] == '20px "DejaVu Sans", sans-serif']
+               if t["font"] == LABEL_FONT]
     assert painted == ["WWW MMM WWW", "MMM illicit lilt little"]
+    bob.wait_for_function(f"""() => window.syncboard.board.get('{shape}')?.get('label')
+                                ?.toString() === 'WWW MMM WWW MMM illicit lilt little'""")
+    bob.evaluate("window.syncboard.painted()")
+    bob.evaluate(RECORD_PAINTED_TEXT)
+    bob.mouse.move(640, 700)
+    bob.mouse.wheel(5, 0)  # a pan: Bob's page paints the board again
+    bob.wait_for_function(f"() => window.paintedText.some((t) => t.font === '{LABEL_FONT}')")
+    assert [t["text"] for t in bob.evaluate("window.paintedText")
+            if t["font"] == LABEL_FONT] == painted
     # The canvas drew in the bundled font, fetched from the server (not a fallback).
     assert page.evaluate("document.fonts.check('20px \"DejaVu Sans\"')")
     assert page.evaluate("""() => [...document.fonts].some((f) => f.family.includes('DejaVu Sans')
@@ -324,4 +336,4 @@ def test_a_typed_label_breaks_into_the_same_lines_on_the_canvas_and_in_the_expor
         from pypdf import PdfReader
         text = PdfReader(io.BytesIO(response.read())).pages[0].extract_text()
     assert [line.strip() for line in text.splitlines() if line.strip()] == painted
-    assert page.errors == []
+    assert page.errors == [] and bob.errors == []
