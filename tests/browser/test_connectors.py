@@ -133,6 +133,28 @@ def test_arrow_bound_to_two_boxes_follows_both_when_two_people_move_them_at_once
     assert ann.errors == [] and bob.errors == []
 
 
+def test_a_box_moves_freely_past_the_ends_of_the_arrows_bound_to_it(server, open_board):
+    """The arrows bound to a dragged box follow it, so they are no snap targets for it: the
+    box's right edge 2 px from its own arrow's start does not snap there."""
+    page = open_board(server, new_board(server), "Ann")
+    page.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    page.keyboard.press("r")
+    drag(page, [(300, 300), (420, 380)])
+    page.keyboard.press("r")
+    drag(page, [(700, 300), (820, 380)])
+    page.keyboard.press("a")
+    drag(page, [(365, 345), (760, 335)])
+    doc = elements(page)
+    left = min((e["x"], i) for i, e in doc.items() if e["type"] == "rect")[1]
+    arrow = next(i for i, e in doc.items() if e["type"] == "arrow")
+    assert_close(drawn_points(page, arrow), [(424, 340), (696, 340)])
+    page.keyboard.press("Escape")
+    drag(page, [(360, 300), (363, 300), (366, 300)])  # the left box's top edge, 6 px right
+    assert (elements(page)[left]["x"], elements(page)[left]["y"]) == (306, 300)
+    assert_close(drawn_points(page, arrow), [(430, 340), (696, 340)])
+    assert page.errors == []
+
+
 def test_two_people_type_in_one_label_and_shapes_take_styles_and_colours(server, open_board):
     board_id = new_board(server)
     ann = open_board(server, board_id, "Ann")
