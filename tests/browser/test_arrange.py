@@ -40,6 +40,11 @@ def selection(page) -> set[str]:
     return set(page.evaluate("[...window.syncboard.selection]"))
 
 
+def screen(page, x: float, y: float) -> tuple[float, float]:
+    s = page.evaluate("([x, y]) => window.syncboard.camera.toScreen(x, y)", [x, y])
+    return s["x"], s["y"]
+
+
 def near(a: float, b: float, tol: float = 0.6) -> bool:
     return math.isclose(a, b, abs_tol=tol)
 
@@ -247,20 +252,38 @@ def test_multi_resize_rotate_align_and_distribute(server, open_board):
 
 
 def test_snapping_guides_alt_grid_and_context_menu(server, open_board):
-    page = open_board(server, new_board(server), "Ann")
-    draw_rect(page, 400, 100, 500, 200)
+    board_id = new_board(server)
+    page = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
+    draw_rect(page, 630, 100, 730, 200)
     draw_rect(page, 700, 300, 800, 400)
     r1, r2 = ids_by_z(page)
+    wait_all_confirmed(page)
+    wait_element_count(bob, 2)
 
-    # Move r2 so that its left edge comes 5 px from r1's: it snaps, with a guide at x = 400.
+    # Ann drags r2 left; meanwhile Bob moves r1 230 px left (Alt: exactly). Ann's r2 then
+    # snaps to where r1 is now, not to where it was: its left edge, 5 px away, guide at x = 400.
     page.mouse.move(730, 300)
     page.mouse.down()
     page.mouse.move(580, 300, steps=3)
+    bob.mouse.move(*screen(bob, 630, 150))  # r1's left edge (it is not filled)
+    bob.mouse.down()
+    bob.keyboard.down("Alt")
+    bob.mouse.move(*screen(bob, 500, 150), steps=3)
+    bob.mouse.move(*screen(bob, 400, 150), steps=3)
+    bob.mouse.up()
+    bob.keyboard.up("Alt")
+    page.wait_for_function(f"() => window.syncboard.board.get('{r1}').get('x') === 400")
     page.mouse.move(435, 300, steps=3)
     assert elements(page)[r2]["x"] == 400
     assert color_near(canvas_pixel(page, 400, 250, "overlay"), GUIDE)
     page.mouse.up()
     assert not color_near(canvas_pixel(page, 400, 250, "overlay"), GUIDE)
+    for p in (page, bob):
+        wait_all_confirmed(p)
+    bob.wait_for_function(f"() => window.syncboard.board.get('{r2}').get('x') === 400")
+    assert {i: elements(bob)[i] for i in (r1, r2)} == {i: elements(page)[i] for i in (r1, r2)}
+    assert (elements(bob)[r1]["x"], elements(bob)[r2]["y"]) == (400, 300)
 
     # Alt: no snapping.
     page.keyboard.down("Alt")
@@ -309,4 +332,4 @@ def test_snapping_guides_alt_grid_and_context_menu(server, open_board):
     page.click(".context-menu >> text=Delete")
     wait_element_count(page, 4)
     assert r1 not in elements(page) and pasted in elements(page)
-    assert page.errors == []
+    assert page.errors == [] and bob.errors == []

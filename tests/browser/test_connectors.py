@@ -133,6 +133,28 @@ def test_arrow_bound_to_two_boxes_follows_both_when_two_people_move_them_at_once
     assert ann.errors == [] and bob.errors == []
 
 
+def test_a_box_moves_freely_past_the_ends_of_the_arrows_bound_to_it(server, open_board):
+    """The arrows bound to a dragged box follow it, so they are no snap targets for it: the
+    box's right edge 2 px from its own arrow's start does not snap there."""
+    page = open_board(server, new_board(server), "Ann")
+    page.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    page.keyboard.press("r")
+    drag(page, [(300, 300), (420, 380)])
+    page.keyboard.press("r")
+    drag(page, [(700, 300), (820, 380)])
+    page.keyboard.press("a")
+    drag(page, [(365, 345), (760, 335)])
+    doc = elements(page)
+    left = min((e["x"], i) for i, e in doc.items() if e["type"] == "rect")[1]
+    arrow = next(i for i, e in doc.items() if e["type"] == "arrow")
+    assert_close(drawn_points(page, arrow), [(424, 340), (696, 340)])
+    page.keyboard.press("Escape")
+    drag(page, [(360, 300), (363, 300), (366, 300)])  # the left box's top edge, 6 px right
+    assert (elements(page)[left]["x"], elements(page)[left]["y"]) == (306, 300)
+    assert_close(drawn_points(page, arrow), [(430, 340), (696, 340)])
+    assert page.errors == []
+
+
 def test_two_people_type_in_one_label_and_shapes_take_styles_and_colours(server, open_board):
     board_id = new_board(server)
     ann = open_board(server, board_id, "Ann")
@@ -189,6 +211,7 @@ def test_two_people_type_in_one_label_and_shapes_take_styles_and_colours(server,
 def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open_board):
     board_id = new_board(server)
     page = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
     page.keyboard.press("r")
     drag(page, [(350, 300), (450, 360)])
     page.keyboard.press("o")
@@ -207,20 +230,45 @@ def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open
     assert (doc[frame]["x"], doc[frame]["y"]) == (340, 290)
     assert (doc[rect]["x"], doc[rect]["y"]) == (390, 340)
     assert (doc[ellipse]["x"], doc[ellipse]["y"]) == (900, 300)
+    wait_all_confirmed(page)
+    bob.wait_for_function(f"() => window.syncboard.board.get('{frame}')?.get('x') === 340")
 
+    # While Ann renames the frame, Bob draws a diamond into it and drags the rect out of it
+    # (Alt: no snapping, the move is exact).
     page.once("dialog", lambda dialog: dialog.accept("Intro slide"))
     page.locator(".frames-panel .frame-rename").click()
-    page.wait_for_function(
-        f"() => window.syncboard.board.get('{frame}').get('name') === 'Intro slide'")
+    bob.keyboard.press("d")
+    drag(bob, [screen(bob, 520, 320), screen(bob, 600, 400)])
+    bob.mouse.move(*screen(bob, 390, 370))  # the rect's left edge (it is not filled)
+    bob.mouse.down()
+    bob.keyboard.down("Alt")
+    bob.mouse.move(*screen(bob, 390, 500), steps=3)
+    bob.mouse.move(*screen(bob, 390, 620), steps=3)
+    bob.mouse.up()
+    bob.keyboard.up("Alt")
+    diamond = next(i for i, e in elements(bob).items() if e["type"] == "diamond")
+    for p in (page, bob):
+        wait_all_confirmed(p)
+    for p in (page, bob):
+        p.wait_for_function(
+            f"""() => {{ const d = window.syncboard.board;
+                 return d.get('{frame}').get('name') === 'Intro slide'
+                     && d.get('{diamond}')?.get('frameId') === '{frame}'
+                     && d.get('{rect}').get('y') === 590 && !d.get('{rect}').get('frameId'); }}""")
+    assert elements(page) == elements(bob)
+    assert [elements(page)[diamond][k] for k in ("x", "y", "w", "h")] == [520, 320, 80, 80]
+    shown = [{frame} | {i for i, e in elements(p).items() if e.get("frameId") == frame}
+             for p in (page, bob)]
+    assert shown == [{frame, diamond}] * 2
+
     page.locator(".frames-panel .frame-name", has_text="Intro slide").click()
     view = page.evaluate("window.syncboard.camera.viewRect()")
     assert view["minX"] <= 340 and view["maxX"] >= 640 and view["maxX"] < 900
-    wait_all_confirmed(page)
     with page.expect_download() as download:
         page.locator(".frames-panel .frame-export").click()
     root = ET.fromstring(Path(download.value.path()).read_bytes())
     ids = {g.get("data-id") for g in root.iter(SVG + "g")}
-    assert ids == {frame, rect}
+    assert ids == shown[0]  # exactly what both pages hold in the frame: Bob's diamond, no rect
     assert root.get("viewBox") == "340 290 300 250"
     name = next(t for t in root.iter(SVG + "text") if t.get("data-role") == "frame-name")
     assert name.text == "Intro slide"
@@ -232,19 +280,21 @@ def test_frame_holds_what_is_drawn_in_it_moves_it_and_exports_alone(server, open
     # An arrow from the rect to the ellipse; duplicating everything binds the copy to the copies.
     page.keyboard.press("Shift+!")
     page.keyboard.press("a")
-    drag(page, [screen(page, 440, 370), screen(page, 950, 330)])
+    drag(page, [screen(page, 440, 620), screen(page, 950, 330)])
     arrow = next(i for i, e in elements(page).items() if e["type"] == "arrow")
     assert (elements(page)[arrow]["startBindId"], elements(page)[arrow]["endBindId"]) == \
         (rect, ellipse)
     page.keyboard.press("Control+a")
     page.keyboard.press("Control+d")
-    wait_element_count(page, 8)
+    wait_element_count(page, 10)
     doc = elements(page)
     copy = next(i for i, e in doc.items() if e["type"] == "arrow" and i != arrow)
     ends = (doc[copy]["startBindId"], doc[copy]["endBindId"])
     assert doc[ends[0]]["type"] == "rect" and doc[ends[1]]["type"] == "ellipse"
     assert not {rect, ellipse} & set(ends)
-    assert page.errors == []
+    wait_all_confirmed(page)
+    wait_element_count(bob, 10)
+    assert page.errors == [] and bob.errors == []
 
 
 RECORD_PAINTED_TEXT = """() => {
@@ -256,14 +306,17 @@ RECORD_PAINTED_TEXT = """() => {
   };
 }"""
 """Test instrumentation: every string the page's canvases paint, with its font, in order."""
+LABEL_FONT = '20px "DejaVu Sans", sans-serif'
 
 
 def test_a_typed_label_breaks_into_the_same_lines_on_the_canvas_and_in_the_exports(
         server, open_board):
     """The label below breaks "WWW MMM WWW | MMM illicit lilt little" by the bundled font's
-    advances; the exporter's old estimate (0.55 em a character) broke it after "MMM"."""
+    advances; the exporter's old estimate (0.55 em a character) broke it after "MMM". Bob's
+    page, which receives the label as Ann types it, breaks it into the same lines."""
     board_id = new_board(server)
     page = open_board(server, board_id, "Ann")
+    bob = open_board(server, board_id, "Bob", color="#1971c2")
     page.wait_for_function("() => window.syncboard.camera.zoom === 1")
     page.keyboard.press("r")
     drag(page, [(400, 250), (640, 400)])  # 240 wide: the label wraps in 240 - 2 * 8
@@ -277,8 +330,17 @@ def test_a_typed_label_breaks_into_the_same_lines_on_the_canvas_and_in_the_expor
     wait_all_confirmed(page)
     page.evaluate("window.syncboard.painted()")
     painted = [t["text"] for t in page.evaluate("window.paintedText")
-               if t["font"] == '20px "DejaVu Sans", sans-serif']
+               if t["font"] == LABEL_FONT]
     assert painted == ["WWW MMM WWW", "MMM illicit lilt little"]
+    bob.wait_for_function(f"""() => window.syncboard.board.get('{shape}')?.get('label')
+                                ?.toString() === 'WWW MMM WWW MMM illicit lilt little'""")
+    bob.evaluate("window.syncboard.painted()")
+    bob.evaluate(RECORD_PAINTED_TEXT)
+    bob.mouse.move(640, 700)
+    bob.mouse.wheel(5, 0)  # a pan: Bob's page paints the board again
+    bob.wait_for_function(f"() => window.paintedText.some((t) => t.font === '{LABEL_FONT}')")
+    assert [t["text"] for t in bob.evaluate("window.paintedText")
+            if t["font"] == LABEL_FONT] == painted
     # The canvas drew in the bundled font, fetched from the server (not a fallback).
     assert page.evaluate("document.fonts.check('20px \"DejaVu Sans\"')")
     assert page.evaluate("""() => [...document.fonts].some((f) => f.family.includes('DejaVu Sans')
@@ -296,4 +358,4 @@ def test_a_typed_label_breaks_into_the_same_lines_on_the_canvas_and_in_the_expor
         from pypdf import PdfReader
         text = PdfReader(io.BytesIO(response.read())).pages[0].extract_text()
     assert [line.strip() for line in text.splitlines() if line.strip()] == painted
-    assert page.errors == []
+    assert page.errors == [] and bob.errors == []

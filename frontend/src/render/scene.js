@@ -12,6 +12,7 @@ import * as Y from 'yjs';
 import { readElement, computeBounds } from './element.js';
 import { routeArrow } from './routing.js';
 import { compareZ } from '../doc/zorder.js';
+import { LOCAL_ORIGIN } from '../doc/board.js';
 
 export class Scene {
   /**
@@ -26,6 +27,8 @@ export class Scene {
     /** @type {import('./element.js').El[]} */
     this._ordered = [];
     this.version = 0;
+    /** Counts the document changes this page did not make (others' edits, undo, redo). */
+    this.othersVersion = 0;
     this._dirtyIds = new Set();
     this._orderDirty = true;
     /** connector id -> the ids its two ends are bound to */
@@ -154,6 +157,7 @@ export class Scene {
   }
 
   _onEvents(events) {
+    if (events.length > 0 && events[0].transaction.origin !== LOCAL_ORIGIN) this.othersVersion++;
     for (const event of events) {
       if (event.target === this._elements) {
         for (const key of event.changes.keys.keys()) this._dirtyIds.add(key);

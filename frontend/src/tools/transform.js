@@ -212,16 +212,28 @@ function axisScale(side, size, span) {
   return side === 0 || size <= 1e-6 ? 1 : Math.max(MIN_SIZE / size, span / size);
 }
 
-/** What snapping needs for one drag: the grid size when the grid is on, else the targets in view. */
+/**
+ * What snapping needs for one drag: the grid size when the grid is on, else the targets in view:
+ * every element but the dragged ones and the connectors bound to them (which follow the drag).
+ */
 function snapContext(app, exclude) {
   const meta = readMeta(app.board.meta);
+  const skip = new Set(exclude);
+  app.scene.refresh();
+  for (const id of exclude) for (const connector of app.scene.connectorsOf(id)) skip.add(connector);
   let targets = null;
+  let seen = -1;
   return {
     grid: meta.gridEnabled ? meta.gridSize : 0,
     threshold: SNAP_PX / app.camera.zoom,
-    // Computed on first use, from what is in view when the drag starts.
+    // From what is in view: computed on first use, and again only after a change this page did
+    // not make (a shape someone else moves or draws during the drag), so that the drag's own
+    // moves cost a few binary searches each.
     targets: () => {
-      if (!targets) targets = snapTargets(app.scene.visible(app.camera.viewRect()), exclude);
+      if (!targets || seen !== app.scene.othersVersion) {
+        seen = app.scene.othersVersion;
+        targets = snapTargets(app.scene.visible(app.camera.viewRect()), skip);
+      }
       return targets;
     },
   };
