@@ -48,7 +48,7 @@ def freeze_start_up_heap() -> int:
     about 135,000 objects once the server has started) into the collector's permanent
     generation, and return how many. Python's full collection walks every tracked object;
     without this the first one after start-up came during the first burst of clients and
-    cost 85-100 ms of event-loop CPU of a 200-board cold start (about a quarter of it), and
+    cost 85-102 ms of event-loop CPU of a 200-board cold start (about a quarter of it), and
     every later one walked the start-up heap again. Objects frozen here are never freed by
     the cycle collector (reference counting still frees them): call it once, after start-up,
     in the server process only."""
