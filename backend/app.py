@@ -22,7 +22,6 @@ from tornado.web import Application, RequestHandler, StaticFileHandler
 from . import metrics
 from .access import AccessPolicy, TokenSigner, load_secret
 from .address_limits import AddressRate, CreationLimits
-from .board_model import load_model
 from .broker import Broker, LocalBroker
 from .broker_redis import RedisBroker
 from .config import Settings
@@ -189,12 +188,9 @@ class SyncboardServer:
             await self.events.start(self.registry)
             self.registry.versions.on_saved = self.events.version_saved
         self.registry.start()
-        # One-time costs of the first board load, paid now rather than by the first client:
         # pycrdt's first Doc imports anyio's asyncio backend (measured: 66 ms of a 200-board
-        # cold start), and the change feed of the first room reads and compiles the board
-        # schema (measured: 9 ms of CPU, 2 % of one).
+        # cold start); pay it now, not in the first client's board load.
         BoardDocument()
-        load_model()
         signer = TokenSigner(load_secret(s.secret, s.data_dir)) if s.auth == "token" else None
         if signer is None:
             log.warning("--auth none: anyone who can reach this server can read and rewrite "
