@@ -15,6 +15,7 @@ from .broker_redis import BrokerError
 from .config import load_settings
 from .logging_setup import configure_logging
 from .maintenance import COMMANDS, run_command
+from .memory import freeze_start_up_heap
 from .store import StoreError
 from .workers import run_workers
 
@@ -37,6 +38,7 @@ async def serve(argv: list[str], sockets: list[socket.socket] | None = None) -> 
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         await server.stop()
         return 2
+    freeze_start_up_heap()  # before the first client: see memory.py
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
