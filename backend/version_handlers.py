@@ -20,7 +20,10 @@ link never sees past states, which may hold deleted content).
 
 Errors as the other endpoints: 400 bad body or parameter, 401/403 token, 404 unknown board or
 version, 413 when the restore would pass ``--max-board-bytes``, 429 (``Retry-After``) past
-``SAVES_PER_MIN`` saves and restores per address (not for the admin token).
+``SAVES_PER_MIN`` saves and restores per address (not for the admin token). Previews, version
+exports and restores share the history worker (``history_worker``): 503 with ``Retry-After``
+when ``--history-queue-jobs`` wait already, 504 past ``--history-timeout-s``, 503 if the
+worker died during the job.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
-from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
 from .access import Role
@@ -41,11 +44,11 @@ from .document import EMPTY_STATE_VECTOR
 from .errors import BoardTooLarge
 from .export.raster_pool import RasterPool
 from .export_handlers import ExportHandler, _BoardEndpoint
-from .history_worker import HistoryWorkerFailed
+from .history_worker import HistoryWorkerBusy, HistoryWorkerFailed, HistoryWorkerTimeout
+from .http_handlers import Busy
 from .registry import BoardRegistry
 from .restore import live_keys
 from .store.history import MAX_LABEL_CHARS
-from .version_rows import rebuild_state
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +192,10 @@ class VersionRestoreHandler(_SavingEndpoint):
         rows = await self.store.load_version(board_id, vid)
         if not rows:
             raise HTTPError(404, "no such version")
+        try:  # refused before a before-restore version is recorded and a save is spent
+            self.registry.versions.worker.check_room()
+        except HistoryWorkerBusy as exc:
+            raise Busy(exc.retry_after_s, str(exc)) from None
         self.spend_save()
         registry = self.registry
         room = await registry.acquire(board_id)
@@ -223,27 +230,29 @@ class VersionRestoreHandler(_SavingEndpoint):
 
 
 async def _state_or_404(handler: _BoardEndpoint, board_id: str, version_id: int) -> bytes:
-    """The whole board at a version as one update (a checkpoint alone is only inflated, in a
-    thread; deltas are merged in the worker process); 404 if there is no such version."""
+    """The whole board at a version as one update (``HistoryWorker.rebuild``); 404 if there
+    is no such version."""
     rows = await handler.store.load_version(board_id, version_id)
     if not rows:
         raise HTTPError(404, "no such version")
-    if len(rows) == 1:  # zlib lets go of the GIL: a thread is enough
-        job = asyncio.ensure_future(
-            IOLoop.current().run_in_executor(None, rebuild_state, rows))
-    else:
-        job = asyncio.ensure_future(handler.registry.versions.worker.rebuild(rows))
-    return await _worker_answer(job, board_id, version_id)
+    return await _worker_answer(handler.registry.versions.worker.rebuild(rows), board_id,
+                                version_id)
 
 
-async def _worker_answer(job: asyncio.Future, board_id: str, version_id: int):
-    """The result of a rebuild or restore job: 500 for a version that cannot be read, 503 if
-    the worker process died."""
+async def _worker_answer(job: Awaitable, board_id: str, version_id: int):
+    """The result of a rebuild or restore job: 500 for a version that cannot be read, 503
+    (``Retry-After``) when the queue is full, 504 past the time limit, 503 if the worker
+    process died."""
     try:
         return await job
     except ValueError as exc:
         log.error("board %s: version %d cannot be rebuilt: %s", board_id, version_id, exc)
         raise HTTPError(500, "this version cannot be rebuilt (see the server log)") from None
+    except HistoryWorkerBusy as exc:
+        raise Busy(exc.retry_after_s, str(exc)) from None
+    except HistoryWorkerTimeout as exc:
+        log.warning("board %s: version %d: %s", board_id, version_id, exc)
+        raise HTTPError(504, str(exc)) from None
     except HistoryWorkerFailed as exc:
         raise HTTPError(503, str(exc)) from None
 
