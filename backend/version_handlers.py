@@ -19,11 +19,11 @@ link never sees past states, which may hold deleted content).
   ``{"restored", "before", "changed"}``
 
 Errors as the other endpoints: 400 bad body or parameter, 401/403 token, 404 unknown board or
-version, 413 when the restore would pass ``--max-board-bytes``, 429 (``Retry-After``) past
-``SAVES_PER_MIN`` saves and restores per address (not for the admin token). Previews, version
-exports and restores share the history worker (``history_worker``): 503 with ``Retry-After``
-when ``--history-queue-jobs`` wait already, 504 past ``--history-timeout-s``, 503 if the
-worker died during the job.
+version (also for an id past the database's 64-bit range), 413 when the restore would pass
+``--max-board-bytes``, 429 (``Retry-After``) past ``SAVES_PER_MIN`` saves and restores per
+address (not for the admin token). Previews, version exports and restores share the history
+worker (``history_worker``): 503 with ``Retry-After`` when ``--history-queue-jobs`` wait
+already, 504 past ``--history-timeout-s``, 503 if the worker died during the job.
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ SAVES_PER_MIN = 20
 SAVES_BURST = 20
 """Versions one address may have recorded over HTTP (saves and restores): each is a row, at
 times a whole-board checkpoint, so an edit token must not fill the database with them."""
+MAX_VERSION_ID = 2**63 - 1
+"""Largest id a version can have (SQLite's and PostgreSQL's 64-bit integer keys): a larger
+one in a path is a 404 without asking the database, which cannot bind it."""
 MAX_RESTORE_IDS = 10_000
 """Most element ids one partial restore may name."""
 _POSTED_KINDS = ("named", "before-restore", "before-import")
@@ -129,7 +132,7 @@ class VersionHandler(_BoardEndpoint):
 
     async def get(self, board_id: str, version_id: str) -> None:
         await self.existing_board(board_id, Role.EDIT)
-        info = await self.store.get_version(board_id, int(version_id))
+        info = await self.store.get_version(board_id, _version_id(version_id))
         if info is None:
             raise HTTPError(404, "no such version")
         self.finish(info.to_json())
@@ -155,7 +158,7 @@ class VersionUpdateHandler(_BoardEndpoint):
 
     async def get(self, board_id: str, version_id: str) -> None:
         await self.existing_board(board_id, Role.EDIT)
-        state = await _state_or_404(self, board_id, int(version_id))
+        state = await _state_or_404(self, board_id, _version_id(version_id))
         self.set_header("Content-Type", "application/octet-stream")
         self.finish(state)
 
@@ -167,7 +170,7 @@ class VersionExportHandler(ExportHandler):
     role = Role.EDIT
 
     async def get(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
-        self._version_id = int(version_id)
+        self._version_id = _version_id(version_id)
         await super().get(board_id, fmt)
 
     async def export_state(self, board_id: str) -> bytes:
@@ -188,7 +191,7 @@ class VersionRestoreHandler(_SavingEndpoint):
                            for i in element_ids)):
             raise HTTPError(400, f"elements must be a list of at most {MAX_RESTORE_IDS} "
                                  "element id strings")
-        vid = int(version_id)
+        vid = _version_id(version_id)
         rows = await self.store.load_version(board_id, vid)
         if not rows:
             raise HTTPError(404, "no such version")
@@ -227,6 +230,14 @@ class VersionRestoreHandler(_SavingEndpoint):
                  board_id, vid, "partial" if element_ids is not None else "whole board",
                  changed, before.id)
         self.finish({"restored": vid, "before": before.to_json(), "changed": changed})
+
+
+def _version_id(raw: str) -> int:
+    """The version id of a path (digits only, by the route); 404 past ``MAX_VERSION_ID``."""
+    vid = int(raw)
+    if vid > MAX_VERSION_ID:
+        raise HTTPError(404, "no such version")
+    return vid
 
 
 async def _state_or_404(handler: _BoardEndpoint, board_id: str, version_id: int) -> bytes:
