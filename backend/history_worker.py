@@ -183,9 +183,9 @@ class HistoryWorker:
         """The result of ``future``, a job in the worker. Raises ``TimeoutError`` past
         ``timeout_s`` and ``HistoryWorkerFailed`` when the worker died or was stopped under
         it; the job's own exceptions (``ValueError``) pass."""
-        try:
+        try:  # shielded: a cancelled request must not cancel the shared start-up job
             async with asyncio.timeout(timeout_s):
-                return await asyncio.wrap_future(future)
+                return await asyncio.shield(asyncio.wrap_future(future))
         except BrokenProcessPool:
             if not self._closed:
                 log.error("the history worker process died during a job; the next job "
