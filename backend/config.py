@@ -282,6 +282,14 @@ class Settings:
     history_keep_daily_s: float = _option(
         0.0, "Up to this age (seconds), keep the newest automatic version of each day; older "
         "automatic versions are dropped. 0: keep one per day forever.", minimum=0)
+    history_queue_jobs: int = _option(
+        8, "Version previews, exports and restores that may wait while one rebuilds (each "
+        "holds its version's rows in memory); one more is refused with 503 and Retry-After.",
+        minimum=0)
+    history_timeout_s: float = _option(
+        60.0, "Longest one version rebuild or restore may take in the history worker "
+        "process; the worker is then killed and replaced, and the request answered 504.",
+        minimum=0.01)
 
     # Change feed and webhooks (issue 17, backend/events/; see README "Events out of a board").
     events_window_ms: int = _option(

@@ -1,4 +1,5 @@
-"""HistoryWorker: rebuilding versions and building restores in a worker process.
+"""HistoryWorker: rebuilding versions and building restores in a worker process, with a
+queue bound and a time limit per job.
 
 Rebuilding a version of a 10,000-element board (a checkpoint merged with hundreds of deltas)
 and building a restore (the version, what changed since applied under an observer, the
@@ -6,49 +7,108 @@ changes set back) take pycrdt from a few hundred milliseconds to a second, and p
 the GIL all along: run in a thread, that time is taken from the event loop, and every board
 of the process stalls. Here it runs in one worker process (started with ``spawn``, so it
 shares no state with the server). The rows go to it deflated, as stored, and it inflates them
-itself.
+itself; a version that is one checkpoint alone is only inflated, in a thread (zlib lets go
+of the GIL).
 
-The worker starts at the first ``warm_up`` or job and stays for the next. A worker that dies
-(the OOM killer) fails the jobs it had; the next job starts a new one. Jobs queue in the
-pool: one restore or preview at a time per process, which on a 2-core machine is what the
-CPU allows anyway.
+The worker starts at the first ``warm_up`` or job and stays for the next. Jobs run one at a
+time (on a 2-core machine that is what the CPU allows anyway) and only the running one is in
+the worker: the others wait here, at most ``queue_jobs`` of them; one more is refused at once
+with ``HistoryWorkerBusy`` (HTTP 503 with ``Retry-After``) rather than holding its rows in
+memory without bound. A job that runs past ``timeout_s`` has its worker killed
+(``HistoryWorkerTimeout``) and a worker that dies (the OOM killer) fails its job
+(``HistoryWorkerFailed``); either way only that job fails and the next starts a new worker.
+``close`` kills the worker, so a running job never holds up the server's exit.
+
+Example::
+
+    worker = HistoryWorker(queue_jobs=8, timeout_s=60)
+    state = await worker.rebuild(rows)
+    worker.close()
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import multiprocessing
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from .restore import build_restore_update
 from .version_rows import chain_updates, rebuild_state
 
 log = logging.getLogger(__name__)
 
+START_TIMEOUT_S = 60.0
+"""Longest a new worker may take to start (not counted in a job's time limit)."""
+
 
 class HistoryWorkerFailed(RuntimeError):
-    """The worker process died during the job (it is replaced for the next one)."""
+    """The worker process died during the job, or is stopping (HTTP 503)."""
+
+
+class HistoryWorkerTimeout(RuntimeError):
+    """The job ran past the time limit; its worker was killed (HTTP 504)."""
+
+
+class HistoryWorkerBusy(RuntimeError):
+    """A job runs and the queue is full; ``retry_after_s`` is a fair wait (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class HistoryWorker:
     """One lazily started worker process for the history's CPU-heavy pycrdt work."""
 
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
+    def __init__(self, queue_jobs: int, timeout_s: float) -> None:
+        self.queue_jobs = queue_jobs
+        self.timeout_s = timeout_s
         self.jobs_total = 0
+        self.refused_total = 0
+        self._admitted = 0
+        self._turn = asyncio.Lock()  # the one job in the worker holds it
+        self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future | None = None  # the current pool's start-up job
+        self._closed = False
+        self._mean_job_s = 1.0
+
+    @property
+    def admitted(self) -> int:
+        """Jobs running or waiting now."""
+        return self._admitted
 
     def warm_up(self) -> None:
         """Start the worker now (it takes a second to import pycrdt) if it is not running:
         listing versions comes before a preview or a restore."""
-        self._submit(_ready)
+        if self._pool is None and not self._closed:
+            self._start()
+
+    def check_room(self) -> None:
+        """Raise ``HistoryWorkerBusy`` if a job asked for now would be refused (a restore asks
+        before it records its ``before-restore`` version)."""
+        if self._admitted >= 1 + self.queue_jobs:
+            self.refused_total += 1
+            waiting = self._admitted  # the running job, then those queued before this one
+            retry_s = max(1, min(60, math.ceil(self._mean_job_s * waiting)))
+            raise HistoryWorkerBusy(
+                f"{self._admitted} version previews, exports or restores are running or "
+                f"queued (limit {1 + self.queue_jobs}); try again shortly", retry_s)
 
     async def rebuild(self, rows: Sequence[bytes]) -> bytes:
-        """``version_rows.rebuild_state(rows)`` in the worker. Raises ``ValueError`` for a row
-        that cannot be decoded, ``HistoryWorkerFailed`` if the worker died."""
-        return await self._run(rebuild_state, list(rows))
+        """``version_rows.rebuild_state(rows)``: in the worker, or for one checkpoint alone
+        in a thread. Raises ``ValueError`` for a row that cannot be decoded, and as ``_run``."""
+        rows = list(rows)
+        if len(rows) == 1:
+            with self._admission():
+                return await asyncio.to_thread(rebuild_state, rows)
+        return await self._run(rebuild_state, rows)
 
     async def restore(self, rows: Sequence[bytes], since: bytes,
                       element_ids: Iterable[str] | None,
@@ -59,34 +119,123 @@ class HistoryWorker:
         return await self._run(_restore, list(rows), since, ids, live_keys)
 
     def close(self) -> None:
-        """Stop the worker; jobs not started are cancelled (a running one is abandoned)."""
+        """Kill the worker (a running job fails with ``HistoryWorkerFailed``); later jobs are
+        refused the same way, and no worker starts again."""
+        self._closed = True
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            self._discard(self._pool)
 
-    async def _run(self, fn, *args):
-        self.jobs_total += 1
-        future = self._submit(fn, *args)
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the worker, after the jobs admitted before it. Raises
+        ``HistoryWorkerBusy`` at once when the queue is full, ``HistoryWorkerTimeout`` past
+        ``timeout_s``, ``HistoryWorkerFailed`` when the worker died or is stopping."""
+        with self._admission():
+            async with self._turn:
+                pool = await self._ready_pool()
+                future = _submit_if_alive(pool, fn, *args)
+                if future is None:  # it died between jobs: this job runs in a new one
+                    self._discard(pool)
+                    pool = await self._ready_pool()
+                    future = pool.submit(fn, *args)
+                started = time.monotonic()
+                try:
+                    result = await self._outcome(future, self.timeout_s)
+                except TimeoutError:
+                    self._discard(pool)
+                    log.warning("a history job ran past %g s (--history-timeout-s); its "
+                                "worker was killed", self.timeout_s)
+                    raise HistoryWorkerTimeout(
+                        f"rebuilding this version took longer than {self.timeout_s:g} s "
+                        "(the server's --history-timeout-s) and was stopped") from None
+                except HistoryWorkerFailed:
+                    self._discard(pool)
+                    raise
+                except asyncio.CancelledError:
+                    self._discard(pool)  # a job left running would hold up the next ones
+                    raise
+                self._mean_job_s = 0.8 * self._mean_job_s + 0.2 * (time.monotonic() - started)
+                self.jobs_total += 1
+                return result
+
+    @contextlib.contextmanager
+    def _admission(self) -> Iterator[None]:
+        self.check_room()
+        self._admitted += 1
         try:
-            return await asyncio.wrap_future(future)
+            yield
+        finally:
+            self._admitted -= 1
+
+    async def _ready_pool(self) -> ProcessPoolExecutor:
+        """The current worker, started if there is none, once it has imported pycrdt."""
+        if self._closed:
+            raise HistoryWorkerFailed(self._failure())
+        pool = self._pool if self._pool is not None else self._start()
+        assert self._ready is not None
+        try:
+            await self._outcome(self._ready, START_TIMEOUT_S)
+        except (TimeoutError, HistoryWorkerFailed):
+            self._discard(pool)  # died between jobs, or never started: the next job retries
+            raise HistoryWorkerFailed(self._failure()) from None
+        return pool
+
+    async def _outcome(self, future: Future, timeout_s: float) -> Any:
+        """The result of ``future``, a job in the worker. Raises ``TimeoutError`` past
+        ``timeout_s`` and ``HistoryWorkerFailed`` when the worker died or was stopped under
+        it; the job's own exceptions (``ValueError``) pass."""
+        try:  # shielded: a cancelled request must not cancel the shared start-up job
+            async with asyncio.timeout(timeout_s):
+                return await asyncio.shield(asyncio.wrap_future(future))
         except BrokenProcessPool:
-            log.error("the history worker process died during a job; the next job starts "
-                      "a new one")
-            self.close()
-            raise HistoryWorkerFailed("the history worker process died (see the server "
-                                      "log)") from None
+            if not self._closed:
+                log.error("the history worker process died during a job; the next job "
+                          "starts a new one")
+            raise HistoryWorkerFailed(self._failure()) from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this request was cancelled
+            raise HistoryWorkerFailed(self._failure()) from None  # close() cancelled the job
 
-    def _submit(self, fn, *args) -> Future:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        try:
-            return self._pool.submit(fn, *args)
-        except BrokenProcessPool:  # it died between jobs: a new one
-            self.close()
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            return self._pool.submit(fn, *args)
+    def _start(self) -> ProcessPoolExecutor:
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._ready = self._pool.submit(_ready)
+        return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Kill ``pool``'s worker and forget ``pool`` if it is still the current one (a
+        failure that arrives late must not stop the worker that replaced it)."""
+        for process in _processes(pool):
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is pool:
+            self._pool = None
+            self._ready = None
+
+    def _failure(self) -> str:
+        if self._closed:
+            return "the server is stopping; try again in a moment"
+        return "the history worker process died (see the server log); try again"
+
+
+def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    """The worker processes of ``pool`` (a private attribute: Python 3.14's
+    ``kill_workers`` is the public way, not in 3.11)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
+                     *args: Any) -> Future | None:
+    """``pool.submit(fn, *args)``, or None if its worker has died (the pool may not know yet:
+    a job given to it then would fail without having run)."""
+    if any(process.exitcode is not None for process in _processes(pool)):
+        return None
+    try:
+        return pool.submit(fn, *args)
+    except BrokenProcessPool:
+        return None
 
 
 def _ready() -> None:

@@ -31,6 +31,14 @@ class RateLimited(HTTPError):
         self.retry_after_s = retry_after_s
 
 
+class Busy(HTTPError):
+    """503 with ``Retry-After: retry_after_s``: a bounded queue is full."""
+
+    def __init__(self, retry_after_s: int, reason: str) -> None:
+        super().__init__(503, reason)
+        self.retry_after_s = retry_after_s
+
+
 class JsonHandler(SecureHeaders):
     """Base for API handlers: errors come back as ``{"error": ..., "detail": ...}``; a POST a
     foreign page could send without a preflight is refused (415, see ``cross_site_refusal``)."""
@@ -47,7 +55,7 @@ class JsonHandler(SecureHeaders):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | Busy):
             self.set_header("Retry-After", str(exc.retry_after_s))
         detail = exc.log_message if isinstance(exc, HTTPError) and exc.log_message else None
         self.finish({"error": HTTPStatus(status_code).phrase.lower(), "detail": detail})

@@ -20,6 +20,7 @@ from .broker import Broker, RemoteKind
 from .config import Settings
 from .document import BoardDocument
 from .errors import CloseConnection
+from .history_worker import HistoryWorker
 from .memory import release_free_heap
 from .peer import Peer
 from .protocol import CloseCode
@@ -60,7 +61,9 @@ class BoardRegistry:
                                    settings.min_read_bytes_per_s, settings.read_window_s)
         self.receive_budget = ReceiveBudget(settings.max_step2_bytes_total)
         self._loads = LoadBatcher(store)
-        self.versions = VersionKeeper(store, writer, settings.history_interval_s)
+        self.versions = VersionKeeper(
+            store, writer, settings.history_interval_s,
+            HistoryWorker(settings.history_queue_jobs, settings.history_timeout_s))
         self._closing = False
         self.feed_factory: Callable[[Room], BoardFeed] | None = None  # set by app.py
 

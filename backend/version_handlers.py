@@ -19,8 +19,11 @@ link never sees past states, which may hold deleted content).
   ``{"restored", "before", "changed"}``
 
 Errors as the other endpoints: 400 bad body or parameter, 401/403 token, 404 unknown board or
-version, 413 when the restore would pass ``--max-board-bytes``, 429 (``Retry-After``) past
-``SAVES_PER_MIN`` saves and restores per address (not for the admin token).
+version (also for an id past the database's 64-bit range), 413 when the restore would pass
+``--max-board-bytes``, 429 (``Retry-After``) past ``SAVES_PER_MIN`` saves and restores per
+address (not for the admin token). Previews, version exports and restores share the history
+worker (``history_worker``): 503 with ``Retry-After`` when ``--history-queue-jobs`` wait
+already, 504 past ``--history-timeout-s``, 503 if the worker died during the job.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
-from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
 from .access import Role
@@ -41,11 +44,11 @@ from .document import EMPTY_STATE_VECTOR
 from .errors import BoardTooLarge
 from .export.raster_pool import RasterPool
 from .export_handlers import ExportHandler, _BoardEndpoint
-from .history_worker import HistoryWorkerFailed
+from .history_worker import HistoryWorkerBusy, HistoryWorkerFailed, HistoryWorkerTimeout
+from .http_handlers import Busy
 from .registry import BoardRegistry
 from .restore import live_keys
 from .store.history import MAX_LABEL_CHARS
-from .version_rows import rebuild_state
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ SAVES_PER_MIN = 20
 SAVES_BURST = 20
 """Versions one address may have recorded over HTTP (saves and restores): each is a row, at
 times a whole-board checkpoint, so an edit token must not fill the database with them."""
+MAX_VERSION_ID = 2**63 - 1
+"""Largest id a version can have (SQLite's and PostgreSQL's 64-bit integer keys): a larger
+one in a path is a 404 without asking the database, which cannot bind it."""
 MAX_RESTORE_IDS = 10_000
 """Most element ids one partial restore may name."""
 _POSTED_KINDS = ("named", "before-restore", "before-import")
@@ -126,7 +132,7 @@ class VersionHandler(_BoardEndpoint):
 
     async def get(self, board_id: str, version_id: str) -> None:
         await self.existing_board(board_id, Role.EDIT)
-        info = await self.store.get_version(board_id, int(version_id))
+        info = await self.store.get_version(board_id, _version_id(version_id))
         if info is None:
             raise HTTPError(404, "no such version")
         self.finish(info.to_json())
@@ -152,7 +158,7 @@ class VersionUpdateHandler(_BoardEndpoint):
 
     async def get(self, board_id: str, version_id: str) -> None:
         await self.existing_board(board_id, Role.EDIT)
-        state = await _state_or_404(self, board_id, int(version_id))
+        state = await _state_or_404(self, board_id, _version_id(version_id))
         self.set_header("Content-Type", "application/octet-stream")
         self.finish(state)
 
@@ -164,7 +170,7 @@ class VersionExportHandler(ExportHandler):
     role = Role.EDIT
 
     async def get(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
-        self._version_id = int(version_id)
+        self._version_id = _version_id(version_id)
         await super().get(board_id, fmt)
 
     async def export_state(self, board_id: str) -> bytes:
@@ -185,10 +191,14 @@ class VersionRestoreHandler(_SavingEndpoint):
                            for i in element_ids)):
             raise HTTPError(400, f"elements must be a list of at most {MAX_RESTORE_IDS} "
                                  "element id strings")
-        vid = int(version_id)
+        vid = _version_id(version_id)
         rows = await self.store.load_version(board_id, vid)
         if not rows:
             raise HTTPError(404, "no such version")
+        try:  # refused before a before-restore version is recorded and a save is spent
+            self.registry.versions.worker.check_room()
+        except HistoryWorkerBusy as exc:
+            raise Busy(exc.retry_after_s, str(exc)) from None
         self.spend_save()
         registry = self.registry
         room = await registry.acquire(board_id)
@@ -222,28 +232,38 @@ class VersionRestoreHandler(_SavingEndpoint):
         self.finish({"restored": vid, "before": before.to_json(), "changed": changed})
 
 
+def _version_id(raw: str) -> int:
+    """The version id of a path (digits only, by the route); 404 past ``MAX_VERSION_ID``."""
+    vid = int(raw)
+    if vid > MAX_VERSION_ID:
+        raise HTTPError(404, "no such version")
+    return vid
+
+
 async def _state_or_404(handler: _BoardEndpoint, board_id: str, version_id: int) -> bytes:
-    """The whole board at a version as one update (a checkpoint alone is only inflated, in a
-    thread; deltas are merged in the worker process); 404 if there is no such version."""
+    """The whole board at a version as one update (``HistoryWorker.rebuild``); 404 if there
+    is no such version."""
     rows = await handler.store.load_version(board_id, version_id)
     if not rows:
         raise HTTPError(404, "no such version")
-    if len(rows) == 1:  # zlib lets go of the GIL: a thread is enough
-        job = asyncio.ensure_future(
-            IOLoop.current().run_in_executor(None, rebuild_state, rows))
-    else:
-        job = asyncio.ensure_future(handler.registry.versions.worker.rebuild(rows))
-    return await _worker_answer(job, board_id, version_id)
+    return await _worker_answer(handler.registry.versions.worker.rebuild(rows), board_id,
+                                version_id)
 
 
-async def _worker_answer(job: asyncio.Future, board_id: str, version_id: int):
-    """The result of a rebuild or restore job: 500 for a version that cannot be read, 503 if
-    the worker process died."""
+async def _worker_answer(job: Awaitable, board_id: str, version_id: int):
+    """The result of a rebuild or restore job: 500 for a version that cannot be read, 503
+    (``Retry-After``) when the queue is full, 504 past the time limit, 503 if the worker
+    process died."""
     try:
         return await job
     except ValueError as exc:
         log.error("board %s: version %d cannot be rebuilt: %s", board_id, version_id, exc)
         raise HTTPError(500, "this version cannot be rebuilt (see the server log)") from None
+    except HistoryWorkerBusy as exc:
+        raise Busy(exc.retry_after_s, str(exc)) from None
+    except HistoryWorkerTimeout as exc:
+        log.warning("board %s: version %d: %s", board_id, version_id, exc)
+        raise HTTPError(504, str(exc)) from None
     except HistoryWorkerFailed as exc:
         raise HTTPError(503, str(exc)) from None
 

@@ -51,9 +51,10 @@ class _Edits:
 class VersionKeeper:
     """Automatic and requested versions of the boards loaded in this process."""
 
-    def __init__(self, store: Store, writer: UpdateWriter, interval_s: float) -> None:
+    def __init__(self, store: Store, writer: UpdateWriter, interval_s: float,
+                 worker: HistoryWorker) -> None:
         """``interval_s``: at most one automatic version per board per this many seconds
-        (0: no automatic versions)."""
+        (0: no automatic versions); ``worker`` computes previews and restores."""
         self.store = store
         self.writer = writer
         self.interval_s = interval_s
@@ -68,7 +69,7 @@ class VersionKeeper:
         self.on_saved: Callable[[VersionInfo], None] | None = None
         """Called with every version this process records (the change feed's
         ``version.saved``)."""
-        self.worker = HistoryWorker()
+        self.worker = worker
         """Where previews and restores are computed, off the event loop."""
 
     def edited(self, room: Room, peer: Peer | None) -> None:

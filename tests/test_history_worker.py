@@ -1,11 +1,16 @@
 """HistoryWorker (``backend/history_worker.py``): rebuilds and restores computed in a real
 worker process give what the in-process functions give, and a worker that dies fails only
-the job it had."""
+the job it had; ``close`` leaves nothing running."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import threading
 import zlib
+from concurrent.futures.process import _ExecutorManagerThread
+from pathlib import Path
 
 import pytest
 from pycrdt import Doc, Map
@@ -32,7 +37,7 @@ def _rows() -> tuple[list[bytes], bytes]:
 @pytest.mark.gen_test(timeout=60)
 async def test_the_worker_computes_what_the_process_would_and_survives_a_death():
     rows, since = _rows()
-    worker = HistoryWorker()
+    worker = HistoryWorker(queue_jobs=4, timeout_s=60)
     try:
         assert await worker.rebuild(rows) == rebuild_state(rows)
         update, changed = await worker.restore(rows, since, None)
@@ -50,3 +55,41 @@ async def test_the_worker_computes_what_the_process_would_and_survives_a_death()
         assert await worker.rebuild(rows) == rebuild_state(rows)  # a new one took over
     finally:
         worker.close()
+
+
+def _worker_pids() -> set[int]:
+    """Live ``multiprocessing`` spawn children of this process (the worker)."""
+    pids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"spawn_main" in cmdline:
+            pids.add(int(stat.parent.name))
+    return pids
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_close_kills_a_running_job_and_no_worker_starts_after_it():
+    rows, _ = _rows()
+    threads_before = set(threading.enumerate())
+    worker = HistoryWorker(queue_jobs=4, timeout_s=60)
+    assert await worker.rebuild(rows) == rebuild_state(rows)
+    (pid,) = _worker_pids()
+    os.kill(pid, signal.SIGSTOP)  # a job that would never end
+    running = asyncio.ensure_future(worker.rebuild(rows))
+    while worker.admitted != 1:
+        await asyncio.sleep(0.01)
+    worker.close()
+    with pytest.raises(HistoryWorkerFailed, match="stopping"):
+        await running
+    # Nothing is left for the interpreter's exit to wait for: no worker, no pool thread.
+    while _worker_pids() or any(isinstance(t, _ExecutorManagerThread)
+                                for t in set(threading.enumerate()) - threads_before):
+        await asyncio.sleep(0.01)
+    worker.warm_up()
+    with pytest.raises(HistoryWorkerFailed, match="stopping"):
+        await worker.rebuild(rows)
+    assert not _worker_pids()

@@ -299,3 +299,22 @@ async def test_every_import_records_what_it_overwrites_as_a_before_import_versio
     first = listed["versions"][-1]["id"]
     assert await _export(base, f"import_history/versions/{first}") == before
     alice.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_version_ids_past_64_bits_are_404_not_500(sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    alice = await yclient(server, "ids")
+    await alice.put("a", _rect(0.0))
+    await _server_caught_up(server, alice, "ids")
+    saved = await _save(base, "ids", "")
+    for vid in (2**63, 2**64 + 5, 10**30):
+        for path, method in (("", "GET"), ("/update", "GET"), ("/export.json", "GET"),
+                             ("/restore", "POST")):
+            response = await fetch(f"{base}/api/boards/ids/versions/{vid}{path}",
+                                   method=method, **({"body": b""} if method == "POST" else {}))
+            assert response.code == 404, (vid, path, response.body)
+    for path in ("", "/update"):
+        assert (await fetch(f"{base}/api/boards/ids/versions/{2**63 - 1}{path}")).code == 404
+        assert (await fetch(f"{base}/api/boards/ids/versions/{saved['id']}{path}")).code == 200
