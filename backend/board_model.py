@@ -318,7 +318,7 @@ def build_import_update(data: dict[str, Any], base_update: bytes | None = None) 
 def build_import_parts(data: dict[str, Any], base_update: bytes | None = None,
                        part_elements: int = IMPORT_PART_ELEMENTS) -> tuple[bytes, list[bytes]]:
     """``build_import_update``'s update, and the same content as consecutive updates (the
-    meta and at most ``part_elements`` elements or threads each) that, applied in order, make
+    meta, then at most ``part_elements`` elements and threads each) that, applied in order, make
     the same board: the server applies those one at a time, so no single apply holds the
     event loop long, and stores and relays the one update."""
     model = load_model()
@@ -330,21 +330,25 @@ def build_import_parts(data: dict[str, Any], base_update: bytes | None = None,
     elements = doc.get("elements", type=Map)
     comments = doc.get("comments", type=Map)
     parts: list[bytes] = []
-    state = before
-    with doc.transaction():
-        for name, value in data.get("meta", {}).items():
-            meta[name] = value
-        meta["schemaVersion"] = model.version
-    listed = data["elements"]
-    threads = data.get("comments", [])
-    for start in range(0, max(len(listed), len(threads), 1), part_elements):
+    # Each transaction's own update, as yrs encodes it on commit: asking get_update(state)
+    # after each part costs a pass over the growing document (8.4 s instead of 4.2 s for
+    # 60,000 rectangles in parts of 200).
+    subscription = doc.observe(lambda event: parts.append(event.update))
+    try:
         with doc.transaction():
-            for element in listed[start:start + part_elements]:
-                elements[element["id"]] = Map(_y_fields(element))
-            for thread in threads[start:start + part_elements]:
-                comments[thread["id"]] = Map(_y_thread(thread))
-        parts.append(doc.get_update(state))
-        state = doc.get_state()
+            for name, value in data.get("meta", {}).items():
+                meta[name] = value
+            meta["schemaVersion"] = model.version
+        listed = data["elements"]
+        threads = data.get("comments", [])
+        for start in range(0, max(len(listed), len(threads)), part_elements):
+            with doc.transaction():
+                for element in listed[start:start + part_elements]:
+                    elements[element["id"]] = Map(_y_fields(element))
+                for thread in threads[start:start + part_elements]:
+                    comments[thread["id"]] = Map(_y_thread(thread))
+    finally:
+        doc.unobserve(subscription)
     return doc.get_update(before), parts
 
 

@@ -27,7 +27,7 @@ def _file(count: int) -> bytes:
 def test_the_parts_applied_in_order_make_the_board_the_one_update_makes():
     data = json.loads(_file(450))
     update, parts = build_import_parts(data, None, part_elements=200)
-    assert len(parts) == 3
+    assert len(parts) == 4  # the meta, then 200, 200 and 50 elements
     whole, pieces = Doc(), Doc()
     whole.apply_update(update)
     for part in parts:
