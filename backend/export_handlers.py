@@ -18,8 +18,9 @@
 Errors are JSON (``{"error", "detail"}``): 400 bad option or file, 404 unknown board or file,
 413 over a size cap (bytes, or the pixels an image header declares), 415 refused type, 422 a
 PNG that could not be rendered within its time or memory limit, 503 (with ``Retry-After``)
-when the PNG queue is full. Images whose header declares too many pixels are left out of SVG
-and PNG exports (``X-Skipped-Images`` says why). ``app.py`` mounts ``export_routes(...)``.
+when the PNG queue or the import worker's queue (``import_worker``) is full. Images whose
+header declares too many pixels are left out of SVG and PNG exports (``X-Skipped-Images``
+says why). ``app.py`` mounts ``export_routes(...)``.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ equals the file, and the server keeps answering other requests meanwhile (issue 
 Reading, validating and building the update of 60,000 rectangles takes seconds of work that
 holds the GIL; it runs in the import worker process (``backend/import_worker.py``) and the
 update is applied in parts, so ``/healthz`` probed from another process all along answers
-within ``HEALTH_BOUND_S`` (before: stalls of 8 s on an idle machine, 27 s on a loaded one;
-BENCHMARKS.md, "Import of a big board")."""
+within ``HEALTH_BOUND_S`` (before: stalls past 5 s, 8.2 s measured, at load 2-3; 27 s on a
+loaded machine; BENCHMARKS.md, "Import of a big board")."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ import urllib.request
 from tests.faults.liveness import HealthProbe
 
 ELEMENTS = 60_000
-HEALTH_BOUND_S = 1.0
-"""Longest a ``/healthz`` answer may take while the import runs. The server's loop work is
-sliced into parts of ~20 ms on an idle machine (longest answer 0.07-0.1 s there); on the
-shared 2-core machine at load average 5, under ``nice -n 19``, answers of up to 0.54 s were
-seen; before the fix the longest was 8.2 s at load 2."""
+HEALTH_BOUND_S = 0.5
+"""Longest a ``/healthz`` answer may take while the import runs. What is left on the event
+loop is sliced into parts of 200 rectangles (pre-check and apply: at most 46-82 ms each under
+``nice -n 19`` on the shared 2-core machine); longest answers measured 75-77 ms at load
+average 2.4-3.4 (``scripts/bench_import.py``). The bound leaves room for a machine loaded by
+other test runs; without the fix the longest answer was 8.2 s, or no answer within the
+probe's 5 s (BENCHMARKS.md, "Import of a big board")."""
 
 
 def big_board(count: int) -> dict:
