@@ -46,6 +46,7 @@ from .http_server import (
     GuardedHTTPServer,
     raise_descriptor_limit,
 )
+from .import_worker import ImportWorker
 from .live_peers import LivePeers, RedisLivePeers
 from .registry import BoardRegistry
 from .resources import frontend_dist
@@ -64,11 +65,12 @@ FRONTEND_DIST = frontend_dist()
 
 
 def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
-             raster: RasterPool, creation: CreationLimits | None = None,
+             raster: RasterPool, importer: ImportWorker, creation: CreationLimits | None = None,
              events: EventsService | None = None, live: LivePeers | None = None) -> Application:
     """The Tornado application: WebSocket endpoint, JSON API, browser app (PNG exports
-    rendered in ``raster``; change feed and webhooks from ``events``, when on; people on
-    boards counted by ``live``, this process's only by default)."""
+    rendered in ``raster``, imports read and built in ``importer``; change feed and webhooks
+    from ``events``, when on; people on boards counted by ``live``, this process's only by
+    default)."""
     board = {"registry": registry}
     page = {"dist_dir": FRONTEND_DIST, "ws_path": settings.ws_path}
     socket_kwargs = {"registry": registry, "settings": settings, "signer": access.signer}
@@ -86,7 +88,7 @@ def make_app(settings: Settings, registry: BoardRegistry, access: AccessPolicy,
         (r"/api/boards", BoardsHandler, board),
         (r"/api/boards/([^/]+)", BoardHandler, board),
         (r"/api/boards/([^/]+)/rotate", RotateHandler, board),
-        *export_routes(registry, registry.store, settings, raster),
+        *export_routes(registry, registry.store, settings, raster, importer),
         *version_routes(registry, settings, raster),
         *(events.routes(registry) if events is not None else ()),
         (r"/", AppPageHandler, page),
@@ -163,6 +165,7 @@ class SyncboardServer:
         self.files: FileSweeper | None = None
         self.spaces: SpaceIndexer | None = None
         self.raster = RasterPool.from_settings(settings)
+        self.importer = ImportWorker()
         self.events: EventsService | None = None
         self.live: LivePeers | None = None
 
@@ -205,7 +208,8 @@ class SyncboardServer:
                                 lambda address: admissions.by_address[address],
                                 lambda: admissions.total)
         self._http = GuardedHTTPServer(
-            make_app(s, self.registry, access, self.raster, events=self.events, live=self.live),
+            make_app(s, self.registry, access, self.raster, self.importer, events=self.events,
+                     live=self.live),
             xheaders=s.behind_proxy,
             ssl_options=_tls_context(s), guard=guard,
             idle_connection_timeout=s.header_timeout_s, body_timeout=s.body_timeout_s,
@@ -256,6 +260,7 @@ class SyncboardServer:
         if self.store is not None:
             await self.store.close()
         finished &= await bounded_stage("the PNG workers", self.raster.close())
+        self.importer.close()
         log.info("stopped")
         return finished
 

@@ -18,8 +18,9 @@
 Errors are JSON (``{"error", "detail"}``): 400 bad option or file, 404 unknown board or file,
 413 over a size cap (bytes, or the pixels an image header declares), 415 refused type, 422 a
 PNG that could not be rendered within its time or memory limit, 503 (with ``Retry-After``)
-when the PNG queue is full. Images whose header declares too many pixels are left out of SVG
-and PNG exports (``X-Skipped-Images`` says why). ``app.py`` mounts ``export_routes(...)``.
+when the PNG queue or the import worker's queue (``import_worker``) is full. Images whose
+header declares too many pixels are left out of SVG and PNG exports (``X-Skipped-Images``
+says why). ``app.py`` mounts ``export_routes(...)``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tornado.ioloop import IOLoop
 from tornado.web import HTTPError, stream_request_body
 
 from .access import Role
-from .board_model import build_import_update, read_update
+from .board_model import read_update
 from .board_names import content_disposition
 from .config import Settings
 from .document import EMPTY_UPDATE
@@ -55,12 +56,10 @@ from .export import (
     parse_region,
     parse_scale,
 )
-from .export.incoming import read_import, restack
 from .export.mapping import (
     FileLimits,
     ImportRefused,
     ImportTooLarge,
-    Incoming,
     sniff_image_mime,
 )
 from .export.raster_pool import RasterBusy, RasterError, RasterPool
@@ -73,6 +72,7 @@ from .export.selection import (
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
+from .import_worker import ImportBusy, ImportWorker, ImportWorkerFailed
 from .memory import release_free_heap
 from .registry import BoardRegistry
 from .store import Store
@@ -85,8 +85,8 @@ _CUT_OFF_SLACK = 1024 * 1024
 first."""
 _TRIM_AFTER_BYTES = 1024 * 1024
 """An import body at least this big is followed by ``release_free_heap`` (BENCHMARKS.md, "Import
-of hostile files": without it each big file's parse stayed resident, raising the next one's
-peak)."""
+of hostile files": without it each big body, and its copy pickled for the import worker, stayed
+resident, raising the next one's peak)."""
 _SANDBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
                 "sandbox")
 """An export opened in the browser runs nothing and loads nothing but its own data: URLs (the
@@ -94,21 +94,22 @@ embedded font, images)."""
 
 
 def export_routes(registry: BoardRegistry, store: Store, settings: Settings,
-                  raster: RasterPool) -> list:
+                  raster: RasterPool, importer: ImportWorker) -> list:
     """Tornado URL specs of the export, import and file endpoints (PNG rendered in
-    ``raster``)."""
+    ``raster``, import files read and built in ``importer``)."""
     boards = {"registry": registry, "store": store}
     files = {**boards, "max_file_bytes": settings.max_file_bytes,
              "max_import_bytes": settings.max_import_bytes,
              "body_timeout_s": settings.body_timeout_s,
              "max_image_pixels": settings.max_image_pixels}
+    imports = {**files, "importer": importer}
     exports = {**boards, "raster": raster, "max_image_pixels": settings.max_image_pixels,
                "max_export_pixels": settings.max_export_pixels,
                "body_timeout_s": settings.body_timeout_s}
     return [
         (r"/api/boards/([^/]+)/export\.(json|svg|png|pdf|bundle|excalidraw)", ExportHandler,
          exports),
-        (r"/api/boards/([^/]+)/import", ImportHandler, files),
+        (r"/api/boards/([^/]+)/import", ImportHandler, imports),
         (r"/api/boards/([^/]+)/files", FileUploadHandler, files),
         (r"/api/files/([^/]+)", FileHandler, boards),
     ]
@@ -118,7 +119,7 @@ class _BoardEndpoint(JsonHandler):
     def initialize(self, registry: BoardRegistry, store: Store, max_file_bytes: int = 0,
                    max_import_bytes: int = 0, body_timeout_s: float = 0,
                    max_image_pixels: int = 0, raster: RasterPool | None = None,
-                   max_export_pixels: int = 0) -> None:
+                   max_export_pixels: int = 0, importer: ImportWorker | None = None) -> None:
         self.registry = registry
         self.store = store
         self.max_file_bytes = max_file_bytes
@@ -127,6 +128,7 @@ class _BoardEndpoint(JsonHandler):
         self.max_image_pixels = max_image_pixels
         self.raster = raster
         self.max_export_pixels = max_export_pixels
+        self.importer = importer
 
     async def existing_board(self, board_id: str, minimum: Role) -> str:
         """The board id, or 404 when it is not a board (neither stored nor loaded); 401/403
@@ -286,11 +288,19 @@ class ImportHandler(CappedBody, _BoardEndpoint):
                                "(--max-import-bytes); nothing was written"})
 
     async def post(self, board_id: str) -> None:
-        body = self.take_body_buffer()  # emptied by read_import once decoded
+        body = self.take_body_buffer()
+        size = len(body)
         limits = FileLimits(self.max_file_bytes, self.max_image_pixels, self.max_import_bytes)
-        loop = IOLoop.current()
-        try:  # parsing and mapping 64 MiB of JSON takes seconds: not on the event loop
-            incoming = await loop.run_in_executor(None, _read_import, body, limits)
+        convert = self.get_query_argument("convert", "") == "1"
+        snapshot = await self.registry.snapshot(board_id)
+        assert self.importer is not None
+        try:  # parsing, validating and building take seconds of GIL: in the import worker
+            prepared = await self.importer.prepare(body, limits, snapshot, not convert, convert)
+        except ImportBusy as exc:  # answered here: send_error would drop Retry-After
+            self.set_status(503)
+            self.set_header("Retry-After", str(exc.retry_after_s))
+            self.finish({"error": "service unavailable", "detail": str(exc)})
+            return
         except ImportTooLarge as exc:
             self.set_status(413)
             self.finish({"error": "payload too large", "detail": str(exc), "path": exc.path})
@@ -298,36 +308,36 @@ class ImportHandler(CappedBody, _BoardEndpoint):
         except ImportRefused as exc:
             self._refuse(exc.path, exc.message)
             return
+        except ImportWorkerFailed as exc:
+            raise HTTPError(500, str(exc)) from None
         finally:
             del body
-        snapshot = await self.registry.snapshot(board_id)
-        if self.get_query_argument("convert", "") != "1":  # the page re-keys on its own copy
-            await loop.run_in_executor(None, restack, incoming, snapshot)
-        update = await loop.run_in_executor(None, build_import_update, incoming.board,
-                                            snapshot)
+            if size >= _TRIM_AFTER_BYTES:
+                release_free_heap()
+        update = prepared.update
         cap = self.registry.settings.max_board_bytes
         if len(snapshot) + len(update) > cap and update[:1] != b"\x00":
             raise HTTPError(413, f"import refused: the board would be {len(snapshot)} + "
                             f"{len(update)} bytes, over the {cap}-byte cap of --max-board-bytes")
-        answer = {"id": board_id, "elements": len(incoming.board["elements"]),
-                  "kind": incoming.kind, "report": incoming.report()}
+        answer = {"id": board_id, "elements": prepared.elements,
+                  "kind": prepared.kind, "report": prepared.report}
         if self.get_query_argument("check", "") == "1":
             self.finish({**answer, "checked": True})
             return
-        for file_id, (mime, data) in incoming.files.items():
+        for file_id, (mime, data) in prepared.files.items():
             await self.store.save_file(file_id, mime, data)
-        if self.get_query_argument("convert", "") == "1":
+        if convert:
             # The page writes this board into its own document next: what it overwrites
             # stays in the history, as for an import applied here.
             if snapshot != EMPTY_UPDATE:
                 await self.registry.take_version(board_id, "before-import", "before an import")
-            self.finish({**answer, "board": incoming.board})
+            self.finish({**answer, "board": prepared.board})
             return
         await self.store.create_board(board_id)
         if snapshot != EMPTY_UPDATE:  # what the import overwrites stays in the history
             await self.registry.take_version(board_id, "before-import", "before an import")
-        try:
-            await self.registry.apply_update(board_id, update)  # runs the update pre-check
+        try:  # each part pre-checked against the live board, then the one update stored
+            await self.registry.apply_update_parts(board_id, update, prepared.parts)
         except BoardTooLarge as exc:
             raise HTTPError(413, f"import refused: {exc}") from None
         except ValueError as exc:
@@ -385,23 +395,6 @@ class FileHandler(_BoardEndpoint):
         self.set_header("Cache-Control", "public, max-age=31536000, immutable")
         self.set_header("ETag", f'"{file_id}"')
         self.finish(data)
-
-
-def _read_import(body: bytearray, limits: FileLimits) -> Incoming:
-    """``read_import``, then, for a big body, the free heap handed back before the answer goes
-    out (what parsing it took would otherwise stay resident in the thread's arena). A refusal's
-    traceback is dropped first: its frames hold the parsed file."""
-    size = len(body)
-    try:
-        result: Incoming | ImportRefused = read_import(body, limits)
-    except ImportRefused as exc:
-        result = exc.with_traceback(None)
-        result.__context__ = None
-    if size >= _TRIM_AFTER_BYTES:
-        release_free_heap()
-    if isinstance(result, ImportRefused):
-        raise result
-    return result
 
 
 def _check_dimensions(data: bytes, max_pixels: int) -> None:

@@ -216,6 +216,15 @@ class BoardRegistry:
         finally:
             self.release_if_idle(room)
 
+    async def apply_update_parts(self, board_id: str, update: bytes, parts: list[bytes]) -> None:
+        """``apply_update`` of a big ``update`` applied as ``parts`` (``Room.apply_server_parts``),
+        the event loop running between them."""
+        room = await self.acquire(board_id)
+        try:
+            await room.apply_server_parts(update, parts)
+        finally:
+            self.release_if_idle(room)
+
     async def take_version(self, board_id: str, kind: str, label: str = "") -> VersionInfo:
         """Record a version of the board now (loading it if needed); committed on return."""
         room = await self.acquire(board_id)

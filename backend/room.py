@@ -123,6 +123,34 @@ class Room:
         if changed:
             self._accept_update(update)
 
+    async def apply_server_parts(self, update: bytes, parts: list[bytes]) -> None:
+        """``apply_server_update(update)`` for a big update given as ``parts`` that make it
+        when applied in order (``build_import_parts``): each part is pre-checked and applied
+        in turn, the event loop running between them, so applying 60,000 elements does not
+        stall every other board for seconds; then ``update`` is relayed and stored, once.
+
+        Raises as ``apply_server_update``. Should a part be refused after others were
+        applied (the worker pre-checked the whole update against the same state, so only an
+        edit made meanwhile could cause that), what was applied is stored and relayed, so the
+        board in memory and the stored one stay the same.
+        """
+        try:
+            self._check_size_cap(update)
+        except CloseConnection as exc:
+            raise BoardTooLarge(exc.reason) from None
+        applied: list[bytes] = []
+        try:
+            for part in parts:
+                if self.document.apply_update(part):
+                    applied.append(part)
+                await asyncio.sleep(0)
+        except CloseConnection as exc:
+            if applied:
+                self._accept_update(merge_updates(*applied))
+            raise ValueError(exc.reason) from None
+        if applied:
+            self._accept_update(update)
+
     def apply_remote(self, kind: RemoteKind, payload: bytes) -> None:
         """Apply what another process published (already persisted there): relay only.
 

@@ -1,0 +1,194 @@
+"""ImportWorker: reading an import file and building its Yjs update in a worker process.
+
+A valid import of 60,000 rectangles (a 9 MiB syncboard JSON file) took 14 s on an idle
+2-core machine and 45 s on a loaded one, and stalled ``/healthz`` for 8-27 s (BENCHMARKS.md,
+"Import of a big board"): parsing and validating took about 1.2 s, building the update with
+pycrdt element by element 4.2 s, and pycrdt and jsonschema-rs hold the GIL throughout, so run
+in a thread they stall the event loop, and every board of the process with it. Here
+``prepare_import`` runs in one worker process (``spawn``: it shares no state with the server):
+``read_import`` (structure check, parse, mapping, schema validation), ``restack``, the update
+made on top of the board's snapshot in parts of ``IMPORT_PART_ELEMENTS`` elements, and the
+update pre-check (``update_check``) against the snapshot, so a refused update is refused before
+anything is applied. The server then applies the parts one at a time (``Room.apply_server_parts``),
+each pre-checked again against the live board, and stores the one update.
+
+At most ``QUEUE_JOBS`` jobs wait behind the running one; a further one is refused at once with
+``ImportBusy`` (HTTP 503 with ``Retry-After``). A worker that dies (the OOM killer) fails its
+own job with ``ImportWorkerFailed``; the next job starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import multiprocessing
+import os
+import tempfile
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from .board_model import build_import_parts
+from .export.incoming import read_import, restack
+from .export.mapping import FileLimits, ImportRefused, ImportTooLarge
+from .memory import release_free_heap
+from .update_check import TypeDepths, UpdateRefused, check_update
+
+log = logging.getLogger(__name__)
+
+QUEUE_JOBS = 2
+"""Imports that may wait behind the running one (each holds its body, up to
+``--max-import-bytes``, until it runs)."""
+
+
+class ImportBusy(Exception):
+    """The worker is busy and its queue full; ``retry_after_s`` is a fair wait."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ImportWorkerFailed(RuntimeError):
+    """The worker process died during the job (it is replaced for the next one)."""
+
+
+@dataclass
+class Prepared:
+    """What the worker made of an import file: the board's kind and report, its images,
+    the update (``None`` when only checked), the same update as ``parts`` applied one after
+    the other, and (only when asked) the mapped board itself."""
+
+    kind: str
+    elements: int
+    report: str
+    files: dict[str, tuple[str, bytes]]
+    update: bytes
+    parts: list[bytes] = field(default_factory=list)
+    board: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An ``ImportRefused`` carried back from the worker (``too_large``: ``ImportTooLarge``)."""
+
+    path: str
+    message: str
+    too_large: bool
+
+    def exception(self) -> ImportRefused:
+        """The exception the worker caught."""
+        return (ImportTooLarge if self.too_large else ImportRefused)(self.path, self.message)
+
+
+def prepare_import(path: str, limits: FileLimits, snapshot: bytes, restack_it: bool,
+                   keep_board: bool) -> Prepared | Refusal:
+    """The worker's job: ``read_import`` of the file at ``path``, then (``restack_it``)
+    ``restack`` on ``snapshot``, the update made on top of ``snapshot`` and its pre-check.
+    Returns the refusal rather than raising it (its traceback would hold the parsed file).
+    Raises ``ValueError`` for an undecodable snapshot."""
+    body = bytearray(os.path.getsize(path))
+    with open(path, "rb") as file:
+        file.readinto(body)
+    try:
+        return _prepare(body, limits, snapshot, restack_it, keep_board)
+    except ImportRefused as exc:
+        return Refusal(exc.path, exc.message, isinstance(exc, ImportTooLarge))
+    finally:
+        release_free_heap()
+
+
+def _prepare(body: bytearray, limits: FileLimits, snapshot: bytes, restack_it: bool,
+             keep_board: bool) -> Prepared:
+    incoming = read_import(body, limits)  # empties a bytearray once decoded
+    if restack_it:
+        restack(incoming, snapshot)
+    update, parts = build_import_parts(incoming.board, snapshot)
+    shape = TypeDepths()
+    try:  # what the live board's own pre-check would refuse is refused before anything applies
+        if snapshot:
+            shape.record(check_update(snapshot, shape))
+        check_update(update, shape)
+    except UpdateRefused as exc:
+        raise ImportRefused("$", f"the update it makes is refused: {exc}") from None
+    return Prepared(incoming.kind, len(incoming.board["elements"]), incoming.report(),
+                    incoming.files, update, parts, incoming.board if keep_board else None)
+
+
+class ImportWorker:
+    """One lazily started worker process for imports, behind a queue of ``queue_jobs``."""
+
+    def __init__(self, queue_jobs: int = QUEUE_JOBS) -> None:
+        self.queue_jobs = queue_jobs
+        self.jobs_total = 0
+        self.refused_total = 0
+        self._admitted = 0
+        self._mean_job_s = 5.0
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def prepare(self, body: bytes | bytearray, limits: FileLimits, snapshot: bytes,
+                      restack_it: bool, keep_board: bool) -> Prepared:
+        """``prepare_import`` in the worker, of ``body`` (a ``bytearray`` is emptied). The body
+        goes to it through a temporary file: pickled, a 63 MiB body cost the server +128 MiB
+        more (the pickle stream grows by doubling). Raises ``ImportRefused`` (``ImportTooLarge``)
+        for a file that cannot be imported, ``ImportBusy`` at once when the queue is full,
+        ``ImportWorkerFailed`` if the worker died, ``ValueError`` for an undecodable
+        snapshot."""
+        if self._admitted >= 1 + self.queue_jobs:
+            self.refused_total += 1
+            retry_s = max(1, min(120, math.ceil(self._mean_job_s * self._admitted)))
+            raise ImportBusy(f"{self._admitted} imports are running or queued (limit "
+                             f"{1 + self.queue_jobs}); try again shortly", retry_s)
+        self._admitted += 1
+        started = time.monotonic()
+        path = ""
+        try:
+            path = await asyncio.to_thread(_spill, body)
+            if isinstance(body, bytearray):
+                body.clear()
+            result = await asyncio.wrap_future(self._submit(
+                prepare_import, path, limits, snapshot, restack_it, keep_board))
+        except BrokenProcessPool:
+            log.error("the import worker process died during a job; the next job starts a "
+                      "new one")
+            self.close()
+            raise ImportWorkerFailed("the import worker process died (see the server "
+                                     "log)") from None
+        finally:
+            self._admitted -= 1
+            if path:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        self.jobs_total += 1
+        self._mean_job_s = 0.8 * self._mean_job_s + 0.2 * (time.monotonic() - started)
+        if isinstance(result, Refusal):
+            raise result.exception()
+        return result
+
+    def close(self) -> None:
+        """Stop the worker; jobs not started are cancelled (a running one is abandoned)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _submit(self, fn, *args) -> Future:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return self._pool.submit(fn, *args)
+        except BrokenProcessPool:  # it died between jobs: a new one
+            self.close()
+            return self._submit(fn, *args)
+
+
+def _spill(body: bytes | bytearray) -> str:
+    """Write ``body`` to a new temporary file (only its owner may read it); return its path."""
+    descriptor, path = tempfile.mkstemp(prefix="syncboard-import-")
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(body)
+    return path
