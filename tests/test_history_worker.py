@@ -10,7 +10,6 @@ import signal
 import threading
 import zlib
 from concurrent.futures.process import _ExecutorManagerThread
-from pathlib import Path
 
 import pytest
 from pycrdt import Doc, Map
@@ -18,6 +17,7 @@ from pycrdt import Doc, Map
 from backend.history_worker import HistoryWorker, HistoryWorkerFailed
 from backend.restore import build_restore_update
 from backend.version_rows import chain_updates, rebuild_state
+from tests.worker_processes import spawned_children
 
 
 def _rows() -> tuple[list[bytes], bytes]:
@@ -57,27 +57,13 @@ async def test_the_worker_computes_what_the_process_would_and_survives_a_death()
         worker.close()
 
 
-def _worker_pids() -> set[int]:
-    """Live ``multiprocessing`` spawn children of this process (the worker)."""
-    pids = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"spawn_main" in cmdline:
-            pids.add(int(stat.parent.name))
-    return pids
-
-
 @pytest.mark.gen_test(timeout=60)
 async def test_close_kills_a_running_job_and_no_worker_starts_after_it():
     rows, _ = _rows()
     threads_before = set(threading.enumerate())
     worker = HistoryWorker(queue_jobs=4, timeout_s=60)
     assert await worker.rebuild(rows) == rebuild_state(rows)
-    (pid,) = _worker_pids()
+    (pid,) = spawned_children()
     os.kill(pid, signal.SIGSTOP)  # a job that would never end
     running = asyncio.ensure_future(worker.rebuild(rows))
     while worker.admitted != 1:
@@ -86,10 +72,10 @@ async def test_close_kills_a_running_job_and_no_worker_starts_after_it():
     with pytest.raises(HistoryWorkerFailed, match="stopping"):
         await running
     # Nothing is left for the interpreter's exit to wait for: no worker, no pool thread.
-    while _worker_pids() or any(isinstance(t, _ExecutorManagerThread)
+    while spawned_children() or any(isinstance(t, _ExecutorManagerThread)
                                 for t in set(threading.enumerate()) - threads_before):
         await asyncio.sleep(0.01)
     worker.warm_up()
     with pytest.raises(HistoryWorkerFailed, match="stopping"):
         await worker.rebuild(rows)
-    assert not _worker_pids()
+    assert not spawned_children()

@@ -12,31 +12,16 @@ import asyncio
 import json
 import os
 import signal
-from pathlib import Path
 
 import pytest
 from pycrdt import Doc, Map, Text
 
 from tests.export_helpers import base_url, fetch, fetch_json
-
-
-def _worker_pids() -> set[int]:
-    """This process's live ``multiprocessing`` spawn children: the history worker of the
-    in-process server (PNG workers are ``raster_worker.py`` scripts)."""
-    pids = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"spawn_main" in cmdline:
-            pids.add(int(stat.parent.name))
-    return pids
+from tests.worker_processes import spawned_children
 
 
 def _one_worker() -> int:
-    pids = _worker_pids()
+    pids = spawned_children()
     assert len(pids) == 1, pids
     return pids.pop()
 
@@ -86,7 +71,7 @@ async def _admitted(server, count: int) -> None:
 async def _gone(pid: int) -> None:
     """Wait until the worker ``pid`` has ended (a signal is delivered asynchronously)."""
     deadline = asyncio.get_running_loop().time() + 10
-    while pid in _worker_pids():
+    while pid in spawned_children():
         assert asyncio.get_running_loop().time() < deadline, f"worker {pid} still runs"
         await asyncio.sleep(0.01)
 

@@ -1,0 +1,21 @@
+"""Which worker processes a test's own process has started (history and import workers)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def spawned_children() -> set[int]:
+    """Live ``multiprocessing`` spawn children of this process (PNG workers are
+    ``raster_worker.py`` scripts, not spawn children)."""
+    pids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"spawn_main" in cmdline:
+            pids.add(int(stat.parent.name))
+    return pids
