@@ -42,11 +42,13 @@ from tests.export_helpers import (
 from tests.test_import_hostile import MIB, peak_rss_mib, reset_peak
 
 SELECTED = {"shapeA", "shapeB", "arrowAB"}
-LOOP_GAP_BOUND_S = 0.5
-"""Longest the event loop may go without a turn while the selection of a board of
-``bound_elbows(5000, 20_000)`` is exported as PNG (``export_file``). Cutting the part out
-routes every connector of the board first: 1.4 to 1.7 s when that ran on the loop (0.11 to
-0.16 s since it runs in a thread)."""
+LOOP_GAP_SHARE = 0.5
+"""Largest share of a PNG export's time (``export_file`` of a selection of a board of
+``bound_elbows(5000, 20_000)``) that the event loop may go without a turn. Cutting the part
+out routes every connector of the board first: when that ran on the loop, one gap was 93 to 98 %
+of the export (2.4 of 2.4 s, 3.4 of 3.6 s at load 4); in a thread, 12 to 16 % (0.33 of 2.7 s,
+0.48 of 2.9 s; the longest gap is then a full garbage collection, 0.35 s in pytest). A share,
+not seconds: a loaded machine slows the export and its gaps alike (0.57 s was seen at load 7)."""
 
 BOARD = {"schemaVersion": 2, "meta": {"title": "selection", "background": "#ffffff"},
          "elements": [
@@ -195,12 +197,16 @@ async def test_a_png_of_a_big_boards_selection_is_cut_out_off_the_event_loop(ras
             last = now
     ticker = asyncio.ensure_future(tick())
     await ticking.wait()
+    started = time.monotonic()
     png = await export_file(content, "png", raster, ExportOptions(ids=frozenset({"s1", "c1"})))
+    took = time.monotonic() - started
     exporting = False
     await ticker
-    print(f"longest event-loop gap during the export: {max(gaps):.3f} s")
+    print(f"longest event-loop gap {max(gaps):.3f} s during an export of {took:.3f} s")
     assert png.startswith(b"\x89PNG")
-    assert max(gaps) < LOOP_GAP_BOUND_S
+    # Relative to the export's own time, so that a loaded machine, which slows both, does not
+    # fail it: routing on the loop held it for most of the export in one gap.
+    assert max(gaps) < LOOP_GAP_SHARE * took
 
 
 def test_script_ids_option_exports_the_selection_only(tmp_path):
