@@ -8,15 +8,17 @@ adds those the other live processes reported:
 - every ``REPORT_INTERVAL_S`` it reads the peer count of each loaded room (never on the sync
   path: nothing is added to joins and leaves) and, when they changed or every
   ``REFRESH_S``, replaces the hash ``syncboard:live:<origin>`` (board -> peers) in one
-  transaction, expiring ``TTL_S`` later, and scores the hash's key in the sorted set
-  ``syncboard:live`` with that expiry;
-- a listing asks the set for the keys of live processes (a process that died stops counting
-  ``TTL_S`` after its last report; one that stops cleanly deletes its hash), reads its boards
-  from each with ``HMGET`` in one pipeline, and adds this process's own counts (fresher than
-  its last report).
+  script, expiring ``TTL_S`` later, and lists the hash's key in the sorted set
+  ``syncboard:live``, scored with that expiry by Redis's own clock (``TIME``); the same
+  script drops the keys whose expiry passed;
+- a listing reads the boards asked for from every listed hash with ``HMGET`` in one pipeline
+  and adds this process's own counts (fresher than its last report). A process that died
+  stops counting when its hash expires, ``TTL_S`` after its last report (one that stops
+  cleanly deletes its hash); Redis expires it, so no host's clock decides liveness.
 
 Redis down or slow (over ``READ_TIMEOUT_S``): a listing counts this process's peers only and
-the reporter retries at its next round; both log once per outage.
+the reporter retries at its next round; both log once per outage. Any other failure of a
+report is logged with its traceback and retried at the next round.
 """
 
 from __future__ import annotations
@@ -41,6 +43,23 @@ REPORT_INTERVAL_S = 0.5
 REFRESH_S = 5.0
 TTL_S = 15.0
 READ_TIMEOUT_S = 1.0
+HSET_PAIRS_PER_CALL = 500
+"""Board/count pairs per ``HSET`` inside the report script (Lua's ``unpack`` has a limit)."""
+
+# KEYS: this process's hash, the set of hashes. ARGV: TTL in seconds, then board, count, ...
+REPORT_SCRIPT = """
+redis.call('DEL', KEYS[1])
+local step = 2 * tonumber(ARGV[2])
+for first = 3, #ARGV, step do
+  redis.call('HSET', KEYS[1], unpack(ARGV, first, math.min(first + step - 1, #ARGV)))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+return 1
+"""
 
 
 class LivePeers:
@@ -77,7 +96,8 @@ class RedisLivePeers(LivePeers):
         self._task: asyncio.Task | None = None
         self._reported: dict[str, int] | None = None
         self._reported_at = 0.0
-        self._failing = {"report": False, "read": False}
+        self._failing = {"report": False, "read": False, "other": False}
+        self._report_script = self._redis.register_script(REPORT_SCRIPT)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._report_forever(), name="syncboard-live-peers")
@@ -112,21 +132,16 @@ class RedisLivePeers(LivePeers):
         """Write this process's counts if they changed or the last report is getting old.
         Raises ``RedisError`` / ``OSError`` when Redis fails."""
         counts = self.local_counts()
-        now = time.time()
+        now = time.monotonic()
         if counts == self._reported and now - self._reported_at < REFRESH_S:
             return
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.key)
-            if counts:
-                pipe.hset(self.key, mapping=counts)
-            pipe.expire(self.key, int(TTL_S))
-            pipe.zadd(PROCESSES_KEY, {self.key: now + TTL_S})
-            pipe.zremrangebyscore(PROCESSES_KEY, "-inf", now)
-            await pipe.execute()
+        pairs = [part for board_id, peers in counts.items() for part in (board_id, peers)]
+        await self._report_script(keys=[self.key, PROCESSES_KEY],
+                                  args=[int(TTL_S), HSET_PAIRS_PER_CALL, *pairs])
         self._reported, self._reported_at = counts, now
 
     async def _others(self, board_ids: Sequence[str]) -> dict[str, int]:
-        keys = [key for key in await self._redis.zrangebyscore(PROCESSES_KEY, time.time(), "+inf")
+        keys = [key for key in await self._redis.zrange(PROCESSES_KEY, 0, -1)
                 if key.decode() != self.key]
         if not keys:
             return {}
@@ -147,8 +162,13 @@ class RedisLivePeers(LivePeers):
                 await asyncio.wait_for(self.report(), READ_TIMEOUT_S * 5)
             except (RedisError, OSError) as exc:
                 self._outage("report", exc)
+            except Exception:  # a bug must not end the counts for good: log once, go on
+                if not self._failing["other"]:
+                    log.exception("live peer counts: a report failed; retrying every round")
+                self._failing["other"] = True
             else:
                 self._recovered("report")
+                self._failing["other"] = False
             await asyncio.sleep(REPORT_INTERVAL_S)
 
     def _outage(self, what: str, exc: Exception) -> None:
