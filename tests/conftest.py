@@ -27,6 +27,7 @@ import pytest
 from backend.app import SyncboardServer
 from backend.config import Settings
 from tests.server_process import ServerProcess
+from tests.worker_processes import NewChildren
 from tests.yclient import YClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,12 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture
+def new_children() -> NewChildren:
+    """``new_children()``: the worker processes (spawn children) started during this test."""
+    return NewChildren()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pycrdt import Doc, Map
 from backend.history_worker import HistoryWorker, HistoryWorkerFailed
 from backend.restore import build_restore_update
 from backend.version_rows import chain_updates, rebuild_state
-from tests.worker_processes import spawned_children
+from tests.worker_processes import NewChildren
 
 
 def _rows() -> tuple[list[bytes], bytes]:
@@ -58,12 +58,13 @@ async def test_the_worker_computes_what_the_process_would_and_survives_a_death()
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_close_kills_a_running_job_and_no_worker_starts_after_it():
+async def test_close_kills_a_running_job_and_no_worker_starts_after_it(
+        new_children: NewChildren):
     rows, _ = _rows()
     threads_before = set(threading.enumerate())
     worker = HistoryWorker(queue_jobs=4, timeout_s=60)
     assert await worker.rebuild(rows) == rebuild_state(rows)
-    (pid,) = spawned_children()
+    (pid,) = new_children()
     os.kill(pid, signal.SIGSTOP)  # a job that would never end
     running = asyncio.ensure_future(worker.rebuild(rows))
     while worker.admitted != 1:
@@ -72,10 +73,10 @@ async def test_close_kills_a_running_job_and_no_worker_starts_after_it():
     with pytest.raises(HistoryWorkerFailed, match="stopping"):
         await running
     # Nothing is left for the interpreter's exit to wait for: no worker, no pool thread.
-    while spawned_children() or any(isinstance(t, _ExecutorManagerThread)
+    while new_children() or any(isinstance(t, _ExecutorManagerThread)
                                 for t in set(threading.enumerate()) - threads_before):
         await asyncio.sleep(0.01)
     worker.warm_up()
     with pytest.raises(HistoryWorkerFailed, match="stopping"):
         await worker.rebuild(rows)
-    assert not spawned_children()
+    assert not new_children()

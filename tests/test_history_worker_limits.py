@@ -17,11 +17,11 @@ import pytest
 from pycrdt import Doc, Map, Text
 
 from tests.export_helpers import base_url, fetch, fetch_json
-from tests.worker_processes import spawned_children
+from tests.worker_processes import NewChildren, spawned_children
 
 
-def _one_worker() -> int:
-    pids = spawned_children()
+def _one_worker(new_children: NewChildren) -> int:
+    pids = new_children()
     assert len(pids) == 1, pids
     return pids.pop()
 
@@ -78,12 +78,12 @@ async def _gone(pid: int) -> None:
 
 @pytest.mark.gen_test(timeout=120)
 async def test_a_flood_of_previews_gets_503_with_retry_after_and_a_preview_works_after(
-        sb_server, yclient):
+        sb_server, yclient, new_children):
     server = await sb_server(history_queue_jobs=2)
     base = base_url(server)
     vid = await _two_row_version(server, yclient, "flood")
     assert (await _preview(base, "flood", vid)).code == 200  # the worker is up
-    worker_pid = _one_worker()
+    worker_pid = _one_worker(new_children)
     os.kill(worker_pid, signal.SIGSTOP)  # the running job cannot end: the others queue
     try:
         held = [asyncio.ensure_future(_preview(base, "flood", vid)) for _ in range(3)]
@@ -108,7 +108,7 @@ async def test_a_flood_of_previews_gets_503_with_retry_after_and_a_preview_works
 
 @pytest.mark.gen_test(timeout=240)
 async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_works(
-        sb_server, yclient):
+        sb_server, yclient, new_children):
     server = await sb_server(history_timeout_s=0.1, max_message_bytes=16 << 20,
                              rate_burst_bytes=64 << 20)
     base = base_url(server)
@@ -142,7 +142,7 @@ async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_wo
         vid = await _save(base, "big")
     assert len(await server.store.load_version("big", vid)) == 9
     assert (await _preview(base, "small", small)).code == 200  # the worker is up
-    first_worker = _one_worker()
+    first_worker = _one_worker(new_children)
 
     slow = await _preview(base, "big", vid)
     assert slow.code == 504
@@ -152,16 +152,17 @@ async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_wo
     await _gone(first_worker)  # killed
     after = await _preview(base, "small", small)
     assert after.code == 200 and _keys(after.body) == ["a", "b"]
-    assert _one_worker() != first_worker
+    assert _one_worker(new_children) != first_worker
 
 
 @pytest.mark.gen_test(timeout=120)
-async def test_a_worker_killed_with_jobs_queued_fails_only_its_job(sb_server, yclient):
+async def test_a_worker_killed_with_jobs_queued_fails_only_its_job(sb_server, yclient,
+                                                                   new_children):
     server = await sb_server()
     base = base_url(server)
     vid = await _two_row_version(server, yclient, "killed")
     assert (await _preview(base, "killed", vid)).code == 200
-    worker_pid = _one_worker()
+    worker_pid = _one_worker(new_children)
     os.kill(worker_pid, signal.SIGSTOP)
     running = asyncio.ensure_future(_preview(base, "killed", vid))
     await _admitted(server, 1)
@@ -175,7 +176,7 @@ async def test_a_worker_killed_with_jobs_queued_fails_only_its_job(sb_server, yc
         assert answer.code == 200 and _keys(answer.body) == ["a", "b"]
     later = await _preview(base, "killed", vid)
     assert later.code == 200 and _keys(later.body) == ["a", "b"]
-    second_pid = _one_worker()
+    second_pid = _one_worker(new_children)
     assert second_pid != worker_pid
     os.kill(second_pid, signal.SIGKILL)  # between jobs: the next job starts a new worker
     await _gone(second_pid)

@@ -19,3 +19,15 @@ def spawned_children() -> set[int]:
         if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"spawn_main" in cmdline:
             pids.add(int(stat.parent.name))
     return pids
+
+
+class NewChildren:
+    """The spawn children of this process started since it was made: a worker an earlier test
+    of the same pytest process left (killed, but on a loaded machine not yet gone) is not
+    counted."""
+
+    def __init__(self) -> None:
+        self.earlier = spawned_children()
+
+    def __call__(self) -> set[int]:
+        return spawned_children() - self.earlier
