@@ -218,8 +218,8 @@ def _over_http(db: Path, args, tmp: Path) -> None:
                  f"{base}/versions/{far}/restore", "POST"),
                 (f"restore {oldest} (whole board)", f"{base}/versions/{oldest}/restore", "POST")]
         if args.only:
-            rows = [row for row in rows + [("export.json of the live board",
-                                            f"{base}/export.json", "GET")]
+            live = ("export.json of the live board", f"{base}/export.json", "GET")
+            rows = [row for row in [*rows, live]
                     if row[2] == "GET" and any(text in row[0] for text in args.only)]
         print(f"## Over HTTP (python -m backend on that file, {args.server_root}), "
               f"{args.runs} runs each (restore: 1)\n")
