@@ -25,6 +25,7 @@ from typing import Any
 import jsonschema_rs
 from pycrdt import Array, Doc, Map, Text
 
+from .checked_states import CheckedStates
 from .resources import shared_file
 from .schema_probe import Layout, first_errors, layout_of, violations
 from .update_check import check_update
@@ -184,6 +185,23 @@ def read_update(update: bytes, model: BoardModel | None = None) -> BoardContent:
     check_update(update)
     doc = Doc()
     doc.apply_update(update)
+    return read_board(doc, model)
+
+
+def read_version(checkpoint: bytes, deltas: bytes | None, checked: CheckedStates,
+                 model: BoardModel | None = None) -> BoardContent:
+    """Read a board at a version: its chain's ``checkpoint``, then the ``deltas`` after it
+    (merged into one update; None for a checkpoint alone), each checked (``update_check``,
+    the deltas against the checkpoint's depths, as a board's stored rows are at load) and
+    applied in its own transaction. ``checked`` recalls checkpoints checked before. Raises
+    ``ValueError`` as ``read_update``."""
+    depths = checked.depths(checkpoint)
+    if deltas is not None:
+        check_update(deltas, depths)
+    doc = Doc()
+    doc.apply_update(checkpoint)
+    if deltas is not None:
+        doc.apply_update(deltas)
     return read_board(doc, model)
 
 
