@@ -33,7 +33,7 @@ from tornado.ioloop import IOLoop
 from tornado.web import HTTPError, stream_request_body
 
 from .access import Role
-from .board_model import read_update
+from .board_model import BoardContent, read_update
 from .board_names import content_disposition
 from .config import Settings
 from .document import EMPTY_UPDATE
@@ -167,9 +167,10 @@ class ExportHandler(CappedBody, _BoardEndpoint):
         if self.request.method == "POST":  # a GET's body (at most 8 KiB) is not read
             super().data_received(chunk)
 
-    async def export_state(self, board_id: str) -> bytes:
-        """The board state to export, as one update (the live board here)."""
-        return await self.registry.snapshot(board_id)
+    async def export_content(self, board_id: str) -> BoardContent:
+        """The board to export, read in a thread (the live board here)."""
+        return await IOLoop.current().run_in_executor(None, read_update,
+                                                      await self.registry.snapshot(board_id))
 
     async def get(self, board_id: str, fmt: str) -> None:
         await self.existing_board(board_id, self.role)
@@ -211,9 +212,7 @@ class ExportHandler(CappedBody, _BoardEndpoint):
         # Reading and rendering a 10,000-element board takes seconds (BENCHMARKS.md, Export):
         # reading and the SVG run in a thread (pure Python yields the GIL between slices);
         # resvg, which holds it throughout, runs in a RasterPool process.
-        loop = IOLoop.current()
-        content = await loop.run_in_executor(None, read_update,
-                                             await self.export_state(board_id))
+        content = await self.export_content(board_id)
         if fmt in CARRY_ALL_FILES:
             images = Images(found=await load_files(self.store, content))
         else:

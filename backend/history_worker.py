@@ -40,7 +40,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .restore import build_restore_update
-from .version_rows import chain_updates, rebuild_state
+from .version_rows import chain_updates, rebuild_state, unpack
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,19 @@ class HistoryWorker:
             with self._admission():
                 return await asyncio.to_thread(rebuild_state, rows)
         return await self._run(rebuild_state, rows)
+
+    async def version_parts(self, rows: Sequence[bytes]) -> tuple[bytes, bytes | None]:
+        """``load_chain``'s rows as what ``board_model.read_version`` reads: the checkpoint,
+        inflated in a thread, and the deltas after it merged into one update, in the worker
+        meanwhile (None when the version is its checkpoint). Nothing of it is checked yet.
+        Raises as ``rebuild``."""
+        rows = list(rows)
+        if len(rows) == 1:
+            with self._admission():
+                return await asyncio.to_thread(unpack, rows[0]), None
+        checkpoint, deltas = await asyncio.gather(asyncio.to_thread(unpack, rows[0]),
+                                                  self._run(rebuild_state, rows[1:]))
+        return checkpoint, deltas
 
     async def restore(self, rows: Sequence[bytes], since: bytes,
                       element_ids: Iterable[str] | None,

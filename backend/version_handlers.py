@@ -34,10 +34,12 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
+from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
 from .access import Role
 from .address_limits import AddressRate
+from .board_model import BoardContent, read_version
 from .board_names import MAX_BOARD_NAME_CHARS
 from .config import Settings
 from .document import EMPTY_STATE_VECTOR
@@ -173,8 +175,19 @@ class VersionExportHandler(ExportHandler):
         self._version_id = _version_id(version_id)
         await super().get(board_id, fmt)
 
-    async def export_state(self, board_id: str) -> bytes:
-        return await _state_or_404(self, board_id, self._version_id)
+    async def export_content(self, board_id: str) -> BoardContent:
+        """The version read from its checkpoint and its deltas (``read_version``: each part
+        checked first; a checkpoint checked for an earlier export is not checked again)."""
+        vid = self._version_id
+        rows = await self.store.load_version(board_id, vid)
+        if not rows:
+            raise HTTPError(404, "no such version")
+        checkpoint, deltas = await _worker_answer(
+            self.registry.versions.worker.version_parts(rows), board_id, vid)
+        del rows
+        reading = IOLoop.current().run_in_executor(None, read_version, checkpoint, deltas,
+                                                   self.registry.versions.checked)
+        return await _worker_answer(reading, board_id, vid)
 
 
 class VersionRestoreHandler(_SavingEndpoint):

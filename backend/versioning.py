@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from .checked_states import CheckedStates
 from .history_worker import HistoryWorker
 from .store import Store, UpdateWriter, VersionRequest
 from .store.history import VersionInfo
@@ -71,6 +72,8 @@ class VersionKeeper:
         ``version.saved``)."""
         self.worker = worker
         """Where previews and restores are computed, off the event loop."""
+        self.checked = CheckedStates()
+        """Version checkpoints already checked (``board_model.read_version``)."""
 
     def edited(self, room: Room, peer: Peer | None) -> None:
         """``room``'s board changed (by ``peer``, or by the server when None)."""

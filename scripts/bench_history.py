@@ -2,6 +2,7 @@
 """Figures of the version history (the "Version history" section of BENCHMARKS.md).
 
     scripts/bench_history.py [--elements 10000] [--versions 500] [--minutes 60] [--seed 1]
+                             [--db FILE] [--only TEXT ...] [--runs N] [--server-root DIR]
 
 1. Storage: one board edited for ``--minutes`` simulated minutes with the soak's pattern made
    heavier (a 40-point stroke every 2 s, the oldest strokes erased past 40 live ones), each
@@ -14,6 +15,15 @@
    Prints the bytes one version costs against the board, then starts ``python -m backend`` on
    that file and times over HTTP: listing versions, previewing (``export.json`` of) the newest,
    the one furthest from a checkpoint and the oldest version, and restoring one.
+
+To time a change against its base on one database, interleaved: ``--db FILE`` builds the big
+board's file there once and times a copy of it on later runs (storage, step 1, is skipped);
+``--only preview --only export`` times only the rows whose name holds one of the texts (no
+restore: a restore changes the board); ``--runs`` sets the runs per GET row (default 3);
+``--server-root DIR`` times the server of another checkout (``git archive`` of the base) on
+that file. ``--only`` adds a row, ``export.json of the live board``. The first run of each
+row is printed apart: the first version export of a chain checks its checkpoint, the next
+ones recall it (``backend/checked_states.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -57,12 +68,22 @@ def main() -> int:
     parser.add_argument("--versions", type=int, default=500)
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", type=Path, help="the big board's file, built if missing")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="time only the HTTP rows whose name holds TEXT (repeatable)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per GET row")
+    parser.add_argument("--server-root", type=Path, default=ROOT,
+                        help="the checkout whose server is timed (default: this one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(_storage(Path(tmp), args))
-        db = Path(tmp) / "big.db"
-        asyncio.run(_big_board(db, args))
-        _over_http(db, args)
+        if args.db is None:
+            asyncio.run(_storage(Path(tmp), args))
+        db = args.db or Path(tmp) / "big.db"
+        if not db.exists():
+            asyncio.run(_big_board(db, args))
+        if args.db is not None:  # timed on a copy: the run saves a version
+            db = Path(shutil.copy(args.db, Path(tmp) / "big.db"))
+        _over_http(db, args, Path(tmp))
     return 0
 
 
@@ -164,12 +185,13 @@ async def _big_board(db: Path, args) -> None:
     print(f"| all {args.versions} versions | {sum(costs):,} | {sum(costs) / board:.1f} |\n")
 
 
-def _over_http(db: Path, args) -> None:
+def _over_http(db: Path, args, tmp: Path) -> None:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "backend", "--host", "127.0.0.1",
                                 "--port", str(port), "--db", f"sqlite+aiosqlite:///{db}",
-                                "--auth", "none", "--data-dir", str(db.parent / "data"),
-                                "--log-level", "WARNING", "--idle-unload-s", "3600"], cwd=ROOT,
+                                "--auth", "none", "--data-dir", str(tmp / "data"),
+                                "--log-level", "WARNING", "--idle-unload-s", "3600"],
+                               cwd=args.server_root,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/boards/big"
     try:
@@ -197,16 +219,22 @@ def _over_http(db: Path, args) -> None:
                 (f"restore {far} (whole board, before-restore version included)",
                  f"{base}/versions/{far}/restore", "POST"),
                 (f"restore {oldest} (whole board)", f"{base}/versions/{oldest}/restore", "POST")]
-        print("## Over HTTP (python -m backend on that file), 3 runs each (restore: 1)\n")
-        print("| request | best ms | median ms | bytes |")
-        print("| --- | ---: | ---: | ---: |")
+        if args.only:
+            live = ("export.json of the live board", f"{base}/export.json", "GET")
+            rows = [row for row in [*rows, live]
+                    if row[2] == "GET" and any(text in row[0] for text in args.only)]
+        print(f"## Over HTTP (python -m backend on that file, {args.server_root}), "
+              f"{args.runs} runs each (restore: 1)\n")
+        print("| request | first ms | best ms | median ms | bytes |")
+        print("| --- | ---: | ---: | ---: | ---: |")
         for name, url, method in rows:
             runs, size = [], 0
-            for _ in range(1 if method == "POST" else 3):
+            for _ in range(1 if method == "POST" else args.runs):
                 elapsed, body = _get(url, method)
                 runs.append(elapsed)
                 size = len(body)
-            print(f"| {name} | {min(runs):,.0f} | {statistics.median(runs):,.0f} | {size:,} |")
+            print(f"| {name} | {runs[0]:,.0f} | {min(runs):,.0f} | {statistics.median(runs):,.0f} "
+                  f"| {size:,} |")
     finally:
         process.terminate()
         process.wait(30)

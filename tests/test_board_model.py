@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
 from backend.board_model import (
     SCHEMA_PATH,
+    _read_field,
     build_import_update,
     load_model,
     read_board,
@@ -181,3 +184,34 @@ def test_comments_survive_an_export_import_round_trip_identically():
     doc.apply_update(update)
     message = doc.get("comments", type=Map)["t2"]["messages"][0]
     assert isinstance(message["text"], Text) and str(message["text"]) == "<b>look</b>"
+
+
+_EDGES = st.sampled_from([0, -0.0, 3.0, 0.5, 1e9, -1e9, 1e9 + 1, 2.0**53, 2**53 + 1, 2**63,
+                          1000, 1000.5, -1000, 100, 1, "#1e1e1e", "#fff", "transparent",
+                          "solid", "dotted", "left", "a0", "g1", "", "x" * 300, True, False])
+_SCALARS = st.none() | st.booleans() | st.integers(-2**60, 2**60) | st.floats() | \
+    st.text(max_size=4) | _EDGES
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=5) |
+                       st.dictionaries(st.text(max_size=2), inner, max_size=2), max_leaves=12)
+_NUMBERS = st.floats() | st.integers(-2**60, 2**60) | _EDGES.filter(
+    lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+_POINTS = st.lists(_NUMBERS, max_size=9) | st.builds(
+    lambda run, times: run * times, st.lists(st.floats(-1e9, 1e9) | st.integers(-1e9, 1e9),
+                                              min_size=1, max_size=3), st.integers(1, 1100))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_each_fields_fast_reader_reads_a_value_as_its_rule_does(data):
+    """The readers ``normalize_element`` uses skip per-value work in common cases: each must
+    give exactly what ``_read_field`` gives (same values, same int/float types)."""
+    model = load_model()
+    readers: list = []  # each distinct rule once (most are shared by every element type)
+    for element_type, by_name in model.type_readers.items():
+        for rule in model.rules_for(element_type):
+            if all(rule != seen for seen, _reader in readers):
+                readers.append((rule, by_name[rule.name]))
+    for rule, reader in readers:
+        value = data.draw(_POINTS if rule.name == "points" and data.draw(st.booleans())
+                          else _VALUES)
+        assert repr(reader(value)) == repr(_read_field(rule, value)), rule.name

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 
 import pytest
-from pycrdt import Array, Map, Text
+from pycrdt import Array, Doc, Map, Text
+from sqlalchemy import insert
 
+from backend.store import open_store
+from backend.store.schema import versions
 from backend.version_handlers import SAVES_BURST
+from tests import yjs_updates as y
 from tests.export_helpers import base_url, fetch, fetch_json
 from tests.yclient import state_vector
 
@@ -318,3 +323,61 @@ async def test_version_ids_past_64_bits_are_404_not_500(sb_server, yclient):
     for path in ("", "/update"):
         assert (await fetch(f"{base}/api/boards/ids/versions/{2**63 - 1}{path}")).code == 404
         assert (await fetch(f"{base}/api/boards/ids/versions/{saved['id']}{path}")).code == 200
+
+
+async def _seed_poisoned_versions(db: str) -> None:
+    """Version rows holding a Y.Map nested 20,000 deep (it applies, then crashes the reader),
+    written straight into ``board_versions`` as a server before the pre-check could have
+    stored them: ``bomb_checkpoint`` has it as its checkpoint (version 1; version 2 is a
+    good delta after it), ``bomb_delta`` as a delta (version 4) after a good checkpoint
+    (version 3). Nothing here hands the poison to pycrdt."""
+    good = Doc()
+    updates: list[bytes] = []
+    good.observe(lambda event: updates.append(event.update))
+    for step in range(2):
+        good.get("elements", type=Map)[f"r{step}"] = _rect(10.0 * step, z=f"a{step}")
+    bomb = y.deep_map_update(20_000, client=77)
+    store = await open_store(db)
+    try:
+        rows = []
+        for board, chain in (("bomb_checkpoint", [bomb, updates[1]]),
+                             ("bomb_delta", [updates[0], bomb])):
+            await store.create_board(board)
+            rows += [{"board_id": board, "created_at": 1000.0 + len(rows), "kind": "named",
+                      "label": "", "elements": 1, "authors": "[]", "checkpoint": int(not i),
+                      "chain": i, "chain_bytes": len(data) if i else 0,
+                      "base_bytes": len(chain[0]), "state_vector": b"\x00",
+                      "data": zlib.compress(data, 1)} for i, data in enumerate(chain)]
+        async with store.engine.begin() as conn:
+            for row in rows:  # ids 1 to 4, in this order
+                await conn.execute(insert(versions).values(**row))
+    finally:
+        await store.close()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_version_holding_a_stored_time_bomb_is_refused_clearly_every_time(
+        sb_server, tmp_path, caplog):
+    """Version exports check the checkpoint and the deltas before pycrdt reads them, and a
+    refused checkpoint is not remembered as checked: each export of such a version is a 500
+    naming the reason in the log, the server stays up and good versions still export."""
+    db = f"sqlite+aiosqlite:///{tmp_path}/bombs.db"
+    await _seed_poisoned_versions(db)
+    server = await sb_server(db=db)
+    base = base_url(server)
+    keeper = server.registry.versions
+    for number, path in enumerate(("bomb_checkpoint/versions/1", "bomb_checkpoint/versions/2",
+                                   "bomb_checkpoint/versions/2", "bomb_delta/versions/4",
+                                   "bomb_delta/versions/4")):
+        code, body = await fetch_json(f"{base}/api/boards/{path}/export.json")
+        assert (code, body["detail"]) == (500, "this version cannot be rebuilt (see the server "
+                                               "log)"), path
+        if number == 2:
+            assert keeper.checked.hits_total == 0  # the refused checkpoint: walked each time
+    refused = [r.getMessage() for r in caplog.records
+               if r.levelname == "ERROR" and "cannot be rebuilt" in r.getMessage()]
+    assert len(refused) == 5 and all("shared types nested deeper than 100" in line
+                                     for line in refused), refused
+    assert keeper.checked.hits_total == 1  # version 4's good checkpoint, checked once
+    good = await _export(base, "bomb_delta/versions/3")
+    assert [e["id"] for e in good["elements"]] == ["r0"] and keeper.checked.hits_total == 2
