@@ -10,7 +10,9 @@
   stream theirs, refuse by ``Content-Length`` (413) and check the token before reading a byte.
 - **Headers**: ``SecureHeaders`` sends ``X-Content-Type-Options: nosniff`` everywhere, HSTS on
   HTTPS, and a ``Server`` header without the Tornado version.
-- **Logs**: ``SecureHeaders.log_exception`` never writes a query string's token (``redact_uri``).
+- **Logs**: ``SecureHeaders.log_exception`` never writes a query string's token (``redact_uri``),
+  and no log line carries more than ``LOGGED_URI_CHARS`` of a URI (``loggable_uri``): a refused
+  ``?ids=`` can be 64 KiB long.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ SAFELISTED_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded",
                               "multipart/form-data"})
 """Content types a cross-site page may POST without a CORS preflight (Fetch standard)."""
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+LOGGED_URI_CHARS = 200
+"""Most characters of a request's URI (or path) one log line carries; the rest is cut and its
+length said (a request head, and so a URI, may be 64 KiB)."""
+LOGGED_MESSAGE_CHARS = 300
+"""Most characters of a refusal's reason a log line carries (a reason may quote a value of the
+query)."""
 
 
 def allowed_host_names(configured: str, listen_host: str, behind_proxy: bool) -> set[str] | None:
@@ -88,6 +96,19 @@ def redact_uri(uri: str) -> str:
         return uri.split("?", 1)[0] + "?***"
 
 
+def loggable_uri(uri: str) -> str:
+    """``uri`` as a log line may carry it: tokens redacted (``redact_uri``), then cut to
+    ``LOGGED_URI_CHARS`` (``cut_for_log``)."""
+    return cut_for_log(redact_uri(uri), LOGGED_URI_CHARS)
+
+
+def cut_for_log(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
 class SecureHeaders(RequestHandler):
     """Base of every syncboard handler: security headers and token-free error logs."""
 
@@ -98,14 +119,16 @@ class SecureHeaders(RequestHandler):
             self.set_header("Strict-Transport-Security", HSTS)
 
     def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
-        """Tornado's logging of uncaught exceptions, with tokens redacted from the URI and
-        without the request's headers (``Authorization`` carries tokens too)."""
-        summary = f"{self.request.method} {redact_uri(self.request.uri or '')} " \
+        """Tornado's logging of uncaught exceptions, with tokens redacted from the URI, the URI
+        and a refusal's reason cut to a bounded length, and without the request's headers
+        (``Authorization`` carries tokens too)."""
+        summary = f"{self.request.method} {loggable_uri(self.request.uri or '')} " \
                   f"({self.request.remote_ip})"
         if isinstance(value, HTTPError):
             if value.log_message:
                 logging.getLogger("tornado.general").warning(
-                    "%d %s: %s", value.status_code, summary, value.get_message())
+                    "%d %s: %s", value.status_code, summary,
+                    cut_for_log(value.get_message(), LOGGED_MESSAGE_CHARS))
         else:
             logging.getLogger("tornado.application").error(
                 "Uncaught exception %s", summary, exc_info=(typ, value, tb))
@@ -184,8 +207,9 @@ class RefusedHostHandler(SecureHeaders):
         self.allowed = list(allowed)
 
     def prepare(self) -> None:
-        log.info("refused a request for host %r from %s (set --allowed-hosts to accept it)",
-                 self.request.host_name, self.request.remote_ip)
+        log.info("refused a request for host %s from %s (set --allowed-hosts to accept it)",
+                 cut_for_log(repr(self.request.host_name), LOGGED_URI_CHARS),
+                 self.request.remote_ip)
         self.set_status(421)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish({"error": "misdirected request",
