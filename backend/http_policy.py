@@ -7,7 +7,10 @@
   ``X-Requested-With``): 415, so ``--auth none`` boards cannot be overwritten from another site.
 - **Bodies**: the HTTP server reads at most ``SMALL_BODY_BYTES`` of any body (Tornado answers
   400 beyond, before reading it); ``CappedBody`` handlers (import, upload, selection export)
-  stream theirs, refuse by ``Content-Length`` (413) and check the token before reading a byte.
+  stream theirs, refuse by ``Content-Length`` (413) and check the token before reading a byte;
+  a body sent without a length (chunked) gets its 413 with the reason as soon as it passes the
+  cap, and is then read (and dropped) up to ``REFUSED_BODY_DRAIN_BYTES`` more, so a client that
+  sends all of its body before reading still reads the answer.
 - **Headers**: ``SecureHeaders`` sends ``X-Content-Type-Options: nosniff`` everywhere, HSTS on
   HTTPS, and a ``Server`` header without the Tornado version.
 - **Logs**: ``SecureHeaders.log_exception`` never writes a query string's token (``redact_uri``),
@@ -18,6 +21,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -32,6 +36,15 @@ log = logging.getLogger(__name__)
 SMALL_BODY_BYTES = 8 * 1024
 """Largest body of a request to any endpoint but import, upload and selection export (board
 creation, rotation and the WebSocket upgrade take none)."""
+REFUSED_BODY_DRAIN_BYTES = 64 * 1024 * 1024
+"""How much of a chunked body past its cap is still read, and dropped, after its 413 was sent:
+closing at once would reset the connection under a client still sending, and most clients
+(urllib, requests) read no answer before their whole body is sent. Past it (or past the body
+timeout) the connection is closed."""
+_NO_TORNADO_LIMIT = 1 << 62
+"""Tornado's own body limit for a chunked body: never reached, so ``CappedBody`` answers first
+(Tornado checks each chunk's declared size before reading it and drops the connection with a
+bare 400)."""
 HSTS = "max-age=31536000"
 SERVER_HEADER = "syncboard"
 SAFELISTED_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded",
@@ -138,17 +151,25 @@ class CappedBody(RequestHandler):
     """Mixin for ``@stream_request_body`` handlers whose body has its own cap.
 
     Call ``self.start_body(cap, timeout)`` first in ``prepare`` (it answers 413 by
-    ``Content-Length`` before anything is read), check the token next (still nothing read),
-    and ``self.take_body()`` first in the method: it fills ``request.body``, ``request.files``
+    ``Content-Length`` before anything is read), check the token next (still nothing read).
+    First in the method, return if ``self.body_refused`` (a chunked body passed the cap: its
+    413 is sent), then call ``self.take_body()``: it fills ``request.body``, ``request.files``
     and the body arguments as Tornado does for unstreamed handlers.
     """
 
     _chunks: list[bytes]
+    _cap_bytes = 0
+    _cap_name = ""
+    _received = 0
+    body_refused = False
+    """True once a body sent without a length passed the cap (and its 413 was sent)."""
 
-    def start_body(self, cap_bytes: int, timeout_s: float) -> None:
+    def start_body(self, cap_bytes: int, timeout_s: float, cap_name: str = "") -> None:
         """Accept a body of at most ``cap_bytes`` arriving within ``timeout_s``; raise
-        ``HTTPError(413)`` if ``Content-Length`` says more."""
+        ``HTTPError(413)`` if ``Content-Length`` says more. ``cap_name``: the option that
+        sets the cap, named in the 413's reason."""
         self._chunks = []
+        self._cap_bytes, self._cap_name = cap_bytes, cap_name
         connection = self.request.connection
         declared = self.request.headers.get("Content-Length", "")
         size = int(declared) if declared.isdigit() else None
@@ -158,11 +179,35 @@ class CappedBody(RequestHandler):
             # reads nothing more: the connection closes once the 413 is written.
             connection.set_max_body_size(size)
             raise HTTPError(413, f"body of {size} bytes is over the {cap_bytes}-byte cap")
-        connection.set_max_body_size(cap_bytes)  # also bounds a chunked body
+        # A body of a declared length is read no further than that; one sent without a length
+        # is counted in data_received.
+        connection.set_max_body_size(cap_bytes if size is not None else _NO_TORNADO_LIMIT)
         connection.set_body_timeout(timeout_s)
 
     def data_received(self, chunk: bytes) -> None:
-        self._chunks.append(chunk)
+        self._received += len(chunk)
+        if self._received <= self._cap_bytes:
+            self._chunks.append(chunk)
+        elif not self.body_refused:
+            self._refuse_body()
+        elif self._received > self._cap_bytes + REFUSED_BODY_DRAIN_BYTES and \
+                not self._finished:
+            self.finish()  # closes the connection: the rest is never read
+
+    def _refuse_body(self) -> None:
+        """Answer 413 now, with the reason; the handler's method, run when the body ends,
+        sends nothing more."""
+        self._chunks = []
+        self.body_refused = True
+        named = f" ({self._cap_name})" if self._cap_name else ""
+        answer = json.dumps({"error": "payload too large",
+                             "detail": f"body over the {self._cap_bytes}-byte cap{named}, "
+                                       "sent without a length; nothing was written"}).encode()
+        self.set_status(413)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Content-Length", str(len(answer)))
+        self.write(answer)
+        self.flush()
 
     def take_body_buffer(self) -> bytearray:
         """The whole body as one buffer its reader may empty (``read_import`` does), for an

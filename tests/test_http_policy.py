@@ -7,6 +7,7 @@ huge export region.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
@@ -25,7 +26,7 @@ from backend.http_policy import (
     loggable_uri,
     redact_uri,
 )
-from tests.hostile_http import HealthWatch, bystander_syncs
+from tests.hostile_http import HealthWatch, bystander_syncs, post_chunked
 
 EMPTY_BOARD = json.dumps({"schemaVersion": 1, "meta": {}, "elements": []})
 
@@ -257,4 +258,51 @@ async def test_hostile_small_requests_leave_the_server_up_and_others_syncing(ser
                 assert 400 <= code < 500, (path, code)
         await bystander_syncs(server.ws_url)
     watch.assert_healthy()
+    assert "Traceback" not in server.log()
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_chunked_bodies_past_their_cap_get_a_413_with_the_reason(server_process):
+    server = server_process(max_import_bytes=str(16 * MIB))
+    request = urllib.request.Request(f"{server.base_url}/api/boards/chunks/import",
+                                     data=EMPTY_BOARD.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    export, upload = "/api/boards/chunks/export.svg", "/api/boards/chunks/files"
+    importing = "/api/boards/chunks/import"
+    cases = [  # (path, MiB sent, read while sending, one chunk, what the reason names)
+        (export, 20, False, False, f"over the {16 * MIB}-byte cap"),
+        (export, 20, True, False, f"over the {16 * MIB}-byte cap"),
+        (export, 1024, True, True, f"over the {16 * MIB}-byte cap"),
+        (importing, 20, False, False, f"over the {16 * MIB}-byte cap (--max-import-bytes)"),
+        (importing, 1024, True, False, "--max-import-bytes"),
+        (upload, 12, False, False, f"over the {10 * MIB + 64 * 1024}-byte cap"),
+    ]
+    loop = asyncio.get_running_loop()
+    with HealthWatch(server.port) as watch:
+        for path, mib, read_while_sending, one_chunk, reason in cases:
+            status, body, sent = await loop.run_in_executor(
+                None, post_chunked, server.port, path, mib * MIB, read_while_sending,
+                one_chunk)
+            print(f"{path} {mib} MiB chunked (read while sending: {read_while_sending}, one "
+                  f"chunk: {one_chunk}): {status} after {sent / MIB:.1f} MiB sent: {body!r}")
+            assert status == 413, (path, mib, body)
+            assert json.loads(body)["error"] == "payload too large"
+            assert reason in json.loads(body)["detail"], body
+            if read_while_sending:  # answered once the cap was passed, not at the end
+                assert sent < 40 * MIB, sent
+        # Past the cap and what is read after it (REFUSED_BODY_DRAIN_BYTES), the connection
+        # is closed: a body without end is not read for ever.
+        _, _, sent = await loop.run_in_executor(
+            None, post_chunked, server.port, export, (16 + 64 + 16) * MIB, False)
+        assert sent < (16 + 64 + 16) * MIB
+        await bystander_syncs(server.ws_url)
+    watch.assert_healthy()
+    with urllib.request.urlopen(f"{server.base_url}/api/boards/chunks/export.json",
+                                timeout=30) as response:
+        assert json.loads(response.read())["elements"] == []  # nothing was written
     assert "Traceback" not in server.log()
