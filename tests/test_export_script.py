@@ -214,7 +214,9 @@ def test_server_mode_exports_a_selection_past_the_urls_2000_ids(server_process, 
     # None of the ids on the board: one line, nothing written.
     assert main([*source, "--format", "svg", "--ids", "gone",
                  "--out", str(tmp_path / "gone.svg")]) == 1
-    assert "board 'big'" in capsys.readouterr().err and not (tmp_path / "gone.svg").exists()
+    assert "board 'big': none of the 1 selected elements is on this board" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "gone.svg").exists()
     # Bad usage, exit 2: a file that names nothing or is missing, more ids than a board holds,
     # and a version's export past what its URL holds.
     (tmp_path / "empty.txt").write_text(" \n,\n")

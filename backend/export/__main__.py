@@ -356,7 +356,10 @@ def _http_fetch(url: str, board_id: str, token: str | None,
                                     timeout=HTTP_TIMEOUT_S) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
-        reason = missing if exc.code == 404 else f"server answered {exc.code}: {_error_detail(exc)}"
+        if exc.code == 404:  # a posted selection's 404 may be the ids', not the board's
+            reason = _error_detail(exc) if body is not None else missing
+        else:
+            reason = f"server answered {exc.code}: {_error_detail(exc)}"
         raise BoardFailed(f"board {board_id!r}: {reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise BoardFailed(f"board {board_id!r}: cannot reach {url}: {exc}") from None
