@@ -39,7 +39,14 @@ from .http_handlers import (
     RotateHandler,
     ServiceWorkerHandler,
 )
-from .http_policy import SMALL_BODY_BYTES, SecureHeaders, SyncboardApplication, allowed_host_names
+from .http_policy import (
+    LOGGED_URI_CHARS,
+    SMALL_BODY_BYTES,
+    SecureHeaders,
+    SyncboardApplication,
+    allowed_host_names,
+    cut_for_log,
+)
 from .http_server import (
     LISTEN_BACKLOG,
     ConnectionGuard,
@@ -140,12 +147,14 @@ class _StaticFiles(SecureHeaders, StaticFileHandler):
 
 
 def log_request(handler: RequestHandler) -> None:
-    """Access log line without the query string: WebSocket URLs carry board tokens."""
+    """Access log line without the query string (WebSocket URLs carry board tokens), its path
+    cut to ``LOGGED_URI_CHARS``."""
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     request = handler.request
-    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, request.path,
-                   request.remote_ip, 1000.0 * request.request_time())
+    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method,
+                   cut_for_log(request.path, LOGGED_URI_CHARS), request.remote_ip,
+                   1000.0 * request.request_time())
 
 
 class SyncboardServer:

@@ -80,9 +80,6 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
-_CUT_OFF_SLACK = 1024 * 1024
-"""Tornado's own body limit sits this far above the import cap, so the handler's 413 comes
-first."""
 _TRIM_AFTER_BYTES = 1024 * 1024
 """An import body at least this big is followed by ``release_free_heap`` (BENCHMARKS.md, "Import
 of hostile files": without it each big body, and its copy pickled for the import worker, stayed
@@ -181,6 +178,8 @@ class ExportHandler(CappedBody, _BoardEndpoint):
         await self.export(board_id, fmt, ids)
 
     async def post(self, board_id: str, fmt: str) -> None:
+        if self.body_refused:
+            return
         if self.get_query_argument("ids", None) is not None:
             raise HTTPError(400, f"a posted selection is named in the body, {SHAPE}, not by "
                                  "?ids=")
@@ -261,32 +260,15 @@ class ImportHandler(CappedBody, _BoardEndpoint):
     and a body over ``--max-import-bytes`` refused (413), before the body is read.
     """
 
-    _received = 0
-
     async def prepare(self) -> None:
         super().prepare()
-        self.start_body(self.max_import_bytes, self.body_timeout_s)
-        # A body sent without a length (chunked) is cut off here, with a 413 the client can
-        # read, rather than by Tornado's own limit, which only drops the connection.
-        self.request.connection.set_max_body_size(self.max_import_bytes + _CUT_OFF_SLACK)
+        self.start_body(self.max_import_bytes, self.body_timeout_s, "--max-import-bytes")
         board_id = self.board_id_or_404(self.path_args[0])
         await self.require_board(board_id, Role.EDIT)  # a new board needs the admin token
 
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished:
-            return
-        self._received += len(chunk)
-        if self._received <= self.max_import_bytes:
-            super().data_received(chunk)
-            return
-        self._chunks = []
-        self.set_status(413)
-        # Tornado closes the connection once this is sent: the rest is never read.
-        self.finish({"error": "payload too large",
-                     "detail": f"import body over the {self.max_import_bytes}-byte cap "
-                               "(--max-import-bytes); nothing was written"})
-
     async def post(self, board_id: str) -> None:
+        if self.body_refused:
+            return
         body = self.take_body_buffer()
         size = len(body)
         limits = FileLimits(self.max_file_bytes, self.max_image_pixels, self.max_import_bytes)
@@ -362,6 +344,8 @@ class FileUploadHandler(CappedBody, _BoardEndpoint):
         await self.existing_board(self.path_args[0], Role.EDIT)
 
     async def post(self, board_id: str) -> None:
+        if self.body_refused:
+            return
         self.take_body()
         uploads = [f for files in self.request.files.values() for f in files]
         data = uploads[0]["body"] if uploads else self.request.body

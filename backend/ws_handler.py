@@ -26,7 +26,7 @@ from .admission import Admission, AdmissionRefused
 from .board_names import board_name_problem, decode_path_name
 from .config import Settings
 from .errors import CloseConnection
-from .http_policy import SecureHeaders
+from .http_policy import LOGGED_URI_CHARS, SecureHeaders, cut_for_log
 from .limits import RateLimiter
 from .peer import Peer
 from .protocol import CloseCode, permission_denied_message
@@ -103,7 +103,8 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         # One line per status per 10 s: a retrying crowd or a forger must not flood the log.
         held = self.registry.admissions.log_throttle.allow(time.monotonic(), status)
         if held is not None:
-            log.info("refused WebSocket %s from %s: %d %s (%s)%s", self.request.path,
+            log.info("refused WebSocket %s from %s: %d %s (%s)%s",
+                     cut_for_log(self.request.path, LOGGED_URI_CHARS),
                      self.request.remote_ip, status, error, detail,
                      f"; {held} more refused since the last report" if held else "")
         metrics.count_http_refusal(status)
@@ -125,7 +126,8 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
 
     async def open(self, board_id: str) -> None:
         if self.name_problem is not None:
-            log.info("refused board name %a from %s: %s", board_id, self.request.remote_ip,
+            log.info("refused board name %s from %s: %s",
+                     cut_for_log(ascii(board_id), LOGGED_URI_CHARS), self.request.remote_ip,
                      self.name_problem)
             self.write_message(permission_denied_message(self.name_problem), binary=True)
             metrics.count_close(CloseCode.WS_4400_BAD_REQUEST)

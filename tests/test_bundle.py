@@ -10,6 +10,7 @@ import pytest
 
 from backend import import_board as importer
 from backend.export import __main__ as exporter
+from tests.excalidraw_embed import base_png
 from tests.export_helpers import CYAN_PNG, base_url, every_element_board, fetch, fetch_json
 
 
@@ -69,3 +70,47 @@ def test_whole_server_backup_by_script_restores_into_an_empty_database(tmp_path,
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_selections_or_frames_bundle_carries_only_the_images_they_show(sb_server):
+    server, fresh = await sb_server(), await sb_server()
+    base = base_url(server)
+    await fetch(f"{base}/api/boards/parts/import", method="POST",
+                body=json.dumps({"schemaVersion": 2, "meta": {}, "elements": []}))
+    uploads = []
+    for picture in (CYAN_PNG, base_png()):
+        code, upload = await fetch_json(f"{base}/api/boards/parts/files", method="POST",
+                                        body=picture, headers={"Content-Type": "image/png"})
+        assert code == 201
+        uploads.append(upload["fileId"])
+    cyan, grey = uploads
+    board = {"schemaVersion": 2, "meta": {}, "elements": [
+        {"id": "loose", "type": "image", "x": 0, "y": 0, "w": 40, "h": 40, "z": "a0",
+         "fileId": cyan},
+        {"id": "box", "type": "rect", "x": 60, "y": 0, "w": 40, "h": 40, "z": "a1"},
+        {"id": "frame1", "type": "frame", "x": 0, "y": 100, "w": 200, "h": 100, "z": "a2",
+         "name": "Held"},
+        {"id": "held", "type": "image", "x": 10, "y": 110, "w": 40, "h": 40, "z": "a3",
+         "fileId": grey, "frameId": "frame1"}]}
+    code, _ = await fetch_json(f"{base}/api/boards/parts/import", method="POST",
+                               body=json.dumps(board))
+    assert code == 200
+    whole = json.loads((await fetch(f"{base}/api/boards/parts/export.bundle")).body)
+    assert sorted(whole["files"]) == sorted(uploads)
+    selected = await fetch(f"{base}/api/boards/parts/export.bundle", method="POST",
+                           body=json.dumps({"ids": ["loose", "box"]}),
+                           headers={"Content-Type": "application/json"})
+    parsed = json.loads(selected.body)
+    assert [e["id"] for e in parsed["board"]["elements"]] == ["loose", "box"]
+    assert list(parsed["files"]) == [cyan]
+    framed = json.loads((await fetch(f"{base}/api/boards/parts/export.bundle?frame=frame1"))
+                        .body)
+    assert [e["id"] for e in framed["board"]["elements"]] == ["frame1", "held"]
+    assert list(framed["files"]) == [grey]
+    # The selection's bundle restores on a server that has never seen its image.
+    code, answer = await fetch_json(f"{base_url(fresh)}/api/boards/copy/import",
+                                    method="POST", body=selected.body)
+    assert code == 200 and answer["elements"] == 2, answer
+    assert (await fetch(f"{base_url(fresh)}/api/files/{cyan}")).body == CYAN_PNG
+    assert await fresh.store.load_file(grey) is None

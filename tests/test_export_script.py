@@ -12,6 +12,8 @@ import pty
 import socket
 import subprocess
 import sys
+import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,11 @@ from tests.export_helpers import (
 )
 
 BOARDS = ("alpha", "beta", "gamma")
+
+
+def svg_ids(body: bytes) -> set[str]:
+    """The element ids an SVG export draws (its ``data-id`` groups)."""
+    return {node.get("data-id") for node in ET.fromstring(body).iter() if node.get("data-id")}
 
 
 def script(*args: str, stderr=subprocess.PIPE) -> subprocess.CompletedProcess:
@@ -168,3 +175,59 @@ async def test_server_mode_with_tokens_imports_with_an_edit_token_and_exports_wi
     code, out, err = await run_script("export_board.py", "--server", base, "--board", board,
                                       "--token", links["viewToken"], "--out", "-")
     assert code == 0 and len(json.loads(out)["elements"]) == 8, err
+
+
+SELECTION_GRID = 3000
+"""Rectangles of the board a big selection is exported from; ``PICKED`` of them are selected,
+past the 2,000 ids a URL holds."""
+PICKED = [f"r{i}" for i in range(SELECTION_GRID) if i % 6 != 5]
+
+
+def test_server_mode_exports_a_selection_past_the_urls_2000_ids(server_process, tmp_path,
+                                                                 capsys):
+    server = server_process()
+    board = {"schemaVersion": 2, "meta": {}, "elements": [
+        {"id": f"r{i}", "type": "rect", "x": 20 * (i % 60), "y": 20 * (i // 60), "w": 10,
+         "h": 10, "z": "a0"} for i in range(SELECTION_GRID)]}
+    request = urllib.request.Request(f"{server.base_url}/api/boards/big/import", method="POST",
+                                     data=json.dumps(board).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+    assert len(PICKED) == 2500
+    listing = tmp_path / "picked.txt"  # one per line, and commas and spaces, as people write
+    listing.write_text("\n".join(PICKED[:2000]) + "\n" + ", ".join(PICKED[2000:]) + ",\n")
+    source = ["--server", server.base_url, "--board", "big"]
+    assert main([*source, "--format", "svg", "--ids-file", str(listing),
+                 "--out", str(tmp_path / "picked.svg")]) == 0
+    assert svg_ids((tmp_path / "picked.svg").read_bytes()) == set(PICKED)
+    assert main([*source, "--ids", ",".join(PICKED), "--out", str(tmp_path / "picked.json")]) \
+        == 0
+    exported = json.loads((tmp_path / "picked.json").read_text())
+    assert sorted(e["id"] for e in exported["elements"]) == sorted(PICKED)
+    # A small selection: the same file as the URL form (?ids=) gives.
+    assert main([*source, "--format", "svg", "--ids", "r7,r1,r2",
+                 "--out", str(tmp_path / "three.svg")]) == 0
+    with urllib.request.urlopen(f"{server.base_url}/api/boards/big/export.svg?ids=r1,r2,r7",
+                                timeout=60) as response:
+        assert (tmp_path / "three.svg").read_bytes() == response.read()
+    # None of the ids on the board: one line, nothing written.
+    assert main([*source, "--format", "svg", "--ids", "gone",
+                 "--out", str(tmp_path / "gone.svg")]) == 1
+    assert "board 'big': none of the 1 selected elements is on this board" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "gone.svg").exists()
+    # Bad usage, exit 2: a file that names nothing or is missing, more ids than a board holds,
+    # and a version's export past what its URL holds.
+    (tmp_path / "empty.txt").write_text(" \n,\n")
+    too_many = tmp_path / "too-many.txt"
+    too_many.write_text("\n".join(f"e{i}" for i in range(200_001)))
+    cases = [(["--ids-file", str(tmp_path / "empty.txt")], "names no element id"),
+             (["--ids-file", str(tmp_path / "missing.txt")], "cannot read"),
+             (["--ids-file", str(too_many)], "more than 200000 elements"),
+             (["--ids-file", str(listing), "--version", "1"], "at most 2000 ids"),
+             (["--ids", "r1", "--ids-file", str(listing)], "not allowed with")]
+    for args, named in cases:
+        with pytest.raises(SystemExit) as exited:
+            main([*source, *args])
+        assert exited.value.code == 2 and named in capsys.readouterr().err, args

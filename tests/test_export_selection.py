@@ -39,6 +39,7 @@ from tests.export_helpers import (
     load_import_script,
     pixel,
 )
+from tests.hostile_http import HealthWatch, bystander_syncs
 from tests.test_import_hostile import MIB, peak_rss_mib, reset_peak
 
 SELECTED = {"shapeA", "shapeB", "arrowAB"}
@@ -414,7 +415,13 @@ def post_selection(port: int, body: bytes) -> tuple[int, bytes]:
         conn.close()
 
 
-def test_the_worst_posted_bodies_keep_the_server_within_its_memory_bound(server_process):
+@pytest.mark.gen_test(timeout=300)
+async def test_the_worst_posted_bodies_keep_the_server_bounded_answering_and_syncing(
+        server_process):
+    """Each body below, posted to a server subprocess, gets its status; meanwhile the server's
+    peak RSS stays within ``SELECTION_RSS_BOUND_MIB``, ``/healthz`` answers within 200 ms
+    throughout (``HealthWatch``), and two clients on another board keep exchanging edits
+    (``bystander_syncs``, again and again until the body is answered)."""
     server = server_process()
     pid = server.proc.pid
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
@@ -432,17 +439,28 @@ def test_the_worst_posted_bodies_keep_the_server_within_its_memory_bound(server_
         ("the most numbers", b'{"ids": [' + b"1," * MAX_POSTED_IDS + b"1]}", 413),
         ("8,388,608 empty arrays", b"[]" * (SELECTION_BODY_BYTES // 2), 400),
     ]
+    loop = asyncio.get_running_loop()
     before = reset_peak(pid)
     peaks = []
-    for what, body, status in cases:
-        assert len(body) <= SELECTION_BODY_BYTES, what
-        started, resident = time.monotonic(), reset_peak(pid)
-        code, answer = post_selection(server.port, body)
-        peaks.append(peak_rss_mib(pid))
-        print(f"{what}: {len(body) / MIB:.1f} MiB -> {code} in "
-              f"{time.monotonic() - started:.2f} s, peak RSS {resident:.0f} -> "
-              f"{peaks[-1]:.0f} MiB (+{peaks[-1] - resident:.0f})")
-        assert code == status, (what, answer[:200])
+    with HealthWatch(server.port) as watch:
+        for what, body, status in cases:
+            assert len(body) <= SELECTION_BODY_BYTES, what
+            started, resident = time.monotonic(), reset_peak(pid)
+            posting = loop.run_in_executor(None, post_selection, server.port, body)
+            exchanges = 0
+            while exchanges == 0 or not posting.done():
+                await bystander_syncs(server.ws_url)
+                exchanges += 1
+            code, answer = await posting
+            peaks.append(peak_rss_mib(pid))
+            print(f"{what}: {len(body) / MIB:.1f} MiB -> {code} in "
+                  f"{time.monotonic() - started:.2f} s, peak RSS {resident:.0f} -> "
+                  f"{peaks[-1]:.0f} MiB (+{peaks[-1] - resident:.0f}), {exchanges} bystander "
+                  "exchanges")
+            assert code == status, (what, answer[:200])
+    print(f"slowest of {len(watch.latencies)} /healthz answers: "
+          f"{max(watch.latencies) * 1000:.0f} ms")
+    watch.assert_healthy()
     growth = max(peaks) - before
     print(f"peak RSS {before:.0f} MiB -> {max(peaks):.0f} MiB (+{growth:.0f} MiB)")
     assert growth < SELECTION_RSS_BOUND_MIB

@@ -7,6 +7,7 @@ huge export region.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
@@ -17,8 +18,15 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from backend.http_policy import allowed_host_names, redact_uri
-from tests.hostile_http import HealthWatch, bystander_syncs
+from backend.http_policy import (
+    LOGGED_MESSAGE_CHARS,
+    LOGGED_URI_CHARS,
+    allowed_host_names,
+    cut_for_log,
+    loggable_uri,
+    redact_uri,
+)
+from tests.hostile_http import HealthWatch, bystander_syncs, post_chunked
 
 EMPTY_BOARD = json.dumps({"schemaVersion": 1, "meta": {}, "elements": []})
 
@@ -41,6 +49,15 @@ def test_allowed_hosts_default_to_loopback_names_only_when_listening_on_loopback
     assert allowed_host_names("Board.Example, [::1]", "0.0.0.0", False) == \
         {"board.example", "::1"}
     assert allowed_host_names("*", "127.0.0.1", False) is None
+
+
+def test_a_loggable_uri_is_redacted_first_then_cut():
+    long = "/api/boards/b/export.svg?ids=" + "a," * 30_000 + "a&token=SECRET"
+    cut = loggable_uri(long)
+    assert "SECRET" not in cut and cut.endswith(f"... ({len(redact_uri(long))} characters)")
+    assert cut.startswith(redact_uri(long)[:LOGGED_URI_CHARS]) and len(cut) < LOGGED_URI_CHARS + 30
+    assert loggable_uri("/api/boards?token=x") == "/api/boards?token=***"
+    assert cut_for_log("abc", 3) == "abc" and cut_for_log("abcd", 3) == "abc... (4 characters)"
 
 
 def test_redact_uri_hides_token_values_and_keeps_the_rest():
@@ -126,6 +143,49 @@ async def test_non_ascii_tokens_are_401_and_logs_never_carry_a_token(sb_server, 
     assert "SECRET" not in caplog.text
 
 
+LOG_LINE_BOUND_CHARS = LOGGED_URI_CHARS + LOGGED_MESSAGE_CHARS + 200
+"""Longest a log line about one refused request may be: the cut URI and reason, and the rest
+of the line (status, method, address, the words around them)."""
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_refusals_of_64_kib_urls_write_bounded_log_lines(sb_server, caplog):
+    server = await sb_server()
+    base = f"http://127.0.0.1:{server.port}"
+    code, _, _ = await fetch(f"{base}/api/boards/longurl/import", method="POST",
+                             body=EMPTY_BOARD, headers={"Content-Type": "application/json"})
+    assert code == 200
+    ids = ",".join(f"element-{i:022d}" for i in range(2001))  # 63 KiB, one id too many
+    caplog.set_level(logging.INFO)
+    cases = [  # (URL, status): ids, a region quoting 60,000 characters, a long path
+        (f"{base}/api/boards/longurl/export.svg?ids={ids}&token=SECRET", 400),
+        (f"{base}/api/boards/longurl/export.svg?region={'9' * 60_000}", 400),
+        (f"{base}/api/boards/{'b' * 60_000}/export.svg", 404),
+    ]
+    for url, status in cases:
+        caplog.clear()
+        code, _, _ = await fetch(url)
+        assert code == status, url[:100]
+        lines = [record.getMessage() for record in caplog.records]
+        assert any("characters)" in line for line in lines), lines
+        longest = max(lines, key=len)
+        assert len(longest) <= LOG_LINE_BOUND_CHARS, (len(longest), longest[:300])
+        assert "SECRET" not in caplog.text
+    # A WebSocket for a board name of 60,000 characters (closed with 4400), and a request
+    # for a host name as long (421).
+    caplog.clear()
+    socket = await websocket_connect(f"ws://127.0.0.1:{server.port}/ws/{'w' * 60_000}")
+    while await socket.read_message() is not None:
+        pass
+    assert socket.close_code == 4400
+    code, _, _ = await fetch(f"{base}/api/boards/longurl",
+                             headers={"Host": "h" * 60_000})
+    assert code == 421
+    lines = [record.getMessage() for record in caplog.records]
+    assert sum("characters)" in line for line in lines) >= 3, [line[:300] for line in lines]
+    assert max(map(len, lines)) <= LOG_LINE_BOUND_CHARS, [line[:300] for line in lines]
+
+
 @pytest.mark.gen_test(timeout=60)
 async def test_deep_import_json_and_bad_regions_are_400_with_a_reason(sb_server):
     server = await sb_server()
@@ -198,4 +258,51 @@ async def test_hostile_small_requests_leave_the_server_up_and_others_syncing(ser
                 assert 400 <= code < 500, (path, code)
         await bystander_syncs(server.ws_url)
     watch.assert_healthy()
+    assert "Traceback" not in server.log()
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_chunked_bodies_past_their_cap_get_a_413_with_the_reason(server_process):
+    server = server_process(max_import_bytes=str(16 * MIB))
+    request = urllib.request.Request(f"{server.base_url}/api/boards/chunks/import",
+                                     data=EMPTY_BOARD.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    export, upload = "/api/boards/chunks/export.svg", "/api/boards/chunks/files"
+    importing = "/api/boards/chunks/import"
+    cases = [  # (path, MiB sent, read while sending, one chunk, what the reason names)
+        (export, 20, False, False, f"over the {16 * MIB}-byte cap"),
+        (export, 20, True, False, f"over the {16 * MIB}-byte cap"),
+        (export, 1024, True, True, f"over the {16 * MIB}-byte cap"),
+        (importing, 20, False, False, f"over the {16 * MIB}-byte cap (--max-import-bytes)"),
+        (importing, 1024, True, False, "--max-import-bytes"),
+        (upload, 12, False, False, f"over the {10 * MIB + 64 * 1024}-byte cap"),
+    ]
+    loop = asyncio.get_running_loop()
+    with HealthWatch(server.port) as watch:
+        for path, mib, read_while_sending, one_chunk, reason in cases:
+            status, body, sent = await loop.run_in_executor(
+                None, post_chunked, server.port, path, mib * MIB, read_while_sending,
+                one_chunk)
+            print(f"{path} {mib} MiB chunked (read while sending: {read_while_sending}, one "
+                  f"chunk: {one_chunk}): {status} after {sent / MIB:.1f} MiB sent: {body!r}")
+            assert status == 413, (path, mib, body)
+            assert json.loads(body)["error"] == "payload too large"
+            assert reason in json.loads(body)["detail"], body
+            if read_while_sending:  # answered once the cap was passed, not at the end
+                assert sent < 40 * MIB, sent
+        # Past the cap and what is read after it (REFUSED_BODY_DRAIN_BYTES), the connection
+        # is closed: a body without end is not read for ever.
+        _, _, sent = await loop.run_in_executor(
+            None, post_chunked, server.port, export, (16 + 64 + 16) * MIB, False)
+        assert sent < (16 + 64 + 16) * MIB
+        await bystander_syncs(server.ws_url)
+    watch.assert_healthy()
+    with urllib.request.urlopen(f"{server.base_url}/api/boards/chunks/export.json",
+                                timeout=30) as response:
+        assert json.loads(response.read())["elements"] == []  # nothing was written
     assert "Traceback" not in server.log()

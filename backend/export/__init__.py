@@ -154,15 +154,17 @@ def parse_frame(value: str | None) -> str | None:
     return value
 
 
-def parse_ids(value: str | None) -> frozenset[str] | None:
-    """A selection option: comma-separated element ids (at most ``MAX_IDS``), or None (the
-    whole board)."""
+def parse_ids(value: str | None, most: int = MAX_IDS) -> frozenset[str] | None:
+    """A selection option: comma-separated element ids, or None (the whole board). At most
+    ``most``: ``MAX_IDS`` in a URL, ``selection.MAX_POSTED_IDS`` where they travel in a body
+    (the exporter's ``--ids``)."""
     if value is None or value == "":
         return None
-    parts = value.split(",", MAX_IDS)
-    if len(parts) > MAX_IDS:
-        raise ExportError(f"ids names more than {MAX_IDS} elements: POST a larger selection "
-                          'as {"ids": [...]} (over HTTP), or export a frame or the board')
+    parts = value.split(",", most)
+    if len(parts) > most:
+        hint = ': POST a larger selection as {"ids": [...]} (over HTTP), or export a frame ' \
+               "or the board" if most <= MAX_IDS else " (a board holds no more)"
+        raise ExportError(f"ids names more than {most} elements{hint}")
     pattern = load_model().id_pattern
     for part in parts:
         if not pattern.fullmatch(part):

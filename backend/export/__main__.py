@@ -20,6 +20,8 @@ Examples::
         --format pdf --pages frames --out b1.pdf
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
         --format svg --ids shape1,arrow1,shape2 --out selection.svg
+    scripts/export_board.py --server http://127.0.0.1:8000 --board b1 --token VIEW_TOKEN \\
+        --format png --ids-file selected.txt --out selection.png
     scripts/export_board.py --db sqlite+aiosqlite:///data/syncboard.db --board b1 \\
         --at 2026-12-01T10:00:00Z --out b1-then.json
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -50,6 +53,7 @@ from . import (
     CARRY_ALL_FILES,
     EXTENSIONS,
     FORMATS,
+    MAX_IDS,
     PAGE_MODES,
     ExportError,
     ExportOptions,
@@ -67,6 +71,7 @@ from . import (
     read_stored_board,
 )
 from .raster_pool import RasterError, RasterPool
+from .selection import MAX_POSTED_IDS
 from .space_export import SpaceExportFailed, space_from_server, space_from_store, write_manifest
 
 HTTP_TIMEOUT_S = 120.0
@@ -86,9 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             region=parse_region(args.region), scale=parse_scale(args.scale),
             pages=parse_pages(args.pages),
             comments=args.comments,
-            frame=parse_frame(args.frame), ids=parse_ids(args.ids))
+            frame=parse_frame(args.frame), ids=parse_ids(_ids_text(args), MAX_POSTED_IDS))
     except ExportError as exc:
         parser.error(str(exc))
+    if args.server and (args.version is not None or args.at is not None) and \
+            options.ids is not None and len(options.ids) > MAX_IDS:
+        parser.error(f"with --server, a version's export takes at most {MAX_IDS} ids (in its "
+                     "URL); use --db for a larger selection of a version")
     if args.out is not None and (args.all or args.space or len(args.board) != 1):
         parser.error("--out takes one board; use --out-dir for several")
     if args.all and args.server:
@@ -147,7 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="export one frame (element id) and what it holds, framed by its box")
     part.add_argument("--ids", metavar="ID,ID,...",
                       help="export only these elements (a selection; labels come with their "
-                           "shapes), fitted to them; other elements in their box are left out")
+                           "shapes), fitted to them; other elements in their box are left "
+                           f"out. At most {MAX_POSTED_IDS} ids (a whole board); with --server "
+                           "they are posted in the request's body")
+    part.add_argument("--ids-file", metavar="FILE",
+                      help="as --ids, the ids read from FILE (- for stdin), separated by "
+                           "commas, spaces or new lines")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     past = parser.add_mutually_exclusive_group()
     past.add_argument("--version", metavar="VID", type=int,
@@ -283,13 +297,29 @@ def _no_version(args: argparse.Namespace) -> str:
         f"no version at or before {format_time(args.at)}"
 
 
+def _ids_text(args: argparse.Namespace) -> str | None:
+    """The ``--ids`` value, or the ids of ``--ids-file`` joined by commas. Raises
+    ``ExportError`` for a file that cannot be read or names no id."""
+    if args.ids_file is None:
+        return args.ids
+    try:
+        text = sys.stdin.read() if args.ids_file == "-" else \
+            Path(args.ids_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExportError(f"--ids-file: cannot read {args.ids_file}: {exc}") from None
+    ids = ",".join(part for part in re.split(r"[\s,]+", text) if part)
+    if not ids:
+        raise ExportError(f"--ids-file: {args.ids_file} names no element id")
+    return ids
+
+
 async def _from_server(server: str, board_id: str, fmt: str, options: ExportOptions,
                        token: str | None, args: argparse.Namespace) -> bytes:
     if not _valid_board_id(board_id):
         raise BoardFailed(f"board {board_id!r}: not a valid board id")
     board_url = f"{server.rstrip('/')}/api/boards/{urllib.parse.quote(board_id, safe='')}"
     if args.at is not None:
-        found = await asyncio.to_thread(_http_get, f"{board_url}/versions/at/{args.at}",
+        found = await asyncio.to_thread(_http_fetch, f"{board_url}/versions/at/{args.at}",
                                         board_id, token, _no_version(args))
         board_url += f"/versions/{json.loads(found)['id']}"
     elif args.version is not None:
@@ -303,23 +333,33 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
         query["comments"] = "1"
     if options.frame:
         query["frame"] = options.frame
-    if options.ids:
-        query["ids"] = ",".join(sorted(options.ids))
+    body = None
+    if options.ids and (args.version is not None or args.at is not None):
+        query["ids"] = ",".join(sorted(options.ids))  # a version's export takes ?ids= only
+    elif options.ids:  # any number, where a URL holds MAX_IDS
+        body = json.dumps({"ids": sorted(options.ids)}).encode()
     url = f"{board_url}/export.{fmt}?" + urllib.parse.urlencode(query)
     missing = "no such board" if args.version is None else \
         f"no such board or no version {args.version}"
-    return await asyncio.to_thread(_http_get, url, board_id, token, missing)
+    return await asyncio.to_thread(_http_fetch, url, board_id, token, missing, body)
 
 
-def _http_get(url: str, board_id: str, token: str | None,
-              missing: str = "no such board") -> bytes:
+def _http_fetch(url: str, board_id: str, token: str | None,
+               missing: str = "no such board", body: bytes | None = None) -> bytes:
+    """GET ``url`` (with ``body``: POST it as JSON); the answer's bytes. Raises
+    ``BoardFailed`` naming the board and what went wrong."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers),
                                     timeout=HTTP_TIMEOUT_S) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
-        reason = missing if exc.code == 404 else f"server answered {exc.code}: {_error_detail(exc)}"
+        if exc.code == 404:  # a posted selection's 404 may be the ids', not the board's
+            reason = _error_detail(exc) if body is not None else missing
+        else:
+            reason = f"server answered {exc.code}: {_error_detail(exc)}"
         raise BoardFailed(f"board {board_id!r}: {reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise BoardFailed(f"board {board_id!r}: cannot reach {url}: {exc}") from None

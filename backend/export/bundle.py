@@ -37,11 +37,14 @@ def is_bundle(data: Any) -> bool:
 
 def render_bundle(content: BoardContent, files: Mapping[str, tuple[str, bytes]]) -> bytes:
     """The bundle of a board: its export form and the stored bytes of every image it names
-    that ``files`` holds (one file per line, sorted by id)."""
+    that ``files`` holds (one file per line, sorted by id). Files no image element of
+    ``content`` names are left out: a selection's or a frame's bundle carries the images it
+    shows, not those of the whole board."""
     board = render_json(content).decode("utf-8").rstrip("\n")
+    named = {e.get("fileId") for e in content.elements if e["type"] == "image"}
     lines = [f'  {json.dumps(file_id)}: {{"mime": {json.dumps(mime)}, "data": '
              f'"{base64.b64encode(data).decode("ascii")}"}}'
-             for file_id, (mime, data) in sorted(files.items())]
+             for file_id, (mime, data) in sorted(files.items()) if file_id in named]
     body = ",\n".join(lines)
     text = (f'{{"type": "{BUNDLE_TYPE}", "version": {BUNDLE_VERSION},\n"board": {board},\n'
             f'"files": {{{chr(10) + body + chr(10) if body else ""}}}}}\n')

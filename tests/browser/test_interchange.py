@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.excalidraw_embed import base_png
-from tests.export_helpers import decode_png, pixel
+from tests.export_helpers import CYAN_PNG, decode_png, pixel
 
 from .conftest import drag, draw_rect, elements, new_board, wait_connected, wait_element_count
 
@@ -243,3 +243,86 @@ def test_a_rubber_band_selection_of_2500_elements_exports_exactly_itself(page, s
     assert len(reader.pages) == 1
     stream = reader.pages[0].get_contents().get_data()
     assert b"1 0 0 rg" in stream and b"1 0 1 rg" not in stream  # red squares, no magenta
+
+
+def download_part(page, fmt: str, part: str) -> bytes:
+    """Choose ``fmt`` in the open export panel, press Download; the file's bytes (its name
+    says which part of the board it holds)."""
+    page.select_option("[aria-label='Format']", fmt)
+    with page.expect_download() as download:
+        page.locator(".export-panel button", has_text="Download").click()
+    extension = {"bundle": "syncboard.json"}.get(fmt, fmt)
+    assert download.value.suggested_filename.endswith(f"-{part}.{extension}"), \
+        download.value.suggested_filename
+    return Path(download.value.path()).read_bytes()
+
+
+def upload_png(server, board_id: str, data: bytes) -> str:
+    request = urllib.request.Request(
+        f"{server.base_url}/api/boards/{board_id}/files", method="POST", data=data,
+        headers={"Content-Type": "image/png"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["fileId"]
+
+
+def test_the_panel_exports_a_selection_or_a_frame_as_json_bundle_and_excalidraw(page, server):
+    board_id = page.url.split("/b/")[1].split("#")[0]
+    cyan, grey = upload_png(server, board_id, CYAN_PNG), upload_png(server, board_id, base_png())
+    board = {"schemaVersion": 2, "meta": {"background": "#ffffff"}, "elements": [
+        {"id": "pickA", "type": "rect", "x": 300, "y": 200, "w": 60, "h": 40, "z": "a0"},
+        {"id": "pickImg", "type": "image", "x": 400, "y": 200, "w": 40, "h": 40, "z": "a1",
+         "fileId": cyan},
+        {"id": "below", "type": "ellipse", "x": 300, "y": 320, "w": 200, "h": 40, "z": "a2"},
+        {"id": "frameP", "type": "frame", "x": 600, "y": 150, "w": 300, "h": 250, "z": "a3",
+         "name": "Plan"},
+        {"id": "heldImg", "type": "image", "x": 620, "y": 200, "w": 40, "h": 40, "z": "a4",
+         "fileId": grey, "frameId": "frameP"},
+        {"id": "looseIn", "type": "rect", "x": 750, "y": 300, "w": 60, "h": 40, "z": "a5"}]}
+    request = urllib.request.Request(  # seeded through the server, as a script would
+        f"{server.base_url}/api/boards/{board_id}/import", method="POST",
+        data=json.dumps(board).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+    wait_element_count(page, 6)
+    page.keyboard.press("v")
+    start, end = screen(page, 290, 190), screen(page, 460, 260)
+    drag(page, [start, ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2), end])
+    page.wait_for_function("() => window.syncboard.selection.size === 2")
+    chosen = {"pickA", "pickImg"}
+    assert set(page.evaluate("[...window.syncboard.selection]")) == chosen
+
+    page.click("[aria-label='Export or import']")
+    page.locator(".menu-item", has_text="Export selection").click()
+    assert page.locator("[aria-label='What to export']").input_value() == "selection"
+    with page.expect_request(lambda r: r.method == "POST" and "/export.json" in r.url) as asked:
+        exported = json.loads(download_part(page, "json", "selection"))
+    assert set(json.loads(asked.value.post_data)["ids"]) == chosen
+    assert {e["id"] for e in exported["elements"]} == chosen
+    bundle = json.loads(download_part(page, "bundle", "selection"))
+    assert {e["id"] for e in bundle["board"]["elements"]} == chosen
+    assert list(bundle["files"]) == [cyan]  # not the frame's image
+    scene = json.loads(download_part(page, "excalidraw", "selection"))
+    assert {e["id"] for e in scene["elements"]} == chosen and list(scene["files"]) == [cyan]
+    page.locator(".export-panel button", has_text="Close").click()
+
+    page.mouse.click(*screen(page, 600, 350))  # the frame's left edge selects it
+    page.wait_for_function("() => window.syncboard.selection.has('frameP')")
+    page.click("[aria-label='Export or import']")
+    page.locator(".menu-item", has_text="Export selection").click()
+    assert page.locator("[aria-label='What to export']").input_value() == "frame"
+    held = {"frameP", "heldImg"}  # not the rectangle inside its box that it does not hold
+    assert {e["id"] for e in json.loads(download_part(page, "json", "frame"))["elements"]} \
+        == held
+    bundle = json.loads(download_part(page, "bundle", "frame"))
+    assert {e["id"] for e in bundle["board"]["elements"]} == held
+    assert list(bundle["files"]) == [grey]
+    scene = json.loads(download_part(page, "excalidraw", "frame"))
+    assert {e["id"] for e in scene["elements"]} == held and list(scene["files"]) == [grey]
+
+    page.select_option("[aria-label='What to export']", "board")  # and the whole board
+    page.select_option("[aria-label='Format']", "bundle")
+    with page.expect_download() as download:
+        page.locator(".export-panel button", has_text="Download").click()
+    assert download.value.suggested_filename == f"board-{board_id}.syncboard.json"
+    whole = json.loads(Path(download.value.path()).read_bytes())
+    assert len(whole["board"]["elements"]) == 6 and sorted(whole["files"]) == sorted([cyan, grey])

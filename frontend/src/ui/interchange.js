@@ -8,10 +8,11 @@
  *
  * The server does the reading (POST import?convert=1 stores the images and answers with the board
  * in the export form); this module writes it through the page's own document, so Ctrl+Z undoes
- * the whole import. Every picture is the server exporter's drawing (PNG at the chosen scale, as
- * for the board): a selection's of the selected elements alone, however many (their ids posted
- * as `{"ids": [...]}`), a frame's of the frame and what it holds (`frame=`), so nothing else
- * overlapping their box shows.
+ * the whole import. Every file is the server exporter's (PNG at the chosen scale, as for the
+ * board), in every format: a selection's holds the selected elements alone, however many (their
+ * ids posted as `{"ids": [...]}`), a frame's the frame and what it holds (`frame=`), so nothing
+ * else overlapping their box comes along; a selection's or frame's bundle carries only the images
+ * it shows.
  */
 import { keysAbove } from '../doc/zorder.js';
 import { convertImport, fetchExport, saveBlob } from '../sync/api.js';
@@ -22,8 +23,8 @@ import { carriesScene } from './scenefile.js';
 const SELECTION_MARGIN = 16;
 const SCALES = [1, 2, 3];
 const FORMATS = ['png', 'svg', 'pdf', 'json', 'bundle', 'excalidraw'];
-/** Formats that always hold the whole board. */
-const WHOLE_BOARD = new Set(['json', 'bundle', 'excalidraw']);
+/** Formats that are pictures: drawn in a region (a selection's box); the others are data. */
+const PICTURES = new Set(['png', 'svg', 'pdf']);
 /** What the import menu's file picker offers (any file is read by content anyway; a PNG or
  * SVG only when it carries an Excalidraw scene). */
 export const IMPORT_ACCEPT = 'application/json,.json,.excalidraw,.tldr,.png,.svg';
@@ -121,13 +122,13 @@ export function installInterchange(app) {
     }
   }
 
-  /** Query for the server exporter: a frame, a selection's box, scale, background. */
+  /** Query for the server exporter: a frame, a selection's box (pictures), scale, background. */
   function query(fmt) {
     const q = { background: transparent.checked ? 'transparent' : undefined };
     if (fmt === 'png') q.scale = scale.value;
     const frame = scope.value === 'frame' ? selectedFrame() : null;
     if (frame) q.frame = frame.id;
-    if (scope.value === 'selection') {
+    if (scope.value === 'selection' && PICTURES.has(fmt)) {
       const box = selectionBox();
       if (!box) throw new Error('Nothing is selected');
       q.region = [box.x, box.y, box.w, box.h].join(',');
@@ -143,8 +144,8 @@ export function installInterchange(app) {
   }
 
   /** The server exporter's file; a selection's ids go in the request's body (any number). */
-  async function picture(fmt) {
-    if (WHOLE_BOARD.has(fmt)) return fetchExport(app.boardId, fmt, app.token);
+  async function exportFile(fmt) {
+    if (scope.value === 'selection' && !app.selection.size) throw new Error('Nothing is selected');
     const ids = scope.value === 'selection' ? app.selection : null;
     return fetchExport(app.boardId, fmt, app.token, query(fmt), ids);
   }
@@ -152,18 +153,18 @@ export function installInterchange(app) {
   async function download() {
     const fmt = format.value;
     const ext = { bundle: 'syncboard.json', excalidraw: 'excalidraw' }[fmt] ?? fmt;
-    const part = WHOLE_BOARD.has(fmt) || scope.value === 'board' ? '' : `-${scope.value}`;
-    saveBlob(await picture(fmt), `board-${app.boardId}${part}.${ext}`);
+    const part = scope.value === 'board' ? '' : `-${scope.value}`;
+    saveBlob(await exportFile(fmt), `board-${app.boardId}${part}.${ext}`);
   }
 
   async function copyPng() {
-    const blob = await picture('png');
+    const blob = await exportFile('png');
     await navigator.clipboard.write([new ClipboardItem({ 'image/png': blob })]);
     toast('Copied as PNG');
   }
 
   async function copySvg() {
-    const text = await (await picture('svg')).text();
+    const text = await (await exportFile('svg')).text();
     await navigator.clipboard.writeText(text);
     toast('Copied as SVG');
   }
