@@ -193,7 +193,8 @@ export function createAttachments(app) {
     /**
      * Copies `newIds` of `sourceIds` (same order) were just created (paste, duplicate): a copied
      * connector stays bound to the copies of its targets and comes loose from targets not
-     * copied (drawn at its copied stored points); copies join the frame they landed in (a
+     * copied (drawn at its copied points: where the original was drawn, ui/copies.js); copies
+     * join the frame they landed in (a
      * copied frame's content: the frame's copy, which lies on top).
      */
     copied(sourceIds, newIds) {
