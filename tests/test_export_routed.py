@@ -50,13 +50,11 @@ def case_board() -> tuple[dict, list[str]]:
     return {"schemaVersion": 2, "meta": {}, "elements": elements}, targets
 
 
-@pytest.mark.gen_test(timeout=60)
-async def test_exports_give_bound_arrows_as_routed_after_their_shapes_moved(sb_server, yclient):
-    server = await sb_server()
-    base = base_url(server)
-    board, targets = case_board()
-    client = await yclient(server, "routed")
-
+async def draw_then_move_into_place(server, client, board_id: str, board: dict,
+                                    targets: list[str]) -> Map:
+    """Write ``board`` through ``client`` as drawn (shapes displaced, arrows' stored points as
+    the fixture has them), then move the shapes into place; returns the server's live
+    ``elements`` once it holds the moves."""
     def draw(doc) -> None:  # as drawn: some anchors out of range, which an import refuses
         elements = doc.get("elements", type=Map)
         for e in board["elements"]:
@@ -65,7 +63,6 @@ async def test_exports_give_bound_arrows_as_routed_after_their_shapes_moved(sb_s
                 fields["points"] = Array([float(v) for v in fields["points"]])
             elements[e["id"]] = Map(fields)
     await client.edit(draw)
-    stored = {e["id"]: e["points"] for e in board["elements"] if e["type"] == "arrow"}
 
     def move_into_place(doc) -> None:
         elements = doc.get("elements", type=Map)
@@ -73,12 +70,23 @@ async def test_exports_give_bound_arrows_as_routed_after_their_shapes_moved(sb_s
             elements[tid]["x"] -= OFFSET[0]
             elements[tid]["y"] -= OFFSET[1]
     await client.edit(move_into_place)
-    live = server.registry.rooms["routed"].document.doc.get("elements", type=Map)
+    live = server.registry.rooms[board_id].document.doc.get("elements", type=Map)
     placed = {e["id"]: (e["x"] - OFFSET[0], e["y"] - OFFSET[1]) for e in board["elements"]
               if e["id"] in targets}
     await client.wait_for(lambda: all(t in live and math.dist((live[t]["x"], live[t]["y"]),
                                                          placed[t]) < 1e-9 for t in targets),
                           what="the server holds the moves")
+    return live
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_exports_give_bound_arrows_as_routed_after_their_shapes_moved(sb_server, yclient):
+    server = await sb_server()
+    base = base_url(server)
+    board, targets = case_board()
+    client = await yclient(server, "routed")
+    stored = {e["id"]: e["points"] for e in board["elements"] if e["type"] == "arrow"}
+    live = await draw_then_move_into_place(server, client, "routed", board, targets)
 
     exported = (await fetch(f"{base}/api/boards/routed/export.json")).body
     arrows = {e["id"]: e for e in json.loads(exported)["elements"] if e["type"] == "arrow"}
@@ -113,3 +121,68 @@ async def test_exports_give_bound_arrows_as_routed_after_their_shapes_moved(sb_s
         if element["type"] == "arrow":
             assert_near(drawn_points(element), drawn_points(arrows[element["id"]]), 1e-9,
                         element["id"])
+
+
+GEOMETRY = ("x", "y", "w", "h", "angle", "points")
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_frame_or_selection_export_gives_arrows_the_whole_board_exports_geometry(
+        sb_server, yclient):
+    """A part of the board (a frame, a selection by URL or posted) gives each routed arrow the
+    geometry the whole-board export gives it: ``x, y`` its first routed point, ``points`` from
+    0, 0 (shared/BOARD.md, "Connectors as drawn"), bound to nothing, and draws it the same."""
+    server = await sb_server()
+    base = base_url(server)
+    board, targets = case_board()
+    frame = {"id": "frame", "type": "frame", "x": -1000, "y": -1000, "w": 3000, "h": 3000,
+             "z": "c000", "name": "all"}
+    board["elements"] = [{**e, "frameId": "frame"} for e in board["elements"]] + [frame]
+    client = await yclient(server, "parts")
+    await draw_then_move_into_place(server, client, "parts", board, targets)
+    url = f"{base}/api/boards/parts"
+
+    whole = {e["id"]: e for e in json.loads((await fetch(f"{url}/export.json")).body)["elements"]
+             if e["type"] == "arrow"}
+    whole_svg = svg_arrow_paths((await fetch(f"{url}/export.svg")).body)
+    some = sorted(whole)[:40]  # within the URL's 2,000 ids, and leaving shapes out
+    parts = {
+        "frame": await fetch(f"{url}/export.json?frame=frame"),
+        "ids": await fetch(f"{url}/export.json?ids={','.join(some)}"),
+        "posted": await fetch(f"{url}/export.json", method="POST",
+                              headers={"Content-Type": "application/json"},
+                              body=json.dumps({"ids": sorted(whole)})),
+    }
+    moved_first = 0
+    for how, response in parts.items():
+        assert response.code == 200, (how, response.body[:300])
+        arrows = {e["id"]: e for e in json.loads(response.body)["elements"]
+                  if e["type"] == "arrow"}
+        assert set(arrows) == (set(some) if how == "ids" else set(whole)), how
+        for arrow_id, arrow in arrows.items():
+            want = whole[arrow_id]
+            assert {k: arrow[k] for k in GEOMETRY} == {k: want[k] for k in GEOMETRY}, \
+                (how, arrow_id)
+            assert (arrow["startBindId"], arrow["endBindId"], arrow["routing"]) == \
+                ("", "", "straight"), (how, arrow_id)
+            if want["points"][:2] == [0, 0] and min(want["points"]) < 0:
+                moved_first += 1  # its first point is not its top-left: the case that differed
+    assert moved_first > 0
+    # The frame's SVG draws each arrow where the whole board's does (an arrow kept as stored,
+    # turned by its angle: through its group's rotation).
+    frame_svg = svg_arrow_paths((await fetch(f"{url}/export.svg?frame=frame")).body)
+    assert set(frame_svg) == set(whole_svg)
+    for arrow_id, path in frame_svg.items():
+        assert_near(turned(path, whole[arrow_id]), whole_svg[arrow_id], 0.002, arrow_id)
+
+
+def turned(path: list[tuple[float, float]], element: dict) -> list[tuple[float, float]]:
+    """An SVG path of ``element`` as its group's ``rotate`` (its angle about its points'
+    box centre) draws it."""
+    if not element["angle"]:
+        return path
+    cx = (min(x for x, _ in path) + max(x for x, _ in path)) / 2
+    cy = (min(y for _, y in path) + max(y for _, y in path)) / 2
+    cos, sin = math.cos(element["angle"]), math.sin(element["angle"])
+    return [(cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos)
+            for x, y in path]

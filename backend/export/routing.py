@@ -7,7 +7,8 @@ the browser does. Works on elements as ``board_model.normalize_element`` returns
 
 ``routed_elements`` gives the drawing exporters (SVG, PNG, PDF) each connector along its route;
 ``with_routed_geometry`` and ``routed_geometry`` give readers that do not route (the JSON and
-Excalidraw exports, the change feed) a connector's geometry as drawn, in the export form.
+Excalidraw exports, the change feed, a frame's or selection's part: ``frames.py``) a
+connector's geometry as drawn, in the export form.
 """
 
 from __future__ import annotations

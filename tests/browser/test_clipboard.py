@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .conftest import add_sticky, draw_rect, elements, new_board, wait_connected
+from .conftest import add_sticky, drag, draw_rect, elements, new_board, wait_connected
 from .test_tools import tiny_png
 
 pytestmark = pytest.mark.browser
@@ -152,3 +152,151 @@ def test_a_copy_gives_other_apps_the_texts_and_a_picture(server, tabs):
     )
     assert formats["text/plain"] == "first note\n\nsecond note"
     assert '<img src="data:image/png;base64,' in formats["text/html"]
+
+
+# ---- connectors (issue 13): a copy holds an arrow where it is drawn, not its stale stored points
+
+def world_points(el: dict) -> list[tuple[float, float]]:
+    """A document element's stored points in world units (connectors here have angle 0)."""
+    pts = el["points"]
+    return [(el["x"] + pts[i], el["y"] + pts[i + 1]) for i in range(0, len(pts), 2)]
+
+
+def drawn_points(page, element_id: str) -> list[tuple[float, float]]:
+    """Where the page draws a connector (its scene element), in world units."""
+    return [tuple(p) for p in page.evaluate(
+        """(id) => { const e = window.syncboard.scene.byId.get(id); const out = [];
+                     for (let i = 0; i < e.points.length; i += 2)
+                       out.push([e.x + e.points[i], e.y + e.points[i + 1]]); return out; }""",
+        element_id)]
+
+
+def shifted(points, dx: float, dy: float) -> list[tuple[float, float]]:
+    return [(x + dx, y + dy) for x, y in points]
+
+
+def assert_close(got, want, tolerance: float = 1e-6) -> None:
+    assert len(got) == len(want), (got, want)
+    for (x, y), (wx, wy) in zip(got, want, strict=True):
+        assert abs(x - wx) <= tolerance and abs(y - wy) <= tolerance, (got, want)
+
+
+def arrow_between_boxes_then_one_box_moved(page) -> tuple[str, str, str]:
+    """Two boxes and an arrow bound to both, drawn with the mouse; then the right box is dragged
+    200 down (Alt: no snapping), so the arrow's stored points are no longer where it is drawn.
+    Returns (left box, right box, arrow); the select tool is active, nothing selected."""
+    draw_rect(page, 300, 300, 420, 380)
+    draw_rect(page, 700, 300, 820, 380)
+    page.keyboard.press("a")
+    drag(page, [(365, 345), (760, 335)])  # from inside one box to inside the other
+    page.keyboard.press("v")
+    page.mouse.move(760, 300)  # the right box's top edge (boxes are not filled)
+    page.mouse.down()
+    page.keyboard.down("Alt")
+    page.mouse.move(760, 400, steps=3)
+    page.mouse.move(760, 500, steps=3)
+    page.mouse.up()
+    page.keyboard.up("Alt")
+    page.keyboard.press("Escape")
+    doc = elements(page)
+    left, right = (i for _, i in sorted((e["x"], i) for i, e in doc.items() if e["type"] == "rect"))
+    arrow = next(i for i, e in doc.items() if e["type"] == "arrow")
+    assert doc[right]["y"] == 500
+    assert (doc[arrow]["startBindId"], doc[arrow]["endBindId"]) == (left, right)
+    stored, drawn = world_points(doc[arrow]), drawn_points(page, arrow)
+    assert abs(stored[-1][1] - drawn[-1][1]) > 100  # stale: the drawn end followed the box
+    return left, right, arrow
+
+
+def click_arrow(page, arrow: str) -> None:
+    """Select the arrow alone: a click on the middle of its drawn path."""
+    (x0, y0), (x1, y1) = drawn_points(page, arrow)
+    page.mouse.click((x0 + x1) / 2, (y0 + y1) / 2)
+    page.wait_for_function(f"() => [...window.syncboard.selection].join() === '{arrow}'")
+
+
+def test_an_arrow_copied_without_its_boxes_pastes_free_where_it_is_drawn(server, tabs):
+    page, other = tabs(new_board(server), new_board(server))
+    _, _, arrow = arrow_between_boxes_then_one_box_moved(page)
+    drawn = drawn_points(page, arrow)
+    click_arrow(page, arrow)
+    page.keyboard.press("Control+c")
+    page.locator(".board-title").hover()  # the pointer leaves the board: the paste is offset
+    page.keyboard.press("Control+v")
+    page.wait_for_function("() => window.syncboard.board.elements.size === 4")
+    (copy,) = page.evaluate("[...window.syncboard.selection]")
+    doc = elements(page)
+    assert (doc[copy]["startBindId"], doc[copy]["endBindId"]) == ("", "")
+    expected = shifted(drawn, 16, 16)  # like every paste of this board's copy: 16 down-right
+    assert_close(drawn_points(page, copy), expected)
+    assert_close(world_points(doc[copy]), expected)
+    assert (doc[copy]["x"], doc[copy]["y"]) == pytest.approx(expected[0])  # the documented form
+
+    # Into another board (another tab), where its boxes do not exist: free, the same shape.
+    other.bring_to_front()
+    other.mouse.move(600, 400)
+    other.keyboard.press("Control+v")
+    other.wait_for_function("() => window.syncboard.board.elements.size === 1")
+    (there,) = elements(other).values()
+    assert (there["startBindId"], there["endBindId"]) == ("", "")
+    ((ax, ay), (bx, by)), (x0, y0) = world_points(there), drawn[0]
+    assert_close([(ax, ay), (bx, by)], shifted(drawn, ax - x0, ay - y0))
+    assert ((ax + bx) / 2, (ay + by) / 2) == pytest.approx((600, 400), abs=1)
+    assert page.errors == [] and other.errors == []
+
+
+def test_an_arrow_copied_with_its_boxes_pastes_bound_to_the_pasted_boxes(server, tabs):
+    (page,) = tabs(new_board(server))
+    left, right, arrow = arrow_between_boxes_then_one_box_moved(page)
+    drawn = drawn_points(page, arrow)
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+c")
+    page.mouse.move(700, 650)
+    page.keyboard.press("Control+v")
+    page.wait_for_function("() => window.syncboard.board.elements.size === 6")
+    pasted = page.evaluate("[...window.syncboard.selection]")
+    doc = elements(page)
+    copy = next(i for i in pasted if doc[i]["type"] == "arrow")
+    left_copy, right_copy = (
+        i for _, i in sorted((doc[i]["x"], i) for i in pasted if doc[i]["type"] == "rect"))
+    assert (doc[copy]["startBindId"], doc[copy]["endBindId"]) == (left_copy, right_copy)
+    dx, dy = doc[left_copy]["x"] - doc[left]["x"], doc[left_copy]["y"] - doc[left]["y"]
+    assert (doc[right_copy]["x"] - doc[right]["x"], doc[right_copy]["y"] - doc[right]["y"]) == \
+        pytest.approx((dx, dy))
+    # Drawn along the copies, and stored where it is drawn (a reader that does not route, an
+    # older client, sees it in place); the pasted group is centred at the pointer.
+    assert_close(drawn_points(page, copy), shifted(drawn, dx, dy))
+    assert_close(world_points(doc[copy]), shifted(drawn, dx, dy))
+    bounds = page.evaluate("() => window.syncboard.scene.contentBounds(window.syncboard.selection)")
+    centre = ((bounds["minX"] + bounds["maxX"]) / 2, (bounds["minY"] + bounds["maxY"]) / 2)
+    assert centre == pytest.approx((700, 650), abs=2)
+    # Moving a pasted box moves the pasted arrow's end, not the original's.
+    before = drawn_points(page, arrow)
+    page.keyboard.press("Escape")
+    top = doc[right_copy]["y"]
+    page.mouse.move(doc[right_copy]["x"] + 60, top)
+    page.mouse.down()
+    page.keyboard.down("Alt")
+    page.mouse.move(doc[right_copy]["x"] + 60, top + 40, steps=3)
+    page.mouse.up()
+    page.keyboard.up("Alt")
+    page.wait_for_function(
+        f"() => window.syncboard.board.get('{right_copy}').get('y') === {top + 40}")
+    assert drawn_points(page, copy)[-1][1] > shifted(drawn, dx, dy)[-1][1] + 20
+    assert_close(drawn_points(page, arrow), before)
+    assert page.errors == []
+
+
+def test_ctrl_d_duplicates_an_arrow_alone_free_where_it_is_drawn(server, tabs):
+    (page,) = tabs(new_board(server))
+    _, _, arrow = arrow_between_boxes_then_one_box_moved(page)
+    drawn = drawn_points(page, arrow)
+    click_arrow(page, arrow)
+    page.keyboard.press("Control+d")
+    page.wait_for_function("() => window.syncboard.board.elements.size === 4")
+    (copy,) = page.evaluate("[...window.syncboard.selection]")
+    doc = elements(page)
+    assert (doc[copy]["startBindId"], doc[copy]["endBindId"]) == ("", "")
+    assert_close(drawn_points(page, copy), shifted(drawn, 16, 16))
+    assert_close(world_points(doc[copy]), shifted(drawn, 16, 16))
+    assert page.errors == []

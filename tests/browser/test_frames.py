@@ -158,3 +158,108 @@ def test_deleting_a_frame_deletes_its_content_and_one_undo_brings_it_all_back(
         doc = elements(page)
         assert doc[inside]["frameId"] == frame and doc[arrow]["endBindId"] == inside
     assert ann.errors == [] and bob.errors == []
+
+
+def wait_same_and_synced(ann, bob, ids) -> None:
+    """Both pages online, every change confirmed, and both documents equal for ``ids``."""
+    for page in (ann, bob):
+        page.wait_for_function("() => window.syncboard.connectionState() === 'connected'")
+    for page in (ann, bob):
+        wait_all_confirmed(page)
+    bob.wait_for_function(
+        """(want) => Object.entries(want).every(([id, fields]) => {
+             const m = window.syncboard.board.get(id);
+             return m && Object.entries(fields).every(([k, v]) => (m.get(k) ?? '') === v); })""",
+        arg={i: {k: e.get(k, "") for k in ("x", "y", "w", "h", "frameId")}
+             for i, e in elements(ann).items() if i in ids})
+
+
+def drag_box_edge(page, at: tuple[float, float], to: tuple[float, float]) -> None:
+    """Drag an unfilled box by its edge point ``at`` (board units) to ``to``, Alt held (no
+    snapping: the move is exact)."""
+    page.keyboard.press("Escape")
+    page.mouse.move(*screen(page, *at))
+    page.mouse.down()
+    page.keyboard.down("Alt")
+    page.mouse.move(*screen(page, (at[0] + to[0]) / 2, (at[1] + to[1]) / 2), steps=3)
+    page.mouse.move(*screen(page, *to), steps=3)
+    page.mouse.up()
+    page.keyboard.up("Alt")
+
+
+def resize_frame(page, frame: str, edge: tuple[float, float], handle: tuple[float, float],
+                 to: tuple[float, float]) -> None:
+    """Select the frame by a click on its edge, drag its corner handle to ``to``."""
+    page.keyboard.press("Escape")
+    page.mouse.click(*edge)
+    page.wait_for_function(f"() => window.syncboard.selection.has('{frame}')")
+    page.mouse.move(*handle)
+    page.mouse.down()
+    page.mouse.move(*to, steps=4)
+    page.mouse.up()
+
+
+def assert_members_inside(page, frame: str) -> None:
+    """Every element naming the frame has its centre in the frame's box."""
+    doc = elements(page)
+    f = doc[frame]
+    for i, e in doc.items():
+        if e.get("frameId") == frame:
+            cx, cy = e["x"] + e["w"] / 2, e["y"] + e["h"] / 2
+            assert f["x"] <= cx <= f["x"] + f["w"] and f["y"] <= cy <= f["y"] + f["h"], (i, e, f)
+
+
+@pytest.mark.parametrize("case", ["moved_out_as_the_resize_takes_it_in",
+                                  "moved_where_the_resize_lets_go"])
+def test_a_move_and_a_resize_made_at_once_end_with_one_consistent_frame_membership(
+        server, open_board, case):
+    """Both offline (so the two edits are truly concurrent), Ann resizes the frame while Bob
+    moves a box: ``moved_out_as_the_resize_takes_it_in``: the resize takes in the free box
+    right of the frame while Bob moves it far away; ``moved_where_the_resize_lets_go``: Bob
+    moves a member to the frame's bottom-right corner while the resize cuts that corner off.
+    Back online, both pages agree and the box is free (it lies in no frame), not a member of a
+    frame it lies outside; the frame's export holds what both pages show."""
+    board_id, ann, bob = open_ann_and_bob(server, open_board)
+    draw(ann, "r", (350, 280), (450, 340))  # a member
+    draw(ann, "r", (650, 300), (750, 360))  # right of the frame, free
+    draw(ann, "f", (300, 250), (600, 500))
+    ann.keyboard.press("Escape")
+    wait_all_confirmed(ann)
+    wait_element_count(bob, 3)
+    rects = by_center(ann)
+    member, right = rects[(400, 310)], rects[(700, 330)]
+    frame = next(i for i, e in elements(ann).items() if e["type"] == "frame")
+    assert frame_ids(ann, [member, right]) == [frame, ""]
+    wait_frame_ids(bob, [member, right], [frame, ""])
+
+    for page in (ann, bob):
+        page.context.set_offline(True)
+    for page in (ann, bob):
+        page.wait_for_function("() => window.syncboard.connectionState() !== 'connected'")
+    if case == "moved_out_as_the_resize_takes_it_in":
+        box = right
+        resize_frame(ann, frame, (300, 400), (600, 500), (800, 500))
+        wait_frame_ids(ann, [right], [frame])  # Ann's resize took it in
+        drag_box_edge(bob, (650, 330), (1000, 330))  # Bob's move: far right, in no frame
+        bob.wait_for_function(f"() => window.syncboard.board.get('{right}').get('x') === 1000")
+        wait_frame_ids(bob, [right], [""])
+    else:
+        box = member
+        resize_frame(ann, frame, (300, 400), (600, 500), (500, 400))
+        wait_frame_ids(ann, [member], [frame])  # still inside Ann's smaller frame
+        drag_box_edge(bob, (350, 310), (520, 450))  # Bob's move: into the corner Ann cuts off
+        bob.wait_for_function(f"() => window.syncboard.board.get('{member}').get('y') === 420")
+        wait_frame_ids(bob, [member], [frame])  # still inside the frame as Bob sees it
+    for page in (ann, bob):
+        page.context.set_offline(False)
+
+    wait_same_and_synced(ann, bob, {frame, member, right})
+    for page in (ann, bob):
+        wait_frame_ids(page, [box], [""])
+    wait_same_and_synced(ann, bob, {frame, member, right})
+    assert elements(ann) == elements(bob)
+    for page in (ann, bob):
+        assert_members_inside(page, frame)
+    shown = {frame} | {i for i, e in elements(ann).items() if e.get("frameId") == frame}
+    assert frame_export_ids(server, board_id, frame) == shown
+    assert ann.errors == [] and bob.errors == []

@@ -138,18 +138,39 @@ export class Board {
   /**
    * Set plain fields on elements. Keys `points`, `text` and `label` are not accepted here.
    * @param {Map<string, Record<string, any>> | Array<[string, Record<string, any>]>} patches
+   * @param {{rewrite?: boolean}} [options] rewrite: write a field even where it already holds
+   *   the value, so that other pages see this page decided it (a frame membership confirmed at
+   *   the end of a move or resize, tools/framerepair.js); else an unchanged field is skipped
    */
-  update(patches) {
-    this.transact(() => {
-      for (const [id, patch] of patches) {
-        const element = this.elements.get(id);
-        if (!(element instanceof Y.Map)) continue;
-        for (const [key, value] of Object.entries(patch)) {
-          if (key === 'points' || key === 'text' || key === 'label') continue;
-          if (element.get(key) !== value) element.set(key, value);
-        }
+  update(patches, { rewrite = false } = {}) {
+    this.transact(() => this._setFields(patches, rewrite));
+  }
+
+  /**
+   * `update` for a repair of what concurrent edits left inconsistent (a `frameId` naming a
+   * frame that does not hold the element, tools/framerepair.js): not this user's edit, so undo
+   * skips it. Nothing on a view-only board.
+   * @param {Array<[string, Record<string, any>]>} patches
+   */
+  repair(patches) {
+    if (this.readOnly || patches.length === 0) return;
+    this.doc.transact(() => this._setFields(patches, false), REPAIR_ORIGIN);
+  }
+
+  /** Whether a gesture (`beginGesture`) is open: a drag, a text-editing session, a paste. */
+  get inGesture() {
+    return this._gestures > 0;
+  }
+
+  _setFields(patches, rewrite) {
+    for (const [id, patch] of patches) {
+      const element = this.elements.get(id);
+      if (!(element instanceof Y.Map)) continue;
+      for (const [key, value] of Object.entries(patch)) {
+        if (key === 'points' || key === 'text' || key === 'label') continue;
+        if (rewrite || element.get(key) !== value) element.set(key, value);
       }
-    });
+    }
   }
 
   /** Room left in an element's `points` before it reaches the per-element cap. */

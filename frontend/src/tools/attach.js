@@ -7,7 +7,7 @@
  * through `app.board` only.
  */
 import { anchorFor, distanceToTarget, isBindable } from '../render/routing.js';
-import { frameOf } from '../render/element.js';
+import { holds, watchFrameMembership } from './framerepair.js';
 
 /** How far outside a shape (screen pixels) an end still binds to it. */
 const BIND_REACH_PX = 14;
@@ -58,16 +58,14 @@ export function createAttachments(app) {
 
   /** The topmost frame whose box holds the centre of `el` (never `el` itself), or null. */
   function frameAround(el) {
-    const f = frameOf(el);
-    const cx = f.x + f.w / 2;
-    const cy = f.y + f.h / 2;
     for (let i = scene.ordered.length - 1; i >= 0; i--) {
       const frame = scene.ordered[i];
-      if (frame.type !== 'frame' || frame.id === el.id) continue;
-      if (cx >= frame.x && cx <= frame.x + frame.w && cy >= frame.y && cy <= frame.y + frame.h) return frame;
+      if (frame.type === 'frame' && frame.id !== el.id && holds(frame, el)) return frame;
     }
     return null;
   }
+
+  watchFrameMembership(app, frameAround);
 
   return {
     bindFields,
@@ -127,23 +125,29 @@ export function createAttachments(app) {
       if (patches.length > 0) board.patchConnectors(patches);
     },
 
-    /** Moved or created elements join the frame their centre is now in (or leave theirs). */
-    settle(ids) {
+    /**
+     * Moved or created elements join the frame their centre is now in (or leave theirs). A
+     * moved element that stays in its frame has its `frameId` written again (`reaffirm`), so
+     * that a page whose concurrent resize let it go repairs it (tools/framerepair.js).
+     */
+    settle(ids, reaffirm = true) {
       scene.refresh();
       const patches = [];
       for (const id of ids) {
         const el = scene.byId.get(id);
         if (!el || el.type === 'frame') continue;
         const frameId = frameAround(el)?.id ?? '';
-        if (frameId !== el.frameId) patches.push([id, { frameId }]);
+        if (frameId !== el.frameId || (reaffirm && frameId)) patches.push([id, { frameId }]);
       }
-      if (patches.length > 0) board.update(patches);
+      if (patches.length > 0) board.update(patches, { rewrite: true });
     },
 
     /**
      * Frames `frameIds` were resized: free elements whose centre a resized frame now holds (as
      * the topmost frame there) join it, and its members whose centre it no longer holds leave it
-     * for the frame they are now in, if any. Written in the resize's gesture: one undo step.
+     * for the frame they are now in, if any; the members it keeps have their `frameId` written
+     * again, so that a page whose concurrent move took one out repairs it
+     * (tools/framerepair.js). Written in the resize's gesture: one undo step.
      */
     reframe(frameIds) {
       scene.refresh();
@@ -154,10 +158,10 @@ export function createAttachments(app) {
         if (el.type === 'frame') continue;
         const around = frameAround(el)?.id ?? '';
         const free = !el.frameId || scene.byId.get(el.frameId)?.type !== 'frame';
-        const change = resized.has(el.frameId) ? around !== el.frameId : free && resized.has(around);
-        if (change) patches.push([el.id, { frameId: around }]);
+        const write = resized.has(el.frameId) || (free && resized.has(around));
+        if (write) patches.push([el.id, { frameId: around }]);
       }
-      if (patches.length > 0) board.update(patches);
+      if (patches.length > 0) board.update(patches, { rewrite: true });
     },
 
     /** Elements `ids` were resized or rotated: frames update what they hold, the rest settle. */
@@ -193,7 +197,8 @@ export function createAttachments(app) {
     /**
      * Copies `newIds` of `sourceIds` (same order) were just created (paste, duplicate): a copied
      * connector stays bound to the copies of its targets and comes loose from targets not
-     * copied (drawn at its copied stored points); copies join the frame they landed in (a
+     * copied (drawn at its copied points: where the original was drawn, ui/copies.js); copies
+     * join the frame they landed in (a
      * copied frame's content: the frame's copy, which lies on top).
      */
     copied(sourceIds, newIds) {
@@ -211,7 +216,7 @@ export function createAttachments(app) {
         if (Object.keys(fields).length > 0) patches.push([id, fields]);
       }
       if (patches.length > 0) board.update(patches);
-      this.settle(newIds);
+      this.settle(newIds, false);
     },
 
     /** For Board.beforeRemove: connectors bound to removed elements keep their drawn ends. */

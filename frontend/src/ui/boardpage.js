@@ -40,6 +40,7 @@ import { createZoomControls } from './zoom.js';
 import { TextEditor } from './texteditor.js';
 import { attachImages } from './imageplace.js';
 import { attachClipboard } from './clipboard.js';
+import { copyFields } from './copies.js';
 import { installInterchange, IMPORT_ACCEPT } from './interchange.js';
 import { attachHistory } from './history.js';
 import { applyTheme, isDark, toggleTheme } from './theme.js';
@@ -550,7 +551,7 @@ export function mountBoardPage(root, boardId) {
       setSelection([]);
     } else if (name === 'duplicate') {
       const sources = scene.ordered.filter((el) => selection.has(el.id));
-      const items = regroupCopies(sources.map((el) => duplicateOf(board.get(el.id))));
+      const items = regroupCopies(sources.map((el) => duplicateOf(board.get(el.id), el)));
       board.beginGesture(); // one undo step: the copies and their bindings
       const ids = board.createMany(items);
       app.attach.copied(sources.map((el) => el.id), ids);
@@ -562,8 +563,8 @@ export function mountBoardPage(root, boardId) {
     }
   }
 
-  function duplicateOf(ymap) {
-    const plain = ymap.toJSON();
+  function duplicateOf(ymap, drawn) {
+    const plain = copyFields(ymap, drawn); // a routed connector where it is drawn
     plain.x = (plain.x ?? 0) + 16;
     plain.y = (plain.y ?? 0) + 16;
     delete plain.z;

@@ -4,7 +4,9 @@
  *
  * What a copy writes (format in frontend/README.md):
  * - `application/x-syncboard+json`: {type: "syncboard/clipboard", version: 1, origin, board,
- *   elements: [export form, in paint order]}: pasted into any board, also in another tab;
+ *   elements: [export form, in paint order]}: pasted into any board, also in another tab; a
+ *   routed connector where it is drawn (ui/copies.js), so that its paste, bound to the pasted
+ *   copies of its targets or free, lands where the original is drawn;
  * - `text/plain`: the texts of the selected notes and text elements (or a one-line summary);
  * - `text/html`: a PNG picture of the selection, for other apps (documents, chats, slides).
  *
@@ -18,6 +20,7 @@ import { fileUrl } from '../sync/api.js';
 import { isTextField } from '../input/keys.js';
 import { toast } from './dom.js';
 import { regroupCopies } from '../doc/groups.js';
+import { copyFields } from './copies.js';
 
 /** The clipboard type of syncboard content. */
 export const CLIPBOARD_TYPE = 'application/x-syncboard+json';
@@ -93,7 +96,9 @@ export function attachClipboard(app) {
   /** Write the selection in every format; returns the syncboard payload's text. */
   function writeSelection(clipboard) {
     const ids = app.scene.ordered.filter((el) => app.selection.has(el.id)).map((el) => el.id);
-    const elements = ids.map((id) => ({ id, ...app.board.get(id)?.toJSON() })).filter((el) => el.type);
+    const elements = ids.filter((id) => app.board.get(id))
+      .map((id) => ({ id, ...copyFields(app.board.get(id), app.scene.byId.get(id)) }))
+      .filter((el) => el.type);
     const text = JSON.stringify({
       type: PAYLOAD_KIND, version: 1, origin: location.origin, board: app.boardId, elements,
     });
@@ -234,19 +239,26 @@ export function readPayload(text) {
   }
 }
 
-/** Union of the elements' frames (x, y, w, h; points for lines and strokes), or null. */
+/**
+ * Union of the elements' frames (x, y, w, h; for lines and strokes their points, since a
+ * connector as drawn has its origin at its first point, not at the top-left), or null.
+ */
 function boundsOf(elements) {
   let box = null;
   for (const el of elements) {
     const x = Number(el.x) || 0;
     const y = Number(el.y) || 0;
-    const xs = [x, x + (Number(el.w) || 0)];
-    const ys = [y, y + (Number(el.h) || 0)];
+    const xs = [];
+    const ys = [];
     if (Array.isArray(el.points)) {
       for (let i = 0; i + 1 < el.points.length; i += 2) {
         xs.push(x + (Number(el.points[i]) || 0));
         ys.push(y + (Number(el.points[i + 1]) || 0));
       }
+    }
+    if (xs.length === 0) {
+      xs.push(x, x + (Number(el.w) || 0));
+      ys.push(y, y + (Number(el.h) || 0));
     }
     const b = { minX: Math.min(...xs), minY: Math.min(...ys), maxX: Math.max(...xs), maxY: Math.max(...ys) };
     box = box ? {
