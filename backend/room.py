@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,12 +28,13 @@ from pycrdt import (
 from . import metrics
 from .awareness import Applied, Presence
 from .broker import Broker, RemoteKind
+from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed
 from .clock_owners import ClockOwners
-from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
+from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, REFUSED, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
-from .update_check import outside_comments
+from .update_check import UpdateRefused, UpdateSummary, outside_comments
 
 if TYPE_CHECKING:
     from .events.feed import BoardFeed
@@ -48,7 +50,10 @@ class Room:
     def __init__(self, board_id: str, document: BoardDocument, presence: Presence,
                  writer: UpdateWriter, broker: Broker, max_board_bytes: int,
                  size_bytes: int, relay_delay_s: float = 0.0,
-                 refuse_clock_squatting: bool = False) -> None:
+                 refuse_clock_squatting: bool = False, checker: CheckWorker | None = None,
+                 checker_min_bytes: int = 0) -> None:
+        """``checker``: where updates of at least ``checker_min_bytes`` are pre-checked (see
+        ``receive``); None or 0: every update is checked on the event loop."""
         self.board_id = board_id
         self.relay_delay_s = relay_delay_s
         self.max_board_bytes = max_board_bytes
@@ -75,6 +80,12 @@ class Room:
         self.feed: BoardFeed | None = None  # the change feed (backend/events), when on
         self._claimed: dict[Peer, set[int]] = {}  # synced peers' presence ids, announced
         self._publish_owned: set[int] = set()  # to announce to other processes
+        self._checker = checker if checker_min_bytes > 0 else None
+        self._checker_min_bytes = checker_min_bytes
+        self._job: asyncio.Task | None = None  # a big update in the worker, then applied
+        self._waiting: deque[tuple[Callable[[], asyncio.Future | None], asyncio.Future,
+                                   Peer | None]] = deque()
+        self._holding: dict[Peer, int] = {}  # peers with a frame in the job or waiting
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -95,16 +106,117 @@ class Room:
         self._claimed.pop(peer, None)
         self._relay_presence(self.presence.remove_peer(peer))
 
-    def receive(self, peer: Peer, data: bytes) -> None:
-        """Handle one frame from ``peer``; a bad frame closes that peer only."""
+    def receive(self, peer: Peer, data: bytes) -> asyncio.Future | None:
+        """Handle one frame from ``peer``; a bad frame closes that peer only.
+
+        Returns None once handled, or a future done when it is: an update of at least
+        ``checker_min_bytes`` is pre-checked in the worker process (``CheckWorker``), and
+        every frame the board gets meanwhile, from any peer, waits behind it, in order. The
+        connection reads its next frame only when the future is done, so each peer has at
+        most one frame waiting. Raises only on a bug (the handler closes with 1011).
+        """
+        if self._job is not None:
+            return self._wait_turn(lambda: self._receive_now(peer, data), peer)
+        return self._receive_now(peer, data)
+
+    def holds_frame_of(self, peer: Peer) -> bool:
+        """Whether a frame of ``peer`` is being checked in the worker or waits behind one
+        (its connection reads nothing meanwhile, pongs included)."""
+        return peer in self._holding
+
+    async def settled(self) -> None:
+        """Return once no big update is being checked or waits here. An update the server
+        applies right after this returns (without awaiting) keeps the board's order."""
+        while self._job is not None:
+            await asyncio.wait({self._job})
+
+    def cancel_check(self) -> None:
+        """Stop waiting for the worker (shutdown): the update being checked and every frame
+        behind it are dropped (their clients resend them when they reconnect)."""
+        if self._job is not None:
+            self._job.cancel()
+
+    def _receive_now(self, peer: Peer, data: bytes) -> asyncio.Future | None:
         if peer.closed:
-            return  # frames still in flight from a peer we already closed change nothing
+            return None  # frames still in flight from a peer we already closed change nothing
         try:
-            self._dispatch(peer, data)
+            return self._dispatch(peer, data)
         except CloseConnection as exc:
-            log.warning("board %s peer %s: closing with %d (%s): %s", self.board_id, peer.name,
-                        exc.code, exc.code.name, exc.reason)
-            peer.close(exc.code, exc.reason)
+            self._close_peer(peer, exc)
+            return None
+
+    def _close_peer(self, peer: Peer, exc: CloseConnection) -> None:
+        log.warning("board %s peer %s: closing with %d (%s): %s", self.board_id, peer.name,
+                    exc.code, exc.code.name, exc.reason)
+        peer.close(exc.code, exc.reason)
+
+    def _wait_turn(self, call: Callable[[], asyncio.Future | None],
+                   peer: Peer | None) -> asyncio.Future:
+        """Queue ``call`` behind the big update being checked; the future is done when the
+        call's own handling is."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((call, future, peer))
+        if peer is not None:
+            self._holding[peer] = self._holding.get(peer, 0) + 1
+        return future
+
+    def _take_turns(self) -> None:
+        """Run what waited, in order, until it is all done or one starts another check."""
+        while self._waiting and self._job is None:
+            call, future, peer = self._waiting.popleft()
+            if peer is not None:
+                self._release(peer)
+            try:
+                handled = call()
+            except Exception as exc:  # a bug: the peer's handler logs it and closes 1011
+                future.set_exception(exc)
+                continue
+            if handled is None:
+                future.set_result(None)
+            else:
+                handled.add_done_callback(lambda done, future=future: _copy_outcome(done, future))
+
+    def _release(self, peer: Peer) -> None:
+        count = self._holding.get(peer, 0) - 1
+        if count > 0:
+            self._holding[peer] = count
+        else:
+            self._holding.pop(peer, None)
+
+    async def _check_in_worker(self, peer: Peer, update: bytes, comments_only: bool,
+                               step2: bool) -> None:
+        """Pre-check ``update`` in the worker, then apply it as ``_apply_update`` does; a
+        refusal closes ``peer`` with the code the event loop's check would give (1007), or
+        1013 when the worker is busy or died. Nothing is applied for a peer closed
+        meanwhile (its client resends the update when it reconnects)."""
+        assert self._checker is not None
+        self._holding[peer] = self._holding.get(peer, 0) + 1
+        started = time.perf_counter()
+        try:
+            try:
+                summary = await self._checker.check(update, self.document.shape)
+            except UpdateRefused as exc:
+                raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                      f"{REFUSED}{exc}") from None
+            except (CheckWorkerBusy, CheckWorkerFailed) as exc:
+                raise CloseConnection(CloseCode.WS_1013_TRY_AGAIN_LATER, str(exc)) from None
+            log.info("board %s peer %s: %d-byte update pre-checked in the worker in %.0f ms",
+                     self.board_id, peer.name, len(update),
+                     (time.perf_counter() - started) * 1000)
+            if not peer.closed:
+                self._admit_and_apply(peer, update, summary, comments_only, step2)
+        except CloseConnection as exc:
+            self._close_peer(peer, exc)
+        except asyncio.CancelledError:
+            for _call, future, _peer in self._waiting:
+                future.cancel()
+            self._waiting.clear()
+            self._holding.clear()
+            raise
+        finally:
+            self._release(peer)
+            self._job = None
+            self._take_turns()  # nothing is left waiting when it was cancelled
 
     def apply_server_update(self, update: bytes) -> None:
         """Apply an update made by the server itself (import); relay and persist it.
@@ -152,10 +264,22 @@ class Room:
             self._accept_update(update)
 
     def apply_remote(self, kind: RemoteKind, payload: bytes) -> None:
-        """Apply what another process published (already persisted there): relay only.
+        """Apply what another process published (already persisted there): relay only. It
+        waits behind a big update being checked in the worker (see ``receive``); a malformed
+        payload is logged at ERROR and dropped."""
+        if self._job is not None:
+            self._wait_turn(lambda: self._apply_remote_now(kind, payload), None)
+        else:
+            self._apply_remote_now(kind, payload)
 
-        Raises ``ValueError`` / ``CloseConnection`` if the payload is malformed.
-        """
+    def _apply_remote_now(self, kind: RemoteKind, payload: bytes) -> None:
+        try:
+            self._apply_remote(kind, payload)
+        except (CloseConnection, ValueError) as exc:
+            log.error("board %s: dropped a malformed %s from another process: %s",
+                      self.board_id, kind.value, exc)
+
+    def _apply_remote(self, kind: RemoteKind, payload: bytes) -> None:
         if kind is RemoteKind.UPDATE:
             if self.document.apply_update(payload):
                 if self.feed is not None:
@@ -207,7 +331,7 @@ class Room:
             self._publish_owned |= new
             self._schedule_flush()
 
-    def _dispatch(self, peer: Peer, data: bytes) -> None:
+    def _dispatch(self, peer: Peer, data: bytes) -> asyncio.Future | None:
         metrics.count_received(data)
         try:
             frame = parse_frame(data)
@@ -224,14 +348,11 @@ class Room:
                 if frame.payload == EMPTY_UPDATE:  # a viewer's step 2 is usually empty
                     return
                 if self.document.viewers_may_comment():
-                    self._apply_update(peer, frame.payload, comments_only=True)
-                else:
-                    self._drop_viewer_edit(peer)
+                    return self._apply_update(peer, frame.payload, comments_only=True)
+                self._drop_viewer_edit(peer)
             else:  # STEP2 is treated as an update
-                self._apply_update(peer, frame.payload)
-                if self.clock_owners is not None and frame.sync_type == SyncType.STEP2:
-                    self.clock_owners.synced(peer)
-                    self._claim(peer)
+                return self._apply_update(peer, frame.payload,
+                                          step2=frame.sync_type == SyncType.STEP2)
         elif frame.message_type == MessageType.AWARENESS:
             applied = self.presence.apply(frame.payload, peer)
             self._warn_dropped_presence(peer, applied)
@@ -240,12 +361,29 @@ class Room:
                 self._claim(peer)
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
+        return None
 
-    def _apply_update(self, peer: Peer, update: bytes, comments_only: bool = False) -> None:
-        """Check, apply, store and relay one update of ``peer``. ``comments_only`` (a
-        view-only peer while meta.commentsForViewers is on): every struct and deletion must
-        lie in the comments map, else ``CloseConnection(4403)`` and nothing is applied."""
+    def _apply_update(self, peer: Peer, update: bytes, comments_only: bool = False,
+                      step2: bool = False) -> asyncio.Future | None:
+        """Check, apply, store and relay one update of ``peer`` (``step2``: its sync step 2,
+        after which its presence ids are protected from clock squatting). ``comments_only``
+        (a view-only peer while meta.commentsForViewers is on): every struct and deletion
+        must lie in the comments map, else ``CloseConnection(4403)`` and nothing is applied.
+
+        A big update is checked in the worker: the returned task is done once it is applied
+        or refused (see ``receive``)."""
+        if self._checker is not None and len(update) >= self._checker_min_bytes:
+            self._job = asyncio.ensure_future(
+                self._check_in_worker(peer, update, comments_only, step2))
+            return self._job
         summary = self.document.check(update)  # bounded: before pycrdt
+        self._admit_and_apply(peer, update, summary, comments_only, step2)
+        return None
+
+    def _admit_and_apply(self, peer: Peer, update: bytes, summary: UpdateSummary,
+                         comments_only: bool, step2: bool) -> None:
+        """``_apply_update`` once ``summary`` is the pre-check's: the comments and ownership
+        checks, the size cap, then pycrdt."""
         if comments_only:
             outside = outside_comments(update, summary, self.document.shape)
             if outside is not None:
@@ -258,6 +396,9 @@ class Room:
             self._accept_update(update, peer)
             self._last_editor = peer
             self.last_edit_at = time.time()
+        if step2 and self.clock_owners is not None:
+            self.clock_owners.synced(peer)
+            self._claim(peer)
 
     def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
         """Answer a step 1 with what ``peer`` lacks, in one frame however large. The whole
@@ -398,6 +539,18 @@ def _client_ids(payload: bytes) -> list[int]:
     """The client ids of an ``OWNED`` payload (``b"12,34"``); malformed parts are skipped."""
     return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
             if part.isdigit() and len(part) <= 20]
+
+
+def _copy_outcome(done: asyncio.Future, future: asyncio.Future) -> None:
+    """Finish ``future`` as ``done`` finished (a frame that waited, handled in its turn)."""
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif done.exception() is not None:
+        future.set_exception(done.exception())
+    else:
+        future.set_result(None)
 
 
 def _merged(updates: list[bytes]) -> bytes:
