@@ -46,11 +46,11 @@ class CheckWorkerFailed(OSError):
     ``OSError``, as a failed database write is: compaction then leaves the log as it is."""
 
 
-def check_in_worker(update: bytes, shape: bytes) -> UpdateSummary | str:
-    """The worker's job: ``check_update(update, pickle.loads(shape))``, its runs merged
-    (``merge_runs``); the refusal's message instead of raising it."""
+def check_in_worker(update: bytes, shape: bytes, cut_structs: int) -> UpdateSummary | str:
+    """The worker's job: ``check_update(update, pickle.loads(shape), cut_structs)``, its runs
+    merged (``merge_runs``); the refusal's message instead of raising it."""
     try:
-        summary = check_update(update, pickle.loads(shape))
+        summary = check_update(update, pickle.loads(shape), cut_structs)
     except UpdateRefused as exc:
         return str(exc)
     summary.runs = merge_runs(summary.runs)
@@ -91,9 +91,10 @@ class CheckWorker:
         """Jobs running or waiting."""
         return self._admitted
 
-    async def check(self, update: bytes, shape: TypeDepths) -> UpdateSummary:
-        """``check_update(update, shape)`` in the worker. ``shape`` is copied (pickled) before
-        this returns to the event loop, so it may change afterwards.
+    async def check(self, update: bytes, shape: TypeDepths,
+                    cut_structs: int = 0) -> UpdateSummary:
+        """``check_update(update, shape, cut_structs)`` in the worker. ``shape`` is copied
+        (pickled) before this returns to the event loop, so it may change afterwards.
 
         Raises ``UpdateRefused`` as ``check_update`` does, ``CheckWorkerBusy`` at once when
         ``queue_jobs`` jobs wait already, ``CheckWorkerFailed`` if the worker died."""
@@ -104,7 +105,7 @@ class CheckWorker:
         self._admitted += 1
         try:
             result = await asyncio.wrap_future(
-                self._submit(check_in_worker, update, pickle.dumps(shape)))
+                self._submit(check_in_worker, update, pickle.dumps(shape), cut_structs))
         except BrokenProcessPool:
             log.error("the pre-check worker process died during a job; the next job starts "
                       "a new one")

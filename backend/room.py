@@ -35,6 +35,7 @@ from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
 from .update_check import UpdateRefused, UpdateSummary, outside_comments
+from .update_parts import PART_STRUCTS, split_update
 
 if TYPE_CHECKING:
     from .events.feed import BoardFeed
@@ -194,7 +195,7 @@ class Room:
         started = time.perf_counter()
         try:
             try:
-                summary = await self._checker.check(update, self.document.shape)
+                summary = await self._checker.check(update, self.document.shape, PART_STRUCTS)
             except UpdateRefused as exc:
                 raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                       f"{REFUSED}{exc}") from None
@@ -204,7 +205,11 @@ class Room:
                      self.board_id, peer.name, len(update),
                      (time.perf_counter() - started) * 1000)
             if not peer.closed:
-                self._admit_and_apply(peer, update, summary, comments_only, step2)
+                self._admit(peer, update, summary, comments_only)
+                if summary.xml_hooks or summary.structs <= PART_STRUCTS:
+                    self._apply_checked(peer, update, summary, step2)
+                else:
+                    await self._apply_in_parts(peer, update, summary, step2)
         except CloseConnection as exc:
             self._close_peer(peer, exc)
         except asyncio.CancelledError:
@@ -377,13 +382,14 @@ class Room:
                 self._check_in_worker(peer, update, comments_only, step2))
             return self._job
         summary = self.document.check(update)  # bounded: before pycrdt
-        self._admit_and_apply(peer, update, summary, comments_only, step2)
+        self._admit(peer, update, summary, comments_only)
+        self._apply_checked(peer, update, summary, step2)
         return None
 
-    def _admit_and_apply(self, peer: Peer, update: bytes, summary: UpdateSummary,
-                         comments_only: bool, step2: bool) -> None:
-        """``_apply_update`` once ``summary`` is the pre-check's: the comments and ownership
-        checks, the size cap, then pycrdt."""
+    def _admit(self, peer: Peer, update: bytes, summary: UpdateSummary,
+               comments_only: bool) -> None:
+        """What ``_apply_update`` checks once ``summary`` is the pre-check's: the comments and
+        ownership rules and the size cap (raises ``CloseConnection``)."""
         if comments_only:
             outside = outside_comments(update, summary, self.document.shape)
             if outside is not None:
@@ -392,10 +398,48 @@ class Room:
         if self.clock_owners is not None:
             self.clock_owners.admit(peer, summary, self.document.shape)
         self._check_size_cap(update)
+
+    def _apply_checked(self, peer: Peer, update: bytes, summary: UpdateSummary,
+                       step2: bool) -> None:
+        """Apply an admitted update with pycrdt, then store and relay it."""
         if self.document.apply_update(update, summary):
-            self._accept_update(update, peer)
-            self._last_editor = peer
-            self.last_edit_at = time.time()
+            self._accepted(peer, update)
+        self._synced(peer, step2)
+
+    async def _apply_in_parts(self, peer: Peer, update: bytes, summary: UpdateSummary,
+                              step2: bool) -> None:
+        """``_apply_checked`` of a big update in parts (``update_parts``), the event loop
+        running between them; it is stored and relayed as one update, as it came. Once a part
+        leaves structs pending (they wait for a later part), the rest is applied at once, so
+        pycrdt does not retry them at every part. Should pycrdt refuse a part, what was
+        applied is stored and relayed (the board in memory and the stored one stay the same)
+        and ``CloseConnection`` is raised."""
+        applied: list[bytes] = []
+        pause = True
+        try:
+            for part in split_update(update, summary, PART_STRUCTS):
+                self.document.apply_part(part.update)
+                applied.append(part.update)
+                if pause and self.document.holds(part.clocks):
+                    await asyncio.sleep(0)
+                else:
+                    pause = False
+        except CloseConnection:
+            if applied:
+                self.document.shape.record(summary)
+                self._accepted(peer, merge_updates(*applied))
+            raise
+        self.document.shape.record(summary)
+        self._accepted(peer, update)
+        self._synced(peer, step2)
+
+    def _accepted(self, peer: Peer, update: bytes) -> None:
+        self._accept_update(update, peer)
+        self._last_editor = peer
+        self.last_edit_at = time.time()
+
+    def _synced(self, peer: Peer, step2: bool) -> None:
+        """After ``peer``'s sync step 2: its presence ids are protected from squatting."""
         if step2 and self.clock_owners is not None:
             self.clock_owners.synced(peer)
             self._claim(peer)
