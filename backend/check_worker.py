@@ -31,7 +31,7 @@ import pickle
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from .store.store import merge_updates_into_snapshot
+from .document import BoardDocument
 from .update_check import TypeDepths, UpdateRefused, UpdateSummary, check_update
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,12 @@ def check_in_worker(update: bytes, shape: bytes, cut_structs: int) -> UpdateSumm
         return str(exc)
     summary.runs = merge_runs(summary.runs)
     return summary
+
+
+def merge_in_worker(rows: list[bytes]) -> bytes:
+    """The worker's compaction job: ``store.merge_updates_into_snapshot(rows)``, without
+    importing the store (and SQLAlchemy) into the worker."""
+    return BoardDocument.from_updates(rows, skip_undecodable=False).full_update()
 
 
 def merge_runs(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
@@ -119,11 +125,11 @@ class CheckWorker:
         return result
 
     async def merge(self, rows: list[bytes]) -> bytes:
-        """``merge_updates_into_snapshot(rows)`` in the worker (a compaction). Not counted
+        """``merge_in_worker(rows)`` in the worker (a compaction). Not counted
         against ``queue_jobs``: compactions run one at a time already. Raises ``ValueError``
         as it does, ``CheckWorkerFailed`` if the worker died."""
         try:
-            return await asyncio.wrap_future(self._submit(merge_updates_into_snapshot, rows))
+            return await asyncio.wrap_future(self._submit(merge_in_worker, rows))
         except BrokenProcessPool:
             log.error("the pre-check worker process died during a compaction; the next job "
                       "starts a new one")
