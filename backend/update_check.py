@@ -356,6 +356,7 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
     if client_count > MAX_CLIENTS:
         raise UpdateRefused(f"{client_count} client ids in one update (limit {MAX_CLIENTS})")
     max_structs = MAX_STRUCTS_BASE + int(len(update) * MAX_STRUCTS_PER_BYTE)
+    size_of_update = len(update)
     adjacent_gaps = 0
     merge_copy = 0
     data = update
@@ -431,8 +432,27 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
                     reader.skip_bytes()  # the map key
             else:
                 mode, target = _BY_ORIGIN, origin or right
-            length, size = _skip_content(reader, ref, data)
             pos = reader.pos
+            if ref == _ANY and data[pos] == 1 and pos + 3 <= size_of_update:
+                # one Any value (a map field): a short string or a fixed-size scalar inline
+                tag = data[pos + 1]
+                fixed = _ANY_FIXED_SIZE[tag - 120] if tag >= 120 else -1
+                if tag == 119 and data[pos + 2] < 0x80:
+                    start = pos + 3
+                    pos = start + data[pos + 2]
+                    if pos > size_of_update:
+                        raise UpdateRefused(f"string length of {pos - start} with "
+                                            f"{size_of_update - start} bytes left")
+                    length, size = 1, ANY_VALUE_COPY_BYTES
+                elif fixed >= 0:
+                    pos += 2 + fixed
+                    length, size = 1, ANY_VALUE_COPY_BYTES
+                else:
+                    length, size = _skip_content(reader, ref, data)
+                    pos = reader.pos
+            else:
+                length, size = _skip_content(reader, ref, data)
+                pos = reader.pos
             if length == 0:
                 raise UpdateRefused(f"empty struct at client {client} clock {clock}")
             # yrs merges such a struct into the item before it by copying that item's content
@@ -452,7 +472,12 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
             if mode == _BY_ROOT:
                 depth = root
             elif target[0] == client and target[1] < clock:  # an earlier struct of this run
-                holder = first_index + bisect_right(starts, target[1], 0, len(starts) - 1) - 1
+                offset = target[1] - first
+                if 0 <= offset < len(starts) - 1 and starts[offset] == target[1]:
+                    holder = first_index + offset  # every struct before it is one clock long
+                else:
+                    holder = first_index + bisect_right(starts, target[1], 0,
+                                                        len(starts) - 1) - 1
                 holder_depth = resolved[holder] if holder >= first_index else None
                 if holder_depth is not None and kinds[holder] != _SKIP_STRUCT:
                     depth = holder_depth + 1 if mode == _BY_PARENT and holder_depth > 0 \
