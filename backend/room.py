@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -34,6 +33,7 @@ from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, REFUSED, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
+from .turns import Turns
 from .update_check import UpdateRefused, UpdateSummary, outside_comments
 from .update_parts import PART_STRUCTS, split_update
 
@@ -83,10 +83,7 @@ class Room:
         self._publish_owned: set[int] = set()  # to announce to other processes
         self._checker = checker if checker_min_bytes > 0 else None
         self._checker_min_bytes = checker_min_bytes
-        self._job: asyncio.Task | None = None  # a big update in the worker, then applied
-        self._waiting: deque[tuple[Callable[[], asyncio.Future | None], asyncio.Future,
-                                   Peer | None]] = deque()
-        self._holding: dict[Peer, int] = {}  # peers with a frame in the job or waiting
+        self._turns = Turns()  # a big update in the worker, and what waits behind it
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -116,26 +113,25 @@ class Room:
         connection reads its next frame only when the future is done, so each peer has at
         most one frame waiting. Raises only on a bug (the handler closes with 1011).
         """
-        if self._job is not None:
-            return self._wait_turn(lambda: self._receive_now(peer, data), peer)
+        if self._turns.job is not None:
+            return self._turns.wait(lambda: self._receive_now(peer, data), peer)
         return self._receive_now(peer, data)
 
     def holds_frame_of(self, peer: Peer) -> bool:
         """Whether a frame of ``peer`` is being checked in the worker or waits behind one
         (its connection reads nothing meanwhile, pongs included)."""
-        return peer in self._holding
+        return self._turns.holds(peer)
 
     async def settled(self) -> None:
         """Return once no big update is being checked or waits here. An update the server
         applies right after this returns (without awaiting) keeps the board's order."""
-        while self._job is not None:
-            await asyncio.wait({self._job})
+        await self._turns.settled()
 
     def cancel_check(self) -> None:
         """Stop waiting for the worker (shutdown): the update being checked and every frame
         behind it are dropped (their clients resend them when they reconnect)."""
-        if self._job is not None:
-            self._job.cancel()
+        if self._turns.job is not None:
+            self._turns.job.cancel()
 
     def _receive_now(self, peer: Peer, data: bytes) -> asyncio.Future | None:
         if peer.closed:
@@ -151,39 +147,6 @@ class Room:
                     exc.code, exc.code.name, exc.reason)
         peer.close(exc.code, exc.reason)
 
-    def _wait_turn(self, call: Callable[[], asyncio.Future | None],
-                   peer: Peer | None) -> asyncio.Future:
-        """Queue ``call`` behind the big update being checked; the future is done when the
-        call's own handling is."""
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((call, future, peer))
-        if peer is not None:
-            self._holding[peer] = self._holding.get(peer, 0) + 1
-        return future
-
-    def _take_turns(self) -> None:
-        """Run what waited, in order, until it is all done or one starts another check."""
-        while self._waiting and self._job is None:
-            call, future, peer = self._waiting.popleft()
-            if peer is not None:
-                self._release(peer)
-            try:
-                handled = call()
-            except Exception as exc:  # a bug: the peer's handler logs it and closes 1011
-                future.set_exception(exc)
-                continue
-            if handled is None:
-                future.set_result(None)
-            else:
-                handled.add_done_callback(lambda done, future=future: _copy_outcome(done, future))
-
-    def _release(self, peer: Peer) -> None:
-        count = self._holding.get(peer, 0) - 1
-        if count > 0:
-            self._holding[peer] = count
-        else:
-            self._holding.pop(peer, None)
-
     async def _check_in_worker(self, peer: Peer, update: bytes, comments_only: bool,
                                step2: bool) -> None:
         """Pre-check ``update`` in the worker, then apply it as ``_apply_update`` does; a
@@ -191,7 +154,7 @@ class Room:
         1013 when the worker is busy or died. Nothing is applied for a peer closed
         meanwhile (its client resends the update when it reconnects)."""
         assert self._checker is not None
-        self._holding[peer] = self._holding.get(peer, 0) + 1
+        self._turns.hold(peer)
         started = time.perf_counter()
         try:
             try:
@@ -213,15 +176,11 @@ class Room:
         except CloseConnection as exc:
             self._close_peer(peer, exc)
         except asyncio.CancelledError:
-            for _call, future, _peer in self._waiting:
-                future.cancel()
-            self._waiting.clear()
-            self._holding.clear()
+            self._turns.drop()
             raise
         finally:
-            self._release(peer)
-            self._job = None
-            self._take_turns()  # nothing is left waiting when it was cancelled
+            self._turns.release(peer)
+            self._turns.done()  # nothing is left waiting when it was cancelled
 
     def apply_server_update(self, update: bytes) -> None:
         """Apply an update made by the server itself (import); relay and persist it.
@@ -272,8 +231,8 @@ class Room:
         """Apply what another process published (already persisted there): relay only. It
         waits behind a big update being checked in the worker (see ``receive``); a malformed
         payload is logged at ERROR and dropped."""
-        if self._job is not None:
-            self._wait_turn(lambda: self._apply_remote_now(kind, payload), None)
+        if self._turns.job is not None:
+            self._turns.wait(lambda: self._apply_remote_now(kind, payload), None)
         else:
             self._apply_remote_now(kind, payload)
 
@@ -378,9 +337,9 @@ class Room:
         A big update is checked in the worker: the returned task is done once it is applied
         or refused (see ``receive``)."""
         if self._checker is not None and len(update) >= self._checker_min_bytes:
-            self._job = asyncio.ensure_future(
+            job = self._turns.job = asyncio.ensure_future(
                 self._check_in_worker(peer, update, comments_only, step2))
-            return self._job
+            return job
         summary = self.document.check(update)  # bounded: before pycrdt
         self._admit(peer, update, summary, comments_only)
         self._apply_checked(peer, update, summary, step2)
@@ -583,18 +542,6 @@ def _client_ids(payload: bytes) -> list[int]:
     """The client ids of an ``OWNED`` payload (``b"12,34"``); malformed parts are skipped."""
     return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
             if part.isdigit() and len(part) <= 20]
-
-
-def _copy_outcome(done: asyncio.Future, future: asyncio.Future) -> None:
-    """Finish ``future`` as ``done`` finished (a frame that waited, handled in its turn)."""
-    if future.done():
-        return
-    if done.cancelled():
-        future.cancel()
-    elif done.exception() is not None:
-        future.set_exception(done.exception())
-    else:
-        future.set_result(None)
 
 
 def _merged(updates: list[bytes]) -> bytes:
