@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RECORD_RUNS = 4096
+"""Runs of a big update's summary recorded in one event-loop turn (``TypeDepths.record``)."""
+
 
 class Room:
     """The live state of one board: document, presence, peers."""
@@ -388,7 +391,10 @@ class Room:
                 self.document.shape.record(summary)
                 self._accepted(peer, merge_updates(*applied))
             raise
-        self.document.shape.record(summary)
+        for start in range(0, len(summary.runs), RECORD_RUNS):  # tens of thousands of runs
+            await asyncio.sleep(0)
+            self.document.shape.record(UpdateSummary(runs=summary.runs[start:start + RECORD_RUNS]))
+        self.document.shape.record(UpdateSummary(tails=summary.tails))
         self._accepted(peer, update)
         self._synced(peer, step2)
 

@@ -25,7 +25,7 @@ MIB = 1024 * 1024
 ELEMENTS = 15_000
 HEALTH_BOUND_S = 0.5
 """Longest a ``/healthz`` answer may take while the step 2 is checked and applied. The check
-runs in the worker and pycrdt applies the update in parts of 8,192 structs
+runs in the worker and pycrdt applies the update in parts of 2,048 structs
 (``update_parts``): longest answers 59-139 ms at load average 5-9 under ``nice -n 19``, so
 issue 18's 200 ms held there, but 366 ms was seen once at load 20-34; the bound leaves room
 for a machine loaded by other test runs, as ``tests/test_import_big.py`` does. Before the
