@@ -2,7 +2,10 @@
 
 Frames of one peer arrive in order (Tornado reads one connection sequentially) and are handled
 synchronously: parse, apply to the document (which validates), queue for persistence, queue
-for relay. Relays are coalesced per event-loop turn (or per ``relay_delay_ms`` tick): the
+for relay. The exception is an update of at least ``--precheck-worker-bytes``: it is
+pre-checked in the worker process (``check_worker``) and applied in parts (``update_parts``),
+and everything else for the board waits behind it meanwhile (``turns``).
+Relays are coalesced per event-loop turn (or per ``relay_delay_ms`` tick): the
 updates and awareness changes that arrived meanwhile go out as one merged update frame and one
 awareness frame, encoded once and written to every peer of the board, the sender included
 (as the reference server does; newer clients use the echo to confirm their changes).
