@@ -167,6 +167,12 @@ class Settings:
         minimum=1)
     max_import_bytes: int = _option(
         64 * MIB, "Largest JSON body accepted by the import endpoint (413 beyond).", minimum=1)
+    import_worker_memory_bytes: int = _option(
+        2048 * MIB, "Address-space cap (RLIMIT_AS) of the import worker process, which reads, "
+        "validates and builds every import: a file needing more is refused with 413 and the "
+        "worker replaced. The largest import the other limits let through (166,000 "
+        "rectangles, 2 million values) peaks at 1,388 MiB (BENCHMARKS.md). 0: no cap.",
+        minimum=0)
     max_sockets_per_ip: int = _option(
         1100, "Open TCP connections (HTTP and WebSocket together) from one peer address, "
         "checked when a connection is accepted, before a byte is read; more are closed at "

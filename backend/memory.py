@@ -1,5 +1,5 @@
-"""Giving freed heap memory back to the system after boards are unloaded, and keeping the
-start-up heap out of Python's garbage collector.
+"""Giving freed heap memory back to the system after boards are unloaded, keeping the
+start-up heap out of Python's garbage collector, and capping a worker process's memory.
 
 glibc's malloc keeps freed memory inside its arenas: the main thread's (documents, relayed
 frames) and one per database thread (SQLite pages, rows read). Boards load and unload all
@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import resource
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -55,3 +56,12 @@ def freeze_start_up_heap() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def cap_address_space(memory_bytes: int) -> None:
+    """Cap this process's address space at ``memory_bytes`` (``RLIMIT_AS``, soft and hard;
+    0: no cap). Past it an allocation fails: a ``MemoryError`` in Python, the end of the
+    process in native code. The initializer of the import and history worker processes (the
+    PNG workers set the same limit themselves, ``export/raster_worker.py``)."""
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
