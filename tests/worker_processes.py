@@ -21,3 +21,11 @@ def spawned_children(parent: int | None = None) -> set[int]:
         if int(fields[1]) == parent and fields[0] != "Z" and b"spawn_main" in cmdline:
             pids.add(int(stat.parent.name))
     return pids
+
+
+def only_worker(parent: int | None = None) -> int:
+    """The one spawn child of ``parent`` (default: this process); fails unless there is
+    exactly one."""
+    pids = spawned_children(parent)
+    assert len(pids) == 1, pids
+    return pids.pop()

@@ -11,7 +11,7 @@ import pytest
 
 from tests.faults.liveness import Bystanders, HealthProbe
 from tests.faults.test_import_cap import post_import, strokes_board
-from tests.worker_processes import spawned_children
+from tests.worker_processes import only_worker
 
 MIB = 1024 * 1024
 CAP = 160 * MIB
@@ -24,19 +24,13 @@ NUMBERS = b'{"schemaVersion": 1, "meta": {}, "elements": [], "x": [' + b"0.1," *
     + b"1]}"
 
 
-def _one_worker(server) -> int:
-    pids = spawned_children(server.proc.pid)
-    assert len(pids) == 1, pids
-    return pids.pop()
-
-
 @pytest.mark.gen_test(timeout=300)
 async def test_an_import_past_the_worker_memory_cap_gets_413_and_the_next_import_works(
         server_process):
     server = server_process(import_worker_memory_bytes=CAP)
     status, body = post_import(server.base_url, "first", strokes_board(5))
     assert status == 200, body  # the worker is up
-    first_worker = _one_worker(server)
+    first_worker = only_worker(server.proc.pid)
     bystanders = await Bystanders(server.ws_url).start()
     with HealthProbe(server.base_url) as probe:
         posting = asyncio.ensure_future(
@@ -55,6 +49,6 @@ async def test_an_import_past_the_worker_memory_cap_gets_413_and_the_next_import
         in server.log()
     status, body = post_import(server.base_url, "capped", strokes_board(20))
     assert status == 200 and body["elements"] == 20, body
-    assert _one_worker(server) != first_worker  # replaced; the server itself never restarted
+    assert only_worker(server.proc.pid) != first_worker  # replaced, the server never restarted
     assert server.proc.poll() is None and server.starts == 1
     bystanders.close()
