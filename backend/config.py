@@ -296,6 +296,11 @@ class Settings:
         60.0, "Longest one version rebuild or restore may take in the history worker "
         "process; the worker is then killed and replaced, and the request answered 504.",
         minimum=0.01)
+    history_worker_memory_bytes: int = _option(
+        2048 * MIB, "Address-space cap (RLIMIT_AS) of the history worker process, which "
+        "rebuilds versions and builds restores: a job needing more is answered 422 and the "
+        "worker replaced. A version of 166,000 rectangles (a 45 MiB board, the most an "
+        "import makes) peaks at 1,384 MiB restored (BENCHMARKS.md). 0: no cap.", minimum=0)
 
     # Change feed and webhooks (issue 17, backend/events/; see README "Events out of a board").
     events_window_ms: int = _option(

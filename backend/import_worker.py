@@ -40,7 +40,7 @@ from typing import Any
 from .board_model import build_import_parts
 from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, ImportTooLarge
-from .memory import cap_address_space, release_free_heap
+from .memory import OutOfMemory, cap_address_space, or_out_of_memory, release_free_heap
 from .update_check import TypeDepths, UpdateRefused, check_update
 
 log = logging.getLogger(__name__)
@@ -94,29 +94,27 @@ class Refusal:
         return (ImportTooLarge if self.too_large else ImportRefused)(self.path, self.message)
 
 
-@dataclass(frozen=True)
-class OutOfMemory:
-    """What the worker returns when its job ran into a ``MemoryError`` (past its cap)."""
-
-
 def prepare_import(path: str, limits: FileLimits, snapshot: bytes, restack_it: bool,
                    keep_board: bool) -> Prepared | Refusal | OutOfMemory:
     """The worker's job: ``read_import`` of the file at ``path``, then (``restack_it``)
     ``restack`` on ``snapshot``, the update made on top of ``snapshot`` and its pre-check.
     Returns the refusal, or ``OutOfMemory``, rather than raising it (its traceback would hold
-    the parsed file, and formatting it would need memory). Raises ``ValueError`` for an
-    undecodable snapshot."""
+    the parsed file). Raises ``ValueError`` for an undecodable snapshot."""
     try:
-        body = bytearray(os.path.getsize(path))
-        with open(path, "rb") as file:
-            file.readinto(body)
-        return _prepare(body, limits, snapshot, restack_it, keep_board)
+        return or_out_of_memory(_read_and_prepare, path, limits, snapshot, restack_it,
+                                keep_board)
     except ImportRefused as exc:
         return Refusal(exc.path, exc.message, isinstance(exc, ImportTooLarge))
-    except MemoryError:
-        return OutOfMemory()
     finally:
         release_free_heap()
+
+
+def _read_and_prepare(path: str, limits: FileLimits, snapshot: bytes, restack_it: bool,
+                      keep_board: bool) -> Prepared:
+    body = bytearray(os.path.getsize(path))
+    with open(path, "rb") as file:
+        file.readinto(body)
+    return _prepare(body, limits, snapshot, restack_it, keep_board)
 
 
 def _prepare(body: bytearray, limits: FileLimits, snapshot: bytes, restack_it: bool,

@@ -17,6 +17,8 @@ import gc
 import logging
 import resource
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,21 @@ def freeze_start_up_heap() -> int:
     return gc.get_freeze_count()
 
 
+@dataclass(frozen=True)
+class OutOfMemory:
+    """What a worker's job returns instead of raising ``MemoryError`` (see ``or_out_of_memory``)."""
+
+
+def or_out_of_memory(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, or ``OutOfMemory()`` if it raised ``MemoryError``: returned, not raised,
+    because sending the exception back from a worker formats its traceback, whose frames
+    still hold what filled the memory, and would fail again (ending the process)."""
+    try:
+        return fn(*args)
+    except MemoryError:
+        return OutOfMemory()
+
+
 def cap_address_space(memory_bytes: int) -> None:
     """Cap this process's address space at ``memory_bytes`` (``RLIMIT_AS``, soft and hard;
     0: no cap). Past it an allocation fails: a ``MemoryError`` in Python, the end of the
@@ -65,3 +82,18 @@ def cap_address_space(memory_bytes: int) -> None:
     PNG workers set the same limit themselves, ``export/raster_worker.py``)."""
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def near_address_space_cap() -> bool:
+    """Whether this process's peak address space (``VmPeak``) came within a quarter of its
+    ``RLIMIT_AS`` cap: after a native library reported an error rather than raising
+    ``MemoryError`` (pycrdt's ``merge_updates`` answers a failed allocation with "Cannot
+    merge updates"), that is what most likely caused it. False without a cap."""
+    cap, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if cap == resource.RLIM_INFINITY:
+        return False
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024 >= cap - cap // 4
+    return False
