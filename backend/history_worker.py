@@ -206,7 +206,7 @@ class HistoryWorker:
                 return await asyncio.shield(asyncio.wrap_future(future))
         except BrokenProcessPool:
             if pool is not None and self.memory_bytes > 0 and not self._closed \
-                    and -signal.SIGABRT in _exit_codes(pool):
+                    and await _aborted(pool):
                 raise self._out_of_memory("ended, most likely past") from None
             if not self._closed:
                 log.error("the history worker process died during a job; the next job "
@@ -257,14 +257,18 @@ def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BasePr
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
-def _exit_codes(pool: ProcessPoolExecutor) -> set[int | None]:
-    """The exit codes of ``pool``'s worker processes (None: still running)."""
-    codes = set()
-    for process in _processes(pool):
-        if process.exitcode is None:
-            process.join(0.5)  # it has died: the pool's own thread may be reaping it now
-        codes.add(process.exitcode)
-    return codes
+async def _aborted(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker process of ``pool`` ended by SIGABRT (waiting up to 0.5 s, without
+    blocking the loop, for an exit code the pool's own thread may be reaping just then)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 0.5
+    while True:
+        codes = {process.exitcode for process in _processes(pool)}
+        if -signal.SIGABRT in codes:
+            return True
+        if None not in codes or loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
 
 
 def _submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
