@@ -1,7 +1,8 @@
 """The history worker's limits through a real server (``backend/history_worker.py`` behind
 ``GET .../versions/<vid>/update`` and ``POST .../restore``): a bounded queue (503 with
-``Retry-After``), a time limit per job (504, the worker replaced), a memory cap (422, the
-worker replaced), a worker killed with jobs queued (only its job fails).
+``Retry-After``; ``/healthz`` answers within 200 ms throughout the flood), a time limit per
+job (504, the worker replaced), a memory cap (422, the worker replaced), a worker killed with
+jobs queued (only its job fails).
 
 The worker is held still with SIGSTOP where a test needs jobs to pile up behind it, and the
 slow job is a genuinely big rebuild (20,000 elements and 8 deltas) against a tiny limit of
@@ -18,6 +19,7 @@ import pytest
 from pycrdt import Doc, Map, Text
 
 from tests.export_helpers import base_url, fetch, fetch_json
+from tests.faults.liveness import HealthProbe
 from tests.worker_processes import only_worker, spawned_children
 
 
@@ -81,10 +83,12 @@ async def test_a_flood_of_previews_gets_503_with_retry_after_and_a_preview_works
     worker_pid = only_worker()
     os.kill(worker_pid, signal.SIGSTOP)  # the running job cannot end: the others queue
     try:
-        held = [asyncio.ensure_future(_preview(base, "flood", vid)) for _ in range(3)]
-        await _admitted(server, 3)  # one running, two queued: full
-        flood = await asyncio.gather(*(_preview(base, "flood", vid) for _ in range(20)),
-                                     _preview(base, "flood", 1))  # a checkpoint alone too
+        async with HealthProbe(base) as probe:
+            held = [asyncio.ensure_future(_preview(base, "flood", vid)) for _ in range(3)]
+            await _admitted(server, 3)  # one running, two queued: full
+            flood = await asyncio.gather(*(_preview(base, "flood", vid) for _ in range(20)),
+                                         _preview(base, "flood", 1))  # a checkpoint alone
+        probe.assert_fast()
         assert {r.code for r in flood} == {503}
         assert all(1 <= int(r.headers["Retry-After"]) <= 60 for r in flood)
         assert "running or queued (limit 3)" in json.loads(flood[0].body)["detail"]
