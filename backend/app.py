@@ -174,7 +174,7 @@ class SyncboardServer:
         self.files: FileSweeper | None = None
         self.spaces: SpaceIndexer | None = None
         self.raster = RasterPool.from_settings(settings)
-        self.importer = ImportWorker()
+        self.importer = ImportWorker(memory_bytes=settings.import_worker_memory_bytes)
         self.events: EventsService | None = None
         self.live: LivePeers | None = None
 

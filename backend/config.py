@@ -175,6 +175,12 @@ class Settings:
         minimum=1)
     max_import_bytes: int = _option(
         64 * MIB, "Largest JSON body accepted by the import endpoint (413 beyond).", minimum=1)
+    import_worker_memory_bytes: int = _option(
+        2048 * MIB, "Address-space cap (RLIMIT_AS) of the import worker process, which reads, "
+        "validates and builds every import: a file needing more is refused with 413 and the "
+        "worker replaced. The largest import the other limits let through (166,000 "
+        "rectangles, 2 million values) peaks at 1,388 MiB (BENCHMARKS.md). 0: no cap.",
+        minimum=0)
     max_sockets_per_ip: int = _option(
         1100, "Open TCP connections (HTTP and WebSocket together) from one peer address, "
         "checked when a connection is accepted, before a byte is read; more are closed at "
@@ -298,6 +304,11 @@ class Settings:
         60.0, "Longest one version rebuild or restore may take in the history worker "
         "process; the worker is then killed and replaced, and the request answered 504.",
         minimum=0.01)
+    history_worker_memory_bytes: int = _option(
+        2048 * MIB, "Address-space cap (RLIMIT_AS) of the history worker process, which "
+        "rebuilds versions and builds restores: a job needing more is answered 422 and the "
+        "worker replaced. A version of 166,000 rectangles (a 45 MiB board, the most an "
+        "import makes) peaks at 1,384 MiB restored (BENCHMARKS.md). 0: no cap.", minimum=0)
 
     # Change feed and webhooks (issue 17, backend/events/; see README "Events out of a board").
     events_window_ms: int = _option(

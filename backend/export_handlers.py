@@ -16,7 +16,8 @@
 - ``GET  /api/files/<fileId>``: the bytes, content-addressed, with ``nosniff``
 
 Errors are JSON (``{"error", "detail"}``): 400 bad option or file, 404 unknown board or file,
-413 over a size cap (bytes, or the pixels an image header declares), 415 refused type, 422 a
+413 over a size cap (bytes, the pixels an image header declares, or an import file whose
+reading needs more than ``--import-worker-memory-bytes``), 415 refused type, 422 a
 PNG that could not be rendered within its time or memory limit, 503 (with ``Retry-After``)
 when the PNG queue or the import worker's queue (``import_worker``) is full. Images whose
 header declares too many pixels are left out of SVG and PNG exports (``X-Skipped-Images``
@@ -72,7 +73,7 @@ from .export.selection import (
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
-from .import_worker import ImportBusy, ImportWorker, ImportWorkerFailed
+from .import_worker import ImportBusy, ImportOutOfMemory, ImportWorker, ImportWorkerFailed
 from .memory import release_free_heap
 from .registry import BoardRegistry
 from .store import Store
@@ -288,6 +289,11 @@ class ImportHandler(CappedBody, _BoardEndpoint):
             return
         except ImportRefused as exc:
             self._refuse(exc.path, exc.message)
+            return
+        except ImportOutOfMemory as exc:  # the same file would fail again: not a 503
+            log.warning("board %s: import refused: %s", board_id, exc)
+            self.set_status(413)
+            self.finish({"error": "payload too large", "detail": str(exc), "path": "$"})
             return
         except ImportWorkerFailed as exc:
             raise HTTPError(500, str(exc)) from None

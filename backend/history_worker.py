@@ -15,13 +15,16 @@ time (on a 2-core machine that is what the CPU allows anyway) and only the runni
 the worker: the others wait here, at most ``queue_jobs`` of them; one more is refused at once
 with ``HistoryWorkerBusy`` (HTTP 503 with ``Retry-After``) rather than holding its rows in
 memory without bound. A job that runs past ``timeout_s`` has its worker killed
-(``HistoryWorkerTimeout``) and a worker that dies (the OOM killer) fails its job
-(``HistoryWorkerFailed``); either way only that job fails and the next starts a new worker.
-``close`` kills the worker, so a running job never holds up the server's exit.
+(``HistoryWorkerTimeout``); the worker's address space is capped at ``memory_bytes``
+(``RLIMIT_AS``, ``--history-worker-memory-bytes``), and a job that needs more (a
+``MemoryError``, or the process aborted by pycrdt's Rust allocator) fails with
+``HistoryWorkerOutOfMemory``; a worker that dies otherwise (the OOM killer) fails its job
+with ``HistoryWorkerFailed``. Either way only that job fails and the next starts a new
+worker. ``close`` kills the worker, so a running job never holds up the server's exit.
 
 Example::
 
-    worker = HistoryWorker(queue_jobs=8, timeout_s=60)
+    worker = HistoryWorker(queue_jobs=8, timeout_s=60, memory_bytes=2 << 30)
     state = await worker.rebuild(rows)
     worker.close()
 """
@@ -33,12 +36,14 @@ import contextlib
 import logging
 import math
 import multiprocessing
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from .memory import OutOfMemory, cap_address_space, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
 from .version_rows import chain_updates, rebuild_state, unpack
 
@@ -56,6 +61,11 @@ class HistoryWorkerTimeout(RuntimeError):
     """The job ran past the time limit; its worker was killed (HTTP 504)."""
 
 
+class HistoryWorkerOutOfMemory(RuntimeError):
+    """The job needed more than the worker's memory cap; its worker was replaced (HTTP 422:
+    the same job would fail again)."""
+
+
 class HistoryWorkerBusy(RuntimeError):
     """A job runs and the queue is full; ``retry_after_s`` is a fair wait (HTTP 503)."""
 
@@ -67,9 +77,10 @@ class HistoryWorkerBusy(RuntimeError):
 class HistoryWorker:
     """One lazily started worker process for the history's CPU-heavy pycrdt work."""
 
-    def __init__(self, queue_jobs: int, timeout_s: float) -> None:
+    def __init__(self, queue_jobs: int, timeout_s: float, memory_bytes: int = 0) -> None:
         self.queue_jobs = queue_jobs
         self.timeout_s = timeout_s
+        self.memory_bytes = memory_bytes
         self.jobs_total = 0
         self.refused_total = 0
         self._admitted = 0
@@ -141,18 +152,19 @@ class HistoryWorker:
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` in the worker, after the jobs admitted before it. Raises
         ``HistoryWorkerBusy`` at once when the queue is full, ``HistoryWorkerTimeout`` past
-        ``timeout_s``, ``HistoryWorkerFailed`` when the worker died or is stopping."""
+        ``timeout_s``, ``HistoryWorkerOutOfMemory`` past ``memory_bytes``,
+        ``HistoryWorkerFailed`` when the worker died otherwise or is stopping."""
         with self._admission():
             async with self._turn:
                 pool = await self._ready_pool()
-                future = _submit_if_alive(pool, fn, *args)
+                future = _submit_if_alive(pool, _guarded, fn, *args)
                 if future is None:  # it died between jobs: this job runs in a new one
                     self._discard(pool)
                     pool = await self._ready_pool()
-                    future = pool.submit(fn, *args)
+                    future = pool.submit(_guarded, fn, *args)
                 started = time.monotonic()
                 try:
-                    result = await self._outcome(future, self.timeout_s)
+                    result = await self._outcome(future, self.timeout_s, pool)
                 except TimeoutError:
                     self._discard(pool)
                     log.warning("a history job ran past %g s (--history-timeout-s); its "
@@ -166,6 +178,9 @@ class HistoryWorker:
                 except asyncio.CancelledError:
                     self._discard(pool)  # a job left running would hold up the next ones
                     raise
+                if isinstance(result, OutOfMemory):
+                    self._discard(pool)  # what the failed job left behind is not the next's
+                    raise self._out_of_memory("needs more memory than")
                 self._mean_job_s = 0.8 * self._mean_job_s + 0.2 * (time.monotonic() - started)
                 self.jobs_total += 1
                 return result
@@ -192,14 +207,20 @@ class HistoryWorker:
             raise HistoryWorkerFailed(self._failure()) from None
         return pool
 
-    async def _outcome(self, future: Future, timeout_s: float) -> Any:
-        """The result of ``future``, a job in the worker. Raises ``TimeoutError`` past
-        ``timeout_s`` and ``HistoryWorkerFailed`` when the worker died or was stopped under
-        it; the job's own exceptions (``ValueError``) pass."""
+    async def _outcome(self, future: Future, timeout_s: float,
+                       pool: ProcessPoolExecutor | None = None) -> Any:
+        """The result of ``future``, a job in ``pool``'s worker. Raises ``TimeoutError`` past
+        ``timeout_s``, ``HistoryWorkerOutOfMemory`` when the worker was aborted (SIGABRT:
+        Rust's answer to a failed allocation) under a memory cap, and
+        ``HistoryWorkerFailed`` when it died otherwise or was stopped under it; the job's own
+        exceptions (``ValueError``) pass."""
         try:  # shielded: a cancelled request must not cancel the shared start-up job
             async with asyncio.timeout(timeout_s):
                 return await asyncio.shield(asyncio.wrap_future(future))
         except BrokenProcessPool:
+            if pool is not None and self.memory_bytes > 0 and not self._closed \
+                    and await _aborted(pool):
+                raise self._out_of_memory("ended, most likely past") from None
             if not self._closed:
                 log.error("the history worker process died during a job; the next job "
                           "starts a new one")
@@ -210,9 +231,19 @@ class HistoryWorker:
                 raise  # this request was cancelled
             raise HistoryWorkerFailed(self._failure()) from None  # close() cancelled the job
 
+    def _out_of_memory(self, what: str) -> HistoryWorkerOutOfMemory:
+        """The refusal of a job past the cap (``what``: how it failed), logged at WARNING."""
+        cap = (f"the history worker's memory cap of {self.memory_bytes} bytes (the server's "
+               "--history-worker-memory-bytes)") if self.memory_bytes > 0 \
+            else "the memory the machine could give"
+        message = f"rebuilding this version {what} {cap}"
+        log.warning("a history job failed: %s; its worker was replaced", message)
+        return HistoryWorkerOutOfMemory(message)
+
     def _start(self) -> ProcessPoolExecutor:
         self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=cap_address_space, initargs=(self.memory_bytes,))
         self._ready = self._pool.submit(_ready)
         return self._pool
 
@@ -239,6 +270,20 @@ def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BasePr
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
+async def _aborted(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker process of ``pool`` ended by SIGABRT (waiting up to 0.5 s, without
+    blocking the loop, for an exit code the pool's own thread may be reaping just then)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 0.5
+    while True:
+        codes = {process.exitcode for process in _processes(pool)}
+        if -signal.SIGABRT in codes:
+            return True
+        if None not in codes or loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+
+
 def _submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
                      *args: Any) -> Future | None:
     """``pool.submit(fn, *args)``, or None if its worker has died (the pool may not know yet:
@@ -249,6 +294,19 @@ def _submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
         return pool.submit(fn, *args)
     except BrokenProcessPool:
         return None
+
+
+def _guarded(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in the worker; ``OutOfMemory()`` for a ``MemoryError``, and for a
+    ``ValueError`` raised once the worker's address space came near its cap (pycrdt reports
+    a failed allocation of yrs as "Cannot merge updates": a version 20,000 stickies long that
+    merges without a cap fails so under a 100 MiB one)."""
+    try:
+        return or_out_of_memory(fn, *args)
+    except ValueError:
+        if near_address_space_cap():
+            return OutOfMemory()
+        raise
 
 
 def _ready() -> None:

@@ -12,9 +12,14 @@ update pre-check (``update_check``) against the snapshot, so a refused update is
 anything is applied. The server then applies the parts one at a time (``Room.apply_server_parts``),
 each pre-checked again against the live board, and stores the one update.
 
-At most ``QUEUE_JOBS`` jobs wait behind the running one; a further one is refused at once with
-``ImportBusy`` (HTTP 503 with ``Retry-After``). A worker that dies (the OOM killer) fails its
-own job with ``ImportWorkerFailed``; the next job starts a new one.
+Jobs run one at a time and only the running one is in the worker: at most ``QUEUE_JOBS`` wait
+here (their bodies spilled to temporary files), and a further one is refused at once with
+``ImportBusy`` (HTTP 503 with ``Retry-After``). The worker's address space is capped at
+``memory_bytes`` (``RLIMIT_AS``, ``--import-worker-memory-bytes``): a file whose reading or
+building needs more fails there (a ``MemoryError``, or the process ends when a native
+allocation fails), is refused with ``ImportOutOfMemory`` (HTTP 413) and the worker is replaced;
+a worker that dies otherwise fails its own job with ``ImportWorkerFailed``. Either way the
+queued jobs go on in a new worker.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any
 from .board_model import build_import_parts
 from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, ImportTooLarge
-from .memory import release_free_heap
+from .memory import OutOfMemory, cap_address_space, or_out_of_memory, release_free_heap
 from .update_check import TypeDepths, UpdateRefused, check_update
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,10 @@ class ImportBusy(Exception):
 
 class ImportWorkerFailed(RuntimeError):
     """The worker process died during the job (it is replaced for the next one)."""
+
+
+class ImportOutOfMemory(ImportWorkerFailed):
+    """The job needed more than the worker's memory cap (the worker is replaced; HTTP 413)."""
 
 
 @dataclass
@@ -86,20 +95,26 @@ class Refusal:
 
 
 def prepare_import(path: str, limits: FileLimits, snapshot: bytes, restack_it: bool,
-                   keep_board: bool) -> Prepared | Refusal:
+                   keep_board: bool) -> Prepared | Refusal | OutOfMemory:
     """The worker's job: ``read_import`` of the file at ``path``, then (``restack_it``)
     ``restack`` on ``snapshot``, the update made on top of ``snapshot`` and its pre-check.
-    Returns the refusal rather than raising it (its traceback would hold the parsed file).
-    Raises ``ValueError`` for an undecodable snapshot."""
-    body = bytearray(os.path.getsize(path))
-    with open(path, "rb") as file:
-        file.readinto(body)
+    Returns the refusal, or ``OutOfMemory``, rather than raising it (its traceback would hold
+    the parsed file). Raises ``ValueError`` for an undecodable snapshot."""
     try:
-        return _prepare(body, limits, snapshot, restack_it, keep_board)
+        return or_out_of_memory(_read_and_prepare, path, limits, snapshot, restack_it,
+                                keep_board)
     except ImportRefused as exc:
         return Refusal(exc.path, exc.message, isinstance(exc, ImportTooLarge))
     finally:
         release_free_heap()
+
+
+def _read_and_prepare(path: str, limits: FileLimits, snapshot: bytes, restack_it: bool,
+                      keep_board: bool) -> Prepared:
+    body = bytearray(os.path.getsize(path))
+    with open(path, "rb") as file:
+        file.readinto(body)
+    return _prepare(body, limits, snapshot, restack_it, keep_board)
 
 
 def _prepare(body: bytearray, limits: FileLimits, snapshot: bytes, restack_it: bool,
@@ -120,13 +135,16 @@ def _prepare(body: bytearray, limits: FileLimits, snapshot: bytes, restack_it: b
 
 
 class ImportWorker:
-    """One lazily started worker process for imports, behind a queue of ``queue_jobs``."""
+    """One lazily started worker process for imports, behind a queue of ``queue_jobs``, its
+    address space capped at ``memory_bytes`` (0: no cap)."""
 
-    def __init__(self, queue_jobs: int = QUEUE_JOBS) -> None:
+    def __init__(self, queue_jobs: int = QUEUE_JOBS, memory_bytes: int = 0) -> None:
         self.queue_jobs = queue_jobs
+        self.memory_bytes = memory_bytes
         self.jobs_total = 0
         self.refused_total = 0
         self._admitted = 0
+        self._turn = asyncio.Lock()  # the one job in the worker holds it
         self._mean_job_s = 5.0
         self._pool: ProcessPoolExecutor | None = None
 
@@ -136,28 +154,22 @@ class ImportWorker:
         goes to it through a temporary file: pickled, a 63 MiB body cost the server +128 MiB
         more (the pickle stream grows by doubling). Raises ``ImportRefused`` (``ImportTooLarge``)
         for a file that cannot be imported, ``ImportBusy`` at once when the queue is full,
-        ``ImportWorkerFailed`` if the worker died, ``ValueError`` for an undecodable
-        snapshot."""
+        ``ImportOutOfMemory`` past the worker's memory cap, ``ImportWorkerFailed`` if the
+        worker died otherwise, ``ValueError`` for an undecodable snapshot."""
         if self._admitted >= 1 + self.queue_jobs:
             self.refused_total += 1
             retry_s = max(1, min(120, math.ceil(self._mean_job_s * self._admitted)))
             raise ImportBusy(f"{self._admitted} imports are running or queued (limit "
                              f"{1 + self.queue_jobs}); try again shortly", retry_s)
         self._admitted += 1
-        started = time.monotonic()
         path = ""
         try:
             path = await asyncio.to_thread(_spill, body)
             if isinstance(body, bytearray):
                 body.clear()
-            result = await asyncio.wrap_future(self._submit(
-                prepare_import, path, limits, snapshot, restack_it, keep_board))
-        except BrokenProcessPool:
-            log.error("the import worker process died during a job; the next job starts a "
-                      "new one")
-            self.close()
-            raise ImportWorkerFailed("the import worker process died (see the server "
-                                     "log)") from None
+            async with self._turn:
+                started = time.monotonic()
+                result = await self._run(path, limits, snapshot, restack_it, keep_board)
         finally:
             self._admitted -= 1
             if path:
@@ -175,10 +187,39 @@ class ImportWorker:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
+    async def _run(self, *args: Any) -> Prepared | Refusal:
+        """``prepare_import(*args)`` in the worker; raises ``ImportOutOfMemory`` or
+        ``ImportWorkerFailed`` (the worker is replaced for the next job)."""
+        try:
+            result = await asyncio.wrap_future(self._submit(prepare_import, *args))
+        except BrokenProcessPool:
+            self.close()
+            if self.memory_bytes > 0:
+                raise ImportOutOfMemory(
+                    "the import worker process ended while reading this file, most likely "
+                    f"past {self._cap()}; nothing was written") from None
+            log.error("the import worker process died during a job; the next job starts a "
+                      "new one")
+            raise ImportWorkerFailed("the import worker process died (see the server "
+                                     "log)") from None
+        if isinstance(result, OutOfMemory):
+            self.close()  # what the failed job left behind is not the next job's
+            raise ImportOutOfMemory(
+                f"reading and building this file needs more memory than {self._cap()}; "
+                "nothing was written")
+        return result
+
+    def _cap(self) -> str:
+        if self.memory_bytes > 0:
+            return (f"the import worker's cap of {self.memory_bytes} bytes "
+                    "(--import-worker-memory-bytes)")
+        return "the machine could give"
+
     def _submit(self, fn, *args) -> Future:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=cap_address_space, initargs=(self.memory_bytes,))
         try:
             return self._pool.submit(fn, *args)
         except BrokenProcessPool:  # it died between jobs: a new one

@@ -1,5 +1,5 @@
-"""Giving freed heap memory back to the system after boards are unloaded, and keeping the
-start-up heap out of Python's garbage collector.
+"""Giving freed heap memory back to the system after boards are unloaded, keeping the
+start-up heap out of Python's garbage collector, and capping a worker process's memory.
 
 glibc's malloc keeps freed memory inside its arenas: the main thread's (documents, relayed
 frames) and one per database thread (SQLite pages, rows read). Boards load and unload all
@@ -15,7 +15,10 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import resource
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +58,42 @@ def freeze_start_up_heap() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+@dataclass(frozen=True)
+class OutOfMemory:
+    """What a worker's job returns instead of raising ``MemoryError`` (see ``or_out_of_memory``)."""
+
+
+def or_out_of_memory(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, or ``OutOfMemory()`` if it raised ``MemoryError``: returned, not raised,
+    because sending the exception back from a worker formats its traceback, whose frames
+    still hold what filled the memory, and would fail again (ending the process)."""
+    try:
+        return fn(*args)
+    except MemoryError:
+        return OutOfMemory()
+
+
+def cap_address_space(memory_bytes: int) -> None:
+    """Cap this process's address space at ``memory_bytes`` (``RLIMIT_AS``, soft and hard;
+    0: no cap). Past it an allocation fails: a ``MemoryError`` in Python, the end of the
+    process in native code. The initializer of the import and history worker processes (the
+    PNG workers set the same limit themselves, ``export/raster_worker.py``)."""
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def near_address_space_cap() -> bool:
+    """Whether this process's peak address space (``VmPeak``) came within a quarter of its
+    ``RLIMIT_AS`` cap: after a native library reported an error rather than raising
+    ``MemoryError`` (pycrdt's ``merge_updates`` answers a failed allocation with "Cannot
+    merge updates"), that is what most likely caused it. False without a cap."""
+    cap, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if cap == resource.RLIM_INFINITY:
+        return False
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024 >= cap - cap // 4
+    return False

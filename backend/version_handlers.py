@@ -23,7 +23,8 @@ version (also for an id past the database's 64-bit range), 413 when the restore 
 ``--max-board-bytes``, 429 (``Retry-After``) past ``SAVES_PER_MIN`` saves and restores per
 address (not for the admin token). Previews, version exports and restores share the history
 worker (``history_worker``): 503 with ``Retry-After`` when ``--history-queue-jobs`` wait
-already, 504 past ``--history-timeout-s``, 503 if the worker died during the job.
+already, 504 past ``--history-timeout-s``, 422 past ``--history-worker-memory-bytes`` (the
+same job would fail again), 503 if the worker died otherwise during the job.
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ from .document import EMPTY_STATE_VECTOR
 from .errors import BoardTooLarge
 from .export.raster_pool import RasterPool
 from .export_handlers import ExportHandler, _BoardEndpoint
-from .history_worker import HistoryWorkerBusy, HistoryWorkerFailed, HistoryWorkerTimeout
+from .history_worker import (
+    HistoryWorkerBusy,
+    HistoryWorkerFailed,
+    HistoryWorkerOutOfMemory,
+    HistoryWorkerTimeout,
+)
 from .http_handlers import Busy
 from .registry import BoardRegistry
 from .restore import live_keys
@@ -266,8 +272,8 @@ async def _state_or_404(handler: _BoardEndpoint, board_id: str, version_id: int)
 
 async def _worker_answer(job: Awaitable, board_id: str, version_id: int):
     """The result of a rebuild or restore job: 500 for a version that cannot be read, 503
-    (``Retry-After``) when the queue is full, 504 past the time limit, 503 if the worker
-    process died."""
+    (``Retry-After``) when the queue is full, 504 past the time limit, 422 past the memory
+    cap, 503 if the worker process died otherwise."""
     try:
         return await job
     except ValueError as exc:
@@ -278,6 +284,9 @@ async def _worker_answer(job: Awaitable, board_id: str, version_id: int):
     except HistoryWorkerTimeout as exc:
         log.warning("board %s: version %d: %s", board_id, version_id, exc)
         raise HTTPError(504, str(exc)) from None
+    except HistoryWorkerOutOfMemory as exc:
+        log.warning("board %s: version %d: %s", board_id, version_id, exc)
+        raise HTTPError(422, str(exc)) from None
     except HistoryWorkerFailed as exc:
         raise HTTPError(503, str(exc)) from None
 

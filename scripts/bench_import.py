@@ -10,6 +10,7 @@ file of ``--elements`` rectangles (``tests/test_import_big.py``'s board) to
 ``/api/boards/big/import`` while a child process polls ``/healthz`` every 50 ms, then reads
 ``export.json`` back and compares it with the file. Prints the import's wall time, the peak
 resident set (VmHWM) of the server and of its child processes (the import worker), the
+children's peak address space (VmPeak: what ``--import-worker-memory-bytes`` caps), the
 /healthz latencies (polls, median, max) and the load average.
 """
 
@@ -55,8 +56,10 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         latencies = [s * 1000 for s in probe.latencies_s]
         children = [_peak_mib(child) for child in _children(pid)]
+        spaces = [_peak_mib(child, "VmPeak") for child in _children(pid)]
         print(f"import: {answer['elements']} elements in {elapsed:.1f} s; peak RSS server "
               f"{_peak_mib(pid):.0f} MiB, children {[round(c) for c in children]} MiB; "
+              f"children's peak address space {[round(s) for s in spaces]} MiB; "
               f"/healthz {len(latencies)} polls, median {statistics.median(latencies):.0f} ms, "
               f"max {max(latencies):.0f} ms, failures {len(probe.failures)}; "
               f"load average {os.getloadavg()[0]:.1f}")
@@ -71,10 +74,10 @@ def main() -> int:
     return 0
 
 
-def _peak_mib(pid: int) -> float:
+def _peak_mib(pid: int, field: str = "VmHWM") -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 

@@ -92,7 +92,8 @@ def yclient(io_loop):
 @pytest.fixture
 def server_process(tmp_path):
     """Factory: ``server_process(**cli_options)`` starts ``python -m backend`` on a free
-    loopback port with its own SQLite file; every process is stopped at teardown."""
+    loopback port with its own SQLite file; every process is stopped at teardown. ``env``:
+    environment variables to add (``TMPDIR``, ...)."""
     processes: list[ServerProcess] = []
 
     def start(**options) -> ServerProcess:
@@ -100,8 +101,8 @@ def server_process(tmp_path):
         options.setdefault("auth", "none")  # access-control tests pass auth="token"
         options.setdefault("data_dir", str(tmp_path / "data"))
         rlimit_nofile = options.pop("rlimit_nofile", None)
-        process = ServerProcess(db_url=db, options=options, log_dir=tmp_path,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **options.pop("env", {})}
+        process = ServerProcess(db_url=db, options=options, log_dir=tmp_path, env=env,
                                 rlimit_nofile=rlimit_nofile)
         processes.append(process)
         process.start()

@@ -1,10 +1,12 @@
 """The history worker's limits through a real server (``backend/history_worker.py`` behind
 ``GET .../versions/<vid>/update`` and ``POST .../restore``): a bounded queue (503 with
-``Retry-After``), a time limit per job (504, the worker replaced), a worker killed with jobs
-queued (only its job fails).
+``Retry-After``; ``/healthz`` answers within 200 ms throughout the flood), a time limit per
+job (504, the worker replaced), a memory cap (422, the worker replaced), a worker killed with
+jobs queued (only its job fails).
 
 The worker is held still with SIGSTOP where a test needs jobs to pile up behind it, and the
-slow job is a genuinely big rebuild (20,000 elements and 8 deltas) against a tiny limit."""
+slow job is a genuinely big rebuild (20,000 elements and 8 deltas) against a tiny limit of
+time or memory."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pytest
 from pycrdt import Doc, Map, Text
 
 from tests.export_helpers import base_url, fetch, fetch_json
+from tests.faults.liveness import HealthProbe
 from tests.worker_processes import NewChildren, spawned_children
 
 
@@ -86,10 +89,12 @@ async def test_a_flood_of_previews_gets_503_with_retry_after_and_a_preview_works
     worker_pid = _one_worker(new_children)
     os.kill(worker_pid, signal.SIGSTOP)  # the running job cannot end: the others queue
     try:
-        held = [asyncio.ensure_future(_preview(base, "flood", vid)) for _ in range(3)]
-        await _admitted(server, 3)  # one running, two queued: full
-        flood = await asyncio.gather(*(_preview(base, "flood", vid) for _ in range(20)),
-                                     _preview(base, "flood", 1))  # a checkpoint alone too
+        async with HealthProbe(base) as probe:
+            held = [asyncio.ensure_future(_preview(base, "flood", vid)) for _ in range(3)]
+            await _admitted(server, 3)  # one running, two queued: full
+            flood = await asyncio.gather(*(_preview(base, "flood", vid) for _ in range(20)),
+                                         _preview(base, "flood", 1))  # a checkpoint alone
+        probe.assert_fast()
         assert {r.code for r in flood} == {503}
         assert all(1 <= int(r.headers["Retry-After"]) <= 60 for r in flood)
         assert "running or queued (limit 3)" in json.loads(flood[0].body)["detail"]
@@ -106,14 +111,11 @@ async def test_a_flood_of_previews_gets_503_with_retry_after_and_a_preview_works
     assert server.registry.versions.worker.refused_total == 22
 
 
-@pytest.mark.gen_test(timeout=240)
-async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_works(
-        sb_server, yclient, new_children):
-    server = await sb_server(history_timeout_s=0.1, max_message_bytes=16 << 20,
-                             rate_burst_bytes=64 << 20)
+async def _big_version(server, yclient, board: str) -> int:
+    """A version of ``board`` rebuilt from a checkpoint of 20,000 stickies and 8 deltas each
+    moving all of them: about 1.3 s of merging and +150 MiB of address space in the worker."""
     base = base_url(server)
-    small = await _two_row_version(server, yclient, "small")
-    big = await yclient(server, "big")
+    big = await yclient(server, board)
     count = 20_000
 
     def draw(doc: Doc) -> None:
@@ -130,17 +132,31 @@ async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_wo
         return change
 
     def caught_up() -> bool:
-        room = server.registry.rooms.get("big")
+        room = server.registry.rooms.get(board)
         return room is not None and room.document.doc.get_state() == big.doc.get_state()
 
     await big.edit(draw)
     await big.wait_for(caught_up, timeout_s=60)
-    await _save(base, "big")
+    await _save(base, board)
     for step in range(8):
         await big.edit(move(float(step)))
         await big.wait_for(caught_up, timeout_s=60)
-        vid = await _save(base, "big")
-    assert len(await server.store.load_version("big", vid)) == 9
+        vid = await _save(base, board)
+    assert len(await server.store.load_version(board, vid)) == 9
+    return vid
+
+
+BIG_BOARD = {"max_message_bytes": 16 << 20, "rate_burst_bytes": 64 << 20}
+"""Server options letting ``_big_version``'s first edit (about 2 MiB) through."""
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_works(
+        sb_server, yclient, new_children):
+    server = await sb_server(history_timeout_s=0.1, **BIG_BOARD)
+    base = base_url(server)
+    small = await _two_row_version(server, yclient, "small")
+    vid = await _big_version(server, yclient, "big")
     assert (await _preview(base, "small", small)).code == 200  # the worker is up
     first_worker = _one_worker(new_children)
 
@@ -150,6 +166,34 @@ async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_wo
         "rebuilding this version took longer than 0.1 s (the server's --history-timeout-s) "
         "and was stopped")
     await _gone(first_worker)  # killed
+    after = await _preview(base, "small", small)
+    assert after.code == 200 and _keys(after.body) == ["a", "b"]
+    assert _one_worker(new_children) != first_worker
+
+
+HISTORY_CAP = 128 * 1024 * 1024
+"""A cap the two-row version's rebuild fits in (the worker's address space: 34 MiB started)
+and ``_big_version``'s does not (188 MiB without a cap)."""
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_a_rebuild_past_the_memory_cap_answers_422_and_the_next_preview_works(
+        sb_server, yclient, caplog, new_children):
+    server = await sb_server(history_worker_memory_bytes=HISTORY_CAP, **BIG_BOARD)
+    base = base_url(server)
+    small = await _two_row_version(server, yclient, "small")
+    vid = await _big_version(server, yclient, "big")
+    assert (await _preview(base, "small", small)).code == 200  # the worker is up
+    first_worker = _one_worker(new_children)
+
+    refused = await _preview(base, "big", vid)
+    assert refused.code == 422, refused.body
+    detail = json.loads(refused.body)["detail"]
+    assert detail.startswith("rebuilding this version ")
+    assert detail.endswith(f"the history worker's memory cap of {HISTORY_CAP} bytes (the "
+                           "server's --history-worker-memory-bytes)")
+    assert any(r.levelname == "WARNING" and detail in r.getMessage() for r in caplog.records)
+    await _gone(first_worker)  # replaced
     after = await _preview(base, "small", small)
     assert after.code == 200 and _keys(after.body) == ["a", "b"]
     assert _one_worker(new_children) != first_worker
@@ -182,3 +226,29 @@ async def test_a_worker_killed_with_jobs_queued_fails_only_its_job(sb_server, yc
     await _gone(second_pid)
     again = await _preview(base, "killed", vid)
     assert again.code == 200 and _keys(again.body) == ["a", "b"]
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_worker_aborted_under_its_memory_cap_answers_422_and_the_next_job_works(
+        sb_server, yclient, new_children):
+    """Rust aborts the process when an allocation fails (SIGABRT); sent here by hand, so the
+    exit code read through ``ProcessPoolExecutor._processes`` is checked every time (without
+    it the answer would be the 503 of a worker that died)."""
+    server = await sb_server(history_worker_memory_bytes=HISTORY_CAP)
+    base = base_url(server)
+    vid = await _two_row_version(server, yclient, "aborted")
+    assert (await _preview(base, "aborted", vid)).code == 200
+    worker_pid = _one_worker(new_children)
+    os.kill(worker_pid, signal.SIGSTOP)
+    running = asyncio.ensure_future(_preview(base, "aborted", vid))
+    await _admitted(server, 1)
+    os.kill(worker_pid, signal.SIGABRT)
+    os.kill(worker_pid, signal.SIGCONT)
+    aborted = await running
+    assert aborted.code == 422, aborted.body
+    assert json.loads(aborted.body)["detail"] == (
+        "rebuilding this version ended, most likely past the history worker's memory cap of "
+        f"{HISTORY_CAP} bytes (the server's --history-worker-memory-bytes)")
+    later = await _preview(base, "aborted", vid)
+    assert later.code == 200 and _keys(later.body) == ["a", "b"]
+    assert _one_worker(new_children) != worker_pid

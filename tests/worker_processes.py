@@ -1,4 +1,5 @@
-"""Which worker processes a test's own process has started (history and import workers)."""
+"""Which worker processes a test's own process, or a server process it started, has started
+(history and import workers)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import os
 from pathlib import Path
 
 
-def spawned_children() -> set[int]:
-    """Live ``multiprocessing`` spawn children of this process (PNG workers are
-    ``raster_worker.py`` scripts, not spawn children)."""
+def spawned_children(parent: int | None = None) -> set[int]:
+    """Live ``multiprocessing`` spawn children of ``parent`` (default: this process; PNG
+    workers are ``raster_worker.py`` scripts, not spawn children)."""
+    parent = os.getpid() if parent is None else parent
     pids = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -16,9 +18,17 @@ def spawned_children() -> set[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"spawn_main" in cmdline:
+        if int(fields[1]) == parent and fields[0] != "Z" and b"spawn_main" in cmdline:
             pids.add(int(stat.parent.name))
     return pids
+
+
+def only_worker(parent: int | None = None) -> int:
+    """The one spawn child of ``parent`` (default: this process); fails unless there is
+    exactly one."""
+    pids = spawned_children(parent)
+    assert len(pids) == 1, pids
+    return pids.pop()
 
 
 class NewChildren:

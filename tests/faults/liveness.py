@@ -8,6 +8,7 @@ reaches the other.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import subprocess
@@ -41,6 +42,14 @@ class HealthProbe:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+    async def __aenter__(self) -> HealthProbe:
+        """``async with``: for a server in this process's event loop, which has to keep
+        turning while the probe starts (its first request) and stops (its last)."""
+        return await asyncio.to_thread(self.__enter__)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await asyncio.to_thread(self.stop)
 
     def stop(self) -> None:
         """Stop polling and collect the results."""

@@ -26,9 +26,11 @@ def strokes_board(count: int, points: int = 200) -> dict:
         for i in range(count)]}
 
 
-def post_import(base_url: str, board_id: str, data: dict) -> tuple[int, dict]:
+def post_import(base_url: str, board_id: str, data: dict | bytes) -> tuple[int, dict]:
+    """``(status, JSON answer)`` of an import of ``data`` (a board, or a file's bytes)."""
+    body = data if isinstance(data, bytes) else json.dumps(data).encode()
     request = urllib.request.Request(
-        f"{base_url}/api/boards/{board_id}/import", data=json.dumps(data).encode(),
+        f"{base_url}/api/boards/{board_id}/import", data=body,
         method="POST", headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
