@@ -115,13 +115,20 @@ def drawn_points(element: dict[str, Any]) -> list[tuple[float, float]]:
     (the angle turns them about their box's centre, shared/BOARD.md)."""
     p = element["points"]
     pts = [(element["x"] + p[i], element["y"] + p[i + 1]) for i in range(0, len(p) - 1, 2)]
-    if not element["angle"]:
-        return pts
-    cx = (min(x for x, _ in pts) + max(x for x, _ in pts)) / 2
-    cy = (min(y for _, y in pts) + max(y for _, y in pts)) / 2
-    cos, sin = math.cos(element["angle"]), math.sin(element["angle"])
+    return turned_about_box(pts, element["angle"])
+
+
+def turned_about_box(points: list[tuple[float, float]],
+                     angle: float) -> list[tuple[float, float]]:
+    """``points`` turned by ``angle`` about the centre of their box (how an element's angle
+    applies, shared/BOARD.md)."""
+    if not angle:
+        return points
+    cx = (min(x for x, _ in points) + max(x for x, _ in points)) / 2
+    cy = (min(y for _, y in points) + max(y for _, y in points)) / 2
+    cos, sin = math.cos(angle), math.sin(angle)
     return [(cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos)
-            for x, y in pts]
+            for x, y in points]
 
 
 def svg_arrow_paths(svg: bytes) -> dict[str, list[tuple[float, float]]]:

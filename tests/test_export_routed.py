@@ -22,6 +22,7 @@ from tests.export_helpers import (
     fetch,
     fetch_json,
     svg_arrow_paths,
+    turned_about_box,
 )
 
 FIXTURES = json.loads(shared_file("fixtures/routing.json").read_text(encoding="utf-8"))
@@ -179,10 +180,4 @@ async def test_a_frame_or_selection_export_gives_arrows_the_whole_board_exports_
 def turned(path: list[tuple[float, float]], element: dict) -> list[tuple[float, float]]:
     """An SVG path of ``element`` as its group's ``rotate`` (its angle about its points'
     box centre) draws it."""
-    if not element["angle"]:
-        return path
-    cx = (min(x for x, _ in path) + max(x for x, _ in path)) / 2
-    cy = (min(y for _, y in path) + max(y for _, y in path)) / 2
-    cos, sin = math.cos(element["angle"]), math.sin(element["angle"])
-    return [(cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos)
-            for x, y in path]
+    return turned_about_box(path, element["angle"])

@@ -150,15 +150,23 @@ BIG_BOARD = {"max_message_bytes": 16 << 20, "rate_burst_bytes": 64 << 20}
 """Server options letting ``_big_version``'s first edit (about 2 MiB) through."""
 
 
-@pytest.mark.gen_test(timeout=240)
-async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_works(
-        sb_server, yclient, new_children):
-    server = await sb_server(history_timeout_s=0.1, **BIG_BOARD)
+async def _small_and_big_versions(server, yclient,
+                                  new_children: NewChildren) -> tuple[str, int, int, int]:
+    """The server's base URL, a two-row version of board "small" (previewed once, so the
+    worker is up), a ``_big_version`` of board "big", and the worker's pid."""
     base = base_url(server)
     small = await _two_row_version(server, yclient, "small")
     vid = await _big_version(server, yclient, "big")
     assert (await _preview(base, "small", small)).code == 200  # the worker is up
-    first_worker = _one_worker(new_children)
+    return base, small, vid, _one_worker(new_children)
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_works(
+        sb_server, yclient, new_children):
+    server = await sb_server(history_timeout_s=0.1, **BIG_BOARD)
+    base, small, vid, first_worker = await _small_and_big_versions(server, yclient,
+                                                                   new_children)
 
     slow = await _preview(base, "big", vid)
     assert slow.code == 504
@@ -180,11 +188,8 @@ and ``_big_version``'s does not (188 MiB without a cap)."""
 async def test_a_rebuild_past_the_memory_cap_answers_422_and_the_next_preview_works(
         sb_server, yclient, caplog, new_children):
     server = await sb_server(history_worker_memory_bytes=HISTORY_CAP, **BIG_BOARD)
-    base = base_url(server)
-    small = await _two_row_version(server, yclient, "small")
-    vid = await _big_version(server, yclient, "big")
-    assert (await _preview(base, "small", small)).code == 200  # the worker is up
-    first_worker = _one_worker(new_children)
+    base, small, vid, first_worker = await _small_and_big_versions(server, yclient,
+                                                                   new_children)
 
     refused = await _preview(base, "big", vid)
     assert refused.code == 422, refused.body
