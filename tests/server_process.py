@@ -72,6 +72,7 @@ class ServerProcess:
                 return
             except OSError:
                 time.sleep(0.05)
+        self.kill()  # a caller whose start raised has nothing to stop: leave no server behind
         raise RuntimeError(f"server did not answer /healthz in {timeout_s} s:\n{self.log()}")
 
     def _limit_descriptors(self) -> None:
