@@ -1,0 +1,129 @@
+"""XmlHooks: ``Y.XmlHook`` content carried through pycrdt, which cannot hold it (issue 19).
+
+Yjs writes a hook as a type struct (content ref 7) with type ref 5 followed by the hook's
+name (``YXmlHook extends YMap``: a named map). pycrdt 0.14 (yrs) reads type ref 5 *without*
+the name, so the name's bytes are misread as what follows: "Cannot decode update", or worse,
+garbage. Such bytes must never reach pycrdt.
+
+So before pycrdt sees an update, ``XmlHooks.as_maps`` turns each hook into a ``Y.Map`` (type
+ref 1, no name: the same struct, the same id, the same entries) and notes its name by struct
+id; ``XmlHooks.restore`` turns those maps back into hooks, name and all, in whatever pycrdt
+encodes. What is stored is what clients sent (the log) or restored (compaction snapshots), so
+loading a board rewrites it again exactly as receiving it did, and the names survive
+restarts. Both walk the update with the pre-check's reader (``update_check``); the walk costs
+Python time in proportion to the update, so it only runs on updates that hold hooks
+(``UpdateSummary.xml_hooks``) and on encodings of boards that hold some.
+
+Bounds: a hook name is at most ``MAX_HOOK_NAME_BYTES``, a board holds at most ``MAX_HOOKS``;
+past either, ``HookRefused``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .update_check import _GC, _SKIP, _TYPE, _XML_HOOK, _Reader, _skip_content
+
+MAX_HOOK_NAME_BYTES = 256
+"""Longest ``Y.XmlHook`` name kept (UTF-8 bytes; ProseMirror and Tiptap use short names)."""
+MAX_HOOKS = 1000
+"""Most ``Y.XmlHook`` structs one board holds (their names are kept in memory)."""
+
+_Y_MAP = 1
+_ID = tuple[int, int]
+
+
+class HookRefused(ValueError):
+    """An update whose hooks break a bound of this module (the message says which)."""
+
+
+class XmlHooks:
+    """The names of one board's hooks, by struct id ``(client, clock)``, as Yjs encodes
+    them (varUint length, UTF-8)."""
+
+    def __init__(self) -> None:
+        self.names: dict[_ID, bytes] = {}
+
+    def as_maps(self, update: bytes) -> tuple[bytes, dict[_ID, bytes]]:
+        """``update`` with each hook turned into a ``Y.Map``, and the names it held.
+
+        The names are not kept yet (``keep`` them once the update is applied). Raises
+        ``HookRefused`` for a name over ``MAX_HOOK_NAME_BYTES`` or when the board would hold
+        more than ``MAX_HOOKS``; ``UpdateRefused`` (a ``ValueError``) for bytes that are not
+        an update (the pre-check has passed them, so only a bug gets there)."""
+        parts: list[bytes] = []
+        found: dict[_ID, bytes] = {}
+        pos = 0
+        for client, clock, start, end in _type_structs(update):
+            reader = _Reader(update)
+            reader.pos = start
+            if reader.uint() != _XML_HOOK:
+                continue
+            name_at = reader.pos
+            if reader.uint() > MAX_HOOK_NAME_BYTES:
+                raise HookRefused(f"Y.XmlHook name at client {client} clock {clock} is over "
+                                  f"{MAX_HOOK_NAME_BYTES} bytes")
+            found[(client, clock)] = update[name_at:end]
+            parts += [update[pos:start], b"\x01"]
+            pos = end
+        new = sum(1 for key in found if key not in self.names)
+        if new and len(self.names) + new > MAX_HOOKS:
+            raise HookRefused(f"the board would hold more than {MAX_HOOKS} Y.XmlHook types")
+        return (b"".join(parts) + update[pos:] if parts else update), found
+
+    def keep(self, found: dict[_ID, bytes]) -> None:
+        """Remember the names ``as_maps`` found in an update that was applied."""
+        self.names.update(found)
+
+    def restore(self, update: bytes) -> bytes:
+        """``update`` (encoded by pycrdt) with each of this board's hooks a hook again."""
+        if not self.names:
+            return update
+        parts: list[bytes] = []
+        pos = 0
+        for client, clock, start, end in _type_structs(update):
+            name = self.names.get((client, clock))
+            if name is not None and end == start + 1 and update[start] == _Y_MAP:
+                parts += [update[pos:start], b"\x05", name]
+                pos = end
+        return b"".join(parts) + update[pos:] if parts else update
+
+
+def _type_structs(update: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """``(client, clock, start, end)`` of the content of each type struct of ``update``
+    (``start`` is where its type ref is), walking the structs as ``update_check`` does."""
+    reader = _Reader(update)
+    uint = reader.uint
+    try:
+        for _ in range(uint()):
+            count = uint()
+            client = uint()
+            clock = uint()
+            for _ in range(count):
+                info = update[reader.pos]
+                reader.pos += 1
+                ref = info & 0x1F
+                if ref in (_GC, _SKIP):
+                    clock += uint()
+                    continue
+                if info & 0x80:  # origin
+                    uint()
+                    uint()
+                if info & 0x40:  # right origin
+                    uint()
+                    uint()
+                if not info & 0xC0:  # no origins: the parent is written out
+                    if uint() == 1:
+                        reader.skip_bytes()  # root type name
+                    else:
+                        uint()
+                        uint()
+                    if info & 0x20:
+                        reader.skip_bytes()  # map key
+                start = reader.pos
+                length, _size = _skip_content(reader, ref, update)
+                if ref == _TYPE:
+                    yield client, clock, start, reader.pos
+                clock += length
+    except IndexError:
+        raise HookRefused("update ends in the middle of a value") from None
