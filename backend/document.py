@@ -37,7 +37,7 @@ from .update_shape import (
     subdoc_option_spans,
     subdoc_options_with_meta,
 )
-from .xml_hooks import HookRefused, XmlHooks
+from .xml_hooks import HookRefused, XmlHooks, clients_of
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,12 @@ class BoardDocument:
     def restore(self, update: bytes) -> bytes:
         """``update`` (made by pycrdt) as clients get it: subdocument options and
         ``Y.XmlHook`` types as clients sent them."""
-        return self.hooks.restore(self._restore_options(update))
+        return self._restore_hooks(self._restore_options(update))
+
+    def _restore_hooks(self, update: bytes) -> bytes:
+        if not self.hooks.names:
+            return update
+        return self.hooks.restore(update, clients_of(self.doc.get_state()))
 
     def _restore_options(self, update: bytes) -> bytes:
         """``update`` with each subdocument's options as its client sent them (pycrdt drops
@@ -268,7 +273,7 @@ class BoardDocument:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"bad state vector: {exc}") from None
         missing = self._restore_options(missing)
-        return self.hooks.restore(missing) if for_clients else missing
+        return self._restore_hooks(missing) if for_clients else missing
 
     def full_update(self, for_clients: bool = False) -> bytes:
         """The whole board as one update, pending parts included (cached until the next
@@ -282,7 +287,7 @@ class BoardDocument:
         if not for_clients or not self.hooks.names:
             return self._maps_update
         if self._full_update is None:
-            self._full_update = self.hooks.restore(self._maps_update)
+            self._full_update = self._restore_hooks(self._maps_update)
         return self._full_update
 
 

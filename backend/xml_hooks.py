@@ -11,8 +11,9 @@ id; ``XmlHooks.restore`` turns those maps back into hooks, name and all, in what
 encodes. What is stored is what clients sent (the log) or restored (compaction snapshots), so
 loading a board rewrites it again exactly as receiving it did, and the names survive
 restarts. Both walk the update with the pre-check's reader (``update_check``); the walk costs
-Python time in proportion to the update, so it only runs on updates that hold hooks
-(``UpdateSummary.xml_hooks``) and on encodings of boards that hold some.
+Python time in proportion to what it reads (about 100 ms per MB here), so ``as_maps`` only
+runs on updates that hold hooks (``UpdateSummary.xml_hooks``), and ``restore`` reads only the
+structs of the clients that wrote hooks: pycrdt splits the rest off natively.
 
 Bounds: a hook name is at most ``MAX_HOOK_NAME_BYTES``, a board holds at most ``MAX_HOOKS``;
 past either, ``HookRefused``.
@@ -20,7 +21,9 @@ past either, ``HookRefused``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+
+from pycrdt import get_update
 
 from .update_check import _GC, _SKIP, _TYPE, _XML_HOOK, _Reader, _skip_content
 
@@ -31,6 +34,7 @@ MAX_HOOKS = 1000
 
 _Y_MAP = 1
 _ID = tuple[int, int]
+_ALL_CLOCKS = b"\xff\xff\xff\xff\x0f"  # 2**32 - 1 as a varUint: past any clock yrs holds
 
 
 class HookRefused(ValueError):
@@ -43,6 +47,7 @@ class XmlHooks:
 
     def __init__(self) -> None:
         self.names: dict[_ID, bytes] = {}
+        self._clients: set[int] = set()  # the clients that wrote the hooks
 
     def as_maps(self, update: bytes) -> tuple[bytes, dict[_ID, bytes]]:
         """``update`` with each hook turned into a ``Y.Map``, and the names it held.
@@ -54,7 +59,7 @@ class XmlHooks:
         parts: list[bytes] = []
         found: dict[_ID, bytes] = {}
         pos = 0
-        for client, clock, start, end in _type_structs(update):
+        for client, clock, start, end in _type_structs(_Reader(update)):
             reader = _Reader(update)
             reader.pos = start
             if reader.uint() != _XML_HOOK:
@@ -74,31 +79,88 @@ class XmlHooks:
     def keep(self, found: dict[_ID, bytes]) -> None:
         """Remember the names ``as_maps`` found in an update that was applied."""
         self.names.update(found)
+        self._clients.update(client for client, _clock in found)
 
-    def restore(self, update: bytes) -> bytes:
-        """``update`` (encoded by pycrdt) with each of this board's hooks a hook again."""
+    def restore(self, update: bytes, clients: Iterable[int] = ()) -> bytes:
+        """``update`` (encoded by pycrdt) with each of this board's hooks a hook again.
+
+        ``clients``: clients whose structs ``update`` may hold (the board's state vector).
+        Those that wrote no hook are split off by pycrdt, natively: only the structs of the
+        others are read in Python, and the two parts are joined again (Yjs reads the
+        clients of an update in any order)."""
         if not self.names:
             return update
+        split_off = set(clients) - self._clients
+        theirs = get_update(update, _state_past(split_off)) if split_off else update
+        walked: set[int] = set()
+        restored, structs_end = self._restored(theirs, walked)
+        if restored is theirs:  # no hook in it
+            return update
+        if not split_off:
+            return restored
+        rest = get_update(update, _state_past(walked))
+        restored_reader, rest_reader = _Reader(restored), _Reader(rest)
+        count = restored_reader.uint() + rest_reader.uint()
+        return (_var_uint(count) + restored[restored_reader.pos:structs_end]
+                + rest[rest_reader.pos:])
+
+    def _restored(self, update: bytes, walked: set[int]) -> tuple[bytes, int]:
+        """``restore`` by reading all of ``update``; also where the structs end (the delete
+        set starts) in what it returns. Adds the clients read to ``walked``."""
         parts: list[bytes] = []
-        pos = 0
-        for client, clock, start, end in _type_structs(update):
+        pos = grown = 0
+        reader = _Reader(update)
+        for client, clock, start, end in _type_structs(reader, walked):
             name = self.names.get((client, clock))
             if name is not None and end == start + 1 and update[start] == _Y_MAP:
                 parts += [update[pos:start], b"\x05", name]
                 pos = end
-        return b"".join(parts) + update[pos:] if parts else update
+                grown += len(name)
+        restored = b"".join(parts) + update[pos:] if parts else update
+        return restored, reader.pos + grown
 
 
-def _type_structs(update: bytes) -> Iterator[tuple[int, int, int, int]]:
-    """``(client, clock, start, end)`` of the content of each type struct of ``update``
-    (``start`` is where its type ref is), walking the structs as ``update_check`` does."""
-    reader = _Reader(update)
+def clients_of(state: bytes) -> set[int]:
+    """The clients of an encoded state vector (for ``XmlHooks.restore``)."""
+    reader = _Reader(state)
+    clients = set()
+    for _ in range(reader.uint()):
+        clients.add(reader.uint())
+        reader.uint()
+    return clients
+
+
+def _state_past(clients: Iterable[int]) -> bytes:
+    """A state vector holding every clock of ``clients`` (a diff against it leaves them out)."""
+    listed = list(clients)
+    return _var_uint(len(listed)) + b"".join(_var_uint(client) + _ALL_CLOCKS
+                                             for client in listed)
+
+
+def _var_uint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | value & 0x7F)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _type_structs(reader: _Reader,
+                  clients: set[int] | None = None) -> Iterator[tuple[int, int, int, int]]:
+    """``(client, clock, start, end)`` of the content of each type struct of the update
+    ``reader`` reads (``start`` is where its type ref is), walking its structs as
+    ``update_check`` does; ``reader`` is left where the delete set starts. Adds the
+    clients of the update to ``clients``."""
+    update = reader.data
     uint = reader.uint
     try:
         for _ in range(uint()):
             count = uint()
             client = uint()
             clock = uint()
+            if clients is not None:
+                clients.add(client)
             for _ in range(count):
                 info = update[reader.pos]
                 reader.pos += 1

@@ -115,3 +115,22 @@ def test_hook_names_and_hook_counts_are_bounded_and_refused_with_4422():
     assert "more than" in refused.value.reason
     assert document.full_update(for_clients=True) == before  # nothing applied
     document.apply_update(_hooks_update(["h"] * 2))  # the same hooks again: nothing new
+
+
+def test_a_diff_starting_inside_a_hook_writers_clocks_keeps_its_later_hooks():
+    document = BoardDocument()
+    first = _hooks_update(["first"])
+    later = y.Update().add(CLIENT, 2, [y.type_item(y.Y_XML_HOOK, "second", origin=(CLIENT, 0)),
+                                       y.any_item([y.any_string("v")], parent=(CLIENT, 2),
+                                                  parent_sub="k")]).encode()
+    other = Doc()
+    other.get("elements", type=Map)["x"] = 1
+    for update in (first, other.get_update(), later):
+        document.apply_update(update)
+    peer = Doc()  # holds the first hook and the map edit: it lacks the second hook only
+    peer.apply_update(XmlHooks().as_maps(first)[0])
+    peer.apply_update(other.get_update())
+    missing = document.missing_since(peer.get_state(), for_clients=True)
+    assert b"\x05\x06second" in missing and b"first" not in missing
+    peer.apply_update(document.missing_since(peer.get_state()))
+    assert peer.get_state() == document.state_vector()
