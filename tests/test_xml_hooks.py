@@ -4,6 +4,9 @@ and given back as the hook its client wrote, in every encoding clients and the s
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 from pycrdt import Doc, Map
 
@@ -14,6 +17,8 @@ from backend.store.store import merge_updates_into_snapshot
 from backend.update_check import check_update
 from backend.xml_hooks import MAX_HOOK_NAME_BYTES, MAX_HOOKS, HookRefused, XmlHooks
 from tests import yjs_updates as y
+from tests.export_helpers import base_url, fetch_json
+from tests.sse_reader import SseReader
 from tests.test_update_shape import YJS_XML_HOOK
 
 CLIENT = 7
@@ -134,3 +139,52 @@ def test_a_diff_starting_inside_a_hook_writers_clocks_keeps_its_later_hooks():
     assert b"\x05\x06second" in missing and b"first" not in missing
     peer.apply_update(document.missing_since(peer.get_state()))
     assert peer.get_state() == document.state_vector()
+
+
+def _rect_update(element: str, x: float, base: Doc) -> bytes:
+    before = base.get_state()
+    base.get("elements", type=Map)[element] = Map({"type": "rect", "x": x, "y": 0.0,
+                                                   "w": 10.0, "h": 10.0, "z": f"a{x}"})
+    return base.get_update(before)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_the_servers_own_readers_read_a_board_holding_hooks(sb_server, caplog):
+    # exports, versions (saved, exported, restored) and the change feed read hooks as maps
+    server = await sb_server(events_window_ms=50)
+    base, board = base_url(server), "hooks_readers"
+    registry = server.registry
+    await registry.store.create_board(board)
+    reader = await SseReader(f"{base}/api/boards/{board}/events").open()
+    drawing = Doc()
+    await registry.apply_update(board, _rect_update("r1", 1.0, drawing))
+    await registry.apply_update(board, _hooks_update(["embed"]))
+    exported = await _export_json(f"{base}/api/boards/{board}")
+    assert [e["id"] for e in exported["elements"]] == ["r1"]
+    code, saved = await fetch_json(f"{base}/api/boards/{board}/versions", method="POST",
+                                   body=json.dumps({"label": "with a hook"}))
+    assert code == 201, saved
+    await registry.apply_update(board, _rect_update("r2", 2.0, drawing))
+    await registry.apply_update(board, _hooks_update(["later"], client=CLIENT + 1))
+    await reader.wait_for(lambda: _created(reader) == ["r1", "r2"],
+                          what="the feed reports both rectangles, hooks between them")
+    assert await _export_json(f"{base}/api/boards/{board}/versions/{saved['id']}") == exported
+    code, answer = await fetch_json(
+        f"{base}/api/boards/{board}/versions/{saved['id']}/restore", method="POST", body=b"")
+    assert code == 200, answer
+    assert await _export_json(f"{base}/api/boards/{board}") == exported
+    full = registry.rooms[board].document.full_update(for_clients=True)
+    assert b"\x05\x05embed" in full and b"\x05\x05later" in full  # hooks are not elements
+    reader.close()
+    assert [r.message for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def _created(reader: SseReader) -> list[str]:
+    return [element["id"] for _seq, kind, event in reader.events
+            if kind == "elements.changed" for element in event["created"]]
+
+
+async def _export_json(url: str) -> dict:
+    code, body = await fetch_json(f"{url}/export.json")
+    assert code == 200, body
+    return body
