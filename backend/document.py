@@ -164,13 +164,18 @@ class BoardDocument:
 
     def merged(self, updates: list[bytes]) -> bytes:
         """``updates`` (applied here, as their senders wrote them) as one update, as clients
-        get it (the relay of one loop turn)."""
+        get it (the relay of one loop turn). The last update applied is relayed now:
+        ``readable`` forgets it (it could be a 60 MiB step 2)."""
         if len(updates) == 1:
-            return self._restore_options(updates[0])
-        return self.restore(merge_updates(*map(self.readable, updates)))
+            merged = self._restore_options(updates[0])
+        else:
+            merged = self.restore(merge_updates(*map(self.readable, updates)))
+        self._last_applied = (EMPTY_UPDATE, EMPTY_UPDATE)
+        return merged
 
     def readable(self, update: bytes) -> bytes:
-        """``update`` (applied here) as pycrdt can read it: ``Y.XmlHook`` types as maps."""
+        """``update`` (applied here) as pycrdt can read it: ``Y.XmlHook`` types as maps.
+        Free for the last update applied (the change feed asks right after it is)."""
         if update is self._last_applied[0]:
             return self._last_applied[1]
         return self.hooks.as_maps(update)[0] if self.hooks.names else update
