@@ -292,8 +292,21 @@ class BoardDocument:
         if not for_clients or not self.hooks.names:
             return self._maps_update
         if self._full_update is None:
-            self._full_update = self._restore_hooks(self._maps_update)
+            self._full_update = self._full_update_with_hooks()
         return self._full_update
+
+    def _full_update_with_hooks(self) -> bytes:
+        """``full_update(for_clients=True)``: without pending parts, the hook writers'
+        structs and everyone else's are encoded apart by pycrdt, from the document (a
+        third of the time of splitting the whole encoding)."""
+        assert self._maps_update is not None
+        if self._pending() is not None:
+            return self._restore_hooks(self._maps_update)
+        split_off = clients_of(self.doc.get_state()) - self.hooks.writers
+        if not split_off:
+            return self._restore_hooks(self._maps_update)
+        restored = self.hooks.restore_encoding(self.doc.get_update, split_off)
+        return self._maps_update if restored is None else self._restore_options(restored)
 
 
 _MARK = [ContentAttribute("deleted", True)]  # IdMap ignores ranges without attributes

@@ -21,7 +21,7 @@ past either, ``HookRefused``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from pycrdt import get_update
 
@@ -76,6 +76,11 @@ class XmlHooks:
             raise HookRefused(f"the board would hold more than {MAX_HOOKS} Y.XmlHook types")
         return (b"".join(parts) + update[pos:] if parts else update), found
 
+    @property
+    def writers(self) -> set[int]:
+        """The clients that wrote the hooks."""
+        return self._clients
+
     def keep(self, found: dict[_ID, bytes]) -> None:
         """Remember the names ``as_maps`` found in an update that was applied."""
         self.names.update(found)
@@ -91,14 +96,23 @@ class XmlHooks:
         if not self.names:
             return update
         split_off = set(clients) - self._clients
-        theirs = get_update(update, _state_past(split_off)) if split_off else update
+        if not split_off:
+            return self._restored(update, set())[0]
+        restored = self.restore_encoding(lambda state: get_update(update, state), split_off)
+        return update if restored is None else restored
+
+    def restore_encoding(self, encode: Callable[[bytes], bytes],
+                         split_off: set[int]) -> bytes | None:
+        """``restore`` of an encoding given as ``encode(state_vector)`` (what a peer with
+        that state vector lacks: ``Doc.get_update``, or ``get_update`` of an update), with
+        the structs of the clients ``split_off`` (which wrote no hook) left to pycrdt; None
+        when the encoding holds no hook."""
+        theirs = encode(_state_past(split_off))
         walked: set[int] = set()
         restored, structs_end = self._restored(theirs, walked)
         if restored is theirs:  # no hook in it
-            return update
-        if not split_off:
-            return restored
-        rest = get_update(update, _state_past(walked))
+            return None
+        rest = encode(_state_past(walked))
         restored_reader, rest_reader = _Reader(restored), _Reader(rest)
         count = restored_reader.uint() + rest_reader.uint()
         return (_var_uint(count) + restored[restored_reader.pos:structs_end]

@@ -19,6 +19,7 @@ from backend.xml_hooks import MAX_HOOK_NAME_BYTES, MAX_HOOKS, HookRefused, XmlHo
 from tests import yjs_updates as y
 from tests.export_helpers import base_url, fetch_json
 from tests.sse_reader import SseReader
+from tests.test_document import text_updates
 from tests.test_update_shape import YJS_XML_HOOK
 
 CLIENT = 7
@@ -188,3 +189,15 @@ async def _export_json(url: str) -> dict:
     code, body = await fetch_json(f"{url}/export.json")
     assert code == 200, body
     return body
+
+
+def test_hooks_and_pending_structs_are_both_in_a_joiners_encoding():
+    first, second, _deletion = text_updates()
+    document = BoardDocument()
+    document.apply_update(second)  # waits for `first`: pending
+    document.apply_update(_hooks_update(["embed"]))
+    assert document.has_pending
+    full = document.full_update(for_clients=True)
+    assert b"\x05\x05embed" in full and b"def" in full
+    reloaded = BoardDocument.from_updates([full, first])
+    assert not reloaded.has_pending and b"\x05\x05embed" in reloaded.full_update(for_clients=True)
