@@ -37,7 +37,7 @@ from .update_shape import (
     subdoc_option_spans,
     subdoc_options_with_meta,
 )
-from .xml_hooks import HookRefused, XmlHooks, clients_of
+from .xml_hooks import HookRefused, XmlHooks, state_clocks
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class BoardDocument:
     def _restore_hooks(self, update: bytes) -> bytes:
         if not self.hooks.names:
             return update
-        return self.hooks.restore(update, clients_of(self.doc.get_state()))
+        return self.hooks.restore(update, state_clocks(self.doc.get_state()))
 
     def _restore_options(self, update: bytes) -> bytes:
         """``update`` with each subdocument's options as its client sent them (pycrdt drops
@@ -208,7 +208,7 @@ class BoardDocument:
         if not summary.xml_hooks:
             return update, {}
         try:
-            return self.hooks.as_maps(update)
+            return self.hooks.as_maps(update, state_clocks(self.doc.get_state()))
         except HookRefused as exc:
             raise CloseConnection(CloseCode.WS_4422_UNSUPPORTED_CONTENT, str(exc)) from None
 
@@ -302,7 +302,7 @@ class BoardDocument:
         assert self._maps_update is not None
         if self._pending() is not None:
             return self._restore_hooks(self._maps_update)
-        split_off = clients_of(self.doc.get_state()) - self.hooks.writers
+        split_off = state_clocks(self.doc.get_state()).keys() - self.hooks.writers
         if not split_off:
             return self._restore_hooks(self._maps_update)
         restored = self.hooks.restore_encoding(self.doc.get_update, split_off)
@@ -326,4 +326,3 @@ def _not_integrated(update: bytes, state: bytes) -> bytes | None:
     # the sender's whole delete set, tens of thousands of ranges on a big board
     deletions = IdMap.from_set(IdSet.decode(rest[pos:]), _MARK)
     return rest if deletions - IdSet.decode(state_as_id_ranges(state)) else None
-

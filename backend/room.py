@@ -398,4 +398,3 @@ def _client_ids(payload: bytes) -> list[int]:
     """The client ids of an ``OWNED`` payload (``b"12,34"``); malformed parts are skipped."""
     return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
             if part.isdigit() and len(part) <= 20]
-

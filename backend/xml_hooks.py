@@ -49,9 +49,13 @@ class XmlHooks:
         self.names: dict[_ID, bytes] = {}
         self._clients: set[int] = set()  # the clients that wrote the hooks
 
-    def as_maps(self, update: bytes) -> tuple[bytes, dict[_ID, bytes]]:
+    def as_maps(self, update: bytes,
+                held: dict[int, int] | None = None) -> tuple[bytes, dict[_ID, bytes]]:
         """``update`` with each hook turned into a ``Y.Map``, and the names it held.
 
+        ``held``: the board's state vector (``state_clocks``). A hook at a clock the board
+        already holds is a duplicate: pycrdt keeps the struct it has, so its name is not
+        taken (else a client could turn any map of the board into a hook for joiners).
         The names are not kept yet (``keep`` them once the update is applied). Raises
         ``HookRefused`` for a name over ``MAX_HOOK_NAME_BYTES`` or when the board would hold
         more than ``MAX_HOOKS``; ``UpdateRefused`` (a ``ValueError``) for bytes that are not
@@ -68,7 +72,8 @@ class XmlHooks:
             if reader.uint() > MAX_HOOK_NAME_BYTES:
                 raise HookRefused(f"Y.XmlHook name at client {client} clock {clock} is over "
                                   f"{MAX_HOOK_NAME_BYTES} bytes")
-            found[(client, clock)] = update[name_at:end]
+            if held is None or clock >= held.get(client, 0) or (client, clock) in self.names:
+                found[(client, clock)] = update[name_at:end]
             parts += [update[pos:start], b"\x01"]
             pos = end
         new = sum(1 for key in found if key not in self.names)
@@ -134,14 +139,14 @@ class XmlHooks:
         return restored, reader.pos + grown
 
 
-def clients_of(state: bytes) -> set[int]:
-    """The clients of an encoded state vector (for ``XmlHooks.restore``)."""
+def state_clocks(state: bytes) -> dict[int, int]:
+    """An encoded state vector as ``{client: clock}``."""
     reader = _Reader(state)
-    clients = set()
+    clocks = {}
     for _ in range(reader.uint()):
-        clients.add(reader.uint())
-        reader.uint()
-    return clients
+        client = reader.uint()
+        clocks[client] = reader.uint()
+    return clocks
 
 
 def _state_past(clients: Iterable[int]) -> bytes:

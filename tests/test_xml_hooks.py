@@ -201,3 +201,15 @@ def test_hooks_and_pending_structs_are_both_in_a_joiners_encoding():
     assert b"\x05\x05embed" in full and b"def" in full
     reloaded = BoardDocument.from_updates([full, first])
     assert not reloaded.has_pending and b"\x05\x05embed" in reloaded.full_update(for_clients=True)
+
+
+def test_a_hook_resent_at_the_id_of_a_map_the_board_holds_does_not_rename_it():
+    document = BoardDocument()
+    document.apply_update(y.Update().add(CLIENT, 0, [
+        y.type_item(y.Y_MAP, parent="elements", parent_sub="m")]).encode())
+    before = document.full_update(for_clients=True)
+    forged = y.Update().add(CLIENT, 0, [
+        y.type_item(y.Y_XML_HOOK, "forged", parent="elements", parent_sub="m")]).encode()
+    document.apply_update(forged)  # a duplicate of a struct the board holds: ignored
+    assert document.hooks.names == {}
+    assert document.full_update(for_clients=True) == before
