@@ -11,7 +11,9 @@ Every encoding the board hands out (to late joiners, exports, compaction) carrie
 alone would drop (issue 19): structs and deletions still waiting for their dependencies
 (pycrdt holds them as pending but leaves them out of ``get_update``) are kept as raw bytes and
 merged in until the document has integrated them, and subdocument options (``meta``) are
-spliced back as the client sent them (``update_shape``).
+spliced back as the client sent them (``update_shape``). ``Y.XmlHook`` types, which pycrdt
+cannot read at all, are held as ``Y.Map`` and turned back into hooks in what clients and the
+store get (``xml_hooks``, ``for_clients=True``); the server's own readers get the maps.
 """
 
 from __future__ import annotations
@@ -28,16 +30,14 @@ from .errors import CloseConnection
 from .protocol import CloseCode
 from .update_check import TypeDepths, UpdateRefused, UpdateSummary, check_update
 from .update_shape import (
-    MAX_SHAPE_BYTES,
     PYCRDT_OPTIONS_MARK,
-    ShapeError,
     guid_pattern,
-    read_shape,
     read_uint,
     state_as_id_ranges,
     subdoc_option_spans,
     subdoc_options_with_meta,
 )
+from .xml_hooks import HookRefused, XmlHooks, state_clocks
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,10 @@ class BoardDocument:
     def __init__(self) -> None:
         self.doc = Doc()
         self.shape = TypeDepths()
-        self._full_update: bytes | None = None
+        self.hooks = XmlHooks()
+        self._full_update: bytes | None = None  # as clients get it (hooks restored)
+        self._maps_update: bytes | None = None  # as pycrdt reads it
+        self._last_applied: tuple[bytes, bytes] = (EMPTY_UPDATE, EMPTY_UPDATE)  # as sent, read
         self._held: list[bytes] = []  # parts of updates not integrated when they came
         self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
         self._subdoc_options: dict[str, bytes] = {}
@@ -90,7 +93,8 @@ class BoardDocument:
                 continue
             try:
                 summary = document.check(update)
-                document.doc.apply_update(update)  # its own transaction: see above
+                readable, hooks = document._readable(update, summary)
+                document.doc.apply_update(readable)  # its own transaction: see above
             except CloseConnection as exc:
                 log.warning("board %s: stored update %d of %d (%d bytes) is skipped: %s",
                             board_id, index + 1, len(rows), len(update), exc.reason)
@@ -102,7 +106,8 @@ class BoardDocument:
                           "%s", board_id, index + 1, len(rows), exc)
                 continue
             document.shape.record(summary)
-            applied.append(update)
+            document.hooks.keep(hooks)
+            applied.append(readable)
         document.track(applied)
         return document
 
@@ -114,7 +119,7 @@ class BoardDocument:
         only suspect until ``_pending`` checks them, in one batch, when an encoding is asked
         for (or when ``MAX_UNCHECKED`` have piled up): most updates delete something, and
         the check costs more than applying a small update."""
-        self._full_update = None
+        self._full_update = self._maps_update = None
         state = self.doc.get_state()
         for update in updates:
             rest = get_update(update, state)
@@ -157,9 +162,37 @@ class BoardDocument:
         if new:
             self._subdoc_guids = guid_pattern(list(self._subdoc_options))
 
+    def merged(self, updates: list[bytes]) -> bytes:
+        """``updates`` (applied here, as their senders wrote them) as one update, as clients
+        get it (the relay of one loop turn). The last update applied is relayed now:
+        ``readable`` forgets it (it could be a 60 MiB step 2)."""
+        if len(updates) == 1:
+            merged = self._restore_options(updates[0])
+        else:
+            merged = self.restore(merge_updates(*map(self.readable, updates)))
+        self._last_applied = (EMPTY_UPDATE, EMPTY_UPDATE)
+        return merged
+
+    def readable(self, update: bytes) -> bytes:
+        """``update`` (applied here) as pycrdt can read it: ``Y.XmlHook`` types as maps.
+        Free for the last update applied (the change feed asks right after it is)."""
+        if update is self._last_applied[0]:
+            return self._last_applied[1]
+        return self.hooks.as_maps(update)[0] if self.hooks.names else update
+
     def restore(self, update: bytes) -> bytes:
-        """``update`` (made by pycrdt) with each subdocument's options as its client sent
-        them (pycrdt drops ``meta``)."""
+        """``update`` (made by pycrdt) as clients get it: subdocument options and
+        ``Y.XmlHook`` types as clients sent them."""
+        return self._restore_hooks(self._restore_options(update))
+
+    def _restore_hooks(self, update: bytes) -> bytes:
+        if not self.hooks.names:
+            return update
+        return self.hooks.restore(update, state_clocks(self.doc.get_state()))
+
+    def _restore_options(self, update: bytes) -> bytes:
+        """``update`` with each subdocument's options as its client sent them (pycrdt drops
+        ``meta``)."""
         if self._subdoc_guids is None or PYCRDT_OPTIONS_MARK not in update:
             return update
         parts, pos = [], 0
@@ -167,6 +200,17 @@ class BoardDocument:
             parts += [update[pos:start], self._subdoc_options[guid]]
             pos = end
         return b"".join(parts) + update[pos:] if parts else update
+
+    def _readable(self, update: bytes,
+                  summary: UpdateSummary) -> tuple[bytes, dict[tuple[int, int], bytes]]:
+        """``XmlHooks.as_maps`` for an update that holds hooks. Raises
+        ``CloseConnection(4422)`` past the bounds of ``xml_hooks``."""
+        if not summary.xml_hooks:
+            return update, {}
+        try:
+            return self.hooks.as_maps(update, state_clocks(self.doc.get_state()))
+        except HookRefused as exc:
+            raise CloseConnection(CloseCode.WS_4422_UNSUPPORTED_CONTENT, str(exc)) from None
 
     def check(self, update: bytes) -> UpdateSummary:
         """The bounded pre-check of ``update_check`` against this board.
@@ -182,20 +226,25 @@ class BoardDocument:
         """Apply one update; return False when it was empty (nothing to relay or store).
 
         ``summary`` is ``check(update)`` if the caller ran it already. Raises
-        ``CloseConnection(1007)`` when the pre-check or pycrdt rejects the bytes; the
-        document is then unchanged.
+        ``CloseConnection(1007)`` when the pre-check or pycrdt rejects the bytes, 4422 when
+        its ``Y.XmlHook`` types break a bound of ``xml_hooks``; the document is then
+        unchanged.
         """
         if update == EMPTY_UPDATE:
             return False
         if summary is None:
             summary = self.check(update)
         started = time.perf_counter()
+        readable, hooks = self._readable(update, summary)
         try:
-            self.doc.apply_update(update)
+            self.doc.apply_update(readable)
         except ValueError as exc:
-            _refuse(update, exc)
+            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                  f"update rejected: {exc}") from None
         self.shape.record(summary)
-        self.track([update])
+        self.hooks.keep(hooks)
+        self._last_applied = (update, readable)
+        self.track([readable])
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
 
@@ -211,13 +260,15 @@ class BoardDocument:
         """The encoded state vector (what sync step 1 carries)."""
         return self.doc.get_state()
 
-    def missing_since(self, state_vector: bytes) -> bytes:
+    def missing_since(self, state_vector: bytes, for_clients: bool = False) -> bytes:
         """The update holding everything a peer with ``state_vector`` lacks (sync step 2).
 
-        Raises ``CloseConnection(1007)`` for an undecodable state vector.
+        ``for_clients``: as clients (and the store) get it, ``Y.XmlHook`` types restored;
+        else as pycrdt reads it (hooks as maps: pycrdt misreads a hook). Raises
+        ``CloseConnection(1007)`` for an undecodable state vector.
         """
         if state_vector == EMPTY_STATE_VECTOR:
-            return self.full_update()
+            return self.full_update(for_clients)
         try:
             missing = self.doc.get_update(state_vector)
             pending = self._pending()
@@ -226,18 +277,36 @@ class BoardDocument:
         except ValueError as exc:
             raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                   f"bad state vector: {exc}") from None
-        return self.restore(missing)
+        missing = self._restore_options(missing)
+        return self._restore_hooks(missing) if for_clients else missing
 
-    def full_update(self) -> bytes:
+    def full_update(self, for_clients: bool = False) -> bytes:
         """The whole board as one update, pending parts included (cached until the next
-        change)."""
-        if self._full_update is None:
+        change); ``for_clients`` as in ``missing_since``."""
+        if self._maps_update is None:
             update = self.doc.get_update()
             pending = self._pending()
             if pending is not None:
                 update = merge_updates(update, pending)
-            self._full_update = self.restore(update)
+            self._maps_update = self._restore_options(update)
+        if not for_clients or not self.hooks.names:
+            return self._maps_update
+        if self._full_update is None:
+            self._full_update = self._full_update_with_hooks()
         return self._full_update
+
+    def _full_update_with_hooks(self) -> bytes:
+        """``full_update(for_clients=True)``: without pending parts, the hook writers'
+        structs and everyone else's are encoded apart by pycrdt, from the document (a
+        third of the time of splitting the whole encoding)."""
+        assert self._maps_update is not None
+        if self._pending() is not None:
+            return self._restore_hooks(self._maps_update)
+        split_off = state_clocks(self.doc.get_state()).keys() - self.hooks.writers
+        if not split_off:
+            return self._restore_hooks(self._maps_update)
+        restored = self.hooks.restore_encoding(self.doc.get_update, split_off)
+        return self._maps_update if restored is None else self._restore_options(restored)
 
 
 _MARK = [ContentAttribute("deleted", True)]  # IdMap ignores ranges without attributes
@@ -257,18 +326,3 @@ def _not_integrated(update: bytes, state: bytes) -> bytes | None:
     # the sender's whole delete set, tens of thousands of ranges on a big board
     deletions = IdMap.from_set(IdSet.decode(rest[pos:]), _MARK)
     return rest if deletions - IdSet.decode(state_as_id_ranges(state)) else None
-
-
-def _refuse(update: bytes, exc: ValueError) -> None:
-    """Raise the close for an update pycrdt rejected: 4422 for valid Yjs it cannot hold
-    (``Y.XmlHook``), which the stock client does not retry into, else 1007. Only updates up
-    to ``MAX_SHAPE_BYTES`` are read in Python to tell them apart."""
-    try:
-        shape = read_shape(update) if len(update) <= MAX_SHAPE_BYTES else None
-    except ShapeError:
-        shape = None
-    if shape is not None and shape.has_xml_hook:
-        raise CloseConnection(CloseCode.WS_4422_UNSUPPORTED_CONTENT,
-                              "Y.XmlHook content cannot be stored by this server") from None
-    raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
-                          f"update rejected: {exc}") from None

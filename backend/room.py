@@ -159,7 +159,7 @@ class Room:
         if kind is RemoteKind.UPDATE:
             if self.document.apply_update(payload):
                 if self.feed is not None:
-                    self.feed.remote_update(payload)
+                    self.feed.remote_update(self.document.readable(payload))
                 self._joiner_frame = None
                 self._relay_updates.append(payload)
                 self._schedule_flush()
@@ -264,13 +264,13 @@ class Room:
         board (for a peer holding nothing) is framed once and the same bytes go to every
         such joiner until the board changes."""
         if state_vector == EMPTY_STATE_VECTOR:
-            full = self.document.full_update()
+            full = self.document.full_update(for_clients=True)
             if self._joiner_frame is None or self._joiner_frame[0] is not full:
                 self._joiner_frame = (full, websocket_frames(_step2_message(full)))
             wire, shared = self._joiner_frame[1], True
         else:
             wire, shared = websocket_frames(
-                _step2_message(self.document.missing_since(state_vector))), False
+                _step2_message(self.document.missing_since(state_vector, for_clients=True))), False
         if peer.send_wire(wire, exempt=True, shared=shared):
             metrics.count_sent(_message_of(wire))
 
@@ -318,7 +318,7 @@ class Room:
         if self.on_edit is not None:
             self.on_edit(self, peer)
         if self.feed is not None:
-            self.feed.local_update(update, peer)
+            self.feed.local_update(self.document.readable(update), peer)
         self._joiner_frame = None
         self.size_estimate += len(update)
         self._writer.append(self.board_id, update)
@@ -350,14 +350,14 @@ class Room:
         messages = []
         relay, self._relay_updates = self._relay_updates, []
         publish, self._publish_updates = self._publish_updates, []
-        merged = self.document.restore(_merged(relay)) if relay else None
+        merged = self.document.merged(relay) if relay else None
         if merged is not None:
             messages.append(create_update_message(merged))
         if publish:
             # nothing from other processes arrived meanwhile: the two lists are the same
             same = merged is not None and len(publish) == len(relay)
             self._broker.publish(self.board_id, RemoteKind.UPDATE,
-                                 merged if same else self.document.restore(_merged(publish)))
+                                 merged if same else self.document.merged(publish))
         if self._relay_awareness:
             client_ids, self._relay_awareness = self._relay_awareness, []
             encoded = self.presence.encode(client_ids)
@@ -398,7 +398,3 @@ def _client_ids(payload: bytes) -> list[int]:
     """The client ids of an ``OWNED`` payload (``b"12,34"``); malformed parts are skipped."""
     return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
             if part.isdigit() and len(part) <= 20]
-
-
-def _merged(updates: list[bytes]) -> bytes:
-    return updates[0] if len(updates) == 1 else merge_updates(*updates)

@@ -85,6 +85,8 @@ class UpdateSummary:
     runs: list[tuple[int, int, int, int]] = field(default_factory=list)
     tails: dict[int, tuple[int, int, _ID | None, int]] = field(default_factory=dict)
     structs: int = 0
+    xml_hooks: int = 0
+    """``Y.XmlHook`` types among the structs (pycrdt cannot read them: see ``xml_hooks``)."""
     delete_set_at: int = 0
     """Where the delete set starts in the update (``outside_comments`` reads it again)."""
 
@@ -415,6 +417,8 @@ def _read_structs(reader: _Reader, update: bytes,
                     reader.skip_bytes()  # the map key
             else:
                 mode, target = _BY_ORIGIN, origin or right
+            if ref == _TYPE and data[reader.pos] & 0x7F == _XML_HOOK:  # > 6 is refused
+                summary.xml_hooks += 1
             length, size = _skip_content(reader, ref, data)
             pos = reader.pos
             if length == 0:

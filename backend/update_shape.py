@@ -1,13 +1,10 @@
 """A light, bounded reader of the Yjs v1 update format, for what pycrdt cannot tell us.
 
-pycrdt (yrs) re-encodes subdocuments without their ``meta``, refuses ``Y.XmlHook`` content
-outright, and reports nothing about structs it holds back as pending. This module walks the
-bytes of an update the way Yjs's ``readStructs`` / ``readDeleteSet`` do (``yjs/src/utils/
-encoding.js``, lib0 ``decoding.js``), without building anything, and reports:
+pycrdt (yrs) re-encodes subdocuments without their ``meta`` and reports nothing about
+structs it holds back as pending. This module reads the bytes of an update the way Yjs and
+lib0 do (``yjs/src/utils/encoding.js``, lib0 ``decoding.js``), without building anything,
+and reports:
 
-- ``read_shape``: whether the update holds an ``XmlHook``, walking every struct; it raises
-  ``ShapeError`` for bytes Yjs would not decode either. Pure Python reads well under 1 MB/s,
-  so it is only run on small updates pycrdt refused (``MAX_SHAPE_BYTES``).
 - ``subdoc_options_with_meta`` and ``subdoc_option_spans``: subdocuments' encoded options, as
   a Yjs client wrote them (with ``meta``) and as pycrdt wrote them, found by searching for
   their byte patterns (C speed) and checked by reading just the options, so the original
@@ -16,27 +13,23 @@ encoding.js``, lib0 ``decoding.js``), without building anything, and reports:
   with natively (``pycrdt.IdMap``).
 
 It is pure and keeps no state. Nesting of ``Any`` values is bounded (``MAX_ANY_DEPTH``).
-Another decoder (the pre-check of untrusted updates) walks the same format; the two are meant
-to merge.
+Walking every struct of an update is the pre-check's job (``update_check``, whose reader
+``xml_hooks`` reuses).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 MAX_ANY_DEPTH = 100
 """Deepest nesting of ``Any`` values (objects, arrays) read before giving up."""
 
-MAX_SHAPE_BYTES = 256 * 1024
-"""Largest update ``read_shape`` is run on by the server (see the module docstring)."""
 MAX_GUID_BYTES = 127
 """Longest subdocument guid whose options are kept (Yjs uses 36-character UUIDs)."""
 MAX_SUBDOCS_READ = 1000
 """Most subdocument options ``subdoc_options_with_meta`` reads in one update: each costs a
 little Python, and one update could carry nearly a million byte patterns that look like one."""
 
-_XML_ELEMENT, _XML_HOOK = 3, 5  # Yjs type refs that carry a name after the ref
 _YJS_META_OPTIONS = re.compile(rb"\x76[\x01-\x03](?:\x02gc\x79)?(?:\x08autoLoad\x78)?\x04meta")
 """The start of the options of a subdocument with ``meta`` as Yjs writes them: an object of
 1-3 keys in the order gc (only when false), autoLoad (only when true), meta."""
@@ -46,14 +39,6 @@ PYCRDT_OPTIONS_MARK = b"\x0ashouldLoad"
 
 class ShapeError(ValueError):
     """The bytes are not a Yjs v1 update (or nest deeper than ``MAX_ANY_DEPTH``)."""
-
-
-@dataclass(slots=True)
-class UpdateShape:
-    """What ``read_shape`` found in one update."""
-
-    subdocs: int = 0
-    has_xml_hook: bool = False
 
 
 def subdoc_options_with_meta(update: bytes) -> dict[str, bytes]:
@@ -95,26 +80,6 @@ def subdoc_option_spans(update: bytes, guids: re.Pattern[bytes]) -> list[tuple[s
             _length, pos = read_uint(match.group(1))
             spans.append((match.group(1)[pos:].decode(), start, end))
     return spans
-
-
-def read_shape(update: bytes) -> UpdateShape:
-    """Walk every struct and the delete set of ``update``.
-
-    Raises ``ShapeError`` when the bytes end early, hold an unknown content or value type,
-    nest too deep, or have bytes left after the delete set.
-    """
-    reader = _Reader(update)
-    shape = UpdateShape()
-    for _client in range(reader.uint()):
-        structs = reader.uint()
-        reader.uint()  # client
-        reader.uint()  # first clock
-        for _ in range(structs):
-            _read_struct(reader, shape)
-    _skip_delete_set(reader)
-    if reader.pos != len(update):
-        raise ShapeError(f"{len(update) - reader.pos} bytes after the delete set")
-    return shape
 
 
 def state_as_id_ranges(state: bytes) -> bytes:
@@ -183,59 +148,6 @@ class _Reader:
             pass
 
 
-def _read_struct(reader: _Reader, shape: UpdateShape) -> None:
-    info = reader.byte()
-    content_ref = info & 0x1F
-    if content_ref in (0, 10):  # GC, Skip: just a length
-        reader.uint()
-        return
-    if info & 0x80:  # origin id
-        reader.uint()
-        reader.uint()
-    if info & 0x40:  # right origin id
-        reader.uint()
-        reader.uint()
-    if not info & 0xC0:  # no origins: the parent is written out
-        if reader.uint() == 1:
-            reader.skip_bytes()  # root type name
-        else:
-            reader.uint()
-            reader.uint()  # parent item id
-        if info & 0x20:
-            reader.skip_bytes()  # parent sub (map key)
-    _read_content(reader, content_ref, shape)
-
-
-def _read_content(reader: _Reader, ref: int, shape: UpdateShape) -> None:
-    if ref == 1:  # deleted: a length
-        reader.uint()
-    elif ref == 2:  # JSON: count, then strings
-        for _ in range(reader.uint()):
-            reader.skip_bytes()
-    elif ref in (3, 4, 5):  # binary, string, embed (JSON string)
-        reader.skip_bytes()
-    elif ref == 6:  # format: key, JSON value
-        reader.skip_bytes()
-        reader.skip_bytes()
-    elif ref == 7:  # type
-        type_ref = reader.uint()
-        if type_ref == _XML_HOOK:
-            shape.has_xml_hook = True
-        if type_ref in (_XML_ELEMENT, _XML_HOOK):
-            reader.skip_bytes()  # node name / hook name
-        elif type_ref > 6:
-            raise ShapeError(f"unknown type ref {type_ref}")
-    elif ref == 8:  # any: count, then values
-        for _ in range(reader.uint()):
-            _skip_any(reader, 0)
-    elif ref == 9:  # subdocument: guid, options
-        reader.skip_bytes()
-        _skip_any(reader, 0)
-        shape.subdocs += 1
-    else:
-        raise ShapeError(f"unknown content type {ref}")
-
-
 def _skip_any(reader: _Reader, depth: int, watch_key: str | None = None) -> bool:
     """Skip one lib0 ``Any`` value; return whether it is an object with key ``watch_key``."""
     if depth > MAX_ANY_DEPTH:
@@ -301,10 +213,3 @@ def _var_string(text: str) -> bytes:
 
 _VAR_UINT = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
-
-def _skip_delete_set(reader: _Reader) -> None:
-    for _ in range(reader.uint()):
-        reader.uint()
-        for _ in range(reader.uint()):
-            reader.uint()
-            reader.uint()

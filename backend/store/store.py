@@ -476,7 +476,7 @@ def merge_updates_into_snapshot(stored: Iterable[bytes]) -> bytes:
     Rows the pre-check refuses (stored before it existed) are left out and logged at WARNING
     as at board load. Raises ``ValueError`` if a row cannot be decoded (compaction then leaves
     the log as it is)."""
-    return BoardDocument.from_updates(stored, skip_undecodable=False).full_update()
+    return BoardDocument.from_updates(stored, skip_undecodable=False).full_update(for_clients=True)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -1,6 +1,7 @@
 """Interop at the edges of what Yjs can send (issue 19 items 3-6), with unmodified y-websocket
 providers against a real server process, across restarts and compaction where storage is
-concerned: pending updates, subdocument ``meta``, ``Y.XmlHook`` and unknown message types."""
+concerned: pending updates, subdocument ``meta``, ``Y.XmlHook`` (kept, and refused once past
+its bound) and unknown message types."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from pycrdt import create_update_message
 
 from backend.protocol import CloseCode
+from backend.xml_hooks import MAX_HOOKS
 from tests.interop.node_client import Y_WEBSOCKET_PACKAGES
 from tests.test_document import text_updates
 from tests.yclient import YClient
@@ -111,16 +113,67 @@ async def test_subdocument_meta_survives_merged_relays_late_joins_compaction_and
     assert _subdocs_as_sent(await fresh.dump(subdoc_maps=["docs"])) == EXPECTED_SUBDOCS
 
 
+HOOK_ENTRIES = {"src": "x", "n": 2}
+HOOKS_AS_SENT = [{"hook": "embed", "entries": {**HOOK_ENTRIES, "caption": "later"}}]
+
+
+def _hooks(state: dict) -> list:
+    return state["fragments"]["prose"]
+
+
+def _hook_board_done(state: dict) -> bool:
+    return _hooks(state) == HOOKS_AS_SENT and state["maps"]["elements"] == {"before": 1,
+                                                                            "after": 2}
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_xml_hook_is_kept_through_relays_late_joins_compaction_and_restart(
+        server_process, node_client, board, y_websocket):
+    # A relay tick merges the hook with the edit after it into one frame, as under load.
+    server = server_process(relay_delay_ms=50, compact_after_updates=2)
+    author, watcher = await node_client(y_websocket), await node_client(y_websocket)
+    await author.connect_synced(server.ws_url, board)
+    await watcher.connect_synced(server.ws_url, board)
+    await author.call("set", key="before", value=1)
+    await author.call("add_xml_hook", fragment="prose", name="embed", values=HOOK_ENTRIES)
+    await author.call("set", key="after", value=2)
+    await author.call("hook_set", fragment="prose", index=0, key="caption", value="later")
+    await watcher.wait_for(_hook_board_done, fragments=["prose"],
+                           what="watcher sees the hook (a Y.XmlHook with its name and entries) "
+                                "and the edits after it")
+    late = await node_client(y_websocket)
+    await late.connect_synced(server.ws_url, board)
+    assert _hook_board_done(await late.dump(fragments=["prose"]))
+    await _wait_metric(server, "syncboard_compactions_total", '{outcome="merged"}', 1)
+    for client in (author, watcher, late):
+        assert (await client.dump())["closes"] == []  # accepted: no close, no reconnect
+        await client.quit()
+
+    server.restart()  # what the new process loads is the compacted snapshot and the log
+    fresh = await node_client(y_websocket)
+    await fresh.connect_synced(server.ws_url, board, timeout_s=RECONNECT_TIMEOUT_S)
+    assert _hook_board_done(await fresh.dump(fragments=["prose"]))
+    await fresh.call("hook_set", fragment="prose", index=0, key="n", value=3)
+    newest = await node_client(Y_WEBSOCKET_PACKAGES["3.1"])
+    await newest.connect_synced(server.ws_url, board)
+    state = await newest.wait_for(lambda s: _hooks(s)[0]["entries"]["n"] == 3,
+                                  fragments=["prose"], what="the edit inside the hook arrives")
+    assert _hooks(state)[0]["hook"] == "embed"
+    assert (await fresh.dump())["closes"] == []
+
+
 @pytest.mark.gen_test(timeout=60)
-async def test_xml_hook_is_refused_once_and_the_stock_provider_stops_retrying(
+async def test_more_xml_hooks_than_a_board_may_hold_are_refused_once(
         server, node_client, board):
     author, other = await node_client(), await node_client()
     await author.connect_synced(server.ws_url, board)
     await other.connect_synced(server.ws_url, board)
-    await author.call("set", key="before", value=1)
-    await other.wait_for(lambda s: s["maps"]["elements"] == {"before": 1},
-                         what="other sees the edit before the hook")
-    await author.call("add_xml_hook", fragment="prose", name="embed", values={"src": "x"})
+    await author.call("add_xml_hook", fragment="prose", name="embed", values={"k": 1},
+                      count=MAX_HOOKS - 1)
+    await other.wait_for(lambda s: len(_hooks(s)) == MAX_HOOKS - 1, fragments=["prose"],
+                         what="other sees the hooks within the limit")
+    await author.call("add_xml_hook", fragment="prose", name="embed", values={"k": 2},
+                      count=2)
     state = await author.wait_for(lambda s: s["closes"] and not s["shouldConnect"],
                                   what="author closed and not reconnecting")
     assert state["closes"][0]["code"] == CloseCode.WS_4422_UNSUPPORTED_CONTENT
@@ -129,7 +182,7 @@ async def test_xml_hook_is_refused_once_and_the_stock_provider_stops_retrying(
     assert (await other.dump())["closes"] == []
     newcomer = await node_client()
     await newcomer.connect_synced(server.ws_url, board)
-    assert (await newcomer.dump())["maps"]["elements"] == {"before": 1}
+    assert len(_hooks(await newcomer.dump(fragments=["prose"]))) == MAX_HOOKS - 1
 
 
 @pytest.mark.gen_test(timeout=60)

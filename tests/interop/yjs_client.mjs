@@ -22,14 +22,18 @@
 //   summary {map}                 {keys, updateBytes, stateVector} without the content
 //   edit_element {element, key, value}  set one field of an existing element map
 //   type_text {element, index, text}    insert into the element's Y.Text (UTF-16 index)
-//   dump {maps, arrays, texts, subdocMaps}  the named maps/arrays/texts, connection state,
-//                                 others' awareness, the state vector {clientId: clock} (equal
-//                                 vectors = same doc), and for each of `subdocMaps` its
-//                                 subdocuments {key: {guid, meta, autoLoad}}
+//   dump {maps, arrays, texts, subdocMaps, fragments}  the named maps/arrays/texts,
+//                                 connection state, others' awareness, the state vector
+//                                 {clientId: clock} (equal vectors = same doc), for each of
+//                                 `subdocMaps` its subdocuments {key: {guid, meta, autoLoad}},
+//                                 and for each of `fragments` (XML fragments) its children:
+//                                 {hook, entries} for a Y.XmlHook, {element}, {text}, {other}
 //   add_subdocs {map, docs}       per [{key, guid, meta}], one transaction each:
 //                                 map.set(key, new Y.Doc({guid, meta}))
-//   add_xml_hook {fragment, name, values}  one transaction: a Y.XmlHook holding `values`
-//                                 appended to the named XML fragment
+//   add_xml_hook {fragment, name, values, count?}  one transaction: `count` (default 1)
+//                                 Y.XmlHooks holding `values` appended to the named XML fragment
+//   hook_set {fragment, index, key, value}  one transaction: set an entry of the Y.XmlHook at
+//                                 `index` of the fragment
 //   send_frame {hex}              send raw bytes on the provider's socket (an app's own
 //                                 message type, say); fails when not connected
 //   awareness {state}             awareness.setLocalState(state) (null clears it)
@@ -114,8 +118,20 @@ const subdocsOf = (map) => Object.fromEntries(Array.from(map.entries())
   .filter(([, value]) => value instanceof Y.Doc)
   .map(([key, sub]) => [key, { guid: sub.guid, meta: sub.meta ?? null, autoLoad: sub.autoLoad }]))
 
+// Y.XmlHook extends Y.Map: test for it first.
+const xmlNodeOf = (node) => node instanceof Y.XmlHook
+  ? { hook: node.hookName, entries: node.toJSON() }
+  : node instanceof Y.XmlElement ? { element: node.nodeName }
+    : node instanceof Y.XmlText ? { text: node.toString() } : { other: node.constructor.name }
+
+const hookAt = (doc, fragment, index) => {
+  const hook = doc.getXmlFragment(fragment).get(index)
+  if (!(hook instanceof Y.XmlHook)) throw new Error(`no Y.XmlHook at ${fragment}[${index}]`)
+  return hook
+}
+
 const dump = ({ doc, provider, status, closes },
-  { maps = ['elements'], arrays = [], texts = [], subdocMaps = [] }) => ({
+  { maps = ['elements'], arrays = [], texts = [], subdocMaps = [], fragments = [] }) => ({
   clientId: doc.clientID,
   status,
   synced: provider.synced,
@@ -126,6 +142,8 @@ const dump = ({ doc, provider, status, closes },
   arrays: Object.fromEntries(arrays.map((key) => [key, doc.getArray(key).toJSON()])),
   texts: Object.fromEntries(texts.map((key) => [key, doc.getText(key).toString()])),
   subdocs: Object.fromEntries(subdocMaps.map((key) => [key, subdocsOf(doc.getMap(key))])),
+  fragments: Object.fromEntries(fragments.map((key) =>
+    [key, doc.getXmlFragment(key).toArray().map(xmlNodeOf)])),
   peers: othersStates({ doc, provider })
 })
 
@@ -192,13 +210,19 @@ const commands = {
       doc.transact(() => doc.getMap(map).set(key, new Y.Doc({ guid, meta })))
     }
   },
-  add_xml_hook: (name, { fragment, name: hookName, values }) => {
+  add_xml_hook: (name, { fragment, name: hookName, values, count = 1 }) => {
     const { doc } = entryOf(name)
     doc.transact(() => {
-      const hook = new Y.XmlHook(hookName)
-      doc.getXmlFragment(fragment).push([hook])
-      for (const [key, value] of Object.entries(values)) hook.set(key, value)
+      for (let i = 0; i < count; i++) {
+        const hook = new Y.XmlHook(hookName)
+        doc.getXmlFragment(fragment).push([hook])
+        for (const [key, value] of Object.entries(values)) hook.set(key, value)
+      }
     })
+  },
+  hook_set: (name, { fragment, index, key, value }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => hookAt(doc, fragment, index).set(key, value))
   },
   send_frame: (name, { hex }) => {
     const { provider } = entryOf(name)

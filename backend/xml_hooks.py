@@ -1,0 +1,210 @@
+"""XmlHooks: ``Y.XmlHook`` content carried through pycrdt, which cannot hold it (issue 19).
+
+Yjs writes a hook as a type struct (content ref 7) with type ref 5 followed by the hook's
+name (``YXmlHook extends YMap``: a named map). pycrdt 0.14 (yrs) reads type ref 5 *without*
+the name, so the name's bytes are misread as what follows: "Cannot decode update", or worse,
+garbage. Such bytes must never reach pycrdt.
+
+So before pycrdt sees an update, ``XmlHooks.as_maps`` turns each hook into a ``Y.Map`` (type
+ref 1, no name: the same struct, the same id, the same entries) and notes its name by struct
+id; ``XmlHooks.restore`` turns those maps back into hooks, name and all, in whatever pycrdt
+encodes. What is stored is what clients sent (the log) or restored (compaction snapshots), so
+loading a board rewrites it again exactly as receiving it did, and the names survive
+restarts. Both walk the update with the pre-check's reader (``update_check``); the walk costs
+Python time in proportion to what it reads (about 100 ms per MB here), so ``as_maps`` only
+runs on updates that hold hooks (``UpdateSummary.xml_hooks``), and ``restore`` reads only the
+structs of the clients that wrote hooks: pycrdt splits the rest off natively.
+
+Bounds: a hook name is at most ``MAX_HOOK_NAME_BYTES``, a board holds at most ``MAX_HOOKS``;
+past either, ``HookRefused``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from pycrdt import get_update
+
+from .update_check import _GC, _SKIP, _TYPE, _XML_HOOK, _Reader, _skip_content
+
+MAX_HOOK_NAME_BYTES = 256
+"""Longest ``Y.XmlHook`` name kept (UTF-8 bytes; ProseMirror and Tiptap use short names)."""
+MAX_HOOKS = 1000
+"""Most ``Y.XmlHook`` structs one board holds (their names are kept in memory)."""
+
+_Y_MAP = 1
+_ID = tuple[int, int]
+_ALL_CLOCKS = b"\xff\xff\xff\xff\x0f"  # 2**32 - 1 as a varUint: past any clock yrs holds
+
+
+class HookRefused(ValueError):
+    """An update whose hooks break a bound of this module (the message says which)."""
+
+
+class XmlHooks:
+    """The names of one board's hooks, by struct id ``(client, clock)``, as Yjs encodes
+    them (varUint length, UTF-8)."""
+
+    def __init__(self) -> None:
+        self.names: dict[_ID, bytes] = {}
+        self._clients: set[int] = set()  # the clients that wrote the hooks
+
+    def as_maps(self, update: bytes,
+                held: dict[int, int] | None = None) -> tuple[bytes, dict[_ID, bytes]]:
+        """``update`` with each hook turned into a ``Y.Map``, and the names it held.
+
+        ``held``: the board's state vector (``state_clocks``). A hook at a clock the board
+        already holds is a duplicate: pycrdt keeps the struct it has, so its name is not
+        taken (else a client could turn any map of the board into a hook for joiners).
+        The names are not kept yet (``keep`` them once the update is applied). Raises
+        ``HookRefused`` for a name over ``MAX_HOOK_NAME_BYTES`` or when the board would hold
+        more than ``MAX_HOOKS``; ``UpdateRefused`` (a ``ValueError``) for bytes that are not
+        an update (the pre-check has passed them, so only a bug gets there)."""
+        parts: list[bytes] = []
+        found: dict[_ID, bytes] = {}
+        pos = 0
+        for client, clock, start, end in _type_structs(_Reader(update)):
+            reader = _Reader(update)
+            reader.pos = start
+            if reader.uint() != _XML_HOOK:
+                continue
+            name_at = reader.pos
+            if reader.uint() > MAX_HOOK_NAME_BYTES:
+                raise HookRefused(f"Y.XmlHook name at client {client} clock {clock} is over "
+                                  f"{MAX_HOOK_NAME_BYTES} bytes")
+            if held is None or clock >= held.get(client, 0) or (client, clock) in self.names:
+                found[(client, clock)] = update[name_at:end]
+            parts += [update[pos:start], b"\x01"]
+            pos = end
+        new = sum(1 for key in found if key not in self.names)
+        if new and len(self.names) + new > MAX_HOOKS:
+            raise HookRefused(f"the board would hold more than {MAX_HOOKS} Y.XmlHook types")
+        return (b"".join(parts) + update[pos:] if parts else update), found
+
+    @property
+    def writers(self) -> set[int]:
+        """The clients that wrote the hooks."""
+        return self._clients
+
+    def keep(self, found: dict[_ID, bytes]) -> None:
+        """Remember the names ``as_maps`` found in an update that was applied."""
+        self.names.update(found)
+        self._clients.update(client for client, _clock in found)
+
+    def restore(self, update: bytes, clients: Iterable[int] = ()) -> bytes:
+        """``update`` (encoded by pycrdt) with each of this board's hooks a hook again.
+
+        ``clients``: clients whose structs ``update`` may hold (the board's state vector).
+        Those that wrote no hook are split off by pycrdt, natively: only the structs of the
+        others are read in Python, and the two parts are joined again (Yjs reads the
+        clients of an update in any order)."""
+        if not self.names:
+            return update
+        split_off = set(clients) - self._clients
+        if not split_off:
+            return self._restored(update, set())[0]
+        restored = self.restore_encoding(lambda state: get_update(update, state), split_off)
+        return update if restored is None else restored
+
+    def restore_encoding(self, encode: Callable[[bytes], bytes],
+                         split_off: set[int]) -> bytes | None:
+        """``restore`` of an encoding given as ``encode(state_vector)`` (what a peer with
+        that state vector lacks: ``Doc.get_update``, or ``get_update`` of an update), with
+        the structs of the clients ``split_off`` (which wrote no hook) left to pycrdt; None
+        when the encoding holds no hook."""
+        theirs = encode(_state_past(split_off))
+        walked: set[int] = set()
+        restored, structs_end = self._restored(theirs, walked)
+        if restored is theirs:  # no hook in it
+            return None
+        rest = encode(_state_past(walked))
+        restored_reader, rest_reader = _Reader(restored), _Reader(rest)
+        count = restored_reader.uint() + rest_reader.uint()
+        return (_var_uint(count) + restored[restored_reader.pos:structs_end]
+                + rest[rest_reader.pos:])
+
+    def _restored(self, update: bytes, walked: set[int]) -> tuple[bytes, int]:
+        """``restore`` by reading all of ``update``; also where the structs end (the delete
+        set starts) in what it returns. Adds the clients read to ``walked``."""
+        parts: list[bytes] = []
+        pos = grown = 0
+        reader = _Reader(update)
+        for client, clock, start, end in _type_structs(reader, walked):
+            name = self.names.get((client, clock))
+            if name is not None and end == start + 1 and update[start] == _Y_MAP:
+                parts += [update[pos:start], b"\x05", name]
+                pos = end
+                grown += len(name)
+        restored = b"".join(parts) + update[pos:] if parts else update
+        return restored, reader.pos + grown
+
+
+def state_clocks(state: bytes) -> dict[int, int]:
+    """An encoded state vector as ``{client: clock}``."""
+    reader = _Reader(state)
+    clocks = {}
+    for _ in range(reader.uint()):
+        client = reader.uint()
+        clocks[client] = reader.uint()
+    return clocks
+
+
+def _state_past(clients: Iterable[int]) -> bytes:
+    """A state vector holding every clock of ``clients`` (a diff against it leaves them out)."""
+    listed = list(clients)
+    return _var_uint(len(listed)) + b"".join(_var_uint(client) + _ALL_CLOCKS
+                                             for client in listed)
+
+
+def _var_uint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | value & 0x7F)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _type_structs(reader: _Reader,
+                  clients: set[int] | None = None) -> Iterator[tuple[int, int, int, int]]:
+    """``(client, clock, start, end)`` of the content of each type struct of the update
+    ``reader`` reads (``start`` is where its type ref is), walking its structs as
+    ``update_check`` does; ``reader`` is left where the delete set starts. Adds the
+    clients of the update to ``clients``."""
+    update = reader.data
+    uint = reader.uint
+    try:
+        for _ in range(uint()):
+            count = uint()
+            client = uint()
+            clock = uint()
+            if clients is not None:
+                clients.add(client)
+            for _ in range(count):
+                info = update[reader.pos]
+                reader.pos += 1
+                ref = info & 0x1F
+                if ref in (_GC, _SKIP):
+                    clock += uint()
+                    continue
+                if info & 0x80:  # origin
+                    uint()
+                    uint()
+                if info & 0x40:  # right origin
+                    uint()
+                    uint()
+                if not info & 0xC0:  # no origins: the parent is written out
+                    if uint() == 1:
+                        reader.skip_bytes()  # root type name
+                    else:
+                        uint()
+                        uint()
+                    if info & 0x20:
+                        reader.skip_bytes()  # map key
+                start = reader.pos
+                length, _size = _skip_content(reader, ref, update)
+                if ref == _TYPE:
+                    yield client, clock, start, reader.pos
+                clock += length
+    except IndexError:
+        raise HookRefused("update ends in the middle of a value") from None
