@@ -74,7 +74,7 @@ export function createAttachments(app) {
     return [...ids].filter((id) => scene.byId.get(id)?.type === 'frame').map((id) => [id, { frameId: '' }]);
   }
 
-  watchFrameMembership(app, frameAround, heldBy);
+  watchFrameMembership(app, frameAround);
 
   return {
     bindFields,

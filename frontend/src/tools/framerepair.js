@@ -38,9 +38,8 @@ const GEOMETRY = ['x', 'y', 'w', 'h'];
  * @param {import('./tool.js').ToolApp} app
  * @param {(el: import('../render/element.js').El) => (import('../render/element.js').El | null)} frameAround
  *   the topmost frame whose box holds the element's centre (tools/attach.js)
- * @param {(frameId: string) => Array<import('../render/element.js').El>} heldBy a frame's members
  */
-export function watchFrameMembership(app, frameAround, heldBy) {
+export function watchFrameMembership(app, frameAround) {
   const { board, scene } = app;
   const waiting = new Set();
   const standing = new Set();
@@ -80,11 +79,13 @@ export function watchFrameMembership(app, frameAround, heldBy) {
     if (board.readOnly) return;
     scene.refresh();
     const els = new Set();
+    const frames = new Set();
     for (const id of ids) {
       const el = scene.byId.get(id);
-      if (el?.type === 'frame') for (const member of heldBy(id)) els.add(member);
+      if (el?.type === 'frame') frames.add(id);
       else if (el) els.add(el);
     }
+    if (frames.size > 0) for (const el of scene.ordered) if (frames.has(el.frameId)) els.add(el); // their members
     const patches = [];
     for (const el of els) {
       if (el.type === 'frame' || el.locked || !el.frameId) continue;
