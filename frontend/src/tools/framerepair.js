@@ -9,8 +9,9 @@
  * The check: when another page writes an element's `frameId` (which it does only when its
  * move, resize, paste or repair ends: a settled state, never one in the middle of a drag; a
  * move writes it on every element it moved, even where it stays the same, and a move or resize
- * of a frame writes the frame's own, for this), and after this page's own undo or redo, this
- * page checks the elements written (the members of a frame written). One whose frame does not
+ * of a frame writes the frame's own, for this), when elements arrive from elsewhere (a load),
+ * and after this page's own undo or redo, this page checks the elements written (the members of
+ * a frame written). One whose frame does not
  * hold its centre leaves it for the topmost frame that does, or none: the rule `reframe`
  * applies to a frame's members, a function of the merged document only, so every page that
  * repairs writes the same value, and the pages converge. Locked elements keep their frame (a
