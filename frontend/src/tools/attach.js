@@ -56,13 +56,14 @@ export function createAttachments(app) {
     return scene.ordered.filter((el) => el.frameId === frameId && el.id !== frameId);
   }
 
-  /** The topmost frame whose box holds the centre of `el` (never `el` itself), or null. */
-  function frameAround(el) {
-    for (let i = scene.ordered.length - 1; i >= 0; i--) {
-      const frame = scene.ordered[i];
-      if (frame.type === 'frame' && frame.id !== el.id && holds(frame, el)) return frame;
-    }
-    return null;
+  /** The board's frames, topmost first: looked up once per settle, not once per element. */
+  function framesTopDown() {
+    return scene.ordered.filter((el) => el.type === 'frame').reverse();
+  }
+
+  /** The topmost frame (of `frames`) whose box holds the centre of `el` (never `el` itself), or null. */
+  function frameAround(el, frames = framesTopDown()) {
+    return frames.find((frame) => frame.id !== el.id && holds(frame, el)) ?? null;
   }
 
   /**
@@ -144,11 +145,12 @@ export function createAttachments(app) {
     settle(ids, reaffirm = true) {
       scene.refresh();
       const moved = new Set(ids);
+      const frames = framesTopDown();
       const patches = [];
       for (const id of moved) {
         const el = scene.byId.get(id);
         if (!el || el.type === 'frame') continue;
-        const frameId = frameAround(el)?.id ?? '';
+        const frameId = frameAround(el, frames)?.id ?? '';
         const carried = frameId === el.frameId && moved.has(frameId);
         if (frameId !== el.frameId || (reaffirm && !carried)) patches.push([id, { frameId }]);
       }
@@ -167,10 +169,11 @@ export function createAttachments(app) {
       scene.refresh();
       const resized = new Set([...frameIds].filter((id) => scene.byId.get(id)?.type === 'frame'));
       if (resized.size === 0) return;
+      const frames = framesTopDown();
       const patches = [];
       for (const el of scene.ordered) {
         if (el.type === 'frame') continue;
-        const around = frameAround(el)?.id ?? '';
+        const around = frameAround(el, frames)?.id ?? '';
         const free = !el.frameId || scene.byId.get(el.frameId)?.type !== 'frame';
         const write = resized.has(el.frameId) || (free && resized.has(around));
         if (write && around !== el.frameId) patches.push([el.id, { frameId: around }]);
@@ -201,10 +204,11 @@ export function createAttachments(app) {
       scene.refresh();
       const frame = scene.byId.get(frameId);
       if (!frame) return;
+      const frames = framesTopDown();
       const patches = [];
       for (const el of scene.ordered) {
         if (el.id === frameId || el.type === 'frame' || el.frameId) continue;
-        if (frameAround(el)?.id === frameId) patches.push([el.id, { frameId }]);
+        if (frameAround(el, frames)?.id === frameId) patches.push([el.id, { frameId }]);
       }
       if (patches.length > 0) board.update(patches);
     },
