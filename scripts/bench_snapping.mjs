@@ -1,5 +1,6 @@
 // Snapping cost on a big board (issue 13b): CPU time of the snap lines of 10,000 elements in
-// view (once per drag) and of one snapped move. Run: node scripts/bench_snapping.mjs
+// view (once per drag), of one snapped move, and of the recompute after another page's change
+// during a drag. Run: node scripts/bench_snapping.mjs
 import { snapBox, snapTargets } from '../frontend/src/ui/snapping.js';
 
 const COUNT = 10_000;
@@ -27,4 +28,44 @@ for (let round = 1; round <= ROUNDS; round++) {
   });
   console.log(`round ${round}: snap lines of ${COUNT} elements ${build.toFixed(1)} ms; `
     + `one snapped move ${((move / MOVES) * 1000).toFixed(2)} µs`);
+}
+
+// The snap-target recompute during a drag: the targets are computed again after each change
+// another page makes (tools/transform.js `snapContext`, `othersVersion`), so while Bob drags a
+// shape on a 10,000-element board every one of his relayed moves costs Ann's drag a scene
+// refresh (of the changed element), the visible set and the sorted snap lines.
+const Y = await import('../frontend/node_modules/yjs/dist/yjs.mjs'); // the copy frontend/src imports
+const { Board } = await import('../frontend/src/doc/board.js');
+const { Scene } = await import('../frontend/src/render/scene.js');
+const REMOTE_MOVES = 50;
+const ann = new Y.Doc();
+const board = new Board(ann, () => 'ann');
+const ids = board.createMany(elements.map(({ x, y, w, h }) => ({ type: 'rect', x, y, w, h })));
+const bob = new Y.Doc();
+Y.applyUpdate(bob, Y.encodeStateAsUpdate(ann));
+const bobBoard = new Board(bob, () => 'bob');
+const scene = new Scene(board.elements, () => {});
+scene.refresh();
+const views = {
+  'zoomed to fit (all 10,000 in view)': { minX: -100, minY: -100, maxX: 14100, maxY: 14100 },
+  'at 100 % (1280 x 800 px)': { minX: 2000, minY: 2000, maxX: 3280, maxY: 2800 },
+};
+const skip = new Set([ids[0]]);
+for (let round = 1; round <= ROUNDS; round++) {
+  const parts = [];
+  for (const [name, view] of Object.entries(views)) {
+    let lines = 0;
+    let refresh = 0;
+    let total = 0;
+    for (let i = 0; i < REMOTE_MOVES; i++) {
+      const before = Y.encodeStateVector(ann);
+      bobBoard.update([[ids[5050], { x: 7000 + round * 100 + i }]]); // one step of Bob's drag
+      Y.applyUpdate(ann, Y.encodeStateAsUpdate(bob, before), 'server');
+      refresh += cpuMs(() => scene.refresh()); // the page repaints for it anyway
+      total += cpuMs(() => { lines = snapTargets(scene.visible(view), skip).xs.length; });
+    }
+    parts.push(`${name}: ${(total / REMOTE_MOVES).toFixed(2)} ms for ${lines / 3} targets`
+      + ` (+ ${(refresh / REMOTE_MOVES).toFixed(2)} ms scene refresh)`);
+  }
+  console.log(`round ${round}: recompute after another page's move, ${parts.join('; ')}`);
 }

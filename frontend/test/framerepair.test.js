@@ -7,6 +7,7 @@ import * as Y from 'yjs';
 import { Board } from '../src/doc/board.js';
 import { Scene } from '../src/render/scene.js';
 import { createAttachments } from '../src/tools/attach.js';
+import { STANDBY_MS } from '../src/tools/framerepair.js';
 
 function page(name) {
   const doc = new Y.Doc();
@@ -128,4 +129,134 @@ test('a repair is not an undo step of the page that makes it', async () => {
   await settleDown(ann, bob);
   assert.equal(ann.board.get(free).get('frameId'), ''); // repaired, by Bob's page
   assert.deepEqual([ann, bob].map((who) => who.board.undoManager.undoStack.length), steps);
+});
+
+/** A move of `id` by `who`: the fields, then the settle at pointer up. */
+function move(who, id, fields) {
+  gesture(who, [[id, fields]], () => who.app.attach.settle([id]));
+}
+
+/** Let one page's own timers run (no other page hears of it). */
+async function alone(ms = 20) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Send `from` what `to` lacks (one direction only: `to` may be a page that then closes). */
+function send(from, to) {
+  Y.applyUpdate(to.doc, Y.encodeStateAsUpdate(from.doc, Y.encodeStateVector(to.doc)), 'server');
+}
+
+test("undoing a move out of a frame that someone else moved away leaves it in no frame", async () => {
+  const { ann, bob, frame, member } = twoPages();
+  move(ann, member, { x: 400 }); // out of the frame
+  exchange(ann, bob);
+  assert.deepEqual(frameIds(bob, [member]), ['']);
+  move(bob, frame, { x: 1000 }); // the frame alone (the box is no member now)
+  exchange(ann, bob);
+  ann.board.undo(); // the box is back at x 50 and names the frame, which is far away now
+  await alone();
+  assert.equal(ann.board.get(member).get('x'), 50);
+  assert.deepEqual(frameIds(ann, [member]), ['']);
+  await settleDown(ann, bob);
+  assert.deepEqual(bob.board.elements.toJSON(), ann.board.elements.toJSON());
+});
+
+test("redoing a move into a frame that someone else moved away leaves it in no frame", async () => {
+  const { ann, bob, frame, free } = twoPages();
+  move(ann, free, { x: 100 }); // into the frame
+  assert.deepEqual(frameIds(ann, [free]), [frame]);
+  ann.board.undo();
+  exchange(ann, bob);
+  move(bob, frame, { x: 1000 });
+  exchange(ann, bob);
+  ann.board.redo(); // back at x 100, naming the frame that is no longer there
+  await alone();
+  assert.equal(ann.board.get(free).get('x'), 100);
+  assert.deepEqual(frameIds(ann, [free]), ['']);
+  await settleDown(ann, bob);
+  assert.deepEqual(bob.board.elements.toJSON(), ann.board.elements.toJSON());
+});
+
+test("the resizer's page repairs a box moved away when the mover's page closed first", async () => {
+  const { ann, bob, frame, free } = twoPages();
+  const carol = page('carol'); // a third page that saw the board: it leaves the repair to Ann
+  send(ann, carol);
+  const carolRepairs = repairsOf(carol);
+  gesture(ann, [[frame, { w: 500 }]], () => ann.app.attach.reframe([frame])); // takes `free` in
+  move(bob, free, { x: 900 }); // Bob's page closes before Ann's change reaches it
+  send(bob, ann);
+  send(bob, carol);
+  await alone();
+  assert.deepEqual(frameIds(ann, [free]), ['']);
+  send(ann, carol);
+  await alone(STANDBY_MS + 200);
+  assert.deepEqual(frameIds(carol, [free]), ['']);
+  assert.equal(carolRepairs.length, 0);
+  assert.deepEqual(carol.board.elements.toJSON(), ann.board.elements.toJSON());
+});
+
+test('with both pages in the dispute closed, the pages left repair it once each, to one value', async () => {
+  const { ann, bob, frame, member } = twoPages();
+  const carol = page('carol');
+  const dave = page('dave');
+  for (const other of [carol, dave]) send(ann, other);
+  gesture(ann, [[frame, { w: 200, h: 200 }]], () => ann.app.attach.reframe([frame]));
+  move(bob, member, { x: 200, y: 200 }); // into the corner Ann's resize cuts off
+  for (const other of [carol, dave]) {
+    send(ann, other);
+    send(bob, other); // then Ann and Bob close
+  }
+  const repairs = [repairsOf(carol), repairsOf(dave)];
+  await alone(50);
+  assert.deepEqual(frameIds(carol, [member]), [frame]); // left to Ann and Bob for a while
+  await alone(STANDBY_MS + 200);
+  assert.deepEqual([...frameIds(carol, [member]), ...frameIds(dave, [member])], ['', '']);
+  for (let i = 0; i < 3; i++) {
+    exchange(carol, dave);
+    await alone(STANDBY_MS + 100);
+  }
+  assert.deepEqual(repairs.map((list) => list.length), [1, 1]); // no more: nothing left to repair
+  assert.deepEqual(carol.board.elements.toJSON(), dave.board.elements.toJSON());
+});
+
+/** The repairs `who` writes from now on (their update sizes). */
+function repairsOf(who) {
+  const sizes = [];
+  who.doc.on('update', (update, origin) => {
+    if (origin === 'syncboard-repair') sizes.push(update.length);
+  });
+  return sizes;
+}
+
+/** Bytes of the updates `who` relays while `fn` runs (one per transaction, as the provider sends them). */
+function relayed(who, fn) {
+  let bytes = 0;
+  const count = (update) => { bytes += update.length; };
+  who.doc.on('update', count);
+  fn();
+  who.doc.off('update', count);
+  return bytes;
+}
+
+test('the end of a resize or move of a frame with 2,000 members writes no member that stays', (t) => {
+  const ann = page('ann');
+  const frame = ann.board.create('frame', { x: 0, y: 0, w: 7500, h: 6000 });
+  ann.board.createMany(Array.from({ length: 2000 }, (_, i) => ({
+    type: 'rect', x: (i % 50) * 150, y: Math.floor(i / 50) * 150, w: 100, h: 100,
+  })));
+  ann.app.attach.adopt(frame);
+  const resize = relayed(ann, () => gesture(ann, [[frame, { w: 7600 }]], () => ann.app.attach.transformed([frame])));
+  const origins = new Map([[frame, { x: 0, y: 0 }]]);
+  ann.board.beginGesture();
+  ann.app.attach.onMoveStart(origins); // as tools/select.js: the frame's content joins the move
+  ann.board.update([...origins].map(([id, o]) => [id, { x: o.x + 10, y: o.y }]));
+  const moveEnd = relayed(ann, () => ann.app.attach.settle(origins.keys()));
+  ann.board.endGesture();
+  const box = ann.board.create('rect', { x: 9000, y: 0, w: 100, h: 100 });
+  const freeMoveEnd = relayed(ann, () => move(ann, box, { x: 9100 })) - relayed(ann, () => ann.board.update([[box, { x: 9200 }]]));
+  t.diagnostic(`resize end ${resize} B, frame move end ${moveEnd} B (${origins.size} moved), free box move end ${freeMoveEnd} B`);
+  assert.equal(origins.size, 2001);
+  assert.ok(resize < 200, `resize wrote ${resize} B`);
+  assert.ok(moveEnd < 200, `the frame move's end wrote ${moveEnd} B`);
+  assert.deepEqual(new Set(frameIds(ann, [...origins.keys()].filter((id) => id !== frame))), new Set([frame]));
 });

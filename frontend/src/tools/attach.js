@@ -56,13 +56,23 @@ export function createAttachments(app) {
     return scene.ordered.filter((el) => el.frameId === frameId && el.id !== frameId);
   }
 
-  /** The topmost frame whose box holds the centre of `el` (never `el` itself), or null. */
-  function frameAround(el) {
-    for (let i = scene.ordered.length - 1; i >= 0; i--) {
-      const frame = scene.ordered[i];
-      if (frame.type === 'frame' && frame.id !== el.id && holds(frame, el)) return frame;
-    }
-    return null;
+  /** The board's frames, topmost first: looked up once per settle, not once per element. */
+  function framesTopDown() {
+    return scene.ordered.filter((el) => el.type === 'frame').reverse();
+  }
+
+  /** The topmost frame (of `frames`) whose box holds the centre of `el` (never `el` itself), or null. */
+  function frameAround(el, frames = framesTopDown()) {
+    return frames.find((frame) => frame.id !== el.id && holds(frame, el)) ?? null;
+  }
+
+  /**
+   * The frames among `ids` get their own `frameId` written (''; a frame is never a member):
+   * the sign, cheaper than rewriting every member's, that the move or resize of the frame has
+   * ended, on which other pages check its members (tools/framerepair.js).
+   */
+  function markFrames(ids) {
+    return [...ids].filter((id) => scene.byId.get(id)?.type === 'frame').map((id) => [id, { frameId: '' }]);
   }
 
   watchFrameMembership(app, frameAround);
@@ -126,48 +136,56 @@ export function createAttachments(app) {
     },
 
     /**
-     * Moved or created elements join the frame their centre is now in (or leave theirs). A
-     * moved element that stays in its frame has its `frameId` written again (`reaffirm`), so
-     * that a page whose concurrent resize let it go repairs it (tools/framerepair.js).
+     * Moved or created elements join the frame their centre is now in (or leave theirs). After
+     * a move (`reaffirm`) each moved element has its `frameId` written even where it stays the
+     * same ('' included), so that a page whose concurrent resize took it in or let it go hears
+     * of the move's end and repairs (tools/framerepair.js); a member carried by its moved frame
+     * is not (nothing else moved it), the frame's own `frameId` is written instead (`markFrames`).
      */
     settle(ids, reaffirm = true) {
       scene.refresh();
+      const moved = new Set(ids);
+      const frames = framesTopDown();
       const patches = [];
-      for (const id of ids) {
+      for (const id of moved) {
         const el = scene.byId.get(id);
         if (!el || el.type === 'frame') continue;
-        const frameId = frameAround(el)?.id ?? '';
-        if (frameId !== el.frameId || (reaffirm && frameId)) patches.push([id, { frameId }]);
+        const frameId = frameAround(el, frames)?.id ?? '';
+        const carried = frameId === el.frameId && moved.has(frameId);
+        if (frameId !== el.frameId || (reaffirm && !carried)) patches.push([id, { frameId }]);
       }
+      if (reaffirm) patches.push(...markFrames(moved));
       if (patches.length > 0) board.update(patches, { rewrite: true });
     },
 
     /**
      * Frames `frameIds` were resized: free elements whose centre a resized frame now holds (as
      * the topmost frame there) join it, and its members whose centre it no longer holds leave it
-     * for the frame they are now in, if any; the members it keeps have their `frameId` written
-     * again, so that a page whose concurrent move took one out repairs it
-     * (tools/framerepair.js). Written in the resize's gesture: one undo step.
+     * for the frame they are now in, if any. Only those are written, and the frame's own
+     * `frameId` (`markFrames`), so that a page whose concurrent move took a member out repairs
+     * it (tools/framerepair.js). Written in the resize's gesture: one undo step.
      */
     reframe(frameIds) {
       scene.refresh();
       const resized = new Set([...frameIds].filter((id) => scene.byId.get(id)?.type === 'frame'));
       if (resized.size === 0) return;
+      const frames = framesTopDown();
       const patches = [];
       for (const el of scene.ordered) {
         if (el.type === 'frame') continue;
-        const around = frameAround(el)?.id ?? '';
+        const around = frameAround(el, frames)?.id ?? '';
         const free = !el.frameId || scene.byId.get(el.frameId)?.type !== 'frame';
         const write = resized.has(el.frameId) || (free && resized.has(around));
-        if (write) patches.push([el.id, { frameId: around }]);
+        if (write && around !== el.frameId) patches.push([el.id, { frameId: around }]);
       }
-      if (patches.length > 0) board.update(patches, { rewrite: true });
+      patches.push(...markFrames(resized));
+      board.update(patches, { rewrite: true });
     },
 
     /** Elements `ids` were resized or rotated: frames update what they hold, the rest settle. */
     transformed(ids) {
       const list = [...ids];
-      this.settle(list);
+      this.settle(list.filter((id) => scene.byId.get(id)?.type !== 'frame'));
       this.reframe(list);
     },
 
@@ -186,10 +204,11 @@ export function createAttachments(app) {
       scene.refresh();
       const frame = scene.byId.get(frameId);
       if (!frame) return;
+      const frames = framesTopDown();
       const patches = [];
       for (const el of scene.ordered) {
         if (el.id === frameId || el.type === 'frame' || el.frameId) continue;
-        if (frameAround(el)?.id === frameId) patches.push([el.id, { frameId }]);
+        if (frameAround(el, frames)?.id === frameId) patches.push([el.id, { frameId }]);
       }
       if (patches.length > 0) board.update(patches);
     },

@@ -3,27 +3,39 @@
  * on what it sees when its own move or resize ends (tools/attach.js `settle`, `reframe`). Two
  * such gestures made at once merge per field, so Bob moving a box away while Ann's resize takes
  * it in (or Bob moving a member into the corner Ann's resize cuts off) can leave the box's
- * `frameId` naming a frame whose box does not hold its centre.
+ * `frameId` naming a frame whose box does not hold its centre. So can an undo or redo of a move
+ * or resize after someone else moved the frame or the element.
  *
- * The repair: when another page writes an element's `frameId` (which it does only when its
+ * The check: when another page writes an element's `frameId` (which it does only when its
  * move, resize, paste or repair ends: a settled state, never one in the middle of a drag; a
- * move or resize also writes it where it stays the same, for this), this page checks that
- * element if this page was the last to write the element's geometry or its frame's (`x`, `y`,
- * `w`, `h`: the last mover or resizer, as Yjs records who wrote each field). If its frame does
- * not hold its centre, the element leaves it for the topmost frame that does, or none: the
- * rule `reframe` applies to a frame's members, a function of the merged document only, so
- * every page that repairs writes the same value, and the pages converge. Locked elements keep
- * their frame (a frame moves without them). The repair is not an undo step; it waits while
- * this page is in a gesture of its own (whose end settles the same elements anyway).
+ * move writes it on every element it moved, even where it stays the same, and a move or resize
+ * of a frame writes the frame's own, for this), when elements arrive from elsewhere (a load),
+ * and after this page's own undo or redo, this page checks the elements written (the members of
+ * a frame written). One whose frame does not
+ * hold its centre leaves it for the topmost frame that does, or none: the rule `reframe`
+ * applies to a frame's members, a function of the merged document only, so every page that
+ * repairs writes the same value, and the pages converge. Locked elements keep their frame (a
+ * frame moves without them).
+ *
+ * Who repairs: at once the page that last wrote the element's geometry or its frame's (`x`,
+ * `y`, `w`, `h`: the mover or resizer in the dispute, as Yjs records who wrote each field, and
+ * the page whose undo restored them); any other page after `STANDBY_MS`, checking again first,
+ * so that it writes only if that page is gone (closed before the other change reached it).
+ * A repair is written only where the membership is inconsistent and leaves it consistent, so
+ * repairs do not set off more repairs: the pages that see the repair find nothing to do. The
+ * repair is not an undo step; it waits while this page is in a gesture of its own (whose end
+ * settles the same elements anyway).
  */
 import { frameOf } from '../render/element.js';
 
 /** How often a repair put off by an open gesture of this page is tried again, in ms. */
 const RETRY_MS = 200;
+/** How long a page not involved in the dispute leaves the repair to the pages that are, in ms. */
+export const STANDBY_MS = 1500;
 const GEOMETRY = ['x', 'y', 'w', 'h'];
 
 /**
- * Start watching the board for other pages' `frameId` writes.
+ * Start watching the board for other pages' `frameId` writes and this page's undo and redo.
  * @param {import('./tool.js').ToolApp} app
  * @param {(el: import('../render/element.js').El) => (import('../render/element.js').El | null)} frameAround
  *   the topmost frame whose box holds the element's centre (tools/attach.js)
@@ -31,43 +43,63 @@ const GEOMETRY = ['x', 'y', 'w', 'h'];
 export function watchFrameMembership(app, frameAround) {
   const { board, scene } = app;
   const waiting = new Set();
-  let scheduled = false;
+  const standing = new Set();
+  const timers = { now: null, standby: null };
 
   board.elements.observeDeep((events, transaction) => {
-    if (transaction.local) return;
+    const undo = transaction.origin === board.undoManager;
+    if (transaction.local && !undo) return;
     for (const event of events) {
-      if (event.path.length === 1 && event.keysChanged.has('frameId')) waiting.add(String(event.path[0]));
+      if (event.path.length === 0) {
+        for (const id of event.keysChanged) waiting.add(String(id)); // added (a load, an undone delete)
+      } else if (event.path.length === 1) {
+        const keys = event.keysChanged;
+        if (keys.has('frameId') || (undo && GEOMETRY.some((key) => keys.has(key)))) waiting.add(String(event.path[0]));
+      }
     }
-    if (waiting.size > 0) schedule(0);
+    if (waiting.size > 0) schedule('now', 0);
   });
 
-  function schedule(ms) {
-    if (scheduled) return;
-    scheduled = true;
-    setTimeout(() => {
-      scheduled = false;
+  function schedule(which, ms) {
+    if (timers[which] !== null) return;
+    timers[which] = setTimeout(() => {
+      timers[which] = null;
       if (board.inGesture) {
-        schedule(RETRY_MS);
+        schedule(which, RETRY_MS);
         return;
       }
-      const ids = [...waiting];
-      waiting.clear();
-      check(ids);
+      const set = which === 'now' ? waiting : standing;
+      const ids = [...set];
+      set.clear();
+      check(ids, which === 'standby');
     }, ms);
   }
 
-  function check(ids) {
+  /** Repair the inconsistent ones of `ids` (a frame: its members); put off those of others. */
+  function check(ids, anyone) {
     if (board.readOnly) return;
-    const patches = [];
+    scene.refresh();
+    const els = new Set();
+    const frames = new Set();
     for (const id of ids) {
       const el = scene.byId.get(id);
-      if (!el || el.type === 'frame' || el.locked || !el.frameId) continue;
+      if (el?.type === 'frame') frames.add(id);
+      else if (el) els.add(el);
+    }
+    if (frames.size > 0) for (const el of scene.ordered) if (frames.has(el.frameId)) els.add(el); // their members
+    const patches = [];
+    for (const el of els) {
+      if (el.type === 'frame' || el.locked || !el.frameId) continue;
       const frame = scene.byId.get(el.frameId);
       if (frame?.type !== 'frame' || holds(frame, el)) continue;
-      if (!lastWroteGeometry(id) && !lastWroteGeometry(frame.id)) continue;
-      patches.push([id, { frameId: frameAround(el)?.id ?? '' }]);
+      if (anyone || lastWroteGeometry(el.id) || lastWroteGeometry(frame.id)) {
+        patches.push([el.id, { frameId: frameAround(el)?.id ?? '' }]);
+      } else {
+        standing.add(el.id);
+      }
     }
     board.repair(patches);
+    if (standing.size > 0) schedule('standby', STANDBY_MS);
   }
 
   /**

@@ -63,7 +63,7 @@ export function createLineTool(app, type) {
       }
       app.board.setPoints(id, points, box);
       app.attach?.dropEnd(id, 'end', box.x + points[2], box.y + points[3]);
-      app.attach?.settle([id]);
+      app.attach?.settle([id], false);
       app.setTool('select');
       app.setSelection([id]);
     },

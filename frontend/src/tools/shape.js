@@ -70,7 +70,7 @@ export function createShapeTool(app, type) {
       const id = drag.id;
       drag = null;
       if (frame) app.attach?.adopt(id);
-      else app.attach?.settle([id]);
+      else app.attach?.settle([id], false);
       app.setTool('select');
       app.setSelection([id]);
     },

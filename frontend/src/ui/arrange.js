@@ -1,8 +1,8 @@
 /**
  * Arrange actions of the board page (issue 13b): group and ungroup, lock and unlock, align and
  * distribute, the grid toggle, export of the selection, and the right-click context menu that
- * offers them next to copy, paste, duplicate, delete and z-order. Each action is one
- * `board.update` (one transaction, one undo step).
+ * offers them next to copy, paste, duplicate, delete and z-order. Each action is one undo step;
+ * align and distribute move as a drag does (tools/moves.js).
  */
 import { ALIGN_ACTIONS, arrangePatches, boxOf, unionBox } from '../doc/align.js';
 import { groupPatches, ungroupPatches, unitsOf } from '../doc/groups.js';
@@ -10,6 +10,7 @@ import { readMeta } from '../render/element.js';
 import { topElementAt } from '../render/hit.js';
 import { paintArrange } from '../render/arrangeoverlay.js';
 import { clickIds } from '../tools/transform.js';
+import { movePatches } from '../tools/moves.js';
 import { createContextMenu } from './contextmenu.js';
 import { isTextField } from '../input/keys.js';
 
@@ -68,7 +69,7 @@ export function installArrange(app, page) {
     },
   };
   for (const [name] of ALIGN_ACTIONS) {
-    actions[name] = () => app.board.update(arrangePatches(unitsOf(movable(), app.arrange.editing), name));
+    actions[name] = () => movePatches(app, arrangePatches(unitsOf(movable(), app.arrange.editing), name));
   }
 
   /** Run an arrange action by name; false when the name is not one of them. */

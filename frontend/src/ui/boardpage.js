@@ -15,7 +15,7 @@ import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
 import { Scene } from '../render/scene.js';
 import { ImageCache } from '../render/images.js';
-import { readElement, readMeta } from '../render/element.js';
+import { readMeta } from '../render/element.js';
 import { paintStatic } from '../render/canvas.js';
 import { paintOverlay } from '../render/overlay.js';
 import { FONT_FAMILY, measureText } from '../render/shapes.js';
@@ -30,6 +30,7 @@ import { createTextTool } from '../tools/text.js';
 import { createEraserTool } from '../tools/eraser.js';
 import { createHandTool } from '../tools/hand.js';
 import { createAttachments } from '../tools/attach.js';
+import { nudge } from '../tools/moves.js';
 import { createFramesPanel, frameView } from './frames.js';
 import { loadIdentity, rememberBoard, rememberBoardTitle, saveIdentity } from './identity.js';
 import { createToolbar } from './toolbar.js';
@@ -295,13 +296,7 @@ export function mountBoardPage(root, boardId) {
     zoomToFit, zoomReset: () => zoomTo(1), zoomBy,
     toggleHelp: () => help.toggle(),
     arrange: (name) => runAction(name),
-    nudge: (dx, dy) => {
-      // The stored positions, from the document: a routed connector's scene copy carries its
-      // drawn route instead.
-      const moved = [...selection].map((id) => readElement(id, board.get(id)))
-        .filter((el) => el && !el.locked);
-      board.update(moved.map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
-    },
+    nudge: (dx, dy) => nudge(app, selection, dx, dy),
   });
   const imagePlacer = attachImages(stage, {
     board, camera, boardId, token,
