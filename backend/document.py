@@ -199,6 +199,28 @@ class BoardDocument:
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
 
+    def apply_part(self, part: bytes) -> None:
+        """Apply one part of a big update whose pre-check covered the whole update
+        (``update_parts``); ``shape.record`` its summary once every part is in. Raises
+        ``CloseConnection`` as ``apply_update`` does."""
+        started = time.perf_counter()
+        try:
+            self.doc.apply_update(part)
+        except ValueError as exc:
+            _refuse(part, exc)
+        self.track([part])
+        metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
+
+    def holds(self, clocks: dict[int, int]) -> bool:
+        """Whether the document has integrated each client's structs up to ``clocks``."""
+        data = self.doc.get_state()
+        count, pos = read_uint(data)
+        state = {}
+        for _ in range(count):
+            client, pos = read_uint(data, pos)
+            state[client], pos = read_uint(data, pos)
+        return all(state.get(client, 0) >= end for client, end in clocks.items())
+
     def viewers_may_comment(self) -> bool:
         """Whether ``meta.commentsForViewers`` is on: view-only links may then write
         comments (issue 20)."""
