@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Iterable
 
-from pycrdt import ContentAttribute, Doc, IdMap, IdSet, Map, get_update, merge_updates
+from pycrdt import ContentAttribute, Doc, IdMap, IdSet, Map, get_state, get_update, merge_updates
 
 from . import metrics
 from .errors import CloseConnection
@@ -60,12 +60,17 @@ class BoardDocument:
     The whole-board encoding is cached until the next change: every late joiner with an empty
     document and every export asks for exactly that, and encoding a 10,000-element board
     costs tens of milliseconds of event-loop time each time.
+
+    While a big update is applied in parts (``begin_parts``), the ``Doc`` holds only some of
+    it; every encoding handed out then (``full_update``, ``state_vector``, ``missing_since``,
+    ``whole_doc``) is of the whole state after the update, never of a half.
     """
 
     def __init__(self) -> None:
         self.doc = Doc()
         self.shape = TypeDepths()
         self._full_update: bytes | None = None
+        self._incoming: bytes | None = None  # a big update being applied in parts
         self._held: list[bytes] = []  # parts of updates not integrated when they came
         self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
         self._subdoc_options: dict[str, bytes] = {}
@@ -199,10 +204,23 @@ class BoardDocument:
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
 
+    def begin_parts(self, update: bytes) -> None:
+        """``update`` is about to be applied in parts (``apply_part``): until ``end_parts``,
+        encodings are of the state with the whole of it."""
+        self._incoming = update
+        self._full_update = None
+
+    def end_parts(self) -> None:
+        """Every part of the update given to ``begin_parts`` is applied (or the rest never
+        will be): encodings are of the ``Doc`` again."""
+        self._incoming = None
+        self._full_update = None
+
     def apply_part(self, part: bytes) -> None:
         """Apply one part of a big update whose pre-check covered the whole update
-        (``update_parts``); ``shape.record`` its summary once every part is in. Raises
-        ``CloseConnection`` as ``apply_update`` does."""
+        (``update_parts``), between ``begin_parts`` and ``end_parts``; ``shape.record`` its
+        summary once every part is in. Raises ``CloseConnection`` as ``apply_update``
+        does."""
         started = time.perf_counter()
         try:
             self.doc.apply_update(part)
@@ -231,7 +249,17 @@ class BoardDocument:
 
     def state_vector(self) -> bytes:
         """The encoded state vector (what sync step 1 carries)."""
+        if self._incoming is not None:
+            return get_state(self.full_update())
         return self.doc.get_state()
+
+    def whole_doc(self) -> Doc:
+        """The ``Doc``; while an update is applied in parts, a copy holding all of it."""
+        if self._incoming is None:
+            return self.doc
+        copy = Doc()
+        copy.apply_update(self.full_update())
+        return copy
 
     def missing_since(self, state_vector: bytes) -> bytes:
         """The update holding everything a peer with ``state_vector`` lacks (sync step 2).
@@ -240,6 +268,8 @@ class BoardDocument:
         """
         if state_vector == EMPTY_STATE_VECTOR:
             return self.full_update()
+        if self._incoming is not None:
+            return _missing_from(self.full_update(), state_vector)
         try:
             missing = self.doc.get_update(state_vector)
             pending = self._pending()
@@ -252,14 +282,26 @@ class BoardDocument:
 
     def full_update(self) -> bytes:
         """The whole board as one update, pending parts included (cached until the next
-        change)."""
+        change); while an update is applied in parts, with all of it."""
         if self._full_update is None:
             update = self.doc.get_update()
             pending = self._pending()
             if pending is not None:
                 update = merge_updates(update, pending)
+            if self._incoming is not None:
+                update = merge_updates(update, self._incoming)
             self._full_update = self.restore(update)
         return self._full_update
+
+
+def _missing_from(update: bytes, state_vector: bytes) -> bytes:
+    """What of ``update`` a peer with ``state_vector`` lacks; ``CloseConnection(1007)`` for
+    an undecodable state vector."""
+    try:
+        return get_update(update, state_vector)
+    except ValueError as exc:
+        raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                              f"bad state vector: {exc}") from None
 
 
 _MARK = [ContentAttribute("deleted", True)]  # IdMap ignores ranges without attributes

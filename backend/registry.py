@@ -247,8 +247,8 @@ class BoardRegistry:
         pending ones and the sweepers are cancelled and awaited, so none is left pending."""
         self._closing = True
         tasks = list(self._sweepers)
-        for room in list(self._rooms.values()):
-            self.versions.unloading(room)  # committed by the caller's writer flush
+        rooms = list(self._rooms.values())
+        for room in rooms:
             if room.unload_task is not None:
                 tasks.append(room.unload_task)
                 room.unload_task = None
@@ -261,6 +261,10 @@ class BoardRegistry:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # a big update being applied in parts is finished, to be stored whole
+        await asyncio.gather(*(room.settled() for room in rooms))
+        for room in rooms:
+            self.versions.unloading(room)  # committed by the caller's writer flush
         await self.versions.close()
 
     async def _load(self, board_id: str) -> Room:
@@ -301,6 +305,7 @@ class BoardRegistry:
         await self._unload_now(room)
 
     async def _unload_now(self, room: Room) -> None:
+        await room.settled()  # a big update of a peer that left is applied and queued first
         self.versions.unloading(room)  # an edited board's last version, in the next commit
         while True:
             await self.writer.flush()

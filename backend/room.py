@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from pycrdt import (
     create_awareness_message,
-    create_sync_message,
     create_update_message,
     merge_updates,
     write_message,
@@ -90,11 +89,12 @@ class Room:
         self._checker = checker if checker_min_bytes > 0 else None
         self._checker_min_bytes = checker_min_bytes
         self._turns = Turns()  # a big update in the worker, and what waits behind it
+        self._applying = False  # that update is being applied in parts
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
         self.peers.add(peer)
-        peer.send(create_sync_message(self.document.doc))
+        peer.send(_STEP1_PREFIX + write_message(self.document.state_vector()))
         if self.presence.client_ids:
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
 
@@ -135,8 +135,10 @@ class Room:
 
     def cancel_check(self) -> None:
         """Stop waiting for the worker (shutdown): the update being checked and every frame
-        behind it are dropped (their clients resend them when they reconnect)."""
-        if self._turns.job is not None:
+        behind it are dropped (their clients resend them when they reconnect). An update
+        already being applied in parts is not stopped: ``settled`` returns once it is
+        applied and queued for storing whole."""
+        if self._turns.job is not None and not self._applying:
             self._turns.job.cancel()
 
     def _receive_now(self, peer: Peer, data: bytes) -> asyncio.Future | None:
@@ -178,6 +180,7 @@ class Room:
                 if summary.xml_hooks or summary.structs <= PART_STRUCTS:
                     self._apply_checked(peer, update, summary, step2)
                 else:
+                    self._applying = True
                     await self._apply_in_parts(peer, update, summary, step2)
         except CloseConnection as exc:
             self._close_peer(peer, exc)
@@ -185,6 +188,7 @@ class Room:
             self._turns.drop()
             raise
         finally:
+            self._applying = False
             self._turns.release(peer)
             self._turns.done()  # nothing is left waiting when it was cancelled
 
@@ -221,6 +225,7 @@ class Room:
         except CloseConnection as exc:
             raise BoardTooLarge(exc.reason) from None
         applied: list[bytes] = []
+        self.document.begin_parts(update)
         try:
             for part in parts:
                 if self.document.apply_update(part):
@@ -230,6 +235,8 @@ class Room:
             if applied:
                 self._accept_update(merge_updates(*applied))
             raise ValueError(exc.reason) from None
+        finally:
+            self.document.end_parts()
         if applied:
             self._accept_update(update)
 
@@ -381,6 +388,7 @@ class Room:
         and ``CloseConnection`` is raised."""
         applied: list[bytes] = []
         pause = True
+        self.document.begin_parts(update)
         try:
             for part in split_update(update, summary, PART_STRUCTS):
                 self.document.apply_part(part.update)
@@ -394,6 +402,8 @@ class Room:
                 self.document.shape.record(summary)
                 self._accepted(peer, merge_updates(*applied))
             raise
+        finally:
+            self.document.end_parts()
         for start in range(0, len(summary.runs), RECORD_RUNS):  # tens of thousands of runs
             await asyncio.sleep(0)
             self.document.shape.record(UpdateSummary(runs=summary.runs[start:start + RECORD_RUNS]))
@@ -530,6 +540,7 @@ class Room:
             metrics.count_sent(message, written)
 
 
+_STEP1_PREFIX = bytes([MessageType.SYNC, SyncType.STEP1])
 _STEP2_PREFIX = bytes([MessageType.SYNC, SyncType.STEP2])
 
 
