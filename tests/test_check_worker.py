@@ -17,7 +17,7 @@ from backend.check_worker import merge_runs
 from backend.protocol import CloseCode, MessageType
 from backend.update_check import TypeDepths, check_update
 from tests.offline_session import offline_session
-from tests.worker_processes import spawned_children
+from tests.worker_processes import NewChildren
 from tests.yjs_updates import (
     Y_XML_HOOK,
     Update,
@@ -32,8 +32,10 @@ THRESHOLD = 2048
 BIG = "b" * 4000  # an update carrying it is over THRESHOLD
 
 
-def _one_worker() -> int:
-    pids = spawned_children()
+def _one_worker(new_children: NewChildren) -> int:
+    """The pre-check worker: the one spawn child started during the test (a worker an earlier
+    test of the same pytest process left may not be gone yet)."""
+    pids = new_children()
     assert len(pids) == 1, pids
     return pids.pop()
 
@@ -48,14 +50,14 @@ def _replay(frames: list[bytes], doc: Doc, invariant) -> None:
 
 @pytest.mark.gen_test(timeout=120)
 async def test_what_comes_behind_a_big_update_waits_for_it_while_other_boards_go_on(
-        sb_server, yclient):
+        sb_server, yclient, new_children):
     server = await sb_server(precheck_worker_bytes=THRESHOLD, precheck_queue_jobs=0)
     alice, bob = await yclient(server, "turns"), await yclient(server, "turns")
     other_a, other_b = await yclient(server, "turns_other"), await yclient(server, "turns_other")
     await alice.put("warm", BIG)  # starts the worker
     await bob.wait_for(lambda: bob.elements.get("warm") == BIG, 120, "the first big update")
     seen = len(bob.frames)
-    worker = _one_worker()
+    worker = _one_worker(new_children)
     os.kill(worker, signal.SIGSTOP)  # the next check cannot end: what follows must wait
     try:
         await alice.put("big", BIG)
