@@ -74,3 +74,29 @@ async def test_readers_during_the_parts_get_the_board_before_or_with_the_whole_u
     assert _elements(stored) == version.elements
     assert state_vector(watcher.doc) == state_vector(session)
     sender.close()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_server_stopped_during_the_parts_stores_the_update_whole(sb_server, tmp_path):
+    db = f"sqlite+aiosqlite:///{tmp_path}/stopped.db"
+    server = await sb_server(db=db)
+    session = offline_session(ELEMENTS, moves=1)
+    watcher = await YClient(f"ws://127.0.0.1:{server.port}/ws/stopped").sync()
+    raw = server.registry.rooms["stopped"].document.doc.get("elements", type=Map)
+    sender = await YClient(f"ws://127.0.0.1:{server.port}/ws/stopped", session).connect()
+    while not 0 < len(raw) < ELEMENTS:
+        assert len(watcher.elements) < ELEMENTS, "the update was not applied in parts"
+        await asyncio.sleep(0)
+    await server.stop()  # between two parts
+    again = await sb_server(db=db)
+    joiner = await yclient_of(again, "stopped")
+    assert state_vector(joiner.doc) == state_vector(session)
+    versions = await again.store.list_versions("stopped", 10)
+    assert versions and {v.elements for v in versions} <= {0, ELEMENTS}
+    for client in (watcher, sender, joiner):
+        client.close()
+
+
+async def yclient_of(server, board_id: str) -> YClient:
+    """A synced client of ``board_id`` on ``server``."""
+    return await YClient(f"ws://127.0.0.1:{server.port}/ws/{board_id}").sync()
