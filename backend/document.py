@@ -16,6 +16,7 @@ spliced back as the client sent them (``update_shape``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -52,6 +53,8 @@ MAX_SUBDOC_OPTIONS = 1000
 """Subdocuments per board whose options (``meta``) are kept to restore re-encodings."""
 MAX_UNCHECKED = 256
 """Held update parts (see ``BoardDocument.track``) after which they are checked and merged."""
+RECORD_RUNS = 4096
+"""Runs of a big update's summary recorded in one event-loop turn (``TypeDepths.record``)."""
 
 
 class BoardDocument:
@@ -228,6 +231,14 @@ class BoardDocument:
             _refuse(part, exc)
         self.track([part])
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
+
+    async def record_in_turns(self, summary: UpdateSummary) -> None:
+        """``shape.record(summary)`` of a big update applied in parts, ``RECORD_RUNS`` runs
+        per event-loop turn (it may hold tens of thousands)."""
+        for start in range(0, len(summary.runs), RECORD_RUNS):
+            await asyncio.sleep(0)
+            self.shape.record(UpdateSummary(runs=summary.runs[start:start + RECORD_RUNS]))
+        self.shape.record(UpdateSummary(tails=summary.tails))
 
     def holds(self, clocks: dict[int, int]) -> bool:
         """Whether the document has integrated each client's structs up to ``clocks``."""

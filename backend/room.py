@@ -30,7 +30,7 @@ from . import metrics
 from .awareness import Applied, Presence
 from .broker import Broker, RemoteKind
 from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed
-from .clock_owners import ClockOwners
+from .clock_owners import ClockOwners, decode_owned, encode_owned
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, REFUSED, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
@@ -45,10 +45,6 @@ if TYPE_CHECKING:
     from .store import UpdateWriter
 
 log = logging.getLogger(__name__)
-
-RECORD_RUNS = 4096
-"""Runs of a big update's summary recorded in one event-loop turn (``TypeDepths.record``)."""
-
 
 class Room:
     """The live state of one board: document, presence, peers."""
@@ -211,15 +207,11 @@ class Room:
 
     async def apply_server_parts(self, update: bytes, parts: list[bytes]) -> None:
         """``apply_server_update(update)`` for a big update given as ``parts`` that make it
-        when applied in order (``build_import_parts``): each part is pre-checked and applied
-        in turn, the event loop running between them, so applying 60,000 elements does not
-        stall every other board for seconds; then ``update`` is relayed and stored, once.
-
-        Raises as ``apply_server_update``. Should a part be refused after others were
-        applied (the worker pre-checked the whole update against the same state, so only an
-        edit made meanwhile could cause that), what was applied is stored and relayed, so the
-        board in memory and the stored one stay the same.
-        """
+        when applied in order (``build_import_parts``), the event loop running between them
+        (60,000 elements would stall every board for seconds); then ``update`` is relayed
+        and stored, once. Raises as ``apply_server_update``; should a part be refused after
+        others were applied (only an edit made meanwhile could cause that), what was applied
+        is stored and relayed, so the board in memory and the stored one stay the same."""
         try:
             self._check_size_cap(update)
         except CloseConnection as exc:
@@ -266,7 +258,7 @@ class Room:
                 self._schedule_flush()
         elif kind is RemoteKind.OWNED:
             if self.clock_owners is not None:
-                self.clock_owners.synced_elsewhere(_client_ids(payload))
+                self.clock_owners.synced_elsewhere(decode_owned(payload))
         else:
             changed = self.presence.apply_remote(payload).changed
             if changed:
@@ -404,10 +396,7 @@ class Room:
             raise
         finally:
             self.document.end_parts()
-        for start in range(0, len(summary.runs), RECORD_RUNS):  # tens of thousands of runs
-            await asyncio.sleep(0)
-            self.document.shape.record(UpdateSummary(runs=summary.runs[start:start + RECORD_RUNS]))
-        self.document.shape.record(UpdateSummary(tails=summary.tails))
+        await self.document.record_in_turns(summary)
         self._accepted(peer, update)
         self._synced(peer, step2)
 
@@ -530,8 +519,7 @@ class Room:
         self._publish_awareness = False
         if self._publish_owned:  # after the updates and presence it is about
             owned, self._publish_owned = self._publish_owned, set()
-            self._broker.publish(self.board_id, RemoteKind.OWNED,
-                                 ",".join(map(str, sorted(owned))).encode())
+            self._broker.publish(self.board_id, RemoteKind.OWNED, encode_owned(owned))
         if not messages or not self.peers:
             return
         wire = websocket_frames(*messages)
@@ -552,16 +540,6 @@ def _message_of(wire: bytes) -> memoryview:
     """The message inside one server-to-client frame (``websocket_frames``), uncopied."""
     length = wire[1] & 0x7F
     return memoryview(wire)[2 if length < 126 else 4 if length == 126 else 10:]
-
-
-MAX_OWNED_IDS = 1000
-"""Client ids one ``RemoteKind.OWNED`` message may name (more are ignored)."""
-
-
-def _client_ids(payload: bytes) -> list[int]:
-    """The client ids of an ``OWNED`` payload (``b"12,34"``); malformed parts are skipped."""
-    return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
-            if part.isdigit() and len(part) <= 20]
 
 
 def _merged(updates: list[bytes]) -> bytes:
