@@ -280,7 +280,7 @@ class BoardDocument:
         if state_vector == EMPTY_STATE_VECTOR:
             return self.full_update()
         if self._incoming is not None:
-            return _missing_from(self.full_update(), state_vector)
+            return self.restore(_missing_from(self.full_update(), state_vector))
         try:
             missing = self.doc.get_update(state_vector)
             pending = self._pending()

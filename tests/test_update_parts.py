@@ -7,6 +7,7 @@ from __future__ import annotations
 from pycrdt import Doc, Map, Text
 
 from backend.document import BoardDocument
+from backend.protocol import read_var_uint
 from backend.update_check import check_update
 from backend.update_parts import split_update
 from tests.offline_session import offline_session
@@ -80,3 +81,40 @@ def test_a_part_applied_before_the_one_it_continues_is_held_pending():
     assert not document.holds(parts[1].clocks)
     document.apply_part(parts[0].update)
     assert document.holds(parts[0].clocks) and document.holds(parts[1].clocks)
+
+
+def _clocks(encoded: bytes) -> dict[int, int]:
+    """An encoded state vector as ``{client: clock}``."""
+    count, pos = read_var_uint(encoded, 0)
+    clocks = {}
+    for _ in range(count):
+        client, pos = read_var_uint(encoded, pos)
+        clocks[client], pos = read_var_uint(encoded, pos)
+    return clocks
+
+
+def test_between_begin_and_end_of_the_parts_every_encoding_holds_the_whole_update():
+    before = offline_session(40, moves=0)
+    after = Doc()
+    after.apply_update(before.get_update())
+    elements = after.get("elements", type=Map)
+    for key in list(elements.keys())[:20]:
+        elements[key]["x"] = -1.0
+    update = after.get_update(before.get_state())
+    parts = _parts(update, 5)
+    assert len(parts) > 2
+    document = BoardDocument.from_updates([before.get_update()])
+    document.begin_parts(update)
+    document.apply_part(parts[0].update)  # the Doc holds some of the update
+    joiner_state = before.get_state()  # a peer holding the board before the update
+    assert state_vector(document.whole_doc()) == state_vector(after)
+    assert _applied([document.full_update()]).get("elements", type=Map).to_py() == \
+        elements.to_py()
+    assert _clocks(document.state_vector()) == state_vector(after)
+    caught_up = _applied([before.get_update(), document.missing_since(joiner_state)])
+    assert caught_up.get("elements", type=Map).to_py() == elements.to_py()
+    for part in parts[1:]:
+        document.apply_part(part.update)
+    document.end_parts()
+    assert document.whole_doc() is document.doc
+    assert state_vector(document.doc) == state_vector(after)
