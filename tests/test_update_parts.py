@@ -7,11 +7,10 @@ from __future__ import annotations
 from pycrdt import Doc, Map, Text
 
 from backend.document import BoardDocument
-from backend.protocol import read_var_uint
 from backend.update_check import check_update
 from backend.update_parts import split_update
 from tests.offline_session import offline_session
-from tests.yclient import state_vector
+from tests.yclient import decoded_state_vector, state_vector
 
 
 def _parts(update: bytes, part_structs: int):
@@ -83,16 +82,6 @@ def test_a_part_applied_before_the_one_it_continues_is_held_pending():
     assert document.holds(parts[0].clocks) and document.holds(parts[1].clocks)
 
 
-def _clocks(encoded: bytes) -> dict[int, int]:
-    """An encoded state vector as ``{client: clock}``."""
-    count, pos = read_var_uint(encoded, 0)
-    clocks = {}
-    for _ in range(count):
-        client, pos = read_var_uint(encoded, pos)
-        clocks[client], pos = read_var_uint(encoded, pos)
-    return clocks
-
-
 def test_between_begin_and_end_of_the_parts_every_encoding_holds_the_whole_update():
     before = offline_session(40, moves=0)
     after = Doc()
@@ -110,7 +99,7 @@ def test_between_begin_and_end_of_the_parts_every_encoding_holds_the_whole_updat
     assert state_vector(document.whole_doc()) == state_vector(after)
     assert _applied([document.full_update()]).get("elements", type=Map).to_py() == \
         elements.to_py()
-    assert _clocks(document.state_vector()) == state_vector(after)
+    assert decoded_state_vector(document.state_vector()) == state_vector(after)
     caught_up = _applied([before.get_update(), document.missing_since(joiner_state)])
     assert caught_up.get("elements", type=Map).to_py() == elements.to_py()
     for part in parts[1:]:
