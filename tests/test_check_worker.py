@@ -69,10 +69,19 @@ async def test_what_comes_behind_a_big_update_waits_for_it_while_other_boards_go
         assert await late.wait_closed() == CloseCode.WS_1013_TRY_AGAIN_LATER
         assert "retry shortly" in late.close_reason
         assert "big" not in bob.elements and "after" not in bob.elements
+        joiner = await yclient(server, "turns", sync=False)  # its step 1 waits behind "big"
+        meanwhile = Doc()
+        meanwhile.apply_update(await server.registry.snapshot("turns"))  # an export's read
+        assert "warm" in meanwhile.get("elements", type=Map)
+        assert "big" not in meanwhile.get("elements", type=Map)  # the board before it
     finally:
         os.kill(worker, signal.SIGCONT)
     await bob.wait_for(lambda: bob.elements.get("after") == 1, 30, "the update behind it")
     assert bob.elements.get("big") == BIG
+    await joiner.wait_for(joiner.synced.is_set, 30, "the joiner's step 2")
+    step2 = Doc()
+    _replay([next(f for f in joiner.frames if f[:2] == b"\x00\x01")], step2, lambda e: True)
+    assert step2.get("elements", type=Map).get("big") == BIG  # the board with all of it
     doc = Doc()
     _replay(bob.frames[:seen], doc, lambda elements: True)
     _replay(bob.frames[seen:], doc, lambda elements: "after" not in elements or "big" in elements)
