@@ -17,6 +17,7 @@ import time
 import pytest
 from pycrdt import Map
 
+from tests.faults.clients import stored_elements, wait_until
 from tests.faults.liveness import Bystanders, HealthProbe
 from tests.offline_session import offline_session
 from tests.yclient import YClient
@@ -58,3 +59,20 @@ async def test_a_big_offline_session_reaches_the_board_while_other_boards_keep_s
     sender.close()
     watcher.close()
     bystanders.close()
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_a_server_killed_while_the_parts_are_applied_stores_the_update_whole_or_not_at_all(
+        server_process):
+    server = server_process()
+    session = offline_session(ELEMENTS)
+    sender = await YClient(f"{server.ws_url}/killed", session).connect(timeout_s=60)
+    # logged once the worker answered, right before the parts (about a second of them)
+    await wait_until(lambda: "pre-checked in the worker" in server.log(), 120, "the check",
+                     interval_s=0.01)
+    server.kill()
+    sender.close()
+    stored = await stored_elements(server.db_url, "killed")
+    assert len(stored) in (0, ELEMENTS)
+    if stored:
+        assert stored == json.loads(str(session.get("elements", type=Map)))
