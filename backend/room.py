@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 class Room:
     """The live state of one board: document, presence, peers."""
 
