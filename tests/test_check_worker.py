@@ -82,6 +82,7 @@ async def test_what_comes_behind_a_big_update_waits_for_it_while_other_boards_go
     step2 = Doc()
     _replay([next(f for f in joiner.frames if f[:2] == b"\x00\x01")], step2, lambda e: True)
     assert step2.get("elements", type=Map).get("big") == BIG  # the board with all of it
+    await joiner.wait_for(lambda: joiner.elements.get("after") == 1, 30, "what came after")
     doc = Doc()
     _replay(bob.frames[:seen], doc, lambda elements: True)
     _replay(bob.frames[seen:], doc, lambda elements: "after" not in elements or "big" in elements)
