@@ -11,6 +11,8 @@ parts with the event loop running between them (``backend/update_parts.py``).
 from __future__ import annotations
 
 import json
+import os
+import signal
 import statistics
 import time
 
@@ -20,6 +22,7 @@ from pycrdt import Map
 from tests.faults.clients import stored_elements, wait_until
 from tests.faults.liveness import Bystanders, HealthProbe
 from tests.offline_session import offline_session
+from tests.worker_processes import spawned_children
 from tests.yclient import YClient
 
 MIB = 1024 * 1024
@@ -70,7 +73,10 @@ async def test_a_server_killed_while_the_parts_are_applied_stores_the_update_who
     # logged once the worker answered, right before the parts (about a second of them)
     await wait_until(lambda: "pre-checked in the worker" in server.log(), 120, "the check",
                      interval_s=0.01)
+    workers = spawned_children(server.proc.pid)
     server.kill()
+    for pid in workers:  # a killed server's pre-check worker waits on its pipe for good
+        os.kill(pid, signal.SIGKILL)
     sender.close()
     stored = await stored_elements(server.db_url, "killed")
     assert len(stored) in (0, ELEMENTS)
