@@ -191,6 +191,9 @@ class SyncboardServer:
         self.broker = RedisBroker(s.broker, self.store, s.broker_stream_maxlen) if s.broker \
             else LocalBroker()
         self.registry = BoardRegistry(self.store, self.writer, self.broker, s)
+        if s.precheck_worker_bytes > 0:
+            self.store.merge_in_worker = self.registry.checker.merge
+            self.store.merge_in_worker_bytes = s.precheck_worker_bytes
         await self.broker.start(self.registry.receive_remote)
         self.live = RedisLivePeers(self.registry, s.broker, self.broker.origin.decode()) \
             if isinstance(self.broker, RedisBroker) else LivePeers(self.registry)

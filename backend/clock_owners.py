@@ -86,3 +86,18 @@ class ClockOwners:
     def release(self, peer: Hashable) -> None:
         """Forget ``peer`` (it left; its presence ids go with it)."""
         self._synced.discard(peer)
+
+
+MAX_OWNED_IDS = 1000
+"""Client ids one ``RemoteKind.OWNED`` message may name (more are ignored)."""
+
+
+def encode_owned(client_ids: set[int]) -> bytes:
+    """The ``RemoteKind.OWNED`` payload naming ``client_ids`` (``b"12,34"``)."""
+    return ",".join(map(str, sorted(client_ids))).encode()
+
+
+def decode_owned(payload: bytes) -> list[int]:
+    """The client ids of an ``OWNED`` payload; malformed parts are skipped."""
+    return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
+            if part.isdigit() and len(part) <= 20]

@@ -149,6 +149,14 @@ class Settings:
         256 * MIB, "Bytes of large sync step 2 frames being received at once over all "
         "connections; one more waits outside (closed with 1013, the client retries).",
         minimum=1)
+    precheck_worker_bytes: int = _option(
+        128 * 1024, "Updates of at least this many bytes are pre-checked in a worker "
+        "process instead of on the event loop (the pure-Python check takes about 0.2 s per "
+        "MiB of small structs); what arrives for that board meanwhile waits behind it, other "
+        "boards go on. 0: every update is checked on the event loop.", minimum=0)
+    precheck_queue_jobs: int = _option(
+        4, "Big pre-checks that may wait while one runs in the worker (each holds its update "
+        "in memory); one more closes its peer with 1013 (the client retries).", minimum=0)
     max_connections: int = _option(10000, "Connections over all boards.", minimum=1)
     max_connections_per_ip: int = _option(
         1000, "WebSocket connections from one client address, counted when the upgrade is "

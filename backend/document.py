@@ -18,12 +18,13 @@ store get (``xml_hooks``, ``for_clients=True``); the server's own readers get th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections.abc import Iterable
 
-from pycrdt import ContentAttribute, Doc, IdMap, IdSet, Map, get_update, merge_updates
+from pycrdt import ContentAttribute, Doc, IdMap, IdSet, Map, get_state, get_update, merge_updates
 
 from . import metrics
 from .errors import CloseConnection
@@ -52,6 +53,8 @@ MAX_SUBDOC_OPTIONS = 1000
 """Subdocuments per board whose options (``meta``) are kept to restore re-encodings."""
 MAX_UNCHECKED = 256
 """Held update parts (see ``BoardDocument.track``) after which they are checked and merged."""
+RECORD_RUNS = 4096
+"""Runs of a big update's summary recorded in one event-loop turn (``TypeDepths.record``)."""
 
 
 class BoardDocument:
@@ -60,6 +63,10 @@ class BoardDocument:
     The whole-board encoding is cached until the next change: every late joiner with an empty
     document and every export asks for exactly that, and encoding a 10,000-element board
     costs tens of milliseconds of event-loop time each time.
+
+    While a big update is applied in parts (``begin_parts``), the ``Doc`` holds only some of
+    it; every encoding handed out then (``full_update``, ``state_vector``, ``missing_since``,
+    ``whole_doc``) is of the whole state after the update, never of a half.
     """
 
     def __init__(self) -> None:
@@ -69,6 +76,7 @@ class BoardDocument:
         self._full_update: bytes | None = None  # as clients get it (hooks restored)
         self._maps_update: bytes | None = None  # as pycrdt reads it
         self._last_applied: tuple[bytes, bytes] = (EMPTY_UPDATE, EMPTY_UPDATE)  # as sent, read
+        self._incoming: bytes | None = None  # a big update being applied in parts
         self._held: list[bytes] = []  # parts of updates not integrated when they came
         self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
         self._subdoc_options: dict[str, bytes] = {}
@@ -248,6 +256,50 @@ class BoardDocument:
         metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
         return True
 
+    def begin_parts(self, update: bytes) -> None:
+        """``update`` is about to be applied in parts (``apply_part``): until ``end_parts``,
+        encodings are of the state with the whole of it."""
+        self._incoming = update
+        self._full_update = self._maps_update = None
+
+    def end_parts(self) -> None:
+        """Every part of the update given to ``begin_parts`` is applied (or the rest never
+        will be): encodings are of the ``Doc`` again."""
+        self._incoming = None
+        self._full_update = self._maps_update = None
+
+    def apply_part(self, part: bytes) -> None:
+        """Apply one part of a big update whose pre-check covered the whole update
+        (``update_parts``), between ``begin_parts`` and ``end_parts``; ``shape.record`` its
+        summary once every part is in. Raises ``CloseConnection`` as ``apply_update``
+        does."""
+        started = time.perf_counter()
+        try:
+            self.doc.apply_update(part)
+        except ValueError as exc:
+            raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                  f"update rejected: {exc}") from None
+        self.track([part])
+        metrics.UPDATE_APPLY_SECONDS.observe(time.perf_counter() - started)
+
+    async def record_in_turns(self, summary: UpdateSummary) -> None:
+        """``shape.record(summary)`` of a big update applied in parts, ``RECORD_RUNS`` runs
+        per event-loop turn (it may hold tens of thousands)."""
+        for start in range(0, len(summary.runs), RECORD_RUNS):
+            await asyncio.sleep(0)
+            self.shape.record(UpdateSummary(runs=summary.runs[start:start + RECORD_RUNS]))
+        self.shape.record(UpdateSummary(tails=summary.tails))
+
+    def holds(self, clocks: dict[int, int]) -> bool:
+        """Whether the document has integrated each client's structs up to ``clocks``."""
+        data = self.doc.get_state()
+        count, pos = read_uint(data)
+        state = {}
+        for _ in range(count):
+            client, pos = read_uint(data, pos)
+            state[client], pos = read_uint(data, pos)
+        return all(state.get(client, 0) >= end for client, end in clocks.items())
+
     def viewers_may_comment(self) -> bool:
         """Whether ``meta.commentsForViewers`` is on: view-only links may then write
         comments (issue 20)."""
@@ -258,7 +310,17 @@ class BoardDocument:
 
     def state_vector(self) -> bytes:
         """The encoded state vector (what sync step 1 carries)."""
+        if self._incoming is not None:
+            return get_state(self.full_update())
         return self.doc.get_state()
+
+    def whole_doc(self) -> Doc:
+        """The ``Doc``; while an update is applied in parts, a copy holding all of it."""
+        if self._incoming is None:
+            return self.doc
+        copy = Doc()
+        copy.apply_update(self.full_update())
+        return copy
 
     def missing_since(self, state_vector: bytes, for_clients: bool = False) -> bytes:
         """The update holding everything a peer with ``state_vector`` lacks (sync step 2).
@@ -269,6 +331,9 @@ class BoardDocument:
         """
         if state_vector == EMPTY_STATE_VECTOR:
             return self.full_update(for_clients)
+        if self._incoming is not None:
+            missing = self._restore_options(_missing_from(self.full_update(), state_vector))
+            return self._restore_hooks(missing) if for_clients else missing
         try:
             missing = self.doc.get_update(state_vector)
             pending = self._pending()
@@ -282,12 +347,15 @@ class BoardDocument:
 
     def full_update(self, for_clients: bool = False) -> bytes:
         """The whole board as one update, pending parts included (cached until the next
-        change); ``for_clients`` as in ``missing_since``."""
+        change); while an update is applied in parts, with all of it; ``for_clients`` as in
+        ``missing_since``."""
         if self._maps_update is None:
             update = self.doc.get_update()
             pending = self._pending()
             if pending is not None:
                 update = merge_updates(update, pending)
+            if self._incoming is not None:
+                update = merge_updates(update, self._incoming)
             self._maps_update = self._restore_options(update)
         if not for_clients or not self.hooks.names:
             return self._maps_update
@@ -300,13 +368,23 @@ class BoardDocument:
         structs and everyone else's are encoded apart by pycrdt, from the document (a
         third of the time of splitting the whole encoding)."""
         assert self._maps_update is not None
-        if self._pending() is not None:
+        if self._pending() is not None or self._incoming is not None:
             return self._restore_hooks(self._maps_update)
         split_off = state_clocks(self.doc.get_state()).keys() - self.hooks.writers
         if not split_off:
             return self._restore_hooks(self._maps_update)
         restored = self.hooks.restore_encoding(self.doc.get_update, split_off)
         return self._maps_update if restored is None else self._restore_options(restored)
+
+
+def _missing_from(update: bytes, state_vector: bytes) -> bytes:
+    """What of ``update`` a peer with ``state_vector`` lacks; ``CloseConnection(1007)`` for
+    an undecodable state vector."""
+    try:
+        return get_update(update, state_vector)
+    except ValueError as exc:
+        raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                              f"bad state vector: {exc}") from None
 
 
 _MARK = [ContentAttribute("deleted", True)]  # IdMap ignores ranges without attributes

@@ -17,9 +17,9 @@ from .admission import Admission, AdmissionCounter, AdmissionRefused
 from .awareness import Presence, PresenceLimits
 from .backlog import ReceiveBudget, SendBacklog
 from .broker import Broker, RemoteKind
+from .check_worker import CheckWorker
 from .config import Settings
 from .document import BoardDocument
-from .errors import CloseConnection
 from .history_worker import HistoryWorker
 from .memory import release_free_heap
 from .peer import Peer
@@ -65,6 +65,7 @@ class BoardRegistry:
             store, writer, settings.history_interval_s,
             HistoryWorker(settings.history_queue_jobs, settings.history_timeout_s,
                           settings.history_worker_memory_bytes))
+        self.checker = CheckWorker(settings.precheck_queue_jobs)
         self._closing = False
         self.feed_factory: Callable[[Room], BoardFeed] | None = None  # set by app.py
 
@@ -200,11 +201,7 @@ class BoardRegistry:
             if board_id in self._loading:
                 self._early_remote.setdefault(board_id, []).append((kind, payload))
             return
-        try:
-            room.apply_remote(kind, payload)
-        except (CloseConnection, ValueError) as exc:
-            log.error("board %s: dropped a malformed %s from another process: %s", board_id,
-                      kind.value, exc)
+        room.apply_remote(kind, payload)
 
     async def apply_update(self, board_id: str, update: bytes) -> None:
         """Apply a server-made update (import) to the live board, relay and persist it.
@@ -213,6 +210,7 @@ class BoardRegistry:
         """
         room = await self.acquire(board_id)
         try:
+            await room.settled()
             room.apply_server_update(update)
         finally:
             self.release_if_idle(room)
@@ -222,6 +220,7 @@ class BoardRegistry:
         the event loop running between them."""
         room = await self.acquire(board_id)
         try:
+            await room.settled()
             await room.apply_server_parts(update, parts)
         finally:
             self.release_if_idle(room)
@@ -248,8 +247,8 @@ class BoardRegistry:
         pending ones and the sweepers are cancelled and awaited, so none is left pending."""
         self._closing = True
         tasks = list(self._sweepers)
-        for room in list(self._rooms.values()):
-            self.versions.unloading(room)  # committed by the caller's writer flush
+        rooms = list(self._rooms.values())
+        for room in rooms:
             if room.unload_task is not None:
                 tasks.append(room.unload_task)
                 room.unload_task = None
@@ -257,9 +256,15 @@ class BoardRegistry:
                 peer.close(CloseCode.WS_1001_GOING_AWAY, "server shutting down")
             if room.feed is not None:
                 room.feed.close()
+            room.cancel_check()
+        self.checker.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # a big update being applied in parts is finished, to be stored whole
+        await asyncio.gather(*(room.settled() for room in rooms))
+        for room in rooms:
+            self.versions.unloading(room)  # committed by the caller's writer flush
         await self.versions.close()
 
     async def _load(self, board_id: str) -> Room:
@@ -273,7 +278,8 @@ class BoardRegistry:
                     Presence(self.settings.awareness_timeout_s, _presence_limits(self.settings)),
                     self.writer,
                     self.broker, self.settings.max_board_bytes, sum(map(len, stored)),
-                    self.settings.relay_delay_ms / 1000, self.settings.refuse_clock_squatting)
+                    self.settings.relay_delay_ms / 1000, self.settings.refuse_clock_squatting,
+                    self.checker, self.settings.precheck_worker_bytes)
         room.on_edit = self.versions.edited
         if self.feed_factory is not None:
             room.feed = self.feed_factory(room)
@@ -299,6 +305,7 @@ class BoardRegistry:
         await self._unload_now(room)
 
     async def _unload_now(self, room: Room) -> None:
+        await room.settled()  # a big update of a peer that left is applied and queued first
         self.versions.unloading(room)  # an edited board's last version, in the next commit
         while True:
             await self.writer.flush()
@@ -324,6 +331,8 @@ class BoardRegistry:
             now = time.monotonic()
             for room in list(self._rooms.values()):
                 for peer in list(room.peers):
+                    if room.holds_frame_of(peer):
+                        continue  # its connection reads nothing until that frame is handled
                     if peer.awaiting_pong_since is not None and \
                             now - peer.awaiting_pong_since > timeout_s:
                         log.info("board %s peer %s: no pong for %.1f s; dropping it",

@@ -2,7 +2,10 @@
 
 Frames of one peer arrive in order (Tornado reads one connection sequentially) and are handled
 synchronously: parse, apply to the document (which validates), queue for persistence, queue
-for relay. Relays are coalesced per event-loop turn (or per ``relay_delay_ms`` tick): the
+for relay. The exception is an update of at least ``--precheck-worker-bytes``: it is
+pre-checked in the worker process (``check_worker``) and applied in parts (``update_parts``),
+and everything else for the board waits behind it meanwhile (``turns``).
+Relays are coalesced per event-loop turn (or per ``relay_delay_ms`` tick): the
 updates and awareness changes that arrived meanwhile go out as one merged update frame and one
 awareness frame, encoded once and written to every peer of the board, the sender included
 (as the reference server does; newer clients use the echo to confirm their changes).
@@ -18,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from pycrdt import (
     create_awareness_message,
-    create_sync_message,
     create_update_message,
     merge_updates,
     write_message,
@@ -27,12 +29,15 @@ from pycrdt import (
 from . import metrics
 from .awareness import Applied, Presence
 from .broker import Broker, RemoteKind
-from .clock_owners import ClockOwners
-from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, BoardDocument
+from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed
+from .clock_owners import ClockOwners, decode_owned, encode_owned
+from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, REFUSED, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
 from .peer import websocket_frames
 from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
-from .update_check import outside_comments
+from .turns import Turns
+from .update_check import UpdateRefused, UpdateSummary, outside_comments
+from .update_parts import PART_STRUCTS, split_update
 
 if TYPE_CHECKING:
     from .events.feed import BoardFeed
@@ -48,7 +53,10 @@ class Room:
     def __init__(self, board_id: str, document: BoardDocument, presence: Presence,
                  writer: UpdateWriter, broker: Broker, max_board_bytes: int,
                  size_bytes: int, relay_delay_s: float = 0.0,
-                 refuse_clock_squatting: bool = False) -> None:
+                 refuse_clock_squatting: bool = False, checker: CheckWorker | None = None,
+                 checker_min_bytes: int = 0) -> None:
+        """``checker``: where updates of at least ``checker_min_bytes`` are pre-checked (see
+        ``receive``); None or 0: every update is checked on the event loop."""
         self.board_id = board_id
         self.relay_delay_s = relay_delay_s
         self.max_board_bytes = max_board_bytes
@@ -75,11 +83,15 @@ class Room:
         self.feed: BoardFeed | None = None  # the change feed (backend/events), when on
         self._claimed: dict[Peer, set[int]] = {}  # synced peers' presence ids, announced
         self._publish_owned: set[int] = set()  # to announce to other processes
+        self._checker = checker if checker_min_bytes > 0 else None
+        self._checker_min_bytes = checker_min_bytes
+        self._turns = Turns()  # a big update in the worker, and what waits behind it
+        self._applying = False  # that update is being applied in parts
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
         self.peers.add(peer)
-        peer.send(create_sync_message(self.document.doc))
+        peer.send(_STEP1_PREFIX + write_message(self.document.state_vector()))
         if self.presence.client_ids:
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
 
@@ -95,16 +107,87 @@ class Room:
         self._claimed.pop(peer, None)
         self._relay_presence(self.presence.remove_peer(peer))
 
-    def receive(self, peer: Peer, data: bytes) -> None:
-        """Handle one frame from ``peer``; a bad frame closes that peer only."""
+    def receive(self, peer: Peer, data: bytes) -> asyncio.Future | None:
+        """Handle one frame from ``peer``; a bad frame closes that peer only.
+
+        Returns None once handled, or a future done when it is: an update of at least
+        ``checker_min_bytes`` is pre-checked in the worker process (``CheckWorker``), and
+        every frame the board gets meanwhile, from any peer, waits behind it, in order. The
+        connection reads its next frame only when the future is done, so each peer has at
+        most one frame waiting. Raises only on a bug (the handler closes with 1011).
+        """
+        if self._turns.job is not None:
+            return self._turns.wait(lambda: self._receive_now(peer, data), peer)
+        return self._receive_now(peer, data)
+
+    def holds_frame_of(self, peer: Peer) -> bool:
+        """Whether a frame of ``peer`` is being checked in the worker or waits behind one
+        (its connection reads nothing meanwhile, pongs included)."""
+        return self._turns.holds(peer)
+
+    async def settled(self) -> None:
+        """Return once no big update is being checked or waits here. An update the server
+        applies right after this returns (without awaiting) keeps the board's order."""
+        await self._turns.settled()
+
+    def cancel_check(self) -> None:
+        """Stop waiting for the worker (shutdown): the update being checked and every frame
+        behind it are dropped (their clients resend them when they reconnect). An update
+        already being applied in parts is not stopped: ``settled`` returns once it is
+        applied and queued for storing whole."""
+        if self._turns.job is not None and not self._applying:
+            self._turns.job.cancel()
+
+    def _receive_now(self, peer: Peer, data: bytes) -> asyncio.Future | None:
         if peer.closed:
-            return  # frames still in flight from a peer we already closed change nothing
+            return None  # frames still in flight from a peer we already closed change nothing
         try:
-            self._dispatch(peer, data)
+            return self._dispatch(peer, data)
         except CloseConnection as exc:
-            log.warning("board %s peer %s: closing with %d (%s): %s", self.board_id, peer.name,
-                        exc.code, exc.code.name, exc.reason)
-            peer.close(exc.code, exc.reason)
+            self._close_peer(peer, exc)
+            return None
+
+    def _close_peer(self, peer: Peer, exc: CloseConnection) -> None:
+        log.warning("board %s peer %s: closing with %d (%s): %s", self.board_id, peer.name,
+                    exc.code, exc.code.name, exc.reason)
+        peer.close(exc.code, exc.reason)
+
+    async def _check_in_worker(self, peer: Peer, update: bytes, comments_only: bool,
+                               step2: bool) -> None:
+        """Pre-check ``update`` in the worker, then apply it as ``_apply_update`` does; a
+        refusal closes ``peer`` with the code the event loop's check would give (1007), or
+        1013 when the worker is busy or died. Nothing is applied for a peer closed
+        meanwhile (its client resends the update when it reconnects)."""
+        assert self._checker is not None
+        self._turns.hold(peer)
+        started = time.perf_counter()
+        try:
+            try:
+                summary = await self._checker.check(update, self.document.shape, PART_STRUCTS)
+            except UpdateRefused as exc:
+                raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                      f"{REFUSED}{exc}") from None
+            except (CheckWorkerBusy, CheckWorkerFailed) as exc:
+                raise CloseConnection(CloseCode.WS_1013_TRY_AGAIN_LATER, str(exc)) from None
+            log.info("board %s peer %s: %d-byte update pre-checked in the worker in %.0f ms",
+                     self.board_id, peer.name, len(update),
+                     (time.perf_counter() - started) * 1000)
+            if not peer.closed:
+                self._admit(peer, update, summary, comments_only)
+                if summary.xml_hooks or summary.structs <= PART_STRUCTS:
+                    self._apply_checked(peer, update, summary, step2)
+                else:
+                    self._applying = True
+                    await self._apply_in_parts(peer, update, summary, step2)
+        except CloseConnection as exc:
+            self._close_peer(peer, exc)
+        except asyncio.CancelledError:
+            self._turns.drop()
+            raise
+        finally:
+            self._applying = False
+            self._turns.release(peer)
+            self._turns.done()  # nothing is left waiting when it was cancelled
 
     def apply_server_update(self, update: bytes) -> None:
         """Apply an update made by the server itself (import); relay and persist it.
@@ -125,20 +208,17 @@ class Room:
 
     async def apply_server_parts(self, update: bytes, parts: list[bytes]) -> None:
         """``apply_server_update(update)`` for a big update given as ``parts`` that make it
-        when applied in order (``build_import_parts``): each part is pre-checked and applied
-        in turn, the event loop running between them, so applying 60,000 elements does not
-        stall every other board for seconds; then ``update`` is relayed and stored, once.
-
-        Raises as ``apply_server_update``. Should a part be refused after others were
-        applied (the worker pre-checked the whole update against the same state, so only an
-        edit made meanwhile could cause that), what was applied is stored and relayed, so the
-        board in memory and the stored one stay the same.
-        """
+        when applied in order (``build_import_parts``), the event loop running between them
+        (60,000 elements would stall every board for seconds); then ``update`` is relayed
+        and stored, once. Raises as ``apply_server_update``; should a part be refused after
+        others were applied (only an edit made meanwhile could cause that), what was applied
+        is stored and relayed, so the board in memory and the stored one stay the same."""
         try:
             self._check_size_cap(update)
         except CloseConnection as exc:
             raise BoardTooLarge(exc.reason) from None
         applied: list[bytes] = []
+        self.document.begin_parts(update)
         try:
             for part in parts:
                 if self.document.apply_update(part):
@@ -148,14 +228,28 @@ class Room:
             if applied:
                 self._accept_update(merge_updates(*applied))
             raise ValueError(exc.reason) from None
+        finally:
+            self.document.end_parts()
         if applied:
             self._accept_update(update)
 
     def apply_remote(self, kind: RemoteKind, payload: bytes) -> None:
-        """Apply what another process published (already persisted there): relay only.
+        """Apply what another process published (already persisted there): relay only. It
+        waits behind a big update being checked in the worker (see ``receive``); a malformed
+        payload is logged at ERROR and dropped."""
+        if self._turns.job is not None:
+            self._turns.wait(lambda: self._apply_remote_now(kind, payload), None)
+        else:
+            self._apply_remote_now(kind, payload)
 
-        Raises ``ValueError`` / ``CloseConnection`` if the payload is malformed.
-        """
+    def _apply_remote_now(self, kind: RemoteKind, payload: bytes) -> None:
+        try:
+            self._apply_remote(kind, payload)
+        except (CloseConnection, ValueError) as exc:
+            log.error("board %s: dropped a malformed %s from another process: %s",
+                      self.board_id, kind.value, exc)
+
+    def _apply_remote(self, kind: RemoteKind, payload: bytes) -> None:
         if kind is RemoteKind.UPDATE:
             if self.document.apply_update(payload):
                 if self.feed is not None:
@@ -165,7 +259,7 @@ class Room:
                 self._schedule_flush()
         elif kind is RemoteKind.OWNED:
             if self.clock_owners is not None:
-                self.clock_owners.synced_elsewhere(_client_ids(payload))
+                self.clock_owners.synced_elsewhere(decode_owned(payload))
         else:
             changed = self.presence.apply_remote(payload).changed
             if changed:
@@ -207,7 +301,7 @@ class Room:
             self._publish_owned |= new
             self._schedule_flush()
 
-    def _dispatch(self, peer: Peer, data: bytes) -> None:
+    def _dispatch(self, peer: Peer, data: bytes) -> asyncio.Future | None:
         metrics.count_received(data)
         try:
             frame = parse_frame(data)
@@ -224,14 +318,11 @@ class Room:
                 if frame.payload == EMPTY_UPDATE:  # a viewer's step 2 is usually empty
                     return
                 if self.document.viewers_may_comment():
-                    self._apply_update(peer, frame.payload, comments_only=True)
-                else:
-                    self._drop_viewer_edit(peer)
+                    return self._apply_update(peer, frame.payload, comments_only=True)
+                self._drop_viewer_edit(peer)
             else:  # STEP2 is treated as an update
-                self._apply_update(peer, frame.payload)
-                if self.clock_owners is not None and frame.sync_type == SyncType.STEP2:
-                    self.clock_owners.synced(peer)
-                    self._claim(peer)
+                return self._apply_update(peer, frame.payload,
+                                          step2=frame.sync_type == SyncType.STEP2)
         elif frame.message_type == MessageType.AWARENESS:
             applied = self.presence.apply(frame.payload, peer)
             self._warn_dropped_presence(peer, applied)
@@ -240,12 +331,30 @@ class Room:
                 self._claim(peer)
         else:  # QUERY_AWARENESS
             peer.send(create_awareness_message(self.presence.encode(self.presence.client_ids)))
+        return None
 
-    def _apply_update(self, peer: Peer, update: bytes, comments_only: bool = False) -> None:
-        """Check, apply, store and relay one update of ``peer``. ``comments_only`` (a
-        view-only peer while meta.commentsForViewers is on): every struct and deletion must
-        lie in the comments map, else ``CloseConnection(4403)`` and nothing is applied."""
+    def _apply_update(self, peer: Peer, update: bytes, comments_only: bool = False,
+                      step2: bool = False) -> asyncio.Future | None:
+        """Check, apply, store and relay one update of ``peer`` (``step2``: its sync step 2,
+        after which its presence ids are protected from clock squatting). ``comments_only``
+        (a view-only peer while meta.commentsForViewers is on): every struct and deletion
+        must lie in the comments map, else ``CloseConnection(4403)`` and nothing is applied.
+
+        A big update is checked in the worker: the returned task is done once it is applied
+        or refused (see ``receive``)."""
+        if self._checker is not None and len(update) >= self._checker_min_bytes:
+            job = self._turns.job = asyncio.ensure_future(
+                self._check_in_worker(peer, update, comments_only, step2))
+            return job
         summary = self.document.check(update)  # bounded: before pycrdt
+        self._admit(peer, update, summary, comments_only)
+        self._apply_checked(peer, update, summary, step2)
+        return None
+
+    def _admit(self, peer: Peer, update: bytes, summary: UpdateSummary,
+               comments_only: bool) -> None:
+        """What ``_apply_update`` checks once ``summary`` is the pre-check's: the comments and
+        ownership rules and the size cap (raises ``CloseConnection``)."""
         if comments_only:
             outside = outside_comments(update, summary, self.document.shape)
             if outside is not None:
@@ -254,10 +363,54 @@ class Room:
         if self.clock_owners is not None:
             self.clock_owners.admit(peer, summary, self.document.shape)
         self._check_size_cap(update)
+
+    def _apply_checked(self, peer: Peer, update: bytes, summary: UpdateSummary,
+                       step2: bool) -> None:
+        """Apply an admitted update with pycrdt, then store and relay it."""
         if self.document.apply_update(update, summary):
-            self._accept_update(update, peer)
-            self._last_editor = peer
-            self.last_edit_at = time.time()
+            self._accepted(peer, update)
+        self._synced(peer, step2)
+
+    async def _apply_in_parts(self, peer: Peer, update: bytes, summary: UpdateSummary,
+                              step2: bool) -> None:
+        """``_apply_checked`` of a big update in parts (``update_parts``), the event loop
+        running between them; it is stored and relayed as one update, as it came. Once a part
+        leaves structs pending (they wait for a later part), the rest is applied at once, so
+        pycrdt does not retry them at every part. Should pycrdt refuse a part, what was
+        applied is stored and relayed (the board in memory and the stored one stay the same)
+        and ``CloseConnection`` is raised."""
+        applied: list[bytes] = []
+        pause = True
+        self.document.begin_parts(update)
+        try:
+            for part in split_update(update, summary, PART_STRUCTS):
+                self.document.apply_part(part.update)
+                applied.append(part.update)
+                if pause and self.document.holds(part.clocks):
+                    await asyncio.sleep(0)
+                else:
+                    pause = False
+        except CloseConnection:
+            if applied:
+                self.document.shape.record(summary)
+                self._accepted(peer, merge_updates(*applied))
+            raise
+        finally:
+            self.document.end_parts()
+        await self.document.record_in_turns(summary)
+        self._accepted(peer, update)
+        self._synced(peer, step2)
+
+    def _accepted(self, peer: Peer, update: bytes) -> None:
+        self._accept_update(update, peer)
+        self._last_editor = peer
+        self.last_edit_at = time.time()
+
+    def _synced(self, peer: Peer, step2: bool) -> None:
+        """After ``peer``'s sync step 2: its presence ids are protected from squatting."""
+        if step2 and self.clock_owners is not None:
+            self.clock_owners.synced(peer)
+            self._claim(peer)
 
     def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
         """Answer a step 1 with what ``peer`` lacks, in one frame however large. The whole
@@ -367,8 +520,7 @@ class Room:
         self._publish_awareness = False
         if self._publish_owned:  # after the updates and presence it is about
             owned, self._publish_owned = self._publish_owned, set()
-            self._broker.publish(self.board_id, RemoteKind.OWNED,
-                                 ",".join(map(str, sorted(owned))).encode())
+            self._broker.publish(self.board_id, RemoteKind.OWNED, encode_owned(owned))
         if not messages or not self.peers:
             return
         wire = websocket_frames(*messages)
@@ -377,6 +529,7 @@ class Room:
             metrics.count_sent(message, written)
 
 
+_STEP1_PREFIX = bytes([MessageType.SYNC, SyncType.STEP1])
 _STEP2_PREFIX = bytes([MessageType.SYNC, SyncType.STEP2])
 
 
@@ -388,13 +541,3 @@ def _message_of(wire: bytes) -> memoryview:
     """The message inside one server-to-client frame (``websocket_frames``), uncopied."""
     length = wire[1] & 0x7F
     return memoryview(wire)[2 if length < 126 else 4 if length == 126 else 10:]
-
-
-MAX_OWNED_IDS = 1000
-"""Client ids one ``RemoteKind.OWNED`` message may name (more are ignored)."""
-
-
-def _client_ids(payload: bytes) -> list[int]:
-    """The client ids of an ``OWNED`` payload (``b"12,34"``); malformed parts are skipped."""
-    return [int(part) for part in payload.split(b",")[:MAX_OWNED_IDS]
-            if part.isdigit() and len(part) <= 20]

@@ -89,6 +89,12 @@ class UpdateSummary:
     """``Y.XmlHook`` types among the structs (pycrdt cannot read them: see ``xml_hooks``)."""
     delete_set_at: int = 0
     """Where the delete set starts in the update (``outside_comments`` reads it again)."""
+    cuts: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """Where the update may be cut (``check_update``'s ``cut_structs``): per client its
+    first struct and every ``cut_structs``-th one as (client, index in its group, clock,
+    position of the struct in the update)."""
+    groups: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Per client its struct count and where its structs end in the update."""
 
 
 class TypeDepths:
@@ -173,17 +179,21 @@ class TypeDepths:
         return sum(len(runs[0]) for runs in self._runs.values())
 
 
-def check_update(update: bytes, depths: TypeDepths | None = None) -> UpdateSummary:
+def check_update(update: bytes, depths: TypeDepths | None = None,
+                 cut_structs: int = 0) -> UpdateSummary:
     """Check one Yjs v1 update against this module's limits; return what it holds.
 
-    ``depths`` resolves parents outside the update (the board's earlier updates). Raises
-    ``UpdateRefused`` for anything pycrdt should not see.
+    ``depths`` resolves parents outside the update (the board's earlier updates). With
+    ``cut_structs``, ``UpdateSummary.cuts`` lists every ``cut_structs``-th struct of each
+    client (``update_parts`` cuts the update there). Raises ``UpdateRefused`` for anything
+    pycrdt should not see.
     """
     reader = _Reader(update)
     try:
         depths = depths or TypeDepths()
-        summary, links = _read_structs(reader, update, depths)
+        summary, links = _read_structs(reader, update, depths, cut_structs or 1 << 62)
         summary.delete_set_at = reader.pos
+        summary.xml_hooks = reader.xml_hooks
         _read_delete_set(reader, summary)
     except IndexError:
         raise UpdateRefused("update ends in the middle of a value") from None
@@ -196,11 +206,12 @@ def check_update(update: bytes, depths: TypeDepths | None = None) -> UpdateSumma
 
 
 class _Reader:
-    __slots__ = ("data", "pos")
+    __slots__ = ("data", "pos", "xml_hooks")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
+        self.xml_hooks = 0
 
     def uint(self) -> int:
         data, pos = self.data, self.pos
@@ -334,8 +345,8 @@ _ITEM, _TYPE_ITEM, _GC_STRUCT, _SKIP_STRUCT = range(4)
 _BY_ROOT, _BY_PARENT, _BY_ORIGIN, _BY_NOTHING = range(4)
 
 
-def _read_structs(reader: _Reader, update: bytes,
-                  depths: TypeDepths) -> tuple[UpdateSummary, _Links]:
+def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
+                  cut_structs: int) -> tuple[UpdateSummary, _Links]:
     """Read every struct (the hot loop: varints inlined for their one-byte case), resolving
     the parent depth at once where the parent or origin is an earlier struct of the same
     client (nearly always); the rest waits for ``_resolve_depths``."""
@@ -345,6 +356,7 @@ def _read_structs(reader: _Reader, update: bytes,
     if client_count > MAX_CLIENTS:
         raise UpdateRefused(f"{client_count} client ids in one update (limit {MAX_CLIENTS})")
     max_structs = MAX_STRUCTS_BASE + int(len(update) * MAX_STRUCTS_PER_BYTE)
+    size_of_update = len(update)
     adjacent_gaps = 0
     merge_copy = 0
     data = update
@@ -377,7 +389,10 @@ def _read_structs(reader: _Reader, update: bytes,
             chain_kind, chain_right, chain_bytes = tail[1], tail[2], tail[3]
             chain_end = (client, clock - 1)
         pos = reader.pos
-        for _ in range(struct_count):
+        cuts = summary.cuts
+        for index in range(struct_count):
+            if not index % cut_structs:
+                cuts.append((client, index, clock, pos))
             info = data[pos]
             pos += 1
             ref = info & 0x1F
@@ -417,10 +432,27 @@ def _read_structs(reader: _Reader, update: bytes,
                     reader.skip_bytes()  # the map key
             else:
                 mode, target = _BY_ORIGIN, origin or right
-            if ref == _TYPE and data[reader.pos] & 0x7F == _XML_HOOK:  # > 6 is refused
-                summary.xml_hooks += 1
-            length, size = _skip_content(reader, ref, data)
             pos = reader.pos
+            if ref == _ANY and data[pos] == 1 and pos + 3 <= size_of_update:
+                # one Any value (a map field): a short string or a fixed-size scalar inline
+                tag = data[pos + 1]
+                fixed = _ANY_FIXED_SIZE[tag - 120] if tag >= 120 else -1
+                if tag == 119 and data[pos + 2] < 0x80:
+                    start = pos + 3
+                    pos = start + data[pos + 2]
+                    if pos > size_of_update:
+                        raise UpdateRefused(f"string length of {pos - start} with "
+                                            f"{size_of_update - start} bytes left")
+                    length, size = 1, ANY_VALUE_COPY_BYTES
+                elif fixed >= 0:
+                    pos += 2 + fixed
+                    length, size = 1, ANY_VALUE_COPY_BYTES
+                else:
+                    length, size = _skip_content(reader, ref, data)
+                    pos = reader.pos
+            else:
+                length, size = _skip_content(reader, ref, data)
+                pos = reader.pos
             if length == 0:
                 raise UpdateRefused(f"empty struct at client {client} clock {clock}")
             # yrs merges such a struct into the item before it by copying that item's content
@@ -440,7 +472,12 @@ def _read_structs(reader: _Reader, update: bytes,
             if mode == _BY_ROOT:
                 depth = root
             elif target[0] == client and target[1] < clock:  # an earlier struct of this run
-                holder = first_index + bisect_right(starts, target[1], 0, len(starts) - 1) - 1
+                offset = target[1] - first
+                if 0 <= offset < len(starts) - 1 and starts[offset] == target[1]:
+                    holder = first_index + offset  # every struct before it is one clock long
+                else:
+                    holder = first_index + bisect_right(starts, target[1], 0,
+                                                        len(starts) - 1) - 1
                 holder_depth = resolved[holder] if holder >= first_index else None
                 if holder_depth is not None and kinds[holder] != _SKIP_STRUCT:
                     depth = holder_depth + 1 if mode == _BY_PARENT and holder_depth > 0 \
@@ -455,6 +492,7 @@ def _read_structs(reader: _Reader, update: bytes,
             resolved.append(depth)
             clock += length
         reader.pos = pos
+        summary.groups[client] = (struct_count, pos)
         summary.clocks[client] = (first, clock)
         summary.tails[client] = (clock, chain_kind, chain_right, chain_bytes)
     return summary, links
@@ -522,6 +560,7 @@ def _skip_content(reader: _Reader, ref: int, update: bytes) -> tuple[int, int]:
             raise UpdateRefused(f"unknown shared type {type_ref}")
         if type_ref in (_XML_ELEMENT, _XML_HOOK):
             reader.skip_bytes()  # node or hook name
+            reader.xml_hooks += type_ref == _XML_HOOK
         return 1, 0
     if ref == 9:  # subdocument: guid, options
         reader.skip_bytes()

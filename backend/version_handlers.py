@@ -236,6 +236,7 @@ class VersionRestoreHandler(_SavingEndpoint):
                 building.cancel()
                 raise
             update, changed = await _worker_answer(building, board_id, vid)
+            await room.settled()  # behind a big update being checked, in the board's order
             try:
                 room.apply_server_update(update)  # others' edits meanwhile merge with it
             except BoardTooLarge as exc:

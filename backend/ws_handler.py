@@ -13,8 +13,10 @@ that pauses reading, large sync step 2 frames read in chunks); this handler is i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 
 from tornado import httputil
 from tornado.ioloop import IOLoop
@@ -166,21 +168,24 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         self._headers = httputil.HTTPHeaders()
         self.ui = None  # type: ignore[assignment]
 
-    def on_message(self, message: str | bytes) -> None:
+    def on_message(self, message: str | bytes) -> Awaitable[None] | None:
+        """Hand a frame to the room; when the room handles it later (``Room.receive``),
+        return what Tornado awaits before it reads this connection's next frame."""
         if self.room is None or self.peer is None:
-            return
+            return None
         if isinstance(message, str):
             log.warning("board %s peer %s: closing with 1007: text frame", self.room.board_id,
                         self.peer.name)
             self.peer.close(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                             "text frames are not part of the protocol")
-            return
+            return None
+        room, peer = self.room, self.peer
         try:
-            self.room.receive(self.peer, message)
+            handled = room.receive(peer, message)
         except Exception:
-            log.exception("board %s peer %s: unexpected error; closing with 1011",
-                          self.room.board_id, self.peer.name)
-            self.peer.close(CloseCode.WS_1011_INTERNAL_ERROR, "internal error")
+            _internal_error(room.board_id, peer)
+            return None
+        return None if handled is None else _handled(handled, room.board_id, peer)
 
     def on_pong(self, data: bytes) -> None:
         if self.peer is not None:
@@ -230,3 +235,19 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         if self.room is not None and self.peer is not None:
             self.registry.leave(self.room, self.peer)
             self.room = None
+
+
+async def _handled(handled: asyncio.Future, board_id: str, peer: Peer) -> None:
+    """Wait for a frame the room handles later (a big update checked in the worker): Tornado
+    reads the connection's next frame only after this returns."""
+    try:
+        await handled
+    except asyncio.CancelledError:
+        pass  # the server is shutting down: the peer is closed with 1001
+    except Exception:
+        _internal_error(board_id, peer)
+
+
+def _internal_error(board_id: str, peer: Peer) -> None:
+    log.exception("board %s peer %s: unexpected error; closing with 1011", board_id, peer.name)
+    peer.close(CloseCode.WS_1011_INTERNAL_ERROR, "internal error")

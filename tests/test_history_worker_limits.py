@@ -22,6 +22,10 @@ from tests.export_helpers import base_url, fetch, fetch_json
 from tests.faults.liveness import HealthProbe
 from tests.worker_processes import NewChildren, spawned_children
 
+ONLY_HISTORY = {"precheck_worker_bytes": 0}
+"""The pre-check worker off (big logs are merged on the loop): these tests count the history
+worker's process, and the pre-check worker is a spawn child too."""
+
 
 def _one_worker(new_children: NewChildren) -> int:
     pids = new_children()
@@ -82,7 +86,7 @@ async def _gone(pid: int) -> None:
 @pytest.mark.gen_test(timeout=120)
 async def test_a_flood_of_previews_gets_503_with_retry_after_and_a_preview_works_after(
         sb_server, yclient, new_children):
-    server = await sb_server(history_queue_jobs=2)
+    server = await sb_server(history_queue_jobs=2, **ONLY_HISTORY)
     base = base_url(server)
     vid = await _two_row_version(server, yclient, "flood")
     assert (await _preview(base, "flood", vid)).code == 200  # the worker is up
@@ -164,7 +168,7 @@ async def _small_and_big_versions(server, yclient,
 @pytest.mark.gen_test(timeout=240)
 async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_works(
         sb_server, yclient, new_children):
-    server = await sb_server(history_timeout_s=0.1, **BIG_BOARD)
+    server = await sb_server(history_timeout_s=0.1, **BIG_BOARD, **ONLY_HISTORY)
     base, small, vid, first_worker = await _small_and_big_versions(server, yclient,
                                                                    new_children)
 
@@ -187,7 +191,8 @@ and ``_big_version``'s does not (188 MiB without a cap)."""
 @pytest.mark.gen_test(timeout=240)
 async def test_a_rebuild_past_the_memory_cap_answers_422_and_the_next_preview_works(
         sb_server, yclient, caplog, new_children):
-    server = await sb_server(history_worker_memory_bytes=HISTORY_CAP, **BIG_BOARD)
+    server = await sb_server(history_worker_memory_bytes=HISTORY_CAP, **BIG_BOARD,
+                             **ONLY_HISTORY)
     base, small, vid, first_worker = await _small_and_big_versions(server, yclient,
                                                                    new_children)
 
@@ -207,7 +212,7 @@ async def test_a_rebuild_past_the_memory_cap_answers_422_and_the_next_preview_wo
 @pytest.mark.gen_test(timeout=120)
 async def test_a_worker_killed_with_jobs_queued_fails_only_its_job(sb_server, yclient,
                                                                    new_children):
-    server = await sb_server()
+    server = await sb_server(**ONLY_HISTORY)
     base = base_url(server)
     vid = await _two_row_version(server, yclient, "killed")
     assert (await _preview(base, "killed", vid)).code == 200
@@ -239,7 +244,7 @@ async def test_a_worker_aborted_under_its_memory_cap_answers_422_and_the_next_jo
     """Rust aborts the process when an allocation fails (SIGABRT); sent here by hand, so the
     exit code read through ``ProcessPoolExecutor._processes`` is checked every time (without
     it the answer would be the 503 of a worker that died)."""
-    server = await sb_server(history_worker_memory_bytes=HISTORY_CAP)
+    server = await sb_server(history_worker_memory_bytes=HISTORY_CAP, **ONLY_HISTORY)
     base = base_url(server)
     vid = await _two_row_version(server, yclient, "aborted")
     assert (await _preview(base, "aborted", vid)).code == 200

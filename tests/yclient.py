@@ -31,7 +31,11 @@ from backend.protocol import MessageType, SyncType, read_var_uint
 def state_vector(doc: Doc) -> dict[int, int]:
     """A document's state vector as ``{client id: clock}``. Compare these, not the encoded
     bytes: Yjs encodes the clients in hash-map order, which differs between documents."""
-    data = doc.get_state()
+    return decoded_state_vector(doc.get_state())
+
+
+def decoded_state_vector(data: bytes) -> dict[int, int]:
+    """An encoded state vector (``Doc.get_state``, sync step 1) as ``{client id: clock}``."""
     count, pos = read_var_uint(data, 0)
     clocks = {}
     for _ in range(count):

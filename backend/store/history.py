@@ -150,7 +150,7 @@ async def record_version(conn: AsyncConnection, board_id: str, document: BoardDo
     chain_bytes = 0 if checkpoint else head.chain_bytes + len(data)
     names = clean_authors(authors)
     row = {"board_id": board_id, "created_at": now, "kind": kind,
-           "label": label[:MAX_LABEL_CHARS], "elements": count_elements(document.doc),
+           "label": label[:MAX_LABEL_CHARS], "elements": count_elements(document.whole_doc()),
            "authors": json.dumps(names), "checkpoint": int(checkpoint),
            "chain": 0 if checkpoint else head.chain + 1, "chain_bytes": chain_bytes,
            "base_bytes": len(data) if checkpoint else head.base_bytes,

@@ -12,7 +12,7 @@ statements so transactions mean what they say.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +94,11 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.merge_in_worker: Callable[[list[bytes]], Awaitable[bytes]] | None = None
+        """Runs ``merge_updates_into_snapshot`` elsewhere (the pre-check worker process) for
+        compactions of at least ``merge_in_worker_bytes``: the merge pre-checks and applies
+        every row, seconds of the event loop for a board of many small structs."""
+        self.merge_in_worker_bytes = 0
 
     @property
     def dialect(self) -> str:
@@ -226,8 +231,12 @@ class Store:
         if not rows:
             return CompactionResult(board_id, 0, len(old.data) if old else 0,
                                     old.last_seq if old else 0)
-        merged = merge_updates_into_snapshot(
-            ([old.data] if old else []) + [row.data for row in rows])
+        stored = ([old.data] if old else []) + [row.data for row in rows]
+        if self.merge_in_worker is not None and \
+                sum(map(len, stored)) >= self.merge_in_worker_bytes:
+            merged = await self.merge_in_worker(stored)
+        else:
+            merged = merge_updates_into_snapshot(stored)
         seqs = [row.seq for row in rows]
         last_seq = max(seqs + ([old.last_seq] if old else []))
         async with self.engine.connect() as conn:

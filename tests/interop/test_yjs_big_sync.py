@@ -11,6 +11,7 @@ import pytest
 
 from backend.protocol import CloseCode
 from tests.interop.node_client import NodeClient
+from tests.yclient import YClient, state_vector
 
 MIB = 1024 * 1024
 # Writing a big board quickly is not what these tests are about: lift the byte rate for it.
@@ -39,10 +40,17 @@ async def test_fresh_js_client_joins_a_24_mib_board(server_process, node_client,
     server = server_process(**FAST_WRITER)  # --max-pending-bytes stays at 16 MiB
     writer = await node_client()
     await writer.connect_synced(server.ws_url, board)
+    watcher = await YClient(f"{server.ws_url}/{board}").sync()
     await writer.call("fill", prefix="blob-", count=48, size=512 * 1024, perTransaction=4,
                       timeout_s=30)
     written = await writer.call("summary")
     assert written["updateBytes"] > 24 * MIB
+    # the server has applied all twelve 2 MiB updates (each is pre-checked in the worker, and
+    # the writer's next frame is read only after it: a joiner arriving before the last one
+    # is answered with the board so far and gets the rest relayed)
+    await watcher.wait_for(lambda: {str(c): n for c, n in state_vector(watcher.doc).items()}
+                           == written["stateVector"], BIG_SYNC_TIMEOUT_S, "the server has all")
+    watcher.close()
     joiner = await node_client()
     await joiner.connect(server.ws_url, board)
     state = await summary_when(joiner, lambda s: s["synced"], "the joiner synced")
