@@ -19,7 +19,8 @@ Errors are JSON (``{"error", "detail"}``): 400 bad option or file, 404 unknown b
 413 over a size cap (bytes, the pixels an image header declares, or an import file whose
 reading needs more than ``--import-worker-memory-bytes``), 415 refused type, 422 a
 PNG that could not be rendered within its time or memory limit, 503 (with ``Retry-After``)
-when the PNG queue or the import worker's queue (``import_worker``) is full. Images whose
+when the PNG queue or the import worker's queue (``import_worker``) is full, 503 (without)
+when the import worker was killed during the import (SIGKILL) and 500 when it crashed. Images whose
 header declares too many pixels are left out of SVG and PNG exports (``X-Skipped-Images``
 says why). ``app.py`` mounts ``export_routes(...)``.
 """
@@ -73,7 +74,13 @@ from .export.selection import (
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
-from .import_worker import ImportBusy, ImportOutOfMemory, ImportWorker, ImportWorkerFailed
+from .import_worker import (
+    ImportBusy,
+    ImportOutOfMemory,
+    ImportWorker,
+    ImportWorkerFailed,
+    ImportWorkerKilled,
+)
 from .memory import release_free_heap
 from .registry import BoardRegistry
 from .store import Store
@@ -295,7 +302,9 @@ class ImportHandler(CappedBody, _BoardEndpoint):
             self.set_status(413)
             self.finish({"error": "payload too large", "detail": str(exc), "path": "$"})
             return
-        except ImportWorkerFailed as exc:
+        except ImportWorkerKilled as exc:  # from outside: the same file may work again
+            raise HTTPError(503, str(exc)) from None
+        except ImportWorkerFailed as exc:  # a crash, logged by the worker
             raise HTTPError(500, str(exc)) from None
         finally:
             del body
