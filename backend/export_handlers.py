@@ -87,6 +87,8 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
+EXPORT_FORMATS = "json|svg|png|pdf|bundle|excalidraw"
+"""What ``export.<fmt>`` answers, of the live board and of a version (a route's pattern)."""
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _TRIM_AFTER_BYTES = 1024 * 1024
 """An import body at least this big is followed by ``release_free_heap`` (BENCHMARKS.md, "Import
@@ -112,8 +114,7 @@ def export_routes(registry: BoardRegistry, store: Store, settings: Settings,
                "max_export_pixels": settings.max_export_pixels,
                "body_timeout_s": settings.body_timeout_s}
     return [
-        (r"/api/boards/([^/]+)/export\.(json|svg|png|pdf|bundle|excalidraw)", ExportHandler,
-         exports),
+        (rf"/api/boards/([^/]+)/export\.({EXPORT_FORMATS})", ExportHandler, exports),
         (r"/api/boards/([^/]+)/import", ImportHandler, imports),
         (r"/api/boards/([^/]+)/files", FileUploadHandler, files),
         (r"/api/files/([^/]+)", FileHandler, boards),
