@@ -411,10 +411,12 @@ async def test_a_posted_selection_takes_the_view_token_and_only_a_json_body(sb_s
                          headers=as_editor)
     assert by_url.code == 200 and svg_ids(by_url.body) == SELECTED
     assert answer.body == by_url.body
-    for fmt in ("json", "pdf", "png"):
+    for fmt in ("json", "pdf", "png", "bundle", "excalidraw"):
         answer = await fetch(f"{then}/export.{fmt}", method="POST", body=later,
                              headers={**JSON, **as_editor})
         assert answer.code == 200, (fmt, answer.body[:200])
+        whole = await fetch(f"{then}/export.{fmt}", headers=as_editor)
+        assert whole.code == 200, (fmt, whole.body[:200])
     assert {e["id"] for e in json.loads((await fetch(
         f"{then}/export.json", method="POST", body=later,
         headers={**JSON, **as_editor})).body)["elements"]} == SELECTED
