@@ -6,7 +6,6 @@ both browser contexts and in the frame's SVG export."""
 
 from __future__ import annotations
 
-import json
 import urllib.request
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
@@ -264,61 +263,3 @@ def test_a_move_and_a_resize_made_at_once_end_with_one_consistent_frame_membersh
     shown = {frame} | {i for i, e in elements(ann).items() if e.get("frameId") == frame}
     assert frame_export_ids(server, board_id, frame) == shown
     assert ann.errors == [] and bob.errors == []
-
-
-def test_arrow_keys_and_align_keep_frame_membership_in_one_undo_step(server, open_board):
-    """Issue 15's frameId notes: arrow-key moves and align/distribute never updated
-    ``frameId``. Now an arrow-key move is a drag by one step (a frame takes what it holds, what
-    moved joins or leaves frames) and an align settles what it moved, each one undo step."""
-    board_id = new_board(server)
-    request = urllib.request.Request(  # seeded through the server, as a script would
-        f"{server.base_url}/api/boards/{board_id}/import", method="POST",
-        data=json.dumps({"schemaVersion": 2, "meta": {}, "elements": [
-            {"id": "F", "type": "frame", "x": 0, "y": 0, "w": 400, "h": 300, "z": "a0",
-             "name": "F"},
-            {"id": "inner", "type": "rect", "x": 50, "y": 100, "w": 60, "h": 40, "z": "a1",
-             "fill": "#ffffff", "frameId": "F"},
-            {"id": "outer", "type": "rect", "x": 600, "y": 100, "w": 60, "h": 40, "z": "a2",
-             "fill": "#ffffff"},
-        ]}).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-    page = open_board(server, board_id, "Ann")
-    wait_element_count(page, 3)
-    page.keyboard.press("v")
-
-    page.mouse.click(*screen(page, 0, 150))  # the frame's left edge selects it
-    page.wait_for_function("() => window.syncboard.selection.has('F')")
-    page.keyboard.press("Shift+ArrowRight")  # the frame takes what it holds along
-    page.wait_for_function("() => window.syncboard.board.get('F').get('x') === 10")
-    assert (elements(page)["inner"]["x"], elements(page)["outer"]["x"]) == (60, 600)
-    page.keyboard.press("Control+z")
-    page.wait_for_function("() => window.syncboard.board.get('F').get('x') === 0")
-    assert elements(page)["inner"]["x"] == 50
-
-    page.keyboard.press("Escape")
-    page.mouse.click(*screen(page, 80, 120))
-    page.wait_for_function("() => window.syncboard.selection.has('inner') && "
-                           "window.syncboard.selection.size === 1")
-    for _ in range(9):  # x 50 -> -40: its centre (x + 30) leaves the frame at the ninth
-        page.keyboard.press("Shift+ArrowLeft")
-    page.wait_for_function("() => window.syncboard.board.get('inner').get('x') === -40")
-    wait_frame_ids(page, ["inner"], [""])
-    page.keyboard.press("Control+z")  # the last step alone: back in the frame
-    page.wait_for_function("() => window.syncboard.board.get('inner').get('x') === -30")
-    wait_frame_ids(page, ["inner"], ["F"])
-    for _ in range(8):
-        page.keyboard.press("Control+z")
-    page.wait_for_function("() => window.syncboard.board.get('inner').get('x') === 50")
-
-    page.keyboard.down("Shift")
-    page.mouse.click(*screen(page, 630, 120))
-    page.keyboard.up("Shift")
-    page.wait_for_function("() => window.syncboard.selection.size === 2")
-    page.click("[data-action='align-left']")  # outer comes to x 50: into the frame
-    page.wait_for_function("() => window.syncboard.board.get('outer').get('x') === 50")
-    wait_frame_ids(page, ["inner", "outer"], ["F", "F"])
-    page.keyboard.press("Control+z")
-    page.wait_for_function("() => window.syncboard.board.get('outer').get('x') === 600")
-    wait_frame_ids(page, ["inner", "outer"], ["F", ""])
-    assert page.errors == []

@@ -1,8 +1,8 @@
 /**
  * Arrange actions of the board page (issue 13b): group and ungroup, lock and unlock, align and
  * distribute, the grid toggle, export of the selection, and the right-click context menu that
- * offers them next to copy, paste, duplicate, delete and z-order. Each action is one undo step
- * (align and distribute: the move and the frame membership it changes).
+ * offers them next to copy, paste, duplicate, delete and z-order. Each action is one
+ * `board.update` (one transaction, one undo step).
  */
 import { ALIGN_ACTIONS, arrangePatches, boxOf, unionBox } from '../doc/align.js';
 import { groupPatches, ungroupPatches, unitsOf } from '../doc/groups.js';
@@ -68,17 +68,7 @@ export function installArrange(app, page) {
     },
   };
   for (const [name] of ALIGN_ACTIONS) {
-    actions[name] = () => {
-      // One undo step: the move, then frame membership as after a drag of each (tools/attach.js).
-      const patches = arrangePatches(unitsOf(movable(), app.arrange.editing), name);
-      app.board.beginGesture();
-      try {
-        app.board.update(patches);
-        app.attach?.transformed(patches.map(([id]) => id));
-      } finally {
-        app.board.endGesture();
-      }
-    };
+    actions[name] = () => app.board.update(arrangePatches(unitsOf(movable(), app.arrange.editing), name));
   }
 
   /** Run an arrange action by name; false when the name is not one of them. */

@@ -15,7 +15,7 @@ import { Presence } from '../presence.js';
 import { Camera } from '../view/camera.js';
 import { Scene } from '../render/scene.js';
 import { ImageCache } from '../render/images.js';
-import { readMeta } from '../render/element.js';
+import { readElement, readMeta } from '../render/element.js';
 import { paintStatic } from '../render/canvas.js';
 import { paintOverlay } from '../render/overlay.js';
 import { FONT_FAMILY, measureText } from '../render/shapes.js';
@@ -296,19 +296,11 @@ export function mountBoardPage(root, boardId) {
     toggleHelp: () => help.toggle(),
     arrange: (name) => runAction(name),
     nudge: (dx, dy) => {
-      // As a drag by (dx, dy), in one undo step: a frame takes what it holds along, a connector
-      // comes loose from what stays, and what moved joins or leaves frames (tools/attach.js).
-      const origins = new Map([...selection].map((id) => scene.byId.get(id))
-        .filter((el) => el && !el.locked).map((el) => [el.id, { x: el.x, y: el.y }]));
-      if (origins.size === 0) return;
-      board.beginGesture();
-      try {
-        app.attach.onMoveStart(origins);
-        board.update([...origins].map(([id, o]) => [id, { x: o.x + dx, y: o.y + dy }]));
-        app.attach.settle(origins.keys());
-      } finally {
-        board.endGesture();
-      }
+      // The stored positions, from the document: a routed connector's scene copy carries its
+      // drawn route instead.
+      const moved = [...selection].map((id) => readElement(id, board.get(id)))
+        .filter((el) => el && !el.locked);
+      board.update(moved.map((el) => [el.id, { x: el.x + dx, y: el.y + dy }]));
     },
   });
   const imagePlacer = attachImages(stage, {
