@@ -19,7 +19,8 @@ Errors are JSON (``{"error", "detail"}``): 400 bad option or file, 404 unknown b
 413 over a size cap (bytes, the pixels an image header declares, or an import file whose
 reading needs more than ``--import-worker-memory-bytes``), 415 refused type, 422 a
 PNG that could not be rendered within its time or memory limit, 503 (with ``Retry-After``)
-when the PNG queue or the import worker's queue (``import_worker``) is full. Images whose
+when the PNG queue or the import worker's queue (``import_worker``) is full, 503 (without)
+when the import worker was killed during the import (SIGKILL) and 500 when it crashed. Images whose
 header declares too many pixels are left out of SVG and PNG exports (``X-Skipped-Images``
 says why). ``app.py`` mounts ``export_routes(...)``.
 """
@@ -73,13 +74,21 @@ from .export.selection import (
 from .http_handlers import JsonHandler
 from .http_policy import CappedBody
 from .image_header import ImageHeaderError, ImageTooLarge, check_image
-from .import_worker import ImportBusy, ImportOutOfMemory, ImportWorker, ImportWorkerFailed
+from .import_worker import (
+    ImportBusy,
+    ImportOutOfMemory,
+    ImportWorker,
+    ImportWorkerFailed,
+    ImportWorkerKilled,
+)
 from .memory import release_free_heap
 from .registry import BoardRegistry
 from .store import Store
 
 log = logging.getLogger(__name__)
 
+EXPORT_FORMATS = "json|svg|png|pdf|bundle|excalidraw"
+"""What ``export.<fmt>`` answers, of the live board and of a version (a route's pattern)."""
 _FILE_ID = re.compile(r"[0-9a-f]{64}")
 _TRIM_AFTER_BYTES = 1024 * 1024
 """An import body at least this big is followed by ``release_free_heap`` (BENCHMARKS.md, "Import
@@ -105,8 +114,7 @@ def export_routes(registry: BoardRegistry, store: Store, settings: Settings,
                "max_export_pixels": settings.max_export_pixels,
                "body_timeout_s": settings.body_timeout_s}
     return [
-        (r"/api/boards/([^/]+)/export\.(json|svg|png|pdf|bundle|excalidraw)", ExportHandler,
-         exports),
+        (rf"/api/boards/([^/]+)/export\.({EXPORT_FORMATS})", ExportHandler, exports),
         (r"/api/boards/([^/]+)/import", ImportHandler, imports),
         (r"/api/boards/([^/]+)/files", FileUploadHandler, files),
         (r"/api/files/([^/]+)", FileHandler, boards),
@@ -295,7 +303,9 @@ class ImportHandler(CappedBody, _BoardEndpoint):
             self.set_status(413)
             self.finish({"error": "payload too large", "detail": str(exc), "path": "$"})
             return
-        except ImportWorkerFailed as exc:
+        except ImportWorkerKilled as exc:  # from outside: the same file may work again
+            raise HTTPError(503, str(exc)) from None
+        except ImportWorkerFailed as exc:  # a crash, logged by the worker
             raise HTTPError(500, str(exc)) from None
         finally:
             del body

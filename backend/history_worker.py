@@ -46,6 +46,7 @@ from typing import Any
 from .memory import OutOfMemory, cap_address_space, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
 from .version_rows import chain_updates, rebuild_state, unpack
+from .worker_pool import exit_codes, processes, submit_if_alive
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class HistoryWorker:
         with self._admission():
             async with self._turn:
                 pool = await self._ready_pool()
-                future = _submit_if_alive(pool, _guarded, fn, *args)
+                future = submit_if_alive(pool, _guarded, fn, *args)
                 if future is None:  # it died between jobs: this job runs in a new one
                     self._discard(pool)
                     pool = await self._ready_pool()
@@ -219,7 +220,7 @@ class HistoryWorker:
                 return await asyncio.shield(asyncio.wrap_future(future))
         except BrokenProcessPool:
             if pool is not None and self.memory_bytes > 0 and not self._closed \
-                    and await _aborted(pool):
+                    and -signal.SIGABRT in await exit_codes(pool):
                 raise self._out_of_memory("ended, most likely past") from None
             if not self._closed:
                 log.error("the history worker process died during a job; the next job "
@@ -250,7 +251,7 @@ class HistoryWorker:
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         """Kill ``pool``'s worker and forget ``pool`` if it is still the current one (a
         failure that arrives late must not stop the worker that replaced it)."""
-        for process in _processes(pool):
+        for process in processes(pool):
             with contextlib.suppress(OSError, ValueError):
                 process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -262,38 +263,6 @@ class HistoryWorker:
         if self._closed:
             return "the server is stopping; try again in a moment"
         return "the history worker process died (see the server log); try again"
-
-
-def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
-    """The worker processes of ``pool`` (a private attribute: Python 3.14's
-    ``kill_workers`` is the public way, not in 3.11)."""
-    return list((getattr(pool, "_processes", None) or {}).values())
-
-
-async def _aborted(pool: ProcessPoolExecutor) -> bool:
-    """Whether a worker process of ``pool`` ended by SIGABRT (waiting up to 0.5 s, without
-    blocking the loop, for an exit code the pool's own thread may be reaping just then)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 0.5
-    while True:
-        codes = {process.exitcode for process in _processes(pool)}
-        if -signal.SIGABRT in codes:
-            return True
-        if None not in codes or loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-
-
-def _submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
-                     *args: Any) -> Future | None:
-    """``pool.submit(fn, *args)``, or None if its worker has died (the pool may not know yet:
-    a job given to it then would fail without having run)."""
-    if any(process.exitcode is not None for process in _processes(pool)):
-        return None
-    try:
-        return pool.submit(fn, *args)
-    except BrokenProcessPool:
-        return None
 
 
 def _guarded(fn: Callable[..., Any], *args: Any) -> Any:

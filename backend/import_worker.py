@@ -17,9 +17,11 @@ here (their bodies spilled to temporary files), and a further one is refused at 
 ``ImportBusy`` (HTTP 503 with ``Retry-After``). The worker's address space is capped at
 ``memory_bytes`` (``RLIMIT_AS``, ``--import-worker-memory-bytes``): a file whose reading or
 building needs more fails there (a ``MemoryError``, or the process ends when a native
-allocation fails), is refused with ``ImportOutOfMemory`` (HTTP 413) and the worker is replaced;
-a worker that dies otherwise fails its own job with ``ImportWorkerFailed``. Either way the
-queued jobs go on in a new worker.
+allocation fails: Rust aborts it, SIGABRT), is refused with ``ImportOutOfMemory`` (HTTP 413)
+and the worker is replaced. A worker that dies otherwise fails its own job, told apart by its
+exit code (``worker_pool``): ``ImportWorkerKilled`` (HTTP 503) when SIGKILL ended it (the
+kernel's OOM killer, an operator), ``ImportWorkerFailed`` (HTTP 500) for a crash (SIGSEGV,
+an abort without a cap, an exit). Either way the queued jobs go on in a new worker.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -42,6 +45,7 @@ from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, ImportTooLarge
 from .memory import OutOfMemory, cap_address_space, or_out_of_memory, release_free_heap
 from .update_check import TypeDepths, UpdateRefused, check_update
+from .worker_pool import describe_exit, exit_codes, submit_if_alive
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,12 @@ class ImportBusy(Exception):
 
 
 class ImportWorkerFailed(RuntimeError):
-    """The worker process died during the job (it is replaced for the next one)."""
+    """The worker process crashed during the job (it is replaced for the next one; HTTP 500)."""
+
+
+class ImportWorkerKilled(ImportWorkerFailed):
+    """SIGKILL ended the worker during the job, from outside (the OOM killer, an operator):
+    the same file may well work again (HTTP 503)."""
 
 
 class ImportOutOfMemory(ImportWorkerFailed):
@@ -154,8 +163,9 @@ class ImportWorker:
         goes to it through a temporary file: pickled, a 63 MiB body cost the server +128 MiB
         more (the pickle stream grows by doubling). Raises ``ImportRefused`` (``ImportTooLarge``)
         for a file that cannot be imported, ``ImportBusy`` at once when the queue is full,
-        ``ImportOutOfMemory`` past the worker's memory cap, ``ImportWorkerFailed`` if the
-        worker died otherwise, ``ValueError`` for an undecodable snapshot."""
+        ``ImportOutOfMemory`` past the worker's memory cap, ``ImportWorkerKilled`` or
+        ``ImportWorkerFailed`` if the worker died otherwise, ``ValueError`` for an undecodable
+        snapshot."""
         if self._admitted >= 1 + self.queue_jobs:
             self.refused_total += 1
             retry_s = max(1, min(120, math.ceil(self._mean_job_s * self._admitted)))
@@ -188,20 +198,14 @@ class ImportWorker:
             self._pool = None
 
     async def _run(self, *args: Any) -> Prepared | Refusal:
-        """``prepare_import(*args)`` in the worker; raises ``ImportOutOfMemory`` or
-        ``ImportWorkerFailed`` (the worker is replaced for the next job)."""
+        """``prepare_import(*args)`` in the worker; raises ``ImportOutOfMemory``,
+        ``ImportWorkerKilled`` or ``ImportWorkerFailed`` (the worker is replaced for the next
+        job)."""
+        pool, future = self._submit(prepare_import, *args)
         try:
-            result = await asyncio.wrap_future(self._submit(prepare_import, *args))
+            result = await asyncio.wrap_future(future)
         except BrokenProcessPool:
-            self.close()
-            if self.memory_bytes > 0:
-                raise ImportOutOfMemory(
-                    "the import worker process ended while reading this file, most likely "
-                    f"past {self._cap()}; nothing was written") from None
-            log.error("the import worker process died during a job; the next job starts a "
-                      "new one")
-            raise ImportWorkerFailed("the import worker process died (see the server "
-                                     "log)") from None
+            raise await self._death(pool) from None
         if isinstance(result, OutOfMemory):
             self.close()  # what the failed job left behind is not the next job's
             raise ImportOutOfMemory(
@@ -209,22 +213,51 @@ class ImportWorker:
                 "nothing was written")
         return result
 
+    async def _death(self, pool: ProcessPoolExecutor) -> ImportWorkerFailed:
+        """Why ``pool``'s worker died during a job, read from its exit code, as the error
+        to answer with; the worker is forgotten, so the next job starts a new one."""
+        codes = await exit_codes(pool) - {None}
+        code = next(iter(codes), None)
+        if self._pool is pool:
+            self.close()
+        if code == -signal.SIGABRT and self.memory_bytes > 0:  # Rust's failed allocation
+            return ImportOutOfMemory(
+                "the import worker process ended while reading this file, most likely "
+                f"past {self._cap()}; nothing was written")
+        how = describe_exit(code)
+        log.error("the import worker process %s during a job; the next job starts a new one",
+                  how)
+        if code == -signal.SIGKILL:
+            return ImportWorkerKilled(
+                f"the import worker process {how} while reading this file (the kernel's "
+                "OOM killer or an operator); nothing was written; try again")
+        return ImportWorkerFailed(f"the import worker process {how} while reading this "
+                                  "file; nothing was written (see the server log)")
+
     def _cap(self) -> str:
         if self.memory_bytes > 0:
             return (f"the import worker's cap of {self.memory_bytes} bytes "
                     "(--import-worker-memory-bytes)")
         return "the machine could give"
 
-    def _submit(self, fn, *args) -> Future:
+    def _ready_pool(self) -> ProcessPoolExecutor:
+        """The current worker's pool, started if there is none."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                 initializer=cap_address_space, initargs=(self.memory_bytes,))
-        try:
-            return self._pool.submit(fn, *args)
-        except BrokenProcessPool:  # it died between jobs: a new one
+        return self._pool
+
+    def _submit(self, fn, *args) -> tuple[ProcessPoolExecutor, Future]:
+        """``fn(*args)`` in the current worker, or in a new one if it died between jobs;
+        the pool it runs in, and its future."""
+        pool = self._ready_pool()
+        future = submit_if_alive(pool, fn, *args)
+        if future is None:
             self.close()
-            return self._submit(fn, *args)
+            pool = self._ready_pool()
+            future = pool.submit(fn, *args)
+        return pool, future
 
 
 def _spill(body: bytes | bytearray) -> str:

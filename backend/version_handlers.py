@@ -11,8 +11,11 @@ link never sees past states, which may hold deleted content).
   seconds>``: the newest version made at or before then
 - ``GET  /api/boards/<id>/versions/<vid>/update``: the whole board then, as one Yjs update
   (``application/octet-stream``; the browser previews and restores from it)
-- ``GET  /api/boards/<id>/versions/<vid>/export.(json|svg|png)``: the board then, by the
-  exporter of ``export.*`` with the same options
+- ``GET  /api/boards/<id>/versions/<vid>/export.(json|svg|png|pdf|bundle|excalidraw)``: the
+  board then, by the exporter of ``export.*`` with the same options; ``POST`` the same with
+  ``{"ids": [...]}``, a selection of any size, as the live board's posted selection (the same
+  body limits and errors: 415 unless ``application/json``, 413 past 16 MiB or 200,000 ids,
+  400 for a bad body)
 - ``POST /api/boards/<id>/versions/<vid>/restore`` (body empty, ``{}``, or
   ``{"elements": [ids]}``): records a ``before-restore`` version, then applies the restore to
   the live board through the CRDT path (``restore.build_restore_update``); answers
@@ -46,7 +49,7 @@ from .config import Settings
 from .document import EMPTY_STATE_VECTOR
 from .errors import BoardTooLarge
 from .export.raster_pool import RasterPool
-from .export_handlers import ExportHandler, _BoardEndpoint
+from .export_handlers import EXPORT_FORMATS, ExportHandler, _BoardEndpoint
 from .history_worker import (
     HistoryWorkerBusy,
     HistoryWorkerFailed,
@@ -80,14 +83,15 @@ def version_routes(registry: BoardRegistry, settings: Settings, raster: RasterPo
     boards = {"registry": registry, "store": registry.store}
     saving = {**boards, "saves": AddressRate(SAVES_PER_MIN, SAVES_BURST)}
     exports = {**boards, "raster": raster, "max_image_pixels": settings.max_image_pixels,
-               "max_export_pixels": settings.max_export_pixels}
+               "max_export_pixels": settings.max_export_pixels,
+               "body_timeout_s": settings.body_timeout_s}
     board = r"/api/boards/([^/]+)/versions"
     return [
         (board, VersionsHandler, saving),
         (board + r"/at/([0-9.]+)", VersionAtHandler, boards),
         (board + r"/([0-9]+)", VersionHandler, boards),
         (board + r"/([0-9]+)/update", VersionUpdateHandler, boards),
-        (board + r"/([0-9]+)/export\.(json|svg|png)", VersionExportHandler, exports),
+        (board + rf"/([0-9]+)/export\.({EXPORT_FORMATS})", VersionExportHandler, exports),
         (board + r"/([0-9]+)/restore", VersionRestoreHandler, saving),
     ]
 
@@ -172,14 +176,18 @@ class VersionUpdateHandler(_BoardEndpoint):
 
 
 class VersionExportHandler(ExportHandler):
-    """``GET .../versions/<vid>/export.<fmt>``: the board as it was, same options."""
+    """``GET .../versions/<vid>/export.<fmt>``: the board as it was, same options; ``POST``
+    a selection of it, as ``ExportHandler`` (the token checked before the body is read)."""
 
-    SUPPORTED_METHODS = ("GET",)  # a version's selection export: ?ids= only (405 to a POST)
     role = Role.EDIT
 
     async def get(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
         self._version_id = _version_id(version_id)
         await super().get(board_id, fmt)
+
+    async def post(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
+        self._version_id = _version_id(version_id)
+        await super().post(board_id, fmt)
 
     async def export_content(self, board_id: str) -> BoardContent:
         """The version read from its checkpoint and its deltas (``read_version``: each part

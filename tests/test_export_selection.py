@@ -16,6 +16,7 @@ import json
 import re
 import time
 import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
 
 import pytest
 from pypdf import PdfReader
@@ -242,8 +243,14 @@ CHOSEN = sorted(e["id"] for e in GRID if e["id"].startswith("s"))
 JSON = {"Content-Type": "application/json"}
 
 
-async def grid_url(sb_server, **options) -> tuple[SyncboardServer, str]:
-    """A server holding GRID as board ``grid``; the server and the board's API URL."""
+WHERE = ("live", "version")
+"""What a posted selection is taken from: the live board, or a version of it (``versions/<vid>``,
+the same body limits and errors)."""
+
+
+async def grid_url(sb_server, where: str = "live", **options) -> tuple[SyncboardServer, str]:
+    """A server holding GRID as board ``grid`` (``where="version"``: and a version of it); the
+    server and the API URL ``export.*`` hangs from (the board's, or the version's)."""
     server = await sb_server(**options)
     base = base_url(server)
     code, answer = await fetch_json(f"{base}/api/boards/grid/import", method="POST",
@@ -251,16 +258,23 @@ async def grid_url(sb_server, **options) -> tuple[SyncboardServer, str]:
                                         "background": "#ffffff"}, "elements": GRID}),
                                     headers=JSON)
     assert code == 200, answer
-    return server, f"{base}/api/boards/grid"
+    url = f"{base}/api/boards/grid"
+    if where == "version":
+        code, answer = await fetch_json(f"{url}/versions", method="POST", body=b"{}",
+                                        headers=JSON)
+        assert code == 201, answer
+        url += f"/versions/{answer['id']}"
+    return server, url
 
 
 def posted(ids: list[str]) -> bytes:
     return json.dumps({"ids": ids}).encode()
 
 
+@pytest.mark.parametrize("where", WHERE)
 @pytest.mark.gen_test(timeout=180)
-async def test_a_posted_selection_of_5000_elements_exports_exactly_those(sb_server):
-    _, url = await grid_url(sb_server)
+async def test_a_posted_selection_of_5000_elements_exports_exactly_those(sb_server, where):
+    _, url = await grid_url(sb_server, where)
     assert len(CHOSEN) == 5000
     refused = await fetch(f"{url}/export.svg?ids={','.join(CHOSEN)}")  # what a URL could say
     assert refused.code == 400 and b"more than 2000 elements" in refused.body
@@ -294,9 +308,11 @@ async def test_a_posted_selection_of_5000_elements_exports_exactly_those(sb_serv
     assert sorted(e["id"] for e in json.loads(answer.body)["elements"]) == CHOSEN
 
 
+@pytest.mark.parametrize("where", WHERE)
 @pytest.mark.gen_test(timeout=120)
-async def test_posted_bodies_that_are_bad_too_many_or_too_big_are_refused_by_name(sb_server):
-    server, url = await grid_url(sb_server)
+async def test_posted_bodies_that_are_bad_too_many_or_too_big_are_refused_by_name(sb_server,
+                                                                                  where):
+    server, url = await grid_url(sb_server, where)
     cases = [  # (body, query, status, what the detail says)
         (b"", "", 400, "the body is not JSON"),
         (b"not json", "", 400, "the body is not JSON"),
@@ -328,7 +344,7 @@ async def test_posted_bodies_that_are_bad_too_many_or_too_big_are_refused_by_nam
     answer = await fetch(f"{url}/export.svg", method="POST", body=exact, headers=JSON)
     assert answer.code == 200 and svg_ids(answer.body) == {"s0"}
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(f"POST /api/boards/grid/export.svg HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    writer.write(f"POST {urlsplit(url).path}/export.svg HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  f"Content-Type: application/json\r\n"
                  f"Content-Length: {SELECTION_BODY_BYTES + 1}\r\n\r\n".encode())
     answered = await asyncio.wait_for(reader.read(), 10)  # until the server closes
@@ -373,10 +389,51 @@ async def test_a_posted_selection_takes_the_view_token_and_only_a_json_body(sb_s
     status = await asyncio.wait_for(reader.readline(), 10)
     writer.close()
     assert status.startswith(b"HTTP/1.1 401 "), status
-    # A version's export takes ?ids= only.
-    answer = await fetch(f"{base}/api/boards/{board}/versions/1/export.svg", method="POST",
-                         body=body, headers={**JSON, "Authorization": f"Bearer {edit}"})
-    assert answer.code == 405
+    # A version's selection is posted the same way, with the edit token: the board as it was
+    # (not the element added since), the same file as the GET's ?ids= gives.
+    as_editor = {"Authorization": f"Bearer {edit}"}
+    code, version = await fetch_json(f"{base}/api/boards/{board}/versions", method="POST",
+                                     body=json.dumps({"label": "then"}),
+                                     headers={**JSON, **as_editor})
+    assert code == 201, version
+    code, _ = await fetch_json(f"{base}/api/boards/{board}/import", method="POST",
+                               body=json.dumps({"schemaVersion": 2, "meta": {}, "elements": [
+                                   {"id": "late", "type": "rect", "x": 20, "y": 20, "w": 40,
+                                    "h": 20, "z": "c0"}]}), headers={**JSON, **as_editor})
+    assert code == 200
+    then = f"{base}/api/boards/{board}/versions/{version['id']}"
+    later = posted([*sorted(SELECTED), "late"])
+    for token, expected in ((None, 401), ("bogus.e0.x", 401), (view, 403), (edit, 200)):
+        headers = {**JSON, **({"Authorization": f"Bearer {token}"} if token else {})}
+        answer = await fetch(f"{then}/export.svg", method="POST", body=later, headers=headers)
+        assert answer.code == expected, (token, answer.body[:200])
+    by_url = await fetch(f"{then}/export.svg?ids={','.join(sorted(SELECTED))},late",
+                         headers=as_editor)
+    assert by_url.code == 200 and svg_ids(by_url.body) == SELECTED
+    assert answer.body == by_url.body
+    for fmt in ("json", "pdf", "png", "bundle", "excalidraw"):
+        answer = await fetch(f"{then}/export.{fmt}", method="POST", body=later,
+                             headers={**JSON, **as_editor})
+        assert answer.code == 200, (fmt, answer.body[:200])
+        whole = await fetch(f"{then}/export.{fmt}", headers=as_editor)
+        assert whole.code == 200, (fmt, whole.body[:200])
+    assert {e["id"] for e in json.loads((await fetch(
+        f"{then}/export.json", method="POST", body=later,
+        headers={**JSON, **as_editor})).body)["elements"]} == SELECTED
+    answer = await fetch(f"{base}/api/boards/{board}/versions/99999/export.svg", method="POST",
+                         body=later, headers={**JSON, **as_editor})
+    assert answer.code == 404 and json.loads(answer.body)["detail"] == "no such version"
+    answer = await fetch(f"{then}/export.svg", method="POST", body=later,
+                         headers={"Content-Type": "text/plain", **as_editor})
+    assert answer.code == 415
+    # The view token is refused before a declared 10 MB body is read.
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(f"POST /api/boards/{board}/versions/{version['id']}/export.svg HTTP/1.1\r\n"
+                 f"Host: 127.0.0.1\r\nAuthorization: Bearer {view}\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n".encode())
+    status = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 403 "), status
 
 
 def test_the_posted_selection_bound_is_a_whole_board_exactly():
@@ -403,11 +460,11 @@ for any body below. Measured +71, +72 and +71 MiB in three runs, all but 3 of it
 board's 200,000 ids (BENCHMARKS.md, "Selection export bodies")."""
 
 
-def post_selection(port: int, body: bytes) -> tuple[int, bytes]:
-    """POST ``body`` as a selection for board ``sel``'s SVG; status and answer."""
+def post_selection(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    """POST ``body`` as a selection to ``path`` (an ``export.svg``); status and answer."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        conn.request("POST", "/api/boards/sel/export.svg", body=body,
+        conn.request("POST", path, body=body,
                      headers={"Content-Type": "application/json"})
         response = conn.getresponse()
         return response.status, response.read()
@@ -415,9 +472,10 @@ def post_selection(port: int, body: bytes) -> tuple[int, bytes]:
         conn.close()
 
 
+@pytest.mark.parametrize("where", WHERE)
 @pytest.mark.gen_test(timeout=300)
 async def test_the_worst_posted_bodies_keep_the_server_bounded_answering_and_syncing(
-        server_process):
+        server_process, where):
     """Each body below, posted to a server subprocess, gets its status; meanwhile the server's
     peak RSS stays within ``SELECTION_RSS_BOUND_MIB``, ``/healthz`` answers within 200 ms
     throughout (``HealthWatch``), and two clients on another board keep exchanging edits
@@ -426,7 +484,15 @@ async def test_the_worst_posted_bodies_keep_the_server_bounded_answering_and_syn
     pid = server.proc.pid
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     conn.request("POST", "/api/boards/sel/import", body=json.dumps(BOARD), headers=JSON)
-    assert conn.getresponse().status == 200
+    response = conn.getresponse()
+    assert response.status == 200, response.read()
+    response.read()
+    path = "/api/boards/sel/export.svg"
+    if where == "version":
+        conn.request("POST", "/api/boards/sel/versions", body=b"{}", headers=JSON)
+        response = conn.getresponse()
+        assert response.status == 201
+        path = f"/api/boards/sel/versions/{json.loads(response.read())['id']}/export.svg"
     conn.close()
     room = SELECTION_BODY_BYTES - len(b'{"ids": [""]}')
     cases = [  # (what, body, status)
@@ -446,7 +512,7 @@ async def test_the_worst_posted_bodies_keep_the_server_bounded_answering_and_syn
         for what, body, status in cases:
             assert len(body) <= SELECTION_BODY_BYTES, what
             started, resident = time.monotonic(), reset_peak(pid)
-            posting = loop.run_in_executor(None, post_selection, server.port, body)
+            posting = loop.run_in_executor(None, post_selection, server.port, path, body)
             exchanges = 0
             while exchanges == 0 or not posting.done():
                 await bystander_syncs(server.ws_url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,26 @@ async def test_server_import_reaches_connected_clients(sb_server, yclient, tmp_p
     assert code == 0, err
     new_id = out.decode().strip()
     assert await server.store.board_info(new_id) is not None
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_db_import_reads_excalidraw_and_tldraw_files_whatever_they_are_called(tmp_path):
+    """The script tells the kind by content (issue 15): an Excalidraw scene named ``.txt``
+    and a tldraw file named ``.json``, each with its image."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/other-apps.db"
+    fixtures = Path(__file__).parent / "fixtures" / "interchange"
+    cases = (("diagram.excalidraw", "notes.txt", "9 elements imported from an Excalidraw file"),
+             ("diagram.tldr", "board.json", "10 elements imported from a tldraw file"))
+    for fixture, name, said in cases:
+        renamed = tmp_path / name
+        renamed.write_bytes((fixtures / fixture).read_bytes())
+        code, out, err = await run_script("import_board.py", str(renamed), "--db", url)
+        assert code == 0 and said in err, err
+        content = await stored_board(url, out.decode().strip())
+        assert int(said.split()[0]) == len(content.elements)
+        store = await open_store(url)
+        try:
+            image = next(e for e in content.elements if e["type"] == "image")
+            assert await store.load_file(image["fileId"]) is not None
+        finally:
+            await store.close()

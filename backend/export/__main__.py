@@ -53,7 +53,6 @@ from . import (
     CARRY_ALL_FILES,
     EXTENSIONS,
     FORMATS,
-    MAX_IDS,
     PAGE_MODES,
     ExportError,
     ExportOptions,
@@ -94,10 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             frame=parse_frame(args.frame), ids=parse_ids(_ids_text(args), MAX_POSTED_IDS))
     except ExportError as exc:
         parser.error(str(exc))
-    if args.server and (args.version is not None or args.at is not None) and \
-            options.ids is not None and len(options.ids) > MAX_IDS:
-        parser.error(f"with --server, a version's export takes at most {MAX_IDS} ids (in its "
-                     "URL); use --db for a larger selection of a version")
     if args.out is not None and (args.all or args.space or len(args.board) != 1):
         parser.error("--out takes one board; use --out-dir for several")
     if args.all and args.server:
@@ -334,9 +329,7 @@ async def _from_server(server: str, board_id: str, fmt: str, options: ExportOpti
     if options.frame:
         query["frame"] = options.frame
     body = None
-    if options.ids and (args.version is not None or args.at is not None):
-        query["ids"] = ",".join(sorted(options.ids))  # a version's export takes ?ids= only
-    elif options.ids:  # any number, where a URL holds MAX_IDS
+    if options.ids:  # any number, where a URL holds MAX_IDS
         body = json.dumps({"ids": sorted(options.ids)}).encode()
     url = f"{board_url}/export.{fmt}?" + urllib.parse.urlencode(query)
     missing = "no such board" if args.version is None else \

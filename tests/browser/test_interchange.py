@@ -3,17 +3,23 @@ file dropped on the board (a colleague sees and edits it) and a tldraw file from
 menu, each one undo step; the selection exported at 2x to the clipboard as PNG and SVG and
 downloaded as PDF; a rubber-band selection of 2,500 elements downloaded as SVG, PNG and PDF,
 exactly those elements; an Excalidraw copy pasted with Ctrl+V; Excalidraw PNG and SVG exports
-with their scene embedded dropped on the board (imported, not placed as pictures)."""
+with their scene embedded dropped on the board (imported, not placed as pictures); a PNG at 1x
+and 3x, with the board's background or transparent; a bundle from the import menu, with an
+image the server did not hold, as one undo step."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+import secrets
+import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import png
 import pytest
 from pypdf import PdfReader
 
@@ -326,3 +332,73 @@ def test_the_panel_exports_a_selection_or_a_frame_as_json_bundle_and_excalidraw(
     assert download.value.suggested_filename == f"board-{board_id}.syncboard.json"
     whole = json.loads(Path(download.value.path()).read_bytes())
     assert len(whole["board"]["elements"]) == 6 and sorted(whole["files"]) == sorted([cyan, grey])
+
+
+def test_the_panel_exports_png_at_1x_and_3x_with_the_background_or_transparent(page, server):
+    board_id = page.url.split("/b/")[1].split("#")[0]
+    board = {"schemaVersion": 2, "meta": {"background": "#ffffff"}, "elements": [
+        {"id": "red", "type": "rect", "x": 300, "y": 200, "w": 60, "h": 40, "z": "a0",
+         "fill": "#ff0000", "stroke": "#ff0000", "strokeWidth": 1}]}
+    request = urllib.request.Request(  # seeded through the server, as a script would
+        f"{server.base_url}/api/boards/{board_id}/import", method="POST",
+        data=json.dumps(board).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+    wait_element_count(page, 1)
+    page.keyboard.press("v")
+    page.mouse.click(*screen(page, 330, 220))
+    page.wait_for_function("() => window.syncboard.selection.has('red')")
+    page.click("[aria-label='Export or import']")
+    page.locator(".menu-item", has_text="Export selection").click()
+    min_x, min_y, max_x, max_y = page.evaluate("""() => { const s = window.syncboard;
+        const b = s.scene.contentBounds([...s.selection]);
+        return [b.minX, b.minY, b.maxX, b.maxY]; }""")
+    for scale, transparent, corner in (("1", False, WHITE), ("3", False, WHITE),
+                                       ("3", True, (0, 0, 0, 0))):
+        page.select_option("[aria-label='Scale']", scale)
+        page.locator("[aria-label='Transparent background']").set_checked(transparent)
+        with page.expect_request(lambda r: "/export.png?" in r.url) as asked:
+            width, height, rows = decode_png(download_export(page, "png"))
+        assert f"scale={scale}" in asked.value.url
+        assert ("background=transparent" in asked.value.url) == transparent
+        # The selection's box with 16 units of margin, at the chosen scale.
+        assert abs(width - int(scale) * (max_x - min_x + 32)) <= 1, (scale, width)
+        assert abs(height - int(scale) * (max_y - min_y + 32)) <= 1, (scale, height)
+        assert pixel(rows, 2, 2) == corner, (scale, transparent)  # the margin
+        assert pixel(rows, width // 2, height // 2) == RED
+
+
+def test_a_bundle_from_the_import_menu_brings_its_image_and_undoes_in_one_step(page, server,
+                                                                               tmp_path):
+    """A backup made elsewhere: its image (one colour made for this test, so not on this
+    server) comes with it, whatever the file is called."""
+    colour = [secrets.randbelow(256) for _ in range(3)]
+    picture = io.BytesIO()
+    png.Writer(4, 4, greyscale=False).write(picture, [colour * 4] * 4)
+    data = picture.getvalue()
+    file_id = hashlib.sha256(data).hexdigest()
+    backup = tmp_path / "backup.txt"
+    backup.write_text(json.dumps({"type": "syncboard-bundle", "version": 1, "board": {
+        "schemaVersion": 2, "meta": {}, "elements": [
+            {"id": "shot", "type": "image", "x": 300, "y": 200, "w": 80, "h": 80, "z": "a0",
+             "fileId": file_id},
+            {"id": "caption", "type": "text", "x": 300, "y": 300, "w": 120, "h": 20, "z": "a1",
+             "text": "From the backup", "fontSize": 14}]},
+        "files": {file_id: {"mime": "image/png", "data": base64.b64encode(data).decode()}}}))
+    with pytest.raises(urllib.error.HTTPError):  # not on this server before the import
+        urllib.request.urlopen(f"{server.base_url}/api/files/{file_id}", timeout=30)
+    draw_rect(page, 600, 250, 660, 310)
+    wait_element_count(page, 1)
+    page.click("[aria-label='Export or import']")
+    with page.expect_file_chooser() as chooser:
+        page.locator(".menu-item", has_text="Import file").click()
+    chooser.value.set_files(str(backup))
+    wait_element_count(page, 3)
+    assert page.locator(".toast").last.inner_text() == (
+        "2 elements imported from a syncboard bundle (Ctrl+Z undoes it)")
+    assert elements(page)["shot"]["fileId"] == file_id
+    with urllib.request.urlopen(f"{server.base_url}/api/files/{file_id}", timeout=30) as answer:
+        assert answer.read() == data
+    page.mouse.click(1100, 700)
+    page.keyboard.press("Control+z")  # the whole import, not the rectangle drawn before
+    wait_element_count(page, 1)

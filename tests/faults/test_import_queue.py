@@ -22,6 +22,10 @@ from tests.faults.test_import_cap import post_import, strokes_board
 from tests.faults.test_png_export import request
 from tests.worker_processes import only_worker
 
+REFUSED_WITHIN_S = 20
+"""A refusal needs no worker: it comes at once (an admitted import, with the worker stopped,
+would wait until the test lets it go)."""
+
 
 async def _admitted(spill: Path, count: int) -> None:
     """Wait until ``count`` imports hold a body spilled for the worker."""
@@ -48,9 +52,13 @@ async def test_a_fourth_import_while_three_are_in_gets_503_with_retry_after(
                 post_import, server.base_url, f"queue{i}", strokes_board(5)))
                 for i in (1, 2, 3)]
             await _admitted(spill, 3)  # one running, two waiting: full
-            refused = await asyncio.to_thread(
+            answering = asyncio.ensure_future(asyncio.to_thread(
                 request, f"{server.base_url}/api/boards/refused/import",
-                json.dumps(strokes_board(5)).encode(), {"Content-Type": "application/json"})
+                json.dumps(strokes_board(5)).encode(), {"Content-Type": "application/json"}))
+            done, _ = await asyncio.wait([answering], timeout=REFUSED_WITHIN_S)
+            assert done, (f"the fourth import got no answer within {REFUSED_WITHIN_S} s: "
+                          "it was queued, not refused")
+            refused = answering.result()
             await bystanders.check()
         probe.assert_fast()
     finally:
