@@ -27,7 +27,7 @@ from typing import Any
 
 DEFAULT_MAX_ELEMENTS = 20_000
 """Elements the kept checkpoints may hold together (two reads of a 10,000-element board,
-elements and JSON lines: 28 MB each, measured; BENCHMARKS.md, "Version history")."""
+elements and JSON lines: 28 to 33 MB each, measured; BENCHMARKS.md, "Version history")."""
 
 
 @dataclass(frozen=True)
