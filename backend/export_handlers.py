@@ -35,7 +35,7 @@ from tornado.ioloop import IOLoop
 from tornado.web import HTTPError, stream_request_body
 
 from .access import Role
-from .board_model import BoardContent, read_update
+from .board_model import BoardContent, read_snapshot
 from .board_names import content_disposition
 from .config import Settings
 from .document import EMPTY_UPDATE
@@ -175,7 +175,7 @@ class ExportHandler(CappedBody, _BoardEndpoint):
 
     async def export_content(self, board_id: str) -> BoardContent:
         """The board to export, read in a thread (the live board here)."""
-        return await IOLoop.current().run_in_executor(None, read_update,
+        return await IOLoop.current().run_in_executor(None, read_snapshot,
                                                       await self.registry.snapshot(board_id))
 
     async def get(self, board_id: str, fmt: str) -> None:

@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 from .memory import OutOfMemory, cap_address_space, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
@@ -49,6 +49,7 @@ from .version_rows import chain_updates, rebuild_state, unpack
 from .worker_pool import exit_codes, processes, submit_if_alive
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 START_TIMEOUT_S = 60.0
 """Longest a new worker may take to start (not counted in a job's time limit)."""
@@ -122,18 +123,25 @@ class HistoryWorker:
                 return await asyncio.to_thread(rebuild_state, rows)
         return await self._run(rebuild_state, rows)
 
-    async def version_parts(self, rows: Sequence[bytes]) -> tuple[bytes, bytes | None]:
-        """``load_chain``'s rows as what ``board_model.read_version`` reads: the checkpoint,
-        inflated in a thread, and the deltas after it merged into one update, in the worker
-        meanwhile (None when the version is its checkpoint). Nothing of it is checked yet.
-        Raises as ``rebuild``."""
+    async def version_parts(self, rows: Sequence[bytes], check: Callable[[bytes], _T]
+                            ) -> tuple[bytes, _T, bytes | None]:
+        """``load_chain``'s rows as what ``version_read.read_version`` reads: the checkpoint,
+        inflated in a thread and passed to ``check`` there (the caller's pre-check, run while
+        the worker merges), its outcome, and the deltas after it merged into one update, in
+        the worker (None when the version is its checkpoint; not checked yet). Raises as
+        ``rebuild``, and what ``check`` raises."""
         rows = list(rows)
+
+        def inflated() -> tuple[bytes, _T]:
+            checkpoint = unpack(rows[0])
+            return checkpoint, check(checkpoint)
+
         if len(rows) == 1:
             with self._admission():
-                return await asyncio.to_thread(unpack, rows[0]), None
-        checkpoint, deltas = await asyncio.gather(asyncio.to_thread(unpack, rows[0]),
-                                                  self._run(rebuild_state, rows[1:]))
-        return checkpoint, deltas
+                return *await asyncio.to_thread(inflated), None
+        (checkpoint, outcome), deltas = await asyncio.gather(
+            asyncio.to_thread(inflated), self._run(rebuild_state, rows[1:]))
+        return checkpoint, outcome, deltas
 
     async def restore(self, rows: Sequence[bytes], since: bytes,
                       element_ids: Iterable[str] | None,

@@ -43,7 +43,7 @@ from tornado.web import HTTPError
 
 from .access import Role
 from .address_limits import AddressRate
-from .board_model import BoardContent, read_version
+from .board_model import BoardContent
 from .board_names import MAX_BOARD_NAME_CHARS
 from .config import Settings
 from .document import EMPTY_STATE_VECTOR
@@ -60,6 +60,7 @@ from .http_handlers import Busy
 from .registry import BoardRegistry
 from .restore import live_keys
 from .store.history import MAX_LABEL_CHARS
+from .version_read import read_version
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,7 @@ class VersionExportHandler(ExportHandler):
 
     async def get(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
         self._version_id = _version_id(version_id)
+        self._format = fmt
         await super().get(board_id, fmt)
 
     async def post(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
@@ -191,16 +193,21 @@ class VersionExportHandler(ExportHandler):
 
     async def export_content(self, board_id: str) -> BoardContent:
         """The version read from its checkpoint and its deltas (``read_version``: each part
-        checked first; a checkpoint checked for an earlier export is not checked again)."""
+        checked first; a checkpoint checked for an earlier export is not checked again; a
+        new one is checked while the worker merges the deltas). For JSON, the checkpoint's
+        elements read for an earlier JSON export are recalled, and only those the deltas
+        change read again (``checkpoint_reads``)."""
         vid = self._version_id
         rows = await self.store.load_version(board_id, vid)
         if not rows:
             raise HTTPError(404, "no such version")
-        checkpoint, deltas = await _worker_answer(
-            self.registry.versions.worker.version_parts(rows), board_id, vid)
+        versions = self.registry.versions
+        checkpoint, depths, deltas = await _worker_answer(
+            versions.worker.version_parts(rows, versions.checked.depths), board_id, vid)
         del rows
-        reading = IOLoop.current().run_in_executor(None, read_version, checkpoint, deltas,
-                                                   self.registry.versions.checked)
+        reads = versions.reads if self._format == "json" else None
+        reading = IOLoop.current().run_in_executor(None, read_version, checkpoint, depths,
+                                                   deltas, reads)
         return await _worker_answer(reading, board_id, vid)
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from .checked_states import CheckedStates
+from .checkpoint_reads import CheckpointReads
 from .history_worker import HistoryWorker
 from .store import Store, UpdateWriter, VersionRequest
 from .store.history import VersionInfo
@@ -73,7 +74,9 @@ class VersionKeeper:
         self.worker = worker
         """Where previews and restores are computed, off the event loop."""
         self.checked = CheckedStates()
-        """Version checkpoints already checked (``board_model.read_version``)."""
+        """Version checkpoints already checked (``version_read.read_version``)."""
+        self.reads = CheckpointReads()
+        """Version checkpoints' elements read for an earlier JSON export."""
 
     def edited(self, room: Room, peer: Peer | None) -> None:
         """``room``'s board changed (by ``peer``, or by the server when None)."""

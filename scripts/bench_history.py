@@ -22,8 +22,9 @@ board's file there once and times a copy of it on later runs (storage, step 1, i
 restore: a restore changes the board); ``--runs`` sets the runs per GET row (default 3);
 ``--server-root DIR`` times the server of another checkout (``git archive`` of the base) on
 that file. ``--only`` adds a row, ``export.json of the live board``. The first run of each
-row is printed apart: the first version export of a chain checks its checkpoint, the next
-ones recall it (``backend/checked_states.py``).
+row is printed apart: the first version export of a chain checks its checkpoint and reads
+it whole, the next ones recall both (``backend/checked_states.py``,
+``backend/checkpoint_reads.py``) and read only what their deltas change.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from backend.board_model import (
     build_import_update,
     load_model,
     read_board,
+    read_snapshot,
     read_update,
     validate_board_json,
 )
@@ -215,3 +216,19 @@ def test_each_fields_fast_reader_reads_a_value_as_its_rule_does(data):
         value = data.draw(_POINTS if rule.name == "points" and data.draw(st.booleans())
                           else _VALUES)
         assert repr(reader(value)) == repr(_read_field(rule, value)), rule.name
+
+
+def test_the_servers_own_snapshot_reads_as_a_checked_update_does():
+    """``read_snapshot`` (the live board's encoding, not walked again) reads what
+    ``read_update`` reads, meta, elements, comments and skipped alike."""
+    doc = board_doc({"a": Map({"type": "rect", "x": 1.0, "z": "a1"}),
+                     "b": Map({"type": "sticky", "text": Text("hi"), "z": "a0"}),
+                     "bad": Map({"type": "nope"}), "plain": {"type": "rect"}},
+                    meta={"title": "t"})
+    doc.get("comments", type=Map)["c1"] = Map({"elementId": "a", "createdAt": 1.0,
+                                                "messages": Array([])})
+    update = doc.get_update()
+    snapshot, checked = read_snapshot(update), read_update(update)
+    assert snapshot.to_json() == checked.to_json() and snapshot.skipped == checked.skipped == 2
+    assert sorted(snapshot.skipped_ids) == sorted(checked.skipped_ids) == ["bad", "plain"]
+    assert render_json(snapshot) == render_json(checked)

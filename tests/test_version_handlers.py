@@ -381,3 +381,25 @@ async def test_a_version_holding_a_stored_time_bomb_is_refused_clearly_every_tim
     assert keeper.checked.hits_total == 1  # version 4's good checkpoint, checked once
     good = await _export(base, "bomb_delta/versions/3")
     assert [e["id"] for e in good["elements"]] == ["r0"] and keeper.checked.hits_total == 2
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_poisoned_delta_is_refused_after_its_checkpoint_was_checked_and_read(
+        sb_server, tmp_path):
+    """The outcome of checking a checkpoint and its read for a JSON export are kept
+    (``CheckedStates``, ``CheckpointReads``), yet a delta written by plain SQL after it is
+    still checked: 500 each time, and the good version still exports the same bytes."""
+    db = f"sqlite+aiosqlite:///{tmp_path}/bombs.db"
+    await _seed_poisoned_versions(db)
+    server = await sb_server(db=db)
+    url = f"{base_url(server)}/api/boards/bomb_delta/versions"
+    first = await fetch(f"{url}/3/export.json")
+    assert first.code == 200
+    for _ in range(2):
+        code, body = await fetch_json(f"{url}/4/export.json")
+        assert (code, body["detail"]) == (500, "this version cannot be rebuilt (see the server "
+                                               "log)")
+    again = await fetch(f"{url}/3/export.json")
+    assert again.code == 200 and again.body == first.body
+    keeper = server.registry.versions
+    assert keeper.checked.hits_total == 3 and keeper.reads.hits_total == 1
