@@ -189,6 +189,7 @@ class VersionExportHandler(ExportHandler):
 
     async def post(self, board_id: str, version_id: str, fmt: str) -> None:  # type: ignore[override]
         self._version_id = _version_id(version_id)
+        self._format = fmt
         await super().post(board_id, fmt)
 
     async def export_content(self, board_id: str) -> BoardContent:
