@@ -59,8 +59,9 @@ _ID = tuple[int, int]
 _ROOT = 0  # parent depth of a root type's children is 1: see _parent_depth
 _DEAD = -1  # under a GC'd or deleted-and-collected parent: yrs turns the item into a GC
 _UNKNOWN = -2  # its parent is neither in this update nor in the board (a pending struct)
-_TYPE, _GC, _SKIP, _STRING, _ANY, _JSON, _DELETED = 7, 0, 10, 4, 8, 2, 1
-_XML_ELEMENT, _XML_HOOK = 3, 5
+# struct and content refs (lib0 encoding); the public ones are read by ``xml_hooks`` too
+TYPE_REF, GC_REF, SKIP_REF, _STRING, _ANY, _JSON, _DELETED = 7, 0, 10, 4, 8, 2, 1
+_XML_ELEMENT, XML_HOOK_REF = 3, 5
 _MAX_VAR_UINT = 2**53  # lib0 refuses integers above JavaScript's safe range
 _NOT_CONTINUATION = bytes(range(0x80)) + bytes(range(0xC0, 0x100))
 _NOT_FOUR_BYTE_LEAD = bytes(range(0xF0)) + bytes(range(0xF8, 0x100))
@@ -188,7 +189,7 @@ def check_update(update: bytes, depths: TypeDepths | None = None,
     client (``update_parts`` cuts the update there). Raises ``UpdateRefused`` for anything
     pycrdt should not see.
     """
-    reader = _Reader(update)
+    reader = UpdateReader(update)
     try:
         depths = depths or TypeDepths()
         summary, links = _read_structs(reader, update, depths, cut_structs or 1 << 62)
@@ -205,7 +206,9 @@ def check_update(update: bytes, depths: TypeDepths | None = None,
     return summary
 
 
-class _Reader:
+class UpdateReader:
+    """A position in an update's bytes, with lib0's readers (also used by ``xml_hooks``)."""
+
     __slots__ = ("data", "pos", "xml_hooks")
 
     def __init__(self, data: bytes) -> None:
@@ -345,7 +348,7 @@ _ITEM, _TYPE_ITEM, _GC_STRUCT, _SKIP_STRUCT = range(4)
 _BY_ROOT, _BY_PARENT, _BY_ORIGIN, _BY_NOTHING = range(4)
 
 
-def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
+def _read_structs(reader: UpdateReader, update: bytes, depths: TypeDepths,
                   cut_structs: int) -> tuple[UpdateSummary, _Links]:
     """Read every struct (the hot loop: varints inlined for their one-byte case), resolving
     the parent depth at once where the parent or origin is an earlier struct of the same
@@ -367,7 +370,7 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
         struct_count = reader.count("struct count")
         client_at = reader.pos
         client = uint()
-        own = data[client_at:reader.pos]  # the client id as encoded (see _Reader.id)
+        own = data[client_at:reader.pos]  # the client id as encoded (see UpdateReader.id)
         clock = uint()
         if client in summary.clocks:
             raise UpdateRefused(f"client {client} listed twice")
@@ -397,7 +400,7 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
             pos += 1
             ref = info & 0x1F
             starts.append(clock)
-            if ref in (_GC, _SKIP):
+            if ref in (GC_REF, SKIP_REF):
                 reader.pos = pos
                 length = uint()
                 pos = reader.pos
@@ -408,11 +411,11 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
                                             "structs")
                 previous_gap = True
                 chain_kind = -1
-                runs.append((client, clock, length, _DEAD if ref == _GC else _UNKNOWN))
-                kinds.append(_GC_STRUCT if ref == _GC else _SKIP_STRUCT)
+                runs.append((client, clock, length, _DEAD if ref == GC_REF else _UNKNOWN))
+                kinds.append(_GC_STRUCT if ref == GC_REF else _SKIP_STRUCT)
                 modes.append(_BY_NOTHING)
                 targets.append(None)
-                resolved.append(_DEAD if ref == _GC else None)
+                resolved.append(_DEAD if ref == GC_REF else None)
                 clock += length
                 continue
             previous_gap = False
@@ -448,10 +451,10 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
                     pos += 2 + fixed
                     length, size = 1, ANY_VALUE_COPY_BYTES
                 else:
-                    length, size = _skip_content(reader, ref, data)
+                    length, size = skip_content(reader, ref, data)
                     pos = reader.pos
             else:
-                length, size = _skip_content(reader, ref, data)
+                length, size = skip_content(reader, ref, data)
                 pos = reader.pos
             if length == 0:
                 raise UpdateRefused(f"empty struct at client {client} clock {clock}")
@@ -482,7 +485,7 @@ def _read_structs(reader: _Reader, update: bytes, depths: TypeDepths,
                 if holder_depth is not None and kinds[holder] != _SKIP_STRUCT:
                     depth = holder_depth + 1 if mode == _BY_PARENT and holder_depth > 0 \
                         else holder_depth
-            is_type = ref == _TYPE
+            is_type = ref == TYPE_REF
             if depth is not None and is_type:
                 _check_type_depth(depth, client, clock)
             runs.append((client, clock, length, _UNKNOWN))
@@ -507,7 +510,7 @@ def _check_type_depth(depth: int, client: int, clock: int) -> None:
         raise UpdateRefused(f"shared types nested deeper than {MAX_TYPE_DEPTH}")
 
 
-def _skip_content(reader: _Reader, ref: int, update: bytes) -> tuple[int, int]:
+def skip_content(reader: UpdateReader, ref: int, update: bytes) -> tuple[int, int]:
     """Skip one item's content; return its clock length and an estimate of the bytes yrs
     copies when it merges the item into another."""
     if ref == _ANY:
@@ -554,13 +557,13 @@ def _skip_content(reader: _Reader, ref: int, update: bytes) -> tuple[int, int]:
         reader.skip_bytes()
         reader.skip_bytes()
         return 1, 0
-    if ref == _TYPE:
+    if ref == TYPE_REF:
         type_ref = reader.uint()
         if type_ref > 6:
             raise UpdateRefused(f"unknown shared type {type_ref}")
-        if type_ref in (_XML_ELEMENT, _XML_HOOK):
+        if type_ref in (_XML_ELEMENT, XML_HOOK_REF):
             reader.skip_bytes()  # node or hook name
-            reader.xml_hooks += type_ref == _XML_HOOK
+            reader.xml_hooks += type_ref == XML_HOOK_REF
         return 1, 0
     if ref == 9:  # subdocument: guid, options
         reader.skip_bytes()
@@ -588,7 +591,7 @@ def outside_comments(update: bytes, summary: UpdateSummary, depths: TypeDepths) 
         starts, runs = own.setdefault(client, ([], []))
         starts.append(clock)
         runs.append((clock + length, depth))
-    reader = _Reader(update)
+    reader = UpdateReader(update)
     reader.pos = summary.delete_set_at
     for _ in range(reader.uint()):
         client = reader.uint()
@@ -616,7 +619,7 @@ def _run_at(own: tuple[list[int], list[tuple[int, int]]] | None,
     return runs[index]
 
 
-def _read_delete_set(reader: _Reader, summary: UpdateSummary) -> None:
+def _read_delete_set(reader: UpdateReader, summary: UpdateSummary) -> None:
     for _ in range(reader.count("delete set client count")):
         client = reader.uint()
         end = 0

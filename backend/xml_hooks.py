@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from pycrdt import get_update
 
-from .update_check import _GC, _SKIP, _TYPE, _XML_HOOK, _Reader, _skip_content
+from .update_check import GC_REF, SKIP_REF, TYPE_REF, XML_HOOK_REF, UpdateReader, skip_content
 
 MAX_HOOK_NAME_BYTES = 256
 """Longest ``Y.XmlHook`` name kept (UTF-8 bytes; ProseMirror and Tiptap use short names)."""
@@ -63,10 +63,10 @@ class XmlHooks:
         parts: list[bytes] = []
         found: dict[_ID, bytes] = {}
         pos = 0
-        for client, clock, start, end in _type_structs(_Reader(update)):
-            reader = _Reader(update)
+        for client, clock, start, end in _type_structs(UpdateReader(update)):
+            reader = UpdateReader(update)
             reader.pos = start
-            if reader.uint() != _XML_HOOK:
+            if reader.uint() != XML_HOOK_REF:
                 continue
             name_at = reader.pos
             if reader.uint() > MAX_HOOK_NAME_BYTES:
@@ -118,7 +118,7 @@ class XmlHooks:
         if restored is theirs:  # no hook in it
             return None
         rest = encode(_state_past(walked))
-        restored_reader, rest_reader = _Reader(restored), _Reader(rest)
+        restored_reader, rest_reader = UpdateReader(restored), UpdateReader(rest)
         count = restored_reader.uint() + rest_reader.uint()
         return (_var_uint(count) + restored[restored_reader.pos:structs_end]
                 + rest[rest_reader.pos:])
@@ -128,7 +128,7 @@ class XmlHooks:
         set starts) in what it returns. Adds the clients read to ``walked``."""
         parts: list[bytes] = []
         pos = grown = 0
-        reader = _Reader(update)
+        reader = UpdateReader(update)
         for client, clock, start, end in _type_structs(reader, walked):
             name = self.names.get((client, clock))
             if name is not None and end == start + 1 and update[start] == _Y_MAP:
@@ -141,7 +141,7 @@ class XmlHooks:
 
 def state_clocks(state: bytes) -> dict[int, int]:
     """An encoded state vector as ``{client: clock}``."""
-    reader = _Reader(state)
+    reader = UpdateReader(state)
     clocks = {}
     for _ in range(reader.uint()):
         client = reader.uint()
@@ -165,7 +165,7 @@ def _var_uint(value: int) -> bytes:
     return bytes(out)
 
 
-def _type_structs(reader: _Reader,
+def _type_structs(reader: UpdateReader,
                   clients: set[int] | None = None) -> Iterator[tuple[int, int, int, int]]:
     """``(client, clock, start, end)`` of the content of each type struct of the update
     ``reader`` reads (``start`` is where its type ref is), walking its structs as
@@ -184,7 +184,7 @@ def _type_structs(reader: _Reader,
                 info = update[reader.pos]
                 reader.pos += 1
                 ref = info & 0x1F
-                if ref in (_GC, _SKIP):
+                if ref in (GC_REF, SKIP_REF):
                     clock += uint()
                     continue
                 if info & 0x80:  # origin
@@ -202,8 +202,8 @@ def _type_structs(reader: _Reader,
                     if info & 0x20:
                         reader.skip_bytes()  # map key
                 start = reader.pos
-                length, _size = _skip_content(reader, ref, update)
-                if ref == _TYPE:
+                length, _size = skip_content(reader, ref, update)
+                if ref == TYPE_REF:
                     yield client, clock, start, reader.pos
                 clock += length
     except IndexError:
