@@ -35,7 +35,7 @@ from typing import Any
 from tornado.web import HTTPError
 
 from .access import AccessDenied, Grant, Role, TokenSigner, new_board_id
-from .board_model import read_update
+from .board_model import read_snapshot
 from .http_handlers import BoardsHandler, JsonHandler
 from .live_peers import LivePeers
 from .registry import BoardRegistry
@@ -355,7 +355,7 @@ class SpaceBoardActionHandler(_SpaceEndpoint):
         if not self.access.is_admin(self.bearer_token()):
             self.spend_creation(self.creation.boards, 1, "new boards")
         snapshot = await self.registry.snapshot(board_id)
-        content = await asyncio.to_thread(read_update, snapshot)
+        content = await asyncio.to_thread(read_snapshot, snapshot)
         original = content.meta.get("title") if isinstance(content.meta.get("title"), str) \
             else ""
         title = f"{original or 'Untitled board'} (copy)"[:MAX_TITLE_CHARS]
