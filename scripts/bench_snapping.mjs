@@ -1,7 +1,7 @@
 // Snapping cost on a big board (issue 13b): CPU time of the snap lines of 10,000 elements in
 // view (once per drag), of one snapped move, and of the recompute after another page's change
 // during a drag. Run: node scripts/bench_snapping.mjs
-import { snapBox, snapTargets } from '../frontend/src/ui/snapping.js';
+import { liveTargets, snapBox, snapTargets } from '../frontend/src/ui/snapping.js';
 
 const COUNT = 10_000;
 const MOVES = 1000;
@@ -33,7 +33,9 @@ for (let round = 1; round <= ROUNDS; round++) {
 // The snap-target recompute during a drag: the targets are computed again after each change
 // another page makes (tools/transform.js `snapContext`, `othersVersion`), so while Bob drags a
 // shape on a 10,000-element board every one of his relayed moves costs Ann's drag a scene
-// refresh (of the changed element), the visible set and the sorted snap lines.
+// refresh (of the changed element) and then either the visible set and the sorted snap lines
+// afresh ("full", as before) or the update of the changed element's lines (`liveTargets`,
+// what the drag does now; each update is checked against the full recompute).
 const Y = await import('../frontend/node_modules/yjs/dist/yjs.mjs'); // the copy frontend/src imports
 const { Board } = await import('../frontend/src/doc/board.js');
 const { Scene } = await import('../frontend/src/render/scene.js');
@@ -54,17 +56,27 @@ const skip = new Set([ids[0]]);
 for (let round = 1; round <= ROUNDS; round++) {
   const parts = [];
   for (const [name, view] of Object.entries(views)) {
+    const live = liveTargets(scene, () => view, skip);
+    live();
     let lines = 0;
     let refresh = 0;
-    let total = 0;
+    let full = 0;
+    let incremental = 0;
     for (let i = 0; i < REMOTE_MOVES; i++) {
       const before = Y.encodeStateVector(ann);
       bobBoard.update([[ids[5050], { x: 7000 + round * 100 + i }]]); // one step of Bob's drag
       Y.applyUpdate(ann, Y.encodeStateAsUpdate(bob, before), 'server');
       refresh += cpuMs(() => scene.refresh()); // the page repaints for it anyway
-      total += cpuMs(() => { lines = snapTargets(scene.visible(view), skip).xs.length; });
+      let want = null;
+      let got = null;
+      full += cpuMs(() => { want = snapTargets(scene.visible(view), skip); });
+      incremental += cpuMs(() => { got = live(); });
+      const same = (a, b) => JSON.stringify([a.xs.toArray(), a.ys.toArray()]) === JSON.stringify([b.xs.toArray(), b.ys.toArray()]);
+      if (!same(got, want)) throw new Error('incremental snap lines differ');
+      lines = want.xs.length;
     }
-    parts.push(`${name}: ${(total / REMOTE_MOVES).toFixed(2)} ms for ${lines / 3} targets`
+    parts.push(`${name}: full ${(full / REMOTE_MOVES).toFixed(2)} ms, incremental `
+      + `${(incremental / REMOTE_MOVES).toFixed(3)} ms for ${lines / 3} targets`
       + ` (+ ${(refresh / REMOTE_MOVES).toFixed(2)} ms scene refresh)`);
   }
   console.log(`round ${round}: recompute after another page's move, ${parts.join('; ')}`);

@@ -64,3 +64,36 @@ test('a nudged connector bound to a shape that stays comes loose where it is dra
   assert.equal(b.get(arrow).get('endBindId'), '');
   assert.equal(b.get(arrow).get('y'), scene.byId.get(arrow).y);
 });
+
+/** Turn the board's grid on (size `size`). */
+function gridOn(b, size) {
+  b.transact(() => {
+    b.meta.set('gridEnabled', true);
+    b.meta.set('gridSize', size);
+  });
+}
+
+test('with the grid on a nudge is a grid step and lands on the grid; off, a pixel', () => {
+  const { app, b, free } = board();
+  b.update([[free, { x: 413, y: 107 }]]);
+  nudge(app, [free], 1, 0); // grid off: 1 px
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [414, 107]);
+  gridOn(b, 20);
+  nudge(app, [free], 1, 0); // 414 + 20 -> 434, onto 440; y 107 onto 100 as a drag puts it
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 100]);
+  nudge(app, [free], 0, 10); // Shift: ten grid steps
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 300]);
+  nudge(app, [free], -1, 0);
+  assert.equal(b.get(free).get('x'), 420);
+  b.undo(); // one undo step per nudge
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 300]);
+});
+
+test('a grid nudge snaps the selection box, not each element, and carries a frame', () => {
+  const { app, b, frame, member, free } = board();
+  gridOn(b, 30);
+  b.update([[free, { x: 407, y: 95 }]]);
+  nudge(app, [frame, free], 0, 1); // box top-left (0, 0) -> (0, 30): on the grid already
+  assert.deepEqual([frame, member, free].map((id) => [b.get(id).get('x'), b.get(id).get('y')]),
+    [[0, 30], [200, 130], [407, 125]]);
+});

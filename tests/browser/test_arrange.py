@@ -251,6 +251,37 @@ def test_multi_resize_rotate_align_and_distribute(server, open_board):
     assert r3 in selection(page) and page.errors == [] and bob.errors == []
 
 
+def test_arrow_keys_nudge_by_grid_steps_onto_the_grid_when_it_is_on(server, open_board):
+    page = open_board(server, new_board(server), "Ann")
+    draw_rect(page, 413, 107, 513, 187)
+    (box,) = elements(page)
+    page.keyboard.press("Escape")
+    page.mouse.click(413, 150)  # its left edge (it is not filled)
+    page.wait_for_function(f"() => window.syncboard.selection.has('{box}')")
+
+    def at(x: float, y: float) -> None:
+        page.wait_for_function(f"() => window.syncboard.board.get('{box}').get('x') === {x}"
+                               f" && window.syncboard.board.get('{box}').get('y') === {y}")
+
+    page.keyboard.press("ArrowRight")  # grid off: 1 px
+    at(414, 107)
+    page.keyboard.press("Control+'")
+    page.wait_for_function("() => window.syncboard.board.meta.get('gridEnabled') === true")
+    page.keyboard.press("ArrowRight")  # one grid step (20), the top-left corner onto the grid
+    at(440, 100)
+    page.keyboard.press("Shift+ArrowDown")  # ten grid steps
+    at(440, 300)
+    page.keyboard.press("ArrowLeft")
+    at(420, 300)
+    page.keyboard.press("Control+z")  # one undo step per nudge
+    at(440, 300)
+    page.keyboard.press("Control+'")
+    page.wait_for_function("() => window.syncboard.board.meta.get('gridEnabled') === false")
+    page.keyboard.press("Shift+ArrowUp")  # grid off again: 10 px
+    at(440, 290)
+    assert page.errors == []
+
+
 def test_snapping_guides_alt_grid_and_context_menu(server, open_board):
     board_id = new_board(server)
     page = open_board(server, board_id, "Ann")

@@ -28,7 +28,7 @@ export const LOCAL_ORIGIN = 'syncboard-local';
 const INIT_ORIGIN = 'syncboard-init';
 
 /** Origin of repairs this client makes for everyone (an orphaned connector): never undone. */
-const REPAIR_ORIGIN = 'syncboard-repair';
+export const REPAIR_ORIGIN = 'syncboard-repair';
 
 /**
  * Undo steps are cut by gestures, never by time: inside `beginGesture()` / `endGesture()` every

@@ -25,7 +25,7 @@ export const ACTION_HELP = [
   ['Escape', 'Deselect, back to select tool'],
   [']  /  [', 'Bring forward / send backward'],
   ['Ctrl/⌘ ]  /  [', 'Bring to front / send to back'],
-  ['Arrow keys (Shift)', 'Nudge selection 1 px (10 px)'],
+  ['Arrow keys (Shift)', 'Nudge selection 1 px (10 px); grid on: 1 grid step (10), onto the grid'],
   ['Ctrl/⌘ G  /  Ctrl/⌘ Shift G', 'Group / ungroup (double-click enters a group)'],
   ['Ctrl/⌘ Shift L', 'Lock / unlock selection'],
   ["Ctrl/⌘ '", 'Show / hide the grid'],

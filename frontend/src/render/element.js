@@ -188,6 +188,12 @@ export function centerOf(el) {
   return { x: f.x + f.w / 2, y: f.y + f.h / 2 };
 }
 
+/** Whether the bounds of `el` intersect `rect` (render/scene.js `visible`). */
+export function inRect(el, rect) {
+  const b = el.bounds;
+  return b.maxX >= rect.minX && b.minX <= rect.maxX && b.maxY >= rect.minY && b.minY <= rect.maxY;
+}
+
 /** The world AABB of an element, padded for its stroke and arrowheads. */
 export function computeBounds(el) {
   const f = frameOf(el);

@@ -4,15 +4,21 @@
  * `byId` or `ordered` after a change. Painters and hit tests read the scene, never the Y.Doc, and
  * never see it behind the document: a click or a shortcut handled before the next frame (a fast
  * hand, a busy machine) acts on the groups and locks the board has now, not on the last frame's.
- * `version` is the change counter painters memoize on.
+ * `version` is the change counter painters memoize on; `changedSince` lists the ids re-read
+ * since an earlier refresh (for the snap lines of a drag, ui/snapping.js `liveTargets`).
  * Connectors (lines, arrows) are routed here (render/routing.js): their El carries the drawn
  * points, and a change to an element re-routes the connectors bound to it.
  */
 import * as Y from 'yjs';
-import { readElement, computeBounds } from './element.js';
+import { readElement, computeBounds, inRect } from './element.js';
 import { routeArrow } from './routing.js';
 import { compareZ } from '../doc/zorder.js';
-import { LOCAL_ORIGIN } from '../doc/board.js';
+import { LOCAL_ORIGIN, REPAIR_ORIGIN } from '../doc/board.js';
+
+/** The change log (`changedSince`) keeps at most this many refreshes... */
+const LOG_REFRESHES = 256;
+/** ...and this many ids in all (the latest refresh is always kept). */
+const LOG_IDS = 50_000;
 
 export class Scene {
   /**
@@ -27,9 +33,16 @@ export class Scene {
     /** @type {import('./element.js').El[]} */
     this._ordered = [];
     this.version = 0;
-    /** Counts the document changes this page did not make (others' edits, undo, redo). */
+    /**
+     * Counts the document changes this page did not make (others' edits, undo, redo); its own
+     * repairs (frame membership, orphaned connectors) are not counted.
+     */
     this.othersVersion = 0;
     this._dirtyIds = new Set();
+    /** The ids each recent refresh re-read, oldest first; `_logEnd` counts all refreshes. */
+    this._log = [];
+    this._logIds = 0;
+    this._logEnd = 0;
     this._orderDirty = true;
     /** connector id -> the ids its two ends are bound to */
     this._bindsOf = new Map();
@@ -96,7 +109,8 @@ export class Scene {
       this._byId.set(id, el);
       if (el.type === 'arrow' || el.type === 'line') connectors.push(el);
     }
-    this._dirtyIds.clear();
+    this._record(this._dirtyIds);
+    this._dirtyIds = new Set();
     for (const el of connectors) routeElement(el, this._byId);
     if (this._orderDirty) {
       this._ordered = [...this._byId.values()].sort(compareZ);
@@ -107,6 +121,33 @@ export class Scene {
     this.version++;
     if (orphaned.size > 0 && this.onOrphaned) this.onOrphaned(orphanPatches(orphaned, this._byId));
     return true;
+  }
+
+  /** A position in the change log, for `changedSince` (after catching up with the document). */
+  get changeCursor() {
+    this.refresh();
+    return this._logEnd;
+  }
+
+  /**
+   * The sets of ids re-read by the refreshes since `cursor` (a `changeCursor`), oldest first,
+   * after catching up; null when the log no longer reaches back that far.
+   * @param {number} cursor
+   * @returns {Array<Set<string>> | null}
+   */
+  changedSince(cursor) {
+    this.refresh();
+    const start = this._logEnd - this._log.length;
+    return cursor < start ? null : this._log.slice(cursor - start);
+  }
+
+  _record(ids) {
+    this._log.push(ids);
+    this._logIds += ids.size;
+    this._logEnd++;
+    while (this._log.length > 1 && (this._log.length > LOG_REFRESHES || this._logIds > LOG_IDS)) {
+      this._logIds -= this._log.shift().size;
+    }
   }
 
   /** Ids of the connectors whose start or end is bound to element `id`. */
@@ -130,12 +171,7 @@ export class Scene {
   /** Elements whose bounds intersect `rect`, in paint order. */
   visible(rect) {
     const out = [];
-    for (const el of this.ordered) {
-      const b = el.bounds;
-      if (b.maxX >= rect.minX && b.minX <= rect.maxX && b.maxY >= rect.minY && b.minY <= rect.maxY) {
-        out.push(el);
-      }
-    }
+    for (const el of this.ordered) if (inRect(el, rect)) out.push(el);
     return out;
   }
 
@@ -157,7 +193,8 @@ export class Scene {
   }
 
   _onEvents(events) {
-    if (events.length > 0 && events[0].transaction.origin !== LOCAL_ORIGIN) this.othersVersion++;
+    const origin = events.length > 0 ? events[0].transaction.origin : LOCAL_ORIGIN;
+    if (origin !== LOCAL_ORIGIN && origin !== REPAIR_ORIGIN) this.othersVersion++;
     for (const event of events) {
       if (event.target === this._elements) {
         for (const key of event.changes.keys.keys()) this._dirtyIds.add(key);

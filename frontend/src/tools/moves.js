@@ -5,16 +5,36 @@
  * stored origin, and the moved elements then join the frame their centre lies in, or leave
  * theirs. Locked elements stay. Each call is one undo step.
  */
+import { readMeta } from '../render/element.js';
+import { boxOf, unionBox } from '../doc/align.js';
+import { gridSnapBox } from '../ui/snapping.js';
 
 /**
- * Move the elements of `ids` by (dx, dy): an arrow-key nudge.
+ * Move the elements of `ids` by (dx, dy) steps: an arrow-key nudge. A step is a pixel, or with
+ * the board's grid on a grid step, and then the selection lands on the grid as a drag does:
+ * the top-left corner of the moved elements' box goes to the nearest grid point.
  * @param {import('./tool.js').ToolApp} app
  * @param {Iterable<string>} ids
  * @param {number} dx
  * @param {number} dy
  */
 export function nudge(app, ids, dx, dy) {
-  moveBy(app, new Map([...ids].map((id) => [id, { dx, dy }])));
+  const list = [...ids];
+  const shift = gridShift(app, list, dx, dy) ?? { dx, dy };
+  moveBy(app, new Map(list.map((id) => [id, shift])));
+}
+
+/** The shift of a nudge by (dx, dy) grid steps, snapped to the grid; null with the grid off. */
+function gridShift(app, ids, dx, dy) {
+  const meta = readMeta(app.board.meta);
+  if (!meta.gridEnabled) return null;
+  const size = meta.gridSize;
+  const els = ids.map((id) => app.scene.byId.get(id)).filter((el) => el && !el.locked);
+  const box = unionBox(els.map(boxOf));
+  if (!box) return null;
+  const moved = { minX: box.minX + dx * size, minY: box.minY + dy * size, maxX: box.maxX + dx * size, maxY: box.maxY + dy * size };
+  const g = gridSnapBox(moved, size);
+  return { dx: dx * size + g.dx, dy: dy * size + g.dy };
 }
 
 /**

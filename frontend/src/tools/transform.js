@@ -15,7 +15,7 @@ import { HANDLE_EDGES, HANDLE_PX, rotateAbout } from '../render/handles.js';
 import { multiBox, multiHandles } from '../render/arrangeoverlay.js';
 import { boxOf, unionBox } from '../doc/align.js';
 import { expandToGroups, insideGroup, levelGroup } from '../doc/groups.js';
-import { gridSnapBox, gridSnapPoint, snapBox, snapPoint, snapTargets, SNAP_PX } from '../ui/snapping.js';
+import { gridSnapBox, gridSnapPoint, liveTargets, snapBox, snapPoint, SNAP_PX } from '../ui/snapping.js';
 
 const ROTATE_STEP = Math.PI / 12;
 const MIN_SIZE = 2;
@@ -221,18 +221,20 @@ function snapContext(app, exclude) {
   const skip = new Set(exclude);
   app.scene.refresh();
   for (const id of exclude) for (const connector of app.scene.connectorsOf(id)) skip.add(connector);
+  const live = liveTargets(app.scene, () => app.camera.viewRect(), skip);
   let targets = null;
   let seen = -1;
   return {
     grid: meta.gridEnabled ? meta.gridSize : 0,
     threshold: SNAP_PX / app.camera.zoom,
-    // From what is in view: computed on first use, and again only after a change this page did
-    // not make (a shape someone else moves or draws during the drag), so that the drag's own
-    // moves cost a few binary searches each.
+    // From what is in view: computed on first use, and brought up to date only after a change
+    // this page did not make (a shape someone else moves or draws during the drag), so that the
+    // drag's own moves cost a few binary searches each. The update replaces the lines of the
+    // elements changed since (ui/snapping.js `liveTargets`), not all of them.
     targets: () => {
       if (!targets || seen !== app.scene.othersVersion) {
         seen = app.scene.othersVersion;
-        targets = snapTargets(app.scene.visible(app.camera.viewRect()), skip);
+        targets = live();
       }
       return targets;
     },
