@@ -71,8 +71,12 @@ def drop_and_wait(page, path: Path, count: int) -> str:
     """Drop the file at ``path`` on the board (named as on disk, no type, as a desktop file
     manager gives a ``.excalidraw``/``.tldr``); wait for ``count`` elements; the toast's text."""
     drop_file(page, path.read_bytes(), path.name, "")
+    said = page.wait_for_function(  # the report or an error (a toast lasts 3 s)
+        """() => { const t = [...document.querySelectorAll('.toast')].pop();
+            return t && (t.textContent.includes('imported') || t.matches('.toast-error'))
+                && t.textContent; }""", timeout=60_000).json_value()
     wait_element_count(page, count)
-    return page.locator(".toast").last.inner_text()
+    return said
 
 
 def arrow_ends(page) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -152,7 +156,13 @@ def test_a_newcomers_excalidraw_diagram_edited_with_a_colleague_exported_and_res
     wait_all_confirmed(colleague)
 
     # Back to Excalidraw: the server's importer reads the download with its bindings and image.
-    scene = read_import(export_from_menu(page, "excalidraw"), FileLimits(1 << 20, 10**6))
+    exported = export_from_menu(page, "excalidraw")
+    raw = {el["id"]: el for el in json.loads(exported)["elements"]}
+    assert raw[ARROW]["startBinding"]["elementId"] == BOX
+    assert raw[ARROW]["endBinding"]["elementId"] == ELLIPSE
+    assert {"id": ARROW, "type": "arrow"} in raw[BOX]["boundElements"]
+    assert [el["text"] for el in raw.values() if el.get("containerId") == BOX] == ["Client"]
+    scene = read_import(exported, FileLimits(1 << 20, 10**6))
     assert scene.kind == "excalidraw"
     again = {el["id"]: el for el in scene.board["elements"]}
     assert Counter(el["type"] for el in again.values()) == KINDS
@@ -162,6 +172,7 @@ def test_a_newcomers_excalidraw_diagram_edited_with_a_colleague_exported_and_res
 
     pdf = PdfReader(io.BytesIO(export_from_menu(page, "pdf")))
     assert len(pdf.pages) >= 1
+    assert "Client" in pdf.pages[0].extract_text()  # vector: the box's label stays text
 
     # A full backup restored on a second server with an empty database.
     bundle = export_from_menu(page, "bundle")
