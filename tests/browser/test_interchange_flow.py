@@ -79,6 +79,16 @@ def drop_and_wait(page, path: Path, count: int) -> str:
     return said
 
 
+def wait_drawn_cyan(page, x: float, y: float) -> None:
+    """Wait until the board's canvas shows cyan (the fixture's image) at board point (x, y)."""
+    page.wait_for_function(
+        """([x, y]) => { const canvas = document.querySelector('.static-layer');
+            const dpr = canvas.width / canvas.getBoundingClientRect().width;
+            const [r, g, b] = canvas.getContext('2d')
+                .getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
+            return r < 40 && g > 215 && b > 215; }""", arg=list(screen(page, x, y)))
+
+
 def arrow_ends(page) -> tuple[tuple[float, float], tuple[float, float]]:
     """Where the page draws the arrow's two ends (its routed geometry, in board units)."""
     x0, y0, x1, y1 = page.evaluate(f"""() => {{
@@ -131,6 +141,8 @@ def test_a_newcomers_excalidraw_diagram_edited_with_a_colleague_exported_and_res
     file_id = board[IMAGE]["fileId"]
     assert file_id == hashlib.sha256(image).hexdigest()
     assert fetch(f"{server.base_url}/api/files/{file_id}") == image  # the bytes, on the server
+    picture = board[IMAGE]
+    wait_drawn_cyan(page, picture["x"] + picture["w"] / 2, picture["y"] + picture["h"] / 2)
     wait_all_confirmed(page)
 
     # A colleague opens the same board and drags the box 150 units right, 100 down.
