@@ -198,7 +198,7 @@ def test_a_newcomers_excalidraw_diagram_edited_with_a_colleague_exported_and_res
     assert fetch(f"{fresh.base_url}/api/boards/{restored_id}/export.bundle") == bundle
 
 
-def test_a_dropped_tldraw_file_imports_with_its_report(browser, server, open_board):
+def test_a_dropped_tldraw_file_imports_with_its_report(server, open_board):
     page = open_board(server, new_board(server), "Ann")
     report = drop_and_wait(page, FIXTURES / "diagram.tldr", 10)
     assert report == ("10 elements imported from a tldraw file, 2 hand-drawn outlines drawn "
