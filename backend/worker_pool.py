@@ -7,20 +7,56 @@ failed allocation, the usual end of a job past an ``RLIMIT_AS`` cap that a ``Mem
 did not catch; ``-SIGKILL`` when the kernel's OOM killer or an operator killed it;
 ``-SIGSEGV`` for a crash in native code. The pool keeps its processes in a private attribute
 (Python 3.14's ``kill_workers`` is the public way, not in 3.11).
+
+Also the initializer of the three pools' worker processes (pre-check, history, import):
+``start_worker`` caps the address space and makes the worker exit once the server is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from .memory import cap_address_space
+
 EXIT_WAIT_S = 0.5
 """Longest ``exit_codes`` waits for an exit code the pool's own thread may be reaping."""
+
+
+def start_worker(memory_bytes: int = 0) -> None:
+    """The initializer of every worker process: ``cap_address_space(memory_bytes)`` (0: no
+    cap), then ``exit_with_parent()``."""
+    cap_address_space(memory_bytes)
+    exit_with_parent()
+
+
+def exit_with_parent() -> None:
+    """Make this ``multiprocessing`` child exit (status 1) within moments of its parent
+    process ending, however it ended (SIGKILL, the OOM killer, a crash): a daemon thread
+    blocks reading the parent's sentinel, the pipe the parent spawned it through, whose only
+    write end the parent holds until it exits (or has reaped this child), then reads EOF.
+
+    Without it a spawn worker outlives a killed server for ever: it holds both ends of its
+    call-queue pipe, so it never reads EOF there. Why this pipe: it exists before the child
+    does, so a parent that died while the child was still starting is noticed too (a pidfd of
+    ``os.getppid()`` opened then would watch init); the thread sleeps in ``read`` without the
+    GIL and never wakes while the server lives (polling ``os.getppid()`` would wake on a
+    timer). ``PR_SET_PDEATHSIG`` was not used: it fires when the *thread* that forked the
+    child ends, and a pool spawns from whichever thread calls ``submit`` (in 3.11 also its
+    manager thread, replacing a worker). A worker busy in a native call that holds the GIL
+    exits once the call returns."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # None: not a multiprocessing child, no parent to outlive
+        threading.Thread(target=_exit_at_eof, args=(parent.sentinel,),
+                         name="exit-with-parent", daemon=True).start()
 
 
 def processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
@@ -63,3 +99,9 @@ def submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
         return pool.submit(fn, *args)
     except BrokenProcessPool:
         return None
+
+
+def _exit_at_eof(fd: int) -> None:
+    while os.read(fd, 4096):
+        pass
+    os._exit(1)
