@@ -15,10 +15,11 @@ Also the initializer of the three pools' worker processes (pre-check, history, i
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import multiprocessing
 import os
+import select
 import signal
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,24 +40,32 @@ def start_worker(memory_bytes: int = 0) -> None:
 
 
 def exit_with_parent() -> None:
-    """Make this ``multiprocessing`` child exit (status 1) within moments of its parent
-    process ending, however it ended (SIGKILL, the OOM killer, a crash): a daemon thread
-    blocks reading the parent's sentinel, the pipe the parent spawned it through, whose only
-    write end the parent holds until it exits (or has reaped this child), then reads EOF.
+    """Make this ``multiprocessing`` child end within moments of its parent process ending,
+    however it ended (SIGKILL, the OOM killer, a crash): the kernel sends it ``SIGIO``, whose
+    default action ends a process, when the parent's sentinel pipe reads EOF. That is the
+    pipe the parent spawned it through; the parent holds its only write end until it exits
+    (or drops this child's ``Popen``, after the child has ended).
 
     Without it a spawn worker outlives a killed server for ever: it holds both ends of its
-    call-queue pipe, so it never reads EOF there. Why this pipe: it exists before the child
-    does, so a parent that died while the child was still starting is noticed too (a pidfd of
-    ``os.getppid()`` opened then would watch init); the thread sleeps in ``read`` without the
-    GIL and never wakes while the server lives (polling ``os.getppid()`` would wake on a
-    timer). ``PR_SET_PDEATHSIG`` was not used: it fires when the *thread* that forked the
-    child ends, and a pool spawns from whichever thread calls ``submit`` (in 3.11 also its
-    manager thread, replacing a worker). A worker busy in a native call that holds the GIL
-    exits once the call returns."""
+    call-queue pipe, so it never reads EOF there. Why this way: the pipe exists before the
+    child does, so a parent that died while the child was still starting is seen too (a
+    pidfd of ``os.getppid()`` opened then would watch init); there is no thread, so nothing
+    wakes while the server lives, and it ends even a worker busy in native code holding the
+    GIL. A watching thread was measured at +72 MiB of address space (its stack and a malloc
+    arena) against the worker's ``RLIMIT_AS`` cap. ``PR_SET_PDEATHSIG`` was not used: it
+    fires when the *thread* that forked the child ends, and a pool spawns from whichever
+    thread calls ``submit`` (in 3.11 also its manager thread, replacing a worker); that thread's
+    signal mask is inherited too, hence the unblocking."""
     parent = multiprocessing.parent_process()
-    if parent is not None:  # None: not a multiprocessing child, no parent to outlive
-        threading.Thread(target=_exit_at_eof, args=(parent.sentinel,),
-                         name="exit-with-parent", daemon=True).start()
+    if parent is None:  # not a multiprocessing child: no parent to outlive
+        return
+    fd = parent.sentinel
+    signal.signal(signal.SIGIO, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGIO})
+    fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    if select.select([fd], [], [], 0)[0]:  # EOF already: it ended before SIGIO was armed
+        os._exit(1)
 
 
 def processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
@@ -100,8 +109,3 @@ def submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
     except BrokenProcessPool:
         return None
 
-
-def _exit_at_eof(fd: int) -> None:
-    while os.read(fd, 4096):
-        pass
-    os._exit(1)
