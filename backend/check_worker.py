@@ -33,6 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from .document import BoardDocument
 from .update_check import TypeDepths, UpdateRefused, UpdateSummary, check_update
+from .worker_pool import start_worker
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,8 @@ class CheckWorker:
     def _submit(self, fn, *args) -> Future:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=start_worker)
         try:
             return self._pool.submit(fn, *args)
         except BrokenProcessPool:  # it died between jobs: a new one

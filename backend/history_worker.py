@@ -43,10 +43,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from .memory import OutOfMemory, cap_address_space, near_address_space_cap, or_out_of_memory
+from .memory import OutOfMemory, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
 from .version_rows import chain_updates, rebuild_state, unpack
-from .worker_pool import exit_codes, processes, submit_if_alive
+from .worker_pool import exit_codes, processes, start_worker, submit_if_alive
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -252,7 +252,7 @@ class HistoryWorker:
     def _start(self) -> ProcessPoolExecutor:
         self._pool = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=cap_address_space, initargs=(self.memory_bytes,))
+            initializer=start_worker, initargs=(self.memory_bytes,))
         self._ready = self._pool.submit(_ready)
         return self._pool
 

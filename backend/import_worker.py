@@ -43,9 +43,9 @@ from typing import Any
 from .board_model import build_import_parts
 from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, ImportTooLarge
-from .memory import OutOfMemory, cap_address_space, or_out_of_memory, release_free_heap
+from .memory import OutOfMemory, or_out_of_memory, release_free_heap
 from .update_check import TypeDepths, UpdateRefused, check_update
-from .worker_pool import describe_exit, exit_codes, submit_if_alive
+from .worker_pool import describe_exit, exit_codes, start_worker, submit_if_alive
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class ImportWorker:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=cap_address_space, initargs=(self.memory_bytes,))
+                initializer=start_worker, initargs=(self.memory_bytes,))
         return self._pool
 
     def _submit(self, fn, *args) -> tuple[ProcessPoolExecutor, Future]:

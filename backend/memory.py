@@ -78,8 +78,9 @@ def or_out_of_memory(fn: Callable[..., Any], *args: Any) -> Any:
 def cap_address_space(memory_bytes: int) -> None:
     """Cap this process's address space at ``memory_bytes`` (``RLIMIT_AS``, soft and hard;
     0: no cap). Past it an allocation fails: a ``MemoryError`` in Python, the end of the
-    process in native code. The initializer of the import and history worker processes (the
-    PNG workers set the same limit themselves, ``export/raster_worker.py``)."""
+    process in native code. Called by ``worker_pool.start_worker``, the initializer of the
+    import and history worker processes (the PNG workers set the same limit themselves,
+    ``export/raster_worker.py``)."""
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 

@@ -7,11 +7,18 @@ failed allocation, the usual end of a job past an ``RLIMIT_AS`` cap that a ``Mem
 did not catch; ``-SIGKILL`` when the kernel's OOM killer or an operator killed it;
 ``-SIGSEGV`` for a crash in native code. The pool keeps its processes in a private attribute
 (Python 3.14's ``kill_workers`` is the public way, not in 3.11).
+
+Also the initializer of the three pools' worker processes (pre-check, history, import):
+``start_worker`` caps the address space and makes the worker exit once the server is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import multiprocessing
+import os
+import select
 import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,8 +26,46 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from .memory import cap_address_space
+
 EXIT_WAIT_S = 0.5
 """Longest ``exit_codes`` waits for an exit code the pool's own thread may be reaping."""
+
+
+def start_worker(memory_bytes: int = 0) -> None:
+    """The initializer of every worker process: ``cap_address_space(memory_bytes)`` (0: no
+    cap), then ``exit_with_parent()``."""
+    cap_address_space(memory_bytes)
+    exit_with_parent()
+
+
+def exit_with_parent() -> None:
+    """Make this ``multiprocessing`` child end within moments of its parent process ending,
+    however it ended (SIGKILL, the OOM killer, a crash): the kernel sends it ``SIGIO``, whose
+    default action ends a process, when the parent's sentinel pipe reads EOF. That is the
+    pipe the parent spawned it through; the parent holds its only write end until it exits
+    (or drops this child's ``Popen``, after the child has ended).
+
+    Without it a spawn worker outlives a killed server for ever: it holds both ends of its
+    call-queue pipe, so it never reads EOF there. Why this way: the pipe exists before the
+    child does, so a parent that died while the child was still starting is seen too (a
+    pidfd of ``os.getppid()`` opened then would watch init); there is no thread, so nothing
+    wakes while the server lives, and it ends even a worker busy in native code holding the
+    GIL. A watching thread was measured at +72 MiB of address space (its stack and a malloc
+    arena) against the worker's ``RLIMIT_AS`` cap. ``PR_SET_PDEATHSIG`` was not used: it
+    fires when the *thread* that forked the child ends, and a pool spawns from whichever
+    thread calls ``submit`` (in 3.11 also its manager thread, replacing a worker); that thread's
+    signal mask is inherited too, hence the unblocking."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a multiprocessing child: no parent to outlive
+        return
+    fd = parent.sentinel
+    signal.signal(signal.SIGIO, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGIO})
+    fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    if select.select([fd], [], [], 0)[0]:  # EOF already: it ended before SIGIO was armed
+        os._exit(1)
 
 
 def processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
@@ -63,3 +108,4 @@ def submit_if_alive(pool: ProcessPoolExecutor, fn: Callable[..., Any],
         return pool.submit(fn, *args)
     except BrokenProcessPool:
         return None
+
