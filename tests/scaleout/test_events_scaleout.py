@@ -95,6 +95,7 @@ async def test_two_processes_on_redis_give_one_event_per_change_and_one_delivery
     receiver.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
     receiver, a, b = webhook_cluster(cluster, events_window_ms=50)
@@ -156,6 +157,7 @@ async def test_a_leader_stopped_while_a_delivery_waits_to_be_retried_hands_it_ov
     receiver.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_a_board_is_followed_on_its_process_only_while_a_reader_elsewhere_wants_it(
         cluster):
