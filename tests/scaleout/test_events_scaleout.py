@@ -31,12 +31,17 @@ def created_ids(events: list[dict]) -> list[str]:
             for c in e["created"]]
 
 
+LEASE_S = 3.0
+"""The webhook lease in these tests (``--webhook-lease-s``; 10 s by default): a killed leader's
+successor takes over after at most this long."""
+
+
 def webhook_cluster(
         cluster, events_window_ms: int) -> tuple[WebhookReceiver, ServerProcess, ServerProcess]:
     """A started webhook receiver and two processes on one Redis that deliver to it."""
     receiver = WebhookReceiver().start()
     a, b = cluster(2, events_window_ms=events_window_ms, webhook=receiver.url,
-                   webhook_secret="k", webhook_allow_host="127.0.0.1")
+                   webhook_secret="k", webhook_allow_host="127.0.0.1", webhook_lease_s=LEASE_S)
     return receiver, a, b
 
 
@@ -111,7 +116,7 @@ async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
     await wait_until(lambda: "before" in delivered_ids() and (leading(a) or leading(b)),
                      20, "the first delivery, by the holder of the lease")
     leader, survivor = (a, b) if leading(a) else (b, a)
-    leader.kill()  # its lease runs on for up to 10 s: nobody delivers meanwhile
+    leader.kill()  # its lease runs on for up to LEASE_S: nobody delivers meanwhile
     writer.close()
     writer = await YClient(f"{survivor.ws_url}/{board}").sync()
     for key in ("gap1", "gap2"):
