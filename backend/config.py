@@ -350,6 +350,10 @@ class Settings:
     webhook_queue_events: int = _option(
         1000, "Events one hook may have waiting; past it the oldest are dropped (and logged "
         "in its delivery log).", minimum=1)
+    webhook_lease_s: float = _option(
+        10.0, "With --broker: how long the Redis lease of the one process delivering webhooks "
+        "lasts (it renews it every 0.3 of that); when that process dies, another takes the "
+        "deliveries over within this long.", minimum=0.5)
 
     def option_names(self) -> list[str]:
         """Names of all options, in declaration order."""

@@ -13,7 +13,9 @@ works because every test gets its own loopback port (port 0 or ``free_port()``),
 ``tmp_path`` (SQLite files, data dirs), its own PostgreSQL database (random name) and Redis
 board ids unique per run (``tests/scaleout/conftest.py`` ``board_name``; a stream key is
 ``syncboard:board:<id>``); keep new tests that way. Tests that must share one process go in
-one ``xdist_group`` (the browser tests share one Chromium, see below).
+one unit of ``tests/xdist_scheduling.py`` (``keeps_together`` below: a browser module, or a
+module with a costly module-scoped fixture, which each worker would otherwise build). Mark a
+test that takes 10 s or more on a loaded machine ``@pytest.mark.slow``: xdist starts it early.
 """
 
 from __future__ import annotations
@@ -34,13 +36,34 @@ ROOT = Path(__file__).resolve().parent.parent
 BROWSER_TESTS = ROOT / "tests" / "browser"
 
 
+MODULES_KEPT_TOGETHER = ("tests/test_packaging.py", "tests/test_export_script.py")
+"""Non-browser modules whose costly module-scoped fixture (a built and installed wheel, a
+filled database) all their tests share: each runs on one worker."""
+
+
+def keeps_together(module: str) -> bool:
+    """Whether the tests of ``module`` (a path relative to the checkout) go to one worker:
+    a browser module (its ``shared_server``; the package-scoped Chromium is started once
+    per worker, as the browser tests are dealt out first) or one of ``MODULES_KEPT_TOGETHER``."""
+    return module.startswith("tests/browser/") or module in MODULES_KEPT_TOGETHER
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (``./scripts/test``): ``tests/xdist_scheduling.py``."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.xdist_scheduling import SuiteScheduling
+
+    return SuiteScheduling(config, log, keeps_together)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist with ``--dist loadgroup``: every browser test on one worker, so one
-    Chromium (the package-scoped ``browser`` fixture) serves them all and two never compete
-    for the two cores; every other test is dealt out one by one."""
-    for item in items:
-        if BROWSER_TESTS in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+    """On an xdist worker, the order units are dealt out in: the browser tests first (in
+    their order, a module after another, so each worker's Chromium and each module's server
+    start once), then the ``slow`` tests, then the rest. Serial runs keep collection order."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: 0 if BROWSER_TESTS in item.path.parents
+                   else 1 if item.get_closest_marker("slow") else 2)
 
 
 @pytest.fixture

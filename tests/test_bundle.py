@@ -72,6 +72,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=60)
 async def test_a_selections_or_frames_bundle_carries_only_the_images_they_show(sb_server):
     server, fresh = await sb_server(), await sb_server()

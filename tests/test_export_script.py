@@ -154,6 +154,7 @@ def test_unreachable_server_fails_with_one_line(capsys):
     assert len(lines) == 1 and lines[0].startswith("error: board 'x': cannot reach")
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=60)
 async def test_server_mode_with_tokens_imports_with_an_edit_token_and_exports_with_a_view_token(
         sb_server, tmp_path):

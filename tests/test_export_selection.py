@@ -271,6 +271,7 @@ def posted(ids: list[str]) -> bytes:
     return json.dumps({"ids": ids}).encode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", WHERE)
 @pytest.mark.gen_test(timeout=180)
 async def test_a_posted_selection_of_5000_elements_exports_exactly_those(sb_server, where):
@@ -472,6 +473,7 @@ def post_selection(port: int, path: str, body: bytes) -> tuple[int, bytes]:
         conn.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", WHERE)
 @pytest.mark.gen_test(timeout=300)
 async def test_the_worst_posted_bodies_keep_the_server_bounded_answering_and_syncing(

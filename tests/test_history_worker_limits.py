@@ -165,6 +165,7 @@ async def _small_and_big_versions(server, yclient,
     return base, small, vid, _one_worker(new_children)
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=240)
 async def test_a_rebuild_past_the_time_limit_answers_504_and_the_next_preview_works(
         sb_server, yclient, new_children):
@@ -188,6 +189,7 @@ HISTORY_CAP = 128 * 1024 * 1024
 and ``_big_version``'s does not (188 MiB without a cap)."""
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=240)
 async def test_a_rebuild_past_the_memory_cap_answers_422_and_the_next_preview_works(
         sb_server, yclient, caplog, new_children):

@@ -264,6 +264,7 @@ async def test_hostile_small_requests_leave_the_server_up_and_others_syncing(ser
 MIB = 1024 * 1024
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=240)
 async def test_chunked_bodies_past_their_cap_get_a_413_with_the_reason(server_process):
     server = server_process(max_import_bytes=str(16 * MIB))

@@ -105,6 +105,7 @@ def test_connection_guard_keeps_one_address_to_half_the_descriptor_budget():
     assert "descriptor budget" in behind_proxy.refusal("anyone")
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_1100_half_sent_heads_from_one_address_leave_healthz_answering_at_1024_fds(
         server_process):
@@ -136,6 +137,7 @@ async def test_1100_half_sent_heads_from_one_address_leave_healthz_answering_at_
     assert server.proc.poll() is None
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_huge_bodies_are_refused_before_they_are_read_and_slow_ones_time_out(
         server_process):

@@ -13,6 +13,8 @@ import json
 import random
 import urllib.request
 
+import pytest
+
 from tests.faults.liveness import HealthProbe
 
 ELEMENTS = 60_000
@@ -43,6 +45,7 @@ def post(url: str, body: bytes) -> dict:
         return json.loads(response.read())
 
 
+@pytest.mark.slow
 def test_a_big_valid_import_does_not_stall_the_server(server_process):
     server = server_process()
     board = big_board(ELEMENTS)

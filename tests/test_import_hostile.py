@@ -16,6 +16,8 @@ import select
 import socket
 import time
 
+import pytest
+
 from tests.excalidraw_embed import base_png, bomb, bomb_wrapper, chunk, itxt, scene_svg, with_chunks
 from tests.worker_processes import only_worker
 
@@ -147,6 +149,7 @@ def stream_until_answered(port: int, total_bytes: int) -> tuple[int, dict, int]:
     return int(head.split()[1]), json.loads(body), sent
 
 
+@pytest.mark.slow
 def test_hostile_files_are_refused_by_name_and_memory_stays_bounded(server_process):
     server = server_process()
     peaks = Peaks(server)
@@ -275,6 +278,7 @@ def test_a_file_with_half_a_million_violations_is_refused_by_its_first_one(serve
     peaks.assert_worker_bounded(WORKER_PEAK_BOUND_MIB)
 
 
+@pytest.mark.slow
 def test_five_million_strings_are_cut_out_of_a_file_in_bounded_memory(server_process):
     """The structure check cuts strings out a window at a time: over the whole 14 MiB file at
     once, ``re.sub`` held every piece between two strings (+839 MiB) before the file was

@@ -15,9 +15,6 @@ import base64
 import io
 from functools import cache, lru_cache
 
-from fontTools import subset
-from fontTools.ttLib import TTFont
-
 from ..resources import bundled_font
 
 FONT_FAMILY = "DejaVu Sans"
@@ -32,6 +29,8 @@ def _font_bytes() -> bytes:
 def font_face_css(chars: str) -> str:
     """An ``@font-face`` rule for ``FONT_FAMILY`` whose font holds ``chars`` (sorted, unique;
     characters the font lacks are left to the viewer's fallback)."""
+    from fontTools import subset  # here: only an SVG export with text needs fontTools, and
+    from fontTools.ttLib import TTFont  # it slows every server start
     options = subset.Options()
     options.name_IDs = ["*"]
     options.name_languages = ["*"]

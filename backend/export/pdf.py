@@ -17,8 +17,7 @@ import math
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from ..board_model import BoardContent
 from ..resources import bundled_font
@@ -34,6 +33,9 @@ from .svg import (
     polyline_middle,
 )
 from .text import text_width, wrap_text
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PAGE_MODES = ("content", "frames")
 MAX_PAGE_PT = 14_400.0
@@ -53,6 +55,8 @@ def render_pdf(content: BoardContent, images: Mapping[str, tuple[str, bytes]] | 
                margin: float = 32.0) -> bytes:
     """The board as a PDF document. ``background``: a schema colour, ``transparent`` or None
     (the board's own)."""
+    from fpdf import FPDF  # here, not at the top: fpdf2 and fontTools add a third to the
+    # server's start-up imports, and only a PDF export needs them
     images = images or {}
     frames = [e for e in content.elements if e["type"] == "frame"] if pages == "frames" else []
     drawn = routed_elements(content.elements)  # bound connectors along their route, as in SVG

@@ -60,6 +60,7 @@ def compactions_logged(log_text: str, life: int) -> int:
     return section.count(f"compacted board {BOARD}")
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_kill_during_compaction_loses_nothing_committed(server_process):
     server = server_process(flush_delay_ms=10, compact_after_updates=COMPACT_AFTER_UPDATES)

@@ -52,6 +52,7 @@ async def node_editor(node: NodeClient, doc: str, written: dict[str, str],
         await asyncio.sleep(random.uniform(*EDIT_PAUSE_S))
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_every_edit_survives_repeated_kill_9_under_load(server_process):
     server = server_process(flush_delay_ms=20, compact_after_updates=200)
@@ -142,6 +143,7 @@ async def _edit_forever(client: YClient, prefix: str) -> None:
         await asyncio.sleep(0.005)
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_an_update_relayed_to_others_is_on_disk_within_the_flush_window(server_process):
     """The README promise, checked without any client resending: whatever a peer received

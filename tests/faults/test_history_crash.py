@@ -71,6 +71,7 @@ async def check_history(db_url: str, named: dict[int, dict]) -> int:
     return len(listed)
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_kill_during_version_writes_and_thinning_leaves_a_readable_history(
         server_process):

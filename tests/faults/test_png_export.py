@@ -49,6 +49,7 @@ def export_png(server, board_id: str, side: int = SIDE, scale: float = 1) -> tup
                    f"?region=0,0,{side},{side}&scale={scale}")
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=300)
 async def test_healthz_stays_fast_while_six_large_png_exports_run(server_process):
     server = server_process(png_workers=2, png_queue_jobs=4)

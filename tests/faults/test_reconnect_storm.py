@@ -21,6 +21,7 @@ CLIENTS_PER_BOARD = 100
 RESYNC_BOUND_S = 30
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_500_clients_resync_after_restart_and_each_board_loads_once(server_process):
     server = server_process(max_connections_per_ip=1000, flush_delay_ms=20)

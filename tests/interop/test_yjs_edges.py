@@ -47,6 +47,7 @@ async def _wait_metric(server, name: str, labels: str, at_least: float,
 
 
 @OLDEST_AND_NEWEST
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_pending_updates_reach_joiners_and_survive_compaction_and_restart(
         server_process, node_client, board, y_websocket):
@@ -87,6 +88,7 @@ EXPECTED_SUBDOCS = {d["key"]: {"guid": d["guid"], "meta": d["meta"], "autoLoad":
 
 
 @OLDEST_AND_NEWEST
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_subdocument_meta_survives_merged_relays_late_joins_compaction_and_restart(
         server_process, node_client, board, y_websocket):

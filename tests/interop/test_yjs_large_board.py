@@ -20,6 +20,7 @@ def _stroke(index: int) -> dict:
             "stroke": "#1e1e1e", "strokeWidth": 2, "points": points}
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_large_board_reaches_live_peers_and_late_joiners_identically(
         server_process, node_client, board):

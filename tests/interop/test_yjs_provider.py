@@ -143,6 +143,7 @@ async def test_presence_echoes_of_stock_clients_are_not_multiplied(server, node_
         observer.close()
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=IDLE_WATCH_S / IDLE_TIME_SCALE + 30)
 async def test_lone_provider_on_empty_board_stays_connected_while_idle(server, node_client, board):
     lone = await node_client(time_scale=IDLE_TIME_SCALE)

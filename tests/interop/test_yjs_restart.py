@@ -23,6 +23,7 @@ def _stored_update_count(server, board: str) -> int:
         return json.loads(response.read())["update_count"]
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_providers_reconnect_after_restart_with_edits_made_while_server_was_down(
         server, node_client, board, y_websocket):

@@ -31,12 +31,17 @@ def created_ids(events: list[dict]) -> list[str]:
             for c in e["created"]]
 
 
+LEASE_S = 3.0
+"""The webhook lease in these tests (``--webhook-lease-s``; 10 s by default): a killed leader's
+successor takes over after at most this long."""
+
+
 def webhook_cluster(
         cluster, events_window_ms: int) -> tuple[WebhookReceiver, ServerProcess, ServerProcess]:
     """A started webhook receiver and two processes on one Redis that deliver to it."""
     receiver = WebhookReceiver().start()
     a, b = cluster(2, events_window_ms=events_window_ms, webhook=receiver.url,
-                   webhook_secret="k", webhook_allow_host="127.0.0.1")
+                   webhook_secret="k", webhook_allow_host="127.0.0.1", webhook_lease_s=LEASE_S)
     return receiver, a, b
 
 
@@ -95,6 +100,7 @@ async def test_two_processes_on_redis_give_one_event_per_change_and_one_delivery
     receiver.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
     receiver, a, b = webhook_cluster(cluster, events_window_ms=50)
@@ -110,7 +116,7 @@ async def test_a_leader_killed_mid_lease_loses_no_webhook_delivery(cluster):
     await wait_until(lambda: "before" in delivered_ids() and (leading(a) or leading(b)),
                      20, "the first delivery, by the holder of the lease")
     leader, survivor = (a, b) if leading(a) else (b, a)
-    leader.kill()  # its lease runs on for up to 10 s: nobody delivers meanwhile
+    leader.kill()  # its lease runs on for up to LEASE_S: nobody delivers meanwhile
     writer.close()
     writer = await YClient(f"{survivor.ws_url}/{board}").sync()
     for key in ("gap1", "gap2"):
@@ -156,6 +162,7 @@ async def test_a_leader_stopped_while_a_delivery_waits_to_be_retried_hands_it_ov
     receiver.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_a_board_is_followed_on_its_process_only_while_a_reader_elsewhere_wants_it(
         cluster):

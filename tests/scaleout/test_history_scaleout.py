@@ -83,6 +83,7 @@ async def test_restore_on_one_process_reaches_clients_drawing_on_the_other(clust
     bob.close()
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=120)
 async def test_automatic_versions_keep_the_interval_across_processes(cluster):
     """The second process records an automatic version while the first's timer runs: the

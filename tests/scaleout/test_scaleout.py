@@ -88,6 +88,7 @@ def close_all(clients: list[YClient]) -> None:
         client.close()
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_clients_spread_over_three_instances_converge_and_late_joiners_get_everything(
         cluster):
@@ -113,6 +114,7 @@ async def test_clients_spread_over_three_instances_converge_and_late_joiners_get
     assert sum(metric(s, "syncboard_broker_delivered_total", kind="update") for s in servers) > 0
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_instance_killed_mid_edit_its_clients_reconnect_elsewhere_with_nothing_lost(
         cluster):
@@ -171,6 +173,7 @@ async def test_redis_connection_cut_and_restored_loses_nothing(cluster, redis_ad
     assert metric(servers[1], "syncboard_broker_errors_total") > 0
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_reader_overtaken_by_stream_trimming_resyncs_from_the_database(
         cluster, redis_admin):

@@ -58,6 +58,7 @@ async def test_workers_share_the_port_relay_through_redis_and_stop_together(clus
     assert not [pid for pid in workers if alive(int(pid))]
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=60)
 async def test_a_worker_that_dies_is_started_again(cluster):
     (server,) = cluster(1, workers=2)

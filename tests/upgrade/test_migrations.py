@@ -262,6 +262,7 @@ def test_an_older_database_is_refused_in_refuse_mode_with_the_command_to_run(tmp
     assert "origin" not in _sqlite_columns(tmp_path / "syncboard.db", "board_updates")
 
 
+@pytest.mark.slow
 def test_the_server_refuses_to_start_on_a_refused_database_and_says_why(tmp_path):
     url = copy_sqlite_fixture(tmp_path)
     asyncio.run(_open_and_close(url))

@@ -6,15 +6,15 @@ types and their filter (``frameId``, ``elementType``: created, updated and delet
 must match, a deleted one by what it was, an element leaving the frame too). The
 dispatcher reads the hub like a feed reader does, so the sync path never waits for a hook.
 
-With ``--broker redis`` every process sees every event, so only one delivers: the holder of
-a Redis lease (``syncboard:events:<deployment>:webhooks``, renewed every ``LEASE_RENEW_S``). It
-reloads the hooks from the database every ``RELOAD_S`` (others may have been created on
-another process). With each renewal (and when it stops) the leader stores where a successor
-must resume (``...:webhooks:cursor``: before the oldest event not delivered yet), and a
-process that takes the lease over delivers again from there: when a leader dies, the events
-of the lease's last seconds are delivered by the next one, not lost. Deliveries are
-therefore at least once: the same event may come twice around a handover, with the same
-``Syncboard-Delivery`` header.
+With ``--broker redis`` every process sees every event, so only one delivers: the holder of a
+Redis lease (``syncboard:events:<deployment>:webhooks``, lasting ``--webhook-lease-s``, renewed
+every ``LEASE_RENEW_SHARE`` of it). It reloads the hooks from the database every ``RELOAD_S``
+(others may have been created on another process). With each renewal (and when it stops) the
+leader stores where a successor must resume (``...:webhooks:cursor``: before the oldest event
+not delivered yet), and a process that takes the lease over delivers again from there: when a
+leader dies, the events of the lease's last seconds are delivered by the next one, not lost.
+Deliveries are therefore at least once: the same event may come twice around a handover, with
+the same ``Syncboard-Delivery`` header.
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ from .hook_store import Hook
 
 log = logging.getLogger(__name__)
 
-LEASE_MS = 10_000
-LEASE_RENEW_S = 3.0
+LEASE_RENEW_SHARE = 0.3
 RELOAD_S = 10.0
 MAX_EVENTS_PER_TURN = 100
 SERVER_HOOK_RESUME_S = 60.0
@@ -232,12 +231,15 @@ class WebhookDispatcher:
 
     async def _lead_forever(self) -> None:
         assert self._redis is not None
+        lease_ms = int(self.settings.webhook_lease_s * 1000)
+        renew_s = self.settings.webhook_lease_s * LEASE_RENEW_SHARE
         ticks = 0
         while True:
             try:
-                taken = await self._redis.set(self._leader_key, self._me, nx=True, px=LEASE_MS)
+                taken = await self._redis.set(self._leader_key, self._me, nx=True,
+                                              px=lease_ms)
                 if not taken and await self._redis.get(self._leader_key) == self._me.encode():
-                    await self._redis.pexpire(self._leader_key, LEASE_MS)
+                    await self._redis.pexpire(self._leader_key, lease_ms)
                     taken = True
                 if taken and not self.leading:
                     await self._take_over()
@@ -251,12 +253,12 @@ class WebhookDispatcher:
                 log.warning("webhooks: cannot renew the delivery lease (%s)", exc)
                 self.leading = False
             ticks += 1
-            if ticks % int(RELOAD_S / LEASE_RENEW_S) == 0:
+            if ticks % max(1, int(RELOAD_S / renew_s)) == 0:
                 try:
                     await self._reload()
                 except SQLAlchemyError as exc:
                     log.error("webhooks: cannot reload the hooks: %s", exc)
-            await asyncio.sleep(LEASE_RENEW_S)
+            await asyncio.sleep(renew_s)
 
 
 def _resume(hook: Hook) -> None:
