@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import weakref
 
 import pytest
@@ -264,3 +265,18 @@ async def test_saved_and_restored_versions_are_reported(sb_server, yclient):
     assert reader.of_type("version.saved")[1]["version"]["kind"] == "before-restore"
     reader.close()
     client.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_reader_of_a_board_quiet_for_longer_than_the_backlog_is_not_reset(
+        sb_server, yclient):
+    server = await sb_server(events_window_ms=WINDOW_MS, events_backlog_s=1)
+    client = await yclient(server, "feed-quiet")
+    reader = await open_feed(server, "feed-quiet")
+    ready_at = time.time()
+    while time.time() < ready_at + 1.5:  # the reader's cursor gets older than the backlog
+        await asyncio.sleep(0.05)
+    await client.put("q1", Map({"type": "rect", "w": 5, "h": 5, "z": "a1"}))
+    await reader.wait_for(lambda: changes(reader), what="the change after the quiet time")
+    assert [kind for _id, kind, _data in reader.events] == ["ready", "elements.changed"]
+    assert [c["id"] for e in changes(reader) for c in e["created"]] == ["q1"]

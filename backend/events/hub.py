@@ -111,9 +111,13 @@ class Backlog:
             del self._seqs[:drop]
             del self._events[:drop]
 
-    def after(self, seq: int) -> list[Event] | None:
-        """Events after ``seq`` (oldest first), or None if some may be lost (reset)."""
-        if seq < self.floor or seq > self.head:
+    def after(self, seq: int, live: bool = False) -> list[Event] | None:
+        """Events after ``seq`` (oldest first), or None if some may be lost (reset).
+
+        A ``live`` cursor is one this process's stream gave its reader (ready, reset, or
+        the last event sent) while the board stayed wanted: only trimmed events can be lost
+        after it, however old it is (a board quiet for longer than the retention)."""
+        if seq < (self._floor if live else self.floor) or seq > self.head:
             return None
         return self._events[bisect.bisect_right(self._seqs, seq):]
 
@@ -238,11 +242,12 @@ class EventHub:
         self.all.append(Event(self.all.next_seq(at), board_id, event_type, event.data, at))
         metrics.EVENTS_PUBLISHED.labels(event_type).inc()
 
-    async def read(self, board_id: str | None, after: int) -> list[Event] | None:
+    async def read(self, board_id: str | None, after: int,
+                   live: bool = False) -> list[Event] | None:
         """Events of ``board_id`` (None: all boards) after seq ``after``, or None when the
-        reader must reset."""
+        reader must reset (``live``: see ``Backlog.after``)."""
         backlog = self.all if board_id is None else self.board(board_id)
-        return backlog.after(after)
+        return backlog.after(after, live)
 
     async def _sweep_forever(self) -> None:
         while True:

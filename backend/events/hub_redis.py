@@ -153,9 +153,11 @@ class RedisEventHub(EventHub):
         self._outbox_ready.set()
         metrics.EVENTS_PUBLISHED.labels(event_type).inc()
 
-    async def read(self, board_id: str | None, after: int) -> list[Event] | None:
-        """From the mirror when it can answer exactly, else from the board's stream."""
-        events = await super().read(board_id, after)
+    async def read(self, board_id: str | None, after: int,
+                   live: bool = False) -> list[Event] | None:
+        """From the mirror when it can answer exactly, else from the board's stream (whose
+        age trimming leaves no floor: an id older than the retention resets even if live)."""
+        events = await super().read(board_id, after, live)
         if events is not None or self._redis is None:
             return events
         stream = self._all_key() if board_id is None else self._board_key(board_id)

@@ -115,6 +115,7 @@ class _FeedHandler(JsonHandler):
         cursor = _last_event_id(self.request.headers.get("Last-Event-ID")
                                 or self.get_query_argument("lastEventId", None))
         self.write(f"retry: {RETRY_MS}\n\n")
+        live = cursor is None  # a client's id is checked against the retention once
         if cursor is None:
             cursor = backlog.head
             self.write(_frame(cursor, "ready", json.dumps({"board": board_id, "seq": cursor})))
@@ -125,7 +126,8 @@ class _FeedHandler(JsonHandler):
                 checked_at = time.monotonic()
                 if not await self._still_allowed(board_id):
                     return  # links rotated: the client's reconnect gets its 403
-            events = await self.hub.read(board_id, cursor)
+            events = await self.hub.read(board_id, cursor, live)
+            live = True  # from here on the cursor is ours: only trimming can outrun it
             if events is None:
                 metrics.FEED_RESETS.inc()
                 cursor = backlog.head

@@ -202,3 +202,37 @@ async def test_a_board_is_followed_on_its_process_only_while_a_reader_elsewhere_
         await writer.put(f"later{n}", Map({"type": "rect", "w": 5, "h": 5, "z": f"b{n}"}))
         await asyncio.sleep(0.5)
     writer.close()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_reader_on_a_board_quiet_for_longer_than_the_backlog_gets_the_next_change(
+        cluster):
+    a, b = cluster(2, events_window_ms=50, events_backlog_s=1)
+    board = board_name("events-quiet")
+    writer = await YClient(f"{a.ws_url}/{board}").sync()
+    await writer.put("first", Map({"type": "rect", "w": 5, "h": 5, "z": "a0"}))
+    readers = []
+    for server in (a, b):
+        deadline = time.monotonic() + 20
+        while True:  # b knows the board once a has written its row (404 until then)
+            reader = await SseReader(f"{server.base_url}/api/boards/{board}/events").open()
+            if reader.status == 200:
+                break
+            reader.close()
+            assert reader.status == 404 and time.monotonic() < deadline, reader.status
+            await asyncio.sleep(0.05)
+        await reader.wait_for(lambda r=reader: r.of_type("ready"))
+        readers.append(reader)
+    ready_at = time.time()
+    # both readers stay connected while the board is quiet for longer than the backlog
+    # keeps ids: their cursors are older than the retention, yet nothing was lost
+    await wait_until(lambda: time.time() > ready_at + 1.5, 10, "the backlog time to pass")
+    await writer.put("later", Map({"type": "rect", "w": 5, "h": 5, "z": "a1"}))
+    for reader in readers:
+        await reader.wait_for(lambda r=reader: "later" in created_ids(
+            r.of_type("elements.changed")), what="the change after the quiet time")
+        kinds = [kind for _id, kind, _data in reader.events]
+        assert kinds[0] == "ready" and "reset" not in kinds, kinds  # ("first" may come too)
+        assert created_ids(reader.of_type("elements.changed")).count("later") == 1
+        reader.close()
+    writer.close()
