@@ -7,7 +7,7 @@
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin, undo, redo } from 'y-prosemirror'
-import { EditorState } from 'prosemirror-state'
+import { EditorState, Selection } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
 import { schema } from 'prosemirror-schema-basic'
 import { keymap } from 'prosemirror-keymap'
@@ -43,6 +43,13 @@ window.editor = {
     const texts = []
     view.state.doc.forEach((node) => texts.push(node.textContent))
     return texts
+  },
+  /** Where ProseMirror has the caret: 'start' or 'end' of the document, else its position. */
+  caret: () => {
+    const { empty, head } = view.state.selection
+    if (!empty) return null
+    if (head === Selection.atStart(view.state.doc).head) return 'start'
+    return head === Selection.atEnd(view.state.doc).head ? 'end' : head
   },
   /** The shared type as Yjs holds it (must match the editor's document). */
   yjsText: () => fragment.toString(),
