@@ -87,7 +87,7 @@ def permission_denied_message(reason: str) -> bytes:
     """An auth message (type 2, sub-type 0 "permission denied") carrying ``reason``: the stock
     provider logs ``Permission denied to access <url>. <reason>`` on the browser console."""
     text = reason.encode()
-    return bytes([MessageType.AUTH, 0]) + _var_uint(len(text)) + text
+    return bytes([MessageType.AUTH, 0]) + write_var_uint(len(text)) + text
 
 
 def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
@@ -119,7 +119,8 @@ def _read_payload(data: bytes, pos: int) -> bytes:
     return data[pos:end]
 
 
-def _var_uint(value: int) -> bytes:
+def write_var_uint(value: int) -> bytes:
+    """lib0 ``writeVarUint``."""
     out = bytearray()
     while value >= 0x80:
         out.append(value & 0x7F | 0x80)

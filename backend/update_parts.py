@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .protocol import write_var_uint
 from .update_check import UpdateSummary
 
 PART_STRUCTS = 2048
@@ -50,17 +51,18 @@ def split_update(update: bytes, summary: UpdateSummary,
     structs = 0
     clocks: dict[int, int] = {}
     for client, clock, start, count, end, end_clock in _segments(summary):
-        pieces += [_var_uint(count), _var_uint(client), _var_uint(clock), update[start:end]]
+        pieces += [write_var_uint(count), write_var_uint(client), write_var_uint(clock),
+                   update[start:end]]
         segments += 1
         structs += count
         clocks[client] = end_clock
         if structs >= part_structs:
-            parts.append(Part(_var_uint(segments) + b"".join(pieces) + _NO_DELETIONS,
+            parts.append(Part(write_var_uint(segments) + b"".join(pieces) + _NO_DELETIONS,
                               dict(clocks)))
             pieces, segments, structs = [], 0, 0
     deletions = update[summary.delete_set_at:]
     if segments or deletions != _NO_DELETIONS:
-        parts.append(Part(_var_uint(segments) + b"".join(pieces) + deletions, dict(clocks)))
+        parts.append(Part(write_var_uint(segments) + b"".join(pieces) + deletions, dict(clocks)))
     return parts
 
 
@@ -77,12 +79,3 @@ def _segments(summary: UpdateSummary) -> Iterator[tuple[int, int, int, int, int,
             count, end = summary.groups[client]
             yield client, clock, start, count - index, end, summary.clocks[client][1]
 
-
-def _var_uint(value: int) -> bytes:
-    """lib0 ``writeVarUint``."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    out.append(value)
-    return bytes(out)

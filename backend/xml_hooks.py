@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from pycrdt import get_update
 
+from .protocol import write_var_uint
 from .update_check import GC_REF, SKIP_REF, TYPE_REF, XML_HOOK_REF, UpdateReader, skip_content
 
 MAX_HOOK_NAME_BYTES = 256
@@ -120,7 +121,7 @@ class XmlHooks:
         rest = encode(_state_past(walked))
         restored_reader, rest_reader = UpdateReader(restored), UpdateReader(rest)
         count = restored_reader.uint() + rest_reader.uint()
-        return (_var_uint(count) + restored[restored_reader.pos:structs_end]
+        return (write_var_uint(count) + restored[restored_reader.pos:structs_end]
                 + rest[rest_reader.pos:])
 
     def _restored(self, update: bytes, walked: set[int]) -> tuple[bytes, int]:
@@ -152,17 +153,9 @@ def state_clocks(state: bytes) -> dict[int, int]:
 def _state_past(clients: Iterable[int]) -> bytes:
     """A state vector holding every clock of ``clients`` (a diff against it leaves them out)."""
     listed = list(clients)
-    return _var_uint(len(listed)) + b"".join(_var_uint(client) + _ALL_CLOCKS
+    return write_var_uint(len(listed)) + b"".join(write_var_uint(client) + _ALL_CLOCKS
                                              for client in listed)
 
-
-def _var_uint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(0x80 | value & 0x7F)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def _type_structs(reader: UpdateReader,
