@@ -25,10 +25,7 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
-
+from .digest_cache import DigestCache
 from .update_check import TypeDepths, check_update
 
 DEFAULT_MAX_RUNS = 2_000_000
@@ -39,34 +36,26 @@ class CheckedStates:
     """Parent depths of checkpoints that passed ``check_update``, by digest of their bytes."""
 
     def __init__(self, max_runs: int = DEFAULT_MAX_RUNS) -> None:
-        self.max_runs = max_runs
-        self.hits_total = 0
         self.checks_total = 0
-        self._kept: OrderedDict[bytes, TypeDepths] = OrderedDict()
-        self._runs = 0
-        self._lock = threading.Lock()
+        self._kept: DigestCache[TypeDepths] = DigestCache(max_runs,
+                                                          lambda depths: depths.run_count)
+
+    @property
+    def hits_total(self) -> int:
+        """Checkpoints found checked already."""
+        return self._kept.hits_total
 
     def depths(self, update: bytes) -> TypeDepths:
         """The depths of ``update``'s structs once it passed ``check_update`` (checked now
         unless these very bytes were before). Raises ``UpdateRefused`` (a ``ValueError``) as
         ``check_update`` does. The depths returned are shared: check against them, never
         ``record`` into them."""
-        key = hashlib.blake2b(update, digest_size=16).digest()
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None:
-                self._kept.move_to_end(key)
-                self.hits_total += 1
-                return kept
+        key = DigestCache.digest(update)
+        kept = self._kept.get(key)
+        if kept is not None:
+            return kept
         depths = TypeDepths()
         depths.record(check_update(update))
-        runs = depths.run_count
-        with self._lock:
-            self.checks_total += 1
-            if key not in self._kept and runs <= self.max_runs:
-                self._kept[key] = depths
-                self._runs += runs
-                while self._runs > self.max_runs:
-                    _key, dropped = self._kept.popitem(last=False)
-                    self._runs -= dropped.run_count
+        self.checks_total += 1
+        self._kept.keep(key, depths)
         return depths

@@ -19,11 +19,10 @@ run in threads, so the table is locked.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+
+from .digest_cache import DigestCache
 
 DEFAULT_MAX_ELEMENTS = 20_000
 """Elements the kept checkpoints may hold together (two reads of a 10,000-element board,
@@ -42,38 +41,9 @@ class CheckpointRead:
     """JSON lines of its elements as rendered (``BoardContent.lines``)."""
 
 
-class CheckpointReads:
-    """``CheckpointRead`` of checkpoints by digest of their bytes."""
+class CheckpointReads(DigestCache[CheckpointRead]):
+    """``CheckpointRead`` of checkpoints by digest of their bytes, at most ``max_elements``
+    elements in all."""
 
     def __init__(self, max_elements: int = DEFAULT_MAX_ELEMENTS) -> None:
-        self.max_elements = max_elements
-        self.hits_total = 0
-        self._kept: OrderedDict[bytes, CheckpointRead] = OrderedDict()
-        self._elements = 0
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def digest(checkpoint: bytes) -> bytes:
-        """The key of a checkpoint's bytes."""
-        return hashlib.blake2b(checkpoint, digest_size=16).digest()
-
-    def get(self, key: bytes) -> CheckpointRead | None:
-        """The read kept under ``key``, if any (shared: never change it)."""
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None:
-                self._kept.move_to_end(key)
-                self.hits_total += 1
-            return kept
-
-    def keep(self, key: bytes, read: CheckpointRead) -> None:
-        """Keep ``read`` under ``key`` (not if it alone is over ``max_elements``)."""
-        size = len(read.elements)
-        with self._lock:
-            if key in self._kept or size > self.max_elements:
-                return
-            self._kept[key] = read
-            self._elements += size
-            while self._elements > self.max_elements:
-                _key, dropped = self._kept.popitem(last=False)
-                self._elements -= len(dropped.elements)
+        super().__init__(max_elements, lambda read: len(read.elements))
