@@ -38,6 +38,7 @@ from backend.update_check import (
     TypeDepths,
     check_update,
 )
+from backend.xml_hooks import MAX_HOOK_NAME_BYTES, MAX_HOOKS
 from tests import yjs_updates as y
 from tests.faults.server_monitor import Monitor
 from tests.faults.test_hostile_bytes import LoopThread
@@ -457,4 +458,40 @@ def test_item_1_an_import_holding_a_value_nested_past_the_limit_gets_400(target)
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 400
     assert "nested deeper" in json.loads(refused.value.read())["detail"]
+    finish(server, loop, bystanders, monitor)
+
+
+def _hooks(names: list[str], client: int) -> bytes:
+    """``Y.XmlHook`` types named ``names``, one after another in an XML fragment."""
+    structs = [y.type_item(y.Y_XML_HOOK, names[0], parent="prose")]
+    structs += [y.type_item(y.Y_XML_HOOK, name, origin=(client, i))
+                for i, name in enumerate(names[1:])]
+    return y.Update().add(client, 0, structs).encode()
+
+
+def _nested_hooks(depth: int, client: int) -> bytes:
+    """``Y.XmlHook`` types each inside the one before (a hook is a map: its entries)."""
+    structs = [y.type_item(y.Y_XML_HOOK, "h", parent="prose")]
+    structs += [y.type_item(y.Y_XML_HOOK, "h", parent=(client, level), parent_sub="k")
+                for level in range(depth - 1)]
+    return y.Update().add(client, 0, structs).encode()
+
+
+def test_item_19_5_hostile_xml_hooks_are_refused_and_the_bounds_hold(target):
+    """``Y.XmlHook`` is kept (issue 19 item 5) within its bounds: a name over
+    ``MAX_HOOK_NAME_BYTES`` and a board past ``MAX_HOOKS`` get 4422, hooks nested past
+    ``MAX_TYPE_DEPTH`` 1007; a flood of hooks at the longest name stops at the bound."""
+    server, loop, bystanders, monitor = target
+    clients = itertools.count(1000)
+    long_name = "n" * (MAX_HOOK_NAME_BYTES + 1)
+    assert loop.run(send_update(server.ws_url, _hooks([long_name], next(clients)))) == 4422
+    assert loop.run(send_update(server.ws_url, _hooks(["h"] * (MAX_HOOKS + 1),
+                                                      next(clients)))) == 4422
+    for depth in (MAX_TYPE_DEPTH + 1, 30_000):
+        assert loop.run(send_update(server.ws_url, _nested_hooks(depth, next(clients)))) == 1007
+    longest = "n" * MAX_HOOK_NAME_BYTES
+    codes = [loop.run(send_update(server.ws_url, _hooks([longest] * 100, next(clients))))
+             for _ in range(MAX_HOOKS // 100 + 2)]
+    assert codes == [None] * (MAX_HOOKS // 100) + [4422, 4422]  # the board holds MAX_HOOKS
+    loop.run(bystanders.check())
     finish(server, loop, bystanders, monitor)
