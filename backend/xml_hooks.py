@@ -16,11 +16,15 @@ runs on updates that hold hooks (``UpdateSummary.xml_hooks``), and ``restore`` r
 structs of the clients that wrote hooks: pycrdt splits the rest off natively.
 
 Bounds: a hook name is at most ``MAX_HOOK_NAME_BYTES``, a board holds at most ``MAX_HOOKS``;
-past either, ``HookRefused``.
+past either, ``HookRefused``. A hook that was deleted needs no name any more (pycrdt encodes
+deleted content without its type), so at the bound the names of deleted hooks are dropped
+(``prune``) before anything is refused: a client that creates and deletes hooks for ever is
+never locked out, while the live hooks (and so the names kept) stay within ``MAX_HOOKS``.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 
 from pycrdt import get_update
@@ -42,6 +46,10 @@ class HookRefused(ValueError):
     """An update whose hooks break a bound of this module (the message says which)."""
 
 
+class TooManyHooks(HookRefused):
+    """The board would hold more than ``MAX_HOOKS`` names (``XmlHooks.prune`` may help)."""
+
+
 class XmlHooks:
     """The names of one board's hooks, by struct id ``(client, clock)``, as Yjs encodes
     them (varUint length, UTF-8)."""
@@ -50,17 +58,18 @@ class XmlHooks:
         self.names: dict[_ID, bytes] = {}
         self._clients: set[int] = set()  # the clients that wrote the hooks
 
-    def as_maps(self, update: bytes,
-                held: dict[int, int] | None = None) -> tuple[bytes, dict[_ID, bytes]]:
+    def as_maps(self, update: bytes, held: dict[int, int] | None = None,
+                bounded: bool = True) -> tuple[bytes, dict[_ID, bytes]]:
         """``update`` with each hook turned into a ``Y.Map``, and the names it held.
 
         ``held``: the board's state vector (``state_clocks``). A hook at a clock the board
         already holds is a duplicate: pycrdt keeps the struct it has, so its name is not
         taken (else a client could turn any map of the board into a hook for joiners).
         The names are not kept yet (``keep`` them once the update is applied). Raises
-        ``HookRefused`` for a name over ``MAX_HOOK_NAME_BYTES`` or when the board would hold
-        more than ``MAX_HOOKS``; ``UpdateRefused`` (a ``ValueError``) for bytes that are not
-        an update (the pre-check has passed them, so only a bug gets there)."""
+        ``HookRefused`` for a name over ``MAX_HOOK_NAME_BYTES``, ``TooManyHooks`` when
+        ``bounded`` and the board would hold more than ``MAX_HOOKS`` (not ``bounded``: an
+        update already applied, read again); ``UpdateRefused`` (a ``ValueError``) for bytes
+        that are not an update (the pre-check has passed them, so only a bug gets there)."""
         parts: list[bytes] = []
         found: dict[_ID, bytes] = {}
         pos = 0
@@ -78,8 +87,8 @@ class XmlHooks:
             parts += [update[pos:start], b"\x01"]
             pos = end
         new = sum(1 for key in found if key not in self.names)
-        if new and len(self.names) + new > MAX_HOOKS:
-            raise HookRefused(f"the board would hold more than {MAX_HOOKS} Y.XmlHook types")
+        if bounded and new and len(self.names) + new > MAX_HOOKS:
+            raise TooManyHooks(f"the board would hold more than {MAX_HOOKS} Y.XmlHook types")
         return (b"".join(parts) + update[pos:] if parts else update), found
 
     @property
@@ -91,6 +100,17 @@ class XmlHooks:
         """Remember the names ``as_maps`` found in an update that was applied."""
         self.names.update(found)
         self._clients.update(client for client, _clock in found)
+
+    def prune(self, delete_set: bytes) -> int:
+        """Forget the names of the hooks ``delete_set`` (a Yjs delete set: the tail of
+        ``Doc.get_update(doc.get_state())``) holds as deleted; return how many. Only the
+        ranges of the clients that wrote hooks are kept while reading it."""
+        deleted = _deleted_ranges(delete_set, self._clients)
+        gone = [key for key in self.names if _in_ranges(deleted.get(key[0]), key[1])]
+        for key in gone:
+            del self.names[key]
+        self._clients = {client for client, _clock in self.names}
+        return len(gone)
 
     def restore(self, update: bytes, clients: Iterable[int] = ()) -> bytes:
         """``update`` (encoded by pycrdt) with each of this board's hooks a hook again.
@@ -148,6 +168,30 @@ def state_clocks(state: bytes) -> dict[int, int]:
         client = reader.uint()
         clocks[client] = reader.uint()
     return clocks
+
+
+def _deleted_ranges(delete_set: bytes, clients: set[int]) -> dict[int, list[tuple[int, int]]]:
+    """The ranges ``(clock, end)`` of ``clients`` in an encoded delete set, sorted."""
+    reader = UpdateReader(delete_set)
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    for _ in range(reader.uint()):
+        client = reader.uint()
+        mine = ranges.setdefault(client, []) if client in clients else None
+        for _ in range(reader.uint()):
+            clock = reader.uint()
+            length = reader.uint()
+            if mine is not None:
+                mine.append((clock, clock + length))
+    for listed in ranges.values():
+        listed.sort()
+    return ranges
+
+
+def _in_ranges(ranges: list[tuple[int, int]] | None, clock: int) -> bool:
+    if not ranges:
+        return False
+    index = bisect_right(ranges, (clock, 2**64)) - 1
+    return index >= 0 and ranges[index][0] <= clock < ranges[index][1]
 
 
 def _state_past(clients: Iterable[int]) -> bytes:
