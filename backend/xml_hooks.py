@@ -20,14 +20,18 @@ past either, ``HookRefused``. A hook that was deleted needs no name any more (py
 deleted content without its type), so at the bound the names of deleted hooks are dropped
 (``prune``) before anything is refused: a client that creates and deletes hooks for ever is
 never locked out, while the live hooks (and so the names kept) stay within ``MAX_HOOKS``.
+
+Outside the live board, ``readable_rows`` gives stored rows (version history) to pycrdt as
+maps with the names they hold, and ``hook_paths`` finds where a document holds its hooks
+(``restore`` copies a deleted hook back as a new struct, which must be a hook again).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from pycrdt import get_update
+from pycrdt import Doc, Map, MapEvent, get_update
 
 from .protocol import write_var_uint
 from .update_check import GC_REF, SKIP_REF, TYPE_REF, XML_HOOK_REF, UpdateReader, skip_content
@@ -168,6 +172,91 @@ def state_clocks(state: bytes) -> dict[int, int]:
         client = reader.uint()
         clocks[client] = reader.uint()
     return clocks
+
+
+def readable_rows(rows: Sequence[tuple[bytes, bool]]) -> tuple[list[bytes], XmlHooks]:
+    """Stored updates (``(update, holds_hooks)``, written by this server: a version's rows)
+    as pycrdt can read them, and the names of their hooks (``XmlHooks.restore`` gives them
+    back). Only the rows marked as holding hooks are read in Python."""
+    hooks = XmlHooks()
+    readable = []
+    for update, holds_hooks in rows:
+        if holds_hooks:
+            update, found = hooks.as_maps(update, bounded=False)
+            hooks.keep(found)
+        readable.append(update)
+    return readable, hooks
+
+
+_PROBE_KEY = "\x00hook"
+
+
+def hook_paths(update: bytes, names: dict[_ID, bytes],
+               roots: Iterable[str]) -> dict[tuple[str, ...], bytes]:
+    """Where the document ``update`` holds the hooks ``names`` (``readable_rows``' maps):
+    ``{(root, key, ...): name}`` for each hook under one of the root maps ``roots`` reached
+    through map keys alone (a hook in an array or an XML fragment is left out).
+
+    pycrdt tells no struct id, so each hook is found by writing an entry into it by its id
+    (a probe update from a client of its own) in a scratch copy, under deep observers: each
+    event says where its hook is."""
+    if not names:
+        return {}
+    doc = Doc()
+    doc.apply_update(update)
+    seen = _ProbeEvents()
+    watched = []
+    for root_name in roots:
+        root = _root_map(doc, root_name)
+        if root is not None:
+            watched.append((root, root.observe_deep(seen.watcher(root_name))))
+    found: dict[tuple[str, ...], bytes] = {}
+    base = max([*state_clocks(doc.get_state()), *(key[0] for key in names), 0]) + 1
+    try:
+        for index, key in enumerate(names):  # one at a time: its event names its hook
+            seen.paths.clear()
+            doc.apply_update(_probe(base + index, key))
+            for path in seen.paths:
+                found[path] = names[key]
+    finally:
+        for root, subscription in watched:
+            root.unobserve(subscription)
+    return found
+
+
+class _ProbeEvents:
+    """Deep observers of root maps noting where a probe entry was written (only strings:
+    nothing that holds the document, which pycrdt keeps observers of)."""
+
+    def __init__(self) -> None:
+        self.paths: list[tuple[str, ...]] = []
+
+    def watcher(self, root_name: str) -> Callable[[list], None]:
+        def note(events: list) -> None:  # pycrdt passes as many arguments as declared
+            for event in events:
+                path = tuple(event.path)
+                keys = event.keys if isinstance(event, MapEvent) else {}
+                if _PROBE_KEY in keys and all(isinstance(step, str) for step in path):
+                    self.paths.append((root_name, *path))
+        return note
+
+
+def _root_map(doc: Doc, name: str) -> Map | None:
+    if name not in doc:
+        return None
+    try:
+        return doc.get(name, type=Map)
+    except (TypeError, ValueError):
+        return None
+
+
+def _probe(client: int, hook: _ID) -> bytes:
+    """An update of one struct from ``client`` setting ``_PROBE_KEY`` to true in the map
+    ``hook`` (no origins: its parent is written out by id)."""
+    key = _PROBE_KEY.encode()
+    struct = (b"\x28\x00" + write_var_uint(hook[0]) + write_var_uint(hook[1])
+              + write_var_uint(len(key)) + key + b"\x01\x78")  # Any, one value: true
+    return b"\x01\x01" + write_var_uint(client) + b"\x00" + struct + b"\x00"
 
 
 def _deleted_ranges(delete_set: bytes, clients: set[int]) -> dict[int, list[tuple[int, int]]]:
