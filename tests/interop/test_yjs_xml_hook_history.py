@@ -143,6 +143,7 @@ async def test_a_restore_brings_deleted_xml_hooks_back_as_hooks_with_their_names
                                      Y_WEBSOCKET_PACKAGES["3.1"])) == HOOKS
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_a_spaces_copy_of_a_board_holds_its_xml_hooks(server_process, node_client):
     server = server_process(auth="token")
@@ -173,6 +174,7 @@ async def test_a_spaces_copy_of_a_board_holds_its_xml_hooks(server_process, node
                                      params={"token": copy["editToken"]})) == HOOKS
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=90)
 async def test_xml_hooks_survive_a_compaction_merged_in_the_worker_process(
         server_process, node_client, board):
