@@ -61,7 +61,7 @@ def check_in_worker(update: bytes, shape: bytes, cut_structs: int) -> UpdateSumm
 def merge_in_worker(rows: list[bytes]) -> bytes:
     """The worker's compaction job: ``store.merge_updates_into_snapshot(rows)``, without
     importing the store (and SQLAlchemy) into the worker."""
-    return BoardDocument.from_updates(rows, skip_undecodable=False).full_update()
+    return BoardDocument.from_updates(rows, skip_undecodable=False).full_update(for_clients=True)
 
 
 def merge_runs(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:

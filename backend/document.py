@@ -38,7 +38,7 @@ from .update_shape import (
     subdoc_option_spans,
     subdoc_options_with_meta,
 )
-from .xml_hooks import HookRefused, XmlHooks, state_clocks
+from .xml_hooks import HookRefused, TooManyHooks, XmlHooks, state_clocks
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class BoardDocument:
         self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
         self._subdoc_options: dict[str, bytes] = {}
         self._subdoc_guids: re.Pattern[bytes] | None = None
+        self._pruned_at: bytes | None = None  # the delete set hook names were last pruned at
 
     @classmethod
     def from_updates(cls, updates: Iterable[bytes], board_id: str = "",
@@ -186,7 +187,7 @@ class BoardDocument:
         Free for the last update applied (the change feed asks right after it is)."""
         if update is self._last_applied[0]:
             return self._last_applied[1]
-        return self.hooks.as_maps(update)[0] if self.hooks.names else update
+        return self.hooks.as_maps(update, bounded=False)[0] if self.hooks.names else update
 
     def restore(self, update: bytes) -> bytes:
         """``update`` (made by pycrdt) as clients get it: subdocument options and
@@ -212,13 +213,32 @@ class BoardDocument:
     def _readable(self, update: bytes,
                   summary: UpdateSummary) -> tuple[bytes, dict[tuple[int, int], bytes]]:
         """``XmlHooks.as_maps`` for an update that holds hooks. Raises
-        ``CloseConnection(4422)`` past the bounds of ``xml_hooks``."""
+        ``CloseConnection(4422)`` past the bounds of ``xml_hooks``. At the bound on the
+        number of hooks, the names of hooks deleted since the last look are dropped first
+        (``_prune_hooks``): only hooks that are still there count."""
         if not summary.xml_hooks:
             return update, {}
+        held = state_clocks(self.doc.get_state())
         try:
-            return self.hooks.as_maps(update, state_clocks(self.doc.get_state()))
+            try:
+                return self.hooks.as_maps(update, held)
+            except TooManyHooks:
+                if not self._prune_hooks():
+                    raise
+                return self.hooks.as_maps(update, held)
         except HookRefused as exc:
             raise CloseConnection(CloseCode.WS_4422_UNSUPPORTED_CONTENT, str(exc)) from None
+
+    def _prune_hooks(self) -> bool:
+        """Forget the names of deleted hooks (pycrdt encodes deleted content without its
+        type, so they are never asked for again); False when none was dropped. The delete
+        set is read at most once per change of it: an update refused at the bound does not
+        make the next one read it again."""
+        encoded = self.doc.get_update(self.doc.get_state())  # no structs: the delete set
+        if encoded == self._pruned_at:
+            return False
+        self._pruned_at = encoded
+        return self.hooks.prune(encoded[read_uint(encoded)[1]:]) > 0
 
     def check(self, update: bytes) -> UpdateSummary:
         """The bounded pre-check of ``update_check`` against this board.

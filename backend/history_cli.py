@@ -144,8 +144,9 @@ async def _in_db(args) -> list[str]:
                                             f"before restoring version {args.version}")
         since = document.missing_since(
             await store.version_state_vector(args.board, args.version) or EMPTY_STATE_VECTOR)
-        update, changed = build_restore_update(state, since, args.elements,
-                                               live_keys(document.doc))
+        updates, hook_names = state
+        update, changed = build_restore_update(updates, since, args.elements,
+                                               live_keys(document.doc), hook_names)
         await store.append_updates({args.board: [update]})
         return [_restored(args.version, before, changed)]
     except ValueError as exc:

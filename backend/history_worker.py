@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 
 from .memory import OutOfMemory, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
-from .version_rows import chain_updates, rebuild_state, unpack
+from .version_rows import readable_chain, readable_row, rebuild_for_clients, rebuild_state
 from .worker_pool import exit_codes, processes, start_worker, submit_if_alive
 
 log = logging.getLogger(__name__)
@@ -115,25 +115,26 @@ class HistoryWorker:
                 f"queued (limit {1 + self.queue_jobs}); try again shortly", retry_s)
 
     async def rebuild(self, rows: Sequence[bytes]) -> bytes:
-        """``version_rows.rebuild_state(rows)``: in the worker, or for one checkpoint alone
-        in a thread. Raises ``ValueError`` for a row that cannot be decoded, and as ``_run``."""
+        """``version_rows.rebuild_for_clients(rows)`` (as clients get it: ``Y.XmlHook``
+        types as hooks): in the worker, or for one checkpoint alone in a thread. Raises
+        ``ValueError`` for a row that cannot be decoded, and as ``_run``."""
         rows = list(rows)
         if len(rows) == 1:
             with self._admission():
-                return await asyncio.to_thread(rebuild_state, rows)
-        return await self._run(rebuild_state, rows)
+                return await asyncio.to_thread(rebuild_for_clients, rows)
+        return await self._run(rebuild_for_clients, rows)
 
     async def version_parts(self, rows: Sequence[bytes], check: Callable[[bytes], _T]
                             ) -> tuple[bytes, _T, bytes | None]:
-        """``load_chain``'s rows as what ``version_read.read_version`` reads: the checkpoint,
-        inflated in a thread and passed to ``check`` there (the caller's pre-check, run while
-        the worker merges), its outcome, and the deltas after it merged into one update, in
-        the worker (None when the version is its checkpoint; not checked yet). Raises as
-        ``rebuild``, and what ``check`` raises."""
+        """``load_chain``'s rows as what ``version_read.read_version`` reads (hooks as maps,
+        as pycrdt reads them): the checkpoint, inflated in a thread and passed to ``check``
+        there (the caller's pre-check, run while the worker merges), its outcome, and the
+        deltas after it merged into one update, in the worker (None when the version is its
+        checkpoint; not checked yet). Raises as ``rebuild``, and what ``check`` raises."""
         rows = list(rows)
 
         def inflated() -> tuple[bytes, _T]:
-            checkpoint = unpack(rows[0])
+            checkpoint = readable_row(rows[0])
             return checkpoint, check(checkpoint)
 
         if len(rows) == 1:
@@ -292,4 +293,5 @@ def _ready() -> None:
 
 def _restore(rows: list[bytes], since: bytes, element_ids: list[str] | None,
              live_keys: dict[str, list[str]] | None) -> tuple[bytes, int]:
-    return build_restore_update(chain_updates(rows), since, element_ids, live_keys)
+    updates, hooks = readable_chain(rows)
+    return build_restore_update(updates, since, element_ids, live_keys, hooks.names)

@@ -234,11 +234,17 @@ class BoardRegistry:
             self.release_if_idle(room)
 
     async def snapshot(self, board_id: str) -> bytes:
-        """The whole current board as one update: from memory if loaded, else the store."""
+        """The whole current board as one update pycrdt reads (``Y.XmlHook`` types as maps:
+        for the server's own readers): from memory if loaded, else the store."""
+        return (await self.snapshots(board_id))[0]
+
+    async def snapshots(self, board_id: str) -> tuple[bytes, bytes]:
+        """``snapshot`` and the same board as clients get it (``Y.XmlHook`` types as hooks:
+        a copy of the board), of one moment."""
         room = self._rooms.get(board_id)
-        if room is not None:
-            return room.document.full_update()
-        return _rebuild(board_id, await self.store.load_updates(board_id)).full_update()
+        document = room.document if room is not None else \
+            _rebuild(board_id, await self.store.load_updates(board_id))
+        return document.full_update(), document.full_update(for_clients=True)
 
     async def close(self) -> None:
         """Close every peer with 1001 (going away); the writer is flushed by the caller.

@@ -20,7 +20,9 @@ or an element replaced by a shared type) is compared with a second copy of the v
 built only then.
 
 Shared types are copied by structure (``Y.Text`` as its string, ``Y.Array`` and ``Y.Map``
-recursively), so fields this code does not know keep their types.
+recursively), so fields this code does not know keep their types. A ``Y.XmlHook`` (pycrdt
+reads it as a map: ``xml_hooks``) reached through map keys is copied as a hook with its
+name: the new struct's id is noted as it is written, and the restore update names it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, MapEvent, Text, merge_updates
 
+from .xml_hooks import XmlHooks, hook_paths, state_clocks
+
 ROOT_MAPS = ("meta", "elements", "comments")
 """Root maps a whole-board restore makes equal to the version's."""
 _ELEMENTS = "elements"
@@ -39,6 +43,7 @@ _ELEMENTS = "elements"
 def build_restore_update(version: Sequence[bytes], since: bytes,
                          element_ids: Iterable[str] | None = None,
                          live: Mapping[str, Iterable[str]] | None = None,
+                         hook_names: Mapping[tuple[int, int], bytes] | None = None,
                          ) -> tuple[bytes, int]:
     """``(update, changed)``: the update that restores ``version`` (the board's state then,
     as updates applied in order: a checkpoint and the deltas after it) on top of the live
@@ -51,12 +56,15 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
     ``live``: the keys of each root map of the live board (``live_keys(doc)``, taken with
     ``since``); the version's values of the keys missing there are copied before
     ``since`` is applied. Without it those elements come from a second copy of the version.
+    ``hook_names``: the version's ``Y.XmlHook`` names by struct id (``version`` holds them
+    as maps: ``version_rows.readable_chain``); a hook copied back is a hook in the update.
     Raises ``ValueError`` if either update cannot be decoded."""
     if len(version) > 2:  # one apply of the merged deltas, not hundreds of small ones
         version = [version[0], merge_updates(*version[1:])]
     doc = Doc()
     for update in version:
         doc.apply_update(update)
+    hooks = _HookCopies(doc, version, hook_names or {})
     names = ROOT_MAPS if element_ids is None else (_ELEMENTS,)
     wanted = None if element_ids is None else set(element_ids)
     missing = []  # restored roots the version does not have: all of it goes
@@ -67,7 +75,8 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
             missing.append(name)
             continue
         gone = set() if live is None else set(root.keys()).difference(live.get(name, ()))
-        changes[name] = _Changes(root, _copies(root, gone if wanted is None else gone & wanted))
+        changes[name] = _Changes(root, _copies(root, gone if wanted is None else gone & wanted,
+                                               name, hooks), hooks)
     watched = [(change.root, change.root.observe_deep(change.note))
                for change in changes.values()]
     doc.apply_update(since)  # now the live state, in one transaction: one batch of events
@@ -85,16 +94,17 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
         for name in missing:
             root = _root(doc, name)
             if root is not None:
-                _sync_map(root, None, None)
+                _sync_map(root, None, None, (name,), hooks)
         if rest:  # what the events could not tell: compared with a copy of the version
             target = Doc()
             for update in version:
                 target.apply_update(update)
             with target.transaction():  # one read transaction for the version
                 for name, keys in rest.items():
-                    count = _sync_map(changes[name].root, _root(target, name), keys)
+                    count = _sync_map(changes[name].root, _root(target, name), keys,
+                                      (name,), hooks)
                     changed += count if name == _ELEMENTS else 0
-    return doc.get_update(before), changed
+    return hooks.named(doc.get_update(before)), changed
 
 
 def live_keys(doc: Doc) -> dict[str, list[str]]:
@@ -108,9 +118,10 @@ class _Changes:
     """What ``since`` changed in one root map, as its deep observer saw it, and the version's
     values of the keys the live board no longer has (``copies``)."""
 
-    def __init__(self, root: Map, copies: dict[str, Any]) -> None:
+    def __init__(self, root: Map, copies: dict[str, Any], hooks: _HookCopies) -> None:
         self.root = root
         self.copies = copies
+        self.hooks = hooks
         self.entries: dict[str, dict[str, Any]] = {}
         """Key -> how its own entry changed: ``{"action", "oldValue", "newValue"}``."""
         self.fields: dict[str, tuple[Map, dict[str, dict[str, Any]]]] = {}
@@ -166,7 +177,7 @@ class _Changes:
             self.root[key] = old
             return True
         if entry["action"] == "delete" and key in self.copies:
-            self.root[key] = self.copies.pop(key)
+            self.hooks.assign(self.root, key, self.copies.pop(key))
             return True
         return None
 
@@ -198,21 +209,23 @@ def _same(old: Any, new: Any) -> bool:
     return type(old) is type(new) and old == new
 
 
-def _copies(root: Map, keys: set[str]) -> dict[str, Any]:
-    """Fresh, unintegrated copies of the values of ``keys`` in ``root`` (one transaction)."""
+def _copies(root: Map, keys: set[str], name: str, hooks: _HookCopies) -> dict[str, Any]:
+    """Fresh, unintegrated copies of the values of ``keys`` in ``root`` (the root map
+    ``name``; one transaction), to be written with ``hooks.assign``."""
     if not keys:
         return {}
     with root.doc.transaction():
         copies = {}
         for key in keys:
             value = root[key]
-            copies[key] = _copy(value, _plain_value(value))
+            copies[key] = hooks.copy(value, _plain_value(value), (name, key))
         return copies
 
 
-def _sync_map(have: Map, want: Map | None, only: set[str] | None) -> int:
-    """Make ``have`` equal ``want`` (only the keys in ``only``, if given, read one by one);
-    return how many keys changed."""
+def _sync_map(have: Map, want: Map | None, only: set[str] | None, path: tuple[str, ...],
+              hooks: _HookCopies) -> int:
+    """Make ``have`` (at ``path``) equal ``want`` (only the keys in ``only``, if given, read
+    one by one); return how many keys changed."""
     if only is None:
         want_plain, have_plain = _plain(want), _plain(have)
         keys = set(want_plain) | set(have_plain)
@@ -234,31 +247,111 @@ def _sync_map(have: Map, want: Map | None, only: set[str] | None) -> int:
             del have[key]
             changed += 1
         elif key not in have_plain:
-            have[key] = _copy(want[key], want_plain[key])
+            hooks.assign(have, key, hooks.copy(want[key], want_plain[key], (*path, key)))
             changed += 1
         elif have_plain[key] != want_plain[key]:
             current, wanted = have[key], want[key]
             if isinstance(current, Map) and isinstance(wanted, Map):
-                _sync_fields(current, wanted, have_plain[key], want_plain[key])
+                _sync_fields(current, wanted, have_plain[key], want_plain[key], (*path, key),
+                             hooks)
             else:
-                have[key] = _copy(wanted, want_plain[key])
+                hooks.assign(have, key, hooks.copy(wanted, want_plain[key], (*path, key)))
             changed += 1
     return changed
 
 
 def _sync_fields(have: Map, want: Map, have_plain: dict[str, Any],
-                 want_plain: dict[str, Any]) -> None:
-    """Set back the fields of one element that differ (only those)."""
+                 want_plain: dict[str, Any], path: tuple[str, ...],
+                 hooks: _HookCopies) -> None:
+    """Set back the fields of one element (at ``path``) that differ (only those)."""
     for name in have_plain.keys() - want_plain.keys():
         del have[name]
     for name, value in want_plain.items():
         if have_plain.get(name, _MISSING) != value or name not in have_plain:
-            have[name] = _copy(want[name], value)
+            hooks.assign(have, name, hooks.copy(want[name], value, (*path, name)))
 
 
-def _copy(value: Any, plain: Any = None) -> Any:
+class _HookCopies:
+    """The copies of a restore, with the ``Y.XmlHook`` types among them: where the version
+    holds hooks (``xml_hooks.hook_paths``, found at the first copy that asks), and the id of
+    each hook written back (a new struct: a deleted Yjs item cannot be revived), so that
+    ``named`` makes a hook of it again.
+
+    A hook is written on its own, once its parent is in the document (``assign``): the
+    first struct an assignment creates is the map itself, at the next clock of the
+    document's client."""
+
+    def __init__(self, doc: Doc, version: Sequence[bytes],
+                 names: Mapping[tuple[int, int], bytes]) -> None:
+        self.doc = doc
+        self._version = version
+        self._names = dict(names)
+        self._at: dict[tuple[str, ...], bytes] | None = None if names else {}
+        self._made: dict[tuple[int, int], bytes] = {}
+        self._tops: dict[int, tuple[Map, bytes]] = {}  # id(copy) -> (the copy, its name)
+        self._later: list[tuple[Map, str, Map, bytes]] = []  # parent, key, hook, name
+
+    def copy(self, value: Any, plain: Any, path: tuple[str, ...]) -> Any:
+        """``_copy`` of ``value``, the version's value at ``path``; give it to ``assign``."""
+        if not self._hook_paths():
+            return _copy(value, plain)
+        copied = _copy(value, plain, path, self)
+        name = self.at(path)
+        if name is not None and isinstance(copied, Map):
+            self._tops[id(copied)] = (copied, name)
+        return copied
+
+    def assign(self, target: Map, key: str, copied: Any) -> None:
+        """``target[key] = copied`` (a ``copy``), noting the hooks it writes."""
+        top = self._tops.pop(id(copied), None)
+        self._write(target, key, copied, top[1] if top is not None else None)
+        while self._later:  # each hook whose parent is written by now (parents first)
+            ready = [later for later in self._later if later[0].is_integrated]
+            if not ready:
+                break
+            for later in ready:
+                self._later.remove(later)
+                self._write(*later)
+
+    def hold(self, parent: Map, key: str, hook: Map, name: bytes) -> None:
+        """``hook`` (a copy) goes under ``parent`` (a copy) at ``key`` once ``parent`` is
+        in the document (for ``_copy``)."""
+        self._later.append((parent, key, hook, name))
+
+    def at(self, path: tuple[str, ...]) -> bytes | None:
+        """The name of the version's hook at ``path``, if one is there."""
+        return self._hook_paths().get(path)
+
+    def named(self, update: bytes) -> bytes:
+        """The restore ``update`` with each hook written back a hook again."""
+        if not self._made:
+            return update
+        hooks = XmlHooks()
+        hooks.keep(self._made)
+        return hooks.restore(update)
+
+    def _write(self, target: Map, key: str, value: Any, name: bytes | None) -> None:
+        if name is None:
+            target[key] = value
+            return
+        clock = state_clocks(self.doc.get_state()).get(self.doc.client_id, 0)
+        target[key] = value
+        self._made[(self.doc.client_id, clock)] = name
+
+    def _hook_paths(self) -> dict[tuple[str, ...], bytes]:
+        if self._at is None:
+            whole = self._version[0] if len(self._version) == 1 \
+                else merge_updates(*self._version)
+            self._at = hook_paths(whole, self._names, ROOT_MAPS)
+        return self._at
+
+
+def _copy(value: Any, plain: Any = None, path: tuple[str, ...] = (),
+          hooks: _HookCopies | None = None) -> Any:
     """A fresh, unintegrated copy of a value read from another document (``plain``: its
-    plain JSON when known, which copies an array of numbers in one go)."""
+    plain JSON when known, which copies an array of numbers in one go). ``hooks``: the
+    version's hooks, and ``path`` where ``value`` is; a hook inside is held back, to be
+    written by ``hooks.assign`` once its parent is in the document."""
     if isinstance(value, Text):
         return Text(str(value))
     if isinstance(value, Array):
@@ -267,7 +360,20 @@ def _copy(value: Any, plain: Any = None) -> Any:
         return Array([_copy(item) for item in value])
     if isinstance(value, Map):
         fields = plain if isinstance(plain, dict) else {}
-        return Map({key: _copy(item, fields.get(key)) for key, item in value.items()})
+        if hooks is None:
+            return Map({key: _copy(item, fields.get(key)) for key, item in value.items()})
+        entries, held = {}, []
+        for key, item in value.items():
+            copied = _copy(item, fields.get(key), (*path, key), hooks)
+            name = hooks.at((*path, key)) if isinstance(copied, Map) else None
+            if name is None:
+                entries[key] = copied
+            else:
+                held.append((key, copied, name))
+        copy = Map(entries)
+        for key, copied, name in held:
+            hooks.hold(copy, key, copied, name)
+        return copy
     return value
 
 

@@ -354,14 +354,15 @@ class SpaceBoardActionHandler(_SpaceEndpoint):
     async def _duplicate(self, space_id: str, board_id: str) -> None:
         if not self.access.is_admin(self.bearer_token()):
             self.spend_creation(self.creation.boards, 1, "new boards")
-        snapshot = await self.registry.snapshot(board_id)
+        # read as maps; copied as clients get it, so a Y.XmlHook stays a hook in the copy
+        snapshot, as_sent = await self.registry.snapshots(board_id)
         content = await asyncio.to_thread(read_snapshot, snapshot)
         original = content.meta.get("title") if isinstance(content.meta.get("title"), str) \
             else ""
         title = f"{original or 'Untitled board'} (copy)"[:MAX_TITLE_CHARS]
         copy_id = new_board_id()
         await self.registry.store.create_board(copy_id)
-        await self.registry.apply_update(copy_id, snapshot)
+        await self.registry.apply_update(copy_id, as_sent)
         await self.retitle(copy_id, title, snapshot)
         await self.spaces.add_board(space_id, copy_id, title)
         self.set_status(201)

@@ -32,7 +32,7 @@ from .checkpoint_reads import CheckpointReads
 from .history_worker import HistoryWorker
 from .store import Store, UpdateWriter, VersionRequest
 from .store.history import VersionInfo
-from .version_rows import chain_updates, rebuild_state
+from .version_rows import readable_chain, rebuild_state
 
 if TYPE_CHECKING:
     from .peer import Peer
@@ -223,21 +223,24 @@ class VersionKeeper:
 
 
 async def load_version_state(store: Store, board_id: str, version_id: int) -> bytes | None:
-    """The whole board at ``version_id`` as one update, or None if the board has no such
-    version. Rebuilt in a thread (a checkpoint plus up to 49 deltas). Raises ``ValueError``
-    for a row pycrdt cannot decode."""
+    """The whole board at ``version_id`` as one update pycrdt reads (``Y.XmlHook`` types as
+    maps), or None if the board has no such version. Rebuilt in a thread (a checkpoint
+    plus up to 49 deltas). Raises ``ValueError`` for a row pycrdt cannot decode."""
     chain = await store.load_version(board_id, version_id)
     if not chain:
         return None
     return await asyncio.get_running_loop().run_in_executor(None, rebuild_state, chain)
 
 
-async def load_version_updates(store: Store, board_id: str,
-                               version_id: int) -> list[bytes] | None:
+async def load_version_updates(store: Store, board_id: str, version_id: int
+                               ) -> tuple[list[bytes], dict[tuple[int, int], bytes]] | None:
     """The updates that give ``version_id`` applied in order (a checkpoint and the deltas
-    after it: what a restore applies, without merging them first), or None. Raises
-    ``ValueError`` for a row that cannot be read."""
+    after it: what a restore applies, without merging them first; ``Y.XmlHook`` types as
+    maps) and the names of those hooks by struct id (``restore.build_restore_update``), or
+    None. Raises ``ValueError`` for a row that cannot be read."""
     chain = await store.load_version(board_id, version_id)
     if not chain:
         return None
-    return await asyncio.get_running_loop().run_in_executor(None, chain_updates, chain)
+    updates, hooks = await asyncio.get_running_loop().run_in_executor(None, readable_chain,
+                                                                      chain)
+    return updates, hooks.names

@@ -16,14 +16,22 @@ runs on updates that hold hooks (``UpdateSummary.xml_hooks``), and ``restore`` r
 structs of the clients that wrote hooks: pycrdt splits the rest off natively.
 
 Bounds: a hook name is at most ``MAX_HOOK_NAME_BYTES``, a board holds at most ``MAX_HOOKS``;
-past either, ``HookRefused``.
+past either, ``HookRefused``. A hook that was deleted needs no name any more (pycrdt encodes
+deleted content without its type), so at the bound the names of deleted hooks are dropped
+(``prune``) before anything is refused: a client that creates and deletes hooks for ever is
+never locked out, while the live hooks (and so the names kept) stay within ``MAX_HOOKS``.
+
+Outside the live board, ``readable_rows`` gives stored rows (version history) to pycrdt as
+maps with the names they hold, and ``hook_paths`` finds where a document holds its hooks
+(``restore`` copies a deleted hook back as a new struct, which must be a hook again).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from pycrdt import get_update
+from pycrdt import Doc, Map, MapEvent, get_update
 
 from .protocol import write_var_uint
 from .update_check import GC_REF, SKIP_REF, TYPE_REF, XML_HOOK_REF, UpdateReader, skip_content
@@ -42,6 +50,10 @@ class HookRefused(ValueError):
     """An update whose hooks break a bound of this module (the message says which)."""
 
 
+class TooManyHooks(HookRefused):
+    """The board would hold more than ``MAX_HOOKS`` names (``XmlHooks.prune`` may help)."""
+
+
 class XmlHooks:
     """The names of one board's hooks, by struct id ``(client, clock)``, as Yjs encodes
     them (varUint length, UTF-8)."""
@@ -50,17 +62,18 @@ class XmlHooks:
         self.names: dict[_ID, bytes] = {}
         self._clients: set[int] = set()  # the clients that wrote the hooks
 
-    def as_maps(self, update: bytes,
-                held: dict[int, int] | None = None) -> tuple[bytes, dict[_ID, bytes]]:
+    def as_maps(self, update: bytes, held: dict[int, int] | None = None,
+                bounded: bool = True) -> tuple[bytes, dict[_ID, bytes]]:
         """``update`` with each hook turned into a ``Y.Map``, and the names it held.
 
         ``held``: the board's state vector (``state_clocks``). A hook at a clock the board
         already holds is a duplicate: pycrdt keeps the struct it has, so its name is not
         taken (else a client could turn any map of the board into a hook for joiners).
         The names are not kept yet (``keep`` them once the update is applied). Raises
-        ``HookRefused`` for a name over ``MAX_HOOK_NAME_BYTES`` or when the board would hold
-        more than ``MAX_HOOKS``; ``UpdateRefused`` (a ``ValueError``) for bytes that are not
-        an update (the pre-check has passed them, so only a bug gets there)."""
+        ``HookRefused`` for a name over ``MAX_HOOK_NAME_BYTES``, ``TooManyHooks`` when
+        ``bounded`` and the board would hold more than ``MAX_HOOKS`` (not ``bounded``: an
+        update already applied, read again); ``UpdateRefused`` (a ``ValueError``) for bytes
+        that are not an update (the pre-check has passed them, so only a bug gets there)."""
         parts: list[bytes] = []
         found: dict[_ID, bytes] = {}
         pos = 0
@@ -78,8 +91,8 @@ class XmlHooks:
             parts += [update[pos:start], b"\x01"]
             pos = end
         new = sum(1 for key in found if key not in self.names)
-        if new and len(self.names) + new > MAX_HOOKS:
-            raise HookRefused(f"the board would hold more than {MAX_HOOKS} Y.XmlHook types")
+        if bounded and new and len(self.names) + new > MAX_HOOKS:
+            raise TooManyHooks(f"the board would hold more than {MAX_HOOKS} Y.XmlHook types")
         return (b"".join(parts) + update[pos:] if parts else update), found
 
     @property
@@ -91,6 +104,17 @@ class XmlHooks:
         """Remember the names ``as_maps`` found in an update that was applied."""
         self.names.update(found)
         self._clients.update(client for client, _clock in found)
+
+    def prune(self, delete_set: bytes) -> int:
+        """Forget the names of the hooks ``delete_set`` (a Yjs delete set: the tail of
+        ``Doc.get_update(doc.get_state())``) holds as deleted; return how many. Only the
+        ranges of the clients that wrote hooks are kept while reading it."""
+        deleted = _deleted_ranges(delete_set, self._clients)
+        gone = [key for key in self.names if _in_ranges(deleted.get(key[0]), key[1])]
+        for key in gone:
+            del self.names[key]
+        self._clients = {client for client, _clock in self.names}
+        return len(gone)
 
     def restore(self, update: bytes, clients: Iterable[int] = ()) -> bytes:
         """``update`` (encoded by pycrdt) with each of this board's hooks a hook again.
@@ -148,6 +172,115 @@ def state_clocks(state: bytes) -> dict[int, int]:
         client = reader.uint()
         clocks[client] = reader.uint()
     return clocks
+
+
+def readable_rows(rows: Sequence[tuple[bytes, bool]]) -> tuple[list[bytes], XmlHooks]:
+    """Stored updates (``(update, holds_hooks)``, written by this server: a version's rows)
+    as pycrdt can read them, and the names of their hooks (``XmlHooks.restore`` gives them
+    back). Only the rows marked as holding hooks are read in Python."""
+    hooks = XmlHooks()
+    readable = []
+    for update, holds_hooks in rows:
+        if holds_hooks:
+            update, found = hooks.as_maps(update, bounded=False)
+            hooks.keep(found)
+        readable.append(update)
+    return readable, hooks
+
+
+_PROBE_KEY = "\x00hook"
+
+
+def hook_paths(update: bytes, names: dict[_ID, bytes],
+               roots: Iterable[str]) -> dict[tuple[str, ...], bytes]:
+    """Where the document ``update`` holds the hooks ``names`` (``readable_rows``' maps):
+    ``{(root, key, ...): name}`` for each hook under one of the root maps ``roots`` reached
+    through map keys alone (a hook in an array or an XML fragment is left out).
+
+    pycrdt tells no struct id, so each hook is found by writing an entry into it by its id
+    (a probe update from a client of its own) in a scratch copy, under deep observers: each
+    event says where its hook is."""
+    if not names:
+        return {}
+    doc = Doc()
+    doc.apply_update(update)
+    seen = _ProbeEvents()
+    watched = []
+    for root_name in roots:
+        root = _root_map(doc, root_name)
+        if root is not None:
+            watched.append((root, root.observe_deep(seen.watcher(root_name))))
+    found: dict[tuple[str, ...], bytes] = {}
+    base = max([*state_clocks(doc.get_state()), *(key[0] for key in names), 0]) + 1
+    try:
+        for index, key in enumerate(names):  # one at a time: its event names its hook
+            seen.paths.clear()
+            doc.apply_update(_probe(base + index, key))
+            for path in seen.paths:
+                found[path] = names[key]
+    finally:
+        for root, subscription in watched:
+            root.unobserve(subscription)
+    return found
+
+
+class _ProbeEvents:
+    """Deep observers of root maps noting where a probe entry was written (only strings:
+    nothing that holds the document, which pycrdt keeps observers of)."""
+
+    def __init__(self) -> None:
+        self.paths: list[tuple[str, ...]] = []
+
+    def watcher(self, root_name: str) -> Callable[[list], None]:
+        def note(events: list) -> None:  # pycrdt passes as many arguments as declared
+            for event in events:
+                path = tuple(event.path)
+                keys = event.keys if isinstance(event, MapEvent) else {}
+                if _PROBE_KEY in keys and all(isinstance(step, str) for step in path):
+                    self.paths.append((root_name, *path))
+        return note
+
+
+def _root_map(doc: Doc, name: str) -> Map | None:
+    if name not in doc:
+        return None
+    try:
+        return doc.get(name, type=Map)
+    except (TypeError, ValueError):
+        return None
+
+
+def _probe(client: int, hook: _ID) -> bytes:
+    """An update of one struct from ``client`` setting ``_PROBE_KEY`` to true in the map
+    ``hook`` (no origins: its parent is written out by id)."""
+    key = _PROBE_KEY.encode()
+    struct = (b"\x28\x00" + write_var_uint(hook[0]) + write_var_uint(hook[1])
+              + write_var_uint(len(key)) + key + b"\x01\x78")  # Any, one value: true
+    return b"\x01\x01" + write_var_uint(client) + b"\x00" + struct + b"\x00"
+
+
+def _deleted_ranges(delete_set: bytes, clients: set[int]) -> dict[int, list[tuple[int, int]]]:
+    """The ranges ``(clock, end)`` of ``clients`` in an encoded delete set, sorted."""
+    reader = UpdateReader(delete_set)
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    for _ in range(reader.uint()):
+        client = reader.uint()
+        mine = ranges.setdefault(client, []) if client in clients else None
+        for _ in range(reader.uint()):
+            clock = reader.uint()
+            length = reader.uint()
+            if mine is not None:
+                mine.append((clock, clock + length))
+    for listed in ranges.values():
+        listed.sort()
+    return ranges
+
+
+def _in_ranges(ranges: list[tuple[int, int]] | None, clock: int) -> bool:
+    if not ranges:
+        return False
+    index = bisect_right(ranges, (clock, 2**64)) - 1
+    return index >= 0 and ranges[index][0] <= clock < ranges[index][1]
 
 
 def _state_past(clients: Iterable[int]) -> bytes:

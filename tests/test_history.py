@@ -18,12 +18,15 @@ from backend.restore import ROOT_MAPS, build_restore_update, live_keys
 from backend.store import UpdateWriter, VersionRequest, open_store
 from backend.store.history import Retention, thinning_plan
 from backend.store.schema import versions
-from backend.version_rows import rebuild_state
+from backend.version_rows import HOOKS_MARK, rebuild_for_clients, rebuild_state
+from backend.xml_hooks import XmlHooks
+from tests import yjs_updates as y
 from tests.yclient import state_vector
 
 HOUR = 3600.0
 DAY = 86400.0
 POLICY = Retention(keep_all_s=DAY, keep_hourly_s=30 * DAY, keep_daily_s=0)
+HOOK_CLIENT = 7
 
 
 def _edit(document: BoardDocument, step: int) -> None:
@@ -305,3 +308,43 @@ def test_restore_from_the_change_events_gives_what_comparing_with_the_version_gi
         assert now["gone"] == plain(version, "elements")["gone"] and now["r0"]["x"] == 0.0
         assert now["r1"]["fill"] == "#ff0000" and "later" in now
         assert plain(doc, "meta")["title"] == "now"
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_versions_of_a_board_holding_xml_hooks_give_them_back_after_deltas_and_thinning(
+        tmp_path):
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/h.db")
+    await store.create_board("b")
+    await store.create_board("plain")
+    document, plain = BoardDocument(), BoardDocument()
+    expected: dict[int, dict] = {}
+    start = 1_000_000.0
+    for step in range(12):  # a hook in a checkpoint, then one in each delta
+        hook = y.Update().add(HOOK_CLIENT, 2 * step, [
+            y.type_item(y.Y_XML_HOOK, f"hook{step}", parent="elements", parent_sub=f"h{step}"),
+            y.any_item([y.any_string("v")], parent=(HOOK_CLIENT, 2 * step), parent_sub="k")])
+        document.apply_update(hook.encode())
+        _edit(plain, step)
+        info = await store.record_version("b", document, "auto", "", [], now=start + step * 600)
+        expected[info.id] = dict(document.hooks.names)
+        await store.record_version("plain", plain, "auto", "", [], now=start + step * 600)
+    await store.thin_history("b", start + 12 * 600 + 2 * DAY, POLICY)
+    left = await store.list_versions("b", 1000)
+    assert 0 < len(left) < len(expected)
+    for version in left:
+        rows = await store.load_version("b", version.id)
+        assert all(row[:1] == HOOKS_MARK for row in rows)
+        as_sent = rebuild_for_clients(rows)
+        assert XmlHooks().as_maps(as_sent)[1] == expected[version.id]
+        readable = rebuild_state(rows)  # the server's own readers get maps pycrdt reads
+        assert XmlHooks().as_maps(readable)[1] == {}
+        doc = Doc()
+        doc.apply_update(readable)
+        assert {key for key, value in doc.get("elements", type=Map).items()
+                if isinstance(value, Map)} == {f"h{i}" for i in range(len(expected[version.id]))}
+    # a board without hooks: rows as before the mark (plain zlib), read as they are
+    for version in await store.list_versions("plain", 1000):
+        rows = await store.load_version("plain", version.id)
+        assert all(row[:1] != HOOKS_MARK for row in rows)
+        assert rebuild_for_clients(rows) == rebuild_state(rows)
+    await store.close()

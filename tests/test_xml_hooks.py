@@ -15,7 +15,7 @@ from backend.errors import CloseConnection
 from backend.protocol import CloseCode
 from backend.store.store import merge_updates_into_snapshot
 from backend.update_check import check_update
-from backend.xml_hooks import MAX_HOOK_NAME_BYTES, MAX_HOOKS, HookRefused, XmlHooks
+from backend.xml_hooks import MAX_HOOK_NAME_BYTES, MAX_HOOKS, HookRefused, XmlHooks, hook_paths
 from tests import yjs_updates as y
 from tests.export_helpers import base_url, fetch_json
 from tests.sse_reader import SseReader
@@ -213,3 +213,44 @@ def test_a_hook_resent_at_the_id_of_a_map_the_board_holds_does_not_rename_it():
     document.apply_update(forged)  # a duplicate of a struct the board holds: ignored
     assert document.hooks.names == {}
     assert document.full_update(for_clients=True) == before
+
+
+def test_at_the_bound_the_names_of_deleted_hooks_are_dropped_and_live_hooks_still_count(caplog):
+    document = BoardDocument()
+    log = [_hooks_update([f"h{i}" for i in range(MAX_HOOKS)], client=CLIENT)]
+    document.apply_update(log[-1])
+    with pytest.raises(CloseConnection) as refused:
+        document.apply_update(_hooks_update(["one more"], client=8))
+    assert refused.value.code == CloseCode.WS_4422_UNSUPPORTED_CONTENT
+    log.append(y.Update().delete(CLIENT, 0, 2 * MAX_HOOKS).encode())  # every hook and entry
+    document.apply_update(log[-1])
+    log.append(_hooks_update(["one more"], client=8))
+    document.apply_update(log[-1])  # the deleted ones no longer count
+    assert set(document.hooks.names) == {(8, 0)}
+    log.append(_hooks_update([f"g{i}" for i in range(MAX_HOOKS - 1)], client=9))
+    document.apply_update(log[-1])
+    with pytest.raises(CloseConnection) as refused:  # 1,000 hooks are there: the bound holds
+        document.apply_update(_hooks_update(["over"], client=10))
+    assert refused.value.code == CloseCode.WS_4422_UNSUPPORTED_CONTENT
+    full = document.full_update(for_clients=True)
+    assert full.count(b"\x05\x05embed") == 0 and b"one more" in full and b"g998" in full
+    with caplog.at_level(logging.WARNING):
+        reloaded = BoardDocument.from_updates(log)  # the log loads whole: no row skipped
+    assert not [r for r in caplog.records if "skipped" in r.getMessage()]
+    assert reloaded.full_update(for_clients=True) == full
+    assert len(reloaded.hooks.names) == MAX_HOOKS
+
+
+def test_hook_paths_finds_each_hook_under_map_keys_by_its_struct_id():
+    doc = Doc()
+    elements = doc.get("elements", type=Map)
+    with doc.transaction():
+        elements["h1"] = Map({"src": "x"})
+        elements["e2"] = Map({"kind": "note", "embed": Map({"a": 1})})
+        elements["plain"] = Map({"q": 1})
+    update = doc.get_update()
+    client = doc.client_id
+    names = {(client, 0): b"\x05embed", (client, 4): b"\x03pic"}  # h1, then e2.embed
+    assert hook_paths(update, names, ["meta", "elements"]) == {
+        ("elements", "h1"): b"\x05embed", ("elements", "e2", "embed"): b"\x03pic"}
+    assert hook_paths(update, names, ["meta"]) == {}

@@ -17,7 +17,8 @@ only by ``thinning_plan`` (a pure function of ages), never the newest one and ne
 leaves the chain as it was before or after, never half folded.
 
 Rows are stored deflated (zlib level 1: a few milliseconds per megabyte; measured 0.81 of the
-size for freehand strokes, 0.51 for a mixed 10,000-element board). Plain functions taking a
+size for freehand strokes, 0.51 for a mixed 10,000-element board), as clients get the board
+(``Y.XmlHook`` types as hooks; such rows are marked, see ``version_rows``). Plain functions taking a
 connection, as ``store.py`` (``Store`` calls them).
 """
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +35,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..document import BoardDocument
-from ..version_rows import chain_updates
+from ..version_rows import pack, readable_chain
 from .schema import boards, versions
 
 KINDS = ("auto", "named", "before-restore", "before-import")
@@ -142,11 +142,13 @@ async def record_version(conn: AsyncConnection, board_id: str, document: BoardDo
     if kind == "auto" and head is not None and now - head.created_at < min_interval_s:
         return None
     state_vector = document.state_vector()
-    data = document.missing_since(head.state_vector) if head is not None else b""
+    # as clients get it: a Y.XmlHook comes back as a hook from every version (version_rows)
+    data = document.missing_since(head.state_vector, for_clients=True) \
+        if head is not None else b""
     checkpoint = head is None or head.chain + 1 > MAX_CHAIN or \
         head.chain_bytes + len(data) > head.base_bytes
     if checkpoint:
-        data = document.full_update()
+        data = document.full_update(for_clients=True)
     chain_bytes = 0 if checkpoint else head.chain_bytes + len(data)
     names = clean_authors(authors)
     row = {"board_id": board_id, "created_at": now, "kind": kind,
@@ -154,7 +156,8 @@ async def record_version(conn: AsyncConnection, board_id: str, document: BoardDo
            "authors": json.dumps(names), "checkpoint": int(checkpoint),
            "chain": 0 if checkpoint else head.chain + 1, "chain_bytes": chain_bytes,
            "base_bytes": len(data) if checkpoint else head.base_bytes,
-           "state_vector": state_vector, "data": await _pack_off_loop(data)}
+           "state_vector": state_vector,
+           "data": await _pack_off_loop(data, bool(document.hooks.names))}
     version_id = (await conn.execute(insert(versions).values(**row)
                                      .returning(versions.c.id))).scalar_one()
     return VersionInfo(version_id, board_id, now, kind, row["label"], row["elements"], names)
@@ -251,8 +254,10 @@ async def thin_versions(conn: AsyncConnection, board_id: str, now: float,
         else:
             rows = [p.data for p in parts]
         # A whole board of 10,000 elements takes a second to fold: not on the event loop.
-        data = await asyncio.get_running_loop().run_in_executor(None, _fold, rows, checkpoint)
-        fields = {"data": await _pack_off_loop(data), "checkpoint": int(checkpoint),
+        data, holds_hooks = await asyncio.get_running_loop().run_in_executor(
+            None, _fold, rows, checkpoint)
+        fields = {"data": await _pack_off_loop(data, holds_hooks),
+                  "checkpoint": int(checkpoint),
                   "authors": json.dumps(await _merged_authors(conn, ids))}
         if checkpoint:
             fields |= {"chain": 0, "chain_bytes": 0, "base_bytes": len(data)}
@@ -298,27 +303,27 @@ def clean_authors(names: Sequence[str]) -> list[str]:
     return out
 
 
-def _pack(update: bytes) -> bytes:
-    return zlib.compress(update, 1)
-
-
-async def _pack_off_loop(update: bytes) -> bytes:
-    """``_pack`` in a thread for a big update (a checkpoint of a big board: tens of ms)."""
+async def _pack_off_loop(update: bytes, holds_hooks: bool) -> bytes:
+    """``version_rows.pack`` in a thread for a big update (a checkpoint of a big board: tens
+    of ms)."""
     if len(update) < _PACK_INLINE_BYTES:
-        return _pack(update)
-    return await asyncio.get_running_loop().run_in_executor(None, _pack, update)
+        return pack(update, holds_hooks)
+    return await asyncio.get_running_loop().run_in_executor(None, pack, update, holds_hooks)
 
 
-def _fold(rows: list[bytes], whole: bool) -> bytes:
-    """Deflated rows folded into one update: a whole board encoded afresh (deleted content
-    dropped) when ``whole``, else the deltas merged."""
-    updates = chain_updates(rows)
+def _fold(rows: list[bytes], whole: bool) -> tuple[bytes, bool]:
+    """Stored rows folded into one update: a whole board encoded afresh (deleted content
+    dropped) when ``whole``, else the deltas merged; and whether it may hold hooks (kept
+    as hooks, as in the rows)."""
+    updates, hooks = readable_chain(rows)
     if not whole:
-        return merge_updates(*updates)
-    doc = Doc()
-    for part in updates:
-        doc.apply_update(part)
-    return doc.get_update()
+        folded = merge_updates(*updates)
+    else:
+        doc = Doc()
+        for part in updates:
+            doc.apply_update(part)
+        folded = doc.get_update()
+    return hooks.restore(folded), bool(hooks.names)
 
 
 async def _merged_authors(conn: AsyncConnection, ids: list[int]) -> list[str]:

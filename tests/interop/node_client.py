@@ -119,24 +119,28 @@ class NodeClient:
 
     async def dump(self, doc: str = "main", maps: Sequence[str] = ("elements",),
                    arrays: Sequence[str] = (), texts: Sequence[str] = (),
-                   subdoc_maps: Sequence[str] = (), fragments: Sequence[str] = ()) -> dict:
+                   subdoc_maps: Sequence[str] = (), fragments: Sequence[str] = (),
+                   hook_maps: Sequence[str] = ()) -> dict:
         """The doc's named maps, arrays and texts, the subdocuments held in ``subdoc_maps``,
-        the children of the XML ``fragments``, status, synced and shouldConnect flags,
-        closes and the other clients' awareness."""
+        the children of the XML ``fragments``, the ``Y.XmlHook`` values of ``hook_maps``
+        (``hooks``), status, synced and shouldConnect flags, closes and the other clients'
+        awareness."""
         return await self.call("dump", doc, maps=list(maps), arrays=list(arrays),
                                texts=list(texts), subdocMaps=list(subdoc_maps),
-                               fragments=list(fragments))
+                               fragments=list(fragments), hookMaps=list(hook_maps))
 
     async def wait_for(self, predicate: Callable[[dict], Any], doc: str = "main",
                        timeout_s: float = 10, what: str = "condition",
                        maps: Sequence[str] = ("elements",),
                        arrays: Sequence[str] = (), texts: Sequence[str] = (),
-                       subdoc_maps: Sequence[str] = (), fragments: Sequence[str] = ()) -> dict:
+                       subdoc_maps: Sequence[str] = (), fragments: Sequence[str] = (),
+                       hook_maps: Sequence[str] = ()) -> dict:
         """Poll ``dump`` every 20 ms until ``predicate(state)`` holds; return that state."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
-            state = await self.dump(doc, maps, arrays, texts, subdoc_maps, fragments)
+            state = await self.dump(doc, maps, arrays, texts, subdoc_maps, fragments,
+                                    hook_maps)
             if predicate(state):
                 return state
             if loop.time() > deadline:

@@ -22,18 +22,26 @@
 //   summary {map}                 {keys, updateBytes, stateVector} without the content
 //   edit_element {element, key, value}  set one field of an existing element map
 //   type_text {element, index, text}    insert into the element's Y.Text (UTF-16 index)
-//   dump {maps, arrays, texts, subdocMaps, fragments}  the named maps/arrays/texts,
+//   dump {maps, arrays, texts, subdocMaps, fragments, hookMaps}  the named maps/arrays/texts,
 //                                 connection state, others' awareness, the state vector
 //                                 {clientId: clock} (equal vectors = same doc), for each of
 //                                 `subdocMaps` its subdocuments {key: {guid, meta, autoLoad}},
 //                                 and for each of `fragments` (XML fragments) its children:
-//                                 {hook, entries} for a Y.XmlHook, {element}, {text}, {other}
+//                                 {hook, entries} for a Y.XmlHook, {element}, {text}, {other};
+//                                 for each of `hookMaps`, the Y.XmlHooks among its values and
+//                                 its Y.Map values' values (`hooksOf`)
 //   add_subdocs {map, docs}       per [{key, guid, meta}], one transaction each:
 //                                 map.set(key, new Y.Doc({guid, meta}))
 //   add_xml_hook {fragment, name, values, count?}  one transaction: `count` (default 1)
 //                                 Y.XmlHooks holding `values` appended to the named XML fragment
 //   hook_set {fragment, index, key, value}  one transaction: set an entry of the Y.XmlHook at
 //                                 `index` of the fragment
+//   clear_fragment {fragment}    one transaction: delete every child of the XML fragment
+//   put_hook {map?, key, name, values, field?}  one transaction: map[key] = a Y.XmlHook named
+//                                 `name` holding `values`; with `field`, map[key] = a Y.Map
+//                                 {kind: "note"} whose `field` is that hook
+//   read_update {hex, hookMaps}   a fresh Y.Doc with the update applied: {hooks, maps}
+//                                 as `dump` gives them (a version's /update, say)
 //   send_frame {hex}              send raw bytes on the provider's socket (an app's own
 //                                 message type, say); fails when not connected
 //   awareness {state}             awareness.setLocalState(state) (null clears it)
@@ -124,6 +132,21 @@ const xmlNodeOf = (node) => node instanceof Y.XmlHook
   : node instanceof Y.XmlElement ? { element: node.nodeName }
     : node instanceof Y.XmlText ? { text: node.toString() } : { other: node.constructor.name }
 
+// {key: {hook, entries}} for each Y.XmlHook value of `map`, and {key: {fields: {...}}} for a
+// Y.Map value holding hooks (one level down: an element with a hook field).
+const hooksOf = (map) => {
+  const found = {}
+  for (const [key, value] of map.entries()) {
+    if (value instanceof Y.XmlHook) {
+      found[key] = { hook: value.hookName, entries: value.toJSON() }
+    } else if (value instanceof Y.Map) {
+      const inner = hooksOf(value)
+      if (Object.keys(inner).length > 0) found[key] = { fields: inner }
+    }
+  }
+  return found
+}
+
 const hookAt = (doc, fragment, index) => {
   const hook = doc.getXmlFragment(fragment).get(index)
   if (!(hook instanceof Y.XmlHook)) throw new Error(`no Y.XmlHook at ${fragment}[${index}]`)
@@ -131,7 +154,7 @@ const hookAt = (doc, fragment, index) => {
 }
 
 const dump = ({ doc, provider, status, closes },
-  { maps = ['elements'], arrays = [], texts = [], subdocMaps = [], fragments = [] }) => ({
+  { maps = ['elements'], arrays = [], texts = [], subdocMaps = [], fragments = [], hookMaps = [] }) => ({
   clientId: doc.clientID,
   status,
   synced: provider.synced,
@@ -144,6 +167,7 @@ const dump = ({ doc, provider, status, closes },
   subdocs: Object.fromEntries(subdocMaps.map((key) => [key, subdocsOf(doc.getMap(key))])),
   fragments: Object.fromEntries(fragments.map((key) =>
     [key, doc.getXmlFragment(key).toArray().map(xmlNodeOf)])),
+  hooks: Object.fromEntries(hookMaps.map((key) => [key, hooksOf(doc.getMap(key))])),
   peers: othersStates({ doc, provider })
 })
 
@@ -223,6 +247,34 @@ const commands = {
   hook_set: (name, { fragment, index, key, value }) => {
     const { doc } = entryOf(name)
     doc.transact(() => hookAt(doc, fragment, index).set(key, value))
+  },
+  clear_fragment: (name, { fragment }) => {
+    const { doc } = entryOf(name)
+    const target = doc.getXmlFragment(fragment)
+    doc.transact(() => target.delete(0, target.length))
+  },
+  put_hook: (name, { map = 'elements', key, name: hookName, values, field }) => {
+    const { doc } = entryOf(name)
+    doc.transact(() => {
+      const hook = new Y.XmlHook(hookName)
+      if (field === undefined) {
+        doc.getMap(map).set(key, hook)
+      } else {
+        const element = new Y.Map()
+        doc.getMap(map).set(key, element)
+        element.set('kind', 'note')
+        element.set(field, hook)
+      }
+      for (const [entry, value] of Object.entries(values)) hook.set(entry, value)
+    })
+  },
+  read_update: (name, { hex, hookMaps = ['elements'] }) => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, Buffer.from(hex, 'hex'))
+    return {
+      hooks: Object.fromEntries(hookMaps.map((key) => [key, hooksOf(doc.getMap(key))])),
+      maps: Object.fromEntries(hookMaps.map((key) => [key, doc.getMap(key).toJSON()]))
+    }
   },
   send_frame: (name, { hex }) => {
     const { provider } = entryOf(name)
