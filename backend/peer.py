@@ -14,6 +14,9 @@ A room frames each relay once (``websocket_frames``) and hands the same bytes to
 (``send_wire``). When nothing is queued on the stream, the bytes go straight to the socket
 (one ``send`` call, no Future or loop callback per write, which is what ``IOStream.write``
 costs); whatever the kernel does not take is queued on the stream, which keeps the order.
+A big update (a joiner's step 2, the relay of one) is not copied into a frame at all: the
+frame's ``head`` (``frame_header`` and the message's first bytes) and the update go out in
+one ``sendmsg``, and what is left is queued as a view of the update.
 """
 
 from __future__ import annotations
