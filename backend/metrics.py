@@ -104,11 +104,12 @@ def count_received(frame: bytes) -> None:
     _RECEIVED_BYTES[index] += len(frame)
 
 
-def count_sent(frame: bytes, peers: int = 1) -> None:
-    """Count one frame written to ``peers`` peers."""
+def count_sent(frame: bytes, peers: int = 1, size: int | None = None) -> None:
+    """Count one frame written to ``peers`` peers; ``size``: its length, when ``frame`` is
+    only its first bytes (a big update written behind a head, ``Peer.send_wire``)."""
     index = _type_index(frame)
     _SENT_MESSAGES[index] += peers
-    _SENT_BYTES[index] += len(frame) * peers
+    _SENT_BYTES[index] += (len(frame) if size is None else size) * peers
 
 
 def count_close(code: CloseCode) -> None:

@@ -14,6 +14,9 @@ A room frames each relay once (``websocket_frames``) and hands the same bytes to
 (``send_wire``). When nothing is queued on the stream, the bytes go straight to the socket
 (one ``send`` call, no Future or loop callback per write, which is what ``IOStream.write``
 costs); whatever the kernel does not take is queued on the stream, which keeps the order.
+A big update (a joiner's step 2, the relay of one) is not copied into a frame at all: the
+frame's ``head`` (``frame_header`` and the message's first bytes) and the update go out in
+one ``sendmsg``, and what is left is queued as a view of the update.
 """
 
 from __future__ import annotations
@@ -49,15 +52,19 @@ def websocket_frames(*messages: bytes) -> bytes:
     section 5.2), back to back, ready for ``Peer.send_wire``."""
     parts = []
     for message in messages:
-        size = len(message)
-        if size < 126:
-            parts.append(bytes((_FIN_BINARY, size)))
-        elif size <= 0xFFFF:
-            parts.append(struct.pack("!BBH", _FIN_BINARY, 126, size))
-        else:
-            parts.append(struct.pack("!BBQ", _FIN_BINARY, 127, size))
-        parts.append(message)
+        parts += [frame_header(len(message)), message]
     return b"".join(parts)
+
+
+def frame_header(size: int) -> bytes:
+    """The header of one unmasked, final, binary WebSocket frame of ``size`` payload bytes:
+    with the payload's first bytes after it, the ``head`` of ``Peer.send_wire``, so a big
+    payload is written as it is, not copied into a frame."""
+    if size < 126:
+        return bytes((_FIN_BINARY, size))
+    if size <= 0xFFFF:
+        return struct.pack("!BBH", _FIN_BINARY, 126, size)
+    return struct.pack("!BBQ", _FIN_BINARY, 127, size)
 
 
 class Peer:
@@ -136,14 +143,16 @@ class Peer:
         if self.send_wire(websocket_frames(message)):
             metrics.count_sent(message)
 
-    def send_wire(self, wire: bytes, exempt: bool = False, shared: bool = False) -> bool:
-        """Write framed bytes (``websocket_frames``); drop the connection if its backlog
-        would pass the cap. Returns whether the bytes were written or queued.
+    def send_wire(self, wire: bytes, exempt: bool = False, shared: bool = False,
+                  head: bytes = b"") -> bool:
+        """Write framed bytes (``websocket_frames``), or ``head`` then ``wire`` (a frame
+        whose payload's end is ``wire``, which is not copied); drop the connection if its
+        backlog would pass the cap. Returns whether the bytes were written or queued.
 
         ``exempt``: a sync step 2 the peer asked for, not held against the per-peer cap
         while it drains (the backlog's progress rule and total still apply); so is any
         single frame larger than the cap (the relay of a big step 2). ``shared``: the same
-        bytes object goes to several peers (counted once in the total).
+        ``wire`` bytes object goes to several peers (counted once in the total).
         permessage-deflate is never negotiated (``BoardSocket.get_compression_options``), so
         frames go out as they are.
         """
@@ -154,39 +163,45 @@ class Peer:
             return False
         stream = connection.stream
         pending = _unsent(stream)
-        exempt = exempt or len(wire) > self.max_pending_bytes
-        if not exempt and pending - self._exempt_left(stream) + len(wire) > \
-                self.max_pending_bytes:
+        size = len(head) + len(wire)
+        exempt = exempt or size > self.max_pending_bytes
+        if not exempt and pending - self._exempt_left(stream) + size > self.max_pending_bytes:
             log.warning("board %s peer %s: %d bytes unsent, over the %d-byte cap; dropping "
                         "the connection", self.board_id, self.name, pending,
                         self.max_pending_bytes)
             self.drop()
             return False
+        body: bytes | memoryview = wire
         if pending == 0 and not isinstance(stream, SSLIOStream):
             try:
-                sent = stream.socket.send(wire)
+                sent = stream.socket.sendmsg((head, wire)) if head else stream.socket.send(wire)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:  # reset by the peer: close now, on_close cleans up
                 self.drop()
                 return False
-            if sent == len(wire):
+            if sent == size:
                 return True
-            wire = memoryview(wire)[sent:]
+            if sent < len(head):
+                head = head[sent:]
+            else:
+                body, head = memoryview(wire)[sent - len(head):], b""
+        queued = len(head) + len(body)
         try:
-            stream.write(wire)
+            if head:
+                stream.write(head)
+            stream.write(body)
         except StreamClosedError:
             self.closed = True
             return False
         if exempt:
             end = stream._total_write_index
             if self._exempt_left(stream) == 0:
-                self._exempt_start = end - len(wire)
+                self._exempt_start = end - queued
             self._exempt_end = end
-            self._shared_frame = wire.obj if shared and isinstance(wire, memoryview) else \
-                wire if shared else None
+            self._shared_frame = wire if shared else None
         if self._backlog is not None:
-            self._backlog.queued(self, len(wire))
+            self._backlog.queued(self, queued)
         return True
 
     def ping(self, now: float) -> None:

@@ -33,8 +33,16 @@ from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed
 from .clock_owners import ClockOwners, decode_owned, encode_owned
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, REFUSED, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
-from .peer import websocket_frames
-from .protocol import CloseCode, FrameError, MessageType, SyncType, UnknownMessageType, parse_frame
+from .peer import frame_header, websocket_frames
+from .protocol import (
+    CloseCode,
+    FrameError,
+    MessageType,
+    SyncType,
+    UnknownMessageType,
+    parse_frame,
+    write_var_uint,
+)
 from .turns import Turns
 from .update_check import UpdateRefused, UpdateSummary, outside_comments
 from .update_parts import PART_STRUCTS, split_update
@@ -45,6 +53,11 @@ if TYPE_CHECKING:
     from .store import UpdateWriter
 
 log = logging.getLogger(__name__)
+
+UNCOPIED_UPDATE_BYTES = 64 * 1024
+"""A relayed update at least this big is written to peers as it is, behind its frame's head
+(``Peer.send_wire``), instead of being copied into one frame with the presence relayed with
+it: a big step 2 relayed to a board's peers is copied not three times but never."""
 
 
 class Room:
@@ -75,7 +88,7 @@ class Room:
         self._publish_updates: list[bytes] = []
         self._publish_awareness = False
         self._flush_scheduled = False
-        self._joiner_frame: tuple[bytes, bytes] | None = None  # (full update, framed step 2)
+        self._joiner_frame: tuple[bytes, bytes] | None = None  # (full update, step 2 head)
         self._presence_warned: set[Peer] = set()
         self._last_editor: Peer | None = None  # the peer whose update was accepted last
         self._last_editor_name = ""
@@ -413,19 +426,20 @@ class Room:
             self._claim(peer)
 
     def _send_step2(self, peer: Peer, state_vector: bytes) -> None:
-        """Answer a step 1 with what ``peer`` lacks, in one frame however large. The whole
-        board (for a peer holding nothing) is framed once and the same bytes go to every
-        such joiner until the board changes."""
+        """Answer a step 1 with what ``peer`` lacks, in one frame however large. The update
+        is written as it is, behind the frame's head (``Peer.send_wire``): never copied into
+        a frame. The whole board (for a peer holding nothing) is encoded once and the same
+        bytes go to every such joiner until the board changes."""
         if state_vector == EMPTY_STATE_VECTOR:
-            full = self.document.full_update(for_clients=True)
-            if self._joiner_frame is None or self._joiner_frame[0] is not full:
-                self._joiner_frame = (full, websocket_frames(_step2_message(full)))
-            wire, shared = self._joiner_frame[1], True
+            update = self.document.full_update(for_clients=True)
+            if self._joiner_frame is None or self._joiner_frame[0] is not update:
+                self._joiner_frame = (update, _message_head(_STEP2_PREFIX, update))
+            head, shared = self._joiner_frame[1], True
         else:
-            wire, shared = websocket_frames(
-                _step2_message(self.document.missing_since(state_vector, for_clients=True))), False
-        if peer.send_wire(wire, exempt=True, shared=shared):
-            metrics.count_sent(_message_of(wire))
+            update = self.document.missing_since(state_vector, for_clients=True)
+            head, shared = _message_head(_STEP2_PREFIX, update), False
+        if peer.send_wire(update, exempt=True, shared=shared, head=head):
+            metrics.count_sent(_STEP2_PREFIX, size=_message_size(_STEP2_PREFIX, update))
 
     def _warn_dropped_presence(self, peer: Peer, applied: Applied) -> None:
         """Log the first presence entry of ``peer`` dropped at a cap (once per peer: the
@@ -498,13 +512,17 @@ class Room:
 
     def _flush(self) -> None:
         """Relay what arrived since the last flush: one merged update message and one
-        awareness message, framed once, written to every peer in one write each."""
+        awareness message, framed once, written to every peer in one write each (an update
+        of ``UNCOPIED_UPDATE_BYTES`` or more in a write of its own, behind its frame's head,
+        never copied into a frame)."""
         self._flush_scheduled = False
         messages = []
         relay, self._relay_updates = self._relay_updates, []
         publish, self._publish_updates = self._publish_updates, []
         merged = self.document.merged(relay) if relay else None
-        if merged is not None:
+        uncopied = merged if merged is not None and len(merged) >= UNCOPIED_UPDATE_BYTES \
+            else None
+        if merged is not None and uncopied is None:
             messages.append(create_update_message(merged))
         if publish:
             # nothing from other processes arrived meanwhile: the two lists are the same
@@ -521,23 +539,33 @@ class Room:
         if self._publish_owned:  # after the updates and presence it is about
             owned, self._publish_owned = self._publish_owned, set()
             self._broker.publish(self.board_id, RemoteKind.OWNED, encode_owned(owned))
-        if not messages or not self.peers:
+        if not self.peers:
             return
-        wire = websocket_frames(*messages)
-        written = sum(peer.send_wire(wire, shared=True) for peer in list(self.peers))
-        for message in messages:
-            metrics.count_sent(message, written)
+        if uncopied is not None:
+            head = _message_head(_UPDATE_PREFIX, uncopied)
+            written = sum(peer.send_wire(uncopied, shared=True, head=head)
+                          for peer in list(self.peers))
+            metrics.count_sent(_UPDATE_PREFIX, written, _message_size(_UPDATE_PREFIX, uncopied))
+        if messages:
+            wire = websocket_frames(*messages)
+            written = sum(peer.send_wire(wire, shared=True) for peer in list(self.peers))
+            for message in messages:
+                metrics.count_sent(message, written)
 
 
 _STEP1_PREFIX = bytes([MessageType.SYNC, SyncType.STEP1])
 _STEP2_PREFIX = bytes([MessageType.SYNC, SyncType.STEP2])
+_UPDATE_PREFIX = bytes([MessageType.SYNC, SyncType.UPDATE])
 
 
-def _step2_message(update: bytes) -> bytes:
-    return _STEP2_PREFIX + write_message(update)
+def _message_head(prefix: bytes, update: bytes) -> bytes:
+    """What goes before ``update`` on the wire in a frame of the sync message ``prefix``
+    (step 2 or update): the frame header, the message type and the update's length; then
+    ``update`` is written as it is (``Peer.send_wire``)."""
+    prefix += write_var_uint(len(update))
+    return frame_header(len(prefix) + len(update)) + prefix
 
 
-def _message_of(wire: bytes) -> memoryview:
-    """The message inside one server-to-client frame (``websocket_frames``), uncopied."""
-    length = wire[1] & 0x7F
-    return memoryview(wire)[2 if length < 126 else 4 if length == 126 else 10:]
+def _message_size(prefix: bytes, update: bytes) -> int:
+    """The length of the sync message ``prefix`` carrying ``update``."""
+    return len(prefix) + len(write_var_uint(len(update))) + len(update)

@@ -243,3 +243,20 @@ async def test_process_total_of_unsent_output_is_bounded_by_dropping_the_largest
             sock.close()
         writer.close()
         reader.close()
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 3_000_000])
+def test_a_message_written_behind_its_head_is_the_frame_websocket_frames_builds(size):
+    # A step 2 or a big relay goes out as head + update, uncopied (Peer.send_wire): the bytes
+    # on the wire must be the frame that copying would have built, at each length boundary of
+    # RFC 6455 section 5.2 (7-bit, 16-bit and 64-bit lengths).
+    from backend.peer import frame_header, websocket_frames
+    from backend.protocol import write_var_uint
+    from backend.room import _STEP2_PREFIX, _UPDATE_PREFIX, _message_head, _message_size
+
+    update = bytes(range(256)) * (size // 256) + b"u" * (size % 256)
+    for prefix in (_STEP2_PREFIX, _UPDATE_PREFIX):
+        message = prefix + write_var_uint(len(update)) + update
+        assert _message_head(prefix, update) + update == websocket_frames(message)
+        assert _message_size(prefix, update) == len(message)
+    assert frame_header(size)[0] == 0x82  # final frame, binary
