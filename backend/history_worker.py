@@ -43,6 +43,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from .checked_states import mark_stored_checkpoint
 from .memory import OutOfMemory, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
 from .version_rows import chain_updates, rebuild_state, unpack
@@ -142,6 +143,12 @@ class HistoryWorker:
         (checkpoint, outcome), deltas = await asyncio.gather(
             asyncio.to_thread(inflated), self._run(rebuild_state, rows[1:]))
         return checkpoint, outcome, deltas
+
+    async def mark_checkpoint(self, row: bytes) -> bytes:
+        """``checked_states.mark_stored_checkpoint(row)`` in the worker: the ``checked`` mark
+        of a stored checkpoint row, checked there. Raises ``ValueError`` for a row the check
+        refuses, and as ``_run``."""
+        return await self._run(mark_stored_checkpoint, row)
 
     async def restore(self, rows: Sequence[bytes], since: bytes,
                       element_ids: Iterable[str] | None,

@@ -11,7 +11,8 @@ board whose log passed the thresholds is compacted by a separate task, one board
 Versions (``record_version``) are recorded by the same commit task, in a transaction right
 after the updates queued with them (so a version that cannot be written never holds the log
 back); after a version of a board is recorded, the compaction task thins that board's history
-(``Store.thin_history``) with the retention policy and clock given.
+(``Store.thin_history``) with the retention policy and clock given, and checks and marks a
+checkpoint it wrote (``mark_checkpoint``, ``checked_states``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,6 +62,12 @@ class UpdateWriter:
         self.last_error: str | None = None
         self.commits = 0
         self.compactions = 0
+        self.mark_checkpoint: Callable[[bytes], Awaitable[bytes]] | None = None
+        """Checks a stored checkpoint row and returns its ``checked`` mark
+        (``checked_states.mark_stored_checkpoint``, in the history worker: set by the
+        registry); after a version commit writes a checkpoint, or a thinning folds one, the
+        compaction task marks the board's new checkpoints with it, so that their first
+        export, even after a restart, need not check them again. None: not marked here."""
 
     @property
     def degraded(self) -> bool:
@@ -205,6 +212,9 @@ class UpdateWriter:
         for request, future in versions:
             if not future.done():
                 future.set_result(request.recorded)
+            if request.recorded is not None and request.recorded.checkpoint and \
+                    self.mark_checkpoint is not None:
+                self._schedule(("check", request.board_id))
             if self._retention is not None:
                 self._schedule(("thin", request.board_id))
         return True
@@ -235,14 +245,28 @@ class UpdateWriter:
             if dropped:
                 log.info("thinned the history of board %s: %d versions folded into their "
                          "successors", board_id, dropped)
+                if self.mark_checkpoint is not None:  # a fold may have made a checkpoint
+                    self._schedule(("check", board_id))
+
+    async def _mark(self, board_id: str) -> None:
+        """Mark the board's new checkpoints (``mark_checkpoint``). A failure leaves them
+        unmarked: their next export checks them, as before."""
+        assert self.mark_checkpoint is not None
+        try:
+            marked = await self.store.mark_checkpoints(board_id, self.mark_checkpoint)
+        except (SQLAlchemyError, OSError, RuntimeError) as exc:  # RuntimeError: the worker
+            log.warning("marking the checked checkpoints of board %s failed (their next "
+                        "export checks them): %s", board_id, exc)
+        else:
+            log.debug("board %s: %d checkpoints checked and marked", board_id, marked)
 
     async def _compact_loop(self) -> None:
         while True:
             job = await self._compact_queue.get()
             kind, board_id = job
-            if kind == "thin":
+            if kind in ("thin", "check"):
                 try:
-                    await self._thin(board_id)
+                    await (self._thin(board_id) if kind == "thin" else self._mark(board_id))
                 finally:
                     self._compact_scheduled.discard(job)
                 continue
