@@ -80,7 +80,8 @@ class CheckedStates:
 
     def __init__(self, max_runs: int = DEFAULT_MAX_RUNS) -> None:
         self.checks_total = 0
-        """Checkpoints walked by ``check_update`` (neither kept here nor vouched for)."""
+        """Checkpoints walked by ``check_update`` (neither kept here nor vouched for),
+        refused ones included."""
         self.marks_trusted_total = 0
         """Checkpoints whose stored mark matched their bytes (not walked)."""
         self._kept: DigestCache[TypeDepths] = DigestCache(max_runs,
@@ -112,9 +113,9 @@ class CheckedStates:
             # Checked by this process for an earlier export: a row without a mark gets one
             # (a row whose mark does not match keeps it, and is checked after a restart).
             return Checked(kept, checked_mark(update, kept) if mark is None else None)
+        self.checks_total += 1
         kept = TypeDepths()
         kept.record(check_update(update))
-        self.checks_total += 1
         self._kept.keep(key, kept)
         return Checked(kept, checked_mark(update, kept))
 
