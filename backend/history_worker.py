@@ -87,6 +87,8 @@ class HistoryWorker:
         self.jobs_total = 0
         self.refused_total = 0
         self._admitted = 0
+        self._idle = asyncio.Event()  # set while no job runs or waits
+        self._idle.set()
         self._turn = asyncio.Lock()  # the one job in the worker holds it
         self._pool: ProcessPoolExecutor | None = None
         self._ready: Future | None = None  # the current pool's start-up job
@@ -146,8 +148,11 @@ class HistoryWorker:
 
     async def mark_checkpoint(self, row: bytes) -> bytes:
         """``checked_states.mark_stored_checkpoint(row)`` in the worker: the ``checked`` mark
-        of a stored checkpoint row, checked there. Raises ``ValueError`` for a row the check
+        of a stored checkpoint row, checked there once no other job runs or waits (a job
+        asked for meanwhile waits for this one). Raises ``ValueError`` for a row the check
         refuses, and as ``_run``."""
+        while self._admitted:  # previews, exports and restores first
+            await self._idle.wait()
         return await self._run(mark_stored_checkpoint, row)
 
     async def restore(self, rows: Sequence[bytes], since: bytes,
@@ -205,10 +210,13 @@ class HistoryWorker:
     def _admission(self) -> Iterator[None]:
         self.check_room()
         self._admitted += 1
+        self._idle.clear()
         try:
             yield
         finally:
             self._admitted -= 1
+            if not self._admitted:
+                self._idle.set()
 
     async def _ready_pool(self) -> ProcessPoolExecutor:
         """The current worker, started if there is none, once it has imported pycrdt."""

@@ -11,8 +11,8 @@ board whose log passed the thresholds is compacted by a separate task, one board
 Versions (``record_version``) are recorded by the same commit task, in a transaction right
 after the updates queued with them (so a version that cannot be written never holds the log
 back); after a version of a board is recorded, the compaction task thins that board's history
-(``Store.thin_history``) with the retention policy and clock given, and checks and marks a
-checkpoint it wrote (``mark_checkpoint``, ``checked_states``).
+(``Store.thin_history``) with the retention policy and clock given; a third task checks and
+marks each checkpoint written (``mark_checkpoint``, ``checked_states``).
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ class UpdateWriter:
         self._committed_total = 0
         self._compact_queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._compact_scheduled: set[tuple[str, str]] = set()
+        self._mark_queue: asyncio.Queue[str] = asyncio.Queue()
+        self._mark_scheduled: set[str] = set()
         self._tasks: list[asyncio.Task] = []
         self.last_error: str | None = None
         self.commits = 0
@@ -65,8 +67,8 @@ class UpdateWriter:
         self.mark_checkpoint: Callable[[bytes], Awaitable[bytes]] | None = None
         """Checks a stored checkpoint row and returns its ``checked`` mark
         (``checked_states.mark_stored_checkpoint``, in the history worker: set by the
-        registry); after a version commit writes a checkpoint, or a thinning folds one, the
-        compaction task marks the board's new checkpoints with it, so that their first
+        registry); after a version commit writes a checkpoint, or a thinning folds one, a
+        task of its own marks the board's new checkpoints with it, so that their first
         export, even after a restart, need not check them again. None: not marked here."""
 
     @property
@@ -86,7 +88,8 @@ class UpdateWriter:
     def start(self) -> None:
         """Start the commit and compaction tasks (needs a running event loop)."""
         self._tasks = [asyncio.create_task(self._commit_loop(), name="syncboard-writer"),
-                       asyncio.create_task(self._compact_loop(), name="syncboard-compactor")]
+                       asyncio.create_task(self._compact_loop(), name="syncboard-compactor"),
+                       asyncio.create_task(self._mark_loop(), name="syncboard-marker")]
 
     def append(self, board_id: str, update: bytes) -> None:
         """Queue one validated update of ``board_id`` for the next group commit."""
@@ -212,9 +215,8 @@ class UpdateWriter:
         for request, future in versions:
             if not future.done():
                 future.set_result(request.recorded)
-            if request.recorded is not None and request.recorded.checkpoint and \
-                    self.mark_checkpoint is not None:
-                self._schedule(("check", request.board_id))
+            if request.recorded is not None and request.recorded.checkpoint:
+                self._schedule_mark(request.board_id)
             if self._retention is not None:
                 self._schedule(("thin", request.board_id))
         return True
@@ -245,8 +247,22 @@ class UpdateWriter:
             if dropped:
                 log.info("thinned the history of board %s: %d versions folded into their "
                          "successors", board_id, dropped)
-                if self.mark_checkpoint is not None:  # a fold may have made a checkpoint
-                    self._schedule(("check", board_id))
+                self._schedule_mark(board_id)  # a fold may have made a checkpoint
+
+    def _schedule_mark(self, board_id: str) -> None:
+        if self.mark_checkpoint is not None and board_id not in self._mark_scheduled:
+            self._mark_scheduled.add(board_id)
+            self._mark_queue.put_nowait(board_id)
+
+    async def _mark_loop(self) -> None:
+        """Its own task: a check waits for the history worker to be idle (previews and
+        restores go first), and compactions must not wait for it."""
+        while True:
+            board_id = await self._mark_queue.get()
+            try:
+                await self._mark(board_id)
+            finally:
+                self._mark_scheduled.discard(board_id)
 
     async def _mark(self, board_id: str) -> None:
         """Mark the board's new checkpoints (``mark_checkpoint``). A failure leaves them
@@ -264,9 +280,9 @@ class UpdateWriter:
         while True:
             job = await self._compact_queue.get()
             kind, board_id = job
-            if kind in ("thin", "check"):
+            if kind == "thin":
                 try:
-                    await (self._thin(board_id) if kind == "thin" else self._mark(board_id))
+                    await self._thin(board_id)
                 finally:
                     self._compact_scheduled.discard(job)
                 continue
