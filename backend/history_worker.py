@@ -54,6 +54,10 @@ _T = TypeVar("_T")
 
 START_TIMEOUT_S = 60.0
 """Longest a new worker may take to start (not counted in a job's time limit)."""
+MARK_AFTER_QUIET_S = 5.0
+"""A checkpoint's check for its mark (``mark_checkpoint``) waits until no job has run for
+this long: about half a second of the worker for a 10,000-element board, which a restore
+asked for meanwhile would wait behind."""
 
 
 class HistoryWorkerFailed(RuntimeError):
@@ -89,6 +93,7 @@ class HistoryWorker:
         self._admitted = 0
         self._idle = asyncio.Event()  # set while no job runs or waits
         self._idle.set()
+        self._last_job_at = -math.inf  # when a job last ended (monotonic)
         self._turn = asyncio.Lock()  # the one job in the worker holds it
         self._pool: ProcessPoolExecutor | None = None
         self._ready: Future | None = None  # the current pool's start-up job
@@ -148,11 +153,16 @@ class HistoryWorker:
 
     async def mark_checkpoint(self, row: bytes) -> bytes:
         """``checked_states.mark_stored_checkpoint(row)`` in the worker: the ``checked`` mark
-        of a stored checkpoint row, checked there once no other job runs or waits (a job
-        asked for meanwhile waits for this one). Raises ``ValueError`` for a row the check
-        refuses, and as ``_run``."""
-        while self._admitted:  # previews, exports and restores first
+        of a stored checkpoint row, checked there once no other job has run or waited for
+        ``MARK_AFTER_QUIET_S`` (a preview comes before a restore: the check must not run
+        between them; a job asked for while it runs waits for it). Raises ``ValueError`` for
+        a row the check refuses, and as ``_run``."""
+        while True:  # previews, exports and restores first, and those soon after them
             await self._idle.wait()
+            quiet_s = self._last_job_at + MARK_AFTER_QUIET_S - time.monotonic()
+            if quiet_s <= 0 and self._idle.is_set():
+                break
+            await asyncio.sleep(max(quiet_s, 0.0))
         return await self._run(mark_stored_checkpoint, row)
 
     async def restore(self, rows: Sequence[bytes], since: bytes,
@@ -215,6 +225,7 @@ class HistoryWorker:
             yield
         finally:
             self._admitted -= 1
+            self._last_job_at = time.monotonic()
             if not self._admitted:
                 self._idle.set()
 
