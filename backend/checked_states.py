@@ -19,11 +19,11 @@ Two places keep that outcome:
   (``max_runs``, 24 bytes each: a 10,000-element board keeps a few tens of thousands), the
   least recently used dropped first. Exports read in threads: the table is locked, the
   checks themselves run outside the lock;
-- in the database, as the row's ``checked`` mark (``checked_mark``): the depths, and a
-  256-bit BLAKE2b digest of the check's rules, the checkpoint's inflated bytes and those
-  depths. Only the server writes it, for bytes it checked itself: the history writer after
-  recording or folding a checkpoint (``mark_stored_checkpoint``, in the history worker), an
-  export that had to check one (``Checked.mark``). ``depths_of_mark`` trusts a mark only
+- in the database, as the row's ``checked`` mark (``checked_mark``): the depths (deflated),
+  after a 256-bit BLAKE2b digest of the check's rules, the checkpoint's inflated bytes and
+  those deflated depths. Only the server writes it, for bytes it checked itself: the history
+  writer after recording or folding a checkpoint (``mark_stored_checkpoint``, in the history
+  worker), an export that had to check one (``Checked.mark``). ``depths_of_mark`` trusts a mark only
   when the digest matches the bytes read now, so a row written before the marks existed
   (NULL), changed outside the server, or marked under other rules is checked again; a
   client shapes the bytes but not the mark, and forging one for other bytes is a BLAKE2b
@@ -122,8 +122,9 @@ class CheckedStates:
 
 def checked_mark(update: bytes, depths: TypeDepths) -> bytes:
     """The ``checked`` mark of a checkpoint ``update`` that passed ``check_update`` with
-    these ``depths``: the digest, then the depths (``TypeDepths.to_bytes``)."""
-    blob = depths.to_bytes()
+    these ``depths``: the digest, then the depths (``TypeDepths.to_bytes``, deflated: a
+    10,000-element board's 648 KB take 100 KB)."""
+    blob = zlib.compress(depths.to_bytes(), 1)
     return _digest(update, blob) + blob
 
 
@@ -134,9 +135,9 @@ def depths_of_mark(update: bytes, mark: bytes) -> TypeDepths | None:
     if len(mark) <= _DIGEST_BYTES or \
             not hmac.compare_digest(mark[:_DIGEST_BYTES], _digest(update, blob)):
         return None
-    try:
-        return TypeDepths.from_bytes(blob)
-    except ValueError:  # cannot happen for a mark this module wrote
+    try:  # inflated only once the digest vouched for it: a mark this module wrote
+        return TypeDepths.from_bytes(zlib.decompress(blob))
+    except (ValueError, zlib.error):  # cannot happen for a mark this module wrote
         return None
 
 
