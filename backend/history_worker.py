@@ -43,6 +43,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from .checked_states import mark_stored_checkpoint
 from .memory import OutOfMemory, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
 from .version_rows import readable_chain, readable_row, rebuild_for_clients, rebuild_state
@@ -53,6 +54,10 @@ _T = TypeVar("_T")
 
 START_TIMEOUT_S = 60.0
 """Longest a new worker may take to start (not counted in a job's time limit)."""
+MARK_AFTER_QUIET_S = 5.0
+"""A checkpoint's check for its mark (``mark_checkpoint``) waits until no job has run for
+this long: about half a second of the worker for a 10,000-element board, which a restore
+asked for meanwhile would wait behind."""
 
 
 class HistoryWorkerFailed(RuntimeError):
@@ -86,6 +91,9 @@ class HistoryWorker:
         self.jobs_total = 0
         self.refused_total = 0
         self._admitted = 0
+        self._idle = asyncio.Event()  # set while no job runs or waits
+        self._idle.set()
+        self._last_job_at = -math.inf  # when a job last ended (monotonic)
         self._turn = asyncio.Lock()  # the one job in the worker holds it
         self._pool: ProcessPoolExecutor | None = None
         self._ready: Future | None = None  # the current pool's start-up job
@@ -144,6 +152,20 @@ class HistoryWorker:
             asyncio.to_thread(inflated), self._run(rebuild_state, rows[1:]))
         return checkpoint, outcome, deltas
 
+    async def mark_checkpoint(self, row: bytes) -> bytes:
+        """``checked_states.mark_stored_checkpoint(row)`` in the worker: the ``checked`` mark
+        of a stored checkpoint row, checked there once no other job has run or waited for
+        ``MARK_AFTER_QUIET_S`` (a preview comes before a restore: the check must not run
+        between them; a job asked for while it runs waits for it). Raises ``ValueError`` for
+        a row the check refuses, and as ``_run``."""
+        while True:  # previews, exports and restores first, and those soon after them
+            await self._idle.wait()
+            quiet_s = self._last_job_at + MARK_AFTER_QUIET_S - time.monotonic()
+            if quiet_s <= 0 and self._idle.is_set():
+                break
+            await asyncio.sleep(max(quiet_s, 0.0))
+        return await self._run(mark_stored_checkpoint, row)
+
     async def restore(self, rows: Sequence[bytes], since: bytes,
                       element_ids: Iterable[str] | None,
                       live_keys: dict[str, list[str]] | None = None) -> tuple[bytes, int]:
@@ -199,10 +221,14 @@ class HistoryWorker:
     def _admission(self) -> Iterator[None]:
         self.check_room()
         self._admitted += 1
+        self._idle.clear()
         try:
             yield
         finally:
             self._admitted -= 1
+            self._last_job_at = time.monotonic()
+            if not self._admitted:
+                self._idle.set()
 
     async def _ready_pool(self) -> ProcessPoolExecutor:
         """The current worker, started if there is none, once it has imported pycrdt."""

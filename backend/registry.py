@@ -65,6 +65,7 @@ class BoardRegistry:
             store, writer, settings.history_interval_s,
             HistoryWorker(settings.history_queue_jobs, settings.history_timeout_s,
                           settings.history_worker_memory_bytes))
+        writer.mark_checkpoint = self.versions.worker.mark_checkpoint
         self.checker = CheckWorker(settings.precheck_queue_jobs)
         self._closing = False
         self.feed_factory: Callable[[Room], BoardFeed] | None = None  # set by app.py

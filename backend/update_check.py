@@ -29,6 +29,7 @@ from a view-only link only if every struct it adds and every item it deletes lie
 
 from __future__ import annotations
 
+import sys
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ COMMENTS_ROOT = b"comments"
 _DEPTH_MASK = IN_COMMENTS - 1
 
 _ID = tuple[int, int]
+_BIG_ENDIAN = sys.byteorder == "big"
 _ROOT = 0  # parent depth of a root type's children is 1: see _parent_depth
 _DEAD = -1  # under a GC'd or deleted-and-collected parent: yrs turns the item into a GC
 _UNKNOWN = -2  # its parent is neither in this update nor in the board (a pending struct)
@@ -178,6 +180,53 @@ class TypeDepths:
     def run_count(self) -> int:
         """Runs held (a measure of this index's memory: 24 bytes each)."""
         return sum(len(runs[0]) for runs in self._runs.values())
+
+    def to_bytes(self) -> bytes:
+        """Everything held, as ``from_bytes`` reads it back (little-endian 64-bit integers:
+        per client its id, run count and runs, then per client its tail)."""
+        out = array("q", [len(self._runs)])
+        for client, (starts, ends, depths) in self._runs.items():
+            out.extend((client, len(starts)))
+            out.extend(starts)
+            out.extend(ends)
+            out.extend(depths)
+        out.append(len(self._tails))
+        for client, (end, kind, right, size) in self._tails.items():
+            out.extend((client, end, kind, size, right is not None,
+                        *(right if right is not None else (0, 0))))
+        if _BIG_ENDIAN:
+            out.byteswap()
+        return out.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TypeDepths:
+        """The depths ``to_bytes`` wrote. Raises ``ValueError`` for anything else (a length
+        that is not whole integers, a count past the end, bytes left over)."""
+        if len(data) % 8:
+            raise ValueError("type depths: not whole 64-bit integers")
+        values = array("q", data)
+        if _BIG_ENDIAN:
+            values.byteswap()
+        depths = cls()
+        pos = 0
+
+        def take(count: int) -> array:
+            nonlocal pos
+            if count < 0 or pos + count > len(values):
+                raise ValueError("type depths: a count runs past the end")
+            pos += count
+            return values[pos - count:pos]
+
+        for _ in range(take(1)[0]):
+            client, count = take(2)
+            depths._runs[client] = (take(count), take(count), take(count))
+        for _ in range(take(1)[0]):
+            client, end, kind, size, has_right, right_client, right_clock = take(7)
+            depths._tails[client] = (end, kind, (right_client, right_clock) if has_right
+                                     else None, size)
+        if pos != len(values):
+            raise ValueError("type depths: bytes left over")
+        return depths
 
 
 def check_update(update: bytes, depths: TypeDepths | None = None,

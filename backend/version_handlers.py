@@ -38,6 +38,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
@@ -194,21 +195,27 @@ class VersionExportHandler(ExportHandler):
 
     async def export_content(self, board_id: str) -> BoardContent:
         """The version read from its checkpoint and its deltas (``read_version``: each part
-        checked first; a checkpoint checked for an earlier export is not checked again; a
-        new one is checked while the worker merges the deltas). For JSON, the checkpoint's
-        elements read for an earlier JSON export are recalled, and only those the deltas
-        change read again (``checkpoint_reads``)."""
+        checked first; a checkpoint checked for an earlier export, or whose row's mark
+        vouches for its bytes, is not checked again; a new one is checked while the worker
+        merges the deltas, and its row marked). For JSON, the checkpoint's elements read for
+        an earlier JSON export are recalled, and only those the deltas change read again
+        (``checkpoint_reads``)."""
         vid = self._version_id
-        rows = await self.store.load_version(board_id, vid)
-        if not rows:
+        chain = await self.store.load_marked_version(board_id, vid)
+        if chain is None:
             raise HTTPError(404, "no such version")
         versions = self.registry.versions
-        checkpoint, depths, deltas = await _worker_answer(
-            versions.worker.version_parts(rows, versions.checked.depths), board_id, vid)
+        rows, stored_mark, checkpoint_id = chain.rows, chain.checked, chain.checkpoint_id
+        del chain
+        checkpoint, checked, deltas = await _worker_answer(versions.worker.version_parts(
+            rows, lambda update: versions.checked.checked(update, stored_mark)),
+            board_id, vid)
         del rows
+        if checked.mark is not None:
+            await _keep_mark(self.store, board_id, checkpoint_id, checked.mark)
         reads = versions.reads if self._format == "json" else None
-        reading = IOLoop.current().run_in_executor(None, read_version, checkpoint, depths,
-                                                   deltas, reads)
+        reading = IOLoop.current().run_in_executor(None, read_version, checkpoint,
+                                                   checked.depths, deltas, reads)
         return await _worker_answer(reading, board_id, vid)
 
 
@@ -284,6 +291,17 @@ async def _state_or_404(handler: _BoardEndpoint, board_id: str, version_id: int)
         raise HTTPError(404, "no such version")
     return await _worker_answer(handler.registry.versions.worker.rebuild(rows), board_id,
                                 version_id)
+
+
+async def _keep_mark(store, board_id: str, checkpoint_id: int, mark: bytes) -> None:
+    """Keep the mark of a checkpoint this export checked with its row. A failed write only
+    costs the next export after a restart the check again: logged, the export goes on."""
+    try:
+        await store.mark_checked(board_id, checkpoint_id, mark)
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("board %s: could not keep the pre-check's mark of version %d (its next "
+                    "export after a restart checks it again): %s", board_id, checkpoint_id,
+                    exc)
 
 
 async def _worker_answer(job: Awaitable, board_id: str, version_id: int):

@@ -14,6 +14,8 @@ from concurrent.futures.process import _ExecutorManagerThread
 import pytest
 from pycrdt import Doc, Map
 
+from backend import history_worker
+from backend.checked_states import depths_of_mark
 from backend.history_worker import HistoryWorker, HistoryWorkerFailed
 from backend.restore import build_restore_update
 from backend.version_rows import chain_updates, rebuild_state
@@ -80,3 +82,29 @@ async def test_close_kills_a_running_job_and_no_worker_starts_after_it(
     with pytest.raises(HistoryWorkerFailed, match="stopping"):
         await worker.rebuild(rows)
     assert not new_children()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_checkpoint_mark_waits_for_the_jobs_people_asked_for_and_a_quiet_spell(
+        monkeypatch):
+    """``mark_checkpoint`` gives the checkpoint's mark the export would make, but only once
+    no preview, export or restore has run or waited for ``MARK_AFTER_QUIET_S``: a restore
+    asked for meanwhile is not held up by it."""
+    monkeypatch.setattr(history_worker, "MARK_AFTER_QUIET_S", 0.5)
+    rows, _since = _rows()
+    worker = HistoryWorker(queue_jobs=4, timeout_s=60)
+    try:
+        assert await worker.rebuild(rows) == rebuild_state(rows)  # started, and just ran
+        jobs_before = worker.jobs_total
+        marking = asyncio.ensure_future(worker.mark_checkpoint(rows[0]))
+        rebuilt = await worker.rebuild(rows)  # asked for after the mark: runs first
+        assert rebuilt == rebuild_state(rows) and not marking.done()
+        assert worker.jobs_total == jobs_before + 1
+        mark = await asyncio.wait_for(marking, 60)
+        assert worker.jobs_total == jobs_before + 2
+        update = chain_updates(rows[:1])[0]
+        assert depths_of_mark(update, mark) is not None
+        with pytest.raises(ValueError, match="not deflated"):
+            await worker.mark_checkpoint(b"not zlib")
+    finally:
+        worker.close()

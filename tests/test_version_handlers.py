@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import zlib
 
 import pytest
@@ -16,6 +17,7 @@ from backend.store.schema import versions
 from backend.version_handlers import SAVES_BURST
 from tests import yjs_updates as y
 from tests.export_helpers import base_url, fetch, fetch_json
+from tests.faults.clients import wait_until
 from tests.yclient import state_vector
 
 
@@ -403,3 +405,105 @@ async def test_a_poisoned_delta_is_refused_after_its_checkpoint_was_checked_and_
     assert again.code == 200 and again.body == first.body
     keeper = server.registry.versions
     assert keeper.checked.hits_total == 3 and keeper.reads.hits_total == 1
+
+
+def _checkpoint_marks(path) -> dict[int, bytes | None]:
+    """``board_versions.checked`` of each checkpoint row, read straight from the file."""
+    with sqlite3.connect(path) as connection:
+        return dict(connection.execute(
+            "SELECT id, checked FROM board_versions WHERE checkpoint = 1 ORDER BY id"))
+
+
+async def _marked_board(sb_server, yclient, db: str, path, board: str):
+    """A server on ``db`` with one board of three rectangles and a named version of it (a
+    checkpoint), once the writer has checked and marked that checkpoint."""
+    server = await sb_server(db=db)
+    alice = await yclient(server, board)
+
+    def draw(doc) -> None:
+        for i in range(3):
+            doc.get("elements", type=Map)[f"r{i}"] = _rect(10.0 * i, z=f"a{i}")
+
+    await alice.edit(draw)
+    await _server_caught_up(server, alice, board)
+    saved = await _save(base_url(server), board, "marked")
+    await wait_until(lambda: _checkpoint_marks(path).get(saved["id"]) is not None, 120,
+                     "the writer to mark the checkpoint")
+    alice.close()
+    return server, saved["id"]
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_the_first_export_after_a_restart_trusts_the_mark_kept_with_the_checkpoint(
+        sb_server, yclient, tmp_path):
+    """The writer checks a checkpoint it records and keeps the outcome with the row: the
+    first export, before and after a restart, walks nothing (``checks_total`` stays 0). A
+    row whose mark was lost (written before marks existed) is checked at its first export,
+    marked then, and not checked again after the next restart."""
+    path = tmp_path / "marks.db"
+    db = f"sqlite+aiosqlite:///{path}"
+    first, vid = await _marked_board(sb_server, yclient, db, path, "marked")
+    wanted = await _export(base_url(first), f"marked/versions/{vid}")
+    assert [e["id"] for e in wanted["elements"]] == ["r0", "r1", "r2"]
+    assert (first.registry.versions.checked.checks_total,
+            first.registry.versions.checked.marks_trusted_total) == (0, 1)
+    await first.stop()
+    second = await sb_server(db=db)
+    assert await _export(base_url(second), f"marked/versions/{vid}") == wanted
+    assert (second.registry.versions.checked.checks_total,
+            second.registry.versions.checked.marks_trusted_total) == (0, 1)
+    await second.stop()
+
+    with sqlite3.connect(path) as connection:  # as a row of the previous release
+        connection.execute("UPDATE board_versions SET checked = NULL")
+    third = await sb_server(db=db)
+    assert await _export(base_url(third), f"marked/versions/{vid}") == wanted
+    assert third.registry.versions.checked.checks_total == 1
+    assert _checkpoint_marks(path)[vid] is not None
+    await third.stop()
+    fourth = await sb_server(db=db)
+    assert await _export(base_url(fourth), f"marked/versions/{vid}") == wanted
+    assert (fourth.registry.versions.checked.checks_total,
+            fourth.registry.versions.checked.marks_trusted_total) == (0, 1)
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_a_checkpoint_changed_in_the_database_after_it_was_marked_is_checked_again(
+        sb_server, yclient, tmp_path, caplog):
+    """A marked checkpoint whose bytes are replaced by plain SQL (a time bomb, the mark
+    left as it was) is walked again and refused (500, the reason logged), on every export;
+    a mark whose depths were altered (the good bytes kept) vouches for nothing either: the
+    checkpoint is walked again and exports as before."""
+    path = tmp_path / "tampered.db"
+    db = f"sqlite+aiosqlite:///{path}"
+    first, vid = await _marked_board(sb_server, yclient, db, path, "tampered")
+    wanted = await _export(base_url(first), f"tampered/versions/{vid}")
+    await first.stop()
+    with sqlite3.connect(path) as connection:
+        good_data, mark = connection.execute(
+            "SELECT data, checked FROM board_versions WHERE id = ?", (vid,)).fetchone()
+        connection.execute("UPDATE board_versions SET data = ? WHERE id = ?",
+                           (zlib.compress(y.deep_map_update(20_000, client=77), 1), vid))
+    second = await sb_server(db=db)
+    for _ in range(2):
+        code, body = await fetch_json(
+            f"{base_url(second)}/api/boards/tampered/versions/{vid}/export.json")
+        assert (code, body["detail"]) == (500, "this version cannot be rebuilt (see the "
+                                               "server log)")
+    keeper = second.registry.versions.checked
+    assert (keeper.checks_total, keeper.marks_trusted_total, keeper.hits_total) == (2, 0, 0)
+    refused = [r.getMessage() for r in caplog.records
+               if r.levelname == "ERROR" and "cannot be rebuilt" in r.getMessage()]
+    assert len(refused) == 2 and all("shared types nested deeper than 100" in line
+                                     for line in refused), refused
+    assert _checkpoint_marks(path)[vid] == mark  # a refused checkpoint is not marked
+    await second.stop()
+
+    forged = mark[:-1] + bytes([mark[-1] ^ 1])  # the depths altered, the digest kept
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE board_versions SET data = ?, checked = ? WHERE id = ?",
+                           (good_data, forged, vid))
+    third = await sb_server(db=db)
+    assert await _export(base_url(third), f"tampered/versions/{vid}") == wanted
+    assert (third.registry.versions.checked.checks_total,
+            third.registry.versions.checked.marks_trusted_total) == (1, 0)

@@ -62,6 +62,8 @@ class VersionInfo:
     label: str
     elements: int
     authors: list[str]
+    checkpoint: bool = False
+    """Whether its row holds the whole board (as recorded; listings leave it False)."""
 
     def to_json(self) -> dict[str, object]:
         """The HTTP form (``GET /api/boards/<id>/versions``)."""
@@ -160,7 +162,8 @@ async def record_version(conn: AsyncConnection, board_id: str, document: BoardDo
            "data": await _pack_off_loop(data, bool(document.hooks.names))}
     version_id = (await conn.execute(insert(versions).values(**row)
                                      .returning(versions.c.id))).scalar_one()
-    return VersionInfo(version_id, board_id, now, kind, row["label"], row["elements"], names)
+    return VersionInfo(version_id, board_id, now, kind, row["label"], row["elements"], names,
+                       checkpoint)
 
 
 async def list_versions(conn: AsyncConnection, board_id: str, limit: int,
@@ -213,6 +216,50 @@ async def load_chain(conn: AsyncConnection, board_id: str, version_id: int) -> l
         .order_by(versions.c.id))).scalars())
 
 
+@dataclass(frozen=True)
+class MarkedChain:
+    """``load_chain``'s rows, with the id of the checkpoint they start with and its
+    ``checked`` mark (None: not marked)."""
+
+    checkpoint_id: int
+    checked: bytes | None
+    rows: list[bytes]
+
+
+async def load_marked_chain(conn: AsyncConnection, board_id: str,
+                            version_id: int) -> MarkedChain | None:
+    """``load_chain`` with its checkpoint's id and mark; None if there is no such version."""
+    start = (await conn.execute(
+        select(versions.c.id, versions.c.checked)
+        .where(versions.c.board_id == board_id, versions.c.id <= version_id,
+               versions.c.checkpoint == 1)
+        .order_by(versions.c.id.desc()).limit(1))).one_or_none()
+    if start is None:
+        return None
+    rows = await load_chain(conn, board_id, version_id)
+    return MarkedChain(start.id, start.checked, rows) if rows else None
+
+
+async def mark_checked(conn: AsyncConnection, board_id: str, version_id: int,
+                       mark: bytes) -> None:
+    """Store ``mark`` (``checked_states.checked_mark``) with checkpoint ``version_id``. The
+    mark binds itself to the bytes it was made for: if the row was folded meanwhile, it no
+    longer matches and the row is checked again at its next read."""
+    await conn.execute(update(versions).where(
+        versions.c.board_id == board_id, versions.c.id == version_id,
+        versions.c.checkpoint == 1).values(checked=mark))
+
+
+async def unmarked_checkpoints(conn: AsyncConnection, board_id: str,
+                               limit: int) -> list[tuple[int, bytes]]:
+    """(id, data) of up to ``limit`` of the board's newest checkpoints without a mark."""
+    return [tuple(row) for row in (await conn.execute(
+        select(versions.c.id, versions.c.data)
+        .where(versions.c.board_id == board_id, versions.c.checkpoint == 1,
+               versions.c.checked.is_(None))
+        .order_by(versions.c.id.desc()).limit(limit))).all()]
+
+
 async def state_vector_of(conn: AsyncConnection, board_id: str,
                           version_id: int) -> bytes | None:
     """The state vector of a version (what a restore diffs the live board against)."""
@@ -258,7 +305,8 @@ async def thin_versions(conn: AsyncConnection, board_id: str, now: float,
             None, _fold, rows, checkpoint)
         fields = {"data": await _pack_off_loop(data, holds_hooks),
                   "checkpoint": int(checkpoint),
-                  "authors": json.dumps(await _merged_authors(conn, ids))}
+                  "authors": json.dumps(await _merged_authors(conn, ids)),
+                  "checked": None}  # new bytes: not checked yet
         if checkpoint:
             fields |= {"chain": 0, "chain_bytes": 0, "base_bytes": len(data)}
         await conn.execute(update(versions).where(versions.c.id == target).values(**fields))

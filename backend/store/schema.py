@@ -160,6 +160,7 @@ versions = Table(
     Column("base_bytes", BigInteger, nullable=False),
     Column("state_vector", LargeBinary, nullable=False),
     Column("data", LargeBinary, nullable=False),
+    Column("checked", LargeBinary, nullable=True),
     Index("ix_board_versions_board_id", "board_id", "id"),
     sqlite_autoincrement=True,
 )
@@ -168,7 +169,10 @@ that moment; any other row's is a Yjs update encoded against the previous row's
 ``state_vector``, so a version is its latest checkpoint plus the rows after it, merged in
 ``id`` order (``data`` is deflated). ``chain`` counts the deltas since that checkpoint and
 ``chain_bytes`` their bytes, ``base_bytes`` is the checkpoint's size (they decide when the next
-one is due); ``authors`` is a JSON list of the names seen editing since the previous version."""
+one is due); ``authors`` is a JSON list of the names seen editing since the previous version.
+``checked`` (checkpoints only; NULL: not known) is what the update pre-check found in the
+row's inflated ``data``, bound to those bytes by a digest (``checked_states.checked_mark``):
+a row whose bytes no longer match is checked again."""
 
 webhooks = Table(
     "webhooks",

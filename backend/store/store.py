@@ -11,6 +11,8 @@ statements so transactions mean what they say.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,11 +25,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from ..checked_states import mark_stored_checkpoint
 from ..document import BoardDocument
 from . import history
 from .history import Retention, VersionInfo
 from .migrate import SchemaError, prepare_schema
-from .schema import boards, file_orphans, file_refs, files, snapshots, updates
+from .schema import boards, file_orphans, file_refs, files, snapshots, updates, versions
+
+log = logging.getLogger(__name__)
 
 _WRITE = {"syncboard_write": True}
 _DELETE_CHUNK = 500
@@ -325,8 +330,51 @@ class Store:
                     raise KeyError(board_id)
                 info = await history.record_version(conn, board_id, document, kind, label,
                                                     authors, time.time() if now is None else now)
-        assert info is not None  # only an auto version with an interval is ever skipped
+                assert info is not None  # only an auto version with an interval is skipped
+                if info.checkpoint:  # checked here, marked in the same transaction
+                    data = (await conn.execute(select(versions.c.data).where(
+                        versions.c.id == info.id))).scalar_one()
+                    mark = await asyncio.to_thread(mark_stored_checkpoint, data)
+                    await history.mark_checked(conn, board_id, info.id, mark)
         return info
+
+    async def load_marked_version(self, board_id: str,
+                                  version_id: int) -> history.MarkedChain | None:
+        """``load_version``'s rows with their checkpoint's id and ``checked`` mark, or None
+        if the board has no such version."""
+        async with self.engine.connect() as conn:
+            return await history.load_marked_chain(conn, board_id, version_id)
+
+    async def mark_checked(self, board_id: str, version_id: int, mark: bytes) -> None:
+        """Keep ``mark`` (``checked_states``) with checkpoint ``version_id``, in a
+        transaction of its own."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**_WRITE)
+            async with conn.begin():
+                await history.mark_checked(conn, board_id, version_id, mark)
+
+    async def mark_checkpoints(self, board_id: str,
+                               mark: Callable[[bytes], Awaitable[bytes]],
+                               limit: int = 4) -> int:
+        """Check up to ``limit`` of the board's newest unmarked checkpoints with ``mark``
+        (a stored row in, its mark out: ``checked_states.mark_stored_checkpoint``, run
+        elsewhere) and keep each mark with its row; return how many were marked. A row the
+        check refuses (``mark`` raises ``ValueError``) stays unmarked, logged at WARNING;
+        other errors of ``mark`` pass."""
+        async with self.engine.connect() as conn:
+            found = await history.unmarked_checkpoints(conn, board_id, limit)
+            await conn.rollback()
+        marked = 0
+        for version_id, data in found:
+            try:
+                checked = await mark(data)
+            except ValueError as exc:
+                log.warning("board %s: version %d's checkpoint fails the pre-check (%s); "
+                            "its exports are refused", board_id, version_id, exc)
+                continue
+            await self.mark_checked(board_id, version_id, checked)
+            marked += 1
+        return marked
 
     async def thin_history(self, board_id: str, now: float, policy: Retention) -> int:
         """Apply the retention policy to one board's history in one transaction; return how

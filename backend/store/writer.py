@@ -11,7 +11,8 @@ board whose log passed the thresholds is compacted by a separate task, one board
 Versions (``record_version``) are recorded by the same commit task, in a transaction right
 after the updates queued with them (so a version that cannot be written never holds the log
 back); after a version of a board is recorded, the compaction task thins that board's history
-(``Store.thin_history``) with the retention policy and clock given.
+(``Store.thin_history``) with the retention policy and clock given; a third task checks and
+marks each checkpoint written (``mark_checkpoint``, ``checked_states``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -57,10 +58,18 @@ class UpdateWriter:
         self._committed_total = 0
         self._compact_queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._compact_scheduled: set[tuple[str, str]] = set()
+        self._mark_queue: asyncio.Queue[str] = asyncio.Queue()
+        self._mark_scheduled: set[str] = set()
         self._tasks: list[asyncio.Task] = []
         self.last_error: str | None = None
         self.commits = 0
         self.compactions = 0
+        self.mark_checkpoint: Callable[[bytes], Awaitable[bytes]] | None = None
+        """Checks a stored checkpoint row and returns its ``checked`` mark
+        (``checked_states.mark_stored_checkpoint``, in the history worker: set by the
+        registry); after a version commit writes a checkpoint, or a thinning folds one, a
+        task of its own marks the board's new checkpoints with it, so that their first
+        export, even after a restart, need not check them again. None: not marked here."""
 
     @property
     def degraded(self) -> bool:
@@ -79,7 +88,8 @@ class UpdateWriter:
     def start(self) -> None:
         """Start the commit and compaction tasks (needs a running event loop)."""
         self._tasks = [asyncio.create_task(self._commit_loop(), name="syncboard-writer"),
-                       asyncio.create_task(self._compact_loop(), name="syncboard-compactor")]
+                       asyncio.create_task(self._compact_loop(), name="syncboard-compactor"),
+                       asyncio.create_task(self._mark_loop(), name="syncboard-marker")]
 
     def append(self, board_id: str, update: bytes) -> None:
         """Queue one validated update of ``board_id`` for the next group commit."""
@@ -205,6 +215,8 @@ class UpdateWriter:
         for request, future in versions:
             if not future.done():
                 future.set_result(request.recorded)
+            if request.recorded is not None and request.recorded.checkpoint:
+                self._schedule_mark(request.board_id)
             if self._retention is not None:
                 self._schedule(("thin", request.board_id))
         return True
@@ -235,6 +247,34 @@ class UpdateWriter:
             if dropped:
                 log.info("thinned the history of board %s: %d versions folded into their "
                          "successors", board_id, dropped)
+                self._schedule_mark(board_id)  # a fold may have made a checkpoint
+
+    def _schedule_mark(self, board_id: str) -> None:
+        if self.mark_checkpoint is not None and board_id not in self._mark_scheduled:
+            self._mark_scheduled.add(board_id)
+            self._mark_queue.put_nowait(board_id)
+
+    async def _mark_loop(self) -> None:
+        """Its own task: a check waits for the history worker to be idle (previews and
+        restores go first), and compactions must not wait for it."""
+        while True:
+            board_id = await self._mark_queue.get()
+            try:
+                await self._mark(board_id)
+            finally:
+                self._mark_scheduled.discard(board_id)
+
+    async def _mark(self, board_id: str) -> None:
+        """Mark the board's new checkpoints (``mark_checkpoint``). A failure leaves them
+        unmarked: their next export checks them, as before."""
+        assert self.mark_checkpoint is not None
+        try:
+            marked = await self.store.mark_checkpoints(board_id, self.mark_checkpoint)
+        except (SQLAlchemyError, OSError, RuntimeError) as exc:  # RuntimeError: the worker
+            log.warning("marking the checked checkpoints of board %s failed (their next "
+                        "export checks them): %s", board_id, exc)
+        else:
+            log.debug("board %s: %d checkpoints checked and marked", board_id, marked)
 
     async def _compact_loop(self) -> None:
         while True:

@@ -10,6 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pycrdt import Doc, Map
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from backend.app import SyncboardServer
@@ -35,7 +36,7 @@ from backend.store.migrate import (
     prepare_schema,
     schema_status,
 )
-from backend.store.schema import metadata
+from backend.store.schema import boards, metadata, versions
 from backend.store.search import is_search_table
 from tests.conftest import ROOT
 from tests.services import reachable
@@ -73,7 +74,7 @@ def pg_empty_db():
     drop_pg_database(name)
 
 
-HEAD = "0008_space_last_edited"  # update when a revision is added
+HEAD = "0009_version_checked"  # update when a revision is added
 LONG_NAME = "r" * MAX_BOARD_NAME_CHARS  # longer than the baseline's VARCHAR(64)
 
 
@@ -339,6 +340,89 @@ def test_migrate_command_reports_and_upgrades(tmp_path):
     assert newer.returncode == 1 and "newer than this code" in newer.stderr
     refused = migrate()
     assert refused.returncode == 1 and "newer syncboard" in refused.stderr
+
+
+PREVIOUS = "0008_space_last_edited"  # the release before 0009_version_checked
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=needs_pg)])
+def test_version_rows_of_the_previous_release_upgrade_unmarked_then_are_checked_and_marked(
+        dialect, tmp_path, request):
+    """0009 adds ``board_versions.checked``: rows written at 0008 keep every byte and get
+    NULL (not known to pass the pre-check); the first export of such a version checks its
+    checkpoint and keeps the mark; the downgrade drops the column and keeps the rows."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/syncboard.db" if dialect == "sqlite" \
+        else request.getfixturevalue("pg_empty_db")
+    asyncio.run(_run_alembic(url, "upgrade", PREVIOUS))
+    doc = Doc()
+    doc.get("elements", type=Map)["r1"] = Map({"type": "rect", "x": 1.0, "y": 2.0, "w": 3.0,
+                                               "h": 4.0, "z": "a0"})
+    state = doc.get_update()
+    row = {"board_id": "old", "created_at": 1000.0, "kind": "named", "label": "at 0008",
+           "elements": 1, "authors": "[]", "checkpoint": 1, "chain": 0, "chain_bytes": 0,
+           "base_bytes": len(state), "state_vector": doc.get_state(),
+           "data": zlib.compress(state, 1)}
+    asyncio.run(_insert_previous_release_rows(url, row))
+    before = asyncio.run(_version_rows(url))
+    asyncio.run(_open_and_close(url, migrate="auto"))
+    assert asyncio.run(_revision_of(url)) == HEAD
+    assert asyncio.run(_version_rows(url)) == before
+    assert asyncio.run(_checked_marks(url)) == [None]
+
+    async def export_once() -> tuple[dict, int]:
+        server = SyncboardServer(Settings(db=url, port=0, auth="none", data_dir=str(tmp_path),
+                                          log_level="WARNING"))
+        await server.start()
+        try:
+            response = await AsyncHTTPClient().fetch(
+                f"http://127.0.0.1:{server.port}/api/boards/old/versions/1/export.json")
+            return json.loads(response.body), server.registry.versions.checked.checks_total
+        finally:
+            await server.stop()
+
+    exported, checks = asyncio.run(export_once())
+    assert [e["id"] for e in exported["elements"]] == ["r1"] and checks == 1
+    marks = asyncio.run(_checked_marks(url))
+    assert marks[0] is not None and len(marks[0]) > 32
+    assert asyncio.run(export_once()) == (exported, 0)  # after a restart: the mark vouches
+    asyncio.run(_run_alembic(url, "downgrade", PREVIOUS))
+    assert asyncio.run(_version_rows(url)) == before
+    with pytest.raises(Exception, match="checked"):
+        asyncio.run(_checked_marks(url))
+
+
+async def _insert_previous_release_rows(url: str, row: dict) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(boards).values(
+                id=row["board_id"], created_at=row["created_at"], updated_at=row["created_at"],
+                update_count=0, log_updates=0, log_bytes=0, token_generation=0))
+            await conn.execute(insert(versions).values(**row))  # no "checked": 0008's columns
+    finally:
+        await engine.dispose()
+
+
+async def _version_rows(url: str) -> list[tuple]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(r) for r in (await conn.execute(text(
+                "SELECT id, board_id, created_at, kind, label, elements, authors, checkpoint, "
+                "chain, chain_bytes, base_bytes, state_vector, data FROM board_versions "
+                "ORDER BY id"))).all()]
+    finally:
+        await engine.dispose()
+
+
+async def _checked_marks(url: str) -> list[bytes | None]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [None if r[0] is None else bytes(r[0]) for r in (await conn.execute(
+                text("SELECT checked FROM board_versions ORDER BY id"))).all()]
+    finally:
+        await engine.dispose()
 
 
 async def _check_upgraded_server(url: str, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9001_test_rebuild"
-down_revision = "0008_space_last_edited"
+down_revision = "0009_version_checked"
 branch_labels = None
 depends_on = None
 
