@@ -65,7 +65,7 @@ class BoardRegistry:
             store, writer, settings.history_interval_s,
             HistoryWorker(settings.history_queue_jobs, settings.history_timeout_s,
                           settings.history_worker_memory_bytes))
-        self.checker = CheckWorker(settings.precheck_queue_jobs)
+        self.checker = CheckWorker(settings.precheck_queue_jobs, settings.precheck_timeout_s)
         self._closing = False
         self.feed_factory: Callable[[Room], BoardFeed] | None = None  # set by app.py
 

@@ -29,7 +29,7 @@ from pycrdt import (
 from . import metrics
 from .awareness import Applied, Presence
 from .broker import Broker, RemoteKind
-from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed
+from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed, CheckWorkerTimeout
 from .clock_owners import ClockOwners, decode_owned, encode_owned
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, REFUSED, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
@@ -155,9 +155,10 @@ class Room:
     async def _check_in_worker(self, peer: Peer, update: bytes, comments_only: bool,
                                step2: bool) -> None:
         """Pre-check ``update`` in the worker, then apply it as ``_apply_update`` does; a
-        refusal closes ``peer`` with the code the event loop's check would give (1007), or
-        1013 when the worker is busy or died. Nothing is applied for a peer closed
-        meanwhile (its client resends the update when it reconnects)."""
+        refusal closes ``peer`` with the code the event loop's check would give (1007), also
+        1007 past ``--precheck-timeout-s``, or 1013 when the worker is busy or died. Nothing
+        is applied for a peer closed meanwhile (its client resends the update when it
+        reconnects)."""
         assert self._checker is not None
         self._turns.hold(peer)
         started = time.perf_counter()
@@ -165,6 +166,9 @@ class Room:
             try:
                 summary = await self._checker.check(update, self.document.shape, PART_STRUCTS)
             except UpdateRefused as exc:
+                raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                      f"{REFUSED}{exc}") from None
+            except CheckWorkerTimeout as exc:  # as over any other pre-check limit
                 raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                       f"{REFUSED}{exc}") from None
             except (CheckWorkerBusy, CheckWorkerFailed) as exc:
