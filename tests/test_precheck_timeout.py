@@ -12,6 +12,9 @@ of pure-Python check on an idle machine, more on a loaded one) runs past."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 
 import pytest
 
@@ -29,6 +32,9 @@ the others queue behind it (``--precheck-queue-jobs`` is 4)."""
 TIMEOUT_S = 0.005
 HEALTH_BOUND_S = 0.5
 """As ``tests/test_big_step2.py``: room for a machine loaded by other test runs."""
+QUEUED_TIMEOUT_S = 10.0
+"""The limit for the queue test: a check of the update takes at most a few seconds on a loaded
+machine, well within it; the one held by SIGSTOP runs past it."""
 TIMED_OUT = "a pre-check ran past"
 
 
@@ -75,3 +81,41 @@ async def test_a_check_past_the_time_limit_is_refused_and_only_its_connection_cl
     again = await YClient(f"{server.ws_url}/{boards[0]}").sync(timeout_s=60)
     assert again.snapshot() == {"after": 1}
     again.close()
+
+
+@pytest.mark.gen_test(timeout=240)
+async def test_checks_queued_behind_one_past_the_limit_go_on_in_a_new_worker(server_process):
+    # the limit is generous; the worker is stopped (SIGSTOP) so that one check cannot end
+    server = server_process(precheck_timeout_s=QUEUED_TIMEOUT_S)
+    session = offline_session(ELEMENTS)
+    warm = await YClient(f"{server.ws_url}/queued_warm", session).connect(timeout_s=60)
+    await wait_until(lambda: "pre-checked in the worker" in server.log(), 120, "the worker")
+    (worker,) = spawned_children(server.proc.pid)
+    boards = ["queued_a", "queued_b"]
+    watchers = [await YClient(f"{server.ws_url}/{board}").sync(timeout_s=60) for board in boards]
+    os.kill(worker, signal.SIGSTOP)  # the next check cannot end: it runs past the limit
+    try:
+        senders = [
+            await YClient(f"{server.ws_url}/{board}", session).connect(timeout_s=60)
+            for board in boards
+        ]
+        # whichever reached the worker first is refused, the other was queued behind it
+        await wait_until(lambda: any(s.closed.is_set() for s in senders), 120, "the time limit")
+        refused = next(s for s in senders if s.closed.is_set())
+        assert refused.close_code == CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA
+        assert "--precheck-timeout-s" in refused.close_reason
+        watcher = watchers[1 - senders.index(refused)]
+        await watcher.wait_for(lambda: len(watcher.elements) == ELEMENTS, 120, "the queued one")
+        assert not senders[1 - senders.index(refused)].closed.is_set()
+        assert worker not in spawned_children(server.proc.pid)  # killed, and replaced
+        assert len(watchers[senders.index(refused)].elements) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+    assert server.log().count(TIMED_OUT) == 1
+    for client in (warm, *watchers, *senders):
+        client.close()
+    server.stop()
+    assert await stored_elements(server.db_url, boards[senders.index(refused)]) == {}
+    accepted = boards[1 - senders.index(refused)]
+    assert len(await stored_elements(server.db_url, accepted)) == ELEMENTS
