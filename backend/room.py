@@ -87,6 +87,7 @@ class Room:
         self._checker_min_bytes = checker_min_bytes
         self._turns = Turns()  # a big update in the worker, and what waits behind it
         self._applying = False  # that update is being applied in parts
+        self._server_parts: asyncio.Future | None = None  # an import applied in parts
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -126,9 +127,20 @@ class Room:
         return self._turns.holds(peer)
 
     async def settled(self) -> None:
-        """Return once no big update is being checked or waits here. An update the server
-        applies right after this returns (without awaiting) keeps the board's order."""
-        await self._turns.settled()
+        """Return once no big update is being checked or waits here, and no import is being
+        applied in parts (``apply_server_parts``). An update the server applies right after
+        this returns (without awaiting) keeps the board's order."""
+        while True:
+            await self._turns.settled()
+            if self._server_parts is None:
+                return
+            await asyncio.wait({self._server_parts})  # not cancelled if this wait is
+
+    @property
+    def applying_parts(self) -> bool:
+        """Whether a big update or an import is being applied in parts now (a graceful stop
+        waits for it: ``settled``)."""
+        return self._applying or self._server_parts is not None
 
     def cancel_check(self) -> None:
         """Stop waiting for the worker (shutdown): the update being checked and every frame
@@ -216,12 +228,19 @@ class Room:
         (60,000 elements would stall every board for seconds); then ``update`` is relayed
         and stored, once. Raises as ``apply_server_update``; should a part be refused after
         others were applied (only an edit made meanwhile could cause that), what was applied
-        is stored and relayed, so the board in memory and the stored one stay the same."""
+        is stored and relayed, so the board in memory and the stored one stay the same.
+
+        Until it returns, ``settled`` waits for it: so does a graceful stop (``BoardRegistry.
+        close``), which therefore stores the import whole rather than leave it half applied
+        in memory and unstored, and the importer's client gets its answer."""
         try:
             self._check_size_cap(update)
         except CloseConnection as exc:
             raise BoardTooLarge(exc.reason) from None
         applied: list[bytes] = []
+        done = self._server_parts = asyncio.get_running_loop().create_future()
+        log.info("board %s: applying a %d-byte import in %d parts", self.board_id,
+                 len(update), len(parts))
         self.document.begin_parts(update)
         try:
             for part in parts:
@@ -234,6 +253,8 @@ class Room:
             raise ValueError(exc.reason) from None
         finally:
             self.document.end_parts()
+            self._server_parts = None
+            done.set_result(None)
         if applied:
             self._accept_update(update)
 
