@@ -255,6 +255,8 @@ class SyncboardServer:
             finished &= await bounded_stage("the space indexer", self.spaces.stop())
         if self._http is not None:
             self._http.stop()
+        # imports still reading their file are answered 503 while their connections are open
+        finished &= await bounded_stage("the imports", self.importer.stop())
         if self.registry is not None:
             await self.registry.close()  # every room's last flush: never cut short
         if self.events is not None:

@@ -9,15 +9,19 @@ shares no state with the server), against a copy of the board's ``TypeDepths``; 
 (``Room``) keeps that board's order meanwhile: what arrives for the board after the update
 waits until it is applied, and other boards go on.
 
-Jobs run one at a time; at most ``queue_jobs`` wait behind the running one, and one more is
-refused at once with ``CheckWorkerBusy`` (the room closes that peer with 1013, which the stock
-client retries). A worker that dies fails its own job with ``CheckWorkerFailed`` (also 1013)
-and the next job starts a new one. The worker answers with the ``UpdateSummary`` whose runs
-are merged as ``TypeDepths.record`` would merge them, so little comes back to unpickle.
+Jobs run one at a time and only the running one is in the worker: at most ``queue_jobs`` wait
+here behind it, and one more is refused at once with ``CheckWorkerBusy`` (the room closes that
+peer with 1013, which the stock client retries). A check that runs past ``timeout_s``
+(``--precheck-timeout-s``, counted from when the job reaches a started worker) has its worker
+killed and fails with ``CheckWorkerTimeout`` (the room closes that peer with 1007, as for an
+update over another pre-check limit; nothing of it is applied). A worker that dies fails its
+own job with ``CheckWorkerFailed`` (1013). Either way only that job fails: the jobs waiting
+behind it go on in a new worker. The worker answers with the ``UpdateSummary`` whose runs are
+merged as ``TypeDepths.record`` would merge them, so little comes back to unpickle.
 
 Example::
 
-    worker = CheckWorker(queue_jobs=4)
+    worker = CheckWorker(queue_jobs=4, timeout_s=60)
     summary = await worker.check(update, document.shape)  # raises UpdateRefused
     worker.close()
 """
@@ -25,17 +29,24 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import pickle
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from .document import BoardDocument
 from .update_check import TypeDepths, UpdateRefused, UpdateSummary, check_update
-from .worker_pool import start_worker
+from .worker_pool import processes, start_worker, submit_if_alive
 
 log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 60.0
+"""Longest a new worker may take to start (importing pycrdt; not counted in a check's time
+limit)."""
 
 
 class CheckWorkerBusy(RuntimeError):
@@ -45,6 +56,11 @@ class CheckWorkerBusy(RuntimeError):
 class CheckWorkerFailed(OSError):
     """The worker process died during the job (it is replaced for the next one). An
     ``OSError``, as a failed database write is: compaction then leaves the log as it is."""
+
+
+class CheckWorkerTimeout(RuntimeError):
+    """The check ran past ``timeout_s``; its worker was killed (and is replaced for the next
+    job). The peer is closed with 1007: the update is refused, nothing of it is applied."""
 
 
 def check_in_worker(update: bytes, shape: bytes, cut_structs: int) -> UpdateSummary | str:
@@ -84,14 +100,18 @@ def merge_runs(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, in
 
 class CheckWorker:
     """One lazily started worker process for big pre-checks, behind a queue of
-    ``queue_jobs``."""
+    ``queue_jobs``, each check stopped past ``timeout_s``."""
 
-    def __init__(self, queue_jobs: int) -> None:
+    def __init__(self, queue_jobs: int, timeout_s: float = 60.0) -> None:
         self.queue_jobs = queue_jobs
+        self.timeout_s = timeout_s
         self.jobs_total = 0
         self.refused_total = 0
+        self.timeouts_total = 0
         self._admitted = 0
+        self._turn = asyncio.Lock()  # the one job in the worker holds it
         self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future | None = None  # the current pool's start-up job
 
     @property
     def admitted(self) -> int:
@@ -100,24 +120,23 @@ class CheckWorker:
 
     async def check(self, update: bytes, shape: TypeDepths,
                     cut_structs: int = 0) -> UpdateSummary:
-        """``check_update(update, shape, cut_structs)`` in the worker. ``shape`` is copied
-        (pickled) before this returns to the event loop, so it may change afterwards.
+        """``check_update(update, shape, cut_structs)`` in the worker, after the jobs admitted
+        before it. ``shape`` is copied (pickled) before this returns to the event loop, so it
+        may change afterwards.
 
         Raises ``UpdateRefused`` as ``check_update`` does, ``CheckWorkerBusy`` at once when
-        ``queue_jobs`` jobs wait already, ``CheckWorkerFailed`` if the worker died."""
+        ``queue_jobs`` jobs wait already, ``CheckWorkerTimeout`` past ``timeout_s`` (the
+        worker is killed), ``CheckWorkerFailed`` if the worker died."""
         if self._admitted >= 1 + self.queue_jobs:
             self.refused_total += 1
             raise CheckWorkerBusy(f"{self._admitted} large edits are being checked or wait "
                                   f"(limit {1 + self.queue_jobs}); retry shortly")
         self._admitted += 1
         try:
-            result = await asyncio.wrap_future(
-                self._submit(check_in_worker, update, pickle.dumps(shape), cut_structs))
-        except BrokenProcessPool:
-            log.error("the pre-check worker process died during a job; the next job starts "
-                      "a new one")
-            self.close()
-            raise CheckWorkerFailed("the pre-check worker process died") from None
+            copied = pickle.dumps(shape)
+            async with self._turn:
+                result = await self._run(self.timeout_s, check_in_worker, update, copied,
+                                         cut_structs)
         finally:
             self._admitted -= 1
         self.jobs_total += 1
@@ -126,30 +145,78 @@ class CheckWorker:
         return result
 
     async def merge(self, rows: list[bytes]) -> bytes:
-        """``merge_in_worker(rows)`` in the worker (a compaction). Not counted
-        against ``queue_jobs``: compactions run one at a time already. Raises ``ValueError``
-        as it does, ``CheckWorkerFailed`` if the worker died."""
-        try:
-            return await asyncio.wrap_future(self._submit(merge_in_worker, rows))
-        except BrokenProcessPool:
-            log.error("the pre-check worker process died during a compaction; the next job "
-                      "starts a new one")
-            self.close()
-            raise CheckWorkerFailed("the pre-check worker process died") from None
+        """``merge_in_worker(rows)`` in the worker (a compaction), in turn with the checks.
+        Not counted against ``queue_jobs`` (compactions run one at a time already) and not
+        under ``timeout_s`` (a compaction is the server's own work; a slow one holds only
+        the checks behind it). Raises ``ValueError`` as it does, ``CheckWorkerFailed`` if the
+        worker died."""
+        async with self._turn:
+            return await self._run(None, merge_in_worker, rows)
 
     def close(self) -> None:
-        """Stop the worker; jobs not started are cancelled (a running one is abandoned)."""
+        """Kill the worker; a running job fails with ``CheckWorkerFailed``. A later job
+        starts a new one."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            self._discard(self._pool)
 
-    def _submit(self, fn, *args) -> Future:
+    async def _run(self, timeout_s: float | None, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the worker (the caller holds ``_turn``). Raises
+        ``CheckWorkerTimeout`` past ``timeout_s`` (None: no limit), ``CheckWorkerFailed``
+        when the worker died or could not start; the worker is then discarded."""
+        pool = await self._ready_pool()
+        future = submit_if_alive(pool, fn, *args)
+        if future is None:  # it died between jobs: this job runs in a new one
+            self._discard(pool)
+            pool = await self._ready_pool()
+            future = pool.submit(fn, *args)
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await asyncio.wrap_future(future)
+        except TimeoutError:
+            self._discard(pool)
+            self.timeouts_total += 1
+            log.warning("a pre-check ran past %g s (--precheck-timeout-s); its worker was "
+                        "killed, the next job starts a new one", timeout_s)
+            raise CheckWorkerTimeout(
+                f"checking this update took longer than {timeout_s:g} s (the server's "
+                "--precheck-timeout-s); it was not applied") from None
+        except BrokenProcessPool:
+            self._discard(pool)
+            log.error("the pre-check worker process died during a job; the next job starts "
+                      "a new one")
+            raise CheckWorkerFailed("the pre-check worker process died") from None
+        except asyncio.CancelledError:
+            self._discard(pool)  # a job left running would hold up the next ones
+            raise
+
+    async def _ready_pool(self) -> ProcessPoolExecutor:
+        """The current worker, started if there is none, once it has imported pycrdt."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                 initializer=start_worker)
-        try:
-            return self._pool.submit(fn, *args)
-        except BrokenProcessPool:  # it died between jobs: a new one
-            self.close()
-            return self._submit(fn, *args)
+            self._ready = self._pool.submit(_ready)
+        pool, ready = self._pool, self._ready
+        assert ready is not None
+        try:  # shielded: a cancelled job must not cancel the start-up other jobs await
+            async with asyncio.timeout(START_TIMEOUT_S):
+                await asyncio.shield(asyncio.wrap_future(ready))
+        except (TimeoutError, BrokenProcessPool):
+            self._discard(pool)  # died between jobs, or never started: the next job retries
+            log.error("the pre-check worker process did not start")
+            raise CheckWorkerFailed("the pre-check worker process did not start") from None
+        return pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Kill ``pool``'s worker and forget ``pool`` if it is still the current one."""
+        for process in processes(pool):
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is pool:
+            self._pool = None
+            self._ready = None
+
+
+def _ready() -> None:
+    """The warm-up job: importing this module in the worker is the point."""

@@ -157,6 +157,13 @@ class Settings:
     precheck_queue_jobs: int = _option(
         4, "Big pre-checks that may wait while one runs in the worker (each holds its update "
         "in memory); one more closes its peer with 1013 (the client retries).", minimum=0)
+    precheck_timeout_s: float = _option(
+        60.0, "Longest one pre-check may run in the worker process (counted once the job "
+        "reaches a started worker, not while it waits): past it the worker is killed and "
+        "replaced, that update refused (its connection closed with 1007, nothing stored) and "
+        "the checks waiting behind it go on. A legitimate check takes about 0.2 s per MiB of "
+        "small structs, some 15 s for one near --max-step2-bytes on an idle machine.",
+        minimum=0.001)
     max_connections: int = _option(10000, "Connections over all boards.", minimum=1)
     max_connections_per_ip: int = _option(
         1000, "WebSocket connections from one client address, counted when the upgrade is "

@@ -82,7 +82,7 @@ from .import_worker import (
     ImportWorkerKilled,
 )
 from .memory import release_free_heap
-from .registry import BoardRegistry
+from .registry import BoardRegistry, ServerStopping
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -321,6 +321,10 @@ class ImportHandler(CappedBody, _BoardEndpoint):
         if self.get_query_argument("check", "") == "1":
             self.finish({**answer, "checked": True})
             return
+        try:
+            self.registry.check_open()  # the file took a while: the server may be stopping
+        except ServerStopping as exc:
+            raise HTTPError(503, str(exc)) from None
         for file_id, (mime, data) in prepared.files.items():
             await self.store.save_file(file_id, mime, data)
         if convert:
@@ -337,6 +341,8 @@ class ImportHandler(CappedBody, _BoardEndpoint):
             await self.registry.apply_update_parts(board_id, update, prepared.parts)
         except BoardTooLarge as exc:
             raise HTTPError(413, f"import refused: {exc}") from None
+        except ServerStopping as exc:  # before any part: nothing of it was applied
+            raise HTTPError(503, str(exc)) from None
         except ValueError as exc:
             log.warning("board %s: import refused: %s", board_id, exc)
             self._refuse("$", str(exc))

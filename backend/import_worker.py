@@ -21,7 +21,9 @@ allocation fails: Rust aborts it, SIGABRT), is refused with ``ImportOutOfMemory`
 and the worker is replaced. A worker that dies otherwise fails its own job, told apart by its
 exit code (``worker_pool``): ``ImportWorkerKilled`` (HTTP 503) when SIGKILL ended it (the
 kernel's OOM killer, an operator), ``ImportWorkerFailed`` (HTTP 500) for a crash (SIGSEGV,
-an abort without a cap, an exit). Either way the queued jobs go on in a new worker.
+an abort without a cap, an exit). Either way the queued jobs go on in a new worker. A
+graceful stop (``stop``) kills the worker: the running and queued jobs fail with
+``ImportStopping`` (HTTP 503), so their clients are told before the connections close.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from .export.incoming import read_import, restack
 from .export.mapping import FileLimits, ImportRefused, ImportTooLarge
 from .memory import OutOfMemory, or_out_of_memory, release_free_heap
 from .update_check import TypeDepths, UpdateRefused, check_update
-from .worker_pool import describe_exit, exit_codes, start_worker, submit_if_alive
+from .worker_pool import describe_exit, exit_codes, processes, start_worker, submit_if_alive
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,10 @@ class ImportWorkerFailed(RuntimeError):
 class ImportWorkerKilled(ImportWorkerFailed):
     """SIGKILL ended the worker during the job, from outside (the OOM killer, an operator):
     the same file may well work again (HTTP 503)."""
+
+
+class ImportStopping(ImportWorkerKilled):
+    """The server is stopping: the job was stopped, or never started (HTTP 503)."""
 
 
 class ImportOutOfMemory(ImportWorkerFailed):
@@ -156,6 +162,9 @@ class ImportWorker:
         self._turn = asyncio.Lock()  # the one job in the worker holds it
         self._mean_job_s = 5.0
         self._pool: ProcessPoolExecutor | None = None
+        self._stopping = False
+        self._drained = asyncio.Event()  # set while no job is admitted
+        self._drained.set()
 
     async def prepare(self, body: bytes | bytearray, limits: FileLimits, snapshot: bytes,
                       restack_it: bool, keep_board: bool) -> Prepared:
@@ -166,12 +175,15 @@ class ImportWorker:
         ``ImportOutOfMemory`` past the worker's memory cap, ``ImportWorkerKilled`` or
         ``ImportWorkerFailed`` if the worker died otherwise, ``ValueError`` for an undecodable
         snapshot."""
+        if self._stopping:
+            raise ImportStopping(_STOPPING)
         if self._admitted >= 1 + self.queue_jobs:
             self.refused_total += 1
             retry_s = max(1, min(120, math.ceil(self._mean_job_s * self._admitted)))
             raise ImportBusy(f"{self._admitted} imports are running or queued (limit "
                              f"{1 + self.queue_jobs}); try again shortly", retry_s)
         self._admitted += 1
+        self._drained.clear()
         path = ""
         try:
             path = await asyncio.to_thread(_spill, body)
@@ -182,6 +194,8 @@ class ImportWorker:
                 result = await self._run(path, limits, snapshot, restack_it, keep_board)
         finally:
             self._admitted -= 1
+            if not self._admitted:
+                self._drained.set()
             if path:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
@@ -197,10 +211,23 @@ class ImportWorker:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
+    async def stop(self) -> None:
+        """A graceful stop: kill the worker and refuse every job admitted or asked for from
+        now on with ``ImportStopping``; return once each has been answered (its caller
+        resumed with the exception)."""
+        self._stopping = True
+        if self._pool is not None:
+            for process in processes(self._pool):
+                with contextlib.suppress(OSError, ValueError):
+                    process.kill()
+        await self._drained.wait()
+
     async def _run(self, *args: Any) -> Prepared | Refusal:
         """``prepare_import(*args)`` in the worker; raises ``ImportOutOfMemory``,
         ``ImportWorkerKilled`` or ``ImportWorkerFailed`` (the worker is replaced for the next
-        job)."""
+        job), ``ImportStopping`` once the server is stopping."""
+        if self._stopping:
+            raise ImportStopping(_STOPPING)
         pool, future = self._submit(prepare_import, *args)
         try:
             result = await asyncio.wrap_future(future)
@@ -220,6 +247,8 @@ class ImportWorker:
         code = next(iter(codes), None)
         if self._pool is pool:
             self.close()
+        if self._stopping:
+            return ImportStopping(_STOPPING)
         if code == -signal.SIGABRT and self.memory_bytes > 0:  # Rust's failed allocation
             return ImportOutOfMemory(
                 "the import worker process ended while reading this file, most likely "
@@ -258,6 +287,9 @@ class ImportWorker:
             pool = self._ready_pool()
             future = pool.submit(fn, *args)
         return pool, future
+
+
+_STOPPING = "the server is stopping; nothing was imported (try again in a moment)"
 
 
 def _spill(body: bytes | bytearray) -> str:

@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 HEAP_TRIM_INTERVAL_S = 30.0
 
 
+class ServerStopping(RuntimeError):
+    """A graceful stop has begun: a server-made update is refused whole (HTTP 503)."""
+
+
 class BoardRegistry:
     """All boards loaded in this process."""
 
@@ -66,7 +70,7 @@ class BoardRegistry:
             HistoryWorker(settings.history_queue_jobs, settings.history_timeout_s,
                           settings.history_worker_memory_bytes))
         writer.mark_checkpoint = self.versions.worker.mark_checkpoint
-        self.checker = CheckWorker(settings.precheck_queue_jobs)
+        self.checker = CheckWorker(settings.precheck_queue_jobs, settings.precheck_timeout_s)
         self._closing = False
         self.feed_factory: Callable[[Room], BoardFeed] | None = None  # set by app.py
 
@@ -204,24 +208,38 @@ class BoardRegistry:
             return
         room.apply_remote(kind, payload)
 
+    def check_open(self) -> None:
+        """Raise ``ServerStopping`` once a graceful stop has begun (``close``): a server-made
+        update (an import) is then refused whole rather than applied to a board whose room
+        is being closed."""
+        if self._closing:
+            raise ServerStopping("the server is stopping; nothing was imported (try again "
+                                 "in a moment)")
+
     async def apply_update(self, board_id: str, update: bytes) -> None:
         """Apply a server-made update (import) to the live board, relay and persist it.
 
-        Raises ``ValueError`` if pycrdt rejects the update.
+        Raises ``ValueError`` if pycrdt rejects the update, ``ServerStopping`` once the
+        server is stopping (nothing applied).
         """
+        self.check_open()
         room = await self.acquire(board_id)
         try:
             await room.settled()
+            self.check_open()
             room.apply_server_update(update)
         finally:
             self.release_if_idle(room)
 
     async def apply_update_parts(self, board_id: str, update: bytes, parts: list[bytes]) -> None:
         """``apply_update`` of a big ``update`` applied as ``parts`` (``Room.apply_server_parts``),
-        the event loop running between them."""
+        the event loop running between them. Raises as ``apply_update``; once the parts have
+        begun, a graceful stop waits for them (``close``)."""
+        self.check_open()
         room = await self.acquire(board_id)
         try:
             await room.settled()
+            self.check_open()
             await room.apply_server_parts(update, parts)
         finally:
             self.release_if_idle(room)
@@ -268,7 +286,11 @@ class BoardRegistry:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        # a big update being applied in parts is finished, to be stored whole
+        # a big update or an import being applied in parts is finished, to be stored whole
+        for room in rooms:
+            if room.applying_parts:
+                log.info("shutdown: finishing the update being applied in parts to board %s, "
+                         "to store it whole", room.board_id)
         await asyncio.gather(*(room.settled() for room in rooms))
         for room in rooms:
             self.versions.unloading(room)  # committed by the caller's writer flush

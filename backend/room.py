@@ -29,7 +29,7 @@ from pycrdt import (
 from . import metrics
 from .awareness import Applied, Presence
 from .broker import Broker, RemoteKind
-from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed
+from .check_worker import CheckWorker, CheckWorkerBusy, CheckWorkerFailed, CheckWorkerTimeout
 from .clock_owners import ClockOwners, decode_owned, encode_owned
 from .document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, REFUSED, BoardDocument
 from .errors import BoardTooLarge, CloseConnection
@@ -100,6 +100,7 @@ class Room:
         self._checker_min_bytes = checker_min_bytes
         self._turns = Turns()  # a big update in the worker, and what waits behind it
         self._applying = False  # that update is being applied in parts
+        self._server_parts: asyncio.Future | None = None  # an import applied in parts
 
     def join(self, peer: Peer) -> None:
         """Add ``peer``: send our sync step 1 and everyone's current presence."""
@@ -139,9 +140,20 @@ class Room:
         return self._turns.holds(peer)
 
     async def settled(self) -> None:
-        """Return once no big update is being checked or waits here. An update the server
-        applies right after this returns (without awaiting) keeps the board's order."""
-        await self._turns.settled()
+        """Return once no big update is being checked or waits here, and no import is being
+        applied in parts (``apply_server_parts``). An update the server applies right after
+        this returns (without awaiting) keeps the board's order."""
+        while True:
+            await self._turns.settled()
+            if self._server_parts is None:
+                return
+            await asyncio.wait({self._server_parts})  # not cancelled if this wait is
+
+    @property
+    def applying_parts(self) -> bool:
+        """Whether a big update or an import is being applied in parts now (a graceful stop
+        waits for it: ``settled``)."""
+        return self._applying or self._server_parts is not None
 
     def cancel_check(self) -> None:
         """Stop waiting for the worker (shutdown): the update being checked and every frame
@@ -168,9 +180,10 @@ class Room:
     async def _check_in_worker(self, peer: Peer, update: bytes, comments_only: bool,
                                step2: bool) -> None:
         """Pre-check ``update`` in the worker, then apply it as ``_apply_update`` does; a
-        refusal closes ``peer`` with the code the event loop's check would give (1007), or
-        1013 when the worker is busy or died. Nothing is applied for a peer closed
-        meanwhile (its client resends the update when it reconnects)."""
+        refusal closes ``peer`` with the code the event loop's check would give (1007), also
+        1007 past ``--precheck-timeout-s``, or 1013 when the worker is busy or died. Nothing
+        is applied for a peer closed meanwhile (its client resends the update when it
+        reconnects)."""
         assert self._checker is not None
         self._turns.hold(peer)
         started = time.perf_counter()
@@ -178,6 +191,9 @@ class Room:
             try:
                 summary = await self._checker.check(update, self.document.shape, PART_STRUCTS)
             except UpdateRefused as exc:
+                raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
+                                      f"{REFUSED}{exc}") from None
+            except CheckWorkerTimeout as exc:  # as over any other pre-check limit
                 raise CloseConnection(CloseCode.WS_1007_INVALID_FRAME_PAYLOAD_DATA,
                                       f"{REFUSED}{exc}") from None
             except (CheckWorkerBusy, CheckWorkerFailed) as exc:
@@ -225,12 +241,19 @@ class Room:
         (60,000 elements would stall every board for seconds); then ``update`` is relayed
         and stored, once. Raises as ``apply_server_update``; should a part be refused after
         others were applied (only an edit made meanwhile could cause that), what was applied
-        is stored and relayed, so the board in memory and the stored one stay the same."""
+        is stored and relayed, so the board in memory and the stored one stay the same.
+
+        Until it returns, ``settled`` waits for it: so does a graceful stop (``BoardRegistry.
+        close``), which therefore stores the import whole rather than leave it half applied
+        in memory and unstored, and the importer's client gets its answer."""
         try:
             self._check_size_cap(update)
         except CloseConnection as exc:
             raise BoardTooLarge(exc.reason) from None
         applied: list[bytes] = []
+        done = self._server_parts = asyncio.get_running_loop().create_future()
+        log.info("board %s: applying a %d-byte import in %d parts", self.board_id,
+                 len(update), len(parts))
         self.document.begin_parts(update)
         try:
             for part in parts:
@@ -243,6 +266,8 @@ class Room:
             raise ValueError(exc.reason) from None
         finally:
             self.document.end_parts()
+            self._server_parts = None
+            done.set_result(None)
         if applied:
             self._accept_update(update)
 
