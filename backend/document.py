@@ -66,7 +66,8 @@ class BoardDocument:
 
     While a big update is applied in parts (``begin_parts``), the ``Doc`` holds only some of
     it; every encoding handed out then (``full_update``, ``state_vector``, ``missing_since``,
-    ``whole_doc``) is of the whole state after the update, never of a half.
+    ``whole_doc``) is of the whole state after the update, never of a half. An import and a
+    client's big update may be applied in parts at the same time: both are counted whole.
     """
 
     def __init__(self) -> None:
@@ -76,7 +77,7 @@ class BoardDocument:
         self._full_update: bytes | None = None  # as clients get it (hooks restored)
         self._maps_update: bytes | None = None  # as pycrdt reads it
         self._last_applied: tuple[bytes, bytes] = (EMPTY_UPDATE, EMPTY_UPDATE)  # as sent, read
-        self._incoming: bytes | None = None  # a big update being applied in parts
+        self._incoming: list[bytes] = []  # big updates being applied in parts
         self._held: list[bytes] = []  # parts of updates not integrated when they came
         self._held_at: bytes | None = None  # the state ``_held`` was last pruned at
         self._subdoc_options: dict[str, bytes] = {}
@@ -277,15 +278,15 @@ class BoardDocument:
         return True
 
     def begin_parts(self, update: bytes) -> None:
-        """``update`` is about to be applied in parts (``apply_part``): until ``end_parts``,
-        encodings are of the state with the whole of it."""
-        self._incoming = update
+        """``update`` is about to be applied in parts (``apply_part``): until
+        ``end_parts(update)``, encodings are of the state with the whole of it."""
+        self._incoming.append(update)
         self._full_update = self._maps_update = None
 
-    def end_parts(self) -> None:
-        """Every part of the update given to ``begin_parts`` is applied (or the rest never
-        will be): encodings are of the ``Doc`` again."""
-        self._incoming = None
+    def end_parts(self, update: bytes) -> None:
+        """Every part of ``update`` (given to ``begin_parts``) is applied, or the rest never
+        will be: encodings no longer add it to the ``Doc``."""
+        self._incoming = [held for held in self._incoming if held is not update]
         self._full_update = self._maps_update = None
 
     def apply_part(self, part: bytes) -> None:
@@ -330,13 +331,13 @@ class BoardDocument:
 
     def state_vector(self) -> bytes:
         """The encoded state vector (what sync step 1 carries)."""
-        if self._incoming is not None:
+        if self._incoming:
             return get_state(self.full_update())
         return self.doc.get_state()
 
     def whole_doc(self) -> Doc:
         """The ``Doc``; while an update is applied in parts, a copy holding all of it."""
-        if self._incoming is None:
+        if not self._incoming:
             return self.doc
         copy = Doc()
         copy.apply_update(self.full_update())
@@ -351,7 +352,7 @@ class BoardDocument:
         """
         if state_vector == EMPTY_STATE_VECTOR:
             return self.full_update(for_clients)
-        if self._incoming is not None:
+        if self._incoming:
             missing = self._restore_options(_missing_from(self.full_update(), state_vector))
             return self._restore_hooks(missing) if for_clients else missing
         try:
@@ -374,8 +375,8 @@ class BoardDocument:
             pending = self._pending()
             if pending is not None:
                 update = merge_updates(update, pending)
-            if self._incoming is not None:
-                update = merge_updates(update, self._incoming)
+            if self._incoming:
+                update = merge_updates(update, *self._incoming)
             self._maps_update = self._restore_options(update)
         if not for_clients or not self.hooks.names:
             return self._maps_update
@@ -388,7 +389,7 @@ class BoardDocument:
         structs and everyone else's are encoded apart by pycrdt, from the document (a
         third of the time of splitting the whole encoding)."""
         assert self._maps_update is not None
-        if self._pending() is not None or self._incoming is not None:
+        if self._pending() is not None or self._incoming:
             return self._restore_hooks(self._maps_update)
         split_off = state_clocks(self.doc.get_state()).keys() - self.hooks.writers
         if not split_off:

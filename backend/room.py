@@ -265,7 +265,7 @@ class Room:
                 self._accept_update(merge_updates(*applied))
             raise ValueError(exc.reason) from None
         finally:
-            self.document.end_parts()
+            self.document.end_parts(update)
             self._server_parts = None
             done.set_result(None)
         if applied:
@@ -434,7 +434,7 @@ class Room:
                 self._accepted(peer, merge_updates(*applied))
             raise
         finally:
-            self.document.end_parts()
+            self.document.end_parts(update)
         await self.document.record_in_turns(summary)
         self._accepted(peer, update)
         self._synced(peer, step2)

@@ -104,6 +104,34 @@ def test_between_begin_and_end_of_the_parts_every_encoding_holds_the_whole_updat
     assert caught_up.get("elements", type=Map).to_py() == elements.to_py()
     for part in parts[1:]:
         document.apply_part(part.update)
-    document.end_parts()
+    document.end_parts(update)
     assert document.whole_doc() is document.doc
     assert state_vector(document.doc) == state_vector(after)
+
+
+def test_two_updates_applied_in_parts_at_once_are_each_seen_whole_until_their_own_end():
+    # An import and a client's big update may be applied in parts at the same time (each
+    # yields to the event loop between parts): the end of one must not expose half the other.
+    imported = offline_session(40, moves=0).get_update()
+    live = Doc()
+    live.get("elements", type=Map).update(
+        {f"b{i}": Map({"type": "rect", "x": float(i)}) for i in range(40)})
+    client_update = live.get_update()
+    imported_parts, client_parts = _parts(imported, 5), _parts(client_update, 5)
+    assert len(imported_parts) > 2 and len(client_parts) > 2
+    whole = _applied([imported, client_update]).get("elements", type=Map).to_py()
+    document = BoardDocument()
+    document.begin_parts(imported)
+    document.begin_parts(client_update)
+    document.apply_part(imported_parts[0].update)
+    document.apply_part(client_parts[0].update)
+    for part in imported_parts[1:]:
+        document.apply_part(part.update)
+    document.end_parts(imported)  # the client's update is still half applied
+    assert _applied([document.full_update()]).get("elements", type=Map).to_py() == whole
+    assert len(document.whole_doc().get("elements", type=Map)) == 80
+    for part in client_parts[1:]:
+        document.apply_part(part.update)
+    document.end_parts(client_update)
+    assert document.whole_doc() is document.doc
+    assert document.doc.get("elements", type=Map).to_py() == whole
