@@ -260,3 +260,98 @@ test('the end of a resize or move of a frame with 2,000 members writes no member
   assert.ok(moveEnd < 200, `the frame move's end wrote ${moveEnd} B`);
   assert.deepEqual(new Set(frameIds(ann, [...origins.keys()].filter((id) => id !== frame))), new Set([frame]));
 });
+
+/** A page whose Yjs client id is `clientID` (of two concurrent writes to a field, the higher id's wins). */
+function pageWithId(name, clientID) {
+  const doc = new Y.Doc();
+  doc.clientID = clientID;
+  const board = new Board(doc, () => name);
+  const scene = new Scene(board.elements, () => {});
+  const app = { board, scene, camera: { zoom: 1 } };
+  app.attach = createAttachments(app);
+  return { doc, board, scene, app };
+}
+
+/** Relay among all `pages` until none lacks anything, letting their repair timers run between rounds. */
+async function settleAll(pages, ms = 5) {
+  for (let round = 0; round < 5; round++) {
+    await alone(ms);
+    for (const from of pages) for (const to of pages) if (from !== to) send(from, to);
+  }
+}
+
+for (const carolWins of [true, false]) {
+  const order = carolWins ? "the bystander's write wins the merge" : "the dragger's write wins the merge";
+
+  test(`a bystander's repair during a long drag, reaching the dragger after it, leaves no member free inside its frame (${order})`, async () => {
+    const ann = pageWithId('ann', 100);
+    const bob = pageWithId('bob', 200);
+    const carol = pageWithId('carol', carolWins ? 300 : 50);
+    const frame = ann.board.create('frame', { x: 0, y: 0, w: 300, h: 300 });
+    const member = ann.board.create('rect', { x: 50, y: 50, w: 100, h: 100 });
+    ann.app.attach.adopt(frame);
+    for (const other of [bob, carol]) send(ann, other);
+    const repairs = [ann, bob, carol].map(repairsOf);
+    // Bob drags the member out of the frame and holds it there; Carol sees the drag's steps.
+    bob.board.beginGesture();
+    bob.board.update([[member, { x: 400 }]]);
+    send(bob, carol);
+    // Ann, who has not seen Bob's steps yet, resizes the frame: its end marks the frame.
+    gesture(ann, [[frame, { h: 320 }]], () => ann.app.attach.reframe([frame]));
+    send(ann, carol);
+    send(ann, bob);
+    send(bob, ann);
+    // Carol, in neither gesture, sees a member outside its frame and repairs after her standby.
+    await alone(STANDBY_MS + 200);
+    assert.deepEqual(frameIds(carol, [member]), ['']);
+    send(carol, ann); // Bob's page hears of it only after his drag
+    bob.board.update([[member, { x: 60 }]]); // back inside, and let go
+    bob.app.attach.settle([member]);
+    bob.board.endGesture();
+    await settleAll([ann, bob, carol]);
+    await alone(STANDBY_MS + 200);
+    await settleAll([ann, bob, carol]);
+    for (const who of [ann, bob, carol]) assert.deepEqual(frameIds(who, [member]), [frame]);
+    assert.deepEqual(bob.board.elements.toJSON(), ann.board.elements.toJSON());
+    assert.deepEqual(carol.board.elements.toJSON(), ann.board.elements.toJSON());
+    const written = repairs.map((list) => list.length);
+    await alone(STANDBY_MS + 200); // nothing left to repair: no more writes, on any page
+    await settleAll([ann, bob, carol]);
+    assert.deepEqual(repairs.map((list) => list.length), written);
+  });
+}
+
+test('a frame moved over a free box takes it in, and no other page has anything to repair', async () => {
+  const { ann, bob, frame, member, free } = twoPages();
+  const repairs = repairsOf(bob);
+  const origins = new Map([[frame, { x: 0, y: 0 }]]);
+  ann.board.beginGesture();
+  ann.app.attach.onMoveStart(origins); // the member comes along
+  ann.board.update([...origins].map(([id, o]) => [id, { x: o.x + 300, y: o.y }])); // over `free`
+  ann.app.attach.settle(origins.keys());
+  ann.board.endGesture();
+  assert.deepEqual(frameIds(ann, [member, free]), [frame, frame]);
+  exchange(ann, bob);
+  await alone(STANDBY_MS + 200);
+  assert.deepEqual(frameIds(bob, [member, free]), [frame, frame]);
+  assert.equal(repairs.length, 0);
+  ann.board.undo(); // one step: the frame back, the box free again
+  exchange(ann, bob);
+  assert.deepEqual(frameIds(bob, [member, free]), [frame, '']);
+  assert.equal(bob.board.get(frame).get('x'), 0);
+});
+
+test('a free box found lying in a frame (a board from before this rule) joins it, once', async () => {
+  const { ann, bob, frame, free } = twoPages();
+  ann.board.repair([[frame, { x: 300 }]]); // as an older app moved the frame: over the box, which stayed free
+  const repairs = [repairsOf(ann), repairsOf(bob)];
+  const carol = page('carol'); // a page that loads the board
+  send(ann, carol);
+  await alone(STANDBY_MS + 200);
+  assert.deepEqual(frameIds(carol, [free]), [frame]);
+  send(carol, ann);
+  send(carol, bob);
+  await alone(STANDBY_MS + 200);
+  assert.deepEqual(repairs.map((list) => list.length), [0, 0]);
+  assert.deepEqual(bob.board.elements.toJSON(), carol.board.elements.toJSON());
+});

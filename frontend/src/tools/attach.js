@@ -75,6 +75,25 @@ export function createAttachments(app) {
     return [...ids].filter((id) => scene.byId.get(id)?.type === 'frame').map((id) => [id, { frameId: '' }]);
   }
 
+  /**
+   * Patches by which the free elements (not among `moved`) whose centre a frame of `moved` now
+   * holds, as the topmost frame there, join it: a frame moved or pasted over free elements takes
+   * them in, as a frame drawn (`adopt`) or resized (`reframe`) there does, so that membership
+   * stays a function of where things lie (tools/framerepair.js).
+   */
+  function adoptedBy(moved, frames) {
+    const movedFrames = new Set([...moved].filter((id) => scene.byId.get(id)?.type === 'frame'));
+    if (movedFrames.size === 0) return [];
+    const patches = [];
+    for (const el of scene.ordered) {
+      if (el.type === 'frame' || moved.has(el.id)) continue;
+      if (el.frameId && scene.byId.get(el.frameId)?.type === 'frame') continue; // a member stays
+      const around = frameAround(el, frames);
+      if (around && movedFrames.has(around.id)) patches.push([el.id, { frameId: around.id }]);
+    }
+    return patches;
+  }
+
   watchFrameMembership(app, frameAround);
 
   return {
@@ -141,6 +160,7 @@ export function createAttachments(app) {
      * same ('' included), so that a page whose concurrent resize took it in or let it go hears
      * of the move's end and repairs (tools/framerepair.js); a member carried by its moved frame
      * is not (nothing else moved it), the frame's own `frameId` is written instead (`markFrames`).
+     * A moved (or copied) frame takes in the free elements it now covers (`adoptedBy`).
      */
     settle(ids, reaffirm = true) {
       scene.refresh();
@@ -154,6 +174,7 @@ export function createAttachments(app) {
         const carried = frameId === el.frameId && moved.has(frameId);
         if (frameId !== el.frameId || (reaffirm && !carried)) patches.push([id, { frameId }]);
       }
+      patches.push(...adoptedBy(moved, frames));
       if (reaffirm) patches.push(...markFrames(moved));
       if (patches.length > 0) board.update(patches, { rewrite: true });
     },

@@ -10,12 +10,19 @@
  * move, resize, paste or repair ends: a settled state, never one in the middle of a drag; a
  * move writes it on every element it moved, even where it stays the same, and a move or resize
  * of a frame writes the frame's own, for this), when elements arrive from elsewhere (a load),
- * and after this page's own undo or redo, this page checks the elements written (the members of
- * a frame written). One whose frame does not
- * hold its centre leaves it for the topmost frame that does, or none: the rule `reframe`
- * applies to a frame's members, a function of the merged document only, so every page that
- * repairs writes the same value, and the pages converge. Locked elements keep their frame (a
- * frame moves without them).
+ * and after this page's own undo or redo, this page checks the elements written (for a frame
+ * written: its members and the elements its box holds). An element is consistent when the frame
+ * it names holds its centre, or when it names none and no frame holds its centre. One whose
+ * frame does not hold its centre leaves it for the topmost frame that does, or none (the rule
+ * `reframe` applies to a frame's members); a free one whose centre a frame holds joins the
+ * topmost such frame (the rule `settle` applies to what is moved or drawn there). Both are
+ * functions of the merged document only, so every page that repairs writes the same value, and
+ * the pages converge. The free case matters because a repair can be made on another page's drag
+ * half done: a bystander frees a member that Bob holds outside its frame for longer than
+ * `STANDBY_MS`; Bob brings it back and lets go, his page confirming the frame before the repair
+ * reached it, and where the two writes merge to the repair's `''` the member lies free in its
+ * frame; each page checks it when the other's write arrives, and Bob's page (which wrote its
+ * geometry) puts it back. Locked elements keep their frame, or none (a frame moves without them).
  *
  * Who repairs: at once the page that last wrote the element's geometry or its frame's (`x`,
  * `y`, `w`, `h`: the mover or resizer in the dispute, as Yjs records who wrote each field, and
@@ -37,8 +44,9 @@ const GEOMETRY = ['x', 'y', 'w', 'h'];
 /**
  * Start watching the board for other pages' `frameId` writes and this page's undo and redo.
  * @param {import('./tool.js').ToolApp} app
- * @param {(el: import('../render/element.js').El) => (import('../render/element.js').El | null)} frameAround
- *   the topmost frame whose box holds the element's centre (tools/attach.js)
+ * @param {(el: import('../render/element.js').El, frames: Array<import('../render/element.js').El>) =>
+ *   (import('../render/element.js').El | null)} frameAround the topmost of `frames` (topmost first)
+ *   whose box holds the element's centre (tools/attach.js)
  */
 export function watchFrameMembership(app, frameAround) {
   const { board, scene } = app;
@@ -75,25 +83,31 @@ export function watchFrameMembership(app, frameAround) {
     }, ms);
   }
 
-  /** Repair the inconsistent ones of `ids` (a frame: its members); put off those of others. */
+  /** Repair the inconsistent ones of `ids` (a frame: its members and what lies in it); put off those of others. */
   function check(ids, anyone) {
     if (board.readOnly) return;
     scene.refresh();
     const els = new Set();
-    const frames = new Set();
+    const written = [];
     for (const id of ids) {
       const el = scene.byId.get(id);
-      if (el?.type === 'frame') frames.add(id);
+      if (el?.type === 'frame') written.push(el);
       else if (el) els.add(el);
     }
-    if (frames.size > 0) for (const el of scene.ordered) if (frames.has(el.frameId)) els.add(el); // their members
+    for (const el of written.length > 0 ? scene.ordered : []) {
+      if (written.some((frame) => el.frameId === frame.id || holds(frame, el))) els.add(el); // members, and what it covers
+    }
+    const frames = scene.ordered.filter((el) => el.type === 'frame').reverse(); // topmost first
     const patches = [];
     for (const el of els) {
-      if (el.type === 'frame' || el.locked || !el.frameId) continue;
-      const frame = scene.byId.get(el.frameId);
-      if (frame?.type !== 'frame' || holds(frame, el)) continue;
-      if (anyone || lastWroteGeometry(el.id) || lastWroteGeometry(frame.id)) {
-        patches.push([el.id, { frameId: frameAround(el)?.id ?? '' }]);
+      if (el.type === 'frame' || el.locked) continue;
+      const named = el.frameId ? scene.byId.get(el.frameId) : null;
+      const member = named?.type === 'frame';
+      if (member && holds(named, el)) continue;
+      const around = frameAround(el, frames);
+      if (!member && !around) continue; // free (or naming no frame) and in no frame
+      if (anyone || lastWroteGeometry(el.id) || (member && lastWroteGeometry(named.id)) || (around && lastWroteGeometry(around.id))) {
+        patches.push([el.id, { frameId: around?.id ?? '' }]);
       } else {
         standing.add(el.id);
       }
