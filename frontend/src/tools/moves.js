@@ -88,8 +88,13 @@ function moveBy(app, shifts) {
       const shift = shifts.get(id) ?? shifts.get(scene.byId.get(id)?.frameId ?? '');
       if (shift) patches.push([id, { x: origin.x + shift.dx, y: origin.y + shift.dy }]);
     }
-    board.update(patches);
-    app.attach.settle(origins.keys());
+    const moving = new Map(patches.map(([id, to]) => [id, { dx: to.x - origins.get(id).x, dy: to.y - origins.get(id).y }]));
+    const settled = app.attach.settleMoving(moving);
+    board.transact(() => {
+      board.update(patches);
+      board.update(settled.patches, { rewrite: true });
+    });
+    app.attach.adoptFollowers(moving.keys(), settled.followers);
   } finally {
     board.endGesture();
   }
