@@ -203,7 +203,8 @@ export function createAttachments(app) {
       const moved = new Set(shifts.keys());
       const view = (el) => {
         const d = shifts.get(el.id);
-        return d ? { ...el, x: el.x + d.dx, y: el.y + d.dy } : el;
+        // What frameOf and frameAround read, moved (not a copy of the whole element).
+        return d ? { id: el.id, type: el.type, points: el.points, x: el.x + d.dx, y: el.y + d.dy, w: el.w, h: el.h } : el;
       };
       const followers = new Set();
       if ([...moved].some((id) => scene.byId.get(id)?.type === 'frame')) {
