@@ -301,6 +301,7 @@ export function mountBoardPage(root, boardId) {
   const imagePlacer = attachImages(stage, {
     board, camera, boardId, token,
     onPlaced: (id) => {
+      app.attach.settle([id], false); // placed in a frame: joins it
       setTool('select');
       setSelection([id]);
     },
