@@ -79,7 +79,7 @@ export function createAttachments(app) {
    * The patches of `settle` for the elements of `moved`, each read through `view` (where it
    * lies); `frames` topmost first, read the same way.
    */
-  function settlePatches(moved, reaffirm, frames, view, followers = null) {
+  function settlePatches(moved, reaffirm, frames, view) {
     const patches = [];
     for (const id of moved) {
       const el = scene.byId.get(id);
@@ -88,29 +88,7 @@ export function createAttachments(app) {
       const carried = frameId === el.frameId && moved.has(frameId);
       if (frameId !== el.frameId || (reaffirm && !carried)) patches.push([id, { frameId }]);
     }
-    patches.push(...adoptedBy(moved, frames, followers));
     if (reaffirm) patches.push(...markFrames(moved));
-    return patches;
-  }
-
-  /**
-   * Patches by which the free elements (not among `moved`) whose centre a frame of `moved` now
-   * holds, as the topmost frame there, join it: a frame moved or pasted over free elements takes
-   * them in, as a frame drawn (`adopt`) or resized (`reframe`) there does, so that membership
-   * stays a function of where things lie (tools/framerepair.js). Elements of `skip` are left
-   * out; with `only`, only those are looked at.
-   */
-  function adoptedBy(moved, frames, skip = null, only = null) {
-    const movedFrames = new Set([...moved].filter((id) => scene.byId.get(id)?.type === 'frame'));
-    if (movedFrames.size === 0) return [];
-    const patches = [];
-    const candidates = only ? [...only].map((id) => scene.byId.get(id)).filter(Boolean) : scene.ordered;
-    for (const el of candidates) {
-      if (el.type === 'frame' || moved.has(el.id) || skip?.has(el.id)) continue;
-      if (el.frameId && scene.byId.get(el.frameId)?.type === 'frame') continue; // a member stays
-      const around = frameAround(el, frames);
-      if (around && movedFrames.has(around.id)) patches.push([el.id, { frameId: around.id }]);
-    }
     return patches;
   }
 
@@ -180,7 +158,6 @@ export function createAttachments(app) {
      * same ('' included), so that a page whose concurrent resize took it in or let it go hears
      * of the move's end and repairs (tools/framerepair.js); a member carried by its moved frame
      * is not (nothing else moved it), the frame's own `frameId` is written instead (`markFrames`).
-     * A moved (or copied) frame takes in the free elements it now covers (`adoptedBy`).
      */
     settle(ids, reaffirm = true) {
       scene.refresh();
@@ -191,34 +168,19 @@ export function createAttachments(app) {
     /**
      * `settle` of a move not written yet (tools/moves.js): the elements of `shifts` (id ->
      * {dx, dy}, what `onMoveStart` left in the move) read where the move puts them. The caller
-     * writes `patches` (with `rewrite`) in the move's own transaction, so a nudge of 10,000
-     * elements has the scene re-read once, not twice. `followers` are connectors outside the
-     * move bound to moved elements: only the write settles where they lie, so whether a moved
-     * frame takes them in is left to `adoptFollowers` after it.
+     * writes the patches (with `rewrite`) in the move's own transaction, so a nudge of 10,000
+     * elements has the scene re-read once, not twice.
      * @param {Map<string, {dx: number, dy: number}>} shifts
-     * @returns {{patches: Array<[string, {frameId: string}]>, followers: Set<string>}}
+     * @returns {Array<[string, {frameId: string}]>}
      */
     settleMoving(shifts) {
       scene.refresh();
-      const moved = new Set(shifts.keys());
       const view = (el) => {
         const d = shifts.get(el.id);
         // What frameOf and frameAround read, moved (not a copy of the whole element).
         return d ? { id: el.id, type: el.type, points: el.points, x: el.x + d.dx, y: el.y + d.dy, w: el.w, h: el.h } : el;
       };
-      const followers = new Set();
-      if ([...moved].some((id) => scene.byId.get(id)?.type === 'frame')) {
-        for (const id of moved) for (const c of scene.connectorsOf(id)) if (!moved.has(c)) followers.add(c);
-      }
-      return { patches: settlePatches(moved, true, framesTopDown().map(view), view, followers), followers };
-    },
-
-    /** After `settleMoving`'s move is written: the frames of `moved` take in `followers` they now hold. */
-    adoptFollowers(moved, followers) {
-      if (followers.size === 0) return;
-      scene.refresh();
-      const patches = adoptedBy(new Set(moved), framesTopDown(), null, followers);
-      if (patches.length > 0) board.update(patches, { rewrite: true });
+      return settlePatches(new Set(shifts.keys()), true, framesTopDown().map(view), view);
     },
 
     /**

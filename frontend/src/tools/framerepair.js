@@ -10,19 +10,22 @@
  * move, resize, paste or repair ends: a settled state, never one in the middle of a drag; a
  * move writes it on every element it moved, even where it stays the same, and a move or resize
  * of a frame writes the frame's own, for this), when elements arrive from elsewhere (a load),
- * and after this page's own undo or redo, this page checks the elements written (for a frame
- * written: its members and the elements its box holds). An element is consistent when the frame
- * it names holds its centre, or when it names none and no frame holds its centre. One whose
- * frame does not hold its centre leaves it for the topmost frame that does, or none (the rule
- * `reframe` applies to a frame's members); a free one whose centre a frame holds joins the
- * topmost such frame (the rule `settle` applies to what is moved or drawn there). Both are
- * functions of the merged document only, so every page that repairs writes the same value, and
- * the pages converge. The free case matters because a repair can be made on another page's drag
- * half done: a bystander frees a member that Bob holds outside its frame for longer than
- * `STANDBY_MS`; Bob brings it back and lets go, his page confirming the frame before the repair
- * reached it, and where the two writes merge to the repair's `''` the member lies free in its
- * frame; each page checks it when the other's write arrives, and Bob's page (which wrote its
- * geometry) puts it back. Locked elements keep their frame, or none (a frame moves without them).
+ * and after this page's own undo or redo, this page checks the elements written (the members of
+ * a frame written). One whose frame does not hold its centre leaves it for the topmost frame
+ * that does, or none: the rule `reframe` applies to a frame's members. One whose `frameId` was
+ * just written `''` (or a name of no frame) while a frame holds its centre joins the topmost
+ * such frame: the rule `settle` applies to an element moved there, and no rule frees an element
+ * that a frame holds. Both are functions of the merged document only, so every page that
+ * repairs writes the same value, and the pages converge. The second case is a repair made on
+ * another page's drag half done: a bystander frees a member that Bob holds outside its frame
+ * for longer than `STANDBY_MS`; Bob brings it back and lets go, his page confirming the frame
+ * before the repair reached it; where the two writes merge to the repair's `''`, each page
+ * checks the member when the other's write arrives (a write that loses the merge still reports
+ * the key), and the page that wrote its geometry or its frame's puts it back at once (the others
+ * after their standby, if it is still free). An element that lies free in
+ * a frame's box without such a write (imported so, or a frame moved over it) is left free: it
+ * was never held (export and the Frames navigator go by `frameId`). Locked elements keep their
+ * frame, or none (a frame moves without them).
  *
  * Who repairs: at once the page that last wrote the element's geometry or its frame's (`x`,
  * `y`, `w`, `h`: the mover or resizer in the dispute, as Yjs records who wrote each field, and
@@ -52,6 +55,8 @@ export function watchFrameMembership(app, frameAround) {
   const { board, scene } = app;
   const waiting = new Set();
   const standing = new Set();
+  /** Of `waiting` and `standing`: those whose `frameId` was written (a decision, see `check`). */
+  const decided = new Set();
   const timers = { now: null, standby: null };
 
   board.elements.observeDeep((events, transaction) => {
@@ -62,7 +67,9 @@ export function watchFrameMembership(app, frameAround) {
         for (const id of event.keysChanged) waiting.add(String(id)); // added (a load, an undone delete)
       } else if (event.path.length === 1) {
         const keys = event.keysChanged;
-        if (keys.has('frameId') || (undo && GEOMETRY.some((key) => keys.has(key)))) waiting.add(String(event.path[0]));
+        const id = String(event.path[0]);
+        if (keys.has('frameId')) decided.add(id);
+        if (keys.has('frameId') || (undo && GEOMETRY.some((key) => keys.has(key)))) waiting.add(id);
       }
     }
     if (waiting.size > 0) schedule('now', 0);
@@ -83,35 +90,37 @@ export function watchFrameMembership(app, frameAround) {
     }, ms);
   }
 
-  /** Repair the inconsistent ones of `ids` (a frame: its members and what lies in it); put off those of others. */
+  /** Repair the inconsistent ones of `ids` (a frame: its members); put off those of others. */
   function check(ids, anyone) {
     if (board.readOnly) return;
     scene.refresh();
     const els = new Set();
-    const written = [];
+    const written = new Set();
     for (const id of ids) {
       const el = scene.byId.get(id);
-      if (el?.type === 'frame') written.push(el);
+      if (el?.type === 'frame') written.add(id);
       else if (el) els.add(el);
     }
-    for (const el of written.length > 0 ? scene.ordered : []) {
-      if (written.some((frame) => el.frameId === frame.id || holds(frame, el))) els.add(el); // members, and what it covers
-    }
+    if (written.size > 0) for (const el of scene.ordered) if (written.has(el.frameId)) els.add(el); // their members
     const frames = scene.ordered.filter((el) => el.type === 'frame').reverse(); // topmost first
     const patches = [];
     for (const el of els) {
+      const wasDecided = decided.delete(el.id);
       if (el.type === 'frame' || el.locked) continue;
       const named = el.frameId ? scene.byId.get(el.frameId) : null;
       const member = named?.type === 'frame';
       if (member && holds(named, el)) continue;
+      if (!member && !wasDecided) continue; // free, and no one just decided so: it may lie in a frame's box
       const around = frameAround(el, frames);
-      if (!member && !around) continue; // free (or naming no frame) and in no frame
+      if (!member && !around) continue;
       if (anyone || lastWroteGeometry(el.id) || (member && lastWroteGeometry(named.id)) || (around && lastWroteGeometry(around.id))) {
         patches.push([el.id, { frameId: around?.id ?? '' }]);
       } else {
         standing.add(el.id);
+        if (wasDecided) decided.add(el.id);
       }
     }
+    for (const id of ids) if (!standing.has(id)) decided.delete(id); // gone, or a frame
     board.repair(patches);
     if (standing.size > 0) schedule('standby', STANDBY_MS);
   }
