@@ -92,7 +92,7 @@ function moveBy(app, shifts) {
       moving.set(id, shift);
     }
     // Membership from where the move puts things, written with the move: one transaction, so
-    // the scene re-reads the moved elements once (a nudge of 10,000 elements: 249 -> 183-226 ms).
+    // the scene re-reads the moved elements once (BENCHMARKS.md, "Frame membership writes").
     const membership = app.attach.settleMoving(moving);
     board.transact(() => {
       board.update(patches);
