@@ -260,3 +260,83 @@ test('the end of a resize or move of a frame with 2,000 members writes no member
   assert.ok(moveEnd < 200, `the frame move's end wrote ${moveEnd} B`);
   assert.deepEqual(new Set(frameIds(ann, [...origins.keys()].filter((id) => id !== frame))), new Set([frame]));
 });
+
+/** A page whose Yjs client id is `clientID` (of two concurrent writes to a field, the higher id's wins). */
+function pageWithId(name, clientID) {
+  const doc = new Y.Doc();
+  doc.clientID = clientID;
+  const board = new Board(doc, () => name);
+  const scene = new Scene(board.elements, () => {});
+  const app = { board, scene, camera: { zoom: 1 } };
+  app.attach = createAttachments(app);
+  return { doc, board, scene, app };
+}
+
+/** Relay among all `pages` until none lacks anything, letting their repair timers run between rounds. */
+async function settleAll(pages, ms = 5) {
+  for (let round = 0; round < 5; round++) {
+    await alone(ms);
+    for (const from of pages) for (const to of pages) if (from !== to) send(from, to);
+  }
+}
+
+for (const [carolWins, bobStays] of [[true, true], [false, true], [true, false]]) {
+  const order = (carolWins ? "the bystander's write wins the merge" : "the dragger's write wins the merge")
+    + (bobStays ? '' : "; the dragger's page closes at once");
+
+  test(`a bystander's repair during a long drag, reaching the dragger after it, leaves no member free inside its frame (${order})`, async (t) => {
+    const ann = pageWithId('ann', 100);
+    const bob = pageWithId('bob', 200);
+    const carol = pageWithId('carol', carolWins ? 300 : 50);
+    const frame = ann.board.create('frame', { x: 0, y: 0, w: 300, h: 300 });
+    const member = ann.board.create('rect', { x: 50, y: 50, w: 100, h: 100 });
+    ann.app.attach.adopt(frame);
+    for (const other of [bob, carol]) send(ann, other);
+    const repairs = [ann, bob, carol].map(repairsOf);
+    // Bob drags the member out of the frame and holds it there; Carol sees the drag's steps.
+    bob.board.beginGesture();
+    bob.board.update([[member, { x: 400 }]]);
+    send(bob, carol);
+    // Ann, who has not seen Bob's steps yet, resizes the frame: its end marks the frame.
+    gesture(ann, [[frame, { h: 320 }]], () => ann.app.attach.reframe([frame]));
+    send(ann, carol);
+    send(ann, bob);
+    send(bob, ann);
+    // Carol, in neither gesture, sees a member outside its frame and repairs after her standby.
+    await alone(STANDBY_MS + 200);
+    assert.deepEqual(frameIds(carol, [member]), ['']);
+    send(carol, ann); // Bob's page hears of it only after his drag
+    bob.board.update([[member, { x: 60 }]]); // back inside, and let go
+    bob.app.attach.settle([member]);
+    bob.board.endGesture();
+    const open = bobStays ? [ann, bob, carol] : [ann, carol];
+    if (!bobStays) for (const other of open) send(bob, other); // his last update goes out; he is gone
+    await settleAll(open);
+    await alone(STANDBY_MS + 200);
+    await settleAll(open);
+    for (const who of open) assert.deepEqual(frameIds(who, [member]), [frame]);
+    for (const who of open) assert.deepEqual(who.board.elements.toJSON(), ann.board.elements.toJSON());
+    const written = repairs.map((list) => list.length);
+    await alone(STANDBY_MS + 200); // nothing left to repair: no more writes, on any page
+    await settleAll(open);
+    assert.deepEqual(repairs.map((list) => list.length), written);
+    t.diagnostic(`repairs written by Ann, Bob, Carol: ${written.join(', ')}`);
+  });
+}
+
+test('a free box lying in a frame it never joined (imported so, or a frame moved over it) stays free: no page repairs it', async () => {
+  const { ann, bob, frame, member, free } = twoPages();
+  const repairs = [repairsOf(ann), repairsOf(bob)];
+  const origins = new Map([[frame, { x: 0, y: 0 }]]);
+  ann.board.beginGesture();
+  ann.app.attach.onMoveStart(origins); // the member comes along
+  ann.board.update([...origins].map(([id, o]) => [id, { x: o.x + 300, y: o.y }])); // over `free`
+  ann.app.attach.settle(origins.keys());
+  ann.board.endGesture();
+  const carol = page('carol'); // and a page that loads the board
+  send(ann, carol);
+  exchange(ann, bob);
+  await alone(STANDBY_MS + 200);
+  for (const who of [ann, bob, carol]) assert.deepEqual(frameIds(who, [member, free]), [frame, '']);
+  assert.deepEqual(repairs.map((list) => list.length), [0, 0]);
+});

@@ -81,12 +81,19 @@ test('with the grid on a nudge is a grid step and lands on the grid; off, a pixe
   gridOn(b, 20);
   nudge(app, [free], 1, 0); // 414 + 20 -> 434, onto 440; y 107 onto 100 as a drag puts it
   assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 100]);
-  nudge(app, [free], 0, 10); // Shift: ten grid steps
-  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 300]);
+  nudge(app, [free], 0, 1, { large: true }); // Shift: five grid steps
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 200]);
   nudge(app, [free], -1, 0);
   assert.equal(b.get(free).get('x'), 420);
   b.undo(); // one undo step per nudge
-  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 300]);
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [440, 200]);
+  nudge(app, [free], 1, 0, { offGrid: true }); // Alt: a pixel, off the grid
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [441, 200]);
+  nudge(app, [free], 0, -1, { offGrid: true, large: true }); // Alt Shift: 10 px
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [441, 190]);
+  b.transact(() => b.meta.set('gridEnabled', false));
+  nudge(app, [free], 0, 1, { large: true }); // grid off, Shift: 10 px
+  assert.deepEqual([b.get(free).get('x'), b.get(free).get('y')], [441, 200]);
 });
 
 test('a grid nudge snaps the selection box, not each element, and carries a frame', () => {

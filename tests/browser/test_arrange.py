@@ -269,17 +269,29 @@ def test_arrow_keys_nudge_by_grid_steps_onto_the_grid_when_it_is_on(server, open
     page.wait_for_function("() => window.syncboard.board.meta.get('gridEnabled') === true")
     page.keyboard.press("ArrowRight")  # one grid step (20), the top-left corner onto the grid
     at(440, 100)
-    page.keyboard.press("Shift+ArrowDown")  # ten grid steps
-    at(440, 300)
+    page.keyboard.press("Shift+ArrowDown")  # five grid steps (as tldraw)
+    at(440, 200)
     page.keyboard.press("ArrowLeft")
-    at(420, 300)
+    at(420, 200)
     page.keyboard.press("Control+z")  # one undo step per nudge
-    at(440, 300)
+    at(440, 200)
+    url = page.url
+    page.keyboard.press("Alt+ArrowRight")  # Alt: off the grid, 1 px, as Alt frees a drag
+    at(441, 200)
+    page.keyboard.press("Alt+Shift+ArrowDown")  # 10 px
+    at(441, 210)
+    page.keyboard.press("Alt+ArrowLeft")  # the page's, not the browser's "back"
+    at(440, 210)
+    for _ in range(3):
+        page.keyboard.press("Alt+ArrowUp")
+    at(440, 207)
+    page.keyboard.press("ArrowUp")  # without Alt: a grid step (187), back onto the grid
+    at(440, 180)
     page.keyboard.press("Control+'")
     page.wait_for_function("() => window.syncboard.board.meta.get('gridEnabled') === false")
     page.keyboard.press("Shift+ArrowUp")  # grid off again: 10 px
-    at(440, 290)
-    assert page.errors == []
+    at(440, 170)
+    assert page.url == url and page.errors == []
 
 
 def test_snapping_guides_alt_grid_and_context_menu(server, open_board):

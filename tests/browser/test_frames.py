@@ -263,3 +263,56 @@ def test_a_move_and_a_resize_made_at_once_end_with_one_consistent_frame_membersh
     shown = {frame} | {i for i, e in elements(ann).items() if e.get("frameId") == frame}
     assert frame_export_ids(server, board_id, frame) == shown
     assert ann.errors == [] and bob.errors == []
+
+
+def test_a_member_freed_while_held_outside_its_frame_is_back_in_it_after_the_drag_ends(
+        server, open_board):
+    """Bob holds a member outside its frame while Ann resizes the frame: her resize, seeing it
+    out there, frees it. Bob's page hears of that only after he has brought the member back and
+    let go (his network is cut meanwhile), so his end of the move confirms the frame at once
+    with her ``""``. The page whose client id is higher resizes, so hers is the write that wins
+    the merge: the old code ended with the member free inside its frame on both pages."""
+    board_id = new_board(server)
+    one = open_board(server, board_id, "One")
+    two = open_board(server, board_id, "Two", color="#1971c2")
+    ids = [p.evaluate("window.syncboard.board.doc.clientID") for p in (one, two)]
+    ann, bob = (one, two) if ids[0] > ids[1] else (two, one)
+    ann.wait_for_function("() => window.syncboard.camera.zoom === 1")
+    draw(ann, "r", (350, 280), (450, 340))
+    draw(ann, "f", (300, 250), (600, 500))
+    ann.keyboard.press("Escape")
+    wait_all_confirmed(ann)
+    wait_element_count(bob, 2)
+    doc = elements(ann)
+    frame = next(i for i, e in doc.items() if e["type"] == "frame")
+    member = next(i for i, e in doc.items() if e["type"] == "rect")
+    wait_frame_ids(bob, [member], [frame])
+
+    bob.keyboard.press("Escape")
+    bob.mouse.move(*screen(bob, 350, 310))  # the member's left edge (it is not filled)
+    bob.mouse.down()
+    bob.keyboard.down("Alt")  # no snapping: the move is exact
+    bob.mouse.move(*screen(bob, 350, 200), steps=3)
+    bob.mouse.move(*screen(bob, 350, 100), steps=3)  # above the frame, held there
+    ann.wait_for_function(f"() => window.syncboard.board.get('{member}').get('y') === 70")
+    bob.context.set_offline(True)
+    bob.wait_for_function("() => window.syncboard.connectionState() !== 'connected'")
+    resize_frame(ann, frame, (300, 400), (600, 500), (700, 520))
+    wait_frame_ids(ann, [member], [""])  # out of the frame, as Ann sees it
+    wait_all_confirmed(ann)
+    bob.mouse.move(*screen(bob, 350, 200), steps=3)
+    bob.mouse.move(*screen(bob, 350, 310), steps=3)  # back where it was, and let go
+    bob.mouse.up()
+    bob.keyboard.up("Alt")
+    bob.wait_for_function(f"() => window.syncboard.board.get('{member}').get('y') === 280")
+    bob.context.set_offline(False)
+
+    for page in (ann, bob):
+        wait_all_confirmed(page, timeout_ms=30000)
+    for page in (ann, bob):
+        wait_frame_ids(page, [member], [frame])
+        page.wait_for_function(f"() => window.syncboard.board.get('{frame}').get('w') === 400")
+    wait_same_and_synced(ann, bob, {frame, member})
+    assert elements(ann) == elements(bob)
+    assert frame_export_ids(server, board_id, frame) == {frame, member}
+    assert ann.errors == [] and bob.errors == []

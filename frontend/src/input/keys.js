@@ -25,7 +25,8 @@ export const ACTION_HELP = [
   ['Escape', 'Deselect, back to select tool'],
   [']  /  [', 'Bring forward / send backward'],
   ['Ctrl/⌘ ]  /  [', 'Bring to front / send to back'],
-  ['Arrow keys (Shift)', 'Nudge selection 1 px (10 px); grid on: 1 grid step (10), onto the grid'],
+  ['Arrow keys (Shift)', 'Nudge selection 1 px (10 px); grid on: 1 grid step (5), onto the grid'],
+  ['Alt + arrow keys (Shift)', 'Nudge 1 px (10 px), also with the grid on'],
   ['Ctrl/⌘ G  /  Ctrl/⌘ Shift G', 'Group / ungroup (double-click enters a group)'],
   ['Ctrl/⌘ Shift L', 'Lock / unlock selection'],
   ["Ctrl/⌘ '", 'Show / hide the grid'],
@@ -80,9 +81,8 @@ export function attachKeys(actions) {
     else if (key === '+' || key === '=') actions.zoomBy(1.2);
     else if (key === '-' || key === '_') actions.zoomBy(1 / 1.2);
     else if (key.startsWith('Arrow')) {
-      const step = event.shiftKey ? 10 : 1;
-      const [dx, dy] = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key];
-      actions.nudge(dx, dy);
+      const [dx, dy] = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
+      actions.nudge(dx, dy, { large: event.shiftKey, offGrid: event.altKey }); // Alt: as in a drag, no grid
     } else {
       const tool = [...TOOL_KEYS, ...MEETING_TOOL_KEYS].find(([, letter, digit]) => lower === letter.toLowerCase() || (digit && key === digit));
       if (tool && !event.altKey) actions.setTool(tool[0]);

@@ -11,11 +11,21 @@
  * move writes it on every element it moved, even where it stays the same, and a move or resize
  * of a frame writes the frame's own, for this), when elements arrive from elsewhere (a load),
  * and after this page's own undo or redo, this page checks the elements written (the members of
- * a frame written). One whose frame does not
- * hold its centre leaves it for the topmost frame that does, or none: the rule `reframe`
- * applies to a frame's members, a function of the merged document only, so every page that
- * repairs writes the same value, and the pages converge. Locked elements keep their frame (a
- * frame moves without them).
+ * a frame written). One whose frame does not hold its centre leaves it for the topmost frame
+ * that does, or none: the rule `reframe` applies to a frame's members. One whose `frameId` was
+ * just written `''` (or a name of no frame) while a frame holds its centre joins the topmost
+ * such frame: the rule `settle` applies to an element moved there, and no rule frees an element
+ * that a frame holds. Both are functions of the merged document only, so every page that
+ * repairs writes the same value, and the pages converge. The second case is a repair made on
+ * another page's drag half done: a bystander frees a member that Bob holds outside its frame
+ * for longer than `STANDBY_MS`; Bob brings it back and lets go, his page confirming the frame
+ * before the repair reached it; where the two writes merge to the repair's `''`, each page
+ * checks the member when the other's write arrives (a write that loses the merge still reports
+ * the key), and the page that wrote its geometry or its frame's puts it back at once (the others
+ * after their standby, if it is still free). An element that lies free in
+ * a frame's box without such a write (imported so, or a frame moved over it) is left free: it
+ * was never held (export and the Frames navigator go by `frameId`). Locked elements keep their
+ * frame, or none (a frame moves without them).
  *
  * Who repairs: at once the page that last wrote the element's geometry or its frame's (`x`,
  * `y`, `w`, `h`: the mover or resizer in the dispute, as Yjs records who wrote each field, and
@@ -37,13 +47,16 @@ const GEOMETRY = ['x', 'y', 'w', 'h'];
 /**
  * Start watching the board for other pages' `frameId` writes and this page's undo and redo.
  * @param {import('./tool.js').ToolApp} app
- * @param {(el: import('../render/element.js').El) => (import('../render/element.js').El | null)} frameAround
- *   the topmost frame whose box holds the element's centre (tools/attach.js)
+ * @param {(el: import('../render/element.js').El, frames: Array<import('../render/element.js').El>) =>
+ *   (import('../render/element.js').El | null)} frameAround the topmost of `frames` (topmost first)
+ *   whose box holds the element's centre (tools/attach.js)
  */
 export function watchFrameMembership(app, frameAround) {
   const { board, scene } = app;
   const waiting = new Set();
   const standing = new Set();
+  /** Of `waiting` and `standing`: those whose `frameId` was written (a decision, see `check`). */
+  const decided = new Set();
   const timers = { now: null, standby: null };
 
   board.elements.observeDeep((events, transaction) => {
@@ -54,7 +67,9 @@ export function watchFrameMembership(app, frameAround) {
         for (const id of event.keysChanged) waiting.add(String(id)); // added (a load, an undone delete)
       } else if (event.path.length === 1) {
         const keys = event.keysChanged;
-        if (keys.has('frameId') || (undo && GEOMETRY.some((key) => keys.has(key)))) waiting.add(String(event.path[0]));
+        const id = String(event.path[0]);
+        if (keys.has('frameId')) decided.add(id);
+        if (keys.has('frameId') || (undo && GEOMETRY.some((key) => keys.has(key)))) waiting.add(id);
       }
     }
     if (waiting.size > 0) schedule('now', 0);
@@ -80,24 +95,32 @@ export function watchFrameMembership(app, frameAround) {
     if (board.readOnly) return;
     scene.refresh();
     const els = new Set();
-    const frames = new Set();
+    const written = new Set();
     for (const id of ids) {
       const el = scene.byId.get(id);
-      if (el?.type === 'frame') frames.add(id);
+      if (el?.type === 'frame') written.add(id);
       else if (el) els.add(el);
     }
-    if (frames.size > 0) for (const el of scene.ordered) if (frames.has(el.frameId)) els.add(el); // their members
+    if (written.size > 0) for (const el of scene.ordered) if (written.has(el.frameId)) els.add(el); // their members
+    const frames = scene.ordered.filter((el) => el.type === 'frame').reverse(); // topmost first
     const patches = [];
     for (const el of els) {
-      if (el.type === 'frame' || el.locked || !el.frameId) continue;
-      const frame = scene.byId.get(el.frameId);
-      if (frame?.type !== 'frame' || holds(frame, el)) continue;
-      if (anyone || lastWroteGeometry(el.id) || lastWroteGeometry(frame.id)) {
-        patches.push([el.id, { frameId: frameAround(el)?.id ?? '' }]);
+      const wasDecided = decided.delete(el.id);
+      if (el.type === 'frame' || el.locked) continue;
+      const named = el.frameId ? scene.byId.get(el.frameId) : null;
+      const member = named?.type === 'frame';
+      if (member && holds(named, el)) continue;
+      if (!member && !wasDecided) continue; // free, and no one just decided so: it may lie in a frame's box
+      const around = frameAround(el, frames);
+      if (!member && !around) continue;
+      if (anyone || lastWroteGeometry(el.id) || (member && lastWroteGeometry(named.id)) || (around && lastWroteGeometry(around.id))) {
+        patches.push([el.id, { frameId: around?.id ?? '' }]);
       } else {
         standing.add(el.id);
+        if (wasDecided) decided.add(el.id);
       }
     }
+    for (const id of ids) if (!standing.has(id)) decided.delete(id); // gone, or a frame
     board.repair(patches);
     if (standing.size > 0) schedule('standby', STANDBY_MS);
   }

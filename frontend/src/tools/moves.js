@@ -9,18 +9,31 @@ import { readMeta } from '../render/element.js';
 import { boxOf, unionBox } from '../doc/align.js';
 import { gridSnapBox } from '../ui/snapping.js';
 
+/** A Shift nudge with the grid off, in pixels (one without Shift: 1 px). */
+export const NUDGE_LARGE_PX = 10;
 /**
- * Move the elements of `ids` by (dx, dy) steps: an arrow-key nudge. A step is a pixel, or with
- * the board's grid on a grid step, and then the selection lands on the grid as a drag does:
- * the top-left corner of the moved elements' box goes to the nearest grid point.
+ * A Shift nudge with the grid on, in grid steps: tldraw's choice (its Shift nudge is 5 grid steps,
+ * 10 px without the grid); Excalidraw's Shift nudge with the grid on is 1 px, which Alt is here.
+ */
+export const NUDGE_LARGE_GRID_STEPS = 5;
+
+/**
+ * Move the elements of `ids` by (dx, dy) steps: an arrow-key nudge. A step is a pixel
+ * (`large`: `NUDGE_LARGE_PX`), or with the board's grid on a grid step (`large`:
+ * `NUDGE_LARGE_GRID_STEPS`), and then the selection lands on the grid as a drag does: the
+ * top-left corner of the moved elements' box goes to the nearest grid point. `offGrid` (Alt, as
+ * in a drag) moves by pixels with the grid on too, and does not land on it.
  * @param {import('./tool.js').ToolApp} app
  * @param {Iterable<string>} ids
  * @param {number} dx
  * @param {number} dy
+ * @param {{large?: boolean, offGrid?: boolean}} [how]
  */
-export function nudge(app, ids, dx, dy) {
+export function nudge(app, ids, dx, dy, { large = false, offGrid = false } = {}) {
   const list = [...ids];
-  const shift = gridShift(app, list, dx, dy) ?? { dx, dy };
+  const steps = large ? NUDGE_LARGE_GRID_STEPS : 1;
+  const px = large ? NUDGE_LARGE_PX : 1;
+  const shift = (offGrid ? null : gridShift(app, list, dx * steps, dy * steps)) ?? { dx: dx * px, dy: dy * px };
   moveBy(app, new Map(list.map((id) => [id, shift])));
 }
 
@@ -71,12 +84,20 @@ function moveBy(app, shifts) {
   try {
     app.attach.onMoveStart(origins); // adds the frames' content; routed connectors' stored origin
     const patches = [];
+    const moving = new Map();
     for (const [id, origin] of origins) {
       const shift = shifts.get(id) ?? shifts.get(scene.byId.get(id)?.frameId ?? '');
-      if (shift) patches.push([id, { x: origin.x + shift.dx, y: origin.y + shift.dy }]);
+      if (!shift) continue;
+      patches.push([id, { x: origin.x + shift.dx, y: origin.y + shift.dy }]);
+      moving.set(id, shift);
     }
-    board.update(patches);
-    app.attach.settle(origins.keys());
+    // Membership from where the move puts things, written with the move: one transaction, so
+    // the scene re-reads the moved elements once (BENCHMARKS.md, "Frame membership writes").
+    const membership = app.attach.settleMoving(moving);
+    board.transact(() => {
+      board.update(patches);
+      board.update(membership, { rewrite: true });
+    });
   } finally {
     board.endGesture();
   }

@@ -1,7 +1,8 @@
 /**
  * Pen tool: freehand strokes streamed live. Points are buffered and appended to the stroke's
  * Y.Array once per frame, so others watch the stroke grow. A stroke that reaches the per-element
- * points cap continues in a new element. On release the stroke's x, y become its top-left corner.
+ * points cap continues in a new element. On release the stroke's x, y become its top-left corner,
+ * and it joins the frame its centre is in (tools/attach.js `settle`), as a drawn shape does.
  */
 import { pointBox } from '../render/element.js';
 
@@ -59,6 +60,7 @@ export function createPenTool(app) {
         x: el.x + b.minX, y: el.y + b.minY, w: b.maxX - b.minX, h: b.maxY - b.minY,
       });
     }
+    app.attach?.settle(stroke.ids, false); // a stroke drawn in a frame joins it, as a shape does
   }
 
   return {

@@ -1,6 +1,6 @@
 /**
  * Text and sticky-note tools: a click places an element and opens the text editor on it.
- * Clicking an existing text or note edits it instead.
+ * Clicking an existing text or note edits it instead. Placed in a frame, it joins the frame.
  */
 import { topElementAt } from '../render/hit.js';
 import { elementDefaults } from '../doc/schema.js';
@@ -32,6 +32,7 @@ export function createTextTool(app, type) {
         ...fields, angle: 0, text: '', fontSize: s.fontSize, align: s.align,
         strokeWidth: s.strokeWidth, opacity: s.opacity,
       });
+      app.attach?.settle([id], false); // placed in a frame: joins it, as a shape does
       app.setSelection([id]);
       app.editText(id, { removeIfEmpty: true });
     },

@@ -78,7 +78,10 @@ export function enterGroup(app, e) {
 }
 
 /**
- * At the start of a move: a function turning the raw pointer offset into the snapped one.
+ * At the start of a move: a function turning the raw pointer offset into the snapped one. The
+ * moving box is the selection's; the snap targets leave out the selection and what moves with
+ * it: a moved frame's content (tools/attach.js `onMoveStart`; locked members stay, so they are
+ * targets) and connectors bound to any of these.
  * @param {import('./tool.js').ToolApp} app
  * @param {Iterable<string>} ids the moving elements
  * @returns {(dx: number, dy: number, e: {alt: boolean}) => {dx: number, dy: number}}
@@ -86,7 +89,7 @@ export function enterGroup(app, e) {
 export function moveSnapper(app, ids) {
   const moving = new Set(ids);
   const box = unionBox([...moving].map((id) => app.scene.byId.get(id)).filter(Boolean).map(boxOf));
-  const snap = snapContext(app, moving);
+  const snap = snapContext(app, withCarried(app, moving));
   return (dx, dy, e) => {
     if (!box || e.alt) return setGuides(app, [], { dx, dy });
     const moved = { minX: box.minX + dx, minY: box.minY + dy, maxX: box.maxX + dx, maxY: box.maxY + dy };
@@ -239,6 +242,16 @@ function snapContext(app, exclude) {
       return targets;
     },
   };
+}
+
+/** `ids` and the unlocked elements held by the frames among them (what a move of them carries). */
+function withCarried(app, ids) {
+  const { scene } = app;
+  scene.refresh();
+  const frames = new Set([...ids].filter((id) => scene.byId.get(id)?.type === 'frame'));
+  const all = new Set(ids);
+  if (frames.size > 0) for (const el of scene.ordered) if (frames.has(el.frameId) && !el.locked) all.add(el.id);
+  return all;
 }
 
 function setGuides(app, guides, result) {

@@ -296,11 +296,12 @@ export function mountBoardPage(root, boardId) {
     zoomToFit, zoomReset: () => zoomTo(1), zoomBy,
     toggleHelp: () => help.toggle(),
     arrange: (name) => runAction(name),
-    nudge: (dx, dy) => nudge(app, selection, dx, dy),
+    nudge: (dx, dy, how) => nudge(app, selection, dx, dy, how),
   });
   const imagePlacer = attachImages(stage, {
     board, camera, boardId, token,
     onPlaced: (id) => {
+      app.attach.settle([id], false); // placed in a frame: joins it
       setTool('select');
       setSelection([id]);
     },
