@@ -48,3 +48,18 @@ def test_seqs_only_grow_and_a_skip_resets_older_readers():
 def test_event_json_puts_seq_and_time_in_front():
     assert event_json(7, 1500, '{"board": "b", "type": "t"}') == \
         '{"seq": 7, "time": 1.500, "board": "b", "type": "t"}'
+
+
+def test_a_reader_reset_to_the_head_after_a_raised_floor_resumes_exactly():
+    # hub_redis raises every floor to head + 1 when Redis goes away; a reader reset to the
+    # head must then read on, not be sent below the floor (and reset) again and again.
+    backlog = Backlog(max_events=10, max_age_s=600, floor=now_ms())
+    first = backlog.next_seq(now_ms())
+    backlog.append(event(first))
+    backlog.raise_floor(backlog.head + 1)
+    assert backlog.after(first, live=True) is None  # events after it may be lost: reset
+    assert backlog.after(backlog.head, live=True) == []  # where the reset sends it
+    later = backlog.next_seq(now_ms())
+    assert later > backlog.head
+    backlog.append(event(later))
+    assert [e.seq for e in backlog.after(first + 1, live=True)] == [later]

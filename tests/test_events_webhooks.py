@@ -13,6 +13,7 @@ import pytest
 from pycrdt import Map
 from tornado.httpclient import AsyncHTTPClient
 
+from backend.events import hub
 from backend.events.webhooks.address_policy import AddressPolicy
 from backend.events.webhooks.delivery import DeliveryLimits, HookWorker, Pending, backoff_s
 from backend.events.webhooks.dispatcher import _filtered
@@ -153,6 +154,30 @@ async def test_deliveries_are_signed_ordered_and_retried_through_500s(sb_server,
         await asyncio.sleep(0.02)
     assert [(r["seq"], r["status"], r["attempts"]) for r in rows] == \
         [(seqs[0], "delivered", 4)] + [(s, "delivered", 1) for s in seqs[1:]]
+    receiver.stop()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_change_after_a_quiet_spell_longer_than_the_backlog_is_delivered(
+        sb_server, yclient, monkeypatch, caplog):
+    # The dispatcher's cursor is its own: a board quiet for longer than --events-backlog-s
+    # must not make it "fall behind" (before, the next change was never delivered, and its
+    # wait's timeout with nothing new spun the event loop for ever, logging at each turn;
+    # test_events_hub pins the backlog rule that ends every reset).
+    receiver = WebhookReceiver().start()
+    server = await sb_server(**FAST, events_backlog_s=1)
+    client = await yclient(server, "hook-quiet")
+    status, _hook = await add_hook(server, "hook-quiet", receiver.url,
+                                   events=["elements.changed"])
+    assert status == 201
+    await draw(client, "k0")
+    await wait_until(lambda: len(receiver.delivered()) == 1, "the first delivery")
+    real_now_ms = hub.now_ms
+    monkeypatch.setattr(hub, "now_ms", lambda: real_now_ms() + 5_000)  # 5 s of quiet
+    await draw(client, "k1")
+    await wait_until(lambda: len(receiver.delivered()) == 2, "the change after the quiet")
+    assert [e["created"][0]["id"] for e in receiver.delivered()] == ["k0", "k1"]
+    assert "fell behind" not in caplog.text
     receiver.stop()
 
 

@@ -67,8 +67,11 @@ class Backlog:
         return max(self._floor, now_ms() - self.max_age_ms)
 
     def raise_floor(self, floor: int) -> None:
-        """Treat everything up to ``floor`` as possibly lost (``hub_redis``: Redis was away)."""
+        """Treat everything up to ``floor`` as possibly lost (``hub_redis``: Redis was away).
+        ``head`` moves up with it, so a reader reset to ``head`` resumes past the floor (a
+        reset that sent it below again would repeat without end)."""
         self._floor = max(self._floor, floor)
+        self.head = max(self.head, self._floor)
 
     def skip(self) -> None:
         """Changes went unreported from now: every id before now must reset, new readers

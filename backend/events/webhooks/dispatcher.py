@@ -152,16 +152,20 @@ class WebhookDispatcher:
 
     async def _follow(self) -> None:
         cursor = self._passed = self._hub.all.head
+        live = True  # the cursor is this loop's own: only trimming can outrun it, not age
         while True:
-            events = await self._hub.read(None, cursor)
+            events = await self._hub.read(None, cursor, live)
             if self._rewind_to is not None:  # this process just took the lease over
                 cursor, self._rewind_to = min(cursor, self._rewind_to), None
                 self._passed = cursor  # the resume point goes back with it
+                live = False  # a predecessor's resume point: checked against the retention
                 continue
+            live = True
             if events is None:
                 log.warning("webhooks: fell behind the event backlog; events after %d are "
                             "not delivered", cursor)
-                cursor = self._hub.all.head
+                cursor = self._hub.all.head  # at or past the floor: the next read is exact
+                await asyncio.sleep(0)
                 continue
             if not events:
                 await self._hub.all.wait(60)
