@@ -222,3 +222,62 @@ def test_entries_past_the_peer_budget_are_dropped_without_being_decoded():
     repeated = [(0, clock, b'{"n":%d}' % clock) for clock in range(2, 1000)]
     assert presence.apply(entries_payload(repeated), "p1").changed == [0]
     assert presence.encode([0]) == entries_payload([(0, 999, b'{"n":999}')])
+
+
+def test_a_tab_relaying_its_sibling_tabs_hands_their_ids_over_and_logs_nothing():
+    # y-websocket sends every awareness change it applies to the server, also what it learns
+    # from the browser's other tabs over BroadcastChannel, often before their own connection
+    # said anything. Its own state it sends alone, in the first presence frame.
+    presence = Presence(timeout_s=30)
+    assert presence.apply(entries_payload([(1, 1, b'{"tab":1}')]), "tab 1").changed == [1]
+    for sibling in range(2, 8):  # six siblings open while tab 1 is connected
+        relayed = presence.apply(entries_payload([(sibling, 1, b'{"tab":%d}' % sibling)]),
+                                 "tab 1")
+        assert relayed.dropped == []  # past the cap: dropped, but without a word
+    assert sorted(presence.ids_of("tab 1")) == [1, 2, 3, 4]
+    for sibling in range(2, 8):  # each sibling's own connection greets with its own state
+        greeting = presence.apply(entries_payload([(sibling, 1, b'{"tab":%d}' % sibling)]),
+                                  f"tab {sibling}")
+        assert greeting.changed == [sibling] and greeting.dropped == []
+        assert presence.owner_of(sibling) == f"tab {sibling}"
+    assert presence.ids_of("tab 1") == [1]
+    assert presence.remove_peer("tab 1") == [1]  # its siblings stay
+    assert sorted(presence.client_ids) == [2, 3, 4, 5, 6, 7]
+
+
+def test_only_a_lone_first_entry_takes_a_relayed_id_and_never_a_connections_own():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(1, 1, b"{}")]), "tab")
+    presence.apply(entries_payload([(2, 3, b"{}")]), "tab")  # relayed
+    # Not a greeting: a first frame of two entries, a later frame, an older clock, a removal.
+    assert presence.apply(entries_payload([(2, 3, b"{}"), (9, 1, b"{}")]), "a").changed == [9]
+    assert presence.apply(entries_payload([(2, 4, b"{}")]), "a").changed == []
+    assert presence.apply(entries_payload([(2, 2, b"{}")]), "b").changed == []
+    assert presence.apply(entries_payload([(2, 3, b"null")]), "c").changed == []
+    # A connection's own (first) id is never handed over, whatever the clock.
+    assert presence.apply(entries_payload([(1, 50, b'{"x":1}')]), "d").changed == []
+    assert presence.owner_of(1) == "tab" and presence.owner_of(2) == "tab"
+    assert presence.apply(entries_payload([(2, 3, b"{}")]), "e").changed == [2]
+    assert presence.owner_of(2) == "e"
+    # Once handed over it is e's own: nobody greets it away again.
+    assert presence.apply(entries_payload([(2, 9, b"{}")]), "f").changed == []
+
+
+def test_a_tab_shows_at_most_the_capped_ids_however_many_it_lists():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(1, 1, b"{}")]), "tab")
+    flood = presence.apply(entries_payload([(i, 1, b"{}") for i in range(100, 1100)]), "tab")
+    assert len(flood.changed) == 3 and flood.dropped == []
+    assert len(presence.ids_of("tab")) == 4 and len(presence.client_ids) == 4
+
+
+def test_an_echo_of_a_removed_state_does_not_come_back_from_a_connection_showing_nothing():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(7, 3, b'{"name":"Alice"}')]), "alice")
+    presence.apply(entries_payload([(8, 1, b'{"name":"Bob"}')]), "bob")
+    presence.remove_peer("alice")  # removed at clock 4
+    # A connection whose own state is not shown (yet) echoes what it had received.
+    echo = entries_payload([(7, 3, b'{"name":"Alice"}'), (8, 1, b'{"name":"Bob"}')])
+    assert presence.apply(echo, "carol").changed == []
+    assert presence.apply(entries_payload([(7, 3, b'{"name":"Alice"}')]), "carol").changed == []
+    assert presence.client_ids == [8] and presence.ids_of("carol") == []
