@@ -281,3 +281,19 @@ def test_an_echo_of_a_removed_state_does_not_come_back_from_a_connection_showing
     assert presence.apply(echo, "carol").changed == []
     assert presence.apply(entries_payload([(7, 3, b'{"name":"Alice"}')]), "carol").changed == []
     assert presence.client_ids == [8] and presence.ids_of("carol") == []
+
+
+def test_echoes_queued_behind_an_expiry_do_not_become_the_echoing_connections_ids():
+    # A loaded server processes renewals late and expires a board's states in one sweep; the
+    # echoes each client sent before that arrive afterwards, from connections showing nothing.
+    presence = Presence(timeout_s=30)
+    for client_id in (1, 2, 3):
+        presence.apply(entries_payload([(client_id, 1, b"{}")]), f"peer {client_id}")
+    assert sorted(presence.expire(now_ms=time.time() * 1000 + 31_000)) == [1, 2, 3]
+    for client_id in (1, 2, 3):
+        others = [(other, 1, b"{}") for other in (1, 2, 3) if other != client_id]
+        applied = presence.apply(entries_payload(others), f"peer {client_id}")
+        assert applied.changed == [] and applied.dropped == []
+    # Each client's own state, re-sent after it saw its removal (clock 2 + 1), comes back.
+    assert presence.apply(entries_payload([(1, 3, b"{}")]), "peer 1").changed == [1]
+    assert presence.client_ids == [1] and presence.ids_of("peer 1") == [1]
