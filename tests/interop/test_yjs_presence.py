@@ -29,25 +29,32 @@ def _state(name: str) -> dict:
 @pytest.mark.slow
 @pytest.mark.gen_test(timeout=400)
 async def test_tabs_and_clients_joining_in_a_batch_all_see_each_other_and_keep_presence(
-        server, node_client, board, y_websocket):
+    server, node_client, board, y_websocket
+):
     browser = await node_client(y_websocket)
     others = await node_client(y_websocket)
     where: dict[str, object] = {}
     ids: dict[str, int] = {}
     for i in range(FIRST_TABS):
         name = f"tab-{i}"
-        ids[name] = await browser.connect(server.ws_url, board, doc=name, state=_state(name),
-                                          bc=True)
+        ids[name] = await browser.connect(
+            server.ws_url, board, doc=name, state=_state(name), bc=True
+        )
         where[name] = browser
     for name in list(ids):
-        await browser.wait_for(lambda s: s["synced"] and len(s["peers"]) == FIRST_TABS - 1,
-                               doc=name, timeout_s=WAIT_S, what=f"{name} sees the first tabs")
+        await browser.wait_for(
+            lambda s: s["synced"] and len(s["peers"]) == FIRST_TABS - 1,
+            doc=name,
+            timeout_s=WAIT_S,
+            what=f"{name} sees the first tabs",
+        )
 
     # The batch: no waiting between the connects.
     for i in range(FIRST_TABS, FIRST_TABS + JOINING_TABS):
         name = f"tab-{i}"
-        ids[name] = await browser.connect(server.ws_url, board, doc=name, state=_state(name),
-                                          bc=True)
+        ids[name] = await browser.connect(
+            server.ws_url, board, doc=name, state=_state(name), bc=True
+        )
         where[name] = browser
     for i in range(OTHER_CLIENTS):
         name = f"other-{i}"
@@ -60,18 +67,29 @@ async def test_tabs_and_clients_joining_in_a_batch_all_see_each_other_and_keep_p
         return lambda s: s["synced"] and s["peers"] == expected
 
     for name in ids:  # every client sees every other's state, through the server
-        await where[name].wait_for(sees_everyone(name), doc=name, timeout_s=WAIT_S,
-                                   what=f"{name} sees all {len(ids) - 1} others")
+        await where[name].wait_for(
+            sees_everyone(name),
+            doc=name,
+            timeout_s=WAIT_S,
+            what=f"{name} sees all {len(ids) - 1} others",
+        )
 
     # Every client edits: a tab whose id the server gave to a sibling's connection had its
     # own update refused as clock squatting (1007).
     for name in ids:
-        await where[name].call("put_element", doc=name, element=name,
-                               fields={"type": "rect", "x": 1, "y": 2, "w": 3, "h": 4})
+        await where[name].call(
+            "put_element",
+            doc=name,
+            element=name,
+            fields={"type": "rect", "x": 1, "y": 2, "w": 3, "h": 4},
+        )
     for name in ids:
         state = await where[name].wait_for(
-            lambda s: set(s["maps"]["elements"]) == set(ids) or s["closes"], doc=name,
-            timeout_s=WAIT_S, what=f"{name} holds every client's element")
+            lambda s: set(s["maps"]["elements"]) == set(ids) or s["closes"],
+            doc=name,
+            timeout_s=WAIT_S,
+            what=f"{name} holds every client's element",
+        )
         assert state["closes"] == [], f"{name} was closed: {state['closes']}"
         assert set(state["maps"]["elements"]) == set(ids)
 
@@ -80,10 +98,17 @@ async def test_tabs_and_clients_joining_in_a_batch_all_see_each_other_and_keep_p
     for i in range(FIRST_TABS):
         await browser.call("disconnect", doc=f"tab-{i}")
     watcher = "other-0"
-    state = await others.wait_for(lambda s: not first & set(s["peers"]), doc=watcher,
-                                  timeout_s=WAIT_S, what="the first tabs removed")
-    left = {key: value for key, value in everyone.items()
-            if key not in first and key != str(ids[watcher])}
+    state = await others.wait_for(
+        lambda s: not first & set(s["peers"]),
+        doc=watcher,
+        timeout_s=WAIT_S,
+        what="the first tabs removed",
+    )
+    left = {
+        key: value
+        for key, value in everyone.items()
+        if key not in first and key != str(ids[watcher])
+    }
     assert state["peers"] == left
 
     log = server.log()
@@ -95,5 +120,6 @@ async def test_tabs_and_clients_joining_in_a_batch_all_see_each_other_and_keep_p
         gone = str(ids[name]) in first
         codes = [close["code"] for close in state["closes"]]
         assert (len(codes) == 1 and codes[0] in (None, 1005)) if gone else codes == [], (
-            f"{name}: {state['closes']}")
+            f"{name}: {state['closes']}"
+        )
         assert state["status"] == ("disconnected" if gone else "connected")
