@@ -80,6 +80,30 @@ async def test_reconnecting_client_with_its_old_clock_is_shown_again(sb_server, 
 
 
 @pytest.mark.gen_test(timeout=30)
+async def test_a_late_echo_of_a_departed_client_does_not_bring_it_back(sb_server, yclient):
+    server = await sb_server()
+    alice = await yclient(server, "presence_late_echo")
+    bob = await yclient(server, "presence_late_echo")
+    carol = await yclient(server, "presence_late_echo")
+    await alice.set_presence(1001, 3, {"name": "Alice"})
+    await bob.wait_for(lambda: 1001 in bob.present(), what="alice present")
+    alice.close()
+    await bob.wait_for(lambda: 1001 not in bob.present(), what="alice removed")
+    # Carol shows nothing yet (its own state is still held by its old connection, say); what
+    # it echoes of what it received before alice left arrives now.
+    await carol.send(b"\x01" + _length_prefixed(entries_payload(
+        [(1001, 3, b'{"name":"Alice"}'), (1003, 4, b"null")])))
+    await carol.set_presence(1001, 3, {"name": "Alice"})
+    await carol.set_presence(1004, 1, {"marker": True})  # carol's own, after the echoes
+    await bob.wait_for(lambda: 1004 in bob.present(), what="carol's marker")
+    assert 1001 not in bob.present()
+
+
+def _length_prefixed(payload: bytes) -> bytes:
+    return write_var_uint(len(payload)) + payload
+
+
+@pytest.mark.gen_test(timeout=30)
 async def test_stale_presence_expires_and_its_removal_is_broadcast(sb_server, yclient):
     server = await sb_server(awareness_timeout_s=1)
     alice = await yclient(server, "presence_expire")
