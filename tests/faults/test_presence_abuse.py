@@ -132,6 +132,8 @@ async def test_a_tab_cannot_take_over_or_flood_ids_by_relaying_them(server_proce
     await victim.set_presence(4001, 1, {"user": {"name": "Victim"}})
     await observer.wait_for(lambda: 4001 in observer.present(), what="the victim")
     attacker = await connect(server, "relay_takeover")
+    second = await connect(server, "relay_takeover")
+    third = await connect(server, "relay_takeover")
     with HealthProbe(server.base_url) as probe:
         await attacker.set_presence(4100, 1, {"user": {"name": "Attacker"}})
         await attacker.set_presence(4001, 2 ** 53 - 1, {"user": {"name": "Impostor"}})
@@ -141,9 +143,7 @@ async def test_a_tab_cannot_take_over_or_flood_ids_by_relaying_them(server_proce
                                 what="the attacker's marker")
         flooded = sorted(set(observer.present()) - {4001, 4100})
         assert len(flooded) == 3  # four ids per connection, its own included
-        second = await connect(server, "relay_takeover")
         await second.set_presence(4001, 2 ** 53 - 1, {"user": {"name": "Impostor"}})
-        third = await connect(server, "relay_takeover")
         await third.set_presence(flooded[0], 1, {"user": {"name": "Third"}})
         await victim.set_presence(4001, 2, {"user": {"name": "Victim moved"}})
         await observer.wait_for(
