@@ -9,7 +9,9 @@ changes nothing. Every refusal is bounded before work is done on it:
   entry is decoded (one 3 MiB frame of 400,000 ids once froze the loop for 13.6 s);
 - a client id belongs to the first peer that brought it (first come): entries of other peers'
   ids are dropped without a word, which is also what happens to the stock client's echoes;
-  only a state its owner stopped renewing (two thirds of the timeout) may be taken over;
+  only a state its owner stopped renewing (two thirds of the timeout) may be taken over, and
+  an id a peer brought besides its first one (a relay, below) passes to the peer whose own it
+  is: the one that names it alone in its first presence;
 - a peer may introduce ``max_ids_per_peer`` ids (a tab has one), a board holds
   ``max_ids_per_board`` states of at most ``max_state_bytes`` each and ``max_board_bytes`` in
   all: an entry past one of those is dropped (the connection and the document stay);
@@ -22,6 +24,23 @@ changes nothing. Every refusal is bounded before work is done on it:
 Only entries whose clock advanced come back as "changed": the stock y-websocket client
 re-sends every awareness update it receives, and relaying only real changes makes those
 echoes die out. States are kept and relayed as the JSON text the client sent.
+
+Why a legitimate stock client (y-protocols ``awareness.js``, y-websocket 1.5 to 3.1) sends
+entries for ids that are not its own: its provider sends every awareness ``update`` event to
+the server, whatever its origin, so (a) everything it applies from the server comes back as
+an echo, at the clock the server sent (or older, once the server moved on), and (b) with
+BroadcastChannel on (the default; our own frontend keeps it), what it learns from the
+browser's other tabs of the same board goes to the server too, often before that tab's own
+connection has said anything (a tab that joins while its sibling is connected reaches the
+sibling over BroadcastChannel at once, and the server only after its WebSocket opened).
+Its own id it sends alone, in the first presence frame of every connection (``onopen``:
+``encodeAwarenessUpdate(awareness, [doc.clientID])``). So: echoes (a) are not newer, or
+belong to someone else, and are dropped silently; an id relayed by (b) is shown, held by the
+relaying peer until the tab whose own id it is says so in its first frame; and a peer whose
+first frame named one id alone (a tab) does not log the entries it cannot introduce past its
+cap (more relayed tabs than it may hold: each is shown by its own connection). Removals of
+others' ids (a tab's 30 s timeout, ``removeAwarenessStates``) change nothing and count
+nowhere, and query-awareness answers go over BroadcastChannel only.
 
 When a peer closes, the states it brought are removed at once (clock + 1, state ``null``) so
 other clients drop the cursor immediately instead of after their 30 s timeout. The clock of a
@@ -98,6 +117,9 @@ class Presence:
         self._present: dict[int, _State] = {}
         self._gone: dict[int, tuple[int, float]] = {}  # id -> (clock, removed at ms)
         self._ids_by_peer: dict[Hashable, set[int]] = {}
+        self._first_id: dict[Hashable, int] = {}  # peer -> the first id it brought (its own)
+        self._tabs: set[Hashable] = set()  # peers whose first frame showed their one id
+        self._heard: set[Hashable] = set()  # peers that sent presence at least once
         self._board_bytes = 0
 
     @property
@@ -137,9 +159,16 @@ class Presence:
         or holds a state that is not a JSON object (nothing is applied then).
         """
         entries = _split_entries(payload, self.limits)
-        if not self._ids_by_peer.get(peer):
-            entries = [self._restamp_returning(entry) for entry in entries]
-        return self._apply(entries, peer, time.time() * 1000 if now_ms is None else now_ms)
+        greeting = peer not in self._heard and len(entries) == 1
+        if greeting:
+            # A peer's first frame holding one entry: the stock client's own state, sent as
+            # its connection opens, maybe with the clock it had before its last removal.
+            # Only this frame: a later one of a peer showing nothing yet may be the echo of a
+            # state removed meanwhile, which must not come back as this peer's.
+            entries = [self._restamp_returning(entries[0])]
+        self._heard.add(peer)
+        return self._apply(entries, peer, time.time() * 1000 if now_ms is None else now_ms,
+                           greeting)
 
     def apply_remote(self, payload: bytes) -> Applied:
         """Apply an awareness update another process relayed (its peers own those ids, and it
@@ -162,6 +191,9 @@ class Presence:
     def remove_peer(self, peer: Hashable) -> list[int]:
         """Forget ``peer``; remove the states it brought. Returns the removed client ids."""
         ids = self._ids_by_peer.pop(peer, set())
+        self._first_id.pop(peer, None)
+        self._tabs.discard(peer)
+        self._heard.discard(peer)
         now_ms = time.time() * 1000
         for client_id in ids:
             self._remove(client_id, self._present[client_id].clock + 1, now_ms)
@@ -202,7 +234,10 @@ class Presence:
                 entries.append((client_id, self._gone[client_id][0], b"null"))
         return _encode_entries(entries)
 
-    def _apply(self, entries: list[RawEntry], owner: Hashable, now_ms: float) -> Applied:
+    def _apply(self, entries: list[RawEntry], owner: Hashable, now_ms: float,
+               greeting: bool = False) -> Applied:
+        """Apply ``entries`` from ``owner``; ``greeting``: they are its first presence frame,
+        one entry (the stock client's own state as its connection opens)."""
         applied = Applied()
         # One entry per id (the last: a stock client never repeats one), and no more new ids
         # than the peer may still introduce, so JSON is decoded for a few states per frame
@@ -210,13 +245,14 @@ class Presence:
         budget = self.limits.max_ids_per_peer - len(self._ids_by_peer.get(owner, ()))
         candidates = []
         for entry in {entry[0]: entry for entry in entries}.values():
-            if not self._may_change(entry, owner, now_ms):
+            if not self._may_change(entry, owner, now_ms, greeting):
                 continue
             present = self._present.get(entry[0])
             if owner != REMOTE and (present is None or present.owner != owner) and \
                     entry[2] not in _NULL_STATES:
                 if budget <= 0:
-                    applied.dropped.append(_too_many_ids(self.limits.max_ids_per_peer))
+                    if owner not in self._tabs:  # a tab's relays past it: shown by their own
+                        applied.dropped.append(_too_many_ids(self.limits.max_ids_per_peer))
                     continue
                 budget -= 1
             candidates.append(entry)
@@ -226,7 +262,7 @@ class Presence:
         for (client_id, clock, _raw), (state, too_big) in news:
             if too_big is not None:
                 applied.dropped.append(too_big)
-            elif not self._may_change((client_id, clock, _raw), owner, now_ms):
+            elif not self._may_change((client_id, clock, _raw), owner, now_ms, greeting):
                 continue  # an earlier entry of this frame changed it already
             elif state is None:
                 self._remove(client_id, self._recorded_clock(client_id, clock), now_ms)
@@ -235,24 +271,40 @@ class Presence:
                 refusal = self._set(client_id, clock, state, owner, now_ms)
                 if refusal is None:
                     applied.changed.append(client_id)
+                    if owner != REMOTE and owner not in self._first_id:
+                        self._first_id[owner] = client_id
+                        if greeting:  # a tab: what else it sends is echoes and relays
+                            self._tabs.add(owner)
                 else:
                     applied.dropped.append(refusal)
         return applied
 
-    def _may_change(self, entry: RawEntry, owner: Hashable, now_ms: float) -> bool:
+    def _may_change(self, entry: RawEntry, owner: Hashable, now_ms: float,
+                    greeting: bool = False) -> bool:
         """Whether ``entry`` from ``owner`` could change anything: an id of ``owner`` (or of
         nobody, or one its owner stopped renewing) with a newer clock, or a removal at the
-        current clock."""
+        current clock; or, in ``owner``'s ``greeting`` (its first presence, one entry), an id
+        another peer only relays, at a clock not older than the relayed one."""
         client_id, clock, state = entry
         present = self._present.get(client_id)
         if present is not None:
-            if present.owner != owner and not self._abandoned(present, now_ms):
-                return False  # first come: someone else's id (or the stock client's echo)
+            if present.owner != owner:
+                if greeting and self._relayed(client_id, present) and \
+                        state not in _NULL_STATES and clock >= present.clock:
+                    return True  # its own connection: the relaying tab hands it over
+                if not self._abandoned(present, now_ms):
+                    return False  # first come: someone else's id (or the stock client's echo)
             return clock > present.clock or (clock == present.clock and state in _NULL_STATES)
         if state in _NULL_STATES:
             return False  # removing what is not there changes nothing (and is not kept)
         gone = self._gone.get(client_id)
         return gone is None or clock > gone[0]
+
+    def _relayed(self, client_id: int, present: _State) -> bool:
+        """Whether the peer showing ``client_id`` brought it besides its own first id (a tab
+        relaying another tab's presence over BroadcastChannel, or a script's extra cursor),
+        which the peer naming it alone in its first frame may take over."""
+        return present.owner != REMOTE and self._first_id.get(present.owner) != client_id
 
     def _abandoned(self, present: _State, now_ms: float) -> bool:
         """Whether another connection may take ``present`` over: its owner has not renewed it

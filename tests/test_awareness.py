@@ -80,6 +80,30 @@ async def test_reconnecting_client_with_its_old_clock_is_shown_again(sb_server, 
 
 
 @pytest.mark.gen_test(timeout=30)
+async def test_a_late_echo_of_a_departed_client_does_not_bring_it_back(sb_server, yclient):
+    server = await sb_server()
+    alice = await yclient(server, "presence_late_echo")
+    bob = await yclient(server, "presence_late_echo")
+    carol = await yclient(server, "presence_late_echo")
+    await alice.set_presence(1001, 3, {"name": "Alice"})
+    await bob.wait_for(lambda: 1001 in bob.present(), what="alice present")
+    alice.close()
+    await bob.wait_for(lambda: 1001 not in bob.present(), what="alice removed")
+    # Carol shows nothing yet (its own state is still held by its old connection, say); what
+    # it echoes of what it received before alice left arrives now.
+    await carol.send(b"\x01" + _length_prefixed(entries_payload(
+        [(1001, 3, b'{"name":"Alice"}'), (1003, 4, b"null")])))
+    await carol.set_presence(1001, 3, {"name": "Alice"})
+    await carol.set_presence(1004, 1, {"marker": True})  # carol's own, after the echoes
+    await bob.wait_for(lambda: 1004 in bob.present(), what="carol's marker")
+    assert 1001 not in bob.present()
+
+
+def _length_prefixed(payload: bytes) -> bytes:
+    return write_var_uint(len(payload)) + payload
+
+
+@pytest.mark.gen_test(timeout=30)
 async def test_stale_presence_expires_and_its_removal_is_broadcast(sb_server, yclient):
     server = await sb_server(awareness_timeout_s=1)
     alice = await yclient(server, "presence_expire")
@@ -222,3 +246,78 @@ def test_entries_past_the_peer_budget_are_dropped_without_being_decoded():
     repeated = [(0, clock, b'{"n":%d}' % clock) for clock in range(2, 1000)]
     assert presence.apply(entries_payload(repeated), "p1").changed == [0]
     assert presence.encode([0]) == entries_payload([(0, 999, b'{"n":999}')])
+
+
+def test_a_tab_relaying_its_sibling_tabs_hands_their_ids_over_and_logs_nothing():
+    # y-websocket sends every awareness change it applies to the server, also what it learns
+    # from the browser's other tabs over BroadcastChannel, often before their own connection
+    # said anything. Its own state it sends alone, in the first presence frame.
+    presence = Presence(timeout_s=30)
+    assert presence.apply(entries_payload([(1, 1, b'{"tab":1}')]), "tab 1").changed == [1]
+    for sibling in range(2, 8):  # six siblings open while tab 1 is connected
+        relayed = presence.apply(entries_payload([(sibling, 1, b'{"tab":%d}' % sibling)]),
+                                 "tab 1")
+        assert relayed.dropped == []  # past the cap: dropped, but without a word
+    assert sorted(presence.ids_of("tab 1")) == [1, 2, 3, 4]
+    for sibling in range(2, 8):  # each sibling's own connection greets with its own state
+        greeting = presence.apply(entries_payload([(sibling, 1, b'{"tab":%d}' % sibling)]),
+                                  f"tab {sibling}")
+        assert greeting.changed == [sibling] and greeting.dropped == []
+        assert presence.owner_of(sibling) == f"tab {sibling}"
+    assert presence.ids_of("tab 1") == [1]
+    assert presence.remove_peer("tab 1") == [1]  # its siblings stay
+    assert sorted(presence.client_ids) == [2, 3, 4, 5, 6, 7]
+
+
+def test_only_a_lone_first_entry_takes_a_relayed_id_and_never_a_connections_own():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(1, 1, b"{}")]), "tab")
+    presence.apply(entries_payload([(2, 3, b"{}")]), "tab")  # relayed
+    # Not a greeting: a first frame of two entries, a later frame, an older clock, a removal.
+    assert presence.apply(entries_payload([(2, 3, b"{}"), (9, 1, b"{}")]), "a").changed == [9]
+    assert presence.apply(entries_payload([(2, 4, b"{}")]), "a").changed == []
+    assert presence.apply(entries_payload([(2, 2, b"{}")]), "b").changed == []
+    assert presence.apply(entries_payload([(2, 3, b"null")]), "c").changed == []
+    # A connection's own (first) id is never handed over, whatever the clock.
+    assert presence.apply(entries_payload([(1, 50, b'{"x":1}')]), "d").changed == []
+    assert presence.owner_of(1) == "tab" and presence.owner_of(2) == "tab"
+    assert presence.apply(entries_payload([(2, 3, b"{}")]), "e").changed == [2]
+    assert presence.owner_of(2) == "e"
+    # Once handed over it is e's own: nobody greets it away again.
+    assert presence.apply(entries_payload([(2, 9, b"{}")]), "f").changed == []
+
+
+def test_a_tab_shows_at_most_the_capped_ids_however_many_it_lists():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(1, 1, b"{}")]), "tab")
+    flood = presence.apply(entries_payload([(i, 1, b"{}") for i in range(100, 1100)]), "tab")
+    assert len(flood.changed) == 3 and flood.dropped == []
+    assert len(presence.ids_of("tab")) == 4 and len(presence.client_ids) == 4
+
+
+def test_an_echo_of_a_removed_state_does_not_come_back_from_a_connection_showing_nothing():
+    presence = Presence(timeout_s=30)
+    presence.apply(entries_payload([(7, 3, b'{"name":"Alice"}')]), "alice")
+    presence.apply(entries_payload([(8, 1, b'{"name":"Bob"}')]), "bob")
+    presence.remove_peer("alice")  # removed at clock 4
+    # A connection whose own state is not shown (yet) echoes what it had received.
+    echo = entries_payload([(7, 3, b'{"name":"Alice"}'), (8, 1, b'{"name":"Bob"}')])
+    assert presence.apply(echo, "carol").changed == []
+    assert presence.apply(entries_payload([(7, 3, b'{"name":"Alice"}')]), "carol").changed == []
+    assert presence.client_ids == [8] and presence.ids_of("carol") == []
+
+
+def test_echoes_queued_behind_an_expiry_do_not_become_the_echoing_connections_ids():
+    # A loaded server processes renewals late and expires a board's states in one sweep; the
+    # echoes each client sent before that arrive afterwards, from connections showing nothing.
+    presence = Presence(timeout_s=30)
+    for client_id in (1, 2, 3):
+        presence.apply(entries_payload([(client_id, 1, b"{}")]), f"peer {client_id}")
+    assert sorted(presence.expire(now_ms=time.time() * 1000 + 31_000)) == [1, 2, 3]
+    for client_id in (1, 2, 3):
+        others = [(other, 1, b"{}") for other in (1, 2, 3) if other != client_id]
+        applied = presence.apply(entries_payload(others), f"peer {client_id}")
+        assert applied.changed == [] and applied.dropped == []
+    # Each client's own state, re-sent after it saw its removal (clock 2 + 1), comes back.
+    assert presence.apply(entries_payload([(1, 3, b"{}")]), "peer 1").changed == [1]
+    assert presence.client_ids == [1] and presence.ids_of("peer 1") == [1]

@@ -121,6 +121,47 @@ async def test_presence_cannot_take_over_or_freeze_another_client_id(server_proc
 
 
 @pytest.mark.gen_test(timeout=90)
+async def test_a_tab_cannot_take_over_or_flood_ids_by_relaying_them(server_process):
+    # A stock tab sends its own state alone first, then relays (echoes, other tabs' presence
+    # over BroadcastChannel). An attacker doing the same may hold a few relayed ids, never
+    # another connection's own id, and a relayed id goes to the connection greeting with it.
+    server = server_process()
+    bystanders = await Bystanders(server.ws_url).start()
+    victim = await connect(server, "relay_takeover")
+    observer = await connect(server, "relay_takeover")
+    await victim.set_presence(4001, 1, {"user": {"name": "Victim"}})
+    await observer.wait_for(lambda: 4001 in observer.present(), what="the victim")
+    attacker = await connect(server, "relay_takeover")
+    second = await connect(server, "relay_takeover")
+    third = await connect(server, "relay_takeover")
+    with HealthProbe(server.base_url) as probe:
+        await attacker.set_presence(4100, 1, {"user": {"name": "Attacker"}})
+        await attacker.set_presence(4001, 2 ** 53 - 1, {"user": {"name": "Impostor"}})
+        await attacker.send(awareness_frame([(5000 + i, 1, state(n=i)) for i in range(500)]))
+        await attacker.set_presence(4100, 2, {"user": {"name": "Attacker"}, "done": True})
+        await observer.wait_for(lambda: observer.present().get(4100, {}).get("done"),
+                                what="the attacker's marker")
+        flooded = sorted(set(observer.present()) - {4001, 4100})
+        assert len(flooded) == 3  # four ids per connection, its own included
+        await second.set_presence(4001, 2 ** 53 - 1, {"user": {"name": "Impostor"}})
+        await third.set_presence(flooded[0], 1, {"user": {"name": "Third"}})
+        await victim.set_presence(4001, 2, {"user": {"name": "Victim moved"}})
+        await observer.wait_for(
+            lambda: observer.present()[4001] == {"user": {"name": "Victim moved"}},
+            what="the victim's own update")
+        await observer.wait_for(
+            lambda: observer.present()[flooded[0]] == {"user": {"name": "Third"}},
+            what="the relayed id shown by the connection greeting with it")
+        await bystanders.check()
+    probe.assert_fast()
+    assert observer.awareness[4001][0] == 2
+    assert len(set(observer.present()) - {4001, 4100}) == 3
+    for client in (attacker, second, third):
+        assert not client.closed.is_set()  # dropped silently: that is what echoes look like
+    bystanders.close()
+
+
+@pytest.mark.gen_test(timeout=90)
 async def test_a_clock_jump_is_held_to_a_bounded_step(server_process):
     server = server_process()
     owner = await connect(server, "clock_jump")

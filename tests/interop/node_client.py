@@ -97,13 +97,15 @@ class NodeClient:
         return answer
 
     async def connect(self, ws_url: str, room: str, doc: str = "main", state: Any = None,
-                      params: dict[str, str] | None = None) -> int:
+                      params: dict[str, str] | None = None, bc: bool = False) -> int:
         """Create a doc with a provider on ``ws_url``/``room``; return its Yjs client id.
 
         ``state`` (when given) is set as the awareness state before the socket opens;
-        ``params`` become the URL query (the provider's ``params`` option, e.g. a token).
+        ``params`` become the URL query (the provider's ``params`` option, e.g. a token);
+        ``bc``: BroadcastChannel on (the provider's default), so this process's docs of one
+        room are tabs of one browser and exchange updates and presence directly.
         """
-        args: dict[str, Any] = {"params": params or {}}
+        args: dict[str, Any] = {"params": params or {}, "bc": bc}
         if state is not None:
             args["state"] = state
         answer = await self.call("connect", doc, url=ws_url, room=room, **args)

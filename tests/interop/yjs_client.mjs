@@ -7,8 +7,10 @@
 //   reply    {"reply": 1, "ok": true, ...}        or {"reply": 1, "error": "message"}
 //   event    {"event": "status", "doc": "a", "status": "connected"}
 // Commands (each takes "doc", a local name, default "main"; several docs per process):
-//   connect {url, room, state?, params?}  new Y.Doc + WebsocketProvider (BroadcastChannel off,
-//                                 so two docs in one process only meet through the server;
+//   connect {url, room, state?, params?, bc?}  new Y.Doc + WebsocketProvider (BroadcastChannel
+//                                 off, so two docs in one process only meet through the
+//                                 server; `bc: true` turns it on, the provider's default: the
+//                                 process's docs of one room are then tabs of one browser;
 //                                 `params` become the URL query, e.g. {"token": ...})
 //   set {map, key, value}         one transaction: map.set(key, value)
 //   delete {map, key}             one transaction: map.delete(key)
@@ -77,12 +79,12 @@ const othersStates = ({ doc, provider }) => {
   return states
 }
 
-const connect = (name, { url, room, state, params = {} }) => {
+const connect = (name, { url, room, state, params = {}, bc = false }) => {
   if (docs.has(name)) throw new Error(`doc ${name} already exists`)
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(url, room, doc, {
     WebSocketPolyfill: WebSocket,
-    disableBc: true,
+    disableBc: !bc,
     connect: false,
     params
   })
