@@ -36,6 +36,12 @@ def root_map(doc: Doc, name: str) -> Map | None:
         return None
 
 
+def existing_root_map(doc: Doc, name: str) -> Map | None:
+    """The root map ``name`` if the document has it (never created), else None; None too
+    when the root exists with another shared type."""
+    return root_map(doc, name) if name in doc else None
+
+
 def plain_map(ymap: Map | None) -> dict[str, Any]:
     """Plain values of a map, nested types included (Y.Text as its string)."""
     if ymap is None or not len(ymap):

@@ -33,6 +33,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, MapEvent, Text, merge_updates
 
+from .doc_values import existing_root_map
 from .xml_hooks import XmlHooks, hook_paths, state_clocks
 
 ROOT_MAPS = ("meta", "elements", "comments")
@@ -70,7 +71,7 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
     missing = []  # restored roots the version does not have: all of it goes
     changes: dict[str, _Changes] = {}
     for name in names:
-        root = doc.get(name, type=Map) if name == _ELEMENTS else _root(doc, name)
+        root = doc.get(name, type=Map) if name == _ELEMENTS else existing_root_map(doc, name)
         if root is None:
             missing.append(name)
             continue
@@ -92,7 +93,7 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
             if left:
                 rest[name] = left
         for name in missing:
-            root = _root(doc, name)
+            root = existing_root_map(doc, name)
             if root is not None:
                 _sync_map(root, None, None, (name,), hooks)
         if rest:  # what the events could not tell: compared with a copy of the version
@@ -101,7 +102,7 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
                 target.apply_update(update)
             with target.transaction():  # one read transaction for the version
                 for name, keys in rest.items():
-                    count = _sync_map(changes[name].root, _root(target, name), keys,
+                    count = _sync_map(changes[name].root, existing_root_map(target, name), keys,
                                       (name,), hooks)
                     changed += count if name == _ELEMENTS else 0
     return hooks.named(doc.get_update(before)), changed
@@ -110,7 +111,7 @@ def build_restore_update(version: Sequence[bytes], since: bytes,
 def live_keys(doc: Doc) -> dict[str, list[str]]:
     """The keys of each restored root map of the live board ``doc``, for
     ``build_restore_update`` (read with ``since``, in the same event-loop turn)."""
-    roots = ((name, _root(doc, name)) for name in ROOT_MAPS)
+    roots = ((name, existing_root_map(doc, name)) for name in ROOT_MAPS)
     return {name: list(root.keys()) for name, root in roots if root is not None}
 
 
@@ -403,14 +404,6 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
-def _root(doc: Doc, name: str) -> Map | None:
-    """The root map ``name`` if the document has it, without creating it."""
-    if name not in doc:
-        return None
-    try:
-        return doc.get(name, type=Map)
-    except (TypeError, ValueError):
-        return None
 
 
 _MISSING = object()

@@ -31,8 +31,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from pycrdt import Doc, Map, MapEvent, get_update
+from pycrdt import Doc, MapEvent, get_update
 
+from .doc_values import existing_root_map
 from .protocol import write_var_uint
 from .update_check import GC_REF, SKIP_REF, TYPE_REF, XML_HOOK_REF, UpdateReader, skip_content
 
@@ -207,7 +208,7 @@ def hook_paths(update: bytes, names: dict[_ID, bytes],
     seen = _ProbeEvents()
     watched = []
     for root_name in roots:
-        root = _root_map(doc, root_name)
+        root = existing_root_map(doc, root_name)
         if root is not None:
             watched.append((root, root.observe_deep(seen.watcher(root_name))))
     found: dict[tuple[str, ...], bytes] = {}
@@ -239,15 +240,6 @@ class _ProbeEvents:
                 if _PROBE_KEY in keys and all(isinstance(step, str) for step in path):
                     self.paths.append((root_name, *path))
         return note
-
-
-def _root_map(doc: Doc, name: str) -> Map | None:
-    if name not in doc:
-        return None
-    try:
-        return doc.get(name, type=Map)
-    except (TypeError, ValueError):
-        return None
 
 
 def _probe(client: int, hook: _ID) -> bytes:
