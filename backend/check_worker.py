@@ -29,7 +29,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
 import pickle
@@ -40,7 +39,7 @@ from typing import Any
 
 from .document import BoardDocument
 from .update_check import TypeDepths, UpdateRefused, UpdateSummary, check_update
-from .worker_pool import processes, start_worker, submit_if_alive
+from .worker_pool import kill_pool, start_worker, submit_if_alive
 
 log = logging.getLogger(__name__)
 
@@ -209,10 +208,7 @@ class CheckWorker:
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         """Kill ``pool``'s worker and forget ``pool`` if it is still the current one."""
-        for process in processes(pool):
-            with contextlib.suppress(OSError, ValueError):
-                process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        kill_pool(pool)
         if self._pool is pool:
             self._pool = None
             self._ready = None

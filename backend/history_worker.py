@@ -47,7 +47,7 @@ from .checked_states import mark_stored_checkpoint
 from .memory import OutOfMemory, near_address_space_cap, or_out_of_memory
 from .restore import build_restore_update
 from .version_rows import readable_chain, readable_row, rebuild_for_clients, rebuild_state
-from .worker_pool import exit_codes, processes, start_worker, submit_if_alive
+from .worker_pool import exit_codes, kill_pool, start_worker, submit_if_alive
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -286,10 +286,7 @@ class HistoryWorker:
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         """Kill ``pool``'s worker and forget ``pool`` if it is still the current one (a
         failure that arrives late must not stop the worker that replaced it)."""
-        for process in processes(pool):
-            with contextlib.suppress(OSError, ValueError):
-                process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        kill_pool(pool)
         if self._pool is pool:
             self._pool = None
             self._ready = None

@@ -15,6 +15,7 @@ Also the initializer of the three pools' worker processes (pre-check, history, i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import multiprocessing
 import os
@@ -71,6 +72,15 @@ def exit_with_parent() -> None:
 def processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
     """The worker processes of ``pool``."""
     return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill ``pool``'s worker processes and shut it down without waiting (its queued jobs
+    are cancelled)."""
+    for process in processes(pool):
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def exit_codes(pool: ProcessPoolExecutor) -> set[int | None]:
