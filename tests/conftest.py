@@ -112,6 +112,24 @@ def yclient(io_loop):
     io_loop.run_sync(settle)
 
 
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One ``python -m backend`` subprocess (default options, ``--auth none``) for a whole test
+    module whose tests each use their own board and neither restart it nor read its totals
+    (``/healthz`` counts, metrics, the whole log): it saves a server start per test. The
+    browser modules take it directly; a module can hand it out as its ``server`` fixture."""
+    tmp = tmp_path_factory.mktemp("shared-server")
+    process = ServerProcess(
+        db_url=f"sqlite+aiosqlite:///{tmp}/server.db",
+        options={"auth": "none", "data_dir": str(tmp / "data")},
+        log_dir=tmp,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
 @pytest.fixture
 def server_process(tmp_path):
     """Factory: ``server_process(**cli_options)`` starts ``python -m backend`` on a free
