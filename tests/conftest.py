@@ -7,6 +7,9 @@
   ``YClient``; all are closed at teardown.
 - ``server_process``: a factory starting ``python -m backend`` as a real subprocess (for
   kill -9, restart, Node clients); see ``tests/server_process.py``.
+- ``shared_server``: one such subprocess per module, for tests that each use their own board
+  and need no options of their own (a server start costs about a CPU-second, several seconds
+  of wall time on a loaded machine).
 
 ``./scripts/test`` runs the suite on pytest-xdist workers (``-n 2 --dist loadgroup``). That
 works because every test gets its own loopback port (port 0 or ``free_port()``), its own
