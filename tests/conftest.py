@@ -7,6 +7,9 @@
   ``YClient``; all are closed at teardown.
 - ``server_process``: a factory starting ``python -m backend`` as a real subprocess (for
   kill -9, restart, Node clients); see ``tests/server_process.py``.
+- ``shared_server``: one such subprocess per module, for tests that each use their own board
+  and need no options of their own (a server start costs about a CPU-second, several seconds
+  of wall time on a loaded machine).
 
 ``./scripts/test`` runs the suite on pytest-xdist workers (``-n 2 --dist loadgroup``). That
 works because every test gets its own loopback port (port 0 or ``free_port()``), its own
@@ -110,6 +113,24 @@ def yclient(io_loop):
     async def settle() -> None:
         await asyncio.sleep(0.05)
     io_loop.run_sync(settle)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One ``python -m backend`` subprocess (default options, ``--auth none``) for a whole test
+    module whose tests each use their own board and neither restart it nor read its totals
+    (``/healthz`` counts, metrics, the whole log): it saves a server start per test. The
+    browser modules take it directly; a module can hand it out as its ``server`` fixture."""
+    tmp = tmp_path_factory.mktemp("shared-server")
+    process = ServerProcess(
+        db_url=f"sqlite+aiosqlite:///{tmp}/server.db",
+        options={"auth": "none", "data_dir": str(tmp / "data")},
+        log_dir=tmp,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    process.start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

@@ -309,6 +309,7 @@ async def test_a_posted_selection_of_5000_elements_exports_exactly_those(sb_serv
     assert sorted(e["id"] for e in json.loads(answer.body)["elements"]) == CHOSEN
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", WHERE)
 @pytest.mark.gen_test(timeout=120)
 async def test_posted_bodies_that_are_bad_too_many_or_too_big_are_refused_by_name(sb_server,

@@ -186,6 +186,7 @@ async def test_refusals_of_64_kib_urls_write_bounded_log_lines(sb_server, caplog
     assert max(map(len, lines)) <= LOG_LINE_BOUND_CHARS, [line[:300] for line in lines]
 
 
+@pytest.mark.slow
 @pytest.mark.gen_test(timeout=60)
 async def test_deep_import_json_and_bad_regions_are_400_with_a_reason(sb_server):
     server = await sb_server()

@@ -8,14 +8,11 @@ missing; ``./scripts/test`` installs both.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
-
-from tests.server_process import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -89,22 +86,6 @@ def browser(chromium):
 def server(server_process):
     """A fresh syncboard server subprocess for one test (tests that kill or restart it)."""
     return server_process()
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    """One server subprocess for a whole test module whose tests each use their own board
-    (saves a server start per test)."""
-    tmp = tmp_path_factory.mktemp("shared-server")
-    process = ServerProcess(
-        db_url=f"sqlite+aiosqlite:///{tmp}/server.db",
-        options={"auth": "none", "data_dir": str(tmp / "data")},
-        log_dir=tmp,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    process.start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ def open_url(browser, url, name):
     return page
 
 
+@pytest.mark.slow
 def test_edit_link_draws_view_link_only_watches_and_no_token_is_refused(server_process, browser):
     server = server_process(auth="token")
     links = create_board_with_tokens(server)

@@ -215,6 +215,7 @@ def click_arrow(page, arrow: str) -> None:
     page.wait_for_function(f"() => [...window.syncboard.selection].join() === '{arrow}'")
 
 
+@pytest.mark.slow
 def test_an_arrow_copied_without_its_boxes_pastes_free_where_it_is_drawn(server, tabs):
     page, other = tabs(new_board(server), new_board(server))
     _, _, arrow = arrow_between_boxes_then_one_box_moved(page)

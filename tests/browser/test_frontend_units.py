@@ -13,6 +13,7 @@ import pytest
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
 
+@pytest.mark.slow
 def test_frontend_unit_suite_passes():
     node = shutil.which("node")
     if node is None or not (FRONTEND / "node_modules" / "yjs").is_dir():

@@ -129,6 +129,7 @@ def popup_blocking_browser(chromium):
     browser.close()
 
 
+@pytest.mark.slow
 def test_copy_a_version_to_a_new_board(server_process, popup_blocking_browser):
     """"Copy to a new board" opens a new board holding exactly the previewed version, with
     its own edit link (the server's default ``--auth token``); the board itself is untouched.

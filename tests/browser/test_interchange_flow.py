@@ -120,6 +120,7 @@ def export_from_menu(page, fmt: str) -> bytes:
     return Path(download.value.path()).read_bytes()
 
 
+@pytest.mark.slow
 def test_a_newcomers_excalidraw_diagram_edited_with_a_colleague_exported_and_restored(
         newcomer, server, server_process, open_board):
     page = newcomer

@@ -75,6 +75,7 @@ def visible_chat(page) -> list[str]:
     return page.evaluate(f"() => {CHATS}.filter((e) => !e.hidden).map((e) => e.textContent)")
 
 
+@pytest.mark.slow
 def test_laser_chat_reaction_viewports_and_bring_everyone_with_three_people(server, open_board):
     board_id = new_board(server)
     ann = open_board(server, board_id, "Ann", ANN)

@@ -19,6 +19,7 @@ def card_titles(page) -> list[str]:
     return page.locator(f"{CARDS} .space-card-title").all_inner_texts()
 
 
+@pytest.mark.slow
 def test_a_team_space_from_creation_to_a_rotated_board_link(server_process, browser):
     server = server_process(auth="token", space_index_interval_s="0.1")
     context = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -2,12 +2,15 @@
 
 Each attack comes from one connection on one board; meanwhile ``/healthz`` must answer within
 200 ms, two clients on another board must keep syncing, and an observer on the attacked board
-must see only what the rules allow.
+must see only what the rules allow. The tests that need no option of their own share one
+server process (``shared_server``); each uses boards named after it (``boards``) and reads only
+the part of the log written since it began (``log_since``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import psutil
 import pytest
@@ -35,10 +38,23 @@ async def connect(server, board_id: str) -> YClient:
     return await YClient(f"{server.ws_url}/{board_id}").sync()
 
 
+@pytest.fixture
+def boards(request):
+    """``boards(name)``: a board id of this test alone (a shared server keeps every board)."""
+    suffix = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.callspec.id
+                    if hasattr(request.node, "callspec") else "")
+    return lambda name: f"{name}-{suffix}" if suffix else name
+
+
+def log_since(server, start: int) -> str:
+    """What the server logged since ``start = len(server.log())``."""
+    return server.log()[start:]
+
+
 @pytest.mark.gen_test(timeout=90)
-async def test_a_frame_of_400000_client_ids_is_refused_before_it_is_decoded(server_process):
-    server = server_process()
-    bystanders = await Bystanders(server.ws_url).start()
+async def test_a_frame_of_400000_client_ids_is_refused_before_it_is_decoded(shared_server):
+    server = shared_server
+    bystanders = await Bystanders(server.ws_url, "bystanders-ids-flood").start()
     rss_before = psutil.Process(server.proc.pid).memory_info().rss
     frame = awareness_frame([(100_000 + i, 1, b"{}") for i in range(400_000)])
     assert len(frame) > 2 * MIB
@@ -84,8 +100,9 @@ async def test_huge_presence_states_are_dropped_and_new_joins_still_work(server_
 
 
 @pytest.mark.gen_test(timeout=90)
-async def test_one_connection_shows_at_most_four_client_ids(server_process):
-    server = server_process()
+async def test_one_connection_shows_at_most_four_client_ids(shared_server):
+    server = shared_server
+    log_start = len(server.log())
     tab = await connect(server, "many_ids")
     observer = await connect(server, "many_ids")
     await tab.send(awareness_frame([(600 + i, 1, state(n=i)) for i in range(10)]))
@@ -94,13 +111,13 @@ async def test_one_connection_shows_at_most_four_client_ids(server_process):
     await observer.wait_for(lambda: observer.present().get(600) == {"n": "renewed"},
                             what="the renewal")
     assert set(observer.present()) == {600, 601, 602, 603}
-    assert "connection already shows 4 client ids" in server.log()
+    assert "connection already shows 4 client ids" in log_since(server, log_start)
 
 
 @pytest.mark.gen_test(timeout=90)
-async def test_presence_cannot_take_over_or_freeze_another_client_id(server_process):
-    server = server_process()
-    bystanders = await Bystanders(server.ws_url).start()
+async def test_presence_cannot_take_over_or_freeze_another_client_id(shared_server):
+    server = shared_server
+    bystanders = await Bystanders(server.ws_url, "bystanders-takeover").start()
     victim = await connect(server, "takeover")
     observer = await connect(server, "takeover")
     await victim.set_presence(1001, 5, {"user": {"name": "Victim"}})
@@ -162,8 +179,8 @@ async def test_a_tab_cannot_take_over_or_flood_ids_by_relaying_them(server_proce
 
 
 @pytest.mark.gen_test(timeout=90)
-async def test_a_clock_jump_is_held_to_a_bounded_step(server_process):
-    server = server_process()
+async def test_a_clock_jump_is_held_to_a_bounded_step(shared_server):
+    server = shared_server
     owner = await connect(server, "clock_jump")
     observer = await connect(server, "clock_jump")
     await owner.set_presence(2001, 1, {"cursor": 1})
@@ -178,11 +195,12 @@ async def test_a_clock_jump_is_held_to_a_bounded_step(server_process):
 
 @pytest.mark.gen_test(timeout=90)
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
-async def test_presence_that_browsers_cannot_parse_closes_with_1007(server_process, number):
-    server = server_process()
-    bystanders = await Bystanders(server.ws_url).start()
-    observer = await connect(server, "not_json")
-    attacker = await connect(server, "not_json")
+async def test_presence_that_browsers_cannot_parse_closes_with_1007(shared_server, boards,
+                                                                    number):
+    server = shared_server
+    bystanders = await Bystanders(server.ws_url, boards("bystanders-not-json")).start()
+    observer = await connect(server, boards("not_json"))
+    attacker = await connect(server, boards("not_json"))
     with HealthProbe(server.base_url) as probe:
         await attacker.send(awareness_frame([(3001, 1, f'{{"cursor": {number}}}'.encode())]))
         assert await attacker.wait_closed() == 1007

@@ -62,13 +62,17 @@ def board(request) -> str:
 
 
 @pytest.fixture(autouse=True)
-def server_logs_on_failure(tmp_path):
-    """After each test, print the tail of every server log under ``tmp_path``.
+def server_logs_on_failure(tmp_path, request):
+    """After each test, print the tail of every server log under ``tmp_path`` and of the
+    module's ``shared_server`` when the test used it.
 
     pytest shows teardown output only for a failing test, next to its traceback.
     """
     yield
-    for log_path in sorted(tmp_path.glob("server-*.log")):
+    logs = sorted(tmp_path.glob("server-*.log"))
+    if "shared_server" in request.fixturenames:
+        logs.append(request.getfixturevalue("shared_server").log_path)
+    for log_path in logs:
         lines = log_path.read_text(errors="replace").splitlines()
         print(f"--- {log_path.name} (last {SERVER_LOG_TAIL_LINES} lines)")
         print("\n".join(lines[-SERVER_LOG_TAIL_LINES:]))

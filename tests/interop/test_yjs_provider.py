@@ -1,7 +1,9 @@
 """Interop: the unmodified JS y-websocket provider (under Node) against a syncboard process.
 
-Each test starts a real ``python -m backend`` subprocess and one Node process per simulated
-browser tab, so a tab can be killed without a goodbye frame. Boards are named after the test.
+The tests run against real ``python -m backend`` subprocesses, with one Node process per
+simulated browser tab, so a tab can be killed without a goodbye frame. Boards are named after
+the test, so the tests that take ``server`` share one process (``shared_server``: none restarts
+it or reads its totals); a test needing other options starts its own with ``server_process``.
 Tests taking the ``y_websocket`` fixture run once per release (1.5, 2.1, 3.1); the others use
 3.1.
 """
@@ -45,6 +47,12 @@ def _awareness_client_ids(frame: bytes) -> list[int]:
         pos += length
         client_ids.append(client_id)
     return client_ids
+
+
+@pytest.fixture
+def server(shared_server):
+    """The module's one server process (each test on its own board)."""
+    return shared_server
 
 
 @pytest.mark.gen_test(timeout=60)
