@@ -85,12 +85,18 @@ async def test_committed_edits_survive_a_power_cut(powercut, server_process):
     server = server_process(db=f"sqlite+aiosqlite:///{powercut.mountpoint}/board.db",
                             flush_delay_ms=20)
     client = await YClient(f"{server.ws_url}/{BOARD}").sync()
+    watcher = await YClient(f"{server.ws_url}/{BOARD}").sync()
     written = {}
     for n in range(EDITS):
         written[f"edit-{n}"] = f"stroke {n}"
         await client.put(f"edit-{n}", written[f"edit-{n}"])
-    await client.wait_for(lambda: client.snapshot() == written, what="the edits' echo")
+    # The server relays an update only after handing it to its writer: once the watcher has
+    # every edit, pending_updates counts them until they are committed. (The writer's own
+    # snapshot is local: waiting on it let a loaded server be probed before it had read the
+    # edits, pending 0 with nothing committed, and the cut then lost them all.)
+    await watcher.wait_for(lambda: watcher.snapshot() == written, what="the edits relayed")
     client.close()  # nobody is left to resend: the database alone must hold the board
+    watcher.close()
     await wait_until(lambda: server.health()["pending_updates"] == 0, 10, "a commit")
 
     server.kill()
