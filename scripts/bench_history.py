@@ -55,7 +55,7 @@ from backend.cli_args import ArgumentParser  # noqa: E402
 from backend.document import BoardDocument  # noqa: E402
 from backend.store import open_store  # noqa: E402
 from backend.store.history import Retention  # noqa: E402
-from tests.server_process import free_port  # noqa: E402
+from tests.server_process import free_port, wait_answering  # noqa: E402
 
 STROKE_EVERY_S = 2.0
 LIVE_STROKES = 40
@@ -196,7 +196,7 @@ def _over_http(db: Path, args, tmp: Path) -> None:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/boards/big"
     try:
-        _wait_up(f"http://127.0.0.1:{port}/healthz")
+        wait_answering(f"http://127.0.0.1:{port}/healthz")
         # People are on the board when they restore it: have it loaded (the load itself,
         # seconds for this board, is not part of a restore).
         _get(f"{base}/versions", "POST")
@@ -249,16 +249,6 @@ def _get(url: str, method: str = "GET") -> tuple[float, bytes]:
         body = response.read()
     return (time.perf_counter() - started) * 1000, body
 
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def _vacuumed_size(path: Path) -> int:

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.server_process import free_port  # noqa: E402
+from tests.server_process import free_port, wait_answering  # noqa: E402
 
 BOARD = "big"  # the board id bench_history.py writes
 
@@ -60,7 +59,7 @@ def main() -> None:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_up(f"{base}/healthz")
+            wait_answering(f"{base}/healthz")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                      args=CHROMIUM_ARGS)
@@ -114,16 +113,6 @@ def _close_preview(page: Page) -> None:
 def _ms(since: float) -> str:
     return f"{(time.perf_counter() - since) * 1000:,.0f}"
 
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"the server did not answer {url} within 60 s")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,19 @@ import urllib.request
 from pathlib import Path
 
 
+def wait_answering(url: str, timeout_s: float = 60) -> None:
+    """Return once ``url`` answers (a server started by a script); raise ``TimeoutError``
+    after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as sock:
