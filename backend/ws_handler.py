@@ -48,6 +48,13 @@ a second instead of ten times."""
 class BoardSocket(SecureHeaders, WebSocketHandler):
     """One client connection to one board."""
 
+    # Slots, not instance-dict keys: Tornado's handler sets 27 keys of this object's
+    # __dict__, and CPython keeps an instance dict compact only below 30 keys (from 30 on,
+    # the dict's table alone is 1.3 KiB, a tenth of an idle connection).
+    __slots__ = ("admission", "generation", "limiter", "max_step2_bytes",
+                 "min_read_bytes_per_s", "name_problem", "peer", "read_window_s", "registry",
+                 "role", "room", "settings_", "signer")
+
     def initialize(self, registry: BoardRegistry, settings: Settings,
                    signer: TokenSigner | None) -> None:
         self.registry = registry
@@ -156,15 +163,16 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         self._release_handshake()
 
     def _release_handshake(self) -> None:
-        """Drop what only the HTTP upgrade needed, kept otherwise for the connection's life.
-
-        The handshake's coroutines stay suspended under the frame loop and still reference
-        the request's header object, so it is emptied in place; the finished HTTP/1
-        connection (detached from the stream) and the response headers go, and ``ui`` (the
-        template helpers, closures over this handler) is dropped as Tornado's own
-        ``_break_cycles`` does at close. Logging keeps the method, URI and address."""
-        self.request.headers.clear()
+        """Drop what only the HTTP upgrade needed, kept otherwise for the connection's life:
+        the request's headers, the finished HTTP/1 connection (detached from the stream)
+        and the server's record of it (with its finished serving task), the response
+        headers, and ``ui`` (the template helpers, closures over this handler), which
+        Tornado's own ``_break_cycles`` drops at close. Logging keeps the method, URI and
+        address. (The handshake's coroutines, which hold the old headers too, finish once
+        ``open`` returns: ``ws_reader`` reads frames in a task of their own.)"""
+        self.request.headers = httputil.HTTPHeaders()
         self.request.connection = None
+        self.request.server_connection = None
         self._headers = httputil.HTTPHeaders()
         self.ui = None  # type: ignore[assignment]
 
