@@ -8,6 +8,9 @@ connection of the second wave grouped by the line that allocated them, with the 
 connection beside it. Usage:
 
     .venv/bin/python scripts/bench/idle_heap.py [--clients 1000] [--top 25] [--frames 1]
+
+With ``--rss``, tracemalloc stays off and the RSS per connection is printed, before and after
+``malloc_trim`` (what the allocator keeps free beside the live objects).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from backend.__main__ import run_loop, serve  # noqa: E402
+from backend.memory import release_free_heap  # noqa: E402
 from tests.server_process import free_port  # noqa: E402
 
 LOADGEN = Path(__file__).resolve().parent / "loadgen.mjs"
@@ -119,6 +123,9 @@ _waves: list[asyncio.subprocess.Process] = []
 
 
 async def _measure(port: int, args: argparse.Namespace) -> None:
+    if args.rss:
+        await _measure_rss(port, args.clients)
+        return
     process = psutil.Process()
     tracemalloc.start(args.frames)
     await _wave(port, "warm", args.clients)
@@ -146,9 +153,31 @@ async def _measure(port: int, args: argparse.Namespace) -> None:
         )
 
 
+async def _measure_rss(port: int, clients: int) -> None:
+    """RSS per connection without tracemalloc, then again after ``malloc_trim``: what the
+    allocator holds free beside the live objects."""
+    process = psutil.Process()
+    await _wave(port, "warm", clients)
+    await asyncio.sleep(3)
+    gc.collect()
+    release_free_heap()
+    rss_before = process.memory_info().rss
+    await _wave(port, "idle", clients)
+    await asyncio.sleep(3)
+    gc.collect()
+    rss_after = process.memory_info().rss
+    release_free_heap()
+    rss_trimmed = process.memory_info().rss
+    print(
+        f"{clients} idle connections: RSS {(rss_after - rss_before) / clients / 1024:.2f} KiB "
+        f"each, {(rss_trimmed - rss_before) / clients / 1024:.2f} KiB after malloc_trim"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--frames", type=int, default=1)
+    parser.add_argument("--rss", action="store_true", help="RSS only, without tracemalloc")
     run_loop(main(parser.parse_args()))
