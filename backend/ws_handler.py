@@ -134,6 +134,7 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         return protocol
 
     async def open(self, board_id: str) -> None:
+        self._release_handshake()  # first: many joins may wait for one board's load below
         if self.name_problem is not None:
             log.info("refused board name %s from %s: %s",
                      cut_for_log(ascii(board_id), LOGGED_URI_CHARS), self.request.remote_ip,
@@ -160,7 +161,6 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         # peer's delayed ACK hold them back tens of milliseconds (measured: 30-35 ms median).
         self.set_nodelay(True)
         self.registry.join(room, self.peer)
-        self._release_handshake()
 
     def _release_handshake(self) -> None:
         """Drop what only the HTTP upgrade needed, kept otherwise for the connection's life:
@@ -168,8 +168,11 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         and the server's record of it (with its finished serving task), the response
         headers, and ``ui`` (the template helpers, closures over this handler), which
         Tornado's own ``_break_cycles`` drops at close. Logging keeps the method, URI and
-        address. (The handshake's coroutines, which hold the old headers too, finish once
-        ``open`` returns: ``ws_reader`` reads frames in a task of their own.)"""
+        address. The handshake's coroutines, suspended under ``open``, hold the old headers
+        too until it returns (``ws_reader`` then reads frames in a task of their own and
+        they finish): they are emptied in place first, so that a connection waiting for its
+        board to load keeps no header values meanwhile."""
+        self.request.headers.clear()
         self.request.headers = httputil.HTTPHeaders()
         self.request.connection = None
         self.request.server_connection = None

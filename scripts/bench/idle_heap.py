@@ -35,7 +35,7 @@ from backend.memory import release_free_heap  # noqa: E402
 from tests.server_process import free_port  # noqa: E402
 
 LOADGEN = Path(__file__).resolve().parent / "loadgen.mjs"
-CLIENTS_PER_BOARD = 10
+CLIENTS_PER_BOARD = int(os.environ.get("IDLE_HEAP_PER_BOARD", "10"))
 
 
 async def _wave(port: int, prefix: str, clients: int) -> asyncio.subprocess.Process:
@@ -124,11 +124,11 @@ _waves: list[asyncio.subprocess.Process] = []
 
 async def _measure(port: int, args: argparse.Namespace) -> None:
     if args.rss:
-        await _measure_rss(port, args.clients)
+        await _measure_rss(port, args.clients, args.warm or args.clients)
         return
     process = psutil.Process()
     tracemalloc.start(args.frames)
-    await _wave(port, "warm", args.clients)
+    await _wave(port, "warm", args.warm or args.clients)
     await asyncio.sleep(3)
     gc.collect()
     before, rss_before = tracemalloc.take_snapshot(), process.memory_info().rss
@@ -153,15 +153,21 @@ async def _measure(port: int, args: argparse.Namespace) -> None:
         )
 
 
-async def _measure_rss(port: int, clients: int) -> None:
+async def _measure_rss(port: int, clients: int, warm: int) -> None:
     """RSS per connection without tracemalloc, then again after ``malloc_trim``: what the
     allocator holds free beside the live objects."""
     process = psutil.Process()
-    await _wave(port, "warm", clients)
+    rss_start = process.memory_info().rss
+    await _wave(port, "warm", warm)
     await asyncio.sleep(3)
     gc.collect()
+    rss_warm = process.memory_info().rss
     release_free_heap()
     rss_before = process.memory_info().rss
+    print(
+        f"first {warm} idle connections: RSS {(rss_warm - rss_start) / warm / 1024:.2f} "
+        f"KiB each, {(rss_before - rss_start) / warm / 1024:.2f} KiB after malloc_trim"
+    )
     await _wave(port, "idle", clients)
     await asyncio.sleep(3)
     gc.collect()
@@ -180,4 +186,5 @@ if __name__ == "__main__":
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--frames", type=int, default=1)
     parser.add_argument("--rss", action="store_true", help="RSS only, without tracemalloc")
+    parser.add_argument("--warm", type=int, default=0, help="clients of the first wave")
     run_loop(main(parser.parse_args()))
