@@ -3,12 +3,13 @@
 Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a foreign
 Origin (403), a missing or bad token (401), a token for another board or a
 revoked one (403), too many connections (429/503); a name that cannot be a board
-(``board_names``) is closed with 4400 a second after the upgrade. ``open`` waits
-until the board is loaded and joins its room (Tornado reads no frame before ``open``
-returns, so nothing is handled against a half-loaded board), ``on_message`` passes the frame
-to the room, ``on_close`` leaves. Frames are read by ``ws_reader`` (sizes, the rate limiter
-that pauses reading, large sync step 2 frames read in chunks); this handler is its
-``FrameGate``. Pings are sent by the registry; only a pong echoing the latest one counts.
+(``board_names``) is closed with 4400 a second after the upgrade. ``open`` makes the
+peer; ``join_room``, which the frame reader awaits before it reads the first frame, waits
+until the board is loaded and joins its room (so nothing is handled against a half-loaded
+board), ``on_message`` passes the frame to the room, ``on_close`` leaves. Frames are read
+by ``ws_reader`` (sizes, the rate limiter that pauses reading, large sync step 2 frames read
+in chunks); this handler is its ``FrameGate``. Pings are sent by the registry; only a pong
+echoing the latest one counts.
 """
 
 from __future__ import annotations
@@ -133,8 +134,8 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
             return BatchReadingProtocol(self, False, protocol.params)
         return protocol
 
-    async def open(self, board_id: str) -> None:
-        self._release_handshake()  # first: many joins may wait for one board's load below
+    def open(self, board_id: str) -> None:
+        self._release_handshake()
         if self.name_problem is not None:
             log.info("refused board name %s from %s: %s",
                      cut_for_log(ascii(board_id), LOGGED_URI_CHARS), self.request.remote_ip,
@@ -147,6 +148,15 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",
                          self.settings_.max_pending_bytes, read_only=self.role is Role.VIEW,
                          generation=self.generation, backlog=self.registry.backlog)
+
+    async def join_room(self) -> None:
+        """``FrameGate``: wait until the board is loaded and join its room. The reader calls
+        it before it reads the first frame (so nothing is handled against a half-loaded
+        board), after ``open`` returned: a burst of joins waits for its boards here, not
+        under the handshake's coroutines."""
+        if self.peer is None:
+            return  # a refused name: frames are read only for the close handshake
+        board_id = self.peer.board_id
         try:
             room = await self.registry.acquire(board_id)
         except Exception:

@@ -56,6 +56,9 @@ class FrameGate(Protocol):
     min_read_bytes_per_s: int
     read_window_s: float
 
+    async def join_room(self) -> None:
+        """Get ready for the first frame (the board loaded, the peer in its room)."""
+
     def rate_limited(self) -> None:
         """Close the connection with 4429 (it stayed over its rate)."""
 
@@ -92,10 +95,11 @@ class BatchReadingProtocol(WebSocketProtocol13):
         self._reading = asyncio.ensure_future(self._read_frames())
 
     async def _read_frames(self) -> None:
-        """Read and handle frames until the connection closes. What escapes Tornado's
-        handshake coroutines is handled as Tornado handles an exception in ``open``: logged
-        with the request, and the connection aborted."""
+        """Join the board (``FrameGate.join_room``), then read and handle frames until the
+        connection closes. What escapes is handled as Tornado handles an exception in
+        ``open``: logged with the request, and the connection aborted."""
         try:
+            await self.handler.join_room()
             await self._frame_loop()
         except asyncio.CancelledError:  # the server is stopping
             self._abort()
