@@ -73,6 +73,29 @@ async def test_the_handshake_coroutines_finish_once_a_socket_is_open(sb_server):
             sock.close()
 
 
+@pytest.mark.gen_test(timeout=30)
+async def test_a_connection_waiting_for_its_board_holds_no_handshake_coroutines(
+        sb_server, monkeypatch):
+    server = await sb_server()
+    release = asyncio.Event()
+    load = server.registry._loads.load
+
+    async def held_load(board_id: str):
+        await release.wait()  # the board's load takes as long as this test wants
+        return await load(board_id)
+
+    monkeypatch.setattr(server.registry._loads, "load", held_load)
+    sockets = [await asyncio.to_thread(raw_websocket, server.port, "held") for _ in range(3)]
+    try:
+        await wait_until(lambda: not _handshake_tasks(), 10, "the handshakes to finish")
+        assert _peers(server) == 0  # all three still wait for the board
+        release.set()
+        await wait_until(lambda: _peers(server) == 3, 10, "three peers once it loaded")
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def _read_frame(sock) -> tuple[int, bytes]:
     """One unmasked server frame: (opcode, payload)."""
     first, size = _read_exactly(sock, 2)
