@@ -48,8 +48,11 @@ def test_pins_the_tornado_version_whose_private_parts_the_websocket_code_uses() 
 
 
 def _handshake_tasks() -> list[asyncio.Task]:
-    return [task for task in asyncio.all_tasks()
-            if task.get_coro().__qualname__ == "RequestHandler._execute"]
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_coro().__qualname__ == "RequestHandler._execute"
+    ]
 
 
 def _peers(server) -> int:
@@ -75,7 +78,8 @@ async def test_the_handshake_coroutines_finish_once_a_socket_is_open(sb_server):
 
 @pytest.mark.gen_test(timeout=30)
 async def test_a_connection_waiting_for_its_board_holds_no_handshake_coroutines(
-        sb_server, monkeypatch):
+    sb_server, monkeypatch
+):
     server = await sb_server()
     release = asyncio.Event()
     load = server.registry._loads.load
@@ -116,9 +120,20 @@ def _read_exactly(sock, size: int) -> bytes:
 async def _hold_sockets(port: int, first_board: int) -> subprocess.Popen:
     """Open ``IDLE_CONNECTIONS`` idle sockets from a child process; return it once open."""
     child = subprocess.Popen(
-        [sys.executable, "-c", HOLD_SOCKETS, str(port), str(first_board), str(BOARDS),
-         str(IDLE_CONNECTIONS // BOARDS)], cwd=ROOT, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            HOLD_SOCKETS,
+            str(port),
+            str(first_board),
+            str(BOARDS),
+            str(IDLE_CONNECTIONS // BOARDS),
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = await asyncio.wait_for(asyncio.to_thread(child.stdout.readline), 60)
     assert line == "open\n", line
     return child
@@ -126,8 +141,9 @@ async def _hold_sockets(port: int, first_board: int) -> subprocess.Popen:
 
 @pytest.mark.gen_test(timeout=120)
 async def test_an_idle_connection_holds_a_bounded_amount_of_python_objects(sb_server):
-    server = await sb_server(log_level="WARNING", max_connections_per_ip=1000,
-                             max_sockets_per_ip=1000)
+    server = await sb_server(
+        log_level="WARNING", max_connections_per_ip=1000, max_sockets_per_ip=1000
+    )
     children = []
     try:
         # The first wave pays what is made once (code paths, caches, the first rooms)
@@ -138,8 +154,7 @@ async def test_an_idle_connection_holds_a_bounded_amount_of_python_objects(sb_se
         try:
             before = tracemalloc.take_snapshot()
             children.append(await _hold_sockets(server.port, BOARDS))
-            await wait_until(lambda: _peers(server) == 2 * IDLE_CONNECTIONS, 60,
-                             "the second wave")
+            await wait_until(lambda: _peers(server) == 2 * IDLE_CONNECTIONS, 60, "the second wave")
             await asyncio.sleep(0)  # let the handshakes' last steps run
             gc.collect()
             after = tracemalloc.take_snapshot()
@@ -147,10 +162,12 @@ async def test_an_idle_connection_holds_a_bounded_amount_of_python_objects(sb_se
             tracemalloc.stop()
         grown = after.compare_to(before, "lineno")
         per_connection = sum(stat.size_diff for stat in grown) / IDLE_CONNECTIONS
-        top = "\n".join(f"{stat.size_diff / IDLE_CONNECTIONS:.0f} B {stat.traceback}"
-                        for stat in grown[:15])
-        assert per_connection <= MAX_TRACED_BYTES_PER_CONNECTION, \
+        top = "\n".join(
+            f"{stat.size_diff / IDLE_CONNECTIONS:.0f} B {stat.traceback}" for stat in grown[:15]
+        )
+        assert per_connection <= MAX_TRACED_BYTES_PER_CONNECTION, (
             f"{per_connection / 1024:.1f} KiB per idle connection; largest:\n{top}"
+        )
     finally:
         for child in children:
             child.stdin.close()
