@@ -9,7 +9,8 @@ connection beside it. Usage:
 
     .venv/bin/python scripts/bench/idle_heap.py [--clients 1000] [--top 25] [--frames 1]
 
-With ``--rss``, tracemalloc stays off and the RSS per connection is printed, before and after
+``IDLE_HEAP_PER_BOARD`` (default 10) sets the clients per board. With ``--rss``, tracemalloc
+stays off and the RSS per connection is printed, before and after
 ``malloc_trim`` (what the allocator keeps free beside the live objects).
 """
 
