@@ -99,7 +99,6 @@ class BatchReadingProtocol(WebSocketProtocol13):
         connection closes. What escapes is handled as Tornado handles an exception in
         ``open``: logged with the request, and the connection aborted."""
         try:
-            await self.handler.join_room()
             await self._frame_loop()
         except asyncio.CancelledError:  # the server is stopping
             self._abort()
@@ -114,6 +113,9 @@ class BatchReadingProtocol(WebSocketProtocol13):
         unread = False  # whether ``pending`` may hold complete frames (after a large one)
         since_yield = 0
         try:
+            # Inside the try: whatever happens while the board loads, the handler's
+            # on_close runs (the admission is given back, the peer leaves)
+            await self.handler.join_room()
             while not self.client_terminated:
                 if self._discard:
                     size = len(await self.stream.read_bytes(min(self._discard, _LARGE_CHUNK),
