@@ -3,12 +3,13 @@
 Kept thin: ``prepare`` refuses before the upgrade, with a JSON body saying why: a foreign
 Origin (403), a missing or bad token (401), a token for another board or a
 revoked one (403), too many connections (429/503); a name that cannot be a board
-(``board_names``) is closed with 4400 a second after the upgrade. ``open`` waits
-until the board is loaded and joins its room (Tornado reads no frame before ``open``
-returns, so nothing is handled against a half-loaded board), ``on_message`` passes the frame
-to the room, ``on_close`` leaves. Frames are read by ``ws_reader`` (sizes, the rate limiter
-that pauses reading, large sync step 2 frames read in chunks); this handler is its
-``FrameGate``. Pings are sent by the registry; only a pong echoing the latest one counts.
+(``board_names``) is closed with 4400 a second after the upgrade. ``open`` makes the
+peer; ``join_room``, which the frame reader awaits before it reads the first frame, waits
+until the board is loaded and joins its room (so nothing is handled against a half-loaded
+board), ``on_message`` passes the frame to the room, ``on_close`` leaves. Frames are read
+by ``ws_reader`` (sizes, the rate limiter that pauses reading, large sync step 2 frames read
+in chunks); this handler is its ``FrameGate``. Pings are sent by the registry; only a pong
+echoing the latest one counts.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ a second instead of ten times."""
 
 class BoardSocket(SecureHeaders, WebSocketHandler):
     """One client connection to one board."""
+
+    # Slots, not instance-dict keys: Tornado's handler sets 27 keys of this object's
+    # __dict__, and CPython keeps an instance dict compact only below 30 keys (from 30 on,
+    # the dict's table alone is 1.3 KiB, a tenth of an idle connection).
+    __slots__ = ("admission", "generation", "limiter", "max_step2_bytes",
+                 "min_read_bytes_per_s", "name_problem", "peer", "read_window_s", "registry",
+                 "role", "room", "settings_", "signer")
 
     def initialize(self, registry: BoardRegistry, settings: Settings,
                    signer: TokenSigner | None) -> None:
@@ -126,7 +134,8 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
             return BatchReadingProtocol(self, False, protocol.params)
         return protocol
 
-    async def open(self, board_id: str) -> None:
+    def open(self, board_id: str) -> None:
+        self._release_handshake()
         if self.name_problem is not None:
             log.info("refused board name %s from %s: %s",
                      cut_for_log(ascii(board_id), LOGGED_URI_CHARS), self.request.remote_ip,
@@ -139,6 +148,15 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         self.peer = Peer(self, board_id, self.request.remote_ip or "?",
                          self.settings_.max_pending_bytes, read_only=self.role is Role.VIEW,
                          generation=self.generation, backlog=self.registry.backlog)
+
+    async def join_room(self) -> None:
+        """``FrameGate``: wait until the board is loaded and join its room. The reader calls
+        it before it reads the first frame (so nothing is handled against a half-loaded
+        board), after ``open`` returned: a burst of joins waits for its boards here, not
+        under the handshake's coroutines."""
+        if self.peer is None:
+            return  # a refused name: frames are read only for the close handshake
+        board_id = self.peer.board_id
         try:
             room = await self.registry.acquire(board_id)
         except Exception:
@@ -153,18 +171,21 @@ class BoardSocket(SecureHeaders, WebSocketHandler):
         # peer's delayed ACK hold them back tens of milliseconds (measured: 30-35 ms median).
         self.set_nodelay(True)
         self.registry.join(room, self.peer)
-        self._release_handshake()
 
     def _release_handshake(self) -> None:
-        """Drop what only the HTTP upgrade needed, kept otherwise for the connection's life.
-
-        The handshake's coroutines stay suspended under the frame loop and still reference
-        the request's header object, so it is emptied in place; the finished HTTP/1
-        connection (detached from the stream) and the response headers go, and ``ui`` (the
-        template helpers, closures over this handler) is dropped as Tornado's own
-        ``_break_cycles`` does at close. Logging keeps the method, URI and address."""
+        """Drop what only the HTTP upgrade needed, kept otherwise for the connection's life:
+        the request's headers, the finished HTTP/1 connection (detached from the stream)
+        and the server's record of it (with its finished serving task), the response
+        headers, and ``ui`` (the template helpers, closures over this handler), which
+        Tornado's own ``_break_cycles`` drops at close. Logging keeps the method, URI and
+        address. The handshake's coroutines, suspended under ``open``, hold the old headers
+        too until it returns (``ws_reader`` then reads frames in a task of their own and
+        they finish): they are emptied in place first, so that a connection waiting for its
+        board to load keeps no header values meanwhile."""
         self.request.headers.clear()
+        self.request.headers = httputil.HTTPHeaders()
         self.request.connection = None
+        self.request.server_connection = None
         self._headers = httputil.HTTPHeaders()
         self.ui = None  # type: ignore[assignment]
 

@@ -29,8 +29,9 @@ Two things Tornado does not do:
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from tornado.iostream import StreamClosedError
 from tornado.util import _websocket_mask
@@ -55,6 +56,9 @@ class FrameGate(Protocol):
     min_read_bytes_per_s: int
     read_window_s: float
 
+    async def join_room(self) -> None:
+        """Get ready for the first frame (the board loaded, the peer in its room)."""
+
     def rate_limited(self) -> None:
         """Close the connection with 4429 (it stayed over its rate)."""
 
@@ -67,16 +71,51 @@ class FrameGate(Protocol):
 
 
 class BatchReadingProtocol(WebSocketProtocol13):
-    """``WebSocketProtocol13`` whose receive loop parses many frames per stream read."""
+    """``WebSocketProtocol13`` whose receive loop parses many frames per stream read.
 
-    _discard = 0  # bytes of a refused frame still to read and drop
+    The loop runs in a task of its own (``_receive_frame_loop``). Tornado awaits its receive
+    loop at the bottom of the handshake (``RequestHandler._execute``, ``get``,
+    ``accept_connection``, ``_accept_connection``): those coroutines, their task and their
+    locals (the request's headers among them) would stay suspended for the connection's whole
+    life, about 3 KiB per idle connection. Returning at once lets them finish.
+    """
+
+    # Slots, not instance-dict keys: Tornado's own attributes already fill 29 keys of this
+    # object's __dict__, and CPython keeps an instance dict compact only below 30 keys
+    # (from 30 on, the dict's table alone is 1.3 KiB).
+    __slots__ = ("_discard", "_reading")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._discard = 0  # bytes of a refused frame still to read and drop
+        self._reading: asyncio.Task | None = None
 
     async def _receive_frame_loop(self) -> None:
+        """Start reading frames in a task of their own and return (see the class)."""
+        self._reading = asyncio.ensure_future(self._read_frames())
+
+    async def _read_frames(self) -> None:
+        """Join the board (``FrameGate.join_room``), then read and handle frames until the
+        connection closes. What escapes is handled as Tornado handles an exception in
+        ``open``: logged with the request, and the connection aborted."""
+        try:
+            await self._frame_loop()
+        except asyncio.CancelledError:  # the server is stopping
+            self._abort()
+            raise
+        except Exception:
+            self.handler.log_exception(*sys.exc_info())
+            self._abort()
+
+    async def _frame_loop(self) -> None:
         pending = b""  # the start of a frame not complete yet
         missing = 0  # bytes that frame still lacks, when its header says so
         unread = False  # whether ``pending`` may hold complete frames (after a large one)
         since_yield = 0
         try:
+            # Inside the try: whatever happens while the board loads, the handler's
+            # on_close runs (the admission is given back, the peer leaves)
+            await self.handler.join_room()
             while not self.client_terminated:
                 if self._discard:
                     size = len(await self.stream.read_bytes(min(self._discard, _LARGE_CHUNK),
