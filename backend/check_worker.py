@@ -153,10 +153,17 @@ class CheckWorker:
             return await self._run(None, merge_in_worker, rows)
 
     def close(self) -> None:
-        """Kill the worker; a running job fails with ``CheckWorkerFailed``. A later job
-        starts a new one."""
-        if self._pool is not None:
+        """Stop the worker: an idle one is asked to exit (a killed idle worker sometimes left
+        the pool's manager thread hanging at interpreter exit, 30 s under load), a busy one
+        is killed and its job fails with ``CheckWorkerFailed``. A later job starts a new
+        one."""
+        if self._pool is None:
+            return
+        if self._turn.locked():
             self._discard(self._pool)
+        else:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._ready = None
 
     async def _run(self, timeout_s: float | None, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` in the worker (the caller holds ``_turn``). Raises
